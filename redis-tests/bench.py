@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark: dynamo-node vs redis-server on this machine.
+
+Not a test: prints figures and ratios (dynamo-node / redis).  Starts both
+servers itself on free loopback ports and stops only those processes.
+
+  /usr/bin/python3 redis-tests/bench.py [--quick]
+
+Throughput: redis-benchmark -t set,get -n 300000 -r 100000 -d 64 -c 50, with
+-P 1 and -P 16.  Memory: used_memory per key after loading 1M keys with
+64-byte values through redis-cli --pipe (INFO used_memory delta / DBSIZE).
+"""
+import argparse
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODE_BIN = os.environ.get("DYNAMO_NODE_BIN", os.path.join(ROOT, "build", "src", "dynamo-node"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited with %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d never opened" % port)
+
+
+def start_dynamo(tmp, extra=()):
+    port = free_port()
+    p = subprocess.Popen([NODE_BIN, "--port", str(port), "--dir", tmp, *extra],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, p)
+    return p, port
+
+
+def start_redis(tmp, extra=()):
+    port = free_port()
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                          "--save", "", "--appendonly", "no", "--dir", tmp, *extra],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, p)
+    return p, port
+
+
+def stop(p):
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def rbench(port, pipeline, n, tests="set,get"):
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests,
+                          "-n", str(n), "-r", "100000", "-d", "64", "-c", "50",
+                          "-P", str(pipeline), "--csv"],
+                         check=True, capture_output=True, text=True, timeout=600)
+    if "WARNING" in out.stderr or "ERR" in out.stdout:
+        print("redis-benchmark complained:", out.stderr.strip(), file=sys.stderr)
+    res = {}
+    for row in csv.reader(io.StringIO(out.stdout)):
+        if len(row) >= 2 and row[0] != "test":
+            res[row[0]] = float(row[1])
+    return res
+
+
+def info_field(port, field):
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "memory"], check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    raise KeyError(field)
+
+
+def load_keys(port, nkeys):
+    value = "v" * 64
+    buf = io.StringIO()
+    for i in range(nkeys):
+        k = "key:%012d" % i
+        buf.write("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$64\r\n%s\r\n" % (len(k), k, value))
+    subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=buf.getvalue().encode(),
+                   check=True, capture_output=True, timeout=600)
+    dbsize = int(subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"], check=True,
+                                capture_output=True, text=True).stdout.strip())
+    return dbsize
+
+
+def memory_per_key(starter, tmp, nkeys):
+    p, port = starter(tmp)
+    try:
+        before = info_field(port, "used_memory")
+        dbsize = load_keys(port, nkeys)
+        after = info_field(port, "used_memory")
+        return (after - before) / max(dbsize, 1), dbsize
+    finally:
+        stop(p)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
+    args = ap.parse_args()
+    n = 50000 if args.quick else 300000
+    nkeys = 100000 if args.quick else 1000000
+    tmp = tempfile.mkdtemp(prefix="dn-bench-")
+    try:
+        print("== throughput: redis-benchmark -t set,get -n %d -r 100000 -d 64 -c 50" % n)
+        print("%-14s %14s %14s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
+        dp, dport = start_dynamo(tmp)
+        rp, rport = start_redis(tmp)
+        try:
+            for pipe in (1, 16):
+                d = rbench(dport, pipe, n)
+                r = rbench(rport, pipe, n)
+                for t in ("SET", "GET"):
+                    print("%-14s %14.0f %14.0f %8.2f" % ("%s -P %d" % (t, pipe), d[t], r[t],
+                                                          d[t] / r[t]))
+        finally:
+            stop(dp)
+            stop(rp)
+        print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)
+        dm, dk = memory_per_key(start_dynamo, tmp, nkeys)
+        rm, rk = memory_per_key(start_redis, tmp, nkeys)
+        print("dynamo-node: %.1f bytes/key (%d keys)" % (dm, dk))
+        print("redis:       %.1f bytes/key (%d keys)" % (rm, rk))
+        print("ratio:       %.2f" % (dm / rm))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+/* config.h — configuration: one option table drives the config file, the
+ * command-line flags, CONFIG GET and CONFIG SET. Pure module (no sockets).
+ *
+ * File format (cluster.conf), Redis-style, one directive per line:
+ *     # comment
+ *     n 3
+ *     put-timeout 5000
+ *     cluster-secret s3cret
+ *     node n1 127.0.0.1:7001            (cluster port = port + 10000)
+ *     node n2 127.0.0.1:7002 17002      (explicit cluster port)
+ * Values may be quoted with "double quotes".  Every option key is also a
+ * command-line flag: --port 7001 or --port=7001.  Precedence: defaults <
+ * file < flags.  --node NAME selects which `node` line this process is; its
+ * host/port become bind/port unless flags override them.
+ *
+ * Errors name the place: "cluster.conf:12: unknown option 'foo'",
+ * "--port: '70x' is not an integer", "w (3) must be between 1 and n (2)".
+ * Messages are appended to err as plain text without a RESP code ("ERR");
+ * the caller adds one.  Echoed values are truncated and stripped of control
+ * bytes, so they are safe to put in a reply.
+ */
+#ifndef KV_CONFIG_H
+#define KV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+#define CFG_MAX_NODES 64
+#define CFG_NAME_MAX 64
+
+struct cfg_node {
+    char name[CFG_NAME_MAX];
+    char host[64];     /* IPv4 dotted quad or hostname */
+    int port;          /* client port */
+    int cport;         /* cluster port */
+};
+
+struct cfg {
+    /* identity and listeners */
+    char node_name[CFG_NAME_MAX]; /* --node; default "<bind>:<port>" when no cluster file */
+    char bind[64];                /* default 127.0.0.1 */
+    int port;                     /* default 7001 */
+    int cluster_port;             /* default port + 10000 (0 = derive) */
+    char *config_file;            /* --config path, NULL if none */
+    char *dir;                    /* data directory, default "." */
+    char *logfile;                /* "" = stderr */
+    int loglevel;                 /* 0 debug,1 verbose,2 notice,3 warning */
+    char *requirepass;            /* NULL/"" = no auth */
+    char *cluster_secret;         /* shared secret for peers; default "" */
+    /* quorum */
+    int n, w, r;                  /* default 1/1/1 when no nodes configured */
+    int vnodes_per_node;          /* 128 */
+    int put_timeout_ms;           /* 5000 */
+    int get_timeout_ms;           /* 5000 */
+    int gossip_interval_ms;       /* 1000 */
+    int vclock_max_entries;       /* 50 */
+    /* client limits (Redis names and defaults) */
+    long long proto_max_bulk_len;        /* 512 MB */
+    long long max_multibulk_len;         /* 1M elements */
+    long long client_query_buffer_limit; /* 1 GB */
+    long long client_output_buffer_limit;/* 64 MB; 0 = unlimited */
+    int maxclients;               /* 10000 */
+    int timeout;                  /* idle client timeout, seconds, 0 = never */
+    int tcp_backlog;              /* 511 */
+    /* cluster members from `node` lines */
+    int nnodes;
+    struct cfg_node nodes[CFG_MAX_NODES];
+    /* set by cfg_set when something changed that needs applying (e.g. ring) */
+    bool changed_quorum;
+    /* config.c only: bit i = option table entry i was given as a flag, so
+     * cfg_finish lets --bind/--port/--cluster-port beat the node line. */
+    uint64_t flag_set;
+};
+
+/* Fills every field with its default. */
+void cfg_init(struct cfg *c);
+void cfg_fini(struct cfg *c);  /* frees the strings; accepts zeroed memory */
+
+/* Loads a file. On error returns KV_ECONFIG with "path:line: reason" in err. */
+int cfg_load_file(struct cfg *c, const char *path, struct buf *err);
+
+/* Applies argv flags (argv[0] skipped).  --config is applied first (file),
+ * then the rest, so flags override the file.  --help / --version set
+ * *want_help / *want_version and return 0.  On error returns KV_ECONFIG with
+ * the flag named in err. */
+int cfg_load_args(struct cfg *c, int argc, char **argv, bool *want_help,
+                  bool *want_version, struct buf *err);
+
+/* Checks cross-field rules after loading (1 <= w,r <= n <= nodes, the named
+ * node exists when nodes are configured, ports in range...) and fills derived
+ * fields (cluster_port, node_name, bind/port from the node line).  0 or
+ * KV_ECONFIG with the reason in err. */
+int cfg_finish(struct cfg *c, struct buf *err);
+
+/* Sets one option by name (file key, flag without "--", CONFIG SET name).
+ * runtime = true refuses options that cannot change while running.  Validates
+ * the value; with runtime = true also the cross-field rules (w <= n ...)
+ * against the current values (otherwise cfg_finish checks them, since file
+ * order is free).  0 or KV_ECONFIG/KV_ENOTFOUND with a message in err. */
+int cfg_set(struct cfg *c, const char *name, const char *value, bool runtime, struct buf *err);
+
+/* CONFIG GET: calls fn(name, value) for every option whose name matches the
+ * glob pattern (Redis glob rules: * ? [abc] and \ escapes, case-insensitive). */
+typedef void (*cfg_get_fn)(void *arg, const char *name, const char *value);
+void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg);
+
+/* Writes --help text (every option, its default and meaning). */
+void cfg_usage(struct buf *out);
+
+/* Redis-style glob match, exposed for KEYS/SCAN MATCH too. */
+bool cfg_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase);
+
+#endif

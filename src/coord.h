@@ -1,0 +1,56 @@
+/* coord.h — request coordination (Dynamo §4.5): one state machine per
+ * request, quorum reads and writes over the key's preference list.
+ *
+ * Callbacks: every coord_* call either completes before returning (returns 0,
+ * the callback has already run) or later from the event loop (returns 1).
+ * Pointers handed to a callback are valid only during it.
+ *
+ * Stamping a write (the coordinator's job):
+ *   L = merge of the clocks of the versions stored locally for the key
+ *   C = the client's context (VPUT/VDEL), or L itself for SET/DEL
+ *   - C descends L (the writer saw everything stored here): the new clock is
+ *     C with this node's actor incremented; it supersedes every local version.
+ *   - otherwise the write is concurrent with the versions C does not cover.
+ *     Incrementing the node's own entry could make the new clock dominate
+ *     such a version (a blind write after {n1:4} would become {n1:5}, which
+ *     silently drops the older value on every replica).  So the write is
+ *     stamped on a fresh single-use actor "name.incarnation.seq": the new
+ *     clock descends C and nothing else, and stays concurrent with what C
+ *     did not see.  This costs one clock entry per conflicting write
+ *     (bounded by vclock-max-entries pruning).
+ */
+#ifndef KV_COORD_H
+#define KV_COORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siblings.h"
+#include "vclock.h"
+
+struct kv_node;
+struct coord;
+
+/* set: the reconciled versions (borrowed; empty when not found). */
+typedef void (*coord_read_cb)(void *arg, int err, const struct sibset *set);
+/* stored: the written version's clock (borrowed). */
+typedef void (*coord_write_cb)(void *arg, int err, const struct vclock *stored);
+
+struct coord *coord_create(struct kv_node *node);
+void coord_destroy(struct coord *co);          /* accepts NULL */
+
+/* Quorum read of key with r answers (0 = configured r). */
+int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg);
+
+/* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
+ * val: borrowed (a reference is taken); NULL writes a tombstone.
+ * w: 0 = configured w. */
+int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
+                struct val *val, int64_t expire_ms, int w, coord_write_cb cb, void *arg);
+
+/* Local versions of key (coordinator-side read for read-modify-write
+ * commands). out must be empty. */
+void coord_local_load(struct coord *co, const void *key, size_t klen, struct sibset *out);
+
+#endif

@@ -1,0 +1,54 @@
+/* node.h — struct kv_node: the one place that holds a node's global state.
+ * Created in main.c and passed explicitly; modules never reach it through a
+ * global variable. */
+#ifndef KV_NODE_H
+#define KV_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+struct event_base;
+struct store;
+struct ring;
+struct srv;
+struct coord;
+
+struct kv_stats {
+    uint64_t connections_received;
+    uint64_t commands_processed;
+    uint64_t rejected_connections;
+    uint64_t net_input_bytes;
+    uint64_t net_output_bytes;
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+    uint64_t protocol_errors;
+    uint64_t output_limit_disconnections;
+    uint64_t sibling_reads;       /* GETs refused because of siblings */
+    uint64_t expired_keys;
+};
+
+struct kv_node {
+    struct event_base *base;
+    struct cfg cfg;
+    struct store *store;
+    struct ring *ring;       /* current immutable snapshot */
+    struct srv *srv;         /* client + cluster listeners and connections */
+    struct coord *coord;     /* request coordination */
+    uint32_t actor;          /* interned clock identity "name.incarnation" */
+    uint64_t incarnation;    /* start time in ms: distinguishes restarts */
+    int self_idx;            /* this node's index in the ring */
+    time_t start_time;
+    char run_id[41];
+    struct kv_stats stats;
+    volatile int shutdown_asap;
+};
+
+/* Wall clock in milliseconds. */
+int64_t kv_now_ms(void);
+/* Monotonic clock in microseconds. */
+int64_t kv_mono_us(void);
+
+#endif

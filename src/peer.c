@@ -1,0 +1,343 @@
+/* peer.c — outgoing peer connections (see peer.h).
+ *
+ * Owns: one hiredis async context per peer, the in-flight request records
+ * and their deadline timers.  Invariants:
+ *   - a request record lives until BOTH its deadline logic has answered the
+ *     caller and hiredis has released its privdata (reply, or NULL on
+ *     disconnect), so a late reply never touches freed memory;
+ *   - the caller's callback runs exactly once;
+ *   - hiredis contexts are freed only by hiredis (after the disconnect
+ *     callback) or by peers_destroy; never from inside a reply callback.
+ * Never blocks: connects are non-blocking; reconnects are timer-driven.
+ */
+#include "peer.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "node.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define PEER_BACKOFF_MIN_MS 100
+#define PEER_BACKOFF_MAX_MS 5000
+#define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
+
+enum link_state {
+    LINK_DOWN = 0,    /* waiting for the back-off timer */
+    LINK_CONNECTING,
+    LINK_UP,
+    LINK_STATE_COUNT
+};
+
+static const char *link_state_name(enum link_state s)
+{
+    static const char *names[] = {"down", "connecting", "up"};
+    return s < LINK_STATE_COUNT ? names[s] : "?";
+}
+
+struct peers;
+
+struct link {
+    struct peers *peers;
+    int idx;                 /* index in cfg.nodes */
+    redisAsyncContext *ac;
+    enum link_state state;
+    int backoff_ms;
+    struct event *retry;
+    unsigned long long fails;
+    int64_t last_fail_ms;
+};
+
+struct peers {
+    struct kv_node *node;
+    int nlinks;
+    struct link links[CFG_MAX_NODES];
+    unsigned long long sent, failed, answered, lat_us;
+    bool destroying;
+};
+
+struct preq {
+    struct peers *peers;
+    peer_reply_fn cb;
+    void *arg;
+    struct event *timer;
+    int64_t start_us;
+    bool answered;           /* caller's callback has run */
+    bool hiredis_done;       /* hiredis released privdata (or never had it) */
+};
+
+static void link_connect(struct link *l);
+
+static void preq_maybe_free(struct preq *r)
+{
+    if (r->answered && r->hiredis_done) {
+        if (r->timer)
+            event_free(r->timer);
+        mem_free(r);
+    }
+}
+
+static void preq_answer(struct preq *r, int err, const struct peer_reply *rep)
+{
+    if (r->answered)
+        return;
+    r->answered = true;
+    if (r->timer)
+        event_del(r->timer);
+    if (err)
+        r->peers->failed++;
+    else {
+        r->peers->answered++;
+        r->peers->lat_us += (unsigned long long)(kv_mono_us() - r->start_us);
+    }
+    r->cb(r->arg, err, rep);
+}
+
+/* Converts a hiredis reply; nested arrays deeper than one level are not used
+ * by the peer protocol and are reported as errors. */
+static void convert(const redisReply *in, struct peer_reply *out, struct peer_reply *elems)
+{
+    memset(out, 0, sizeof(*out));
+    switch (in->type) {
+    case REDIS_REPLY_STATUS:
+        out->type = PEER_R_STATUS;
+        break;
+    case REDIS_REPLY_ERROR:
+        out->type = PEER_R_ERROR;
+        break;
+    case REDIS_REPLY_INTEGER:
+        out->type = PEER_R_INT;
+        out->integer = in->integer;
+        return;
+    case REDIS_REPLY_STRING:
+        out->type = PEER_R_BULK;
+        break;
+    case REDIS_REPLY_NIL:
+        out->type = PEER_R_NIL;
+        return;
+    case REDIS_REPLY_ARRAY:
+        out->type = PEER_R_ARRAY;
+        if (!elems || in->elements > PEER_MAX_ELEMS) {
+            out->type = PEER_R_ERROR;
+            out->str = "ERR peer reply too large";
+            out->len = strlen(out->str);
+            return;
+        }
+        out->nelem = in->elements;
+        out->elem = elems;
+        for (size_t i = 0; i < in->elements; i++)
+            convert(in->element[i], &elems[i], NULL);
+        return;
+    default:
+        out->type = PEER_R_ERROR;
+        out->str = "ERR unexpected peer reply";
+        out->len = strlen(out->str);
+        return;
+    }
+    out->str = in->str;
+    out->len = in->len;
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct preq *r = privdata;
+    r->hiredis_done = true;
+    if (!r->answered) {
+        if (!reply) {
+            preq_answer(r, KV_EDISCONN, NULL);
+        } else {
+            struct peer_reply rep;
+            struct peer_reply elems[PEER_MAX_ELEMS];
+            convert(reply, &rep, elems);
+            preq_answer(r, 0, &rep);
+        }
+    }
+    preq_maybe_free(r);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct preq *r = arg;
+    preq_answer(r, KV_ETIMEDOUT, NULL);
+    preq_maybe_free(r);
+}
+
+/* PAUTH's reply: a refusal means a misconfigured secret; say so loudly. */
+static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct link *l = privdata;
+    redisReply *rep = reply;
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warn("peer %s refused our cluster secret: %s",
+                 l->peers->node->cfg.nodes[l->idx].name, rep->str);
+}
+
+static void schedule_retry(struct link *l)
+{
+    if (l->peers->destroying)
+        return;
+    l->state = LINK_DOWN;
+    struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
+    event_add(l->retry, &tv);
+    l->backoff_ms *= 2;
+    if (l->backoff_ms > PEER_BACKOFF_MAX_MS)
+        l->backoff_ms = PEER_BACKOFF_MAX_MS;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct link *l = ac->data;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        log_debug("peer %s: connect failed: %s", l->peers->node->cfg.nodes[l->idx].name,
+                  ac->errstr);
+        l->ac = NULL;
+        l->fails++;
+        l->last_fail_ms = kv_now_ms();
+        schedule_retry(l);
+        return;
+    }
+    l->state = LINK_UP;
+    l->backoff_ms = PEER_BACKOFF_MIN_MS;
+    log_info("peer %s connected", l->peers->node->cfg.nodes[l->idx].name);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct link *l = ac->data;
+    (void)status;
+    l->ac = NULL;
+    if (l->peers->destroying)
+        return;
+    if (l->state == LINK_UP)
+        log_info("peer %s disconnected", l->peers->node->cfg.nodes[l->idx].name);
+    l->fails++;
+    l->last_fail_ms = kv_now_ms();
+    schedule_retry(l);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    link_connect(arg);
+}
+
+static void link_connect(struct link *l)
+{
+    struct kv_node *node = l->peers->node;
+    const struct cfg_node *cn = &node->cfg.nodes[l->idx];
+    redisAsyncContext *ac = redisAsyncConnectBind(cn->host, cn->cport, node->cfg.bind);
+    if (!ac || ac->err) {
+        log_debug("peer %s: cannot start connect: %s", cn->name, ac ? ac->errstr : "oom");
+        if (ac)
+            redisAsyncFree(ac);
+        l->fails++;
+        schedule_retry(l);
+        return;
+    }
+    ac->data = l;
+    l->ac = ac;
+    l->state = LINK_CONNECTING;
+    redisLibeventAttach(ac, node->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    const char *secret = node->cfg.cluster_secret ? node->cfg.cluster_secret : "";
+    const char *argv[3] = {"PAUTH", secret, node->cfg.node_name};
+    size_t lens[3] = {5, strlen(secret), strlen(node->cfg.node_name)};
+    redisAsyncCommandArgv(ac, on_auth, l, 3, argv, lens);
+}
+
+struct peers *peers_create(struct kv_node *node)
+{
+    struct peers *p = mem_calloc(1, sizeof(*p));
+    p->node = node;
+    p->nlinks = node->cfg.nnodes;
+    for (int i = 0; i < p->nlinks; i++) {
+        struct link *l = &p->links[i];
+        l->peers = p;
+        l->idx = i;
+        l->backoff_ms = PEER_BACKOFF_MIN_MS;
+        l->retry = evtimer_new(node->base, on_retry, l);
+        if (i != node->self_idx)
+            link_connect(l);
+    }
+    return p;
+}
+
+void peers_destroy(struct peers *p)
+{
+    if (!p)
+        return;
+    p->destroying = true;
+    for (int i = 0; i < p->nlinks; i++) {
+        struct link *l = &p->links[i];
+        if (l->ac) {
+            redisAsyncContext *ac = l->ac;
+            l->ac = NULL;
+            redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
+        }
+        event_free(l->retry);
+    }
+    mem_free(p);
+}
+
+bool peers_up(const struct peers *p, int idx)
+{
+    if (idx == p->node->self_idx)
+        return true;
+    if (idx < 0 || idx >= p->nlinks)
+        return false;
+    return p->links[idx].state == LINK_UP;
+}
+
+void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void *arg, int argc,
+                const char **argv, const size_t *argvlen)
+{
+    struct preq *r = mem_calloc(1, sizeof(*r));
+    r->peers = p;
+    r->cb = cb;
+    r->arg = arg;
+    r->start_us = kv_mono_us();
+    p->sent++;
+    struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[idx] : NULL;
+    if (!l || l->state != LINK_UP || !l->ac ||
+        redisAsyncCommandArgv(l->ac, on_reply, r, argc, argv, argvlen) != REDIS_OK) {
+        r->hiredis_done = true;
+        preq_answer(r, KV_EDISCONN, NULL);
+        preq_maybe_free(r);
+        return;
+    }
+    r->timer = evtimer_new(p->node->base, on_deadline, r);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    event_add(r->timer, &tv);
+}
+
+void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long long *failed,
+                 unsigned long long *answered, unsigned long long *lat_us)
+{
+    *sent = p->sent;
+    *failed = p->failed;
+    *answered = p->answered;
+    *lat_us = p->lat_us;
+}
+
+void peers_describe(const struct peers *p, int idx, struct buf *out)
+{
+    const struct cfg_node *cn = &p->node->cfg.nodes[idx];
+    const char *state = idx == p->node->self_idx ? "self" : link_state_name(p->links[idx].state);
+    buf_printf(out, "%s %s:%d cport=%d link=%s fails=%llu", cn->name, cn->host, cn->port,
+               cn->cport, state, idx == p->node->self_idx ? 0ULL : p->links[idx].fails);
+}

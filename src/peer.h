@@ -1,0 +1,69 @@
+/* peer.h — the inter-node channel, client side: hiredis's async API on the
+ * node's libevent loop.
+ *
+ * One persistent connection per peer (requests are pipelined on it; the
+ * serving side answers them in order).  Outgoing sockets are bound to the
+ * node's own address so address-pair firewall rules can cut one link.  The
+ * first command on every connection is PAUTH <secret> <node-name>.  A lost
+ * connection is re-opened with exponential back-off (100 ms .. 5 s).
+ *
+ * Every request has a deadline (a libevent timer: Debian's hiredis 0.14 has
+ * no async timeouts).  Its callback runs exactly once: with the reply, or
+ * with KV_ETIMEDOUT / KV_EDISCONN.  A reply that arrives after the deadline
+ * is dropped.  Only this module reads hiredis's err/errstr.
+ */
+#ifndef KV_PEER_H
+#define KV_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kv_node;
+struct peers;
+
+/* A reply, hiredis-independent.  Valid only during the callback. */
+enum peer_rtype {
+    PEER_R_STATUS = 0,
+    PEER_R_ERROR,
+    PEER_R_INT,
+    PEER_R_BULK,
+    PEER_R_NIL,
+    PEER_R_ARRAY,
+    PEER_R_TYPE_COUNT
+};
+
+struct peer_reply {
+    enum peer_rtype type;
+    long long integer;
+    const char *str;    /* STATUS, ERROR, BULK */
+    size_t len;
+    size_t nelem;       /* ARRAY */
+    const struct peer_reply *elem; /* ARRAY elements */
+};
+
+/* err: 0 with reply set, or a KV_E* code with reply NULL. */
+typedef void (*peer_reply_fn)(void *arg, int err, const struct peer_reply *reply);
+
+/* Creates connections to every configured node but self (node->cfg.nodes). */
+struct peers *peers_create(struct kv_node *node);
+void peers_destroy(struct peers *p);     /* pending callbacks run with KV_EDISCONN */
+
+/* True when node idx (index in cfg.nodes) is self or has a live connection
+ * that has not failed recently. */
+bool peers_up(const struct peers *p, int idx);
+
+/* Sends argv to node idx.  timeout_ms bounds the wait.  The callback always
+ * runs exactly once, possibly before this returns (when the peer is down). */
+void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void *arg,
+                int argc, const char **argv, const size_t *argvlen);
+
+/* Requests sent / failed (timeouts + disconnects), summed latency of answered
+ * requests in microseconds, for INFO. */
+void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long long *failed,
+                 unsigned long long *answered, unsigned long long *lat_us);
+
+/* Appends one line per peer ("name host:cport state ...") for DYNAMO NODES. */
+struct buf;
+void peers_describe(const struct peers *p, int idx, struct buf *out);
+
+#endif

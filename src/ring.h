@@ -1,0 +1,59 @@
+/* ring.h — consistent hash ring (Dynamo §4.2). Pure module.
+ *
+ * Each physical node gets vnodes tokens: token i of node NAME is the first
+ * 64 bits of MurmurHash3_x64_128("NAME#i", seed 0x5eed).  A key's position is
+ * the first 64 bits of MurmurHash3_x64_128(key, seed 0x5eed).  The preference
+ * list of a key = the first N distinct physical nodes met walking clockwise
+ * from the first token >= the key's position (wrapping around).
+ *
+ * A ring is an immutable snapshot with a version number: membership changes
+ * build a new ring and swap the pointer.  Lookups take no lock and allocate
+ * nothing.  Every node computes the same ring from the same member list
+ * (tokens depend only on names; ties are broken by node name).
+ */
+#ifndef KV_RING_H
+#define KV_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RING_SEED 0x5eedu
+/* Lookups record visited nodes in one 64-bit word; equals CFG_MAX_NODES. */
+#define RING_MAX_NODES 64
+
+struct ring;
+
+/* Builds a ring of nnodes members named names[i] (borrowed; copied).  Node
+ * indices in results are positions in that names array.  vnodes >= 1.
+ * Returns new (free with ring_destroy), or NULL when vnodes == 0,
+ * nnodes > RING_MAX_NODES or two names are equal.  nnodes == 0 gives an
+ * empty ring whose lookups return 0. */
+struct ring *ring_create(const char *const *names, unsigned nnodes, unsigned vnodes, uint64_t version);
+void ring_destroy(struct ring *r);               /* accepts NULL */
+
+uint64_t ring_version(const struct ring *r);
+unsigned ring_nnodes(const struct ring *r);
+unsigned ring_vnodes(const struct ring *r);
+const char *ring_node_name(const struct ring *r, unsigned idx);
+
+/* HOT: the 64-bit ring position of a key. */
+uint64_t ring_hash(const void *key, size_t klen);
+
+/* HOT: writes up to n distinct node indices (preference order) for the key
+ * into out[] and returns how many were written (min(n, nnodes)). */
+unsigned ring_preflist(const struct ring *r, const void *key, size_t klen, unsigned n, unsigned *out);
+/* Same, starting from a ring position. */
+unsigned ring_preflist_at(const struct ring *r, uint64_t pos, unsigned n, unsigned *out);
+/* Like ring_preflist but walks past the first n: writes up to max distinct
+ * nodes in clockwise order (for sloppy-quorum fallbacks). */
+unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *out);
+
+/* Fraction of the hash space for which node idx is the FIRST owner (primary
+ * ranges), in [0,1].  Used for balance reports. */
+double ring_ownership(const struct ring *r, unsigned idx);
+
+/* Token access for DYNAMO RING: i in [0, ring_ntokens). */
+size_t ring_ntokens(const struct ring *r);
+void ring_token(const struct ring *r, size_t i, uint64_t *token, unsigned *node);
+
+#endif

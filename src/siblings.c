@@ -1,0 +1,290 @@
+/* siblings.c — a key's set of versions and the Dynamo reconcile rules.
+ *
+ * Owns: the versions of a struct sibset (each holds one value reference and
+ * its clock).  Invariant: no version's clock is equal to or dominated by
+ * another's; sib_add and sib_decode are the only ways in and both keep it.
+ *
+ * Callers: store.c (loading and reconciling entries), coord.c (merging
+ * replica answers, read repair) and the peer codec (sib_encode/decode).
+ * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
+ * added version, and sets are tiny in practice (Dynamo saw > 1 version for
+ * well under 1% of reads).
+ *
+ * Wire format (sib_encode):
+ *   varint count
+ *   per version: u8 flags (SIB_F_TOMBSTONE, SIB_F_EXPIRE)
+ *                [varint expire_ms]          when SIB_F_EXPIRE
+ *                [varint length, bytes]      unless SIB_F_TOMBSTONE
+ *                vc_encode'd clock
+ * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
+ */
+#include "siblings.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "errors.h"
+#include "util/mem.h"
+
+#define SIB_F_TOMBSTONE (1u << 0) /* no value bytes follow */
+#define SIB_F_EXPIRE (1u << 1)    /* a non-zero expire_ms follows */
+/* Versions a decoded set may hold.  Honest sets have a handful; the bound
+ * keeps the pairwise invariant check of sib_decode cheap. */
+#define SIB_MAX_DECODE_VERSIONS 1024
+
+/* The same canonical LEB128 helpers as vclock.c (kept static there). */
+static size_t varint_put(uint8_t *p, uint64_t x)
+{
+    size_t n = 0;
+    while (x >= 0x80) {
+        p[n++] = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    p[n++] = (uint8_t)x;
+    return n;
+}
+
+static void buf_varint(struct buf *b, uint64_t x)
+{
+    uint8_t tmp[10];
+    buf_put(b, tmp, varint_put(tmp, x));
+}
+
+static bool varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
+{
+    size_t i = *pos;
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (i >= len)
+            return false;
+        uint8_t b = p[i++];
+        if (shift == 63 && b > 1)
+            return false;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (b == 0 && shift != 0)
+                return false;
+            *out = x;
+            *pos = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void version_init(struct version *v)
+{
+    v->val = NULL;
+    v->expire_ms = 0;
+    vc_init(&v->vc);
+}
+
+void version_fini(struct version *v)
+{
+    if (!v)
+        return;
+    val_unref(v->val);
+    v->val = NULL;
+    v->expire_ms = 0;
+    vc_fini(&v->vc);
+}
+
+void version_copy(struct version *dst, const struct version *src)
+{
+    if (dst == src)
+        return;
+    struct val *old = dst->val;
+    dst->val = val_ref(src->val);
+    val_unref(old);
+    dst->expire_ms = src->expire_ms;
+    vc_copy(&dst->vc, &src->vc);
+}
+
+void sib_init(struct sibset *s)
+{
+    s->n = 0;
+    s->cap = 0;
+    s->v = NULL;
+}
+
+void sib_fini(struct sibset *s)
+{
+    if (!s)
+        return;
+    sib_clear(s);
+    mem_free(s->v);
+    sib_init(s);
+}
+
+void sib_clear(struct sibset *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        version_fini(&s->v[i]);
+    s->n = 0;
+}
+
+/* Returns a fresh, initialised slot at the end of s. */
+static struct version *append_slot(struct sibset *s)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 2;
+        s->v = mem_realloc(s->v, (size_t)s->cap * sizeof(*s->v));
+    }
+    struct version *v = &s->v[s->n++];
+    version_init(v);
+    return v;
+}
+
+/* Applies the reconcile rules for an incoming clock.  Returns false when v
+ * is equal to or dominated by a stored version (nothing changes);
+ * otherwise drops the stored versions v dominates and returns true, and the
+ * caller appends v. */
+static bool make_room(struct sibset *s, const struct vclock *vc)
+{
+    uint32_t dominated = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        enum vc_order o = vc_compare(vc, &s->v[i].vc);
+        if (o == VC_EQUAL || o == VC_BEFORE)
+            return false;
+        dominated += o == VC_AFTER;
+    }
+    if (dominated) {
+        uint32_t w = 0;
+        for (uint32_t r = 0; r < s->n; r++) {
+            if (vc_compare(vc, &s->v[r].vc) == VC_AFTER) {
+                version_fini(&s->v[r]);
+            } else {
+                if (w != r)
+                    s->v[w] = s->v[r]; /* moves ownership */
+                w++;
+            }
+        }
+        s->n = w;
+    }
+    return true;
+}
+
+bool sib_add(struct sibset *s, const struct version *v)
+{
+    if (!make_room(s, &v->vc))
+        return false;
+    version_copy(append_slot(s), v);
+    return true;
+}
+
+bool sib_add_move(struct sibset *s, struct version *v)
+{
+    if (!make_room(s, &v->vc)) {
+        version_fini(v);
+        return false;
+    }
+    struct version *slot = append_slot(s);
+    *slot = *v; /* slot was freshly initialised and owns nothing */
+    version_init(v);
+    return true;
+}
+
+bool sib_merge(struct sibset *dst, const struct sibset *src)
+{
+    assert(dst != src);
+    bool changed = false;
+    for (uint32_t i = 0; i < src->n; i++)
+        changed |= sib_add(dst, &src->v[i]);
+    return changed;
+}
+
+void sib_context(const struct sibset *s, struct vclock *out)
+{
+    vc_clear(out);
+    for (uint32_t i = 0; i < s->n; i++)
+        vc_merge(out, &s->v[i].vc);
+}
+
+unsigned sib_live_count(const struct sibset *s, int64_t now_ms)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        n += version_live(&s->v[i], now_ms);
+    return n;
+}
+
+bool sib_covers(const struct sibset *a, const struct sibset *b)
+{
+    for (uint32_t j = 0; j < b->n; j++) {
+        bool covered = false;
+        for (uint32_t i = 0; i < a->n && !covered; i++)
+            covered = vc_descends(&a->v[i].vc, &b->v[j].vc);
+        if (!covered)
+            return false;
+    }
+    return true;
+}
+
+void sib_encode(const struct sibset *s, struct buf *out)
+{
+    buf_varint(out, s->n);
+    for (uint32_t i = 0; i < s->n; i++) {
+        const struct version *v = &s->v[i];
+        unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0);
+        buf_putc(out, (char)flags);
+        if (v->expire_ms)
+            buf_varint(out, (uint64_t)v->expire_ms);
+        if (v->val) {
+            buf_varint(out, v->val->len);
+            buf_put(out, v->val->data, v->val->len);
+        }
+        vc_encode(&v->vc, out);
+    }
+}
+
+int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
+{
+    const uint8_t *p = ptr;
+    size_t pos = 0;
+    uint64_t n;
+    int rc = KV_EPROTO;
+    sib_clear(s);
+    /* A version takes >= 2 bytes (flags, empty clock). */
+    if (!varint_get(p, len, &pos, &n) || n > SIB_MAX_DECODE_VERSIONS || n > (len - pos) / 2)
+        goto fail;
+    for (uint64_t i = 0; i < n; i++) {
+        if (pos >= len)
+            goto fail;
+        unsigned flags = p[pos++];
+        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE))
+            goto fail;
+        struct version *v = append_slot(s);
+        if (flags & SIB_F_EXPIRE) {
+            uint64_t x;
+            if (!varint_get(p, len, &pos, &x) || x == 0 || x > INT64_MAX)
+                goto fail;
+            v->expire_ms = (int64_t)x;
+        }
+        if (!(flags & SIB_F_TOMBSTONE)) {
+            uint64_t vl;
+            if (!varint_get(p, len, &pos, &vl) || vl > max_val || vl > UINT32_MAX ||
+                vl > len - pos)
+                goto fail;
+            v->val = val_create(p + pos, (size_t)vl);
+            pos += (size_t)vl;
+        }
+        size_t used;
+        int err = vc_decode(&v->vc, p + pos, len - pos, &used);
+        if (err) {
+            rc = err;
+            goto fail;
+        }
+        pos += used;
+    }
+    if (pos != len)
+        goto fail;
+    /* An honest peer only ever sends reconciled sets. */
+    for (uint32_t i = 0; i < s->n; i++)
+        for (uint32_t j = i + 1; j < s->n; j++)
+            if (vc_compare(&s->v[i].vc, &s->v[j].vc) != VC_CONCURRENT)
+                goto fail;
+    return 0;
+fail:
+    sib_clear(s);
+    return rc;
+}

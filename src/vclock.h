@@ -1,0 +1,106 @@
+/* vclock.h — vector clocks (Dynamo §4.4). Pure module: no I/O.
+ *
+ * A clock is a set of entries (actor, counter, timestamp).  Actors are the
+ * clock identities of coordinating nodes: a stable node name plus its
+ * incarnation, written "name.incarnation" (e.g. "n1.1764064488123"), so a
+ * node that restarts without its data never stamps a counter that an older
+ * entry of its own could dominate.  Inside the process an actor is a small
+ * interned integer (vc_actor_intern); on the wire it is the name.
+ *
+ * Ordering uses counters only.  Timestamps (wall-clock ms of the last
+ * increment by that actor) exist only so vc_prune can drop the oldest entries
+ * when a clock exceeds vclock-max-entries.
+ *
+ * Entries are kept sorted by actor id (ids are per-process, which is why the
+ * wire codec uses names and re-sorts on decode).
+ *
+ * Ownership: a struct vclock owns its entry array.  Do not memcpy one clock
+ * over another; use vc_copy / vc_move.  vc_fini accepts zeroed memory.
+ */
+#ifndef KV_VCLOCK_H
+#define KV_VCLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+#define VC_DEFAULT_MAX_ENTRIES 50
+#define VC_MAX_ACTOR_LEN 255     /* longest actor name accepted by the codecs */
+#define VC_MAX_DECODE_ENTRIES 4096 /* clocks from the network larger than this are refused */
+
+struct vc_entry {
+    uint32_t actor;   /* interned actor id */
+    uint32_t pad_;
+    uint64_t counter; /* >= 1 */
+    uint64_t ts_ms;   /* wall clock of the last increment, for pruning only */
+};
+
+struct vclock {
+    uint32_t n;
+    uint32_t cap;
+    struct vc_entry *e; /* sorted by actor, no duplicates */
+};
+
+enum vc_order {
+    VC_EQUAL = 0,
+    VC_BEFORE,     /* a < b: b dominates a */
+    VC_AFTER,      /* a > b: a dominates b */
+    VC_CONCURRENT,
+    VC_ORDER_COUNT
+};
+const char *vc_order_name(enum vc_order o);
+
+/* ---- actor interning (process-wide table; ids are never reused) ---- */
+/* Returns the id for name[0..len), adding it if new. len <= VC_MAX_ACTOR_LEN. */
+uint32_t vc_actor_intern(const char *name, size_t len);
+/* Returns the name of an id (borrowed, valid for the process lifetime) and its length. */
+const char *vc_actor_name(uint32_t id, size_t *len);
+
+/* ---- algebra ---- */
+void vc_init(struct vclock *vc);
+void vc_fini(struct vclock *vc);
+void vc_clear(struct vclock *vc);                       /* n = 0, keeps memory */
+void vc_copy(struct vclock *dst, const struct vclock *src); /* dst overwritten */
+void vc_move(struct vclock *dst, struct vclock *src);   /* dst finied, src emptied */
+uint64_t vc_counter(const struct vclock *vc, uint32_t actor); /* 0 when absent */
+/* Increments actor's counter (adds it at 1 when absent) and sets its ts. */
+void vc_increment(struct vclock *vc, uint32_t actor, uint64_t now_ms);
+/* dst = pointwise max of dst and src (ts: max too). */
+void vc_merge(struct vclock *dst, const struct vclock *src);
+/* HOT: compares by counters only. */
+enum vc_order vc_compare(const struct vclock *a, const struct vclock *b);
+/* a descends from b (a >= b pointwise). */
+bool vc_descends(const struct vclock *a, const struct vclock *b);
+/* Drops the entries with the oldest timestamps until n <= max_entries.
+ * Returns the number of entries dropped. */
+unsigned vc_prune(struct vclock *vc, unsigned max_entries);
+
+/* ---- local compact codec (actor ids; never leaves the process) ---- */
+/* Appends a compact encoding (varints) to out. */
+void vc_pack(const struct vclock *vc, struct buf *out);
+/* Decodes what vc_pack wrote; *used = bytes read. 0 or KV_EPROTO. */
+int vc_unpack(struct vclock *vc, const void *p, size_t len, size_t *used);
+
+/* ---- wire codec (actor names; used between nodes) ---- */
+void vc_encode(const struct vclock *vc, struct buf *out);
+/* Validates everything (lengths, counts <= VC_MAX_DECODE_ENTRIES, counters
+ * >= 1, no duplicate actors); *used = bytes read. 0 or KV_EBADCTX. */
+int vc_decode(struct vclock *vc, const void *p, size_t len, size_t *used);
+
+/* ---- client context: printable, opaque, checksummed ---- */
+/* Appends a printable token (base64url alphabet, no padding) that encodes
+ * the clock plus a version byte and a checksum.  The empty clock encodes as
+ * the empty string. */
+void vc_to_context(const struct vclock *vc, struct buf *out);
+/* Decodes a context from a client.  Empty input = empty clock.  Anything
+ * malformed (bad alphabet, bad checksum, truncated, bad entries) returns
+ * KV_EBADCTX and leaves vc empty; never crashes on any input. */
+int vc_from_context(struct vclock *vc, const void *p, size_t len);
+
+/* ---- readable form ---- */
+/* Appends e.g. "[n1.1764064488123:3@1764064490001, n2.1764064488200:1@...]". */
+void vc_format(const struct vclock *vc, struct buf *out);
+
+#endif

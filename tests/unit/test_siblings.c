@@ -1,0 +1,495 @@
+/* test_siblings.c — reconcile rules, sib_covers, the set codec, and a
+ * randomized convergence property (seed fixed, override with KV_TEST_SEED). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "siblings.h"
+#include "util/buf.h"
+#include "util/val.h"
+#include "vclock.h"
+
+static unsigned long long seed = 0xc0ffeeULL;
+static uint64_t rng_state;
+static uint32_t N1, N2, N3;
+
+#define PROP(cond)                                                                    \
+    do {                                                                              \
+        if (!(cond))                                                                  \
+            fail_msg("property failed: %s (line %d, seed %llu; rerun with "          \
+                     "KV_TEST_SEED=%llu)", #cond, __LINE__, seed, seed);             \
+    } while (0)
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    rng_state = seed;
+    return 0;
+}
+
+/* A version with value s (NULL = tombstone) and clock {N1:c1, N2:c2, N3:c3}
+ * (0 = absent). */
+static void mkver(struct version *v, const char *s, unsigned c1, unsigned c2, unsigned c3)
+{
+    version_init(v);
+    if (s)
+        v->val = val_create(s, strlen(s));
+    const uint32_t ids[3] = { N1, N2, N3 };
+    const unsigned cs[3] = { c1, c2, c3 };
+    for (int i = 0; i < 3; i++)
+        for (unsigned k = 0; k < cs[i]; k++)
+            vc_increment(&v->vc, ids[i], 1000 + k);
+}
+
+static bool has_value(const struct sibset *s, const char *val)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        const struct val *v = s->v[i].val;
+        if (val == NULL ? v == NULL
+                        : (v && v->len == strlen(val) && memcmp(v->data, val, v->len) == 0))
+            return true;
+    }
+    return false;
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    struct sibset s;
+    struct version v1, v2, v2b, v3, c;
+    sib_init(&s);
+    mkver(&v1, "one", 1, 0, 0);
+    mkver(&v2, "two", 2, 0, 0);
+    mkver(&v2b, "other", 2, 0, 0); /* equal clock: the same write */
+    mkver(&v3, "three", 2, 1, 0);
+    mkver(&c, "conc", 1, 0, 1);
+
+    assert_true(sib_add(&s, &v2));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(v2.val->refs, 2); /* the set took a reference */
+    /* dominated: ignored, repeatedly */
+    assert_false(sib_add(&s, &v1));
+    assert_false(sib_add(&s, &v1));
+    /* equal: ignored, the stored one kept */
+    assert_false(sib_add(&s, &v2));
+    assert_false(sib_add(&s, &v2b));
+    assert_int_equal(s.n, 1);
+    assert_ptr_equal(s.v[0].val, v2.val);
+    /* concurrent with {N1:2}: kept beside it */
+    assert_true(sib_add(&s, &c));
+    assert_int_equal(s.n, 2);
+    assert_false(sib_add(&s, &c));
+    assert_int_equal(s.n, 2);
+    /* {N1:2,N2:1} dominates v2 but not c = {N1:1,N3:1} */
+    assert_true(sib_add(&s, &v3));
+    assert_int_equal(s.n, 2);
+    assert_true(has_value(&s, "three") && has_value(&s, "conc"));
+    assert_int_equal(v2.val->refs, 1); /* dropped version released its reference */
+    /* one version dominating both */
+    struct version all;
+    mkver(&all, "all", 3, 1, 1);
+    assert_true(sib_add(&s, &all));
+    assert_int_equal(s.n, 1);
+    assert_true(has_value(&s, "all"));
+
+    version_fini(&v1);
+    version_fini(&v2);
+    version_fini(&v2b);
+    version_fini(&v3);
+    version_fini(&c);
+    version_fini(&all);
+    sib_fini(&s);
+    sib_fini(&s);
+    sib_fini(NULL);
+}
+
+/* The seed project's scenario: two blind writes coordinated by different
+ * nodes become siblings; a write carrying the merged context, incremented
+ * by its coordinator, resolves them. */
+static void test_seed_scenario(void **state)
+{
+    (void)state;
+    struct sibset s;
+    struct version a, b, r;
+    sib_init(&s);
+    mkver(&a, "from-n1", 1, 0, 0);
+    mkver(&b, "from-n2", 0, 1, 0);
+    assert_true(sib_add(&s, &a));
+    assert_true(sib_add(&s, &b));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(sib_live_count(&s, 0), 2);
+
+    struct vclock ctx;
+    vc_init(&ctx);
+    sib_context(&s, &ctx);
+    assert_int_equal(vc_counter(&ctx, N1), 1);
+    assert_int_equal(vc_counter(&ctx, N2), 1);
+    version_init(&r);
+    r.val = val_create("merged", 6);
+    vc_copy(&r.vc, &ctx);
+    vc_increment(&r.vc, N1, 5000);
+    assert_true(sib_add(&s, &r));
+    assert_int_equal(s.n, 1);
+    assert_true(has_value(&s, "merged"));
+    /* replaying the old writes changes nothing */
+    assert_false(sib_add(&s, &a));
+    assert_false(sib_add(&s, &b));
+    assert_int_equal(s.n, 1);
+    vc_fini(&ctx);
+    version_fini(&a);
+    version_fini(&b);
+    version_fini(&r);
+    sib_fini(&s);
+}
+
+static void test_tombstones_and_expiry(void **state)
+{
+    (void)state;
+    struct sibset s;
+    struct version v, t, e;
+    sib_init(&s);
+    mkver(&v, "val", 1, 0, 0);
+    mkver(&t, NULL, 2, 0, 0); /* a delete that saw v */
+    assert_true(sib_add(&s, &v));
+    assert_true(sib_add(&s, &t));
+    assert_int_equal(s.n, 1);
+    assert_null(s.v[0].val);
+    assert_int_equal(sib_live_count(&s, 0), 0);
+    assert_false(sib_add(&s, &v)); /* a replayed old write does not resurrect */
+    /* a concurrent write survives beside the tombstone */
+    mkver(&e, "exp", 1, 1, 0);
+    e.expire_ms = 500;
+    assert_true(sib_add(&s, &e));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(sib_live_count(&s, 100), 1);
+    assert_int_equal(sib_live_count(&s, 500), 0); /* expired at 500 */
+    assert_false(version_live(&t, 0));
+    assert_true(version_live(&v, 1 << 30));
+    version_fini(&v);
+    version_fini(&t);
+    version_fini(&e);
+    sib_fini(&s);
+}
+
+static void test_add_move_and_merge(void **state)
+{
+    (void)state;
+    struct sibset s, d;
+    struct version v, w;
+    sib_init(&s);
+    sib_init(&d);
+    mkver(&v, "a", 1, 0, 0);
+    struct val *keep = val_ref(v.val);
+    assert_true(sib_add_move(&s, &v));
+    assert_null(v.val);
+    assert_int_equal(v.vc.n, 0);
+    assert_int_equal(keep->refs, 2);
+    mkver(&w, "old", 0, 0, 0); /* empty clock: dominated by everything */
+    assert_false(sib_add_move(&s, &w)); /* ignored: freed, not leaked */
+    assert_null(w.val);
+    mkver(&w, "b", 0, 1, 0);
+    assert_true(sib_add_move(&s, &w));
+    assert_true(sib_merge(&d, &s));
+    assert_int_equal(d.n, 2);
+    assert_false(sib_merge(&d, &s));
+    /* version_copy replaces and refs */
+    struct version cp;
+    version_init(&cp);
+    version_copy(&cp, &s.v[0]);
+    version_copy(&cp, &s.v[1]);
+    version_copy(&cp, &cp);
+    assert_ptr_equal(cp.val, s.v[1].val);
+    assert_int_equal(cp.vc.n, s.v[1].vc.n);
+    version_fini(&cp);
+    version_fini(&cp);
+    sib_clear(&d);
+    assert_int_equal(d.n, 0);
+    val_unref(keep);
+    sib_fini(&s);
+    sib_fini(&d);
+}
+
+static void test_covers(void **state)
+{
+    (void)state;
+    struct sibset a, b, empty;
+    struct version x1, x2, y1;
+    sib_init(&a);
+    sib_init(&b);
+    sib_init(&empty);
+    mkver(&x1, "x1", 1, 0, 0);
+    mkver(&x2, "x2", 2, 0, 0);
+    mkver(&y1, "y1", 0, 1, 0);
+    assert_true(sib_covers(&empty, &empty));
+    sib_add(&a, &x2);
+    assert_true(sib_covers(&a, &empty));
+    assert_false(sib_covers(&empty, &a));
+    sib_add(&b, &x1);
+    assert_true(sib_covers(&a, &b));  /* x2 dominates x1 */
+    assert_false(sib_covers(&b, &a)); /* b is stale: read repair target */
+    sib_add(&b, &y1);
+    assert_false(sib_covers(&a, &b)); /* a lacks y1 */
+    sib_add(&a, &y1);
+    assert_true(sib_covers(&a, &b));
+    assert_true(sib_covers(&a, &a));
+    version_fini(&x1);
+    version_fini(&x2);
+    version_fini(&y1);
+    sib_fini(&a);
+    sib_fini(&b);
+    sib_fini(&empty);
+}
+
+static bool set_equal(const struct sibset *a, const struct sibset *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (uint32_t i = 0; i < a->n; i++) {
+        bool found = false;
+        for (uint32_t j = 0; j < b->n && !found; j++) {
+            const struct version *x = &a->v[i], *y = &b->v[j];
+            if (vc_compare(&x->vc, &y->vc) != VC_EQUAL || x->expire_ms != y->expire_ms)
+                continue;
+            if ((x->val == NULL) != (y->val == NULL))
+                continue;
+            if (x->val && (x->val->len != y->val->len ||
+                           memcmp(x->val->data, y->val->data, x->val->len) != 0))
+                continue;
+            found = true;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void test_codec(void **state)
+{
+    (void)state;
+    struct sibset s, d;
+    struct version a, b, t;
+    struct buf out;
+    sib_init(&s);
+    sib_init(&d);
+    buf_init(&out);
+
+    /* empty set */
+    sib_encode(&s, &out);
+    assert_int_equal(sib_decode(&d, out.data, out.len, 100), 0);
+    assert_int_equal(d.n, 0);
+
+    mkver(&a, NULL, 1, 0, 0);
+    a.val = val_create("alpha\0\r\n", 8); /* binary-safe */
+    a.expire_ms = 1764064490001;
+    mkver(&b, "", 0, 2, 1);
+    mkver(&t, NULL, 0, 0, 3);
+    t.expire_ms = 77; /* tombstones may carry a reap time */
+    sib_add(&s, &a);
+    sib_add(&s, &b);
+    sib_add(&s, &t);
+    out.len = 0;
+    sib_encode(&s, &out);
+    assert_int_equal(sib_decode(&d, out.data, out.len, 100), 0);
+    assert_true(set_equal(&s, &d));
+    assert_null(d.v[2].val);
+    assert_int_equal(d.v[2].expire_ms, 77);
+    /* decoding into a non-empty set replaces it */
+    assert_int_equal(sib_decode(&d, out.data, out.len, 100), 0);
+    assert_int_equal(d.n, 3);
+
+    /* max_val bounds a value's length */
+    assert_int_equal(sib_decode(&d, out.data, out.len, 8), 0);
+    assert_int_equal(sib_decode(&d, out.data, out.len, 7), KV_EPROTO);
+    assert_int_equal(d.n, 0);
+    /* every truncation and a trailing byte are refused */
+    for (size_t cut = 0; cut < out.len; cut++) {
+        int rc = sib_decode(&d, out.data, cut, 100);
+        assert_true(rc == KV_EPROTO || rc == KV_EBADCTX);
+        assert_int_equal(d.n, 0);
+    }
+    buf_putc(&out, 0);
+    assert_int_equal(sib_decode(&d, out.data, out.len, 100), KV_EPROTO);
+    out.len--;
+    /* unknown flag bits */
+    struct buf m;
+    buf_init(&m);
+    buf_put(&m, out.data, out.len);
+    m.data[1] = (char)0x04;
+    assert_int_equal(sib_decode(&d, m.data, m.len, 100), KV_EPROTO);
+    /* a count larger than the input */
+    m.data[0] = 0x7f;
+    assert_int_equal(sib_decode(&d, m.data, m.len, 100), KV_EPROTO);
+    /* expiry flag with a zero expiry */
+    static const uint8_t zero_exp[] = { 1, 0x03, 0x00, 0x00 };
+    assert_int_equal(sib_decode(&d, zero_exp, sizeof(zero_exp), 100), KV_EPROTO);
+    static const uint8_t one_tomb[] = { 1, 0x01, 0x00 }; /* tombstone, empty clock */
+    assert_int_equal(sib_decode(&d, one_tomb, sizeof(one_tomb), 100), 0);
+    assert_int_equal(d.n, 1);
+    /* a set that breaks the invariant (a dominated version) is refused */
+    struct sibset bad;
+    sib_init(&bad);
+    bad.cap = bad.n = 2;
+    bad.v = calloc(2, sizeof(*bad.v));
+    mkver(&bad.v[0], "x", 1, 0, 0);
+    mkver(&bad.v[1], "y", 2, 0, 0);
+    m.len = 0;
+    sib_encode(&bad, &m);
+    assert_int_equal(sib_decode(&d, m.data, m.len, 100), KV_EPROTO);
+    /* equal clocks twice are refused too */
+    version_fini(&bad.v[1]);
+    mkver(&bad.v[1], "y", 1, 0, 0);
+    m.len = 0;
+    sib_encode(&bad, &m);
+    assert_int_equal(sib_decode(&d, m.data, m.len, 100), KV_EPROTO);
+    version_fini(&bad.v[0]);
+    version_fini(&bad.v[1]);
+    free(bad.v);
+
+    /* garbage never crashes */
+    for (int it = 0; it < 20000; it++) {
+        m.len = 0;
+        size_t n = rnd() % 64;
+        for (size_t i = 0; i < n; i++)
+            buf_putc(&m, (char)(rnd() % 4 == 0 ? rnd() % 4 : rnd()));
+        int rc = sib_decode(&d, m.data, m.len, 16);
+        PROP(rc == 0 || rc == KV_EPROTO || rc == KV_EBADCTX);
+        if (rc)
+            PROP(d.n == 0);
+    }
+    buf_fini(&m);
+    version_fini(&a);
+    version_fini(&b);
+    version_fini(&t);
+    sib_fini(&s);
+    sib_fini(&d);
+    buf_fini(&out);
+}
+
+/* Convergence: every order of applying the same versions, and every split of
+ * them into two replicas merged afterwards, ends in the same set.  The value
+ * is derived from the clock: in Dynamo equal clocks mean the same write. */
+static void random_version(struct version *v)
+{
+    version_init(v);
+    const uint32_t ids[3] = { N1, N2, N3 };
+    for (int i = 0; i < 3; i++) {
+        unsigned c = (unsigned)(rnd() % 4);
+        for (unsigned k = 0; k < c; k++)
+            vc_increment(&v->vc, ids[i], 100 * (uint64_t)i + k);
+    }
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < v->vc.n; i++)
+        sum += v->vc.e[i].counter * (i + 1);
+    if (sum % 5 == 1)
+        return; /* a tombstone, also decided by the clock */
+    struct buf b;
+    buf_init(&b);
+    vc_format(&v->vc, &b);
+    v->val = val_create(b.data, b.len);
+    buf_fini(&b);
+}
+
+static void test_convergence(void **state)
+{
+    (void)state;
+    enum { NV = 12, ORDERS = 30 };
+    struct version vs[NV];
+    struct sibset ref, s, r1, r2;
+    sib_init(&ref);
+    sib_init(&s);
+    sib_init(&r1);
+    sib_init(&r2);
+    unsigned multi = 0;
+    for (int round = 0; round < 300; round++) {
+        unsigned nv = 1 + (unsigned)(rnd() % NV);
+        for (unsigned i = 0; i < nv; i++)
+            random_version(&vs[i]);
+        sib_clear(&ref);
+        for (unsigned i = 0; i < nv; i++)
+            sib_add(&ref, &vs[i]);
+        multi += ref.n > 1;
+        /* the invariant holds */
+        for (uint32_t i = 0; i < ref.n; i++)
+            for (uint32_t j = i + 1; j < ref.n; j++)
+                PROP(vc_compare(&ref.v[i].vc, &ref.v[j].vc) == VC_CONCURRENT);
+        /* nothing known is lost: every input is covered by the result */
+        for (unsigned i = 0; i < nv; i++) {
+            bool cov = false;
+            for (uint32_t j = 0; j < ref.n; j++)
+                cov |= vc_descends(&ref.v[j].vc, &vs[i].vc);
+            PROP(cov);
+        }
+        unsigned perm[NV];
+        for (int o = 0; o < ORDERS; o++) {
+            for (unsigned i = 0; i < nv; i++)
+                perm[i] = i;
+            for (unsigned i = nv - 1; i > 0; i--) {
+                unsigned j = (unsigned)(rnd() % (i + 1)), t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            sib_clear(&s);
+            for (unsigned i = 0; i < nv; i++)
+                sib_add(&s, &vs[perm[i]]);
+            PROP(set_equal(&s, &ref));
+            /* two replicas that each saw part, anti-entropy merges them */
+            sib_clear(&r1);
+            sib_clear(&r2);
+            for (unsigned i = 0; i < nv; i++)
+                sib_add(rnd() % 2 ? &r1 : &r2, &vs[perm[i]]);
+            sib_merge(&r1, &r2);
+            PROP(set_equal(&r1, &ref));
+            PROP(sib_covers(&r1, &ref) && sib_covers(&ref, &r1));
+        }
+        /* round trip through the wire codec preserves the set */
+        struct buf out;
+        buf_init(&out);
+        sib_encode(&ref, &out);
+        PROP(sib_decode(&s, out.data, out.len, 1 << 20) == 0);
+        PROP(set_equal(&s, &ref));
+        buf_fini(&out);
+        for (unsigned i = 0; i < nv; i++)
+            version_fini(&vs[i]);
+    }
+    PROP(multi > 30); /* siblings really occurred */
+    sib_fini(&ref);
+    sib_fini(&s);
+    sib_fini(&r1);
+    sib_fini(&r2);
+}
+
+int main(void)
+{
+    const char *env = getenv("KV_TEST_SEED");
+    if (env && *env)
+        seed = strtoull(env, NULL, 0);
+    N1 = vc_actor_intern("n1.1", 4);
+    N2 = vc_actor_intern("n2.1", 4);
+    N3 = vc_actor_intern("n3.1", 4);
+    print_message("test_siblings: seed %llu (set KV_TEST_SEED to change)\n", seed);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_rules, setup),
+        cmocka_unit_test_setup(test_seed_scenario, setup),
+        cmocka_unit_test_setup(test_tombstones_and_expiry, setup),
+        cmocka_unit_test_setup(test_add_move_and_merge, setup),
+        cmocka_unit_test_setup(test_covers, setup),
+        cmocka_unit_test_setup(test_codec, setup),
+        cmocka_unit_test_setup(test_convergence, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
