@@ -29,8 +29,17 @@
 #include "siblings.h"
 #include "vclock.h"
 
+#include "peer.h"
+
 struct kv_node;
 struct coord;
+
+struct coord_stats {
+    uint64_t forwarded;          /* writes sent to their coordinator */
+    uint64_t quorum_failures;    /* requests answered KV_ENOQUORUM */
+    uint64_t replica_answers;    /* remote replica answers received */
+    uint64_t replica_latency_us; /* summed latency of those answers */
+};
 
 /* set: the reconciled versions (borrowed; empty when not found). */
 typedef void (*coord_read_cb)(void *arg, int err, const struct sibset *set);
@@ -48,6 +57,21 @@ int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read
  * w: 0 = configured w. */
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
                 struct val *val, int64_t expire_ms, int w, coord_write_cb cb, void *arg);
+
+const struct coord_stats *coord_stats(const struct coord *co);
+
+/* Writes the key's preference list (N distinct node indices, indices into
+ * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
+unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned *out);
+
+/* The node that must coordinate a write of key: the first node of its
+ * preference list that looks alive (self when it is that node). */
+int coord_write_target(struct coord *co, const void *key, size_t klen);
+
+/* Sends a client command to node idx's cluster port as PFWD argv...; the
+ * reply is that node's reply to the command. */
+void coord_forward(struct coord *co, int idx, int argc, const char **argv, const size_t *lens,
+                   peer_reply_fn cb, void *arg);
 
 /* Local versions of key (coordinator-side read for read-modify-write
  * commands). out must be empty. */

@@ -17,6 +17,7 @@
 #include "coord.h"
 #include "errors.h"
 #include "node.h"
+#include "peer.h"
 #include "ring.h"
 #include "server.h"
 #include "store.h"
@@ -143,17 +144,33 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto out;
     }
+    if (node.cfg.nnodes > 0) {
+        rc = srv_listen(node.srv, SRV_PEER, node.cfg.bind, node.cfg.cluster_port);
+        if (rc != 0) {
+            fprintf(stderr, "dynamo-node: cannot listen on cluster port %s:%d: %s\n",
+                    node.cfg.bind, node.cfg.cluster_port, kv_strerror(rc));
+            exit_code = 1;
+            goto out;
+        }
+        node.peers = peers_create(&node);
+    }
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
-    log_info("dynamo-node %s ready: node %s, clients on %s:%d (N=%d W=%d R=%d), pid %d",
-             "0.1.0", node.cfg.node_name, node.cfg.bind, node.cfg.port, node.cfg.n,
-             node.cfg.w, node.cfg.r, (int)getpid());
+    log_info("dynamo-node %s ready: node %s, clients on %s:%d, cluster port %d, %d node(s) "
+             "(N=%d W=%d R=%d), pid %d",
+             "0.1.0", node.cfg.node_name, node.cfg.bind, node.cfg.port, node.cfg.cluster_port,
+             node.cfg.nnodes > 0 ? node.cfg.nnodes : 1, node.cfg.n, node.cfg.w, node.cfg.r,
+             (int)getpid());
     event_base_dispatch(node.base);
     event_free(sigint);
     event_free(sigterm);
 out:
+    /* Peers first: their pending callbacks complete requests whose clients
+     * still exist. */
+    peers_destroy(node.peers);
+    node.peers = NULL;
     srv_destroy(node.srv);
     coord_destroy(node.coord);
     ring_destroy(node.ring);

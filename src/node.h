@@ -15,6 +15,7 @@ struct store;
 struct ring;
 struct srv;
 struct coord;
+struct peers;
 
 struct kv_stats {
     uint64_t connections_received;
@@ -37,6 +38,7 @@ struct kv_node {
     struct ring *ring;       /* current immutable snapshot */
     struct srv *srv;         /* client + cluster listeners and connections */
     struct coord *coord;     /* request coordination */
+    struct peers *peers;     /* outgoing peer connections; NULL without a cluster */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

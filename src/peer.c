@@ -28,6 +28,8 @@
 
 #define PEER_BACKOFF_MIN_MS 100
 #define PEER_BACKOFF_MAX_MS 5000
+#define PEER_PROBE_MS 500         /* liveness probe period */
+#define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
 #define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
 
 enum link_state {
@@ -54,10 +56,12 @@ struct link {
     struct event *retry;
     unsigned long long fails;
     int64_t last_fail_ms;
+    bool suspect;            /* a request timed out and nothing answered since */
 };
 
 struct peers {
     struct kv_node *node;
+    struct event *probe;     /* periodic PPING of every link */
     int nlinks;
     struct link links[CFG_MAX_NODES];
     unsigned long long sent, failed, answered, lat_us;
@@ -66,6 +70,7 @@ struct peers {
 
 struct preq {
     struct peers *peers;
+    struct link *link;
     peer_reply_fn cb;
     void *arg;
     struct event *timer;
@@ -75,6 +80,7 @@ struct preq {
 };
 
 static void link_connect(struct link *l);
+static void on_probe(evutil_socket_t fd, short what, void *arg);
 
 static void preq_maybe_free(struct preq *r)
 {
@@ -92,9 +98,13 @@ static void preq_answer(struct preq *r, int err, const struct peer_reply *rep)
     r->answered = true;
     if (r->timer)
         event_del(r->timer);
-    if (err)
+    if (err) {
         r->peers->failed++;
-    else {
+        if (err == KV_ETIMEDOUT && r->link)
+            r->link->suspect = true;
+    } else {
+        if (r->link)
+            r->link->suspect = false;
         r->peers->answered++;
         r->peers->lat_us += (unsigned long long)(kv_mono_us() - r->start_us);
     }
@@ -210,6 +220,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     l->state = LINK_UP;
+    l->suspect = false;
     l->backoff_ms = PEER_BACKOFF_MIN_MS;
     log_info("peer %s connected", l->peers->node->cfg.nodes[l->idx].name);
 }
@@ -271,10 +282,34 @@ struct peers *peers_create(struct kv_node *node)
         l->idx = i;
         l->backoff_ms = PEER_BACKOFF_MIN_MS;
         l->retry = evtimer_new(node->base, on_retry, l);
-        if (i != node->self_idx)
-            link_connect(l);
+        link_connect(l); /* self too: failover may route a request back here */
     }
+    p->probe = event_new(node->base, -1, EV_PERSIST, on_probe, p);
+    struct timeval tv = {0, PEER_PROBE_MS * 1000};
+    event_add(p->probe, &tv);
     return p;
+}
+
+static void probe_done(void *arg, int err, const struct peer_reply *reply)
+{
+    (void)arg;
+    (void)err;
+    (void)reply; /* preq_answer already updated the link's suspect flag */
+}
+
+/* Until gossip exists this is the failure detector: every PEER_PROBE_MS each
+ * connected link gets a PPING; a timeout marks it suspect (routed around),
+ * any answer clears that. */
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct peers *p = arg;
+    static const char *argv[1] = {"PPING"};
+    static const size_t lens[1] = {5};
+    for (int i = 0; i < p->nlinks; i++)
+        if (i != p->node->self_idx && p->links[i].state == LINK_UP)
+            peers_send(p, i, PEER_PROBE_TIMEOUT_MS, probe_done, NULL, 1, argv, lens);
 }
 
 void peers_destroy(struct peers *p)
@@ -282,6 +317,8 @@ void peers_destroy(struct peers *p)
     if (!p)
         return;
     p->destroying = true;
+    if (p->probe)
+        event_free(p->probe);
     for (int i = 0; i < p->nlinks; i++) {
         struct link *l = &p->links[i];
         if (l->ac) {
@@ -300,7 +337,7 @@ bool peers_up(const struct peers *p, int idx)
         return true;
     if (idx < 0 || idx >= p->nlinks)
         return false;
-    return p->links[idx].state == LINK_UP;
+    return p->links[idx].state == LINK_UP && !p->links[idx].suspect;
 }
 
 void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void *arg, int argc,
@@ -313,6 +350,7 @@ void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void
     r->start_us = kv_mono_us();
     p->sent++;
     struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[idx] : NULL;
+    r->link = l;
     if (!l || l->state != LINK_UP || !l->ac ||
         redisAsyncCommandArgv(l->ac, on_reply, r, argc, argv, argvlen) != REDIS_OK) {
         r->hiredis_done = true;
@@ -337,7 +375,10 @@ void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long 
 void peers_describe(const struct peers *p, int idx, struct buf *out)
 {
     const struct cfg_node *cn = &p->node->cfg.nodes[idx];
-    const char *state = idx == p->node->self_idx ? "self" : link_state_name(p->links[idx].state);
+    const struct link *l = &p->links[idx];
+    const char *state = idx == p->node->self_idx ? "self"
+                        : (l->state == LINK_UP && l->suspect) ? "suspect"
+                                                              : link_state_name(l->state);
     buf_printf(out, "%s %s:%d cport=%d link=%s fails=%llu", cn->name, cn->host, cn->port,
                cn->cport, state, idx == p->node->self_idx ? 0ULL : p->links[idx].fails);
 }

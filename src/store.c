@@ -444,8 +444,9 @@ void store_entry_load(const struct store_entry *e, struct sibset *out)
         version_init(v);
         v->val = val_ref(r.val);
         v->expire_ms = r.expire_ms;
-        int rc = vc_unpack(&v->vc, r.clock, r.clock_len, NULL);
-        assert(rc == 0); /* written by vc_pack in this process */
+        size_t used;
+        int rc = vc_unpack(&v->vc, r.clock, r.clock_len, &used);
+        assert(rc == 0 && used == r.clock_len); /* written by vc_pack in this process */
         (void)rc;
     }
 }
@@ -480,8 +481,9 @@ bool store_put(struct store *s, const void *key, size_t klen, const struct versi
     for (uint64_t i = 0; i < n; i++) {
         struct store_vref r;
         p = version_read(p, &r);
-        int rc = vc_unpack(&s->tmp_vc, r.clock, r.clock_len, NULL);
-        assert(rc == 0);
+        size_t used;
+        int rc = vc_unpack(&s->tmp_vc, r.clock, r.clock_len, &used);
+        assert(rc == 0 && used == r.clock_len);
         (void)rc;
         enum vc_order o = vc_compare(&v->vc, &s->tmp_vc);
         if (o == VC_EQUAL || o == VC_BEFORE)

@@ -1,0 +1,92 @@
+/* cmd.h — shared by the command modules (cmd.c: table and dispatch;
+ * cmd_conn.c: connection and server commands; cmd_kv.c: key commands;
+ * cmd_peer.c: the cluster port's commands).  Not used outside them. */
+#ifndef KV_CMD_H
+#define KV_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "server.h"
+
+struct store;
+
+#define CMD_F_WRITE (1u << 0)    /* modifies the key space */
+#define CMD_F_READONLY (1u << 1) /* reads the key space */
+#define CMD_F_NOAUTH (1u << 2)   /* allowed before AUTH */
+#define CMD_F_ADMIN (1u << 3)    /* administrative */
+#define CMD_F_FAST (1u << 4)     /* O(1) or O(log N) */
+#define CMD_F_NOSCRIPT (1u << 5) /* Redis flag, reported by COMMAND INFO */
+#define CMD_F_LOADING (1u << 6)  /* Redis flag, reported by COMMAND INFO */
+#define CMD_F_STALE (1u << 7)    /* Redis flag, reported by COMMAND INFO */
+
+#define DYNAMO_VERSION "0.1.0"
+#define REDIS_COMPAT_VERSION "7.0.0"
+
+typedef void (*cmd_fn)(struct client *c, int argc, const struct arg *argv);
+
+struct cmd_def {
+    const char *name;    /* lower case */
+    int arity;           /* Redis convention: N exact, -N at least N */
+    unsigned flags;
+    int first_key, last_key, step;
+    cmd_fn fn;
+    const char *group;
+    const char *summary;
+    const char *args;    /* argument spec for COMMAND DOCS, see add_doc_args */
+    const char *since;
+};
+
+/* Reply helpers: each appends one reply to c->out in c's protocol. */
+void cmd_reply_ok(struct client *c);
+void cmd_reply_null(struct client *c);
+void cmd_reply_err(struct client *c, const char *msg);      /* -ERR msg */
+void cmd_reply_syntax(struct client *c);
+void cmd_reply_not_int(struct client *c);
+void cmd_reply_arity(struct client *c, const char *name);
+void cmd_reply_kverr(struct client *c, int err);           /* a KV_E* code */
+void cmd_reply_siblings(struct client *c, unsigned n);
+
+/* Argument helpers. */
+bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive */
+bool cmd_arg_ll(const struct arg *a, long long *out);       /* canonical decimal */
+char *cmd_arg_dup(const struct arg *a);                     /* new; mem_free it */
+
+/* Keys with at least one value version held by this node. */
+size_t cmd_count_live(struct store *s);
+
+/* Runs a client command on c (client connection, or a peer's PFWD). */
+void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
+/* Runs a cluster-port command (cmd_peer.c). */
+void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv);
+
+/* The table, for COMMAND. */
+const struct cmd_def *cmd_lookup(const char *p, size_t n);
+
+/* Handlers (argc/argv borrowed; see the table in cmd.c for arity). */
+void cmd_ping(struct client *c, int argc, const struct arg *argv);
+void cmd_echo(struct client *c, int argc, const struct arg *argv);
+void cmd_quit(struct client *c, int argc, const struct arg *argv);
+void cmd_select(struct client *c, int argc, const struct arg *argv);
+void cmd_auth(struct client *c, int argc, const struct arg *argv);
+void cmd_hello(struct client *c, int argc, const struct arg *argv);
+void cmd_client(struct client *c, int argc, const struct arg *argv);
+void cmd_get(struct client *c, int argc, const struct arg *argv);
+void cmd_mget(struct client *c, int argc, const struct arg *argv);
+void cmd_exists(struct client *c, int argc, const struct arg *argv);
+void cmd_type(struct client *c, int argc, const struct arg *argv);
+void cmd_set(struct client *c, int argc, const struct arg *argv);
+void cmd_mset(struct client *c, int argc, const struct arg *argv);
+void cmd_del(struct client *c, int argc, const struct arg *argv);
+void cmd_dbsize(struct client *c, int argc, const struct arg *argv);
+void cmd_flushall(struct client *c, int argc, const struct arg *argv);
+void cmd_vget(struct client *c, int argc, const struct arg *argv);
+void cmd_vput(struct client *c, int argc, const struct arg *argv);
+void cmd_vdel(struct client *c, int argc, const struct arg *argv);
+void cmd_vclock(struct client *c, int argc, const struct arg *argv);
+void cmd_config(struct client *c, int argc, const struct arg *argv);
+void cmd_info(struct client *c, int argc, const struct arg *argv);
+void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
+void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
+
+#endif

@@ -1,0 +1,857 @@
+/* cmd_kv.c — key commands (GET/SET/DEL/MGET/MSET/EXISTS/TYPE, VGET/VPUT/
+ * VDEL/VCLOCK, DBSIZE/FLUSHALL) and the aggregation of their sub-requests.
+ *
+ * Owns: struct op, one per client command that waits on the coordinator.
+ * A handler either writes its whole reply before it returns, or creates an
+ * op; the op writes the reply into the request's reserved slot when its
+ * last key completes.  Handlers copy what they keep: argv points into the
+ * connection's query buffer.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "coord.h"
+#include "errors.h"
+#include "node.h"
+#include "resp.h"
+#include "server.h"
+#include "siblings.h"
+#include "store.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "vclock.h"
+
+/* ---- async aggregation ---- */
+
+struct op;
+typedef void (*op_finish_fn)(struct op *op, struct client *c);
+
+struct op_slot {
+    int err;
+    struct sibset set;      /* read result */
+    struct vclock vc;       /* write result */
+    bool forwarded;         /* answered by the key's coordinator elsewhere */
+    struct buf raw;         /* forwarded: the reply, encoded for the client */
+    long long ival;         /* forwarded: an integer reply's value */
+    bool remote_err;        /* forwarded: the reply was an error */
+};
+
+struct op {
+    struct kv_node *node;
+    uint64_t cid;
+    int left;               /* outstanding completions + the dispatch guard */
+    struct reply_slot *slot; /* reserved reply place when answered late */
+    op_finish_fn finish;
+    int nslots;
+    long long count;        /* DEL/EXISTS tally */
+    int flags;
+    int proto;              /* the client's protocol, for forwarded replies */
+    struct val *oldval;     /* SET GET */
+    struct op_slot slots[];
+};
+
+static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
+{
+    struct op *op = mem_calloc(1, sizeof(*op) + (size_t)nslots * sizeof(struct op_slot));
+    op->node = c->node;
+    op->cid = c->id;
+    op->left = 1;
+    op->finish = finish;
+    op->nslots = nslots;
+    op->proto = c->proto;
+    for (int i = 0; i < nslots; i++) {
+        sib_init(&op->slots[i].set);
+        vc_init(&op->slots[i].vc);
+        buf_init(&op->slots[i].raw);
+    }
+    return op;
+}
+
+static void op_destroy(struct op *op)
+{
+    for (int i = 0; i < op->nslots; i++) {
+        sib_fini(&op->slots[i].set);
+        vc_fini(&op->slots[i].vc);
+        buf_fini(&op->slots[i].raw);
+    }
+    val_unref(op->oldval);
+    mem_free(op);
+}
+
+static void op_fill(void *arg, struct client *c)
+{
+    struct op *op = arg;
+    op->finish(op, c);
+}
+
+/* One completion arrived (or the dispatch guard is dropped). */
+static void op_release(struct op *op)
+{
+    if (--op->left > 0)
+        return;
+    struct client *c = srv_client_find(op->node->srv, op->cid);
+    if (c) {
+        if (op->slot)
+            srv_slot_fill(c, op->slot, op_fill, op);
+        else
+            op->finish(op, c);
+    }
+    op_destroy(op);
+}
+
+/* Called by the handler after issuing every sub-request: answers now when
+ * everything completed, else reserves the reply's place. */
+static void op_dispatched(struct op *op, struct client *c)
+{
+    if (op->left > 1)
+        op->slot = srv_slot_open(c);
+    op_release(op);
+}
+
+struct op_ref {
+    struct op *op;
+    int slot;
+};
+
+static void op_read_cb(void *arg, int err, const struct sibset *set)
+{
+    struct op_ref *ref = arg;
+    struct op_slot *s = &ref->op->slots[ref->slot];
+    s->err = err;
+    if (!err && set)
+        sib_merge(&s->set, set);
+    struct op *op = ref->op;
+    mem_free(ref);
+    op_release(op);
+}
+
+static void op_write_cb(void *arg, int err, const struct vclock *vc)
+{
+    struct op_ref *ref = arg;
+    struct op_slot *s = &ref->op->slots[ref->slot];
+    s->err = err;
+    if (!err && vc)
+        vc_copy(&s->vc, vc);
+    struct op *op = ref->op;
+    mem_free(ref);
+    op_release(op);
+}
+
+static struct op_ref *op_ref(struct op *op, int slot)
+{
+    struct op_ref *r = mem_alloc(sizeof(*r));
+    r->op = op;
+    r->slot = slot;
+    op->left++;
+    return r;
+}
+
+static void op_read(struct op *op, int slot, const struct arg *key, int r)
+{
+    coord_read(op->node->coord, key->p, key->len, r, op_read_cb, op_ref(op, slot));
+}
+
+static void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
+                     struct val *v, int64_t expire_ms, int w)
+{
+    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, op_write_cb,
+                op_ref(op, slot));
+}
+
+/* ---- forwarding writes to their coordinator ---- */
+
+/* A command on its way to the key's coordinator: the candidates are the
+ * preference list from the chosen coordinator on; a candidate that cannot
+ * be reached (disconnected, or no answer before put-timeout) passes the
+ * command to the next one. */
+struct fwd {
+    struct op *op;
+    int slot;
+    int cands[CFG_MAX_NODES];
+    int ncand, next;
+    int argc;
+    const char **argv;      /* argv[0] = "PFWD"; point into blob */
+    size_t *lens;
+    char *blob;
+};
+
+static void encode_peer_reply(struct buf *out, int proto, const struct peer_reply *r)
+{
+    switch (r->type) {
+    case PEER_R_STATUS:
+        buf_putc(out, '+');
+        buf_put(out, r->str, r->len);
+        buf_put(out, "\r\n", 2);
+        break;
+    case PEER_R_ERROR:
+        buf_putc(out, '-');
+        buf_put(out, r->str, r->len);
+        buf_put(out, "\r\n", 2);
+        break;
+    case PEER_R_INT:
+        resp_add_int(out, r->integer);
+        break;
+    case PEER_R_BULK:
+        resp_add_bulk(out, r->str, r->len);
+        break;
+    case PEER_R_NIL:
+        resp_add_null(out, proto);
+        break;
+    case PEER_R_ARRAY:
+        resp_add_array(out, (long long)r->nelem);
+        for (size_t i = 0; i < r->nelem; i++)
+            encode_peer_reply(out, proto, &r->elem[i]);
+        break;
+    default:
+        resp_add_error(out, "ERR", "unexpected reply from the coordinator");
+    }
+}
+
+static void fwd_send(struct fwd *f);
+
+static void fwd_done(void *arg, int err, const struct peer_reply *rep)
+{
+    struct fwd *f = arg;
+    if (err && f->next + 1 < f->ncand) {
+        f->next++;
+        fwd_send(f);
+        return;
+    }
+    struct op_slot *s = &f->op->slots[f->slot];
+    s->forwarded = true;
+    if (err) {
+        s->err = KV_ENOQUORUM;
+    } else {
+        encode_peer_reply(&s->raw, f->op->proto, rep);
+        s->ival = rep->type == PEER_R_INT ? rep->integer : 0;
+        s->remote_err = rep->type == PEER_R_ERROR;
+    }
+    struct op *op = f->op;
+    mem_free(f->blob);
+    mem_free(f->argv);
+    mem_free(f->lens);
+    mem_free(f);
+    op_release(op);
+}
+
+static void fwd_send(struct fwd *f)
+{
+    coord_forward(f->op->node->coord, f->cands[f->next], f->argc, f->argv, f->lens, fwd_done, f);
+}
+
+/* Forwards argv (a whole client command for one key) to target. */
+static void op_forward(struct op *op, int slot, const struct arg *key, int target, int argc,
+                       const struct arg *argv)
+{
+    struct fwd *f = mem_calloc(1, sizeof(*f));
+    f->op = op;
+    f->slot = slot;
+    unsigned pl[CFG_MAX_NODES];
+    unsigned np = coord_preflist(op->node->coord, key->p, key->len, pl);
+    bool on = false;
+    for (unsigned i = 0; i < np; i++) {
+        on |= (int)pl[i] == target;
+        if (on)
+            f->cands[f->ncand++] = (int)pl[i];
+    }
+    if (f->ncand == 0)
+        f->cands[f->ncand++] = target;
+    size_t total = 0;
+    for (int i = 0; i < argc; i++)
+        total += argv[i].len;
+    f->argc = argc + 1;
+    f->argv = mem_alloc((size_t)f->argc * sizeof(*f->argv));
+    f->lens = mem_alloc((size_t)f->argc * sizeof(*f->lens));
+    f->blob = mem_alloc(total ? total : 1);
+    f->argv[0] = "PFWD";
+    f->lens[0] = 4;
+    char *p = f->blob;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        f->argv[i + 1] = p;
+        f->lens[i + 1] = argv[i].len;
+        p += argv[i].len;
+    }
+    op->left++;
+    fwd_send(f);
+}
+
+/* The node that must coordinate a write of key, or -1 when it is this one
+ * (always this one for commands that arrived as PFWD: they were sent here
+ * to be coordinated). */
+static int write_target(struct client *c, const struct arg *key)
+{
+    struct kv_node *n = c->node;
+    if (c->kind != SRV_CLIENT || !n->peers)
+        return -1;
+    int t = coord_write_target(n->coord, key->p, key->len);
+    return t == n->self_idx ? -1 : t;
+}
+
+static void forwarded_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err)
+        cmd_reply_kverr(c, s->err);
+    else
+        buf_put(&c->out, s->raw.data ? s->raw.data : "", s->raw.len);
+}
+
+/* Sends the whole command to key's coordinator when that is another node.
+ * Returns true when it did (the reply will come from there). */
+static bool forward_whole(struct client *c, int argc, const struct arg *argv,
+                          const struct arg *key)
+{
+    int t = write_target(c, key);
+    if (t < 0)
+        return false;
+    struct op *op = op_create(c, 1, forwarded_done);
+    op_forward(op, 0, key, t, argc, argv);
+    op_dispatched(op, c);
+    return true;
+}
+
+/* Reply for a plain read of one reconciled set (GET semantics). */
+static void reply_plain_value(struct client *c, const struct op_slot *s)
+{
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    int64_t now = kv_now_ms();
+    const struct sibset *set = &s->set;
+    if (set->n > 1) {
+        c->node->stats.sibling_reads++;
+        cmd_reply_siblings(c, set->n);
+        return;
+    }
+    if (set->n == 1 && version_live(&set->v[0], now)) {
+        c->node->stats.keyspace_hits++;
+        resp_add_bulk(&c->out, set->v[0].val->data, set->v[0].val->len);
+        return;
+    }
+    c->node->stats.keyspace_misses++;
+    cmd_reply_null(c);
+}
+
+/* Keys with at least one value version (tombstone-only keys excluded). */
+static void count_live_entry(void *arg, const struct store_entry *e)
+{
+    size_t *n = arg;
+    unsigned nv = store_entry_nversions(e);
+    for (unsigned i = 0; i < nv; i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        if (vr.val) {
+            (*n)++;
+            return;
+        }
+    }
+}
+
+size_t cmd_count_live(struct store *s)
+{
+    size_t n = 0;
+    uint64_t cursor = 0;
+    do
+        cursor = store_scan(s, cursor, 1024, count_live_entry, &n);
+    while (cursor != 0);
+    return n;
+}
+
+/* ---- keyspace commands ---- */
+
+static void get_done(struct op *op, struct client *c)
+{
+    reply_plain_value(c, &op->slots[0]);
+}
+
+/* HOT: GET.  With R = 1 and the key held here, answers from the local store
+ * without decoding any clock. */
+void cmd_get(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    struct kv_node *n = c->node;
+    if (n->cfg.r == 1 && n->cfg.nnodes <= 1) {
+        const struct store_entry *e = store_find(n->store, argv[1].p, argv[1].len);
+        unsigned nv = e ? store_entry_nversions(e) : 0;
+        if (nv == 1) {
+            struct store_vref vr;
+            store_entry_version(e, 0, &vr);
+            if (vr.val && (vr.expire_ms == 0 || vr.expire_ms > kv_now_ms())) {
+                n->stats.keyspace_hits++;
+                resp_add_bulk(&c->out, vr.val->data, vr.val->len);
+                return;
+            }
+        } else if (nv > 1) {
+            n->stats.sibling_reads++;
+            cmd_reply_siblings(c, nv);
+            return;
+        }
+        n->stats.keyspace_misses++;
+        cmd_reply_null(c);
+        return;
+    }
+    struct op *op = op_create(c, 1, get_done);
+    op_read(op, 0, &argv[1], 0);
+    op_dispatched(op, c);
+}
+
+static void mget_done(struct op *op, struct client *c)
+{
+    int64_t now = kv_now_ms();
+    resp_add_array(&c->out, op->nslots);
+    for (int i = 0; i < op->nslots; i++) {
+        const struct op_slot *s = &op->slots[i];
+        /* MGET has no per-key error slot in Redis: a key that failed or
+         * has siblings reads as nil, like a missing key. */
+        if (!s->err && s->set.n == 1 && version_live(&s->set.v[0], now))
+            resp_add_bulk(&c->out, s->set.v[0].val->data, s->set.v[0].val->len);
+        else
+            cmd_reply_null(c);
+    }
+}
+
+void cmd_mget(struct client *c, int argc, const struct arg *argv)
+{
+    struct op *op = op_create(c, argc - 1, mget_done);
+    for (int i = 1; i < argc; i++)
+        op_read(op, i - 1, &argv[i], 0);
+    op_dispatched(op, c);
+}
+
+static void exists_done(struct op *op, struct client *c)
+{
+    int64_t now = kv_now_ms();
+    long long n = 0;
+    for (int i = 0; i < op->nslots; i++) {
+        const struct op_slot *s = &op->slots[i];
+        if (s->err) {
+            cmd_reply_kverr(c, s->err);
+            return;
+        }
+        if (sib_live_count(&s->set, now) > 0)
+            n++;
+    }
+    resp_add_int(&c->out, n);
+}
+
+void cmd_exists(struct client *c, int argc, const struct arg *argv)
+{
+    struct op *op = op_create(c, argc - 1, exists_done);
+    for (int i = 1; i < argc; i++)
+        op_read(op, i - 1, &argv[i], 0);
+    op_dispatched(op, c);
+}
+
+static void type_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    resp_add_simple(&c->out, sib_live_count(&s->set, kv_now_ms()) > 0 ? "string" : "none");
+}
+
+void cmd_type(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    struct op *op = op_create(c, 1, type_done);
+    op_read(op, 0, &argv[1], 0);
+    op_dispatched(op, c);
+}
+
+/* SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL] */
+#define SET_NX (1 << 0)
+#define SET_XX (1 << 1)
+#define SET_GET (1 << 2)
+#define SET_KEEPTTL (1 << 3)
+#define SET_EXPIRE (1 << 4)
+
+static void set_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    if (op->flags & SET_GET) {
+        if (op->oldval)
+            resp_add_bulk(&c->out, op->oldval->data, op->oldval->len);
+        else
+            cmd_reply_null(c);
+    } else {
+        cmd_reply_ok(c);
+    }
+}
+
+/* Parses SET's options into flags and an absolute expiry; false = replied. */
+static bool parse_set_opts(struct client *c, int argc, const struct arg *argv, int *flags,
+                           int64_t *expire_ms)
+{
+    int64_t now = kv_now_ms();
+    for (int i = 3; i < argc; i++) {
+        const struct arg *a = &argv[i];
+        bool has_next = i + 1 < argc;
+        if (cmd_arg_eq(a, "NX") && !(*flags & SET_XX)) {
+            *flags |= SET_NX;
+        } else if (cmd_arg_eq(a, "XX") && !(*flags & SET_NX)) {
+            *flags |= SET_XX;
+        } else if (cmd_arg_eq(a, "GET")) {
+            *flags |= SET_GET;
+        } else if (cmd_arg_eq(a, "KEEPTTL") && !(*flags & SET_EXPIRE)) {
+            *flags |= SET_KEEPTTL;
+        } else if ((cmd_arg_eq(a, "EX") || cmd_arg_eq(a, "PX") || cmd_arg_eq(a, "EXAT") ||
+                    cmd_arg_eq(a, "PXAT")) &&
+                   !(*flags & (SET_EXPIRE | SET_KEEPTTL)) && has_next) {
+            long long v;
+            if (!cmd_arg_ll(&argv[i + 1], &v)) {
+                cmd_reply_not_int(c);
+                return false;
+            }
+            bool secs = cmd_arg_eq(a, "EX") || cmd_arg_eq(a, "EXAT");
+            bool abs = cmd_arg_eq(a, "EXAT") || cmd_arg_eq(a, "PXAT");
+            if (v <= 0 || (secs && v > LLONG_MAX / 1000)) {
+                cmd_reply_err(c, "invalid expire time in 'set' command");
+                return false;
+            }
+            long long ms = secs ? v * 1000 : v;
+            if (!abs && ms > LLONG_MAX - now) {
+                cmd_reply_err(c, "invalid expire time in 'set' command");
+                return false;
+            }
+            *expire_ms = abs ? ms : now + ms;
+            *flags |= SET_EXPIRE;
+            i++;
+        } else {
+            cmd_reply_syntax(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+void cmd_set(struct client *c, int argc, const struct arg *argv)
+{
+    int flags = 0;
+    int64_t expire_ms = 0;
+    if (argc > 3 && !parse_set_opts(c, argc, argv, &flags, &expire_ms))
+        return;
+    struct kv_node *n = c->node;
+    if ((long long)argv[2].len > n->cfg.proto_max_bulk_len) {
+        cmd_reply_err(c, "string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
+    if (forward_whole(c, argc, argv, &argv[1]))
+        return;
+    /* Conditions, GET and KEEPTTL look at the coordinator's own versions. */
+    struct val *old = NULL;
+    if (flags & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL)) {
+        struct sibset local;
+        sib_init(&local);
+        coord_local_load(n->coord, argv[1].p, argv[1].len, &local);
+        int64_t now = kv_now_ms();
+        unsigned live = sib_live_count(&local, now);
+        if ((flags & SET_GET) && local.n > 1) {
+            cmd_reply_siblings(c, local.n);
+            sib_fini(&local);
+            return;
+        }
+        if (live == 1)
+            for (uint32_t i = 0; i < local.n; i++)
+                if (version_live(&local.v[i], now)) {
+                    old = val_ref(local.v[i].val);
+                    if (flags & SET_KEEPTTL)
+                        expire_ms = local.v[i].expire_ms;
+                }
+        sib_fini(&local);
+        if (((flags & SET_NX) && live > 0) || ((flags & SET_XX) && live == 0)) {
+            if (flags & SET_GET) {
+                if (old)
+                    resp_add_bulk(&c->out, old->data, old->len);
+                else
+                    cmd_reply_null(c);
+            } else {
+                cmd_reply_null(c);
+            }
+            val_unref(old);
+            return;
+        }
+    }
+    struct op *op = op_create(c, 1, set_done);
+    op->flags = flags;
+    op->oldval = old;
+    struct val *v = val_create(argv[2].p, argv[2].len);
+    op_write(op, 0, &argv[1], NULL, v, expire_ms, 0);
+    val_unref(v);
+    op_dispatched(op, c);
+}
+
+/* The first failure among the keys of a multi-key write, written as the
+ * reply; false when every key succeeded. */
+static bool reply_first_failure(struct op *op, struct client *c)
+{
+    for (int i = 0; i < op->nslots; i++) {
+        const struct op_slot *s = &op->slots[i];
+        if (s->err) {
+            cmd_reply_kverr(c, s->err);
+            return true;
+        }
+        if (s->remote_err) {
+            buf_put(&c->out, s->raw.data, s->raw.len);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void mset_done(struct op *op, struct client *c)
+{
+    if (!reply_first_failure(op, c))
+        cmd_reply_ok(c);
+}
+
+void cmd_mset(struct client *c, int argc, const struct arg *argv)
+{
+    if (argc % 2 == 0) {
+        cmd_reply_arity(c, "mset");
+        return;
+    }
+    struct op *op = op_create(c, (argc - 1) / 2, mset_done);
+    for (int i = 1; i < argc; i += 2) {
+        int t = write_target(c, &argv[i]);
+        if (t >= 0) {
+            struct arg sub[3] = {{"SET", 3}, argv[i], argv[i + 1]};
+            op_forward(op, (i - 1) / 2, &argv[i], t, 3, sub);
+            continue;
+        }
+        struct val *v = val_create(argv[i + 1].p, argv[i + 1].len);
+        op_write(op, (i - 1) / 2, &argv[i], NULL, v, 0, 0);
+        val_unref(v);
+    }
+    op_dispatched(op, c);
+}
+
+static void del_done(struct op *op, struct client *c)
+{
+    if (reply_first_failure(op, c))
+        return;
+    long long n = op->count;
+    for (int i = 0; i < op->nslots; i++)
+        n += op->slots[i].ival;
+    resp_add_int(&c->out, n);
+}
+
+void cmd_del(struct client *c, int argc, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    struct op *op = op_create(c, argc - 1, del_done);
+    int64_t now = kv_now_ms();
+    for (int i = 1; i < argc; i++) {
+        int t = write_target(c, &argv[i]);
+        if (t >= 0) {
+            struct arg sub[2] = {{"DEL", 3}, argv[i]};
+            op_forward(op, i - 1, &argv[i], t, 2, sub);
+            continue;
+        }
+        /* Only keys that hold a live value get a tombstone (and count). */
+        struct sibset local;
+        sib_init(&local);
+        coord_local_load(n->coord, argv[i].p, argv[i].len, &local);
+        bool live = sib_live_count(&local, now) > 0;
+        sib_fini(&local);
+        if (!live)
+            continue;
+        op->count++;
+        op_write(op, i - 1, &argv[i], NULL, NULL, 0, 0);
+    }
+    op_dispatched(op, c);
+}
+
+void cmd_dbsize(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    resp_add_int(&c->out, (long long)cmd_count_live(c->node->store));
+}
+
+void cmd_flushall(struct client *c, int argc, const struct arg *argv)
+{
+    if (argc > 2 || (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
+        cmd_reply_syntax(c);
+        return;
+    }
+    store_flush(c->node->store);
+    cmd_reply_ok(c);
+}
+
+/* ---- versioned commands (the Dynamo API) ---- */
+
+/* Parses a trailing "R n" / "W n" override; false = replied with an error. */
+static bool parse_quorum_opt(struct client *c, int argc, const struct arg *argv, int from,
+                             const char *letter, int *out)
+{
+    *out = 0;
+    if (argc == from)
+        return true;
+    long long v;
+    if (argc != from + 2 || !cmd_arg_eq(&argv[from], letter)) {
+        cmd_reply_syntax(c);
+        return false;
+    }
+    if (!cmd_arg_ll(&argv[from + 1], &v)) {
+        cmd_reply_not_int(c);
+        return false;
+    }
+    if (v < 1 || v > c->node->cfg.n) {
+        resp_add_errorf(&c->out, "ERR", "%s must be between 1 and n (%d)", letter,
+                        c->node->cfg.n);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+static void vget_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    int64_t now = kv_now_ms();
+    if (sib_live_count(&s->set, now) == 0 && s->set.n <= 1) {
+        cmd_reply_null(c);
+        return;
+    }
+    struct vclock ctx;
+    vc_init(&ctx);
+    sib_context(&s->set, &ctx);
+    struct buf tok;
+    buf_init(&tok);
+    vc_to_context(&ctx, &tok);
+    resp_add_array(&c->out, 2);
+    resp_add_bulk(&c->out, tok.data ? tok.data : "", tok.len);
+    resp_add_array(&c->out, s->set.n);
+    for (uint32_t i = 0; i < s->set.n; i++) {
+        const struct version *v = &s->set.v[i];
+        if (version_live(v, now))
+            resp_add_bulk(&c->out, v->val->data, v->val->len);
+        else
+            cmd_reply_null(c); /* a concurrent delete (tombstone sibling) */
+    }
+    buf_fini(&tok);
+    vc_fini(&ctx);
+}
+
+void cmd_vget(struct client *c, int argc, const struct arg *argv)
+{
+    int r;
+    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+        return;
+    struct op *op = op_create(c, 1, vget_done);
+    op_read(op, 0, &argv[1], r);
+    op_dispatched(op, c);
+}
+
+static void vput_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    struct buf tok;
+    buf_init(&tok);
+    vc_to_context(&s->vc, &tok);
+    resp_add_bulk(&c->out, tok.data ? tok.data : "", tok.len);
+    buf_fini(&tok);
+}
+
+/* VPUT key context value [W n] / VDEL key context [W n] */
+static void vwrite(struct client *c, int argc, const struct arg *argv, bool del)
+{
+    int w;
+    if (!parse_quorum_opt(c, argc, argv, del ? 3 : 4, "W", &w))
+        return;
+    struct vclock ctx;
+    vc_init(&ctx);
+    if (vc_from_context(&ctx, argv[2].p, argv[2].len) != 0) {
+        cmd_reply_kverr(c, KV_EBADCTX);
+        vc_fini(&ctx);
+        return;
+    }
+    if (forward_whole(c, argc, argv, &argv[1])) {
+        vc_fini(&ctx);
+        return;
+    }
+    struct op *op = op_create(c, 1, vput_done);
+    struct val *v = del ? NULL : val_create(argv[3].p, argv[3].len);
+    op_write(op, 0, &argv[1], &ctx, v, 0, w);
+    val_unref(v);
+    vc_fini(&ctx);
+    op_dispatched(op, c);
+}
+
+void cmd_vput(struct client *c, int argc, const struct arg *argv)
+{
+    vwrite(c, argc, argv, false);
+}
+
+void cmd_vdel(struct client *c, int argc, const struct arg *argv)
+{
+    vwrite(c, argc, argv, true);
+}
+
+static void vclock_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    if (s->set.n == 0) {
+        cmd_reply_null(c);
+        return;
+    }
+    int64_t now = kv_now_ms();
+    resp_add_array(&c->out, s->set.n);
+    struct buf b;
+    buf_init(&b);
+    for (uint32_t i = 0; i < s->set.n; i++) {
+        const struct version *v = &s->set.v[i];
+        b.len = 0;
+        if (!v->val)
+            buf_printf(&b, "tombstone ");
+        else if (!version_live(v, now))
+            buf_printf(&b, "expired len=%u ", v->val->len);
+        else
+            buf_printf(&b, "value len=%u ", v->val->len);
+        if (v->expire_ms)
+            buf_printf(&b, "expire_ms=%lld ", (long long)v->expire_ms);
+        vc_format(&v->vc, &b);
+        resp_add_bulk(&c->out, b.data, b.len);
+    }
+    buf_fini(&b);
+}
+
+void cmd_vclock(struct client *c, int argc, const struct arg *argv)
+{
+    int r;
+    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+        return;
+    struct op *op = op_create(c, 1, vclock_done);
+    op_read(op, 0, &argv[1], r);
+    op_dispatched(op, c);
+}
+

@@ -1,0 +1,102 @@
+/* cmd_peer.c — commands of the cluster port.
+ *
+ *   PAUTH secret node-name   prove the cluster secret (required first)
+ *   PPING                    liveness probe
+ *   PGET key                 this replica's versions: bulk of sib_encode
+ *   PPUT key versions        reconcile sib_encode'd versions into the store
+ *   PFWD cmd arg...          run a client command here, as its coordinator
+ *
+ * None of these exist on the client port, and none but PAUTH run before the
+ * secret was proved.  Input from peers is validated like client input: a
+ * malformed encoding is an error reply, never a crash.
+ */
+#include <string.h>
+
+#include "cmd.h"
+#include "errors.h"
+#include "node.h"
+#include "resp.h"
+#include "siblings.h"
+#include "store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+static void peer_auth(struct client *c, int argc, const struct arg *argv)
+{
+    const char *secret = c->node->cfg.cluster_secret ? c->node->cfg.cluster_secret : "";
+    size_t sl = strlen(secret);
+    if (argc != 3) {
+        cmd_reply_arity(c, "pauth");
+        return;
+    }
+    unsigned diff = (unsigned)(argv[1].len ^ sl);
+    for (size_t i = 0; i < sl; i++)
+        diff |= (unsigned)(secret[i] ^ (i < argv[1].len ? argv[1].p[i] : 0));
+    if (diff) {
+        log_warn("peer %s (claims node %.*s) sent a wrong cluster secret", c->addr,
+                 (int)(argv[2].len > 64 ? 64 : argv[2].len), argv[2].p);
+        resp_add_error(&c->out, "ERR", "invalid cluster secret");
+        srv_client_close_after_reply(c);
+        return;
+    }
+    c->flags |= CLI_F_AUTHED;
+    mem_free(c->name);
+    c->name = cmd_arg_dup(&argv[2]);
+    cmd_reply_ok(c);
+}
+
+static void peer_get(struct client *c, const struct arg *key)
+{
+    struct sibset set;
+    sib_init(&set);
+    const struct store_entry *e = store_find(c->node->store, key->p, key->len);
+    if (e)
+        store_entry_load(e, &set);
+    struct buf enc;
+    buf_init(&enc);
+    sib_encode(&set, &enc);
+    resp_add_bulk(&c->out, enc.data ? enc.data : "", enc.len);
+    buf_fini(&enc);
+    sib_fini(&set);
+}
+
+static void peer_put(struct client *c, const struct arg *key, const struct arg *enc)
+{
+    struct sibset set;
+    sib_init(&set);
+    int rc = sib_decode(&set, enc->p, enc->len, (size_t)c->node->cfg.proto_max_bulk_len);
+    if (rc != 0) {
+        resp_add_error(&c->out, "ERR", "malformed versions in PPUT");
+        sib_fini(&set);
+        return;
+    }
+    bool changed = store_put_set(c->node->store, key->p, key->len, &set);
+    resp_add_int(&c->out, changed);
+    sib_fini(&set);
+}
+
+void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
+{
+    const struct arg *name = &argv[0];
+    if (cmd_arg_eq(name, "PAUTH")) {
+        peer_auth(c, argc, argv);
+        return;
+    }
+    if (!(c->flags & CLI_F_AUTHED)) {
+        resp_add_error(&c->out, "NOAUTH", "prove the cluster secret with PAUTH first");
+        return;
+    }
+    if (cmd_arg_eq(name, "PPING")) {
+        resp_add_simple(&c->out, "PONG");
+    } else if (cmd_arg_eq(name, "PGET") && argc == 2) {
+        peer_get(c, &argv[1]);
+    } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
+        peer_put(c, &argv[1], &argv[2]);
+    } else if (cmd_arg_eq(name, "PFWD") && argc >= 2) {
+        cmd_dispatch_client(c, argc - 1, argv + 1);
+    } else {
+        resp_add_errorf(&c->out, "ERR", "unknown peer command '%.*s' or wrong arity",
+                        (int)(name->len > 32 ? 32 : name->len), name->p);
+    }
+}
