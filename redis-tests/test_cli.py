@@ -3,12 +3,15 @@
 Run: DYNAMO_NODE_BIN=$PWD/build/src/dynamo-node \
      /usr/bin/python3 -m pytest -q -p no:cacheprovider redis-tests
 """
+import fcntl
 import os
 import pty
 import re
 import select
 import shutil
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -90,6 +93,8 @@ def pty_session(node, lines, timeout=15):
     type, bytes expected in the output before typing the next).  Returns
     (everything the terminal showed, exit code)."""
     master, slave = pty.openpty()
+    # a 200x50 terminal (a fresh pty is 0x0, which makes linenoise probe)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
     env = dict(os.environ, TERM="xterm", REDISCLI_HISTFILE="/dev/null",
                REDISCLI_RCFILE="/dev/null")
     proc = subprocess.Popen([REDIS_CLI, "-h", "127.0.0.1", "-p", str(node.port)],
@@ -113,8 +118,20 @@ def pty_session(node, lines, timeout=15):
                 except OSError:  # EIO: the child closed the terminal
                     chunk = b""
                 if not chunk:
-                    raise AssertionError("redis-cli exited; terminal:\n%r" % seen)
+                    try:
+                        rc = proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        rc = None
+                    raise AssertionError(
+                        "redis-cli closed the terminal (exit status %s%s) while waiting for "
+                        "%r; terminal:\n%r" % (rc, " = killed by signal %d" % -rc
+                                                if rc is not None and rc < 0 else "",
+                                                marker, seen))
                 seen += chunk
+                # linenoise asks the terminal where the cursor is; answer as
+                # a terminal would (row 1, column 1).
+                for _ in range(chunk.count(b"\x1b[6n")):
+                    os.write(master, b"\x1b[1;1R")
 
     try:
         deadline = time.monotonic() + timeout
@@ -147,9 +164,9 @@ def pty_session(node, lines, timeout=15):
 
 def test_interactive_redis_cli(node):
     seen, rc = pty_session(node, [
-        ("PING", b"PONG"),
-        ("SET a b", b"OK"),
-        ("GET a", b'"b"'),
+        ("PING", b"\r\nPONG\r\n"),
+        ("SET a b", b"\r\nOK\r\n"),
+        ("GET a", b'\r\n"b"\r\n'),
         ("quit", None),
     ])
     assert rc == 0

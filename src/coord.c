@@ -197,7 +197,7 @@ int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read
             q->acks++;
         } else {
             q->pending++;
-            peers_send(n->peers, (int)pl[i], n->cfg.get_timeout_ms, on_replica_get, q, 2, argv,
+            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_replica_get, q, 2, argv,
                        lens);
         }
     }
@@ -287,7 +287,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
             if ((int)pl[i] == n->self_idx)
                 continue;
             q->pending++;
-            peers_send(n->peers, (int)pl[i], n->cfg.put_timeout_ms, on_replica_put, q, 3, argv,
+            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg.put_timeout_ms, on_replica_put, q, 3, argv,
                        lens);
         }
         buf_fini(&enc);
@@ -306,5 +306,5 @@ void coord_forward(struct coord *co, int idx, int argc, const char **argv, const
                    peer_reply_fn cb, void *arg)
 {
     co->stats.forwarded++;
-    peers_send(co->node->peers, idx, co->node->cfg.put_timeout_ms, cb, arg, argc, argv, lens);
+    peers_send(co->node->peers, idx, PEER_CHAN_FWD, co->node->cfg.put_timeout_ms, cb, arg, argc, argv, lens);
 }

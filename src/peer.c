@@ -50,6 +50,7 @@ struct peers;
 struct link {
     struct peers *peers;
     int idx;                 /* index in cfg.nodes */
+    enum peer_chan chan;
     redisAsyncContext *ac;
     enum link_state state;
     int backoff_ms;
@@ -62,8 +63,8 @@ struct link {
 struct peers {
     struct kv_node *node;
     struct event *probe;     /* periodic PPING of every link */
-    int nlinks;
-    struct link links[CFG_MAX_NODES];
+    int nlinks;              /* nodes; each has one link per channel */
+    struct link links[PEER_CHAN_COUNT][CFG_MAX_NODES];
     unsigned long long sent, failed, answered, lat_us;
     bool destroying;
 };
@@ -222,7 +223,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
     l->state = LINK_UP;
     l->suspect = false;
     l->backoff_ms = PEER_BACKOFF_MIN_MS;
-    log_info("peer %s connected", l->peers->node->cfg.nodes[l->idx].name);
+    if (l->chan == PEER_CHAN_DATA)
+        log_info("peer %s connected", l->peers->node->cfg.nodes[l->idx].name);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -232,7 +234,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     l->ac = NULL;
     if (l->peers->destroying)
         return;
-    if (l->state == LINK_UP)
+    if (l->state == LINK_UP && l->chan == PEER_CHAN_DATA)
         log_info("peer %s disconnected", l->peers->node->cfg.nodes[l->idx].name);
     l->fails++;
     l->last_fail_ms = kv_now_ms();
@@ -276,14 +278,16 @@ struct peers *peers_create(struct kv_node *node)
     struct peers *p = mem_calloc(1, sizeof(*p));
     p->node = node;
     p->nlinks = node->cfg.nnodes;
-    for (int i = 0; i < p->nlinks; i++) {
-        struct link *l = &p->links[i];
-        l->peers = p;
-        l->idx = i;
-        l->backoff_ms = PEER_BACKOFF_MIN_MS;
-        l->retry = evtimer_new(node->base, on_retry, l);
-        link_connect(l); /* self too: failover may route a request back here */
-    }
+    for (int ch = 0; ch < PEER_CHAN_COUNT; ch++)
+        for (int i = 0; i < p->nlinks; i++) {
+            struct link *l = &p->links[ch][i];
+            l->peers = p;
+            l->idx = i;
+            l->chan = (enum peer_chan)ch;
+            l->backoff_ms = PEER_BACKOFF_MIN_MS;
+            l->retry = evtimer_new(node->base, on_retry, l);
+            link_connect(l); /* self too: failover may route a request back here */
+        }
     p->probe = event_new(node->base, -1, EV_PERSIST, on_probe, p);
     struct timeval tv = {0, PEER_PROBE_MS * 1000};
     event_add(p->probe, &tv);
@@ -308,8 +312,9 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
     static const char *argv[1] = {"PPING"};
     static const size_t lens[1] = {5};
     for (int i = 0; i < p->nlinks; i++)
-        if (i != p->node->self_idx && p->links[i].state == LINK_UP)
-            peers_send(p, i, PEER_PROBE_TIMEOUT_MS, probe_done, NULL, 1, argv, lens);
+        if (i != p->node->self_idx && p->links[PEER_CHAN_DATA][i].state == LINK_UP)
+            peers_send(p, i, PEER_CHAN_DATA, PEER_PROBE_TIMEOUT_MS, probe_done, NULL, 1, argv,
+                       lens);
 }
 
 void peers_destroy(struct peers *p)
@@ -319,15 +324,16 @@ void peers_destroy(struct peers *p)
     p->destroying = true;
     if (p->probe)
         event_free(p->probe);
-    for (int i = 0; i < p->nlinks; i++) {
-        struct link *l = &p->links[i];
-        if (l->ac) {
-            redisAsyncContext *ac = l->ac;
-            l->ac = NULL;
-            redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
+    for (int ch = 0; ch < PEER_CHAN_COUNT; ch++)
+        for (int i = 0; i < p->nlinks; i++) {
+            struct link *l = &p->links[ch][i];
+            if (l->ac) {
+                redisAsyncContext *ac = l->ac;
+                l->ac = NULL;
+                redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
+            }
+            event_free(l->retry);
         }
-        event_free(l->retry);
-    }
     mem_free(p);
 }
 
@@ -337,10 +343,11 @@ bool peers_up(const struct peers *p, int idx)
         return true;
     if (idx < 0 || idx >= p->nlinks)
         return false;
-    return p->links[idx].state == LINK_UP && !p->links[idx].suspect;
+    const struct link *l = &p->links[PEER_CHAN_DATA][idx];
+    return l->state == LINK_UP && !l->suspect;
 }
 
-void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void *arg, int argc,
+void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, peer_reply_fn cb, void *arg, int argc,
                 const char **argv, const size_t *argvlen)
 {
     struct preq *r = mem_calloc(1, sizeof(*r));
@@ -349,7 +356,7 @@ void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void
     r->arg = arg;
     r->start_us = kv_mono_us();
     p->sent++;
-    struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[idx] : NULL;
+    struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[chan][idx] : NULL;
     r->link = l;
     if (!l || l->state != LINK_UP || !l->ac ||
         redisAsyncCommandArgv(l->ac, on_reply, r, argc, argv, argvlen) != REDIS_OK) {
@@ -375,10 +382,10 @@ void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long 
 void peers_describe(const struct peers *p, int idx, struct buf *out)
 {
     const struct cfg_node *cn = &p->node->cfg.nodes[idx];
-    const struct link *l = &p->links[idx];
+    const struct link *l = &p->links[PEER_CHAN_DATA][idx];
     const char *state = idx == p->node->self_idx ? "self"
                         : (l->state == LINK_UP && l->suspect) ? "suspect"
                                                               : link_state_name(l->state);
     buf_printf(out, "%s %s:%d cport=%d link=%s fails=%llu", cn->name, cn->host, cn->port,
-               cn->cport, state, idx == p->node->self_idx ? 0ULL : p->links[idx].fails);
+               cn->cport, state, idx == p->node->self_idx ? 0ULL : l->fails);
 }

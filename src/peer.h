@@ -1,8 +1,13 @@
 /* peer.h — the inter-node channel, client side: hiredis's async API on the
  * node's libevent loop.
  *
- * One persistent connection per peer (requests are pipelined on it; the
- * serving side answers them in order).  Outgoing sockets are bound to the
+ * Two persistent connections per peer, one per channel (requests are
+ * pipelined on each; the serving side answers them in order):
+ *   PEER_CHAN_DATA  replica reads/writes and probes: always answered at once
+ *   PEER_CHAN_FWD   forwarded client commands, which wait on replication
+ * Keeping them apart matters: with one in-order channel, a replica write
+ * queued behind a forwarded command that itself waits for a replica write
+ * in the opposite direction would deadlock the two nodes until timeouts.  Outgoing sockets are bound to the
  * node's own address so address-pair firewall rules can cut one link.  The
  * first command on every connection is PAUTH <secret> <node-name>.  A lost
  * connection is re-opened with exponential back-off (100 ms .. 5 s).
@@ -20,6 +25,12 @@
 
 struct kv_node;
 struct peers;
+
+enum peer_chan {
+    PEER_CHAN_DATA = 0,
+    PEER_CHAN_FWD,
+    PEER_CHAN_COUNT
+};
 
 /* A reply, hiredis-independent.  Valid only during the callback. */
 enum peer_rtype {
@@ -54,7 +65,7 @@ bool peers_up(const struct peers *p, int idx);
 
 /* Sends argv to node idx.  timeout_ms bounds the wait.  The callback always
  * runs exactly once, possibly before this returns (when the peer is down). */
-void peers_send(struct peers *p, int idx, int timeout_ms, peer_reply_fn cb, void *arg,
+void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, peer_reply_fn cb, void *arg,
                 int argc, const char **argv, const size_t *argvlen);
 
 /* Requests sent / failed (timeouts + disconnects), summed latency of answered

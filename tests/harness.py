@@ -38,6 +38,22 @@ def node_binary():
     return os.environ.get("DYNAMO_NODE_BIN") or DEFAULT_BIN
 
 
+_sanitized = {}
+
+
+def binary_is_sanitized(path=None):
+    """True if the binary was built with AddressSanitizer (build-asan/):
+    it then uses libc malloc (no jemalloc stats) and more memory."""
+    path = path or node_binary()
+    if path not in _sanitized:
+        try:
+            with open(path, "rb") as f:
+                _sanitized[path] = b"__asan_init" in f.read()
+        except OSError:
+            return False  # no binary yet: Node.start() reports that
+    return _sanitized[path]
+
+
 # ---- waiting ---------------------------------------------------------------
 
 def wait_until(fn, timeout=5.0, interval=0.01, msg=None):
@@ -403,6 +419,19 @@ class RawConn:
             finally:
                 self.sock.settimeout(old)
         data, self.buf = self.buf, b""
+        return data
+
+    def read_exact(self, n, timeout=None):
+        """Reads and consumes exactly n bytes."""
+        old = self.sock.gettimeout()
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        try:
+            while len(self.buf) < n:
+                self._fill()
+        finally:
+            self.sock.settimeout(old)
+        data, self.buf = self.buf[:n], self.buf[n:]
         return data
 
     def read_until(self, marker, timeout=None):

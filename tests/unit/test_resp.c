@@ -438,6 +438,12 @@ static void test_errors(void **state)
     SPLITS("*1\r\r\n", "!invalid multibulk length");
     SPLITS("*99999999999999999999\r\n", "!invalid multibulk length");
     SPLITS("*2000000\r\n", "!invalid multibulk length"); /* > 1M default */
+    SPLITS("*9223372036854775807\r\n", "!invalid multibulk length");
+    SPLITS("*9223372036854775808\r\n", "!invalid multibulk length");
+    SPLITS("*-9223372036854775809\r\n", "!invalid multibulk length");
+    SPLITS("*-9223372036854775808\r\n*1\r\n$1\r\nz\r\n", "(z)"); /* skipped */
+    SPLITS("*1\r\n$9223372036854775807\r\n", "!invalid bulk length");
+    SPLITS("*1\r\n$-9223372036854775808\r\n", "!invalid bulk length");
     SPLITS("*1\r\nx", "!expected '$', got 'x'");
     SPLITS("*2\r\n$1\r\na\r\n:1\r\n", "!expected '$', got ':'");
     SPLITS("*1\r\n\r\n", "!expected '$', got '\\x0d'");
@@ -479,6 +485,10 @@ static void test_error_is_sticky(void **state)
     resp_req_reset(&r);
     assert_int_equal(resp_parse(&r, in + 4, sizeof(in) - 5, NULL, &msg),
                      RESP_DONE);
+    /* a caller that forgets resp_req_reset() gets a fresh parse */
+    assert_int_equal(resp_parse(&r, in + 4, sizeof(in) - 5, NULL, &msg),
+                     RESP_DONE);
+    assert_int_equal(r.argc, 1);
     resp_req_fini(&r);
 }
 

@@ -383,7 +383,7 @@ static void make_ctx(struct buf *out, uint8_t version, const uint8_t *wire, size
     memcpy(raw + 1, wire, n);
     uint32_t h;
     lmmh_x86_32(raw, (unsigned)(n + 1), 0, &h);
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < 4; i++)
         raw[n + 1 + i] = (uint8_t)(h >> (8 * i));
     out->len = 0;
     b64(out, raw, n + 5);

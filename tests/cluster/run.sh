@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs the cluster tests (tests/cluster) inside a throwaway network namespace,
+# where the nodes get their own loopback addresses (127.0.0.11, .12, ...) and
+# nftables rules can cut single links without touching the host.  The
+# namespace, its rules and its addresses vanish when this script exits.
+#   tests/cluster/run.sh [pytest args...]      e.g. -k partition -x
+# Root: unshare -n.  Otherwise: unshare -rn (a user namespace maps you to root).
+# DYNAMO_NODE_BIN selects the binary (default build/src/dynamo-node, built here).
+set -eu
+self=$(readlink -f "$0")
+root=$(dirname "$(dirname "$(dirname "$self")")")
+if [ "${DYNAMO_IN_NETNS:-}" != 1 ]; then
+    cd "$root"
+    if [ -z "${DYNAMO_NODE_BIN:-}" ]; then
+        ./scripts/build.sh
+    fi
+    export DYNAMO_IN_NETNS=1
+    if [ "$(id -u)" = 0 ]; then
+        exec unshare -n "$self" "$@"
+    else
+        exec unshare -rn "$self" "$@"
+    fi
+fi
+cd "$root"
+export PATH="$PATH:/usr/sbin:/sbin"
+ip link set lo up
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cluster "$@"
