@@ -2,7 +2,9 @@
 # README command 2: install what is missing, build, run every test:
 #   1. unit tests (optimised build and ASan+UBSan build)
 #   2. the request-parser and context fuzzers for a bounded time
-#   3. integration and client-compatibility tests against real processes
+#   3. cluster tests (3-node clusters, kills, pauses, partitions) inside a
+#      private network namespace, then single-node integration and
+#      client-compatibility tests, all against real processes
 set -eu
 cd "$(dirname "$0")/.."
 ./deps/install.sh
@@ -14,6 +16,8 @@ echo "== unit tests (ASan + UBSan build)"
 meson test -C build-asan --suite unit --print-errorlogs
 echo "== fuzzing (${FUZZ_SECONDS:-30}s per target)"
 ./tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
+echo "== cluster tests (real processes in a private network namespace)"
+DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" ./tests/cluster/run.sh
 echo "== integration and client tests (real processes)"
 DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration redis-tests "$@"

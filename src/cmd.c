@@ -277,10 +277,86 @@ static void add_info(struct client *c, const struct cmd_def *d)
     resp_add_array(&c->out, 0);          /* subcommands */
 }
 
+/* Type of a plain argument name in the doc specs. */
+static const char *doc_type(const char *name, size_t n)
+{
+    static const char *ints[] = {"seconds", "milliseconds", "unix-time-seconds",
+                                 "unix-time-milliseconds", "n", "index", "protover", "count"};
+    if (n == 3 && memcmp(name, "key", 3) == 0)
+        return "key";
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        if (strlen(ints[i]) == n && memcmp(ints[i], name, n) == 0)
+            return "integer";
+    return "string";
+}
+
+static void add_lower_bulk(struct client *c, const char *p, size_t n)
+{
+    char tmp[64];
+    if (n > sizeof(tmp))
+        n = sizeof(tmp);
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (char)tolower((unsigned char)p[i]);
+    resp_add_bulk(&c->out, tmp, n);
+}
+
+/* Writes the map of one argument form with `extra` more fields to follow:
+ *   "NX"          a pure token
+ *   "EX seconds"  an argument introduced by a token
+ *   "key value"   (lower case) a block of plain arguments
+ * name (nlen > 0) overrides the derived name. */
+static void add_doc_form(struct client *c, const char *name, size_t nlen, const char *p,
+                         size_t n, int extra)
+{
+    const char *sp = memchr(p, ' ', n);
+    resp_add_map(&c->out, c->proto, 3 + extra);
+    resp_add_cstr(&c->out, "name");
+    if (nlen)
+        resp_add_bulk(&c->out, name, nlen);
+    else if (!sp)
+        add_lower_bulk(c, p, n);
+    else if (islower((unsigned char)p[0]))
+        resp_add_cstr(&c->out, "data");
+    else
+        resp_add_bulk(&c->out, sp + 1, n - (size_t)(sp - p) - 1);
+    resp_add_cstr(&c->out, "type");
+    if (!sp) {
+        resp_add_cstr(&c->out, "pure-token");
+        resp_add_cstr(&c->out, "token");
+        resp_add_bulk(&c->out, p, n);
+    } else if (islower((unsigned char)p[0])) {
+        int parts = 1;
+        for (size_t i = 0; i < n; i++)
+            parts += p[i] == ' ';
+        resp_add_cstr(&c->out, "block");
+        resp_add_cstr(&c->out, "arguments");
+        resp_add_array(&c->out, parts);
+        const char *q = p;
+        for (int i = 0; i < parts; i++) {
+            const char *e = memchr(q, ' ', (size_t)(p + n - q));
+            size_t wl = e ? (size_t)(e - q) : (size_t)(p + n - q);
+            resp_add_map(&c->out, c->proto, 2);
+            resp_add_cstr(&c->out, "name");
+            resp_add_bulk(&c->out, q, wl);
+            resp_add_cstr(&c->out, "type");
+            resp_add_cstr(&c->out, doc_type(q, wl));
+            q += wl + 1;
+        }
+    } else {
+        size_t tl = (size_t)(sp - p);
+        resp_add_cstr(&c->out, doc_type(sp + 1, n - tl - 1));
+        resp_add_cstr(&c->out, "token");
+        resp_add_bulk(&c->out, p, tl);
+    }
+}
+
 /* Appends one argument map for COMMAND DOCS from a spec token:
- *   name          a required string argument ("key" is typed key)
+ *   name          a required argument ("key" is typed key, counts integer)
  *   name?         optional       name+  one or more     name*  zero or more
- *   name?(A|B)    optional one-of tokens;  name(X y)  a block "X y" */
+ *   name?(A|B c)  one of: a pure token A, or argument c introduced by B
+ *   name(X y)     argument y introduced by token X;  name+(a b)  a block
+ * Shapes follow Redis's COMMAND DOCS, which redis-cli reads for its hints
+ * (a "oneof" without its "arguments" list crashes redis-cli 7.0). */
 static void add_doc_arg(struct client *c, const char *tok, size_t len)
 {
     const char *paren = memchr(tok, '(', len);
@@ -291,24 +367,42 @@ static void add_doc_arg(struct client *c, const char *tok, size_t len)
         multiple |= tok[nlen - 1] == '+' || tok[nlen - 1] == '*';
         nlen--;
     }
-    const char *type = "string";
-    if (paren)
-        type = memchr(paren, '|', len - (size_t)(paren - tok)) ? "oneof" : "pure-token";
-    else if (nlen == 3 && memcmp(tok, "key", 3) == 0)
-        type = "key";
-    int nfields = 2 + (optional || multiple ? 1 : 0) + (paren && type[0] == 'p' ? 1 : 0);
-    resp_add_map(&c->out, c->proto, nfields);
-    resp_add_cstr(&c->out, "name");
-    resp_add_bulk(&c->out, tok, nlen);
-    resp_add_cstr(&c->out, "type");
-    resp_add_cstr(&c->out, type);
-    if (paren && type[0] == 'p') {
-        resp_add_cstr(&c->out, "token");
-        resp_add_bulk(&c->out, paren + 1, len - nlen - 2 - (size_t)(optional + multiple));
+    int nflags = optional + multiple;
+    int extra = nflags ? 1 : 0;
+    if (!paren) {
+        resp_add_map(&c->out, c->proto, 2 + extra);
+        resp_add_cstr(&c->out, "name");
+        resp_add_bulk(&c->out, tok, nlen);
+        resp_add_cstr(&c->out, "type");
+        resp_add_cstr(&c->out, doc_type(tok, nlen));
+    } else {
+        const char *in = paren + 1;
+        size_t inl = (size_t)(tok + len - in) - 1; /* without ')' */
+        int nchoices = 1;
+        for (size_t i = 0; i < inl; i++)
+            nchoices += in[i] == '|';
+        if (nchoices == 1) {
+            add_doc_form(c, tok, nlen, in, inl, extra);
+        } else {
+            resp_add_map(&c->out, c->proto, 3 + extra);
+            resp_add_cstr(&c->out, "name");
+            resp_add_bulk(&c->out, tok, nlen);
+            resp_add_cstr(&c->out, "type");
+            resp_add_cstr(&c->out, "oneof");
+            resp_add_cstr(&c->out, "arguments");
+            resp_add_array(&c->out, nchoices);
+            const char *q = in;
+            for (int i = 0; i < nchoices; i++) {
+                const char *e = memchr(q, '|', (size_t)(in + inl - q));
+                size_t cl = e ? (size_t)(e - q) : (size_t)(in + inl - q);
+                add_doc_form(c, NULL, 0, q, cl, 0);
+                q += cl + 1;
+            }
+        }
     }
-    if (optional || multiple) {
+    if (nflags) {
         resp_add_cstr(&c->out, "flags");
-        resp_add_set(&c->out, c->proto, optional + multiple);
+        resp_add_set(&c->out, c->proto, nflags);
         if (optional)
             resp_add_simple(&c->out, "optional");
         if (multiple)

@@ -277,6 +277,65 @@ struct cfg_get_ctx {
     long long n;
 };
 
+static void config_get_one(void *arg, const char *name, const char *value)
+{
+    (void)name;
+    char **out = arg;
+    if (!*out)
+        *out = mem_strdup(value);
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing, as in Redis 7 —
+ * on the first failure the options already applied get their old values. */
+static void config_set(struct client *c, int argc, const struct arg *argv)
+{
+    struct cfg *cfg = &c->node->cfg;
+    int npairs = (argc - 2) / 2;
+    char **names = mem_calloc((size_t)npairs, sizeof(*names));
+    char **olds = mem_calloc((size_t)npairs, sizeof(*olds));
+    struct buf err;
+    buf_init(&err);
+    int applied = 0, rc = 0;
+    for (int i = 0; i < npairs && rc == 0; i++) {
+        names[i] = cmd_arg_dup(&argv[2 + 2 * i]);
+        for (char *p = names[i]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (int j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0) {
+                buf_printf(&err, "duplicate parameter '%s'", names[i]);
+                rc = KV_EINVAL;
+            }
+        if (rc)
+            break;
+        cfg_get(cfg, names[i], config_get_one, &olds[i]);
+        char *value = cmd_arg_dup(&argv[3 + 2 * i]);
+        rc = cfg_set(cfg, names[i], value, true, &err);
+        mem_free(value);
+        if (rc == 0)
+            applied++;
+    }
+    if (rc != 0) {
+        struct buf ignore;
+        buf_init(&ignore);
+        for (int i = applied - 1; i >= 0; i--)
+            if (olds[i])
+                cfg_set(cfg, names[i], olds[i], true, &ignore);
+        buf_fini(&ignore);
+        buf_putc(&err, '\0');
+        resp_add_errorf(&c->out, "ERR", "CONFIG SET failed: %s", err.data);
+    } else {
+        log_set_level(cfg->loglevel);
+        cmd_reply_ok(c);
+    }
+    for (int i = 0; i < npairs; i++) {
+        mem_free(names[i]);
+        mem_free(olds[i]);
+    }
+    mem_free(names);
+    mem_free(olds);
+    buf_fini(&err);
+}
+
 static void config_get_item(void *arg, const char *name, const char *value)
 {
     struct cfg_get_ctx *g = arg;
@@ -300,26 +359,7 @@ void cmd_config(struct client *c, int argc, const struct arg *argv)
         buf_put(&c->out, g.items.data ? g.items.data : "", g.items.len);
         buf_fini(&g.items);
     } else if (cmd_arg_eq(sub, "SET") && argc >= 4 && argc % 2 == 0) {
-        struct buf err;
-        buf_init(&err);
-        for (int i = 2; i < argc; i += 2) {
-            char *name = cmd_arg_dup(&argv[i]);
-            char *value = cmd_arg_dup(&argv[i + 1]);
-            for (char *p = name; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-            int rc = cfg_set(&c->node->cfg, name, value, true, &err);
-            mem_free(name);
-            mem_free(value);
-            if (rc != 0) {
-                buf_putc(&err, '\0');
-                resp_add_errorf(&c->out, "ERR", "CONFIG SET failed: %s", err.data);
-                buf_fini(&err);
-                return;
-            }
-        }
-        buf_fini(&err);
-        log_set_level(c->node->cfg.loglevel);
-        cmd_reply_ok(c);
+        config_set(c, argc, argv);
     } else if (cmd_arg_eq(sub, "RESETSTAT") && argc == 2) {
         memset(&c->node->stats, 0, sizeof(c->node->stats));
         cmd_reply_ok(c);

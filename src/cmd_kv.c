@@ -55,6 +55,7 @@ struct op {
     long long count;        /* DEL/EXISTS tally */
     int flags;
     int proto;              /* the client's protocol, for forwarded replies */
+    bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     struct op_slot slots[];
 };
@@ -163,7 +164,7 @@ static void op_read(struct op *op, int slot, const struct arg *key, int r)
 static void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
                      struct val *v, int64_t expire_ms, int w)
 {
-    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, op_write_cb,
+    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, op_write_cb,
                 op_ref(op, slot));
 }
 
@@ -179,9 +180,10 @@ struct fwd {
     int cands[CFG_MAX_NODES];
     int ncand, next;
     int argc;
-    const char **argv;      /* argv[0] = "PFWD"; point into blob */
+    const char **argv;      /* "PFWD" deadline-ms command...; point into blob */
     size_t *lens;
     char *blob;
+    char deadline[24];
 };
 
 static void encode_peer_reply(struct buf *out, int proto, const struct peer_reply *r)
@@ -218,10 +220,23 @@ static void encode_peer_reply(struct buf *out, int proto, const struct peer_repl
 
 static void fwd_send(struct fwd *f);
 
+/* Failover rule: the next candidate is tried only when this one certainly
+ * did not coordinate the write: its connection was down (KV_EDISCONN), or it
+ * declined (-NOTCOORD, it cannot reach a write quorum).  A timeout is not
+ * such a proof: the coordinator may be slow, not gone, and a write sent on
+ * to the next node would then be applied twice.  The client gets NOQUORUM
+ * (outcome unknown), and the deadline carried by PFWD stops a coordinator
+ * that wakes up later from applying it. */
+static bool declined(const struct peer_reply *rep)
+{
+    return rep && rep->type == PEER_R_ERROR && rep->len >= 8 &&
+           memcmp(rep->str, "NOTCOORD", 8) == 0;
+}
+
 static void fwd_done(void *arg, int err, const struct peer_reply *rep)
 {
     struct fwd *f = arg;
-    if (err && f->next + 1 < f->ncand) {
+    if ((err == KV_EDISCONN || (!err && declined(rep))) && f->next + 1 < f->ncand) {
         f->next++;
         fwd_send(f);
         return;
@@ -230,6 +245,11 @@ static void fwd_done(void *arg, int err, const struct peer_reply *rep)
     s->forwarded = true;
     if (err) {
         s->err = KV_ENOQUORUM;
+        s->remote_err = true;
+        resp_add_errorf(&s->raw, "NOQUORUM",
+                        "coordinator %s did not answer in time; the write may or may not "
+                        "have been applied",
+                        f->op->node->cfg.nodes[f->cands[f->next]].name);
     } else {
         encode_peer_reply(&s->raw, f->op->proto, rep);
         s->ival = rep->type == PEER_R_INT ? rep->integer : 0;
@@ -245,7 +265,14 @@ static void fwd_done(void *arg, int err, const struct peer_reply *rep)
 
 static void fwd_send(struct fwd *f)
 {
-    coord_forward(f->op->node->coord, f->cands[f->next], f->argc, f->argv, f->lens, fwd_done, f);
+    struct kv_node *n = f->op->node;
+    /* The coordinator refuses the command once this deadline has passed
+     * (wall clock: nodes of a cluster share one well enough for this). */
+    int len = snprintf(f->deadline, sizeof(f->deadline), "%lld",
+                       (long long)(kv_now_ms() + n->cfg.put_timeout_ms));
+    f->argv[1] = f->deadline;
+    f->lens[1] = (size_t)len;
+    coord_forward(n->coord, f->cands[f->next], f->argc, f->argv, f->lens, fwd_done, f);
 }
 
 /* Forwards argv (a whole client command for one key) to target. */
@@ -268,7 +295,7 @@ static void op_forward(struct op *op, int slot, const struct arg *key, int targe
     size_t total = 0;
     for (int i = 0; i < argc; i++)
         total += argv[i].len;
-    f->argc = argc + 1;
+    f->argc = argc + 2;
     f->argv = mem_alloc((size_t)f->argc * sizeof(*f->argv));
     f->lens = mem_alloc((size_t)f->argc * sizeof(*f->lens));
     f->blob = mem_alloc(total ? total : 1);
@@ -277,24 +304,37 @@ static void op_forward(struct op *op, int slot, const struct arg *key, int targe
     char *p = f->blob;
     for (int i = 0; i < argc; i++) {
         memcpy(p, argv[i].p, argv[i].len);
-        f->argv[i + 1] = p;
-        f->lens[i + 1] = argv[i].len;
+        f->argv[i + 2] = p;
+        f->lens[i + 2] = argv[i].len;
         p += argv[i].len;
     }
     op->left++;
     fwd_send(f);
 }
 
-/* The node that must coordinate a write of key, or -1 when it is this one
- * (always this one for commands that arrived as PFWD: they were sent here
- * to be coordinated). */
+#define ROUTE_HERE (-1)     /* coordinate the write on this node */
+#define ROUTE_DECLINE (-2)  /* asked to coordinate (PFWD) but cannot reach W */
+
+/* The node that must coordinate a write of key (>= 0), or ROUTE_HERE, or
+ * ROUTE_DECLINE.  A command that arrived as PFWD was sent here to be
+ * coordinated: it is never forwarded again, but declined when this node
+ * cannot reach a write quorum (then nothing was stamped or stored, and the
+ * sender safely tries the next node). */
 static int write_target(struct client *c, const struct arg *key)
 {
     struct kv_node *n = c->node;
-    if (c->kind != SRV_CLIENT || !n->peers)
-        return -1;
+    if (!n->peers)
+        return ROUTE_HERE;
+    if (c->kind != SRV_CLIENT)
+        return coord_can_reach_quorum(n->coord, key->p, key->len, 0) ? ROUTE_HERE
+                                                                     : ROUTE_DECLINE;
     int t = coord_write_target(n->coord, key->p, key->len);
-    return t == n->self_idx ? -1 : t;
+    return t == n->self_idx ? ROUTE_HERE : t;
+}
+
+static void reply_decline(struct client *c)
+{
+    resp_add_error(&c->out, "NOTCOORD", "this node cannot reach a write quorum for the key");
 }
 
 static void forwarded_done(struct op *op, struct client *c)
@@ -312,8 +352,12 @@ static bool forward_whole(struct client *c, int argc, const struct arg *argv,
                           const struct arg *key)
 {
     int t = write_target(c, key);
-    if (t < 0)
+    if (t == ROUTE_HERE)
         return false;
+    if (t == ROUTE_DECLINE) {
+        reply_decline(c);
+        return true;
+    }
     struct op *op = op_create(c, 1, forwarded_done);
     op_forward(op, 0, key, t, argc, argv);
     op_dispatched(op, c);
@@ -472,17 +516,125 @@ void cmd_type(struct client *c, int argc, const struct arg *argv)
 }
 
 /* SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL] */
+
 #define SET_NX (1 << 0)
 #define SET_XX (1 << 1)
 #define SET_GET (1 << 2)
 #define SET_KEEPTTL (1 << 3)
 #define SET_EXPIRE (1 << 4)
 
+/* ---- read-then-write at the coordinator ----
+ *
+ * SET, DEL and MSET first read the key here, then write with what they read
+ * as the context, so a plain write supersedes exactly the versions its
+ * coordinator knows.  The read is local when this node holds the key; when
+ * it does not (a fresh key, or this node restarted empty), it is a quorum
+ * read, so a SET through a restarted node still supersedes the value the
+ * other replicas kept instead of becoming its sibling. */
+enum rmw_mode {
+    RMW_SET = 0,   /* write val; SET's conditions in op->flags */
+    RMW_DEL,       /* tombstone, only when a live value exists (counted) */
+    RMW_MODE_COUNT
+};
+
+struct rmw {
+    struct op *op;
+    int slot;
+    enum rmw_mode mode;
+    char *key;
+    size_t klen;
+    struct val *val;
+    int64_t expire_ms;
+    int64_t start_us;      /* the pre-read and the write share put-timeout */
+};
+
+static void rmw_read_done(void *arg, int err, const struct sibset *set)
+{
+    struct rmw *w = arg;
+    struct op *op = w->op;
+    struct op_slot *s = &op->slots[w->slot];
+    int64_t now = kv_now_ms();
+    struct sibset local;
+    sib_init(&local);
+    if (err) {
+        /* The pre-read missed its quorum: the write itself may still meet
+         * W (always writable), with what this node knows as its context. */
+        coord_local_load(op->node->coord, w->key, w->klen, &local);
+        set = &local;
+    }
+    unsigned live = sib_live_count(set, now);
+    if (w->mode == RMW_DEL) {
+        if (live == 0)
+            goto out;
+        op->count++;
+    } else if (op->flags & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL)) {
+        if ((op->flags & SET_GET) && set->n > 1) {
+            s->err = KV_ESIBLINGS;
+            s->ival = set->n;
+            goto out;
+        }
+        for (uint32_t i = 0; i < set->n && live == 1; i++)
+            if (version_live(&set->v[i], now)) {
+                val_unref(op->oldval);
+                op->oldval = val_ref(set->v[i].val);
+                if (op->flags & SET_KEEPTTL)
+                    w->expire_ms = set->v[i].expire_ms;
+            }
+        if (((op->flags & SET_NX) && live > 0) || ((op->flags & SET_XX) && live == 0)) {
+            op->skipped = true;
+            goto out;
+        }
+    }
+    struct vclock ctx;
+    vc_init(&ctx);
+    sib_context(set, &ctx);
+    int64_t spent_ms = (kv_mono_us() - w->start_us) / 1000;
+    int left_ms = op->node->cfg.put_timeout_ms - (int)spent_ms;
+    coord_write(op->node->coord, w->key, w->klen, &ctx, w->val, w->expire_ms, 0,
+                left_ms > 0 ? left_ms : 1, op_write_cb, op_ref(op, w->slot));
+    vc_fini(&ctx);
+out:
+    sib_fini(&local);
+    mem_free(w->key);
+    val_unref(w->val);
+    mem_free(w);
+    op_release(op);
+}
+
+/* Starts a read-then-write of key into slot (val borrowed; NULL for DEL). */
+static void op_rmw(struct op *op, int slot, const struct arg *key, enum rmw_mode mode,
+                   struct val *val, int64_t expire_ms)
+{
+    struct rmw *w = mem_calloc(1, sizeof(*w));
+    w->op = op;
+    w->slot = slot;
+    w->mode = mode;
+    w->key = mem_memdup(key->p, key->len);
+    w->klen = key->len;
+    w->val = val_ref(val);
+    w->expire_ms = expire_ms;
+    w->start_us = kv_mono_us();
+    op->left++;
+    coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w);
+}
+
 static void set_done(struct op *op, struct client *c)
 {
     const struct op_slot *s = &op->slots[0];
+    if (s->err == KV_ESIBLINGS) {
+        cmd_reply_siblings(c, (unsigned)s->ival);
+        return;
+    }
     if (s->err) {
         cmd_reply_kverr(c, s->err);
+        return;
+    }
+    if (s->forwarded) {
+        buf_put(&c->out, s->raw.data ? s->raw.data : "", s->raw.len);
+        return;
+    }
+    if (op->skipped && !(op->flags & SET_GET)) {
+        cmd_reply_null(c);
         return;
     }
     if (op->flags & SET_GET) {
@@ -554,45 +706,10 @@ void cmd_set(struct client *c, int argc, const struct arg *argv)
     }
     if (forward_whole(c, argc, argv, &argv[1]))
         return;
-    /* Conditions, GET and KEEPTTL look at the coordinator's own versions. */
-    struct val *old = NULL;
-    if (flags & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL)) {
-        struct sibset local;
-        sib_init(&local);
-        coord_local_load(n->coord, argv[1].p, argv[1].len, &local);
-        int64_t now = kv_now_ms();
-        unsigned live = sib_live_count(&local, now);
-        if ((flags & SET_GET) && local.n > 1) {
-            cmd_reply_siblings(c, local.n);
-            sib_fini(&local);
-            return;
-        }
-        if (live == 1)
-            for (uint32_t i = 0; i < local.n; i++)
-                if (version_live(&local.v[i], now)) {
-                    old = val_ref(local.v[i].val);
-                    if (flags & SET_KEEPTTL)
-                        expire_ms = local.v[i].expire_ms;
-                }
-        sib_fini(&local);
-        if (((flags & SET_NX) && live > 0) || ((flags & SET_XX) && live == 0)) {
-            if (flags & SET_GET) {
-                if (old)
-                    resp_add_bulk(&c->out, old->data, old->len);
-                else
-                    cmd_reply_null(c);
-            } else {
-                cmd_reply_null(c);
-            }
-            val_unref(old);
-            return;
-        }
-    }
     struct op *op = op_create(c, 1, set_done);
     op->flags = flags;
-    op->oldval = old;
     struct val *v = val_create(argv[2].p, argv[2].len);
-    op_write(op, 0, &argv[1], NULL, v, expire_ms, 0);
+    op_rmw(op, 0, &argv[1], RMW_SET, v, expire_ms);
     val_unref(v);
     op_dispatched(op, c);
 }
@@ -630,13 +747,17 @@ void cmd_mset(struct client *c, int argc, const struct arg *argv)
     struct op *op = op_create(c, (argc - 1) / 2, mset_done);
     for (int i = 1; i < argc; i += 2) {
         int t = write_target(c, &argv[i]);
+        if (t == ROUTE_DECLINE) {
+            op->slots[(i - 1) / 2].err = KV_ENOQUORUM;
+            continue;
+        }
         if (t >= 0) {
             struct arg sub[3] = {{"SET", 3}, argv[i], argv[i + 1]};
             op_forward(op, (i - 1) / 2, &argv[i], t, 3, sub);
             continue;
         }
         struct val *v = val_create(argv[i + 1].p, argv[i + 1].len);
-        op_write(op, (i - 1) / 2, &argv[i], NULL, v, 0, 0);
+        op_rmw(op, (i - 1) / 2, &argv[i], RMW_SET, v, 0);
         val_unref(v);
     }
     op_dispatched(op, c);
@@ -654,26 +775,20 @@ static void del_done(struct op *op, struct client *c)
 
 void cmd_del(struct client *c, int argc, const struct arg *argv)
 {
-    struct kv_node *n = c->node;
     struct op *op = op_create(c, argc - 1, del_done);
-    int64_t now = kv_now_ms();
     for (int i = 1; i < argc; i++) {
         int t = write_target(c, &argv[i]);
+        if (t == ROUTE_DECLINE) {
+            op->slots[i - 1].err = KV_ENOQUORUM;
+            continue;
+        }
         if (t >= 0) {
             struct arg sub[2] = {{"DEL", 3}, argv[i]};
             op_forward(op, i - 1, &argv[i], t, 2, sub);
             continue;
         }
         /* Only keys that hold a live value get a tombstone (and count). */
-        struct sibset local;
-        sib_init(&local);
-        coord_local_load(n->coord, argv[i].p, argv[i].len, &local);
-        bool live = sib_live_count(&local, now) > 0;
-        sib_fini(&local);
-        if (!live)
-            continue;
-        op->count++;
-        op_write(op, i - 1, &argv[i], NULL, NULL, 0, 0);
+        op_rmw(op, i - 1, &argv[i], RMW_DEL, NULL, 0);
     }
     op_dispatched(op, c);
 }

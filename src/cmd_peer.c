@@ -4,7 +4,8 @@
  *   PPING                    liveness probe
  *   PGET key                 this replica's versions: bulk of sib_encode
  *   PPUT key versions        reconcile sib_encode'd versions into the store
- *   PFWD cmd arg...          run a client command here, as its coordinator
+ *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
+ *                            unless the sender's deadline has passed
  *
  * None of these exist on the client port, and none but PAUTH run before the
  * secret was proved.  Input from peers is validated like client input: a
@@ -93,8 +94,17 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         peer_get(c, &argv[1]);
     } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
         peer_put(c, &argv[1], &argv[2]);
-    } else if (cmd_arg_eq(name, "PFWD") && argc >= 2) {
-        cmd_dispatch_client(c, argc - 1, argv + 1);
+    } else if (cmd_arg_eq(name, "PFWD") && argc >= 3) {
+        long long deadline;
+        if (!cmd_arg_ll(&argv[1], &deadline)) {
+            resp_add_error(&c->out, "ERR", "PFWD: bad deadline");
+        } else if (kv_now_ms() > deadline) {
+            /* The sender has given up on this write (told its client the
+             * outcome is unknown); applying it now would resurrect it. */
+            resp_add_error(&c->out, "EXPIRED", "forwarded command arrived after its deadline");
+        } else {
+            cmd_dispatch_client(c, argc - 2, argv + 2);
+        }
     } else {
         resp_add_errorf(&c->out, "ERR", "unknown peer command '%.*s' or wrong arity",
                         (int)(name->len > 32 ? 32 : name->len), name->p);

@@ -152,6 +152,28 @@ static void record_latency(struct coord *co, int64_t start_us)
     co->stats.replica_latency_us += (uint64_t)(kv_mono_us() - start_us);
 }
 
+/* Nodes of a preference list other than this one. */
+static unsigned remote_count(const struct coord *co, const unsigned *pl, unsigned np)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < np; i++)
+        n += (int)pl[i] != co->node->self_idx;
+    return n;
+}
+
+bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w)
+{
+    struct kv_node *n = co->node;
+    if (!n->peers)
+        return true;
+    unsigned pl[CFG_MAX_NODES];
+    unsigned np = coord_preflist(co, key, klen, pl);
+    int up = 0;
+    for (unsigned i = 0; i < np; i++)
+        up += peers_up(n->peers, (int)pl[i]);
+    return up >= (w > 0 ? w : n->cfg.w);
+}
+
 /* ---- reads ---- */
 
 static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
@@ -176,7 +198,16 @@ static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
     creq_progress(q);
 }
 
+static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
+                       coord_read_cb cb, void *arg);
+
 int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg)
+{
+    return read_quorum(co, key, klen, r, co->node->cfg.get_timeout_ms, cb, arg);
+}
+
+static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
+                       coord_read_cb cb, void *arg)
 {
     struct kv_node *n = co->node;
     unsigned pl[CFG_MAX_NODES];
@@ -184,9 +215,11 @@ int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read
     struct creq *q = creq_create(co, CREQ_READ, r > 0 ? r : n->cfg.r);
     q->rcb = cb;
     q->arg = arg;
-    q->pending = 1; /* guard: no answer before every replica was asked */
-    const char *argv[2] = {"PGET", key};
-    size_t lens[2] = {4, klen};
+    /* Every answer is expected before the first is counted: a peer that is
+     * down answers inside peers_send, and the quorum test must already see
+     * the replicas still to come.  The extra 1 guards against answering
+     * before the loop is over. */
+    q->pending = 1 + (int)remote_count(co, pl, np);
     for (unsigned i = 0; i < np; i++) {
         if ((int)pl[i] == n->self_idx) {
             struct sibset local;
@@ -195,16 +228,39 @@ int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read
             sib_merge(&q->merged, &local);
             sib_fini(&local);
             q->acks++;
-        } else {
-            q->pending++;
-            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_replica_get, q, 2, argv,
-                       lens);
         }
     }
+    const char *argv[2] = {"PGET", key};
+    size_t lens[2] = {4, klen};
+    for (unsigned i = 0; i < np; i++)
+        if ((int)pl[i] != n->self_idx)
+            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, timeout_ms, on_replica_get, q, 2,
+                       argv, lens);
     q->pending--;
     bool sync = q->answered || q->acks >= q->needed || q->acks + q->pending < q->needed;
     creq_progress(q);
     return sync ? 0 : 1;
+}
+
+int coord_read_for_write(struct coord *co, const void *key, size_t klen, coord_read_cb cb,
+                         void *arg)
+{
+    struct kv_node *n = co->node;
+    const struct store_entry *e = store_find(n->store, key, klen);
+    unsigned pl[CFG_MAX_NODES];
+    if (e || !n->peers || remote_count(co, pl, coord_preflist(co, key, klen, pl)) == 0) {
+        struct sibset local;
+        sib_init(&local);
+        if (e)
+            store_entry_load(e, &local);
+        cb(arg, 0, &local);
+        sib_fini(&local);
+        return 0;
+    }
+    /* Half the write's budget: the write that follows gets the rest, so a
+     * SET answers within put-timeout even when replicas do not answer. */
+    int t = n->cfg.put_timeout_ms / 2;
+    return read_quorum(co, key, klen, 0, t > 0 ? t : 1, cb, arg);
 }
 
 /* ---- writes ---- */
@@ -247,7 +303,8 @@ static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
 }
 
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, coord_write_cb cb, void *arg)
+                struct val *val, int64_t expire_ms, int w, int timeout_ms, coord_write_cb cb,
+                void *arg)
 {
     struct kv_node *n = co->node;
     struct sibset local;
@@ -270,10 +327,9 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     store_put(n->store, key, klen, &v);
     unsigned pl[CFG_MAX_NODES];
     unsigned np = coord_preflist(co, key, klen, pl);
-    q->pending = 1; /* guard */
-    bool self_in_list = false;
-    for (unsigned i = 0; i < np; i++)
-        self_in_list |= (int)pl[i] == n->self_idx;
+    unsigned nremote = remote_count(co, pl, np);
+    bool self_in_list = nremote < np;
+    q->pending = 1 + (int)nremote; /* see coord_read */
     if (self_in_list || np == 0)
         q->acks++;
     if (np > 1 || !self_in_list) {
@@ -284,11 +340,10 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
         const char *argv[3] = {"PPUT", key, enc.data ? enc.data : ""};
         size_t lens[3] = {4, klen, enc.len};
         for (unsigned i = 0; i < np; i++) {
-            if ((int)pl[i] == n->self_idx)
-                continue;
-            q->pending++;
-            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg.put_timeout_ms, on_replica_put, q, 3, argv,
-                       lens);
+            if ((int)pl[i] != n->self_idx)
+                peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA,
+                           timeout_ms > 0 ? timeout_ms : n->cfg.put_timeout_ms, on_replica_put,
+                           q, 3, argv, lens);
         }
         buf_fini(&enc);
     }
@@ -306,5 +361,9 @@ void coord_forward(struct coord *co, int idx, int argc, const char **argv, const
                    peer_reply_fn cb, void *arg)
 {
     co->stats.forwarded++;
-    peers_send(co->node->peers, idx, PEER_CHAN_FWD, co->node->cfg.put_timeout_ms, cb, arg, argc, argv, lens);
+    /* A little past put-timeout, so the coordinator's own NOQUORUM (sent at
+     * put-timeout) normally arrives before this side gives up. */
+    int t = co->node->cfg.put_timeout_ms;
+    peers_send(co->node->peers, idx, PEER_CHAN_FWD, t + (t / 10 < 200 ? t / 10 : 200), cb, arg,
+               argc, argv, lens);
 }

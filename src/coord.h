@@ -52,11 +52,18 @@ void coord_destroy(struct coord *co);          /* accepts NULL */
 /* Quorum read of key with r answers (0 = configured r). */
 int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg);
 
+/* The read a coordinator does before a plain write (SET/DEL): its own
+ * versions when it holds the key, else a quorum read (a fresh key, or this
+ * node restarted without its data) bounded by half of put-timeout. */
+int coord_read_for_write(struct coord *co, const void *key, size_t klen, coord_read_cb cb,
+                         void *arg);
+
 /* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
  * val: borrowed (a reference is taken); NULL writes a tombstone.
- * w: 0 = configured w. */
+ * w: 0 = configured w.  timeout_ms: 0 = put-timeout. */
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, coord_write_cb cb, void *arg);
+                struct val *val, int64_t expire_ms, int w, int timeout_ms, coord_write_cb cb,
+                void *arg);
 
 const struct coord_stats *coord_stats(const struct coord *co);
 
@@ -67,6 +74,11 @@ unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned
 /* The node that must coordinate a write of key: the first node of its
  * preference list that looks alive (self when it is that node). */
 int coord_write_target(struct coord *co, const void *key, size_t klen);
+
+/* True when at least w (0 = configured w) nodes of key's preference list
+ * look alive from here.  A node asked to coordinate (PFWD) that cannot
+ * reach a write quorum declines, so the sender can try the next node. */
+bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w);
 
 /* Sends a client command to node idx's cluster port as PFWD argv...; the
  * reply is that node's reply to the command. */

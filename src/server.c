@@ -53,6 +53,7 @@ struct srv {
     size_t idx_mask;
     struct listener lst[SRV_MAX_LISTENERS];
     int nlst;
+    struct event *cron;                 /* once a second: idle timeouts */
 };
 
 static void client_free(struct client *c);
@@ -87,6 +88,27 @@ struct client *srv_client_find(struct srv *s, uint64_t id)
 
 /* ---- lifecycle ---- */
 
+/* Closes client-port connections idle for more than `timeout` seconds
+ * (Redis's option).  Connections waiting for a reply are not idle. */
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct srv *s = arg;
+    int timeout = s->node->cfg.timeout;
+    if (timeout <= 0)
+        return;
+    int64_t now = kv_now_ms();
+    struct client *next;
+    for (struct client *c = s->clients; c; c = next) {
+        next = c->next;
+        if (c->kind == SRV_CLIENT && !c->slot_head && now - c->last_ms > (int64_t)timeout * 1000) {
+            log_debug("closing idle client %s", c->addr);
+            client_free(c);
+        }
+    }
+}
+
 struct srv *srv_create(struct kv_node *node)
 {
     struct srv *s = mem_calloc(1, sizeof(*s));
@@ -94,6 +116,9 @@ struct srv *srv_create(struct kv_node *node)
     s->next_id = 1;
     s->idx_mask = 4096 - 1;
     s->idx = mem_calloc(s->idx_mask + 1, sizeof(*s->idx));
+    s->cron = event_new(node->base, -1, EV_PERSIST, on_cron, s);
+    struct timeval tv = {1, 0};
+    event_add(s->cron, &tv);
     return s;
 }
 
@@ -103,6 +128,7 @@ void srv_destroy(struct srv *s)
         return;
     while (s->clients)
         client_free(s->clients);
+    event_free(s->cron);
     for (int i = 0; i < s->nlst; i++) {
         event_free(s->lst[i].ev);
         close(s->lst[i].fd);

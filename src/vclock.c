@@ -500,17 +500,38 @@ void vc_encode(const struct vclock *vc, struct buf *out)
     for (uint32_t i = 0; i < vc->n; i++)
         need += 1 + actors.v[vc->e[i].actor].len + 20;
     buf_reserve(out, need);
+    /* Canonical order (by actor name, not by this process's ids), so equal
+     * clocks encode to the same bytes — and the same context — on every node. */
+    uint32_t stack_order[64];
+    uint32_t *order = vc->n <= 64 ? stack_order : mem_alloc(vc->n * sizeof(*order));
+    for (uint32_t i = 0; i < vc->n; i++) {
+        uint32_t j = i;
+        const struct actor *ai = &actors.v[vc->e[i].actor];
+        while (j > 0) {
+            const struct actor *aj = &actors.v[vc->e[order[j - 1]].actor];
+            size_t m = ai->len < aj->len ? ai->len : aj->len;
+            int c = memcmp(ai->name, aj->name, m);
+            if (c > 0 || (c == 0 && ai->len >= aj->len))
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
     uint8_t *p = (uint8_t *)out->data + out->len;
     size_t k = varint_put(p, vc->n);
-    for (uint32_t i = 0; i < vc->n; i++) {
-        const struct actor *a = &actors.v[vc->e[i].actor];
+    for (uint32_t oi = 0; oi < vc->n; oi++) {
+        const struct vc_entry *e = &vc->e[order[oi]];
+        const struct actor *a = &actors.v[e->actor];
         p[k++] = (uint8_t)a->len;
         memcpy(p + k, a->name, a->len);
         k += a->len;
-        k += varint_put(p + k, vc->e[i].counter);
-        k += varint_put(p + k, vc->e[i].ts_ms);
+        k += varint_put(p + k, e->counter);
+        k += varint_put(p + k, e->ts_ms);
     }
     out->len += k;
+    if (order != stack_order)
+        mem_free(order);
 }
 
 static int entry_actor_cmp(const void *pa, const void *pb)

@@ -382,8 +382,8 @@ def test_noquorum_within_put_timeout_when_two_nodes_paused(cluster):
 
 
 def test_forward_that_timed_out_is_not_replayed_later(cluster):
-    """SET k old through n1 while k's coordinator n3 is paused (n1 forwards,
-    times out, fails over), then SET k new.  After n3 resumes, every node must
+    """SET k old through n1 while k's coordinator n3 is paused (n1 forwards and
+    times out: NOQUORUM, outcome unknown), then SET k new.  After n3 resumes, every node must
     read 'new': the forwarded request n3 finds in its socket must not turn
     into a write that resurrects 'old' or makes it a sibling."""
     start3(cluster)
@@ -392,8 +392,10 @@ def test_forward_that_timed_out_is_not_replayed_later(cluster):
     with ThreadPoolExecutor(len(keys)) as ex:  # all forwarded before n3 is suspected
         results = list(ex.map(lambda k: timed(cluster.client(1, timeout=15.0).set, k, "old"),
                               keys))
+    # A forward that timed out is not failed over (the coordinator may be slow,
+    # not gone): the client learns the outcome is unknown (NOQUORUM).
     for k, (res, exc, dt) in zip(keys, results):
-        assert exc is None and res is True, (k, exc)
+        assert (exc is None and res is True) or "NOQUORUM" in str(exc), (k, exc)
     cluster.wait_link_state([1, 2], 3, "suspect", timeout=SUSPECT_WITHIN)
     for k in keys:
         assert cluster.client(1).set(k, "new") is True
