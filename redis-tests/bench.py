@@ -6,6 +6,11 @@ servers itself on free loopback ports and stops only those processes.
 
   /usr/bin/python3 redis-tests/bench.py [--quick]
 
+Replication: a 3-node cluster (N=3 W=2 R=2) against a Redis primary with one
+replica where every SET is followed by WAIT 1 0, 50 connections each, with
+build/redis-tests/loadgen (closed loop, one request in flight per
+connection; dynamo-node connections spread over the three nodes).
+
 Throughput: redis-benchmark -t set,get -n 300000 -r 100000 -d 64 -c 50, with
 -P 1 and -P 16.  Memory: used_memory per key after loading 1M keys with
 64-byte values through redis-cli --pipe (INFO used_memory delta / DBSIZE).
@@ -23,6 +28,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODE_BIN = os.environ.get("DYNAMO_NODE_BIN", os.path.join(ROOT, "build", "src", "dynamo-node"))
+LOADGEN = os.path.join(ROOT, "build", "redis-tests", "loadgen")
 
 
 def free_port():
@@ -117,28 +123,105 @@ def memory_per_key(starter, tmp, nkeys):
         stop(p)
 
 
+def loadgen(servers, extra, n):
+    out = subprocess.run([LOADGEN, "-s", ",".join("127.0.0.1:%d" % p for p in servers),
+                          "-c", "50", "-n", str(n), "-r", "100000", "-d", "64", *extra],
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        print("loadgen failed:", out.stdout, out.stderr, file=sys.stderr)
+    return dict(kv.split("=") for kv in out.stdout.split())
+
+
+def start_cluster(tmp):
+    ports = [free_port() for _ in range(3)]
+    cports = [free_port() for _ in range(3)]
+    conf = os.path.join(tmp, "bench-cluster.conf")
+    with open(conf, "w") as f:
+        for i, (p, cp) in enumerate(zip(ports, cports)):
+            f.write("node n%d 127.0.0.1:%d %d\n" % (i + 1, p, cp))
+        f.write("n 3\nw 2\nr 2\ncluster-secret bench\n")
+    procs = []
+    for i in range(3):
+        p = subprocess.Popen([NODE_BIN, "--config", conf, "--node", "n%d" % (i + 1),
+                              "--dir", tmp], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        procs.append(p)
+    for p, port in zip(procs, ports):
+        wait_port(port, p)
+    # every node sees every peer before the run starts
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = subprocess.run(["redis-cli", "-p", str(ports[0]), "DYNAMO", "NODES"],
+                             capture_output=True, text=True).stdout
+        if out.count("link=up") == 2:
+            break
+        time.sleep(0.1)
+    return procs, ports
+
+
+def replication_bench(tmp, n):
+    print("== replication: 3 nodes N=3 W=2 R=2 vs redis primary+replica (SET + WAIT 1 0), "
+          "50 connections, %d ops" % n)
+    procs, ports = start_cluster(tmp)
+    rp, rport = start_redis(tmp)
+    rr, rrport = start_redis(tmp, ("--replicaof", "127.0.0.1", str(rport)))
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            info = subprocess.run(["redis-cli", "-p", str(rport), "INFO", "replication"],
+                                  capture_output=True, text=True).stdout
+            if "connected_slaves:1" in info and "state=online" in info:
+                break
+            time.sleep(0.1)
+        print("%-10s %12s %12s %7s   %s" % ("figure", "dynamo-node", "redis", "ratio",
+                                            "p50/p99 us (dynamo | redis)"))
+        for name, dextra, rextra in (("SET", ["-t", "set"], ["-t", "set", "-w"]),
+                                     ("GET", ["-t", "get"], ["-t", "get"])):
+            d = loadgen(ports, dextra, n)
+            r = loadgen([rport], rextra, n)
+            print("%-10s %12.0f %12.0f %7.2f   %s/%s | %s/%s" % (
+                name, float(d["ops_per_sec"]), float(r["ops_per_sec"]),
+                float(d["ops_per_sec"]) / float(r["ops_per_sec"]), d["p50_us"], d["p99_us"],
+                r["p50_us"], r["p99_us"]))
+    finally:
+        for p in procs + [rp, rr]:
+            stop(p)
+
+
+def throughput_bench(tmp, n):
+    print("== throughput: redis-benchmark -t set,get -n %d -r 100000 -d 64 -c 50" % n)
+    print("%-14s %14s %14s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
+    dp, dport = start_dynamo(tmp)
+    rp, rport = start_redis(tmp)
+    try:
+        for pipe in (1, 16):
+            d = rbench(dport, pipe, n)
+            r = rbench(rport, pipe, n)
+            for t in ("SET", "GET"):
+                print("%-14s %14.0f %14.0f %8.2f" % ("%s -P %d" % (t, pipe), d[t], r[t],
+                                                      d[t] / r[t]))
+    finally:
+        stop(dp)
+        stop(rp)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
+    ap.add_argument("--only", choices=("throughput", "replication", "memory"),
+                    help="run one section")
     args = ap.parse_args()
+    want = lambda name: args.only in (None, name)
     n = 50000 if args.quick else 300000
     nkeys = 100000 if args.quick else 1000000
     tmp = tempfile.mkdtemp(prefix="dn-bench-")
     try:
-        print("== throughput: redis-benchmark -t set,get -n %d -r 100000 -d 64 -c 50" % n)
-        print("%-14s %14s %14s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
-        dp, dport = start_dynamo(tmp)
-        rp, rport = start_redis(tmp)
-        try:
-            for pipe in (1, 16):
-                d = rbench(dport, pipe, n)
-                r = rbench(rport, pipe, n)
-                for t in ("SET", "GET"):
-                    print("%-14s %14.0f %14.0f %8.2f" % ("%s -P %d" % (t, pipe), d[t], r[t],
-                                                          d[t] / r[t]))
-        finally:
-            stop(dp)
-            stop(rp)
+        if want("throughput"):
+            throughput_bench(tmp, n)
+        if want("replication"):
+            replication_bench(tmp, 30000 if args.quick else 200000)
+        if not want("memory"):
+            return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)
         dm, dk = memory_per_key(start_dynamo, tmp, nkeys)
         rm, rk = memory_per_key(start_redis, tmp, nkeys)

@@ -546,6 +546,7 @@ struct rmw {
     struct val *val;
     int64_t expire_ms;
     int64_t start_us;      /* the pre-read and the write share put-timeout */
+    bool reading;          /* inside coord_read_for_write: the read was local */
 };
 
 static void rmw_read_done(void *arg, int err, const struct sibset *set)
@@ -588,6 +589,20 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     struct vclock ctx;
     vc_init(&ctx);
     sib_context(set, &ctx);
+    if (!w->reading) {
+        /* The pre-read went to other replicas: writes this coordinator
+         * stamped meanwhile (a concurrent SET of the same key) must be
+         * superseded too, as Redis would let the later SET win. */
+        struct sibset cur;
+        struct vclock lctx;
+        sib_init(&cur);
+        vc_init(&lctx);
+        coord_local_load(op->node->coord, w->key, w->klen, &cur);
+        sib_context(&cur, &lctx);
+        vc_merge(&ctx, &lctx);
+        vc_fini(&lctx);
+        sib_fini(&cur);
+    }
     int64_t spent_ms = (kv_mono_us() - w->start_us) / 1000;
     int left_ms = op->node->cfg.put_timeout_ms - (int)spent_ms;
     coord_write(op->node->coord, w->key, w->klen, &ctx, w->val, w->expire_ms, 0,
@@ -615,7 +630,9 @@ static void op_rmw(struct op *op, int slot, const struct arg *key, enum rmw_mode
     w->expire_ms = expire_ms;
     w->start_us = kv_mono_us();
     op->left++;
-    coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w);
+    w->reading = true;
+    if (coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w) != 0)
+        w->reading = false; /* w is still alive: the read is in flight */
 }
 
 static void set_done(struct op *op, struct client *c)
