@@ -196,8 +196,8 @@ static const struct cmd_def cmd_table[] = {
      cmd_shutdown, "server", "Stops this node (no data is saved: the store is in memory).",
      "save-selector?(NOSAVE|SAVE) now?(NOW) force?(FORCE)", "1.0.0"},
     {"dynamo", -2, CMD_F_ADMIN, 0, 0, 0, cmd_dynamo, "dynamo",
-     "Cluster administration: NODES, RING, PREFLIST key.",
-     "subcommand(NODES|RING|PREFLIST) key?", "0.1.0"},
+     "Cluster administration: NODES, RING, PREFLIST key, HINTS, LOCAL key.",
+     "subcommand(NODES|RING|PREFLIST|HINTS|LOCAL) key?", "0.1.0"},
     {"info", -1, CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_info, "server",
      "Returns information and statistics about the server.", "section*", "1.0.0"},
 };

@@ -17,6 +17,9 @@
 #include "errors.h"
 #include "node.h"
 #include "peer.h"
+#include "gossip.h"
+#include "handoff.h"
+#include "siblings.h"
 #include "ring.h"
 #include <event2/event.h>
 #include "resp.h"
@@ -463,24 +466,32 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
     }
     if (want_section(argc, argv, "cluster", true)) {
         const struct coord_stats *cs = coord_stats(n->coord);
+        struct hh_stats hs = {0, 0, 0, 0};
+        if (n->hh)
+            hh_stats(n->hh, &hs);
         unsigned long long sent = 0, failed = 0, answered = 0, lat = 0;
         if (n->peers)
             peers_stats(n->peers, &sent, &failed, &answered, &lat);
         int up = 0;
         for (int i = 0; i < n->cfg.nnodes; i++)
-            up += n->peers && peers_up(n->peers, i);
+            up += coord_node_up(n->coord, i);
         buf_printf(&b,
                    "# Cluster\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_reachable:%d\r\n"
                    "n:%d\r\nw:%d\r\nr:%d\r\nforwarded_requests:%llu\r\n"
                    "quorum_failures:%llu\r\npeer_requests:%llu\r\npeer_failures:%llu\r\n"
-                   "replica_answers:%llu\r\nreplica_latency_avg_us:%llu\r\n\r\n",
+                   "replica_answers:%llu\r\nreplica_latency_avg_us:%llu\r\n"
+                   "hinted_writes:%llu\r\nhints_pending:%llu\r\nhints_stored:%llu\r\n"
+                   "hints_delivered:%llu\r\nhints_refused:%llu\r\nread_repairs:%llu\r\n\r\n",
                    (unsigned long long)ring_version(n->ring), ring_nnodes(n->ring),
                    n->cfg.nnodes > 0 ? up : 1, n->cfg.n, n->cfg.w, n->cfg.r,
                    (unsigned long long)cs->forwarded, (unsigned long long)cs->quorum_failures,
                    sent, failed, (unsigned long long)cs->replica_answers,
                    cs->replica_answers
                        ? (unsigned long long)(cs->replica_latency_us / cs->replica_answers)
-                       : 0ULL);
+                       : 0ULL,
+                   (unsigned long long)cs->hinted_writes, (unsigned long long)hs.pending,
+                   (unsigned long long)hs.stored, (unsigned long long)hs.delivered,
+                   (unsigned long long)hs.refused, (unsigned long long)cs->read_repairs);
     }
     if (want_section(argc, argv, "keyspace", true)) {
         buf_printf(&b, "# Keyspace\r\n");
@@ -528,9 +539,18 @@ static void dynamo_nodes(struct client *c)
         resp_add_bulk(&c->out, b.data, b.len);
     } else {
         resp_add_array(&c->out, n->cfg.nnodes);
+        int64_t now = kv_mono_us() / 1000;
         for (int i = 0; i < n->cfg.nnodes; i++) {
             b.len = 0;
             peers_describe(n->peers, i, &b);
+            if (n->gossip)
+                buf_printf(&b, " gossip=%s generation=%llu heartbeat=%llu silent_ms=%lld",
+                           gossip_state_name(gossip_state(n->gossip, i)),
+                           (unsigned long long)gossip_generation(n->gossip, i),
+                           (unsigned long long)gossip_heartbeat(n->gossip, i),
+                           i == n->self_idx ? 0LL
+                                            : (long long)gossip_silence_ms(n->gossip, i, now));
+            buf_printf(&b, " up=%d", coord_node_up(n->coord, i) ? 1 : 0);
             resp_add_bulk(&c->out, b.data, b.len);
         }
     }
@@ -573,11 +593,64 @@ static void dynamo_preflist(struct client *c, const struct arg *key)
     buf_fini(&b);
 }
 
+/* One line per node this node holds hints for. */
+static void dynamo_hints(struct client *c)
+{
+    struct kv_node *n = c->node;
+    struct buf b;
+    buf_init(&b);
+    int rows = 0;
+    for (int i = 0; n->hh && i < n->cfg.nnodes; i++)
+        rows += hh_pending_for(n->hh, i) > 0 || hh_delivered_to(n->hh, i) > 0;
+    resp_add_array(&c->out, rows);
+    for (int i = 0; n->hh && i < n->cfg.nnodes; i++) {
+        uint64_t p = hh_pending_for(n->hh, i), d = hh_delivered_to(n->hh, i);
+        if (!p && !d)
+            continue;
+        b.len = 0;
+        buf_printf(&b, "%s pending=%llu delivered=%llu", n->cfg.nodes[i].name,
+                   (unsigned long long)p, (unsigned long long)d);
+        resp_add_bulk(&c->out, b.data, b.len);
+    }
+    buf_fini(&b);
+}
+
+/* The versions this node itself holds for key, readable (no quorum). */
+static void dynamo_local(struct client *c, const struct arg *key)
+{
+    struct sibset set;
+    sib_init(&set);
+    coord_local_load(c->node->coord, key->p, key->len, &set);
+    resp_add_array(&c->out, set.n);
+    struct buf b;
+    buf_init(&b);
+    int64_t now = kv_now_ms();
+    for (uint32_t i = 0; i < set.n; i++) {
+        const struct version *v = &set.v[i];
+        b.len = 0;
+        if (!v->val)
+            buf_printf(&b, "tombstone ");
+        else if (!version_live(v, now))
+            buf_printf(&b, "expired ");
+        else
+            buf_printf(&b, "value=%.*s ", (int)(v->val->len > 64 ? 64 : v->val->len),
+                       v->val->data);
+        vc_format(&v->vc, &b);
+        resp_add_bulk(&c->out, b.data, b.len);
+    }
+    buf_fini(&b);
+    sib_fini(&set);
+}
+
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *sub = &argv[1];
     if (cmd_arg_eq(sub, "NODES") && argc == 2)
         dynamo_nodes(c);
+    else if (cmd_arg_eq(sub, "HINTS") && argc == 2)
+        dynamo_hints(c);
+    else if (cmd_arg_eq(sub, "LOCAL") && argc == 3)
+        dynamo_local(c, &argv[2]);
     else if (cmd_arg_eq(sub, "RING") && argc == 2)
         dynamo_ring(c);
     else if (cmd_arg_eq(sub, "PREFLIST") && argc == 3)
@@ -585,6 +658,6 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
     else
         resp_add_errorf(&c->out, "ERR",
                         "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try NODES, RING or PREFLIST key.",
+                        "Try NODES, RING, PREFLIST key, HINTS or LOCAL key.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
 }

@@ -4,6 +4,8 @@
  *   PPING                    liveness probe
  *   PGET key                 this replica's versions: bulk of sib_encode
  *   PPUT key versions        reconcile sib_encode'd versions into the store
+ *   PHINT owner key versions keep versions for an unreachable owner (handoff)
+ *   PGOSSIP table            merge a membership table; reply: ours
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
  *                            unless the sender's deadline has passed
  *
@@ -13,7 +15,9 @@
  */
 #include <string.h>
 
+#include "cluster.h"
 #include "cmd.h"
+#include "handoff.h"
 #include "errors.h"
 #include "node.h"
 #include "resp.h"
@@ -77,6 +81,28 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     sib_fini(&set);
 }
 
+static void peer_hint(struct client *c, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    int owner = -1;
+    for (int i = 0; i < n->cfg.nnodes; i++)
+        if (strlen(n->cfg.nodes[i].name) == argv[1].len &&
+            memcmp(n->cfg.nodes[i].name, argv[1].p, argv[1].len) == 0)
+            owner = i;
+    struct sibset set;
+    sib_init(&set);
+    if (owner < 0 || owner == n->self_idx) {
+        resp_add_error(&c->out, "ERR", "PHINT: unknown owner");
+    } else if (sib_decode(&set, argv[3].p, argv[3].len, (size_t)n->cfg.proto_max_bulk_len) != 0) {
+        resp_add_error(&c->out, "ERR", "malformed versions in PHINT");
+    } else if (!n->hh || !hh_add(n->hh, owner, argv[2].p, argv[2].len, &set)) {
+        resp_add_error(&c->out, "ERR", "hint store full (max-hints)");
+    } else {
+        resp_add_int(&c->out, 1);
+    }
+    sib_fini(&set);
+}
+
 void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *name = &argv[0];
@@ -94,6 +120,16 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         peer_get(c, &argv[1]);
     } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
         peer_put(c, &argv[1], &argv[2]);
+    } else if (cmd_arg_eq(name, "PHINT") && argc == 4) {
+        peer_hint(c, argv);
+    } else if (cmd_arg_eq(name, "PGOSSIP") && argc == 2) {
+        struct buf out;
+        buf_init(&out);
+        if (cluster_gossip_exchange(c->node, argv[1].p, argv[1].len, &out) != 0)
+            resp_add_error(&c->out, "ERR", "malformed gossip table");
+        else
+            resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
+        buf_fini(&out);
     } else if (cmd_arg_eq(name, "PFWD") && argc >= 3) {
         long long deadline;
         if (!cmd_arg_ll(&argv[1], &deadline)) {

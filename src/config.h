@@ -56,6 +56,10 @@ struct cfg {
     int put_timeout_ms;           /* 5000 */
     int get_timeout_ms;           /* 5000 */
     int gossip_interval_ms;       /* 1000 */
+    int gossip_suspect_ms;        /* 3000 */
+    int gossip_dead_ms;           /* 8000 */
+    long long max_hints;          /* 1000000 */
+    int handoff_rate;             /* hints/s per owner, 5000 */
     int vclock_max_entries;       /* 50 */
     /* client limits (Redis names and defaults) */
     long long proto_max_bulk_len;        /* 512 MB */

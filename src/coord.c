@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "errors.h"
+#include "gossip.h"
+#include "handoff.h"
 #include "node.h"
 #include "peer.h"
 #include "ring.h"
@@ -52,6 +54,27 @@ struct creq {
     struct sibset merged;    /* read: reconciled answers */
     struct vclock stamped;   /* write: the new version's clock */
     int64_t start_us;
+    int timeout_ms;
+    /* read repair: what each replica answered (index into cfg.nodes) */
+    int nans;
+    int ans_node[CFG_MAX_NODES];
+    struct sibset *ans_set;  /* nans entries, allocated with the request */
+    /* sloppy quorum: the key, the encoded version, the ring walk */
+    char *key;
+    size_t klen;
+    struct buf enc;
+    unsigned walk[CFG_MAX_NODES];
+    unsigned nwalk;          /* nodes in ring order from the key */
+    unsigned nowners;        /* the first nowners of walk are the owners */
+    unsigned next_sub;       /* next walk position to try as a substitute */
+    bool used[CFG_MAX_NODES];
+};
+
+/* One replica request of a write: which owner it serves. */
+struct rput {
+    struct creq *q;
+    int owner;
+    bool hint;               /* sent as PHINT to a substitute */
 };
 
 struct coord *coord_create(struct kv_node *node)
@@ -95,7 +118,7 @@ int coord_write_target(struct coord *co, const void *key, size_t klen)
     unsigned pl[CFG_MAX_NODES];
     unsigned np = coord_preflist(co, key, klen, pl);
     for (unsigned i = 0; i < np; i++)
-        if (peers_up(n->peers, (int)pl[i]))
+        if (coord_node_up(co, (int)pl[i]))
             return (int)pl[i];
     /* Nobody in the list looks alive: coordinate here; replication will
      * report the missing quorum. */
@@ -114,10 +137,19 @@ static struct creq *creq_create(struct coord *co, enum creq_kind kind, int neede
     return q;
 }
 
+static void read_repair(struct creq *q);
+
 static void creq_free(struct creq *q)
 {
+    if (q->kind == CREQ_READ && q->ans_set)
+        read_repair(q);
+    for (int i = 0; i < q->nans; i++)
+        sib_fini(&q->ans_set[i]);
+    mem_free(q->ans_set);
     sib_fini(&q->merged);
     vc_fini(&q->stamped);
+    buf_fini(&q->enc);
+    mem_free(q->key);
     mem_free(q);
 }
 
@@ -161,41 +193,90 @@ static unsigned remote_count(const struct coord *co, const unsigned *pl, unsigne
     return n;
 }
 
+bool coord_node_up(struct coord *co, int idx)
+{
+    struct kv_node *n = co->node;
+    if (idx == n->self_idx)
+        return true;
+    if (!n->peers || !peers_up(n->peers, idx))
+        return false;
+    return !n->gossip || gossip_state(n->gossip, idx) != GOSSIP_DEAD;
+}
+
 bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w)
 {
     struct kv_node *n = co->node;
+    (void)key;
+    (void)klen;
     if (!n->peers)
         return true;
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(co, key, klen, pl);
+    /* Sloppy quorum: any healthy nodes can hold the N copies, owners or
+     * substitutes, so what matters is how many nodes are reachable. */
     int up = 0;
-    for (unsigned i = 0; i < np; i++)
-        up += peers_up(n->peers, (int)pl[i]);
-    return up >= (w > 0 ? w : n->cfg.w);
+    for (int i = 0; i < n->cfg.nnodes; i++)
+        up += coord_node_up(co, i);
+    int reach = up < n->cfg.n ? up : n->cfg.n;
+    return reach >= (w > 0 ? w : n->cfg.w);
 }
 
 /* ---- reads ---- */
 
 static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
 {
-    struct creq *q = arg;
+    struct rput *rp = arg;
+    struct creq *q = rp->q;
     q->pending--;
     if (!err && rep && rep->type == PEER_R_BULK) {
-        struct sibset set;
-        sib_init(&set);
-        if (sib_decode(&set, rep->str, rep->len,
+        struct sibset *set = &q->ans_set[q->nans];
+        if (sib_decode(set, rep->str, rep->len,
                        (size_t)q->co->node->cfg.proto_max_bulk_len) == 0) {
-            sib_merge(&q->merged, &set);
+            sib_merge(&q->merged, set);
+            q->ans_node[q->nans++] = rp->owner;
             q->acks++;
             record_latency(q->co, q->start_us);
         } else {
+            sib_clear(set);
             q->fails++;
         }
-        sib_fini(&set);
     } else {
         q->fails++;
     }
+    mem_free(rp);
     creq_progress(q);
+}
+
+static void repair_done(void *arg, int err, const struct peer_reply *rep)
+{
+    (void)arg;
+    (void)err;
+    (void)rep;
+}
+
+/* Read repair (Dynamo §4.7): once every replica answered or timed out, the
+ * replicas whose answer did not cover the reconciled set get it. */
+static void read_repair(struct creq *q)
+{
+    struct kv_node *n = q->co->node;
+    if (q->merged.n == 0)
+        return;
+    struct buf enc;
+    buf_init(&enc);
+    for (int i = 0; i < q->nans; i++) {
+        if (sib_covers(&q->ans_set[i], &q->merged))
+            continue;
+        q->co->stats.read_repairs++;
+        if (q->ans_node[i] == n->self_idx) {
+            store_put_set(n->store, q->key, q->klen, &q->merged);
+            continue;
+        }
+        if (enc.len == 0)
+            sib_encode(&q->merged, &enc);
+        const char *argv[3] = {"PPUT", q->key, enc.data};
+        size_t lens[3] = {4, q->klen, enc.len};
+        peers_send(n->peers, q->ans_node[i], PEER_CHAN_DATA, n->cfg.put_timeout_ms, repair_done,
+                   NULL, 3, argv, lens);
+    }
+    buf_fini(&enc);
 }
 
 static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
@@ -220,22 +301,30 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
      * the replicas still to come.  The extra 1 guards against answering
      * before the loop is over. */
     q->pending = 1 + (int)remote_count(co, pl, np);
+    q->key = mem_memdup(key, klen);
+    q->klen = klen;
+    q->ans_set = mem_alloc((np ? np : 1) * sizeof(*q->ans_set));
+    for (unsigned i = 0; i < np; i++)
+        sib_init(&q->ans_set[i]);
     for (unsigned i = 0; i < np; i++) {
         if ((int)pl[i] == n->self_idx) {
-            struct sibset local;
-            sib_init(&local);
-            coord_local_load(co, key, klen, &local);
-            sib_merge(&q->merged, &local);
-            sib_fini(&local);
+            struct sibset *local = &q->ans_set[q->nans];
+            coord_local_load(co, key, klen, local);
+            sib_merge(&q->merged, local);
+            q->ans_node[q->nans++] = n->self_idx;
             q->acks++;
         }
     }
     const char *argv[2] = {"PGET", key};
     size_t lens[2] = {4, klen};
     for (unsigned i = 0; i < np; i++)
-        if ((int)pl[i] != n->self_idx)
-            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, timeout_ms, on_replica_get, q, 2,
+        if ((int)pl[i] != n->self_idx) {
+            struct rput *rp = mem_calloc(1, sizeof(*rp));
+            rp->q = q;
+            rp->owner = (int)pl[i];
+            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, timeout_ms, on_replica_get, rp, 2,
                        argv, lens);
+        }
     q->pending--;
     bool sync = q->answered || q->acks >= q->needed || q->acks + q->pending < q->needed;
     creq_progress(q);
@@ -289,17 +378,96 @@ static void stamp(struct coord *co, const struct sibset *local, const struct vcl
     vc_fini(&l);
 }
 
+/* The next node past the owners that is up and holds no copy of this write
+ * yet (sloppy quorum); -1 when there is none. */
+static int next_substitute(struct creq *q)
+{
+    while (q->next_sub < q->nwalk) {
+        int cand = (int)q->walk[q->next_sub++];
+        if (!q->used[cand] && coord_node_up(q->co, cand)) {
+            q->used[cand] = true;
+            return cand;
+        }
+    }
+    return -1;
+}
+
+static void send_put(struct creq *q, int target, int owner);
+static void hint_here(struct creq *q, int owner, bool counts);
+
 static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
 {
-    struct creq *q = arg;
-    q->pending--;
+    struct rput *rp = arg;
+    struct creq *q = rp->q;
     if (!err && rep && rep->type != PEER_R_ERROR) {
+        q->pending--;
         q->acks++;
         record_latency(q->co, q->start_us);
+    } else if (!rp->hint && q->key) {
+        /* The owner did not take it: hand it to a substitute with a hint
+         * naming the owner.  (pending stays: the hint replaces this one.) */
+        int sub = next_substitute(q);
+        if (sub >= 0) {
+            q->co->stats.hinted_writes++;
+            send_put(q, sub, rp->owner);
+        } else {
+            hint_here(q, rp->owner, false);
+        }
     } else {
+        q->pending--;
         q->fails++;
     }
+    mem_free(rp);
     creq_progress(q);
+}
+
+/* Keeps the write here as a hint for owner, answering one pending copy.
+ * counts: this node is a distinct substitute, so the copy counts toward W.
+ * When no node outside the owners is left (three nodes, N = 3), this node
+ * still keeps the hint so the owner gets the write when it returns — but an
+ * owner holding a second copy does not make the write more durable, so that
+ * copy does not count. */
+static void hint_here(struct creq *q, int owner, bool counts)
+{
+    struct kv_node *n = q->co->node;
+    struct sibset set;
+    sib_init(&set);
+    bool ok = n->hh && sib_decode(&set, q->enc.data, q->enc.len, SIZE_MAX) == 0 &&
+              hh_add(n->hh, owner, q->key, q->klen, &set);
+    sib_fini(&set);
+    if (ok && !counts)
+        q->co->stats.hinted_writes++;
+    q->pending--;
+    if (ok && counts)
+        q->acks++;
+    else
+        q->fails++;
+}
+
+/* Sends the write to target: as PPUT when target is the owner, else as
+ * PHINT naming the owner.  The caller counted it in q->pending. */
+static void send_put(struct creq *q, int target, int owner)
+{
+    struct kv_node *n = q->co->node;
+    if (target == n->self_idx) {
+        hint_here(q, owner, true);
+        return;
+    }
+    struct rput *rp = mem_calloc(1, sizeof(*rp));
+    rp->q = q;
+    rp->owner = owner;
+    rp->hint = target != owner;
+    int t = q->timeout_ms;
+    if (rp->hint) {
+        const char *oname = n->cfg.nodes[owner].name;
+        const char *argv[4] = {"PHINT", oname, q->key, q->enc.data};
+        size_t lens[4] = {5, strlen(oname), q->klen, q->enc.len};
+        peers_send(n->peers, target, PEER_CHAN_DATA, t, on_replica_put, rp, 4, argv, lens);
+    } else {
+        const char *argv[3] = {"PPUT", q->key, q->enc.data};
+        size_t lens[3] = {4, q->klen, q->enc.len};
+        peers_send(n->peers, target, PEER_CHAN_DATA, t, on_replica_put, rp, 3, argv, lens);
+    }
 }
 
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
@@ -313,8 +481,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     struct creq *q = creq_create(co, CREQ_WRITE, w > 0 ? w : n->cfg.w);
     q->wcb = cb;
     q->arg = arg;
-    struct sibset one;
-    sib_init(&one);
+    q->timeout_ms = timeout_ms > 0 ? timeout_ms : n->cfg.put_timeout_ms;
     struct version v;
     version_init(&v);
     v.val = val_ref(val);
@@ -322,33 +489,55 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     stamp(co, &local, ctx, &v.vc);
     vc_copy(&q->stamped, &v.vc);
     sib_fini(&local);
-    /* The coordinator always keeps the version it stamped: its own next
-     * stamp for this key must see it. */
-    store_put(n->store, key, klen, &v);
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(co, key, klen, pl);
-    unsigned nremote = remote_count(co, pl, np);
-    bool self_in_list = nremote < np;
-    q->pending = 1 + (int)nremote; /* see coord_read */
-    if (self_in_list || np == 0)
-        q->acks++;
-    if (np > 1 || !self_in_list) {
+    /* The walk of the ring from the key: the first N distinct nodes own it;
+     * the ones after them are the substitutes of the sloppy quorum. */
+    q->nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nnodes(n->ring), q->walk);
+    q->nowners = (unsigned)n->cfg.n < q->nwalk ? (unsigned)n->cfg.n : q->nwalk;
+    q->next_sub = q->nowners;
+    bool self_owner = false;
+    for (unsigned i = 0; i < q->nowners; i++) {
+        q->used[q->walk[i]] = true;
+        self_owner |= (int)q->walk[i] == n->self_idx;
+    }
+    /* The coordinator keeps what it stamped (its next stamp for this key
+     * must see it) when it owns the key; otherwise it only coordinates
+     * because the owners look down, and holds the write as a hint below. */
+    if (self_owner || q->nwalk == 0)
+        store_put(n->store, key, klen, &v);
+    if (q->nwalk > 1 || !self_owner) {
+        struct sibset one;
+        sib_init(&one);
         sib_add_move(&one, &v);
-        struct buf enc;
-        buf_init(&enc);
-        sib_encode(&one, &enc);
-        const char *argv[3] = {"PPUT", key, enc.data ? enc.data : ""};
-        size_t lens[3] = {4, klen, enc.len};
-        for (unsigned i = 0; i < np; i++) {
-            if ((int)pl[i] != n->self_idx)
-                peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA,
-                           timeout_ms > 0 ? timeout_ms : n->cfg.put_timeout_ms, on_replica_put,
-                           q, 3, argv, lens);
-        }
-        buf_fini(&enc);
+        sib_encode(&one, &q->enc);
+        sib_fini(&one);
+        q->key = mem_memdup(key, klen);
+        q->klen = klen;
     }
     version_fini(&v);
-    sib_fini(&one);
+    q->pending = 1 + (int)q->nowners; /* every owner's answer, and a guard */
+    for (unsigned i = 0; i < q->nowners; i++) {
+        int owner = (int)q->walk[i];
+        if (owner == n->self_idx) {
+            q->pending--;
+            q->acks++;
+        } else if (coord_node_up(co, owner)) {
+            send_put(q, owner, owner);
+        } else {
+            int sub = next_substitute(q);
+            if (sub < 0 && !self_owner && !q->used[n->self_idx]) {
+                q->used[n->self_idx] = true; /* a distinct node: counts */
+                sub = n->self_idx;
+            }
+            if (sub >= 0) {
+                co->stats.hinted_writes++;
+                send_put(q, sub, owner);
+            } else {
+                hint_here(q, owner, false);
+            }
+        }
+    }
+    if (q->nwalk == 0)
+        q->acks++;
     q->pending--;
     bool sync = q->answered || q->acks >= q->needed || q->acks + q->pending < q->needed;
     creq_progress(q);

@@ -39,6 +39,8 @@ struct coord_stats {
     uint64_t quorum_failures;    /* requests answered KV_ENOQUORUM */
     uint64_t replica_answers;    /* remote replica answers received */
     uint64_t replica_latency_us; /* summed latency of those answers */
+    uint64_t hinted_writes;      /* replica copies sent to substitutes */
+    uint64_t read_repairs;       /* stale replicas sent the reconciled set */
 };
 
 /* set: the reconciled versions (borrowed; empty when not found). */
@@ -74,6 +76,10 @@ unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned
 /* The node that must coordinate a write of key: the first node of its
  * preference list that looks alive (self when it is that node). */
 int coord_write_target(struct coord *co, const void *key, size_t klen);
+
+/* True when node idx looks reachable: self, or a live peer link that gossip
+ * does not consider dead. */
+bool coord_node_up(struct coord *co, int idx);
 
 /* True when at least w (0 = configured w) nodes of key's preference list
  * look alive from here.  A node asked to coordinate (PFWD) that cannot

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "coord.h"
 #include "errors.h"
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
             goto out;
         }
         node.peers = peers_create(&node);
+        cluster_start(&node);
     }
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
@@ -171,6 +173,7 @@ out:
      * still exist. */
     peers_destroy(node.peers);
     node.peers = NULL;
+    cluster_stop(&node);
     srv_destroy(node.srv);
     coord_destroy(node.coord);
     ring_destroy(node.ring);

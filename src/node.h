@@ -16,6 +16,8 @@ struct ring;
 struct srv;
 struct coord;
 struct peers;
+struct gossip;
+struct handoff;
 
 struct kv_stats {
     uint64_t connections_received;
@@ -39,6 +41,8 @@ struct kv_node {
     struct srv *srv;         /* client + cluster listeners and connections */
     struct coord *coord;     /* request coordination */
     struct peers *peers;     /* outgoing peer connections; NULL without a cluster */
+    struct gossip *gossip;   /* membership; NULL without a cluster */
+    struct handoff *hh;      /* hints held for unreachable nodes; NULL without a cluster */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

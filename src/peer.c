@@ -27,7 +27,7 @@
 #include "util/mem.h"
 
 #define PEER_BACKOFF_MIN_MS 100
-#define PEER_BACKOFF_MAX_MS 5000
+#define PEER_BACKOFF_MAX_MS 1000
 #define PEER_PROBE_MS 500         /* liveness probe period */
 #define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
 #define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */

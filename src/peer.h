@@ -10,7 +10,7 @@
  * in the opposite direction would deadlock the two nodes until timeouts.  Outgoing sockets are bound to the
  * node's own address so address-pair firewall rules can cut one link.  The
  * first command on every connection is PAUTH <secret> <node-name>.  A lost
- * connection is re-opened with exponential back-off (100 ms .. 5 s).
+ * connection is re-opened with exponential back-off (100 ms .. 1 s).
  *
  * Every request has a deadline (a libevent timer: Debian's hiredis 0.14 has
  * no async timeouts).  Its callback runs exactly once: with the reply, or

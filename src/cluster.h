@@ -1,0 +1,23 @@
+/* cluster.h — wiring of the cluster's background machinery on the event
+ * loop: the gossip rounds (PGOSSIP exchanges driving gossip.c) and hinted
+ * handoff (handoff.c).  Started by main.c when the configuration lists
+ * nodes. */
+#ifndef KV_CLUSTER_H
+#define KV_CLUSTER_H
+
+#include <stddef.h>
+
+struct kv_node;
+struct buf;
+
+/* Creates node->gossip and node->hh and arms the gossip timer.  Needs
+ * node->peers. */
+void cluster_start(struct kv_node *node);
+/* Frees them; call after peers_destroy (pending callbacks have run). */
+void cluster_stop(struct kv_node *node);
+
+/* PGOSSIP: merges a peer's table (p, len borrowed) and appends this node's
+ * table to out.  0, or KV_EPROTO for a malformed table. */
+int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, struct buf *out);
+
+#endif

@@ -1,0 +1,195 @@
+/* handoff.c — hinted handoff (see handoff.h).
+ *
+ * Owns: the per-owner hint stores and the drain timer.  Callers: coord
+ * (hh_add via PHINT and for its own substitute role), main.  Calls: store,
+ * siblings, peer (PPUT to the owner).  Never blocks; the drain sends at most
+ * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
+ * a batch before sending the next one, so a long outage cannot flood the
+ * returning node.
+ */
+#include "handoff.h"
+
+#include <event2/event.h>
+#include <string.h>
+
+#include "node.h"
+#include "peer.h"
+#include "store.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define HH_TICK_MS 100
+
+struct owner_q {
+    struct store *hints;     /* key -> versions owed to this owner */
+    uint64_t cursor;         /* drain position (store_scan cursor) */
+    int inflight;            /* hints of the current batch not yet acked */
+    uint64_t delivered;
+};
+
+struct handoff {
+    struct kv_node *node;
+    hh_up_fn up;
+    void *up_arg;
+    struct event *tick;
+    struct owner_q q[CFG_MAX_NODES];
+    uint64_t pending, stored, delivered, refused;
+};
+
+/* One hint on its way to its owner. */
+struct hh_send {
+    struct handoff *h;
+    int owner;
+    char *key;
+    size_t klen;
+    struct sibset sent;
+};
+
+static void on_tick(evutil_socket_t fd, short what, void *arg);
+
+struct handoff *hh_create(struct kv_node *node, hh_up_fn up, void *up_arg)
+{
+    struct handoff *h = mem_calloc(1, sizeof(*h));
+    h->node = node;
+    h->up = up;
+    h->up_arg = up_arg;
+    h->tick = event_new(node->base, -1, EV_PERSIST, on_tick, h);
+    struct timeval tv = {0, HH_TICK_MS * 1000};
+    event_add(h->tick, &tv);
+    return h;
+}
+
+void hh_destroy(struct handoff *h)
+{
+    if (!h)
+        return;
+    event_free(h->tick);
+    for (int i = 0; i < CFG_MAX_NODES; i++)
+        store_destroy(h->q[i].hints);
+    mem_free(h);
+}
+
+bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set)
+{
+    if (owner < 0 || owner >= CFG_MAX_NODES)
+        return false;
+    struct owner_q *q = &h->q[owner];
+    if (!q->hints)
+        q->hints = store_create();
+    bool exists = store_find(q->hints, key, klen) != NULL;
+    if (!exists && (long long)h->pending >= h->node->cfg.max_hints) {
+        h->refused++;
+        return false;
+    }
+    store_put_set(q->hints, key, klen, set);
+    if (!exists)
+        h->pending++;
+    h->stored++;
+    return true;
+}
+
+static void on_delivered(void *arg, int err, const struct peer_reply *rep)
+{
+    struct hh_send *s = arg;
+    struct handoff *h = s->h;
+    struct owner_q *q = &h->q[s->owner];
+    q->inflight--;
+    if (!err && rep && rep->type != PEER_R_ERROR) {
+        /* Delete only if nothing newer was hinted while this was in flight. */
+        const struct store_entry *e = store_find(q->hints, s->key, s->klen);
+        if (e) {
+            struct sibset cur;
+            sib_init(&cur);
+            store_entry_load(e, &cur);
+            if (sib_covers(&s->sent, &cur)) {
+                store_remove(q->hints, s->key, s->klen);
+                h->pending--;
+                h->delivered++;
+                q->delivered++;
+            }
+            sib_fini(&cur);
+        }
+    }
+    sib_fini(&s->sent);
+    mem_free(s->key);
+    mem_free(s);
+}
+
+struct batch {
+    struct handoff *h;
+    int owner;
+    int room;
+    struct hh_send *items[1024];
+    int n;
+};
+
+static void collect(void *arg, const struct store_entry *e)
+{
+    struct batch *b = arg;
+    if (b->n >= b->room)
+        return;
+    struct hh_send *s = mem_calloc(1, sizeof(*s));
+    s->h = b->h;
+    s->owner = b->owner;
+    const char *k = store_entry_key(e, &s->klen);
+    s->key = mem_memdup(k, s->klen);
+    sib_init(&s->sent);
+    store_entry_load(e, &s->sent);
+    b->items[b->n++] = s;
+}
+
+static void drain_owner(struct handoff *h, int owner)
+{
+    struct owner_q *q = &h->q[owner];
+    if (!q->hints || store_count(q->hints) == 0 || q->inflight > 0)
+        return;
+    if (!h->up(h->up_arg, owner))
+        return;
+    struct batch b = {.h = h, .owner = owner};
+    int per_tick = h->node->cfg.handoff_rate / (1000 / HH_TICK_MS);
+    b.room = per_tick < 1 ? 1 : per_tick > 1024 ? 1024 : per_tick;
+    /* Visit buckets until the batch is full or the whole table was seen. */
+    do
+        q->cursor = store_scan(q->hints, q->cursor, (size_t)(b.room - b.n), collect, &b);
+    while (b.n < b.room && q->cursor != 0);
+    struct buf enc;
+    buf_init(&enc);
+    for (int i = 0; i < b.n; i++) {
+        struct hh_send *s = b.items[i];
+        enc.len = 0;
+        sib_encode(&s->sent, &enc);
+        const char *argv[3] = {"PPUT", s->key, enc.data ? enc.data : ""};
+        size_t lens[3] = {4, s->klen, enc.len};
+        q->inflight++;
+        peers_send(h->node->peers, owner, PEER_CHAN_DATA, h->node->cfg.put_timeout_ms,
+                   on_delivered, s, 3, argv, lens);
+    }
+    buf_fini(&enc);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct handoff *h = arg;
+    for (int i = 0; i < h->node->cfg.nnodes; i++)
+        drain_owner(h, i);
+}
+
+void hh_stats(const struct handoff *h, struct hh_stats *out)
+{
+    out->pending = h->pending;
+    out->stored = h->stored;
+    out->delivered = h->delivered;
+    out->refused = h->refused;
+}
+
+uint64_t hh_pending_for(const struct handoff *h, int owner)
+{
+    return h->q[owner].hints ? store_count(h->q[owner].hints) : 0;
+}
+
+uint64_t hh_delivered_to(const struct handoff *h, int owner)
+{
+    return h->q[owner].delivered;
+}
