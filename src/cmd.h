@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "server.h"
+#include "util/buf.h"
 
 struct store;
 
@@ -51,6 +52,50 @@ void cmd_reply_siblings(struct client *c, unsigned n);
 bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive */
 bool cmd_arg_ll(const struct arg *a, long long *out);       /* canonical decimal */
 char *cmd_arg_dup(const struct arg *a);                     /* new; mem_free it */
+
+/* ---- read-modify-write commands (string and expiry families) ----
+ *
+ * cmd_rmw runs at the key's coordinator (forwarding the whole command there
+ * when that is another node): it reads the key as SET does, calls decide()
+ * with the current versions, and writes what decide() chose.  decide() runs
+ * with nothing else interleaved for that key on the coordinator, so
+ * commands like INCR are exact while the coordinator is alive.  It appends
+ * its reply (in `proto`) to out->reply; that reply is sent when the write
+ * met W (an error such as NOQUORUM replaces it otherwise).  params is
+ * owned by the rmw and freed with free_params (may be NULL). */
+enum cmd_rmw_action {
+    CMD_RMW_NONE = 0,   /* write nothing (conditions not met, errors) */
+    CMD_RMW_WRITE,      /* write out->val (reference taken) with out->expire_ms */
+    CMD_RMW_DELETE,     /* write a tombstone */
+    CMD_RMW_ACTION_COUNT
+};
+
+struct sibset;
+struct version;
+struct val;
+
+struct cmd_rmw_out {
+    enum cmd_rmw_action action;
+    struct val *val;        /* CMD_RMW_WRITE: new value; rmw unrefs it */
+    int64_t expire_ms;      /* absolute unix ms, 0 = none */
+    struct buf reply;       /* the client reply */
+};
+
+typedef void (*cmd_rmw_fn)(void *params, const struct sibset *cur, int64_t now_ms, int proto,
+                           struct cmd_rmw_out *out);
+void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct arg *key,
+             cmd_rmw_fn decide, void *params, void (*free_params)(void *));
+
+/* For decide(): false (siblings error already in out->reply) when cur has
+ * siblings; else *live = the live version or NULL (absent/deleted/expired). */
+bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
+                     const struct version **live);
+
+/* A quorum read of key (like GET) whose reply fmt() appends to out. */
+typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_ms, int proto,
+                            struct buf *out);
+void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
+              void (*free_params)(void *));
 
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);

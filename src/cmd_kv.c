@@ -57,6 +57,7 @@ struct op {
     int proto;              /* the client's protocol, for forwarded replies */
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
+    void *extra;            /* per-command state (cmd_read) */
     struct op_slot slots[];
 };
 
@@ -534,6 +535,7 @@ void cmd_type(struct client *c, int argc, const struct arg *argv)
 enum rmw_mode {
     RMW_SET = 0,   /* write val; SET's conditions in op->flags */
     RMW_DEL,       /* tombstone, only when a live value exists (counted) */
+    RMW_CUSTOM,    /* a cmd_rmw_fn decides (string and expiry commands) */
     RMW_MODE_COUNT
 };
 
@@ -547,6 +549,9 @@ struct rmw {
     int64_t expire_ms;
     int64_t start_us;      /* the pre-read and the write share put-timeout */
     bool reading;          /* inside coord_read_for_write: the read was local */
+    cmd_rmw_fn decide;     /* RMW_CUSTOM */
+    void *params;
+    void (*free_params)(void *);
 };
 
 static void rmw_read_done(void *arg, int err, const struct sibset *set)
@@ -557,14 +562,38 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     int64_t now = kv_now_ms();
     struct sibset local;
     sib_init(&local);
+    /* What the command acts on: what it read, plus — when the read went to
+     * other replicas, so time passed — what this coordinator stored since.
+     * From here to the stamp nothing yields, so read-modify-write commands
+     * of one key are serialised at its coordinator (INCR is exact). */
     if (err) {
-        /* The pre-read missed its quorum: the write itself may still meet
-         * W (always writable), with what this node knows as its context. */
         coord_local_load(op->node->coord, w->key, w->klen, &local);
-        set = &local;
+        set = &local; /* pre-read missed its quorum: W may still be met */
+    } else if (!w->reading) {
+        coord_local_load(op->node->coord, w->key, w->klen, &local);
+        if (local.n > 0) {
+            sib_merge(&local, set);
+            set = &local;
+        }
     }
     unsigned live = sib_live_count(set, now);
-    if (w->mode == RMW_DEL) {
+    struct val *val = val_ref(w->val);
+    int64_t expire_ms = w->expire_ms;
+    if (w->mode == RMW_CUSTOM) {
+        struct cmd_rmw_out out = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0};
+        buf_init(&out.reply);
+        w->decide(w->params, set, now, op->proto, &out);
+        buf_fini(&s->raw);
+        s->raw = out.reply;
+        s->forwarded = true; /* the reply is in raw */
+        if (out.action == CMD_RMW_NONE) {
+            val_unref(out.val);
+            goto out;
+        }
+        val_unref(val);
+        val = out.action == CMD_RMW_WRITE ? out.val : (val_unref(out.val), NULL);
+        expire_ms = out.expire_ms;
+    } else if (w->mode == RMW_DEL) {
         if (live == 0)
             goto out;
         op->count++;
@@ -579,7 +608,7 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
                 val_unref(op->oldval);
                 op->oldval = val_ref(set->v[i].val);
                 if (op->flags & SET_KEEPTTL)
-                    w->expire_ms = set->v[i].expire_ms;
+                    expire_ms = set->v[i].expire_ms;
             }
         if (((op->flags & SET_NX) && live > 0) || ((op->flags & SET_XX) && live == 0)) {
             op->skipped = true;
@@ -589,27 +618,16 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     struct vclock ctx;
     vc_init(&ctx);
     sib_context(set, &ctx);
-    if (!w->reading) {
-        /* The pre-read went to other replicas: writes this coordinator
-         * stamped meanwhile (a concurrent SET of the same key) must be
-         * superseded too, as Redis would let the later SET win. */
-        struct sibset cur;
-        struct vclock lctx;
-        sib_init(&cur);
-        vc_init(&lctx);
-        coord_local_load(op->node->coord, w->key, w->klen, &cur);
-        sib_context(&cur, &lctx);
-        vc_merge(&ctx, &lctx);
-        vc_fini(&lctx);
-        sib_fini(&cur);
-    }
     int64_t spent_ms = (kv_mono_us() - w->start_us) / 1000;
     int left_ms = op->node->cfg.put_timeout_ms - (int)spent_ms;
-    coord_write(op->node->coord, w->key, w->klen, &ctx, w->val, w->expire_ms, 0,
+    coord_write(op->node->coord, w->key, w->klen, &ctx, val, expire_ms, 0,
                 left_ms > 0 ? left_ms : 1, op_write_cb, op_ref(op, w->slot));
     vc_fini(&ctx);
 out:
+    val_unref(val);
     sib_fini(&local);
+    if (w->free_params)
+        w->free_params(w->params);
     mem_free(w->key);
     val_unref(w->val);
     mem_free(w);
@@ -633,6 +651,92 @@ static void op_rmw(struct op *op, int slot, const struct arg *key, enum rmw_mode
     w->reading = true;
     if (coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w) != 0)
         w->reading = false; /* w is still alive: the read is in flight */
+}
+
+/* Reply of a custom read-modify-write: an error, or what decide() wrote. */
+static void custom_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err)
+        cmd_reply_kverr(c, s->err);
+    else
+        buf_put(&c->out, s->raw.data ? s->raw.data : "", s->raw.len);
+}
+
+void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct arg *key,
+             cmd_rmw_fn decide, void *params, void (*free_params)(void *))
+{
+    if (forward_whole(c, argc, argv, key)) {
+        if (free_params)
+            free_params(params);
+        return;
+    }
+    struct op *op = op_create(c, 1, custom_done);
+    struct rmw *w = mem_calloc(1, sizeof(*w));
+    w->op = op;
+    w->slot = 0;
+    w->mode = RMW_CUSTOM;
+    w->key = mem_memdup(key->p, key->len);
+    w->klen = key->len;
+    w->decide = decide;
+    w->params = params;
+    w->free_params = free_params;
+    w->start_us = kv_mono_us();
+    op->left++;
+    w->reading = true;
+    if (coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w) != 0)
+        w->reading = false;
+    op_dispatched(op, c);
+}
+
+bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
+                     const struct version **live)
+{
+    *live = NULL;
+    if (cur->n > 1) {
+        resp_add_errorf(&out->reply, "ERR",
+                        "key has %u siblings (concurrent versions); use VGET to read them and "
+                        "VPUT with the returned context to resolve",
+                        cur->n);
+        return false;
+    }
+    if (cur->n == 1 && version_live(&cur->v[0], now))
+        *live = &cur->v[0];
+    return true;
+}
+
+/* A quorum read whose reply a callback formats. */
+struct cread {
+    cmd_read_fn fmt;
+    void *params;
+    void (*free_params)(void *);
+};
+
+static void cread_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    struct cread *r = op->extra;
+    if (s->err)
+        cmd_reply_kverr(c, s->err);
+    else
+        r->fmt(r->params, &s->set, kv_now_ms(), c->proto, &c->out);
+    if (r->free_params)
+        r->free_params(r->params);
+    mem_free(r);
+    op->extra = NULL;
+}
+
+void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
+              void (*free_params)(void *))
+{
+    struct op *op = op_create(c, 1, cread_done);
+    struct cread *r = mem_alloc(sizeof(*r));
+    r->fmt = fmt;
+    r->params = params;
+    r->free_params = free_params;
+    op->extra = r;
+    op_read(op, 0, key, 0);
+    op_dispatched(op, c);
 }
 
 static void set_done(struct op *op, struct client *c)
