@@ -132,7 +132,7 @@ char *cmd_arg_dup(const struct arg *a)
 static void cmd_command(struct client *c, int argc, const struct arg *argv);
 
 /* The table.  Arity and key positions follow Redis's COMMAND INFO. */
-static const struct cmd_def cmd_table[] = {
+const struct cmd_def cmd_table[] = {
     {"get", 2, CMD_F_READONLY | CMD_F_FAST, 1, 1, 1, cmd_get, "string",
      "Returns the string value of a key.", "key", "1.0.0"},
     {"set", -3, CMD_F_WRITE, 1, 1, 1, cmd_set, "string",
@@ -200,12 +200,21 @@ static const struct cmd_def cmd_table[] = {
      "subcommand(NODES|RING|PREFLIST|HINTS|LOCAL) key?", "0.1.0"},
     {"info", -1, CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_info, "server",
      "Returns information and statistics about the server.", "section*", "1.0.0"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
-#define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
+/* Every command, gathered once from the per-family tables (each ends with a
+ * {NULL} row): the core table above, cmd_string.c, cmd_keyspace.c. */
+static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
+                                                   cmd_keyspace_table};
+#define CMD_MAX 256
+static const struct cmd_def *cmd_all[CMD_MAX];
+static size_t cmd_count;
+
+#define CMD_COUNT cmd_count
 
 /* Name lookup: open addressing over lower-cased names. */
-#define CMD_HASH_SIZE 256
+#define CMD_HASH_SIZE 512
 static const struct cmd_def *cmd_hash[CMD_HASH_SIZE];
 
 static uint32_t name_hash(const char *p, size_t n)
@@ -221,12 +230,17 @@ static void cmd_hash_init(void)
     static bool done;
     if (done)
         return;
-    static_assert(CMD_COUNT < CMD_HASH_SIZE / 2, "command hash too full");
-    for (size_t i = 0; i < CMD_COUNT; i++) {
-        uint32_t h = name_hash(cmd_table[i].name, strlen(cmd_table[i].name)) & (CMD_HASH_SIZE - 1);
+    static_assert(CMD_MAX <= CMD_HASH_SIZE / 2, "command hash too full");
+    for (size_t t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
+        for (const struct cmd_def *d = cmd_tables[t]; d->name; d++) {
+            assert(cmd_count < CMD_MAX);
+            cmd_all[cmd_count++] = d;
+        }
+    for (size_t i = 0; i < cmd_count; i++) {
+        uint32_t h = name_hash(cmd_all[i]->name, strlen(cmd_all[i]->name)) & (CMD_HASH_SIZE - 1);
         while (cmd_hash[h])
             h = (h + 1) & (CMD_HASH_SIZE - 1);
-        cmd_hash[h] = &cmd_table[i];
+        cmd_hash[h] = cmd_all[i];
     }
     done = true;
 }
@@ -462,7 +476,7 @@ static void cmd_command(struct client *c, int argc, const struct arg *argv)
     if (argc == 1) {
         resp_add_array(&c->out, (long long)CMD_COUNT);
         for (size_t i = 0; i < CMD_COUNT; i++)
-            add_info(c, &cmd_table[i]);
+            add_info(c, cmd_all[i]);
         return;
     }
     const struct arg *sub = &argv[1];
@@ -471,12 +485,12 @@ static void cmd_command(struct client *c, int argc, const struct arg *argv)
     } else if (cmd_arg_eq(sub, "LIST") && argc == 2) {
         resp_add_array(&c->out, (long long)CMD_COUNT);
         for (size_t i = 0; i < CMD_COUNT; i++)
-            resp_add_cstr(&c->out, cmd_table[i].name);
+            resp_add_cstr(&c->out, cmd_all[i]->name);
     } else if (cmd_arg_eq(sub, "INFO")) {
         if (argc == 2) {
             resp_add_array(&c->out, (long long)CMD_COUNT);
             for (size_t i = 0; i < CMD_COUNT; i++)
-                add_info(c, &cmd_table[i]);
+                add_info(c, cmd_all[i]);
             return;
         }
         resp_add_array(&c->out, argc - 2);
@@ -491,7 +505,7 @@ static void cmd_command(struct client *c, int argc, const struct arg *argv)
         if (argc == 2) {
             resp_add_map(&c->out, c->proto, (long long)CMD_COUNT);
             for (size_t i = 0; i < CMD_COUNT; i++)
-                add_doc(c, &cmd_table[i]);
+                add_doc(c, cmd_all[i]);
             return;
         }
         int found = 0;

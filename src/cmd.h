@@ -38,6 +38,11 @@ struct cmd_def {
     const char *since;
 };
 
+/* Command tables, one per family, each ending with a {NULL} row. */
+extern const struct cmd_def cmd_table[];          /* cmd.c */
+extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
+extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
 void cmd_reply_null(struct client *c);
