@@ -44,7 +44,7 @@ enum opt_type {
     OPT_MEM,      /* long long, decimal with optional unit b k kb m mb g gb */
     OPT_STR,      /* char * owned by struct cfg */
     OPT_FIXSTR,   /* char array inside struct cfg */
-    OPT_LOGLEVEL, /* int index into loglevel_names */
+    OPT_ENUM,     /* int index into the option's names[] */
     OPT_CONST,    /* CONFIG GET-only pseudo option; its value is def */
 };
 
@@ -65,80 +65,93 @@ struct opt {
     unsigned flags;
     const char *arg;  /* placeholder in --help */
     const char *help;
+    const char *const *names; /* OPT_ENUM: accepted words, NULL-terminated */
 };
 
 #define FLD(f) offsetof(struct cfg, f), sizeof(((struct cfg *)0)->f)
 #define NOFLD 0, 0
 
+static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
+static const char *const yesno_names[] = {"no", "yes", NULL};
+static const char *const fsync_names[] = {"always", "everysec", "no", NULL};
+
 static const struct opt opts[] = {
     {"node", OPT_FIXSTR, FLD(node_name), 0, 0, "", OPT_F_NAME, "NAME",
      "the `node` line this process is; with no node lines, its name "
-     "(empty = \"<bind>:<port>\")"},
+     "(empty = \"<bind>:<port>\")", NULL},
     {"config", OPT_STR, FLD(config_file), 0, 0, NULL, OPT_F_FLAGONLY | OPT_F_NONEMPTY, "FILE",
-     "config file, loaded before all other flags"},
+     "config file, loaded before all other flags", NULL},
     {"bind", OPT_FIXSTR, FLD(bind), 0, 0, "127.0.0.1", OPT_F_NONEMPTY, "ADDR",
-     "address both ports listen on; the selected node line's host wins over the file"},
+     "address both ports listen on; the selected node line's host wins over the file", NULL},
     {"port", OPT_INT, FLD(port), 1, 65535, "7001", 0, "PORT",
-     "client port (Redis protocol); the selected node line's port wins over the file"},
+     "client port (Redis protocol); the selected node line's port wins over the file", NULL},
     {"cluster-port", OPT_INT, FLD(cluster_port), 0, 65535, "0", 0, "PORT",
-     "node-to-node port; 0 = port + 10000"},
-    {"dir", OPT_STR, FLD(dir), 0, 0, ".", OPT_F_NONEMPTY, "PATH", "data directory"},
-    {"logfile", OPT_STR, FLD(logfile), 0, 0, "", 0, "PATH", "log file; empty = stderr"},
-    {"loglevel", OPT_LOGLEVEL, FLD(loglevel), 0, 3, "notice", OPT_F_RUNTIME,
-     "debug|verbose|notice|warning", "log verbosity"},
+     "node-to-node port; 0 = port + 10000", NULL},
+    {"dir", OPT_STR, FLD(dir), 0, 0, ".", OPT_F_NONEMPTY, "PATH", "data directory", NULL},
+    {"logfile", OPT_STR, FLD(logfile), 0, 0, "", 0, "PATH", "log file; empty = stderr", NULL},
+    {"loglevel", OPT_ENUM, FLD(loglevel), 0, 3, "notice", OPT_F_RUNTIME,
+     "debug|verbose|notice|warning", "log verbosity", loglevel_names},
     {"requirepass", OPT_STR, FLD(requirepass), 0, 0, "", OPT_F_RUNTIME, "PASSWORD",
-     "password clients must AUTH with; empty = no authentication"},
+     "password clients must AUTH with; empty = no authentication", NULL},
     {"cluster-secret", OPT_STR, FLD(cluster_secret), 0, 0, "", 0, "SECRET",
-     "shared secret a peer must prove on the cluster port"},
+     "shared secret a peer must prove on the cluster port", NULL},
     {"n", OPT_INT, FLD(n), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "N",
-     "replicas per key (N); at most the number of nodes"},
+     "replicas per key (N); at most the number of nodes", NULL},
     {"w", OPT_INT, FLD(w), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "W",
-     "write quorum (W), 1 <= W <= N"},
+     "write quorum (W), 1 <= W <= N", NULL},
     {"r", OPT_INT, FLD(r), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "R",
-     "read quorum (R), 1 <= R <= N; R + W > N gives read-your-writes"},
+     "read quorum (R), 1 <= R <= N; R + W > N gives read-your-writes", NULL},
     {"vnodes-per-node", OPT_INT, FLD(vnodes_per_node), 1, 4096, "128", 0, "COUNT",
-     "virtual nodes (ring tokens) per node; must match on every node"},
+     "virtual nodes (ring tokens) per node; must match on every node", NULL},
     {"put-timeout", OPT_INT, FLD(put_timeout_ms), 1, 3600000, "5000",
-     OPT_F_RUNTIME | OPT_F_QUORUM, "MS", "milliseconds a write waits for W replicas"},
+     OPT_F_RUNTIME | OPT_F_QUORUM, "MS", "milliseconds a write waits for W replicas", NULL},
     {"get-timeout", OPT_INT, FLD(get_timeout_ms), 1, 3600000, "5000",
-     OPT_F_RUNTIME | OPT_F_QUORUM, "MS", "milliseconds a read waits for R replicas"},
+     OPT_F_RUNTIME | OPT_F_QUORUM, "MS", "milliseconds a read waits for R replicas", NULL},
     {"gossip-interval", OPT_INT, FLD(gossip_interval_ms), 10, 60000, "1000", OPT_F_RUNTIME, "MS",
-     "milliseconds between gossip rounds"},
+     "milliseconds between gossip rounds", NULL},
     {"gossip-suspect-after", OPT_INT, FLD(gossip_suspect_ms), 10, 3600000, "3000",
-     OPT_F_RUNTIME, "MS", "a peer whose heartbeat stalls this long is suspect"},
+     OPT_F_RUNTIME, "MS", "a peer whose heartbeat stalls this long is suspect", NULL},
     {"gossip-dead-after", OPT_INT, FLD(gossip_dead_ms), 10, 86400000, "8000", OPT_F_RUNTIME,
-     "MS", "a peer whose heartbeat stalls this long is dead (routed around; keeps its ring place)"},
+     "MS", "a peer whose heartbeat stalls this long is dead (routed around; keeps its ring place)", NULL},
     {"max-hints", OPT_LL, FLD(max_hints), 0, LLONG_MAX, "1000000", OPT_F_RUNTIME, "COUNT",
-     "hinted-handoff keys held for unreachable nodes before new hints are refused"},
+     "hinted-handoff keys held for unreachable nodes before new hints are refused", NULL},
     {"handoff-rate", OPT_INT, FLD(handoff_rate), 1, 10000000, "5000", OPT_F_RUNTIME, "PER-SEC",
-     "hints delivered per second to one returning node (paces the drain)"},
+     "hints delivered per second to one returning node (paces the drain)", NULL},
     {"vclock-max-entries", OPT_INT, FLD(vclock_max_entries), 1, 100000, "50", OPT_F_RUNTIME,
-     "COUNT", "vector clock entries kept before the oldest are pruned"},
+     "COUNT", "vector clock entries kept before the oldest are pruned", NULL},
     {"proto-max-bulk-len", OPT_MEM, FLD(proto_max_bulk_len), 1, LLONG_MAX, "512mb",
-     OPT_F_RUNTIME, "BYTES", "largest bulk string a client may send"},
+     OPT_F_RUNTIME, "BYTES", "largest bulk string a client may send", NULL},
     {"max-multibulk-len", OPT_LL, FLD(max_multibulk_len), 1, LLONG_MAX, "1048576",
-     OPT_F_RUNTIME, "COUNT", "most elements in one client command"},
+     OPT_F_RUNTIME, "COUNT", "most elements in one client command", NULL},
     {"client-query-buffer-limit", OPT_MEM, FLD(client_query_buffer_limit), 1, LLONG_MAX, "1gb",
-     OPT_F_RUNTIME, "BYTES", "largest unparsed input buffered per client"},
+     OPT_F_RUNTIME, "BYTES", "largest unparsed input buffered per client", NULL},
     {"client-output-buffer-limit", OPT_MEM, FLD(client_output_buffer_limit), 0, LLONG_MAX,
      "64mb", OPT_F_RUNTIME, "BYTES",
-     "pending output per client before it is disconnected; 0 = unlimited"},
+     "pending output per client before it is disconnected; 0 = unlimited", NULL},
     {"maxclients", OPT_INT, FLD(maxclients), 1, 1000000, "10000", OPT_F_RUNTIME, "COUNT",
-     "most simultaneous client connections"},
+     "most simultaneous client connections", NULL},
     {"timeout", OPT_INT, FLD(timeout), 0, INT_MAX, "0", OPT_F_RUNTIME, "SECONDS",
-     "close clients idle this long; 0 = never"},
-    {"tcp-backlog", OPT_INT, FLD(tcp_backlog), 0, 65535, "511", 0, "COUNT", "listen() backlog"},
+     "close clients idle this long; 0 = never", NULL},
+    {"tcp-backlog", OPT_INT, FLD(tcp_backlog), 0, 65535, "511", 0, "COUNT", "listen() backlog", NULL},
     /* Read-only answers that Redis tools ask for (redis-benchmark warns
      * unless persistence looks off; clients check the database count). */
-    {"save", OPT_CONST, NOFLD, 0, 0, "", OPT_F_READONLY, NULL, NULL},
-    {"appendonly", OPT_CONST, NOFLD, 0, 0, "no", OPT_F_READONLY, NULL, NULL},
-    {"databases", OPT_CONST, NOFLD, 0, 0, "1", OPT_F_READONLY, NULL, NULL},
+    {"save", OPT_CONST, NOFLD, 0, 0, "", OPT_F_READONLY, NULL, NULL, NULL},
+    {"appendonly", OPT_ENUM, FLD(appendonly), 0, 1, "yes", 0, "yes|no",
+     "keep an append-only log in dir and replay it at start", yesno_names},
+    {"appendfsync", OPT_ENUM, FLD(appendfsync), 0, 2, "everysec", OPT_F_RUNTIME,
+     "always|everysec|no", "when the log is fsynced: before each ack, once a second, never",
+     fsync_names},
+    {"auto-aof-rewrite-percentage", OPT_INT, FLD(aof_rewrite_pct), 0, 100000, "100",
+     OPT_F_RUNTIME, "PERCENT", "compact the log when it grew by this much since the last "
+     "compaction (0 = never)", NULL},
+    {"auto-aof-rewrite-min-size", OPT_MEM, FLD(aof_rewrite_min), 0, LLONG_MAX, "64mb",
+     OPT_F_RUNTIME, "BYTES", "no automatic compaction below this log size", NULL},
+    {"databases", OPT_CONST, NOFLD, 0, 0, "1", OPT_F_READONLY, NULL, NULL, NULL},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 static_assert(NOPTS <= 64, "cfg.flag_set has one bit per option");
 
-static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning"};
 
 #define SHOW_MAX 80
 #define MSG_MAX 1024
@@ -338,15 +351,18 @@ static int opt_set(struct cfg *c, const struct opt *o, const char *value, bool r
         *ip = iv;
         return 0;
     }
-    case OPT_LOGLEVEL:
-        for (size_t i = 0; i < sizeof(loglevel_names) / sizeof(loglevel_names[0]); i++) {
-            if (strcasecmp(value, loglevel_names[i]) == 0) {
+    case OPT_ENUM: {
+        char choices[128] = "";
+        for (size_t i = 0; o->names[i]; i++) {
+            if (strcasecmp(value, o->names[i]) == 0) {
                 *(int *)(void *)field = (int)i;
                 return 0;
             }
+            size_t used = strlen(choices);
+            snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? ", " : "", o->names[i]);
         }
-        return fail(err, "%s%s: '%s' is not one of debug, verbose, notice, warning", where, shown,
-                    show(value, sv));
+        return fail(err, "%s%s: '%s' is not one of %s", where, shown, show(value, sv), choices);
+    }
     case OPT_STR:
     case OPT_FIXSTR:
         if ((o->flags & OPT_F_NONEMPTY) && !value[0])
@@ -780,9 +796,9 @@ static const char *opt_format(const struct cfg *c, const struct opt *o, char tmp
     }
     case OPT_FIXSTR:
         return field;
-    case OPT_LOGLEVEL: {
-        int lv = *(const int *)(const void *)field;
-        return lv >= 0 && lv < 4 ? loglevel_names[lv] : "notice";
+    case OPT_ENUM: {
+        int v = *(const int *)(const void *)field;
+        return v >= 0 && v <= (int)o->max ? o->names[v] : "";
     }
     case OPT_CONST:
         return o->def;

@@ -31,6 +31,13 @@
 #define CFG_MAX_NODES 64
 #define CFG_NAME_MAX 64
 
+enum cfg_fsync {
+    CFG_FSYNC_ALWAYS = 0,
+    CFG_FSYNC_EVERYSEC,
+    CFG_FSYNC_NO,
+    CFG_FSYNC_COUNT
+};
+
 struct cfg_node {
     char name[CFG_NAME_MAX];
     char host[64];     /* IPv4 dotted quad or hostname */
@@ -60,6 +67,11 @@ struct cfg {
     int gossip_dead_ms;           /* 8000 */
     long long max_hints;          /* 1000000 */
     int handoff_rate;             /* hints/s per owner, 5000 */
+    /* durability */
+    int appendonly;               /* 1 = yes (default) */
+    int appendfsync;              /* CFG_FSYNC_* (default everysec) */
+    int aof_rewrite_pct;          /* auto-aof-rewrite-percentage, 100 */
+    long long aof_rewrite_min;    /* auto-aof-rewrite-min-size, 64 MB */
     int vclock_max_entries;       /* 50 */
     /* client limits (Redis names and defaults) */
     long long proto_max_bulk_len;        /* 512 MB */

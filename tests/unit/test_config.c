@@ -262,7 +262,9 @@ static void test_file_errors(void **state)
         {"requirepass \"abc\"def\n", ":1: closing quote must be followed by a space"},
         {"config other.conf\n", ":1: config: only allowed as a command-line flag"},
         {"save 900 1\n", ":1: save: too many values"},
-        {"appendonly yes\n", ":1: appendonly: read-only option"},
+        {"save \"900 1\"\n", ":1: save: read-only option"},
+        {"appendonly maybe\n", ":1: appendonly: 'maybe' is not one of no, yes"},
+        {"appendfsync sometimes\n", ":1: appendfsync: 'sometimes' is not one of always, everysec, no"},
         {"dir \"\"\n", ":1: dir: must not be empty"},
         {"bind \"1.2.3.4 5\"\n", ":1: bind: '1.2.3.4 5' must not contain spaces"},
         {"node n1\n", ":1: node: expected 'node NAME HOST:PORT [CLUSTER-PORT]'"},
@@ -624,7 +626,11 @@ static void test_runtime_set_get(void **state)
     assert_string_equal(get1(&c, "cluster-secret"), "s3cret with spaces");
     assert_string_equal(get1(&c, "proto-max-bulk-len"), "1048576");
     assert_string_equal(get1(&c, "save"), "");
-    assert_string_equal(get1(&c, "appendonly"), "no");
+    assert_string_equal(get1(&c, "appendonly"), "yes");
+    assert_string_equal(get1(&c, "appendfsync"), "everysec");
+    assert_int_equal(cfg_set(&c, "appendfsync", "always", true, &err), 0);
+    assert_string_equal(get1(&c, "appendfsync"), "always");
+    assert_int_not_equal(cfg_set(&c, "appendonly", "no", true, &err), 0);
     assert_string_equal(get1(&c, "databases"), "1");
     assert_string_equal(get1(&c, "logfile"), "");
     assert_non_null(get1(&c, "config"));
