@@ -25,9 +25,9 @@ trap stop INT TERM EXIT
 for entry in "${nodes[@]}"; do
     name=${entry%% *}
     addr=${entry#* }
-    "$bin" --config "$conf" --node "$name" --logfile "$logdir/$name.log" &
+    "$bin" --config "$conf" --node "$name" --logfile "$logdir/$name.log" --dir "$logdir" &
     pids+=($!)
-    echo "node $name: clients on $addr (pid $!, log $logdir/$name.log)"
+    echo "node $name: clients on $addr (pid $!, log $logdir/$name.log, data $logdir/$name.aol)"
 done
 first=${nodes[0]#* }
 echo

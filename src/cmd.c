@@ -152,8 +152,10 @@ const struct cmd_def cmd_table[] = {
      "data+(key value)", "1.0.1"},
     {"type", 2, CMD_F_READONLY | CMD_F_FAST, 1, 1, 1, cmd_type, "generic",
      "Determines the type of value stored at a key.", "key", "1.0.0"},
-    {"dbsize", 1, CMD_F_READONLY | CMD_F_FAST, 0, 0, 0, cmd_dbsize, "server",
-     "Returns the number of keys held by this node.", "", "1.0.0"},
+    {"dbsize", 1, CMD_F_READONLY, 0, 0, 0, cmd_dbsize, "server",
+     "Returns the number of keys in the cluster (each node counts the keys it is the first "
+     "live preference-list node of).",
+     "", "1.0.0"},
     {"flushall", -1, CMD_F_WRITE, 0, 0, 0, cmd_flushall, "server",
      "Removes all keys held by this node.", "flush-type?(ASYNC|SYNC)", "1.0.0"},
     {"flushdb", -1, CMD_F_WRITE, 0, 0, 0, cmd_flushall, "server",
@@ -192,6 +194,8 @@ const struct cmd_def cmd_table[] = {
     {"config", -2, CMD_F_ADMIN | CMD_F_NOSCRIPT, 0, 0, 0, cmd_config, "server",
      "A container for server configuration commands.",
      "subcommand(GET|SET|RESETSTAT) parameter*", "2.0.0"},
+    {"bgrewriteaof", 1, CMD_F_ADMIN | CMD_F_NOSCRIPT, 0, 0, 0, cmd_bgrewriteaof, "server",
+     "Compacts this node's append-only log in the background.", "", "1.0.0"},
     {"shutdown", -1, CMD_F_ADMIN | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0,
      cmd_shutdown, "server", "Stops this node (no data is saved: the store is in memory).",
      "save-selector?(NOSAVE|SAVE) now?(NOW) force?(FORCE)", "1.0.0"},
@@ -556,21 +560,26 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
     if (!d) {
         c->last_cmd = "unknown";
         reply_unknown(c, argc, argv);
+        cmd_multi_flag_error(c);
         return;
     }
     c->last_cmd = d->name;
     if ((d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
         cmd_reply_arity(c, d->name);
+        cmd_multi_flag_error(c);
         return;
     }
     if (!(c->flags & CLI_F_AUTHED) && !(d->flags & CMD_F_NOAUTH)) {
         resp_add_error(&c->out, "NOAUTH", "Authentication required.");
+        cmd_multi_flag_error(c);
         return;
     }
+    if (c->multi && cmd_multi_queue(c, d, argc, argv))
+        return;
     d->fn(c, argc, argv);
 }
 
 void cmd_client_gone(struct client *c)
 {
-    (void)c;
+    cmd_multi_free(c);
 }

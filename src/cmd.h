@@ -105,6 +105,52 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
 
+/* ---- internal calls (cmd_kv.c) ----
+ *
+ * cmd_call runs a client command (argv borrowed; any command of the tables,
+ * typically SET or VDEL) on behalf of another command (RENAME, COPY), with
+ * the same routing and quorum as for a client, but for no connection.  Its
+ * reply, RESP2-encoded, is passed to done(arg, reply, len) exactly once,
+ * possibly before cmd_call returns; reply is valid only during done().
+ * Callable from event-loop callbacks and from handlers. */
+struct kv_node;
+typedef void (*cmd_call_fn)(void *arg, const char *reply, size_t len);
+void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
+              void *arg);
+
+/* ---- keys a node reports for cluster-wide commands (cmd_peer.c) ----
+ *
+ * A node reports a key when it holds a live value of it (not only
+ * tombstones, not expired) and is the first node of the key's preference
+ * list that it sees alive (coord_write_target); without a cluster, every
+ * live key.  So, when the nodes agree on who is alive, every key is
+ * reported by exactly one node.  The PSCAN/PDBSIZE/PRANDOMKEY peer
+ * commands answer with these; cmd_keyspace.c calls them directly for self.
+ *
+ * cmd_primary_scan: one step of a store_scan from cursor over at least
+ * count entries (0 = the whole store in one step, so each key is seen
+ * once) appending each reported key matching pat (NULL or "*" = all) to
+ * keys as a RESP bulk string and counting them in *nkeys.  Returns the next
+ * cursor (0 = done). */
+uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                          size_t plen, struct buf *keys, long long *nkeys);
+/* Number of keys this node reports (a whole scan: O(keys held)). */
+long long cmd_primary_count(struct kv_node *n);
+/* Appends one random reported key's bytes to key; false when there is none. */
+bool cmd_primary_random(struct kv_node *n, struct buf *key);
+
+/* ---- MULTI (cmd_keyspace.c), hooked into cmd_dispatch_client ----
+ * cmd_multi_queue: while c is in MULTI, queues the command (replying
+ * +QUEUED) and returns true; returns false for the commands that run at
+ * once (EXEC, DISCARD, MULTI, WATCH, QUIT) and outside MULTI.
+ * cmd_multi_flag_error: a command of c was refused (unknown, arity, auth):
+ * the open transaction, if any, fails at EXEC with EXECABORT.
+ * cmd_multi_free: drops c's transaction state (disconnect). */
+bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc,
+                     const struct arg *argv);
+void cmd_multi_flag_error(struct client *c);
+void cmd_multi_free(struct client *c);
+
 /* Runs a client command on c (client connection, or a peer's PFWD). */
 void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
 /* Runs a cluster-port command (cmd_peer.c). */
@@ -136,6 +182,7 @@ void cmd_vdel(struct client *c, int argc, const struct arg *argv);
 void cmd_vclock(struct client *c, int argc, const struct arg *argv);
 void cmd_config(struct client *c, int argc, const struct arg *argv);
 void cmd_info(struct client *c, int argc, const struct arg *argv);
+void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);
 void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 

@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "node.h"
 #include "peer.h"
+#include "aof.h"
 #include "gossip.h"
 #include "handoff.h"
 #include "siblings.h"
@@ -445,6 +446,11 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "clients_output_buffers:%zu\r\nmem_allocator:%s\r\n\r\n",
                    used, h1, rss, h2, store_overhead(n->store), qb, ob, mem_allocator());
     }
+    if (want_section(argc, argv, "persistence", true)) {
+        buf_printf(&b, "# Persistence\r\nloading:0\r\n");
+        aof_info(n->aof, &b);
+        buf_printf(&b, "\r\n");
+    }
     if (want_section(argc, argv, "stats", true)) {
         const struct kv_stats *s = &n->stats;
         buf_printf(&b,
@@ -508,6 +514,25 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
     buf_fini(&b);
 }
 
+
+/* ---- BGREWRITEAOF ---- */
+
+void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!c->node->aof) {
+        cmd_reply_err(c, "the append-only log is off (appendonly no)");
+        return;
+    }
+    int rc = aof_rewrite_start(c->node->aof);
+    if (rc == -EBUSY)
+        cmd_reply_err(c, "Background append only file rewriting already in progress");
+    else if (rc < 0)
+        resp_add_errorf(&c->out, "ERR", "cannot start the rewrite: %s", strerror(-rc));
+    else
+        resp_add_simple(&c->out, "Background append only file rewriting started");
+}
 
 /* ---- SHUTDOWN ---- */
 

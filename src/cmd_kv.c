@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "cmd.h"
 #include "config.h"
 #include "coord.h"
@@ -58,8 +59,20 @@ struct op {
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     void *extra;            /* per-command state (cmd_read) */
+    cmd_call_fn call_done;  /* run for cmd_call, not a connection: the reply goes here */
+    void *call_arg;
     struct op_slot slots[];
 };
+
+/* The cmd_call whose handler is running: the op its handler creates
+ * answers cmd_call's callback instead of a connection. */
+struct call {
+    struct client *scratch; /* the stand-in connection the handler runs on */
+    cmd_call_fn done;
+    void *arg;
+    bool taken;             /* an op took over the answer */
+};
+static struct call *call_running;
 
 static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
 {
@@ -70,6 +83,11 @@ static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
     op->finish = finish;
     op->nslots = nslots;
     op->proto = c->proto;
+    if (call_running && c == call_running->scratch && !call_running->taken) {
+        op->call_done = call_running->done;
+        op->call_arg = call_running->arg;
+        call_running->taken = true;
+    }
     for (int i = 0; i < nslots; i++) {
         sib_init(&op->slots[i].set);
         vc_init(&op->slots[i].vc);
@@ -95,11 +113,38 @@ static void op_fill(void *arg, struct client *c)
     op->finish(op, c);
 }
 
+/* A connection-less stand-in for cmd_call: handlers and reply helpers use
+ * only node, proto, kind, flags, last_cmd and out of it. */
+static void scratch_init(struct client *c, struct kv_node *node)
+{
+    memset(c, 0, sizeof(*c));
+    c->node = node;
+    c->proto = 2;
+    c->kind = SRV_CLIENT;
+    c->flags = CLI_F_AUTHED;
+    buf_init(&c->out);
+}
+
+/* An op of cmd_call is complete: its reply goes to the caller. */
+static void op_call_finish(struct op *op)
+{
+    struct client tmp;
+    scratch_init(&tmp, op->node);
+    op->finish(op, &tmp);
+    op->call_done(op->call_arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
+    buf_fini(&tmp.out);
+}
+
 /* One completion arrived (or the dispatch guard is dropped). */
 static void op_release(struct op *op)
 {
     if (--op->left > 0)
         return;
+    if (op->call_done) {
+        op_call_finish(op);
+        op_destroy(op);
+        return;
+    }
     struct client *c = srv_client_find(op->node->srv, op->cid);
     if (c) {
         if (op->slot)
@@ -114,7 +159,7 @@ static void op_release(struct op *op)
  * everything completed, else reserves the reply's place. */
 static void op_dispatched(struct op *op, struct client *c)
 {
-    if (op->left > 1)
+    if (op->left > 1 && !op->call_done)
         op->slot = srv_slot_open(c);
     op_release(op);
 }
@@ -363,6 +408,21 @@ static bool forward_whole(struct client *c, int argc, const struct arg *argv,
     op_forward(op, 0, key, t, argc, argv);
     op_dispatched(op, c);
     return true;
+}
+
+void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
+              void *arg)
+{
+    struct client tmp;
+    scratch_init(&tmp, node);
+    struct call call = {.scratch = &tmp, .done = done, .arg = arg, .taken = false};
+    struct call *outer = call_running; /* done() may start another cmd_call */
+    call_running = &call;
+    cmd_dispatch_client(&tmp, argc, argv);
+    call_running = outer;
+    if (!call.taken) /* the handler answered at once, into tmp.out */
+        done(arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
+    buf_fini(&tmp.out);
 }
 
 /* Reply for a plain read of one reconciled set (GET semantics). */
@@ -914,13 +974,6 @@ void cmd_del(struct client *c, int argc, const struct arg *argv)
     op_dispatched(op, c);
 }
 
-void cmd_dbsize(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    resp_add_int(&c->out, (long long)cmd_count_live(c->node->store));
-}
-
 void cmd_flushall(struct client *c, int argc, const struct arg *argv)
 {
     if (argc > 2 || (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
@@ -928,6 +981,7 @@ void cmd_flushall(struct client *c, int argc, const struct arg *argv)
         return;
     }
     store_flush(c->node->store);
+    aof_log_flush(c->node->aof);
     cmd_reply_ok(c);
 }
 

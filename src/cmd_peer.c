@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "aof.h"
 #include "cluster.h"
 #include "cmd.h"
 #include "handoff.h"
@@ -77,6 +78,8 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
         return;
     }
     bool changed = store_put_set(c->node->store, key->p, key->len, &set);
+    if (changed) /* logged before the coordinator hears the ack */
+        aof_log_key(c->node->aof, c->node->store, key->p, key->len);
     resp_add_int(&c->out, changed);
     sib_fini(&set);
 }

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <string.h>
 
+#include "aof.h"
 #include "node.h"
 #include "peer.h"
 #include "store.h"
@@ -81,11 +82,33 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
         h->refused++;
         return false;
     }
-    store_put_set(q->hints, key, klen, set);
+    if (store_put_set(q->hints, key, klen, set))
+        aof_log_hint(h->node->aof, owner, q->hints, key, klen);
     if (!exists)
         h->pending++;
     h->stored++;
     return true;
+}
+
+void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set)
+{
+    struct owner_q *q = &h->q[owner];
+    if (!q->hints)
+        q->hints = store_create();
+    bool exists = store_find(q->hints, key, klen) != NULL;
+    store_replace(q->hints, key, klen, set);
+    bool now = set->n > 0;
+    if (exists && !now)
+        h->pending--;
+    else if (!exists && now)
+        h->pending++;
+}
+
+void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg)
+{
+    for (int i = 0; i < CFG_MAX_NODES; i++)
+        if (h->q[i].hints && store_count(h->q[i].hints) > 0)
+            fn(arg, i, h->q[i].hints);
 }
 
 static void on_delivered(void *arg, int err, const struct peer_reply *rep)
@@ -103,6 +126,7 @@ static void on_delivered(void *arg, int err, const struct peer_reply *rep)
             store_entry_load(e, &cur);
             if (sib_covers(&s->sent, &cur)) {
                 store_remove(q->hints, s->key, s->klen);
+                aof_log_hint(h->node->aof, s->owner, q->hints, s->key, s->klen);
                 h->pending--;
                 h->delivered++;
                 q->delivered++;

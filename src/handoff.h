@@ -33,6 +33,15 @@ void hh_destroy(struct handoff *h);        /* accepts NULL */
  * when max-hints is reached and the key is not already hinted. */
 bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set);
 
+/* Replay of the append-only log: key's hint for owner becomes exactly set
+ * (an empty set removes it). */
+void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set);
+
+/* Calls fn for every owner that has a hint store (log compaction). */
+struct store;
+typedef void (*hh_store_fn)(void *arg, int owner, struct store *hints);
+void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg);
+
 struct hh_stats {
     uint64_t pending;     /* keys hinted now, all owners */
     uint64_t stored;      /* hints accepted since start */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "cluster.h"
 #include "config.h"
 #include "coord.h"
@@ -156,6 +157,19 @@ int main(int argc, char **argv)
         node.peers = peers_create(&node);
         cluster_start(&node);
     }
+    if (node.cfg.appendonly) {
+        struct buf aerr;
+        buf_init(&aerr);
+        node.aof = aof_open(&node, &aerr);
+        if (!node.aof) {
+            buf_putc(&aerr, '\0');
+            fprintf(stderr, "dynamo-node: %s\n", aerr.data);
+            buf_fini(&aerr);
+            exit_code = 1;
+            goto out;
+        }
+        buf_fini(&aerr);
+    }
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
@@ -173,6 +187,8 @@ out:
      * still exist. */
     peers_destroy(node.peers);
     node.peers = NULL;
+    aof_close(node.aof);
+    node.aof = NULL;
     cluster_stop(&node);
     srv_destroy(node.srv);
     coord_destroy(node.coord);

@@ -18,6 +18,7 @@ struct coord;
 struct peers;
 struct gossip;
 struct handoff;
+struct aof;
 
 struct kv_stats {
     uint64_t connections_received;
@@ -43,6 +44,7 @@ struct kv_node {
     struct peers *peers;     /* outgoing peer connections; NULL without a cluster */
     struct gossip *gossip;   /* membership; NULL without a cluster */
     struct handoff *hh;      /* hints held for unreachable nodes; NULL without a cluster */
+    struct aof *aof;         /* append-only log; NULL with appendonly no */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

@@ -313,7 +313,9 @@ class TestConfig:
     def test_config_get_save_appendonly(self, r):
         # redis-benchmark and other tools read these
         assert r.config_get("save") == {"save": ""}
-        assert r.config_get("appendonly") == {"appendonly": "no"}
+        # the append-only log is on by default (see README: durability)
+        assert r.config_get("appendonly") == {"appendonly": "yes"}
+        assert r.config_get("appendfsync") == {"appendfsync": "everysec"}
 
     def test_config_get_resp2_list_resp3_map(self, node):
         with RawConn(node.port) as c:

@@ -1,0 +1,58 @@
+/* aof.h — the append-only log: what a node stores survives kill -9.
+ *
+ * One file per node, <dir>/<node-name>.aol.  Every change to the node's
+ * store or hint stores is appended as a record holding the key's complete
+ * set of versions after the change (an empty set = the key is gone), so
+ * replay is "last record per key wins" and needs no reconciliation.  Records
+ * are appended with write(2) before the change is acknowledged to anyone (a
+ * client or a coordinator), so a process crash loses nothing acknowledged;
+ * appendfsync decides what a machine crash can lose: always (fdatasync
+ * before the ack), everysec (a background thread fdatasyncs once a second),
+ * no (the kernel decides).
+ *
+ * Record: u32 payload length, u32 checksum (MurmurHash3 x86_32 of type and
+ * payload), u8 type, payload.  At start the file is replayed; a torn or
+ * corrupt tail (crash mid-write, damaged bytes) is detected by length and
+ * checksum, truncated to the last good record and reported — never a refusal
+ * to start.
+ *
+ * Compaction (BGREWRITEAOF, or automatic when the file doubled past
+ * auto-aof-rewrite-min-size): a forked child writes every live key and hint
+ * to a new file from its copy-on-write snapshot while the parent keeps
+ * appending, also into a rewrite buffer; when the child is done the parent
+ * appends that buffer to the new file and renames it into place.  Clients
+ * wait only for the fork itself.
+ */
+#ifndef KV_AOF_H
+#define KV_AOF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv_node;
+struct store;
+struct sibset;
+struct buf;
+struct aof;
+
+/* Opens (creating) the node's log and replays it into node->store and
+ * node->hh (when present).  Returns NULL with a reason in err when the file
+ * cannot be opened or created. */
+struct aof *aof_open(struct kv_node *node, struct buf *err);
+void aof_close(struct aof *a);   /* final fsync; accepts NULL */
+
+/* key's entry in s changed: log its current versions (none = removed). */
+void aof_log_key(struct aof *a, struct store *s, const void *key, size_t klen);
+/* owner's hint for key changed: log its current versions in hints. */
+void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key, size_t klen);
+/* The whole store was emptied (FLUSHALL). */
+void aof_log_flush(struct aof *a);
+
+/* Starts a background compaction.  0, or -EBUSY when one runs, -errno. */
+int aof_rewrite_start(struct aof *a);
+
+/* Appends the INFO persistence fields. */
+void aof_info(const struct aof *a, struct buf *out);
+
+#endif
