@@ -18,6 +18,7 @@
 #include "node.h"
 #include "peer.h"
 #include "aof.h"
+#include "ae.h"
 #include "gossip.h"
 #include "handoff.h"
 #include "siblings.h"
@@ -487,7 +488,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "quorum_failures:%llu\r\npeer_requests:%llu\r\npeer_failures:%llu\r\n"
                    "replica_answers:%llu\r\nreplica_latency_avg_us:%llu\r\n"
                    "hinted_writes:%llu\r\nhints_pending:%llu\r\nhints_stored:%llu\r\n"
-                   "hints_delivered:%llu\r\nhints_refused:%llu\r\nread_repairs:%llu\r\n\r\n",
+                   "hints_delivered:%llu\r\nhints_refused:%llu\r\nread_repairs:%llu\r\n",
                    (unsigned long long)ring_version(n->ring), ring_nnodes(n->ring),
                    n->cfg.nnodes > 0 ? up : 1, n->cfg.n, n->cfg.w, n->cfg.r,
                    (unsigned long long)cs->forwarded, (unsigned long long)cs->quorum_failures,
@@ -498,6 +499,8 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)cs->hinted_writes, (unsigned long long)hs.pending,
                    (unsigned long long)hs.stored, (unsigned long long)hs.delivered,
                    (unsigned long long)hs.refused, (unsigned long long)cs->read_repairs);
+        ae_info(n->ae, &b);
+        buf_printf(&b, "\r\n");
     }
     if (want_section(argc, argv, "keyspace", true)) {
         buf_printf(&b, "# Keyspace\r\n");
@@ -667,6 +670,24 @@ static void dynamo_local(struct client *c, const struct arg *key)
     sib_fini(&set);
 }
 
+/* Divergence of this node's replicas from each peer's, as of the last
+ * Merkle comparison (anti-entropy runs every anti-entropy-interval). */
+static void dynamo_check(struct client *c)
+{
+    struct buf b;
+    buf_init(&b);
+    int lines = 0;
+    ae_check(c->node->ae, &b, &lines);
+    resp_add_array(&c->out, lines);
+    const char *p = b.data;
+    for (int i = 0; i < lines; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+        resp_add_bulk(&c->out, p, (size_t)(nl - p));
+        p = nl + 1;
+    }
+    buf_fini(&b);
+}
+
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *sub = &argv[1];
@@ -676,6 +697,8 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
         dynamo_hints(c);
     else if (cmd_arg_eq(sub, "LOCAL") && argc == 3)
         dynamo_local(c, &argv[2]);
+    else if (cmd_arg_eq(sub, "CHECK") && argc == 2)
+        dynamo_check(c);
     else if (cmd_arg_eq(sub, "RING") && argc == 2)
         dynamo_ring(c);
     else if (cmd_arg_eq(sub, "PREFLIST") && argc == 3)
@@ -683,6 +706,6 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
     else
         resp_add_errorf(&c->out, "ERR",
                         "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try NODES, RING, PREFLIST key, HINTS or LOCAL key.",
+                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key or CHECK.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
 }

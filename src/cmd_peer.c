@@ -8,16 +8,32 @@
  *   PGOSSIP table            merge a membership table; reply: ours
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
  *                            unless the sender's deadline has passed
+ *   PSCAN cursor count pattern
+ *                            one scan step over the keys this node reports
+ *                            (see cmd_primary_scan in cmd.h; count 0 = all):
+ *                            [next-cursor, [key...]]
+ *   PDBSIZE                  how many keys this node reports
+ *   PRANDOMKEY               one random key this node reports, or nil
+ *
+ * The last three serve KEYS, SCAN, DBSIZE and RANDOMKEY (cmd_keyspace.c),
+ * which gather them from every node.  A node reports a key when it is the
+ * first live node of the key's preference list, as it sees it.
  *
  * None of these exist on the client port, and none but PAUTH run before the
  * secret was proved.  Input from peers is validated like client input: a
  * malformed encoding is an error reply, never a crash.
  */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "aof.h"
+#include "ae.h"
+#include "replica.h"
 #include "cluster.h"
 #include "cmd.h"
+#include "config.h"
+#include "coord.h"
 #include "handoff.h"
 #include "errors.h"
 #include "node.h"
@@ -77,9 +93,8 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
         sib_fini(&set);
         return;
     }
-    bool changed = store_put_set(c->node->store, key->p, key->len, &set);
-    if (changed) /* logged before the coordinator hears the ack */
-        aof_log_key(c->node->aof, c->node->store, key->p, key->len);
+    /* logged before the coordinator hears the ack */
+    bool changed = replica_put_set(c->node, key->p, key->len, &set);
     resp_add_int(&c->out, changed);
     sib_fini(&set);
 }
@@ -106,6 +121,138 @@ static void peer_hint(struct client *c, const struct arg *argv)
     sib_fini(&set);
 }
 
+/* ---- keys this node reports (cmd.h: cmd_primary_*) ---- */
+
+/* True when e has a live value and this node is the first node of its
+ * preference list that it sees alive (every live key without a cluster). */
+static bool reports(struct kv_node *n, const struct store_entry *e, int64_t now)
+{
+    unsigned nv = store_entry_nversions(e);
+    bool live = false;
+    for (unsigned i = 0; i < nv && !live; i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        live = vr.val && (vr.expire_ms == 0 || vr.expire_ms > now);
+    }
+    if (!live)
+        return false;
+    if (!n->peers)
+        return true;
+    size_t klen;
+    const char *key = store_entry_key(e, &klen);
+    return coord_write_target(n->coord, key, klen) == n->self_idx;
+}
+
+struct pscan {
+    struct kv_node *n;
+    int64_t now;
+    const char *pat; /* NULL = every key */
+    size_t plen;
+    struct buf *keys;
+    long long nkeys;
+    const struct store_entry *pick; /* cmd_primary_random's fallback */
+};
+
+static void pscan_entry(void *arg, const struct store_entry *e)
+{
+    struct pscan *ps = arg;
+    size_t klen;
+    const char *key = store_entry_key(e, &klen);
+    if (ps->pat && !cfg_glob_match(ps->pat, ps->plen, key, klen, false))
+        return;
+    if (!reports(ps->n, e, ps->now))
+        return;
+    if (ps->keys)
+        resp_add_bulk(ps->keys, key, klen);
+    if (!ps->pick)
+        ps->pick = e;
+    ps->nkeys++;
+}
+
+uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                          size_t plen, struct buf *keys, long long *nkeys)
+{
+    struct pscan ps = {.n = n, .now = kv_now_ms(), .pat = pat, .plen = plen, .keys = keys};
+    if (pat && plen == 1 && pat[0] == '*')
+        ps.pat = NULL;
+    /* count 0: the whole store in this one call.  Nothing can change the
+     * store between buckets then, so every key is visited exactly once. */
+    uint64_t next = store_scan(n->store, cursor, count ? count : SIZE_MAX, pscan_entry, &ps);
+    *nkeys += ps.nkeys;
+    return next;
+}
+
+long long cmd_primary_count(struct kv_node *n)
+{
+    long long total = 0;
+    cmd_primary_scan(n, 0, 0, NULL, 0, NULL, &total);
+    return total;
+}
+
+bool cmd_primary_random(struct kv_node *n, struct buf *key)
+{
+    int64_t now = kv_now_ms();
+    const struct store_entry *e = NULL;
+    /* A node reports about 1/N of the keys it holds (N = replicas), so a
+     * few random picks nearly always find one.  When they do not (mostly
+     * tombstones, or keys this node is not first for), one whole scan
+     * takes the first reported key: correct, but O(keys) and not uniform. */
+    for (int i = 0; i < 64; i++) {
+        const struct store_entry *x = store_random(n->store);
+        if (!x)
+            return false;
+        if (reports(n, x, now)) {
+            e = x;
+            break;
+        }
+    }
+    if (!e) {
+        struct pscan ps = {.n = n, .now = now};
+        store_scan(n->store, 0, SIZE_MAX, pscan_entry, &ps);
+        e = ps.pick;
+    }
+    if (!e)
+        return false;
+    size_t klen;
+    const char *k = store_entry_key(e, &klen);
+    buf_put(key, k, klen);
+    return true;
+}
+
+/* PSCAN cursor count pattern -> [next-cursor, [key...]] */
+static void peer_scan(struct client *c, const struct arg *argv)
+{
+    long long cursor, count;
+    if (!cmd_arg_ll(&argv[1], &cursor) || cursor < 0 || !cmd_arg_ll(&argv[2], &count) ||
+        count < 0) {
+        resp_add_error(&c->out, "ERR", "PSCAN: bad cursor or count");
+        return;
+    }
+    struct buf keys;
+    buf_init(&keys);
+    long long nkeys = 0;
+    uint64_t next = cmd_primary_scan(c->node, (uint64_t)cursor, (size_t)count, argv[3].p,
+                                     argv[3].len, &keys, &nkeys);
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
+    resp_add_array(&c->out, 2);
+    resp_add_bulk(&c->out, tmp, (size_t)len);
+    resp_add_array(&c->out, nkeys);
+    buf_put(&c->out, keys.data ? keys.data : "", keys.len);
+    buf_fini(&keys);
+}
+
+static void peer_randomkey(struct client *c)
+{
+    struct buf key;
+    buf_init(&key);
+    if (cmd_primary_random(c->node, &key))
+        resp_add_bulk(&c->out, key.data ? key.data : "", key.len);
+    else
+        resp_add_null(&c->out, 2);
+    buf_fini(&key);
+}
+
 void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *name = &argv[0];
@@ -123,6 +270,8 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         peer_get(c, &argv[1]);
     } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
         peer_put(c, &argv[1], &argv[2]);
+    } else if (cmd_arg_eq(name, "PAE") && argc >= 3) {
+        ae_serve(c->node->ae, argc, argv, &c->out);
     } else if (cmd_arg_eq(name, "PHINT") && argc == 4) {
         peer_hint(c, argv);
     } else if (cmd_arg_eq(name, "PGOSSIP") && argc == 2) {
@@ -133,6 +282,12 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         else
             resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
         buf_fini(&out);
+    } else if (cmd_arg_eq(name, "PSCAN") && argc == 4) {
+        peer_scan(c, argv);
+    } else if (cmd_arg_eq(name, "PDBSIZE") && argc == 1) {
+        resp_add_int(&c->out, cmd_primary_count(c->node));
+    } else if (cmd_arg_eq(name, "PRANDOMKEY") && argc == 1) {
+        peer_randomkey(c);
     } else if (cmd_arg_eq(name, "PFWD") && argc >= 3) {
         long long deadline;
         if (!cmd_arg_ll(&argv[1], &deadline)) {

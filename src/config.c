@@ -113,6 +113,9 @@ static const struct opt opts[] = {
      OPT_F_RUNTIME, "MS", "a peer whose heartbeat stalls this long is suspect", NULL},
     {"gossip-dead-after", OPT_INT, FLD(gossip_dead_ms), 10, 86400000, "8000", OPT_F_RUNTIME,
      "MS", "a peer whose heartbeat stalls this long is dead (routed around; keeps its ring place)", NULL},
+    {"anti-entropy-interval", OPT_INT, FLD(anti_entropy_interval_ms), 0, 86400000, "5000",
+     OPT_F_RUNTIME, "MS", "milliseconds between Merkle-tree exchanges with the next peer "
+     "(0 = off)", NULL},
     {"max-hints", OPT_LL, FLD(max_hints), 0, LLONG_MAX, "1000000", OPT_F_RUNTIME, "COUNT",
      "hinted-handoff keys held for unreachable nodes before new hints are refused", NULL},
     {"handoff-rate", OPT_INT, FLD(handoff_rate), 1, 10000000, "5000", OPT_F_RUNTIME, "PER-SEC",

@@ -66,6 +66,7 @@ struct cfg {
     int gossip_suspect_ms;        /* 3000 */
     int gossip_dead_ms;           /* 8000 */
     long long max_hints;          /* 1000000 */
+    int anti_entropy_interval_ms; /* 5000; 0 = off */
     int handoff_rate;             /* hints/s per owner, 5000 */
     /* durability */
     int appendonly;               /* 1 = yes (default) */

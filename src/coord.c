@@ -24,6 +24,7 @@
 #include "gossip.h"
 #include "handoff.h"
 #include "aof.h"
+#include "replica.h"
 #include "node.h"
 #include "peer.h"
 #include "ring.h"
@@ -267,8 +268,7 @@ static void read_repair(struct creq *q)
             continue;
         q->co->stats.read_repairs++;
         if (q->ans_node[i] == n->self_idx) {
-            if (store_put_set(n->store, q->key, q->klen, &q->merged))
-                aof_log_key(n->aof, n->store, q->key, q->klen);
+            replica_put_set(n, q->key, q->klen, &q->merged);
             continue;
         }
         if (enc.len == 0)
@@ -504,8 +504,8 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     /* The coordinator keeps what it stamped (its next stamp for this key
      * must see it) when it owns the key; otherwise it only coordinates
      * because the owners look down, and holds the write as a hint below. */
-    if ((self_owner || q->nwalk == 0) && store_put(n->store, key, klen, &v))
-        aof_log_key(n->aof, n->store, key, klen); /* before anyone hears of it */
+    if (self_owner || q->nwalk == 0)
+        replica_put(n, key, klen, &v); /* logged before anyone hears of it */
     if (q->nwalk > 1 || !self_owner) {
         struct sibset one;
         sib_init(&one);

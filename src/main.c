@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ae.h"
 #include "aof.h"
 #include "cluster.h"
 #include "config.h"
@@ -170,6 +171,8 @@ int main(int argc, char **argv)
         }
         buf_fini(&aerr);
     }
+    if (node.cfg.nnodes > 0)
+        node.ae = ae_create(&node); /* after the log was replayed */
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
@@ -187,6 +190,8 @@ out:
      * still exist. */
     peers_destroy(node.peers);
     node.peers = NULL;
+    ae_destroy(node.ae);
+    node.ae = NULL;
     aof_close(node.aof);
     node.aof = NULL;
     cluster_stop(&node);

@@ -1,0 +1,54 @@
+/* ae.h — Merkle-tree anti-entropy (Dynamo §4.7).
+ *
+ * For every peer P this node keeps a hash tree over the keys both of them
+ * replicate (keys whose preference list holds both): 4096 leaves by the top
+ * 12 bits of the key's ring position, each the XOR of the digests of its
+ * keys, so a write updates one leaf per peer in O(1) (XOR the old digest
+ * out, the new one in).  64 groups of 64 leaves and a root are hashed from
+ * the leaves on demand (MurmurHash3).
+ *
+ * Every anti-entropy-interval the node exchanges with its next peer in turn:
+ * compare roots; if they differ, fetch P's 64 group hashes and descend only
+ * into differing groups (64 leaf hashes each); then fetch P's (key, digest)
+ * list for the differing leaves, and repair every key that differs in both
+ * directions (pull P's versions with PGET, push ours with PPUT; reconcile
+ * makes this idempotent).  At most AE_INFLIGHT repairs are in flight, so it
+ * never floods the peer; a round that repaired something is followed at
+ * once by the next round until the trees match.
+ */
+#ifndef KV_AE_H
+#define KV_AE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv_node;
+struct sibset;
+struct buf;
+struct arg;
+struct ae;
+
+/* Builds the trees from the current store (after the log was replayed) and
+ * arms the exchange timer. */
+struct ae *ae_create(struct kv_node *node);
+void ae_destroy(struct ae *ae);    /* accepts NULL */
+
+/* A digest of key's versions that is equal on every node holding the same
+ * versions (0 for none): values, tombstones, expiry, clock counters by actor
+ * name. */
+uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set);
+
+/* key's digest went from old to new (0 = absent). */
+void ae_update(struct ae *ae, const void *key, size_t klen, uint64_t old, uint64_t new_digest);
+/* The store was emptied. */
+void ae_reset(struct ae *ae);
+
+/* Serves a PAE command from peer (argv[0] = "PAE"); appends the reply. */
+void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out);
+
+/* INFO fields and the DYNAMO CHECK report (per peer: differing leaves now
+ * known from the last exchange, keys repaired, last full pass). */
+void ae_info(const struct ae *ae, struct buf *out);
+void ae_check(const struct ae *ae, struct buf *out, int *lines);
+
+#endif

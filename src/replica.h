@@ -1,0 +1,26 @@
+/* replica.h — the local replica's write path.
+ *
+ * Every change to this node's own copy of the data goes through here, so
+ * the three things that must follow a change always do: reconcile into the
+ * store, append to the log (before the change is acknowledged), and update
+ * the anti-entropy hash trees.  Callers: coord (its own stamped writes and
+ * read repair), cmd_peer (PPUT), anti-entropy repairs, FLUSHALL.
+ */
+#ifndef KV_REPLICA_H
+#define KV_REPLICA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kv_node;
+struct sibset;
+struct version;
+
+/* Reconciles set (borrowed) into key's versions.  True when they changed. */
+bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set);
+/* Same for one version. */
+bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
+/* Empties the store (FLUSHALL). */
+void replica_flush(struct kv_node *n);
+
+#endif
