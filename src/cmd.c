@@ -299,7 +299,8 @@ static void add_info(struct client *c, const struct cmd_def *d)
 static const char *doc_type(const char *name, size_t n)
 {
     static const char *ints[] = {"seconds", "milliseconds", "unix-time-seconds",
-                                 "unix-time-milliseconds", "n", "index", "protover", "count"};
+                                 "unix-time-milliseconds", "n", "index", "protover", "count",
+                                 "offset", "increment", "decrement", "start", "end"};
     if (n == 3 && memcmp(name, "key", 3) == 0)
         return "key";
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)

@@ -47,12 +47,12 @@
 #include "util/val.h"
 
 /* Error texts, worded as Redis 7 words them (without the "ERR " code). */
-static const char ERR_NOT_INT[] = "value is not an integer or out of range";
-static const char ERR_NOT_FLOAT[] = "value is not a valid float";
-static const char ERR_OVERFLOW[] = "increment or decrement would overflow";
-static const char ERR_NAN[] = "increment would produce NaN or Infinity";
-static const char ERR_TOO_BIG[] = "string exceeds maximum allowed size (proto-max-bulk-len)";
-static const char ERR_OFFSET[] = "offset is out of range";
+static const char STR_ERR_NOT_INT[] = "value is not an integer or out of range";
+static const char STR_ERR_NOT_FLOAT[] = "value is not a valid float";
+static const char STR_ERR_OVERFLOW[] = "increment or decrement would overflow";
+static const char STR_ERR_NAN[] = "increment would produce NaN or Infinity";
+static const char STR_ERR_TOO_BIG[] = "string exceeds maximum allowed size (proto-max-bulk-len)";
+static const char STR_ERR_OFFSET[] = "offset is out of range";
 
 /* Longest text INCRBYFLOAT parses (Redis's MAX_LONG_DOUBLE_CHARS); its
  * results (at most ~4950 characters for the largest long double) fit too. */
@@ -80,12 +80,20 @@ struct str_params {
 };
 
 /* Returns new params (free with params_free); value (borrowed) is copied
- * when not NULL. */
+ * when not NULL.  NULL (with the error replied) when value is longer than
+ * a value may be: the parser bounds it by proto-max-bulk-len already, but
+ * that may be configured past the 4 GB a struct val holds. */
 static struct str_params *params_new(struct client *c, const struct arg *value)
 {
-    struct str_params *p = mem_calloc(1, sizeof(*p));
     long long lim = c->node->cfg.proto_max_bulk_len;
-    p->max_len = lim < (long long)UINT32_MAX ? lim : (long long)UINT32_MAX;
+    if (lim > (long long)UINT32_MAX)
+        lim = (long long)UINT32_MAX;
+    if (value && (long long)value->len > lim) {
+        cmd_reply_err(c, STR_ERR_TOO_BIG);
+        return NULL;
+    }
+    struct str_params *p = mem_calloc(1, sizeof(*p));
+    p->max_len = lim;
     if (value)
         p->val = val_create(value->p, value->len);
     return p;
@@ -129,11 +137,19 @@ static void write_val(struct cmd_rmw_out *out, struct val *v, int64_t expire_ms)
 
 /* A new value: old (may be NULL) overwritten at off by add, zero-padded
  * when off is past its end.  The caller checked off + add->len against the
- * size limit.  Built in a scratch buffer because val_create copies. */
+ * size limit.  A value that grows is built in a scratch buffer, because
+ * val_create copies its bytes from somewhere (two copies: val.h has no
+ * "allocate n bytes to fill"); one that does not grow is copied once and
+ * patched before anyone else holds it. */
 static struct val *splice(const struct val *old, size_t off, const struct val *add)
 {
     size_t olen = old ? old->len : 0;
     size_t end = off + add->len;
+    if (old && end <= olen) {
+        struct val *v = val_create(old->data, olen);
+        memcpy(v->data + off, add->data, add->len);
+        return v;
+    }
     size_t n = end > olen ? end : olen;
     char *tmp = mem_alloc(n ? n : 1);
     if (olen)
@@ -198,13 +214,13 @@ static int format_ld(char *buf, size_t cap, long double v)
 /* Redis's getExpireMillisecondsOrReply for SETEX, PSETEX and GETEX: a
  * positive time, in seconds when secs, relative to now when relative.
  * Returns NULL and *when = absolute unix ms, or the error text (without
- * "ERR "; ERR_NOT_INT or a static "invalid expire time" for cmd). */
+ * "ERR "; STR_ERR_NOT_INT or a static "invalid expire time" for cmd). */
 static const char *parse_set_expire(const struct arg *a, bool secs, bool relative,
                                     const char *bad, int64_t *when)
 {
     long long v;
     if (!cmd_arg_ll(a, &v))
-        return ERR_NOT_INT;
+        return STR_ERR_NOT_INT;
     if (v <= 0 || (secs && v > LLONG_MAX / 1000))
         return bad;
     if (secs)
@@ -236,7 +252,7 @@ static void append_decide(void *arg, const struct sibset *cur, int64_t now, int 
     }
     size_t olen = live->val->len;
     if ((long long)olen + p->val->len > p->max_len) {
-        add_err(&out->reply, ERR_TOO_BIG);
+        add_err(&out->reply, STR_ERR_TOO_BIG);
         return;
     }
     resp_add_int(&out->reply, (long long)(olen + p->val->len));
@@ -246,7 +262,9 @@ static void append_decide(void *arg, const struct sibset *cur, int64_t now, int 
 
 static void cmd_append(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_rmw(c, argc, argv, &argv[1], append_decide, params_new(c, &argv[2]), params_free);
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], append_decide, p, params_free);
 }
 
 /* ---- SETRANGE key offset value ---- */
@@ -266,7 +284,7 @@ static void setrange_decide(void *arg, const struct sibset *cur, int64_t now, in
     }
     /* offset <= LLONG_MAX and len < 4 GB: the unsigned sum cannot wrap */
     if ((unsigned long long)p->n + p->val->len > (unsigned long long)p->max_len) {
-        add_err(&out->reply, ERR_TOO_BIG);
+        add_err(&out->reply, STR_ERR_TOO_BIG);
         return;
     }
     struct val *v = splice(live ? live->val : NULL, (size_t)p->n, p->val);
@@ -282,10 +300,12 @@ static void cmd_setrange(struct client *c, int argc, const struct arg *argv)
         return;
     }
     if (off < 0) {
-        cmd_reply_err(c, ERR_OFFSET);
+        cmd_reply_err(c, STR_ERR_OFFSET);
         return;
     }
     struct str_params *p = params_new(c, &argv[3]);
+    if (!p)
+        return;
     p->n = off;
     cmd_rmw(c, argc, argv, &argv[1], setrange_decide, p, params_free);
 }
@@ -302,12 +322,12 @@ static void incr_decide(void *arg, const struct sibset *cur, int64_t now, int pr
         return;
     long long v = 0;
     if (live && !val_ll(live->val, &v)) {
-        add_err(&out->reply, ERR_NOT_INT);
+        add_err(&out->reply, STR_ERR_NOT_INT);
         return;
     }
     if ((p->n < 0 && v < 0 && p->n < LLONG_MIN - v) ||
         (p->n > 0 && v > 0 && p->n > LLONG_MAX - v)) {
-        add_err(&out->reply, ERR_OVERFLOW);
+        add_err(&out->reply, STR_ERR_OVERFLOW);
         return;
     }
     v += p->n;
@@ -372,18 +392,18 @@ static void incrbyfloat_decide(void *arg, const struct sibset *cur, int64_t now,
         return;
     long double v = 0;
     if (live && !parse_ld(live->val->data, live->val->len, &v)) {
-        add_err(&out->reply, ERR_NOT_FLOAT);
+        add_err(&out->reply, STR_ERR_NOT_FLOAT);
         return;
     }
     v += p->incr;
     if (isnan(v) || isinf(v)) {
-        add_err(&out->reply, ERR_NAN);
+        add_err(&out->reply, STR_ERR_NAN);
         return;
     }
     char tmp[STR_LD_CHARS];
     int len = format_ld(tmp, sizeof(tmp), v);
     if (len < 0) { /* unreachable for a finite long double; refused, not cut */
-        add_err(&out->reply, ERR_NOT_FLOAT);
+        add_err(&out->reply, STR_ERR_NOT_FLOAT);
         return;
     }
     resp_add_bulk(&out->reply, tmp, (size_t)len);
@@ -394,7 +414,7 @@ static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
 {
     long double incr;
     if (!parse_ld(argv[2].p, argv[2].len, &incr)) {
-        cmd_reply_err(c, ERR_NOT_FLOAT);
+        cmd_reply_err(c, STR_ERR_NOT_FLOAT);
         return;
     }
     struct str_params *p = params_new(c, NULL);
@@ -420,7 +440,9 @@ static void setnx_decide(void *arg, const struct sibset *cur, int64_t now, int p
 
 static void cmd_setnx(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_rmw(c, argc, argv, &argv[1], setnx_decide, params_new(c, &argv[2]), params_free);
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], setnx_decide, p, params_free);
 }
 
 /* SET EX: a blind write that supersedes whatever the key held. */
@@ -445,6 +467,8 @@ static void setex_common(struct client *c, int argc, const struct arg *argv, boo
         return;
     }
     struct str_params *p = params_new(c, &argv[3]);
+    if (!p)
+        return;
     p->when_ms = when;
     cmd_rmw(c, argc, argv, &argv[1], setex_decide, p, params_free);
 }
@@ -477,7 +501,9 @@ static void getset_decide(void *arg, const struct sibset *cur, int64_t now, int 
 
 static void cmd_getset(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_rmw(c, argc, argv, &argv[1], getset_decide, params_new(c, &argv[2]), params_free);
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], getset_decide, p, params_free);
 }
 
 static void getdel_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
@@ -824,39 +850,39 @@ static void cmd_pexpiretime(struct client *c, int argc, const struct arg *argv)
 
 /* ---- the table (arity, flags, key positions and since as Redis 7) ---- */
 
-#define W_FAST (CMD_F_WRITE | CMD_F_FAST)
-#define R_FAST (CMD_F_READONLY | CMD_F_FAST)
-#define EXPIRE_COND "condition?(NX|XX|GT|LT)"
+#define STR_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
+#define STR_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
+#define STR_EXPIRE_COND "condition?(NX|XX|GT|LT)"
 
 const struct cmd_def cmd_string_table[] = {
-    {"append", 3, W_FAST, 1, 1, 1, cmd_append, "string",
+    {"append", 3, STR_WRITE_FAST, 1, 1, 1, cmd_append, "string",
      "Appends a string to the value of a key. Creates the key if it doesn't exist.",
      "key value", "2.0.0"},
     {"setrange", 4, CMD_F_WRITE, 1, 1, 1, cmd_setrange, "string",
      "Overwrites a part of a string value with another by an offset. Creates the key if it "
      "doesn't exist.",
      "key offset value", "2.2.0"},
-    {"incr", 2, W_FAST, 1, 1, 1, cmd_incr, "string",
+    {"incr", 2, STR_WRITE_FAST, 1, 1, 1, cmd_incr, "string",
      "Increments the integer value of a key by one. Uses 0 as initial value if the key "
      "doesn't exist.",
      "key", "1.0.0"},
-    {"decr", 2, W_FAST, 1, 1, 1, cmd_decr, "string",
+    {"decr", 2, STR_WRITE_FAST, 1, 1, 1, cmd_decr, "string",
      "Decrements the integer value of a key by one. Uses 0 as initial value if the key "
      "doesn't exist.",
      "key", "1.0.0"},
-    {"incrby", 3, W_FAST, 1, 1, 1, cmd_incrby, "string",
+    {"incrby", 3, STR_WRITE_FAST, 1, 1, 1, cmd_incrby, "string",
      "Increments the integer value of a key by a number. Uses 0 as initial value if the key "
      "doesn't exist.",
      "key increment", "1.0.0"},
-    {"decrby", 3, W_FAST, 1, 1, 1, cmd_decrby, "string",
+    {"decrby", 3, STR_WRITE_FAST, 1, 1, 1, cmd_decrby, "string",
      "Decrements a number from the integer value of a key. Uses 0 as initial value if the "
      "key doesn't exist.",
      "key decrement", "1.0.0"},
-    {"incrbyfloat", 3, W_FAST, 1, 1, 1, cmd_incrbyfloat, "string",
+    {"incrbyfloat", 3, STR_WRITE_FAST, 1, 1, 1, cmd_incrbyfloat, "string",
      "Increment the floating point value of a key by a number. Uses 0 as initial value if "
      "the key doesn't exist.",
      "key increment", "2.6.0"},
-    {"setnx", 3, W_FAST, 1, 1, 1, cmd_setnx, "string",
+    {"setnx", 3, STR_WRITE_FAST, 1, 1, 1, cmd_setnx, "string",
      "Set the string value of a key only when the key doesn't exist.", "key value", "1.0.0"},
     {"setex", 4, CMD_F_WRITE, 1, 1, 1, cmd_setex, "string",
      "Sets the string value and expiration time of a key. Creates the key if it doesn't "
@@ -866,42 +892,42 @@ const struct cmd_def cmd_string_table[] = {
      "Sets both string value and expiration time in milliseconds of a key. The key is "
      "created if it doesn't exist.",
      "key milliseconds value", "2.6.0"},
-    {"getset", 3, W_FAST, 1, 1, 1, cmd_getset, "string",
+    {"getset", 3, STR_WRITE_FAST, 1, 1, 1, cmd_getset, "string",
      "Returns the previous string value of a key after setting it to a new value.",
      "key value", "1.0.0"},
-    {"getdel", 2, W_FAST, 1, 1, 1, cmd_getdel, "string",
+    {"getdel", 2, STR_WRITE_FAST, 1, 1, 1, cmd_getdel, "string",
      "Returns the string value of a key after deleting the key.", "key", "6.2.0"},
-    {"getex", -2, W_FAST, 1, 1, 1, cmd_getex, "string",
+    {"getex", -2, STR_WRITE_FAST, 1, 1, 1, cmd_getex, "string",
      "Returns the string value of a key after setting its expiration time.",
      "key expiration?(EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
      "unix-time-milliseconds|PERSIST)",
      "6.2.0"},
-    {"strlen", 2, R_FAST, 1, 1, 1, cmd_strlen, "string",
+    {"strlen", 2, STR_READ_FAST, 1, 1, 1, cmd_strlen, "string",
      "Returns the length of a string value.", "key", "2.2.0"},
     {"getrange", 4, CMD_F_READONLY, 1, 1, 1, cmd_getrange, "string",
      "Returns a substring of the string stored at a key.", "key start end", "2.4.0"},
     {"substr", 4, CMD_F_READONLY, 1, 1, 1, cmd_getrange, "string",
      "Returns a substring from a string value.", "key start end", "1.0.0"},
-    {"expire", -3, W_FAST, 1, 1, 1, cmd_expire, "generic",
-     "Sets the expiration time of a key in seconds.", "key seconds " EXPIRE_COND, "1.0.0"},
-    {"pexpire", -3, W_FAST, 1, 1, 1, cmd_pexpire, "generic",
-     "Sets the expiration time of a key in milliseconds.", "key milliseconds " EXPIRE_COND,
+    {"expire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expire, "generic",
+     "Sets the expiration time of a key in seconds.", "key seconds " STR_EXPIRE_COND, "1.0.0"},
+    {"pexpire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpire, "generic",
+     "Sets the expiration time of a key in milliseconds.", "key milliseconds " STR_EXPIRE_COND,
      "2.6.0"},
-    {"expireat", -3, W_FAST, 1, 1, 1, cmd_expireat, "generic",
+    {"expireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expireat, "generic",
      "Sets the expiration time of a key to a Unix timestamp.",
-     "key unix-time-seconds " EXPIRE_COND, "1.2.0"},
-    {"pexpireat", -3, W_FAST, 1, 1, 1, cmd_pexpireat, "generic",
+     "key unix-time-seconds " STR_EXPIRE_COND, "1.2.0"},
+    {"pexpireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpireat, "generic",
      "Sets the expiration time of a key to a Unix milliseconds timestamp.",
-     "key unix-time-milliseconds " EXPIRE_COND, "2.6.0"},
-    {"persist", 2, W_FAST, 1, 1, 1, cmd_persist, "generic",
+     "key unix-time-milliseconds " STR_EXPIRE_COND, "2.6.0"},
+    {"persist", 2, STR_WRITE_FAST, 1, 1, 1, cmd_persist, "generic",
      "Removes the expiration time of a key.", "key", "2.2.0"},
-    {"ttl", 2, R_FAST, 1, 1, 1, cmd_ttl, "generic",
+    {"ttl", 2, STR_READ_FAST, 1, 1, 1, cmd_ttl, "generic",
      "Returns the expiration time in seconds of a key.", "key", "1.0.0"},
-    {"pttl", 2, R_FAST, 1, 1, 1, cmd_pttl, "generic",
+    {"pttl", 2, STR_READ_FAST, 1, 1, 1, cmd_pttl, "generic",
      "Returns the expiration time in milliseconds of a key.", "key", "2.6.0"},
-    {"expiretime", 2, R_FAST, 1, 1, 1, cmd_expiretime, "generic",
+    {"expiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_expiretime, "generic",
      "Returns the expiration time of a key as a Unix timestamp.", "key", "7.0.0"},
-    {"pexpiretime", 2, R_FAST, 1, 1, 1, cmd_pexpiretime, "generic",
+    {"pexpiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_pexpiretime, "generic",
      "Returns the expiration time of a key as a Unix milliseconds timestamp.", "key",
      "7.0.0"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},

@@ -34,6 +34,8 @@ static inline void buf_putc(struct buf *b, char c)
 
 static inline void buf_put(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* p may be NULL (an empty buffer) */
     if (b->len + n > b->cap)
         buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
