@@ -3,7 +3,9 @@
  *   PAUTH secret node-name   prove the cluster secret (required first)
  *   PPING                    liveness probe
  *   PGET key                 this replica's versions: bulk of sib_encode
- *   PPUT key versions        reconcile sib_encode'd versions into the store
+ *   PPUT key versions        reconcile sib_encode'd versions into the store;
+ *                            reply :changed, or (when this replica holds
+ *                            versions the write does not cover) their set
  *   PHINT owner key versions keep versions for an unreachable owner (handoff)
  *   PGOSSIP table            merge a membership table; reply: ours
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
@@ -11,7 +13,11 @@
  *   PSCAN cursor count pattern
  *                            one scan step over the keys this node reports
  *                            (see cmd_primary_scan in cmd.h; count 0 = all):
- *                            [next-cursor, [key...]]
+ *                            [next-cursor, nkeys, keys] where keys is one bulk
+ *                            holding the nkeys keys as RESP bulk strings
+ *                            (peer replies carry at most 64 array elements);
+ *                            -TOOBIG when count 0 would exceed half of
+ *                            client-output-buffer-limit
  *   PDBSIZE                  how many keys this node reports
  *   PRANDOMKEY               one random key this node reports, or nil
  *
@@ -95,7 +101,23 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     }
     /* logged before the coordinator hears the ack */
     bool changed = replica_put_set(c->node, key->p, key->len, &set);
-    resp_add_int(&c->out, changed);
+    /* When this replica holds versions the write does not cover, the
+     * coordinator's copy was stale: say which (it may supersede them). */
+    struct sibset stored;
+    sib_init(&stored);
+    const struct store_entry *e = store_find(c->node->store, key->p, key->len);
+    if (e)
+        store_entry_load(e, &stored);
+    if (stored.n > 0 && !sib_covers(&set, &stored)) {
+        struct buf more;
+        buf_init(&more);
+        sib_encode(&stored, &more);
+        resp_add_bulk(&c->out, more.data, more.len);
+        buf_fini(&more);
+    } else {
+        resp_add_int(&c->out, changed);
+    }
+    sib_fini(&stored);
     sib_fini(&set);
 }
 
@@ -219,7 +241,7 @@ bool cmd_primary_random(struct kv_node *n, struct buf *key)
     return true;
 }
 
-/* PSCAN cursor count pattern -> [next-cursor, [key...]] */
+/* PSCAN cursor count pattern -> [next-cursor, nkeys, "$len\r\nkey\r\n..."] */
 static void peer_scan(struct client *c, const struct arg *argv)
 {
     long long cursor, count;
@@ -233,12 +255,20 @@ static void peer_scan(struct client *c, const struct arg *argv)
     long long nkeys = 0;
     uint64_t next = cmd_primary_scan(c->node, (uint64_t)cursor, (size_t)count, argv[3].p,
                                      argv[3].len, &keys, &nkeys);
+    long long limit = c->node->cfg.client_output_buffer_limit;
+    if (limit > 0 && (long long)keys.len > limit / 2) {
+        /* The reply would close this peer connection (and fail every
+         * request queued on it): refuse instead. */
+        resp_add_error(&c->out, "TOOBIG", "too many keys for one reply; use SCAN");
+        buf_fini(&keys);
+        return;
+    }
     char tmp[24];
     int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
-    resp_add_array(&c->out, 2);
+    resp_add_array(&c->out, 3);
     resp_add_bulk(&c->out, tmp, (size_t)len);
-    resp_add_array(&c->out, nkeys);
-    buf_put(&c->out, keys.data ? keys.data : "", keys.len);
+    resp_add_int(&c->out, nkeys);
+    resp_add_bulk(&c->out, keys.data ? keys.data : "", keys.len);
     buf_fini(&keys);
 }
 

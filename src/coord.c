@@ -61,6 +61,11 @@ struct creq {
     int nans;
     int ans_node[CFG_MAX_NODES];
     struct sibset *ans_set;  /* nans entries, allocated with the request */
+    /* plain writes: versions replicas reported that the write did not cover */
+    unsigned wflags;
+    struct sibset newer;
+    struct val *val;
+    int64_t expire_ms;
     /* sloppy quorum: the key, the encoded version, the ring walk */
     char *key;
     size_t klen;
@@ -134,17 +139,23 @@ static struct creq *creq_create(struct coord *co, enum creq_kind kind, int neede
     q->kind = kind;
     q->needed = needed;
     sib_init(&q->merged);
+    sib_init(&q->newer);
     vc_init(&q->stamped);
     q->start_us = kv_mono_us();
     return q;
 }
 
 static void read_repair(struct creq *q);
+static void supersede(struct creq *q);
 
 static void creq_free(struct creq *q)
 {
     if (q->kind == CREQ_READ && q->ans_set)
         read_repair(q);
+    if (q->kind == CREQ_WRITE && q->newer.n > 0 && (q->wflags & COORD_W_SUPERSEDE))
+        supersede(q);
+    sib_fini(&q->newer);
+    val_unref(q->val);
     for (int i = 0; i < q->nans; i++)
         sib_fini(&q->ans_set[i]);
     mem_free(q->ans_set);
@@ -333,13 +344,14 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
     return sync ? 0 : 1;
 }
 
-int coord_read_for_write(struct coord *co, const void *key, size_t klen, coord_read_cb cb,
-                         void *arg)
+int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fresh,
+                         coord_read_cb cb, void *arg)
 {
     struct kv_node *n = co->node;
     const struct store_entry *e = store_find(n->store, key, klen);
     unsigned pl[CFG_MAX_NODES];
-    if (e || !n->peers || remote_count(co, pl, coord_preflist(co, key, klen, pl)) == 0) {
+    if ((e && !fresh) || !n->peers ||
+        remote_count(co, pl, coord_preflist(co, key, klen, pl)) == 0) {
         struct sibset local;
         sib_init(&local);
         if (e)
@@ -397,6 +409,43 @@ static int next_substitute(struct creq *q)
 static void send_put(struct creq *q, int target, int owner);
 static void hint_here(struct creq *q, int owner, bool counts);
 
+static void ignore_write(void *arg, int err, const struct vclock *vc)
+{
+    (void)arg;
+    (void)err;
+    (void)vc;
+}
+
+/* A plain write (SET/DEL) met replicas holding versions it did not cover:
+ * this coordinator's copy was stale (it was partitioned, or restarted, and
+ * hints or anti-entropy had not caught up).  Redis semantics say the later
+ * SET wins, so write the same value again with a context that covers them —
+ * unless something newer was stamped here meanwhile (then that write runs
+ * this same check itself). */
+static void supersede(struct creq *q)
+{
+    struct coord *co = q->co;
+    struct sibset local;
+    sib_init(&local);
+    coord_local_load(co, q->key, q->klen, &local);
+    struct vclock lctx;
+    vc_init(&lctx);
+    sib_context(&local, &lctx);
+    bool unchanged = local.n == 0 || vc_compare(&lctx, &q->stamped) == VC_EQUAL;
+    if (unchanged && !sib_covers(&local, &q->newer)) {
+        struct vclock ctx;
+        vc_init(&ctx);
+        sib_context(&q->newer, &ctx);
+        vc_merge(&ctx, &q->stamped);
+        vc_merge(&ctx, &lctx);
+        co->stats.superseding_writes++;
+        coord_write(co, q->key, q->klen, &ctx, q->val, q->expire_ms, 0, 0, 0, ignore_write, NULL);
+        vc_fini(&ctx);
+    }
+    vc_fini(&lctx);
+    sib_fini(&local);
+}
+
 static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
 {
     struct rput *rp = arg;
@@ -405,6 +454,15 @@ static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
         q->pending--;
         q->acks++;
         record_latency(q->co, q->start_us);
+        if (rep->type == PEER_R_BULK && !rp->hint) {
+            /* the replica holds versions this write does not cover */
+            struct sibset more;
+            sib_init(&more);
+            if (sib_decode(&more, rep->str, rep->len,
+                           (size_t)q->co->node->cfg.proto_max_bulk_len) == 0)
+                sib_merge(&q->newer, &more);
+            sib_fini(&more);
+        }
     } else if (!rp->hint && q->key) {
         /* The owner did not take it: hand it to a substitute with a hint
          * naming the owner.  (pending stays: the hint replaces this one.) */
@@ -473,8 +531,8 @@ static void send_put(struct creq *q, int target, int owner)
 }
 
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, int timeout_ms, coord_write_cb cb,
-                void *arg)
+                struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
+                coord_write_cb cb, void *arg)
 {
     struct kv_node *n = co->node;
     struct sibset local;
@@ -484,6 +542,9 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     q->wcb = cb;
     q->arg = arg;
     q->timeout_ms = timeout_ms > 0 ? timeout_ms : n->cfg.put_timeout_ms;
+    q->wflags = flags;
+    q->val = val_ref(val);
+    q->expire_ms = expire_ms;
     struct version v;
     version_init(&v);
     v.val = val_ref(val);

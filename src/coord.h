@@ -41,6 +41,8 @@ struct coord_stats {
     uint64_t replica_latency_us; /* summed latency of those answers */
     uint64_t hinted_writes;      /* replica copies sent to substitutes */
     uint64_t read_repairs;       /* stale replicas sent the reconciled set */
+    uint64_t superseding_writes; /* plain writes redone over versions a stale
+                                    coordinator had not seen */
 };
 
 /* set: the reconciled versions (borrowed; empty when not found). */
@@ -54,18 +56,26 @@ void coord_destroy(struct coord *co);          /* accepts NULL */
 /* Quorum read of key with r answers (0 = configured r). */
 int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg);
 
-/* The read a coordinator does before a plain write (SET/DEL): its own
- * versions when it holds the key, else a quorum read (a fresh key, or this
- * node restarted without its data) bounded by half of put-timeout. */
-int coord_read_for_write(struct coord *co, const void *key, size_t klen, coord_read_cb cb,
-                         void *arg);
+/* The read a coordinator does before a write that depends on the current
+ * value.  fresh = false (plain SET/DEL): its own versions when it holds the
+ * key (a stale copy is corrected after the write, see COORD_W_SUPERSEDE),
+ * else a quorum read (a fresh key, or this node restarted without its
+ * data).  fresh = true (INCR, SET NX, GETDEL...): always a quorum read,
+ * merged with the local copy.  Bounded by half of put-timeout. */
+int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fresh,
+                         coord_read_cb cb, void *arg);
+
+/* coord_write flags */
+#define COORD_W_SUPERSEDE (1u << 0) /* a plain SET/DEL: if replicas report versions
+                                       the write did not cover (this coordinator's
+                                       copy was stale), write again over them */
 
 /* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
  * val: borrowed (a reference is taken); NULL writes a tombstone.
  * w: 0 = configured w.  timeout_ms: 0 = put-timeout. */
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, int timeout_ms, coord_write_cb cb,
-                void *arg);
+                struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
+                coord_write_cb cb, void *arg);
 
 const struct coord_stats *coord_stats(const struct coord *co);
 

@@ -25,6 +25,7 @@ struct owner_q {
     struct store *hints;     /* key -> versions owed to this owner */
     uint64_t cursor;         /* drain position (store_scan cursor) */
     int inflight;            /* hints of the current batch not yet acked */
+    double credit;           /* hints this owner may be sent (handoff-rate pacing) */
     uint64_t delivered;
 };
 
@@ -170,8 +171,15 @@ static void drain_owner(struct handoff *h, int owner)
     if (!h->up(h->up_arg, owner))
         return;
     struct batch b = {.h = h, .owner = owner};
-    int per_tick = h->node->cfg.handoff_rate / (1000 / HH_TICK_MS);
-    b.room = per_tick < 1 ? 1 : per_tick > 1024 ? 1024 : per_tick;
+    /* handoff-rate hints per second: each tick adds its share of credit
+     * (fractions carry over, so 4/s means one hint every 250 ms). */
+    q->credit += (double)h->node->cfg.handoff_rate * HH_TICK_MS / 1000.0;
+    if (q->credit > 1024)
+        q->credit = 1024;
+    if (q->credit < 1)
+        return;
+    b.room = (int)q->credit;
+    q->credit -= b.room;
     /* Visit buckets until the batch is full or the whole table was seen. */
     do
         q->cursor = store_scan(q->hints, q->cursor, (size_t)(b.room - b.n), collect, &b);

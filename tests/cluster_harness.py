@@ -499,19 +499,38 @@ class TestCluster:
         self._drop_client(i)
         return rc
 
-    def restart(self, i, wait_linked=True):
-        """(Stops node i if it runs and) starts it again with the same config;
-        waits for its ports and, by default, for its links to the other
-        running nodes."""
+    def restart(self, i, wait_linked=True, wipe=False):
+        """(Stops node i if it runs and) starts it again with the same config
+        and --dir, so it comes back with what its append-only log holds;
+        with wipe=True its data files are deleted first (wipe_data: a lost
+        disk).  Waits for its ports and, by default, for its links to the
+        other running nodes."""
         node = self.nodes[i]
         if node.alive():
             self.stop(i)
+        if wipe:
+            self.wipe_data(i)
         self._drop_client(i)
         node.spawn()
         node.wait_listening()
         if wait_linked:
             self.wait_linked(self.running())
         return node
+
+    def wipe_data(self, i):
+        """Deletes what node i keeps on disk in the cluster dir (its
+        append-only log and any rewrite leftovers: every '<name>.*' file but
+        its own '<name>.log'), so its next restart begins empty, as after a
+        lost disk.  Node i must not be running.  Returns the deleted names."""
+        node = self.nodes[i]
+        if node.alive():
+            raise HarnessError("wipe_data(%d): %s is running" % (i, node.name))
+        gone = []
+        for f in sorted(os.listdir(self.dir)):
+            if f.startswith(node.name + ".") and f != os.path.basename(node.log_path):
+                os.remove(os.path.join(self.dir, f))
+                gone.append(f)
+        return gone
 
     def pause(self, i):
         """SIGSTOP: the process keeps its sockets but answers nothing."""
@@ -722,6 +741,107 @@ class TestCluster:
             detail = "; ".join("n%d: %r" % (i, v) for i, v in last["per_node"].items())
             raise AssertionError("%s; last disagreement on %r (VGET R 1): %s"
                                  % (e, last["key"], detail)) from None
+
+    # -- failure handling: gossip view, hints, local replicas --
+
+    def nodes_view(self, i):
+        """Node i's DYNAMO NODES as {name: {field: value}}: the key=value
+        fields of each line (link, fails, gossip, generation, heartbeat,
+        silent_ms, up, ...), numbers as ints."""
+        out = {}
+        for line in self.client(i).execute_command("DYNAMO", "NODES"):
+            parts = line.split()
+            fields = {"addr": parts[1]} if len(parts) > 1 else {}
+            for p in parts[2:]:
+                k, sep, v = p.partition("=")
+                if sep:
+                    fields[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+            out[parts[0]] = fields
+        return out
+
+    def wait_routed(self, viewers, target, up, timeout=10.0):
+        """Waits until each node in viewers routes to node target (up=1 in
+        its DYNAMO NODES) when up is true, or routes around it (up=0)."""
+        name = self.nodes[target].name
+        want = 1 if up else 0
+
+        def seen():
+            return all(self.nodes_view(i)[name].get("up") == want for i in viewers)
+
+        wait_for(seen, timeout, "%s %s by %s" % (name, "routed to" if up else "routed around",
+                                                  [self.nodes[i].name for i in viewers]))
+
+    def wait_gossip(self, viewers, target, states, timeout=10.0):
+        """Waits until each node in viewers has node target in one of the
+        gossip states (alive/suspect/dead; a string or a tuple)."""
+        if isinstance(states, str):
+            states = (states,)
+        name = self.nodes[target].name
+
+        def seen():
+            return all(self.nodes_view(i)[name].get("gossip") in states for i in viewers)
+
+        wait_for(seen, timeout, "%s gossip=%s as seen by %s"
+                 % (name, "/".join(states), [self.nodes[i].name for i in viewers]))
+
+    def local(self, i, key):
+        """DYNAMO LOCAL key on node i: node i's own versions, raw lines."""
+        return self.client(i).execute_command("DYNAMO", "LOCAL", key)
+
+    def local_many(self, i, keys, chunk=500):
+        """{key: DYNAMO LOCAL lines} for many keys on node i (pipelined)."""
+        out = {}
+        keys = list(keys)
+        for s in range(0, len(keys), chunk):
+            part = keys[s:s + chunk]
+            pipe = self.client(i).pipeline(transaction=False)
+            for k in part:
+                pipe.execute_command("DYNAMO", "LOCAL", k)
+            out.update(zip(part, pipe.execute()))
+        return out
+
+    @staticmethod
+    def parse_local(line):
+        """One DYNAMO LOCAL line -> (kind, value or None, [(actor, counter)]);
+        kind is 'value', 'tombstone' or 'expired'; value is the first 64
+        bytes as the server shows them."""
+        m = re.fullmatch(r"(?:value=(.*)|(tombstone|expired)) \[(.*)\]", line, re.S)
+        if not m:
+            raise HarnessError("unreadable DYNAMO LOCAL line %r" % line)
+        entries = []
+        for part in filter(None, (p.strip() for p in m.group(3).split(","))):
+            em = re.fullmatch(r"(\S+):(\d+)@(\d+)", part)
+            if not em:
+                raise HarnessError("unreadable clock entry %r in %r" % (part, line))
+            entries.append((em.group(1), int(em.group(2))))
+        if m.group(2):
+            return m.group(2), None, sorted(entries)
+        return "value", m.group(1), sorted(entries)
+
+    def local_values(self, i, key):
+        """Sorted live values node i holds for key (tombstones left out)."""
+        return sorted(v for kind, v, _ in map(self.parse_local, self.local(i, key))
+                      if kind == "value")
+
+    def hints(self, i):
+        """DYNAMO HINTS on node i: {owner name: (pending, delivered)}."""
+        out = {}
+        for line in self.client(i).execute_command("DYNAMO", "HINTS"):
+            m = re.fullmatch(r"(\S+) pending=(\d+) delivered=(\d+)", line)
+            if not m:
+                raise HarnessError("unreadable DYNAMO HINTS line %r" % line)
+            out[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        return out
+
+    def hints_pending(self, i):
+        """INFO cluster hints_pending of node i."""
+        return int(self.info_cluster(i)["hints_pending"])
+
+    def wait_hints_drained(self, nodes=None, timeout=10.0):
+        """Waits until hints_pending is 0 on every node in nodes."""
+        nodes = list(nodes or self.running())
+        wait_for(lambda: all(self.hints_pending(i) == 0 for i in nodes), timeout,
+                 "hints_pending 0 on %s" % [self.nodes[i].name for i in nodes])
 
     def logs(self, i, tail=None):
         return self.nodes[i].log(tail)

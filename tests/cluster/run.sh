@@ -4,6 +4,7 @@
 # nftables rules can cut single links without touching the host.  The
 # namespace, its rules and its addresses vanish when this script exits.
 #   tests/cluster/run.sh [pytest args...]      e.g. -k partition -x
+#   tests/cluster/run.sh -q tests/cluster/test_cluster.py   (only that file)
 # Root: unshare -n.  Otherwise: unshare -rn (a user namespace maps you to root).
 # DYNAMO_NODE_BIN selects the binary (default build/src/dynamo-node, built here).
 set -eu
@@ -24,4 +25,11 @@ fi
 cd "$root"
 export PATH="$PATH:/usr/sbin:/sbin"
 ip link set lo up
+# The whole directory unless a test file or directory is named.
+for a in "$@"; do
+    case "$a" in
+        -*) ;;
+        *) if [ -e "${a%%::*}" ]; then exec /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"; fi ;;
+    esac
+done
 exec /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cluster "$@"
