@@ -18,6 +18,11 @@ echo "== fuzzing (${FUZZ_SECONDS:-30}s per target)"
 ./tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 echo "== cluster tests (real processes in a private network namespace)"
 DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" ./tests/cluster/run.sh
+echo "== single-node integration tests on the ASan + UBSan binary"
+DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+echo "== cluster basics on the ASan + UBSan binary"
+DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" ./tests/cluster/run.sh tests/cluster/test_cluster.py
 echo "== integration and client tests (real processes)"
 DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration redis-tests "$@"
