@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -417,6 +418,11 @@ static void rw_hint_store(void *arg, int owner, struct store *s)
 /* The child: a consistent snapshot (copy-on-write) of store and hints. */
 static void rewrite_child(struct aof *a)
 {
+    /* Hold nothing of the parent's: its listening and client sockets must
+     * close when it dies (or a restarted node could not bind its port), and
+     * the child dies with it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_range(3, ~0U, 0);
     int fd = open(a->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         _exit(1);

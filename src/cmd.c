@@ -580,6 +580,14 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
     d->fn(c, argc, argv);
 }
 
+bool cmd_is_write(const struct arg *name)
+{
+    cmd_hash_init();
+    const struct cmd_def *d = cmd_lookup(name->p, name->len);
+    /* EXEC runs queued writes; unknown names answer at once either way */
+    return d && ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0);
+}
+
 void cmd_client_gone(struct client *c)
 {
     cmd_multi_free(c);

@@ -188,6 +188,7 @@ struct reply_slot {
     struct reply_slot *next;
     struct buf out;
     bool done;
+    bool write;            /* the reply of a write command */
 };
 
 static struct reply_slot *slot_append(struct client *c, bool done)
@@ -373,7 +374,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 
 /* Runs one request.  While replies are pending, this request's reply is
  * collected in a slot of its own so it cannot overtake them. */
-static void dispatch(struct client *c, int argc)
+static void dispatch(struct client *c, int argc, bool is_write)
 {
     bool queued = c->slot_head != NULL;
     struct buf saved;
@@ -397,6 +398,10 @@ static void dispatch(struct client *c, int argc)
         }
         slots_drain(c);
     }
+    if (c->slot_opened && is_write) {
+        c->slot_opened->write = true;
+        c->pending_writes++;
+    }
     c->slot_opened = NULL;
     if (c->nslots >= SRV_MAX_PENDING)
         c->flags |= CLI_F_BLOCKED;
@@ -410,33 +415,52 @@ static void client_process(struct client *c)
         .max_mbulk = c->node->cfg.max_multibulk_len,
         .max_inline = RESP_DEFAULT_MAX_INLINE,
     };
-    while (!(c->flags & (CLI_F_BLOCKED | CLI_F_CLOSE_AFTER_REPLY | CLI_F_CLOSING)) &&
-           c->qstart < c->qlen) {
-        const char *err = NULL;
-        enum resp_status st = resp_parse(&c->req, c->qbuf + c->qstart, c->qlen - c->qstart,
-                                         &lim, &err);
-        if (st == RESP_AGAIN)
-            break;
-        if (st == RESP_EPROTO) {
-            c->node->stats.protocol_errors++;
-            resp_add_errorf(&c->out, "ERR", "Protocol error: %s", err ? err : "invalid request");
-            log_debug("protocol error from %s: %s", c->addr, err ? err : "?");
-            c->flags |= CLI_F_CLOSE_AFTER_REPLY;
-            break;
+    while (!(c->flags & (CLI_F_BLOCKED | CLI_F_CLOSE_AFTER_REPLY | CLI_F_CLOSING))) {
+        if (!(c->flags & CLI_F_HELD)) {
+            if (c->qstart >= c->qlen)
+                break;
+            const char *err = NULL;
+            enum resp_status st = resp_parse(&c->req, c->qbuf + c->qstart,
+                                             c->qlen - c->qstart, &lim, &err);
+            if (st == RESP_AGAIN)
+                break;
+            if (st == RESP_EPROTO) {
+                c->node->stats.protocol_errors++;
+                resp_add_errorf(&c->out, "ERR", "Protocol error: %s",
+                                err ? err : "invalid request");
+                log_debug("protocol error from %s: %s", c->addr, err ? err : "?");
+                c->flags |= CLI_F_CLOSE_AFTER_REPLY;
+                break;
+            }
         }
         int argc = c->req.argc;
+        const char *base = c->qbuf + c->qstart;
+        bool is_write = false;
+        if (argc > 0) {
+            struct arg name = {base + c->req.args[0].off, c->req.args[0].len};
+            is_write = cmd_is_write(&name);
+        }
+        /* Read-your-writes on one connection, as Redis gives it: while a
+         * write is pending, nothing after it starts; a write waits for
+         * everything before it.  Reads still overlap with reads. */
+        if (argc > 0 && c->kind == SRV_CLIENT && c->slot_head &&
+            (is_write || c->pending_writes > 0)) {
+            c->flags |= CLI_F_HELD;
+            break;
+        }
+        c->flags &= ~CLI_F_HELD;
+        /* argv is built now: the buffer may have moved while it was held */
         if (argc > c->argv_cap) {
             c->argv_cap = argc < 16 ? 16 : argc;
             c->argv = mem_realloc(c->argv, (size_t)c->argv_cap * sizeof(*c->argv));
         }
-        const char *base = c->qbuf + c->qstart;
         for (int i = 0; i < argc; i++) {
             c->argv[i].p = base + c->req.args[i].off;
             c->argv[i].len = c->req.args[i].len;
         }
         size_t consumed = c->req.consumed;
         if (argc > 0)
-            dispatch(c, argc);
+            dispatch(c, argc, is_write);
         c->qstart += consumed;
         resp_req_reset(&c->req);
         if (c->node->cfg.client_output_buffer_limit > 0 &&
@@ -502,7 +526,8 @@ static bool client_flush(struct client *c)
     } else {
         event_add(c->ev_write, NULL);
     }
-    read_pause(c, backlog > SRV_OBUF_SOFT || (c->flags & (CLI_F_BLOCKED | CLI_F_CLOSE_AFTER_REPLY)));
+    read_pause(c, backlog > SRV_OBUF_SOFT ||
+                      (c->flags & (CLI_F_BLOCKED | CLI_F_HELD | CLI_F_CLOSE_AFTER_REPLY)));
     return true;
 }
 
@@ -521,6 +546,10 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     slot->out = c->out;
     c->out = saved;
     slot->done = true;
+    if (slot->write) {
+        slot->write = false;
+        c->pending_writes--;
+    }
     if (c->flags & CLI_F_IN_DISPATCH)
         return; /* c->out is redirected now; dispatch() drains the slots */
     slots_drain(c);

@@ -39,6 +39,8 @@ enum srv_kind {
 #define CLI_F_CLOSING (1u << 3)           /* free when back in the loop */
 #define CLI_F_READ_PAUSED (1u << 4)       /* output backlog: not reading */
 #define CLI_F_IN_DISPATCH (1u << 5)       /* a handler of this client runs */
+#define CLI_F_HELD (1u << 6)              /* a parsed request waits for earlier
+                                             replies (read-your-writes) */
 
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
@@ -84,6 +86,7 @@ struct client {
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;
     struct reply_slot *slot_opened; /* opened by the handler now running */
+    unsigned pending_writes;        /* slots of write commands not yet filled */
 };
 
 /* Creates the server for node (borrowed, must outlive it). */
@@ -120,5 +123,6 @@ void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
 /* Dispatchers implemented by cmd.c. */
 void cmd_dispatch(struct client *c, int argc, const struct arg *argv);
 void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
+bool cmd_is_write(const struct arg *name); /* the command modifies data */
 
 #endif
