@@ -102,11 +102,11 @@ def pty_session(node, lines, timeout=15):
                             close_fds=True)
     os.close(slave)
     seen = b""
+    pos = 0  # everything before this was matched already
 
     def read_until(marker, deadline):
-        nonlocal seen
-        start = len(seen)
-        while marker not in seen[start:]:
+        nonlocal seen, pos
+        while marker not in seen[pos:]:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("redis-cli never showed %r; terminal so far:\n%r"
@@ -132,15 +132,21 @@ def pty_session(node, lines, timeout=15):
                 # a terminal would (row 1, column 1).
                 for _ in range(chunk.count(b"\x1b[6n")):
                     os.write(master, b"\x1b[1;1R")
+        pos = seen.index(marker, pos) + len(marker)
 
     try:
         deadline = time.monotonic() + timeout
-        # the prompt shows once redis-cli connected (and fetched COMMAND DOCS)
-        read_until(b"127.0.0.1:%d>" % node.port, deadline)
+        # The prompt shows once redis-cli connected (and fetched COMMAND DOCS)
+        # and, after each reply, once linenoise is back in raw mode: a line
+        # typed before that is echoed by the terminal and then discarded
+        # when linenoise switches modes (TCSAFLUSH), so wait for it.
+        prompt = b"127.0.0.1:%d>" % node.port
+        read_until(prompt, deadline)
         for text, expect in lines:
             os.write(master, text.encode() + b"\r")
             if expect is not None:
                 read_until(expect, deadline)
+                read_until(prompt, deadline)
         rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         # drain what is left
         while True:
