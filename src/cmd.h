@@ -105,16 +105,44 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
 
-/* ---- internal calls (cmd_kv.c) ----
+/* ---- reply capture and internal calls (cmd_kv.c) ----
  *
- * cmd_call runs a client command (argv borrowed; any command of the tables,
- * typically SET or VDEL) on behalf of another command (RENAME, COPY), with
- * the same routing and quorum as for a client, but for no connection.  Its
- * reply, RESP2-encoded, is passed to done(arg, reply, len) exactly once,
- * possibly before cmd_call returns; reply is valid only during done().
- * Callable from event-loop callbacks and from handlers. */
+ * A capture redirects the reply of one command that answers later: while
+ * it is active (cmd_capture_begin ... cmd_capture_end, around one
+ * synchronous cmd_dispatch_client on c), the first piece of deferred-reply
+ * machinery started for c (an op in cmd_kv.c, a kreq in cmd_keyspace.c)
+ * takes it with cmd_capture_take and, instead of reserving a reply slot,
+ * passes its finished reply (encoded in c's protocol) to done(arg, reply,
+ * len) once; reply is valid only during done().  done() may run before
+ * cmd_dispatch_client returns.  A command that answers at once is not
+ * captured (cap->taken stays false): its reply is in c->out as usual.
+ * Captures nest (innermost wins); cap is the caller's memory. */
 struct kv_node;
 typedef void (*cmd_call_fn)(void *arg, const char *reply, size_t len);
+struct cmd_capture {
+    struct client *c;
+    cmd_call_fn done;
+    void *arg;
+    bool taken;                  /* a deferred reply took the capture */
+    struct cmd_capture *outer;
+};
+void cmd_capture_begin(struct cmd_capture *cap, struct client *c, cmd_call_fn done, void *arg);
+void cmd_capture_end(struct cmd_capture *cap);
+/* For deferred-reply machinery created for c: true, with done/arg set, when
+ * c's running dispatch is captured and nothing took the capture yet. */
+bool cmd_capture_take(struct client *c, cmd_call_fn *done, void **arg);
+
+/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
+ * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
+ * out are set.  buf_fini(&c->out) when done. */
+void cmd_scratch_init(struct client *c, struct kv_node *node, int proto);
+
+/* cmd_call runs a client command (argv borrowed; typically SET or VDEL) on
+ * behalf of another command (RENAME, COPY), with the same routing and
+ * quorum as for a client, but for no connection: on a scratch client,
+ * captured.  Its RESP2 reply is passed to done(arg, reply, len) exactly
+ * once, possibly before cmd_call returns.  Callable from event-loop
+ * callbacks and from handlers. */
 void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
               void *arg);
 

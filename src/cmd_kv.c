@@ -6,6 +6,11 @@
  * op; the op writes the reply into the request's reserved slot when its
  * last key completes.  Handlers copy what they keep: argv points into the
  * connection's query buffer.
+ *
+ * Also owns the reply capture (cmd.h): an op created while its client's
+ * dispatch is captured (EXEC running a queued command, cmd_call running SET
+ * or VDEL for RENAME/COPY) hands its finished reply to the capturer instead
+ * of a reply slot.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -17,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aof.h"
+#include "replica.h"
 #include "cmd.h"
 #include "config.h"
 #include "coord.h"
@@ -59,20 +64,41 @@ struct op {
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     void *extra;            /* per-command state (cmd_read) */
-    cmd_call_fn call_done;  /* run for cmd_call, not a connection: the reply goes here */
+    cmd_call_fn call_done;  /* captured (cmd_capture_take): the reply goes here */
     void *call_arg;
     struct op_slot slots[];
 };
 
-/* The cmd_call whose handler is running: the op its handler creates
- * answers cmd_call's callback instead of a connection. */
-struct call {
-    struct client *scratch; /* the stand-in connection the handler runs on */
-    cmd_call_fn done;
-    void *arg;
-    bool taken;             /* an op took over the answer */
-};
-static struct call *call_running;
+/* ---- reply capture (cmd.h) ---- */
+
+/* The innermost capture: begin/end bracket one synchronous dispatch. */
+static struct cmd_capture *capture_top;
+
+void cmd_capture_begin(struct cmd_capture *cap, struct client *c, cmd_call_fn done, void *arg)
+{
+    cap->c = c;
+    cap->done = done;
+    cap->arg = arg;
+    cap->taken = false;
+    cap->outer = capture_top;
+    capture_top = cap;
+}
+
+void cmd_capture_end(struct cmd_capture *cap)
+{
+    capture_top = cap->outer;
+}
+
+bool cmd_capture_take(struct client *c, cmd_call_fn *done, void **arg)
+{
+    struct cmd_capture *cap = capture_top;
+    if (!cap || cap->c != c || cap->taken)
+        return false;
+    cap->taken = true;
+    *done = cap->done;
+    *arg = cap->arg;
+    return true;
+}
 
 static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
 {
@@ -83,11 +109,7 @@ static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
     op->finish = finish;
     op->nslots = nslots;
     op->proto = c->proto;
-    if (call_running && c == call_running->scratch && !call_running->taken) {
-        op->call_done = call_running->done;
-        op->call_arg = call_running->arg;
-        call_running->taken = true;
-    }
+    cmd_capture_take(c, &op->call_done, &op->call_arg);
     for (int i = 0; i < nslots; i++) {
         sib_init(&op->slots[i].set);
         vc_init(&op->slots[i].vc);
@@ -113,23 +135,21 @@ static void op_fill(void *arg, struct client *c)
     op->finish(op, c);
 }
 
-/* A connection-less stand-in for cmd_call: handlers and reply helpers use
- * only node, proto, kind, flags, last_cmd and out of it. */
-static void scratch_init(struct client *c, struct kv_node *node)
+void cmd_scratch_init(struct client *c, struct kv_node *node, int proto)
 {
     memset(c, 0, sizeof(*c));
     c->node = node;
-    c->proto = 2;
+    c->proto = proto;
     c->kind = SRV_CLIENT;
     c->flags = CLI_F_AUTHED;
     buf_init(&c->out);
 }
 
-/* An op of cmd_call is complete: its reply goes to the caller. */
+/* A captured op is complete: its reply goes to the capturer. */
 static void op_call_finish(struct op *op)
 {
     struct client tmp;
-    scratch_init(&tmp, op->node);
+    cmd_scratch_init(&tmp, op->node, op->proto);
     op->finish(op, &tmp);
     op->call_done(op->call_arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
     buf_fini(&tmp.out);
@@ -210,7 +230,7 @@ static void op_read(struct op *op, int slot, const struct arg *key, int r)
 static void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
                      struct val *v, int64_t expire_ms, int w)
 {
-    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, op_write_cb,
+    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, 0, op_write_cb,
                 op_ref(op, slot));
 }
 
@@ -296,6 +316,12 @@ static void fwd_done(void *arg, int err, const struct peer_reply *rep)
                         "coordinator %s did not answer in time; the write may or may not "
                         "have been applied",
                         f->op->node->cfg.nodes[f->cands[f->next]].name);
+    } else if (declined(rep)) {
+        /* every candidate declined: nothing was written anywhere */
+        s->err = KV_ENOQUORUM;
+        s->remote_err = true;
+        resp_add_error(&s->raw, "NOQUORUM",
+                       "no node can reach a write quorum for this key; nothing was written");
     } else {
         encode_peer_reply(&s->raw, f->op->proto, rep);
         s->ival = rep->type == PEER_R_INT ? rep->integer : 0;
@@ -414,13 +440,12 @@ void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_f
               void *arg)
 {
     struct client tmp;
-    scratch_init(&tmp, node);
-    struct call call = {.scratch = &tmp, .done = done, .arg = arg, .taken = false};
-    struct call *outer = call_running; /* done() may start another cmd_call */
-    call_running = &call;
+    cmd_scratch_init(&tmp, node, 2);
+    struct cmd_capture cap;
+    cmd_capture_begin(&cap, &tmp, done, arg);
     cmd_dispatch_client(&tmp, argc, argv);
-    call_running = outer;
-    if (!call.taken) /* the handler answered at once, into tmp.out */
+    cmd_capture_end(&cap);
+    if (!cap.taken) /* the handler answered at once, into tmp.out */
         done(arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
     buf_fini(&tmp.out);
 }
@@ -583,6 +608,7 @@ void cmd_type(struct client *c, int argc, const struct arg *argv)
 #define SET_GET (1 << 2)
 #define SET_KEEPTTL (1 << 3)
 #define SET_EXPIRE (1 << 4)
+#define SET_CONDITIONAL (SET_NX | SET_XX | SET_GET | SET_KEEPTTL) /* depend on the value */
 
 /* ---- read-then-write at the coordinator ----
  *
@@ -680,8 +706,11 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     sib_context(set, &ctx);
     int64_t spent_ms = (kv_mono_us() - w->start_us) / 1000;
     int left_ms = op->node->cfg.put_timeout_ms - (int)spent_ms;
+    unsigned wflags = w->mode == RMW_CUSTOM || (op->flags & SET_CONDITIONAL)
+                          ? 0
+                          : COORD_W_SUPERSEDE;
     coord_write(op->node->coord, w->key, w->klen, &ctx, val, expire_ms, 0,
-                left_ms > 0 ? left_ms : 1, op_write_cb, op_ref(op, w->slot));
+                left_ms > 0 ? left_ms : 1, wflags, op_write_cb, op_ref(op, w->slot));
     vc_fini(&ctx);
 out:
     val_unref(val);
@@ -709,7 +738,9 @@ static void op_rmw(struct op *op, int slot, const struct arg *key, enum rmw_mode
     w->start_us = kv_mono_us();
     op->left++;
     w->reading = true;
-    if (coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w) != 0)
+    /* What a conditional SET does depends on the value: read a quorum. */
+    bool fresh = mode == RMW_SET && (op->flags & SET_CONDITIONAL);
+    if (coord_read_for_write(op->node->coord, w->key, w->klen, fresh, rmw_read_done, w) != 0)
         w->reading = false; /* w is still alive: the read is in flight */
 }
 
@@ -744,7 +775,9 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
     w->start_us = kv_mono_us();
     op->left++;
     w->reading = true;
-    if (coord_read_for_write(op->node->coord, w->key, w->klen, rmw_read_done, w) != 0)
+    /* decide() computes from the current value: read a quorum, not just
+     * this node's copy, which may be stale. */
+    if (coord_read_for_write(op->node->coord, w->key, w->klen, true, rmw_read_done, w) != 0)
         w->reading = false;
     op_dispatched(op, c);
 }
@@ -832,6 +865,7 @@ static void set_done(struct op *op, struct client *c)
 static bool parse_set_opts(struct client *c, int argc, const struct arg *argv, int *flags,
                            int64_t *expire_ms)
 {
+    char exp_kind[2] = {0, 0}; /* E or P, and whether it is the ...AT form */
     int64_t now = kv_now_ms();
     for (int i = 3; i < argc; i++) {
         const struct arg *a = &argv[i];
@@ -846,7 +880,12 @@ static bool parse_set_opts(struct client *c, int argc, const struct arg *argv, i
             *flags |= SET_KEEPTTL;
         } else if ((cmd_arg_eq(a, "EX") || cmd_arg_eq(a, "PX") || cmd_arg_eq(a, "EXAT") ||
                     cmd_arg_eq(a, "PXAT")) &&
-                   !(*flags & (SET_EXPIRE | SET_KEEPTTL)) && has_next) {
+                   !(*flags & SET_KEEPTTL) && has_next &&
+                   (!(*flags & SET_EXPIRE) || (exp_kind[0] == toupper((unsigned char)a->p[0]) &&
+                                               exp_kind[1] == (a->len > 2)))) {
+            /* the same option repeated: the last one wins, as in Redis */
+            exp_kind[0] = (char)toupper((unsigned char)a->p[0]);
+            exp_kind[1] = a->len > 2;
             long long v;
             if (!cmd_arg_ll(&argv[i + 1], &v)) {
                 cmd_reply_not_int(c);
@@ -980,8 +1019,7 @@ void cmd_flushall(struct client *c, int argc, const struct arg *argv)
         cmd_reply_syntax(c);
         return;
     }
-    store_flush(c->node->store);
-    aof_log_flush(c->node->aof);
+    replica_flush(c->node);
     cmd_reply_ok(c);
 }
 
