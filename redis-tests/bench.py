@@ -4,7 +4,7 @@
 Not a test: prints figures and ratios (dynamo-node / redis).  Starts both
 servers itself on free loopback ports and stops only those processes.
 
-  /usr/bin/python3 redis-tests/bench.py [--quick]
+  /usr/bin/python3 redis-tests/bench.py [--quick] [--only SECTION]
 
 Replication: a 3-node cluster (N=3 W=2 R=2) against a Redis primary with one
 replica where every SET is followed by WAIT 1 0, 50 connections each, with
@@ -14,6 +14,13 @@ connection; dynamo-node connections spread over the three nodes).
 Throughput: redis-benchmark -t set,get -n 300000 -r 100000 -d 64 -c 50, with
 -P 1 and -P 16.  Memory: used_memory per key after loading 1M keys with
 64-byte values through redis-cli --pipe (INFO used_memory delta / DBSIZE).
+Both without persistence on either side (dynamo-node --appendonly no, redis
+--appendonly no --save "").
+
+AOF: redis-benchmark -t set -n 200000 -r 100000 -d 64 -c 50, -P 1 and -P 16,
+dynamo-node --appendonly yes --appendfsync everysec against redis-server
+--appendonly yes --appendfsync everysec (each in its own directory; the log
+sizes after the run are printed too).
 """
 import argparse
 import csv
@@ -50,18 +57,22 @@ def wait_port(port, proc, timeout=10.0):
     raise RuntimeError("port %d never opened" % port)
 
 
-def start_dynamo(tmp, extra=()):
+def start_dynamo(tmp, extra=(), appendonly=False):
+    """One dynamo-node; without its append-only log unless appendonly."""
     port = free_port()
-    p = subprocess.Popen([NODE_BIN, "--port", str(port), "--dir", tmp, *extra],
+    p = subprocess.Popen([NODE_BIN, "--port", str(port), "--cluster-port", str(free_port()),
+                          "--dir", tmp, "--appendonly", "yes" if appendonly else "no", *extra],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, p)
     return p, port
 
 
-def start_redis(tmp, extra=()):
+def start_redis(tmp, extra=(), appendonly=False):
+    """One redis-server, no RDB snapshots; AOF only if appendonly."""
     port = free_port()
     p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                          "--save", "", "--appendonly", "no", "--dir", tmp, *extra],
+                          "--save", "", "--appendonly", "yes" if appendonly else "no",
+                          "--dir", tmp, *extra],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, p)
     return p, port
@@ -90,8 +101,8 @@ def rbench(port, pipeline, n, tests="set,get"):
     return res
 
 
-def info_field(port, field):
-    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "memory"], check=True,
+def info_field(port, field, section="memory"):
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", section], check=True,
                          capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith(field + ":"):
@@ -205,10 +216,37 @@ def throughput_bench(tmp, n):
         stop(rp)
 
 
+def aof_bench(tmp, n):
+    print("== aof: redis-benchmark -t set -n %d -r 100000 -d 64 -c 50, appendonly yes, "
+          "appendfsync everysec on both" % n)
+    print("%-14s %14s %14s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
+    ddir, rdir = os.path.join(tmp, "aof-dynamo"), os.path.join(tmp, "aof-redis")
+    os.makedirs(ddir, exist_ok=True)
+    os.makedirs(rdir, exist_ok=True)
+    dp, dport = start_dynamo(ddir, ("--appendfsync", "everysec"), appendonly=True)
+    rp, rport = start_redis(rdir, ("--appendfsync", "everysec"), appendonly=True)
+    try:
+        for port in (dport, rport):
+            fs = info_field(port, "aof_enabled", "persistence")
+            if fs != 1:
+                raise RuntimeError("server on port %d has aof_enabled:%s" % (port, fs))
+        for pipe in (1, 16):
+            d = rbench(dport, pipe, n, tests="set")
+            r = rbench(rport, pipe, n, tests="set")
+            print("%-14s %14.0f %14.0f %8.2f" % ("SET -P %d" % pipe, d["SET"], r["SET"],
+                                                  d["SET"] / r["SET"]))
+        print("log size after both runs: dynamo-node %d bytes, redis %d bytes" % (
+            info_field(dport, "aof_current_size", "persistence"),
+            info_field(rport, "aof_current_size", "persistence")))
+    finally:
+        stop(dp)
+        stop(rp)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
-    ap.add_argument("--only", choices=("throughput", "replication", "memory"),
+    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -220,6 +258,8 @@ def main():
             throughput_bench(tmp, n)
         if want("replication"):
             replication_bench(tmp, 30000 if args.quick else 200000)
+        if want("aof"):
+            aof_bench(tmp, 50000 if args.quick else 200000)
         if not want("memory"):
             return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)

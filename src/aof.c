@@ -75,6 +75,7 @@ struct aof {
     long long truncated_bytes;
     struct event *tick;
     struct buf rec;                  /* scratch for one record */
+    struct buf pending;              /* records not yet written (aof_flush) */
     long long write_errors;
 };
 
@@ -158,14 +159,27 @@ static void write_all(struct aof *a, int fd, const char *p, size_t n)
 }
 
 /* Appends the record in a->rec (before the change it describes is acked). */
+/* Queues the record in a->rec.  It reaches the file in aof_flush, which
+ * the server calls before it writes any reply, so a change is in the log
+ * before anyone hears of it, with one write(2) (and, with appendfsync
+ * always, one fdatasync) per batch of requests — group commit. */
 static void rec_append(struct aof *a)
 {
     rec_finish(&a->rec);
-    write_all(a, a->fd, a->rec.data, a->rec.len);
-    a->size += (long long)a->rec.len;
-    atomic_fetch_add(&a->written, (long long)a->rec.len);
+    buf_append(&a->pending, a->rec.data, a->rec.len);
     if (a->child > 0)
         buf_append(&a->rewrite_buf, a->rec.data, a->rec.len);
+}
+
+void aof_flush(struct aof *a)
+{
+    if (!a || a->pending.len == 0)
+        return;
+    write_all(a, a->fd, a->pending.data, a->pending.len);
+    a->size += (long long)a->pending.len;
+    atomic_fetch_add(&a->written, (long long)a->pending.len);
+    a->pending.len = 0;
+    buf_trim(&a->pending, 1 << 20);
     if (a->node->cfg.appendfsync == CFG_FSYNC_ALWAYS) {
         fdatasync(a->fd);
         atomic_store(&a->synced, atomic_load(&a->written));
@@ -369,6 +383,7 @@ struct rw_ctx {
     struct aof *a;
     int fd;
     struct buf rec;
+    struct buf out;         /* batched writes of the child */
     int owner;          /* -1 = main store */
     struct store *s;
 };
@@ -398,7 +413,11 @@ static void rw_entry(void *arg, const struct store_entry *e)
     sib_encode(&set, &w->rec);
     sib_fini(&set);
     rec_finish(&w->rec);
-    write_all(w->a, w->fd, w->rec.data, w->rec.len);
+    buf_append(&w->out, w->rec.data, w->rec.len);
+    if (w->out.len >= (1 << 20)) {
+        write_all(w->a, w->fd, w->out.data, w->out.len);
+        w->out.len = 0;
+    }
 }
 
 static void rw_store(struct rw_ctx *w, struct store *s, int owner)
@@ -422,15 +441,21 @@ static void rewrite_child(struct aof *a)
      * close when it dies (or a restarted node could not bind its port), and
      * the child dies with it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close_range(3, ~0U, 0);
+    if (getppid() == 1)
+        _exit(1); /* the parent died before prctl took effect */
+    if (close_range(3, ~0U, 0) != 0) /* kernels before 5.9 */
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
     int fd = open(a->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         _exit(1);
     struct rw_ctx w = {.a = a, .fd = fd};
     buf_init(&w.rec);
+    buf_init(&w.out);
     rw_store(&w, a->node->store, -1);
     if (a->node->hh)
         hh_foreach_store(a->node->hh, rw_hint_store, &w);
+    write_all(a, fd, w.out.data ? w.out.data : "", w.out.len);
     if (fsync(fd) < 0 || close(fd) < 0 || a->write_errors)
         _exit(1);
     _exit(0);
@@ -458,6 +483,7 @@ int aof_rewrite_start(struct aof *a)
 
 static void rewrite_finish(struct aof *a, bool child_ok)
 {
+    aof_flush(a); /* the old file gets them too, in case the swap fails */
     a->child = 0;
     a->last_rewrite_ms = mono_ms() - a->rewrite_started_ms;
     a->last_rewrite_at = time(NULL);
@@ -497,6 +523,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct aof *a = arg;
+    aof_flush(a); /* changes no reply flushed (hint deliveries, repairs) */
     if (a->child > 0) {
         int status;
         pid_t r = waitpid(a->child, &status, WNOHANG);
@@ -517,6 +544,7 @@ struct aof *aof_open(struct kv_node *node, struct buf *err)
     struct aof *a = mem_calloc(1, sizeof(*a));
     a->node = node;
     buf_init(&a->rec);
+    buf_init(&a->pending);
     buf_init(&a->rewrite_buf);
     struct buf p;
     buf_init(&p);
@@ -572,6 +600,7 @@ void aof_close(struct aof *a)
         waitpid(a->child, NULL, 0);
         unlink(a->tmp_path);
     }
+    aof_flush(a);
     atomic_store(&a->stop, true);
     if (a->thread_running)
         pthread_join(a->thread, NULL);
@@ -579,6 +608,7 @@ void aof_close(struct aof *a)
         fdatasync(a->fd);
     close(a->fd);
     buf_fini(&a->rec);
+    buf_fini(&a->pending);
     buf_fini(&a->rewrite_buf);
     mem_free(a->path);
     mem_free(a->tmp_path);

@@ -4,8 +4,10 @@
  * store or hint stores is appended as a record holding the key's complete
  * set of versions after the change (an empty set = the key is gone), so
  * replay is "last record per key wins" and needs no reconciliation.  Records
- * are appended with write(2) before the change is acknowledged to anyone (a
- * client or a coordinator), so a process crash loses nothing acknowledged;
+ * are queued and written with one write(2) per batch of requests, before any
+ * reply of that batch leaves (aof_flush), so nothing is acknowledged to a
+ * client or a coordinator before it is in the file: a process crash loses
+ * nothing acknowledged;
  * appendfsync decides what a machine crash can lose: always (fdatasync
  * before the ack), everysec (a background thread fdatasyncs once a second),
  * no (the kernel decides).
@@ -48,6 +50,10 @@ void aof_log_key(struct aof *a, struct store *s, const void *key, size_t klen);
 void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key, size_t klen);
 /* The whole store was emptied (FLUSHALL). */
 void aof_log_flush(struct aof *a);
+
+/* Writes the queued records (and fdatasyncs with appendfsync always).
+ * The server calls it before writing any reply; accepts NULL. */
+void aof_flush(struct aof *a);
 
 /* Starts a background compaction.  0, or -EBUSY when one runs, -errno. */
 int aof_rewrite_start(struct aof *a);

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "node.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -463,7 +464,9 @@ static void client_process(struct client *c)
             dispatch(c, argc, is_write);
         c->qstart += consumed;
         resp_req_reset(&c->req);
-        if (c->node->cfg.client_output_buffer_limit > 0 &&
+        /* Peers are trusted and their replies bounded by the protocol (an
+         * anti-entropy key listing can be large): the limit is for clients. */
+        if (c->kind == SRV_CLIENT && c->node->cfg.client_output_buffer_limit > 0 &&
             (long long)(c->out.len - c->out_sent) > c->node->cfg.client_output_buffer_limit) {
             log_warn("closing client %s: output buffer over client-output-buffer-limit",
                      c->addr);
@@ -500,6 +503,8 @@ static void read_pause(struct client *c, bool pause)
  * Returns false when c was freed (write error, or closed after its reply). */
 static bool client_flush(struct client *c)
 {
+    /* Whatever these replies acknowledge must be in the log first. */
+    aof_flush(c->node->aof);
     while (c->out_sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n < 0) {
