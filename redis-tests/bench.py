@@ -154,7 +154,7 @@ def start_cluster(tmp):
     procs = []
     for i in range(3):
         p = subprocess.Popen([NODE_BIN, "--config", conf, "--node", "n%d" % (i + 1),
-                              "--dir", tmp], stdout=subprocess.DEVNULL,
+                              "--dir", tmp, "--appendonly", "no"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         procs.append(p)
     for p, port in zip(procs, ports):
