@@ -8,6 +8,7 @@
  * thread touches nothing but the descriptor number and two atomics.
  */
 #include "aof.h"
+#include "util/varint.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -99,29 +100,6 @@ static uint32_t get_u32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_varint(struct buf *b, uint64_t v)
-{
-    while (v >= 0x80) {
-        buf_putc(b, (char)(v | 0x80));
-        v >>= 7;
-    }
-    buf_putc(b, (char)v);
-}
-
-static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
-        uint8_t byte = p[(*pos)++];
-        v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Starts a record in a->rec: header placeholder + type. */
 static void rec_begin(struct aof *a, enum aof_type type)
 {
@@ -203,7 +181,7 @@ void aof_log_key(struct aof *a, struct store *s, const void *key, size_t klen)
     if (!a)
         return;
     rec_begin(a, AOF_KEY);
-    put_varint(&a->rec, klen);
+    buf_varint(&a->rec, klen);
     buf_append(&a->rec, key, klen);
     add_versions(&a->rec, s, key, klen);
     rec_append(a);
@@ -217,7 +195,7 @@ void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key
     rec_begin(a, AOF_HINT);
     buf_putc(&a->rec, (char)strlen(name));
     buf_append(&a->rec, name, strlen(name));
-    put_varint(&a->rec, klen);
+    buf_varint(&a->rec, klen);
     buf_append(&a->rec, key, klen);
     add_versions(&a->rec, hints, key, klen);
     rec_append(a);
@@ -260,7 +238,7 @@ static bool apply(struct aof *a, int type, const uint8_t *p, size_t len)
         return false;
     }
     uint64_t klen;
-    if (!get_varint(p, len, &pos, &klen) || klen > len - pos)
+    if (!varint_get(p, len, &pos, &klen) || klen > len - pos)
         return false;
     const uint8_t *key = p + pos;
     pos += klen;
@@ -408,7 +386,7 @@ static void rw_entry(void *arg, const struct store_entry *e)
         buf_putc(&w->rec, (char)strlen(name));
         buf_append(&w->rec, name, strlen(name));
     }
-    put_varint(&w->rec, klen);
+    buf_varint(&w->rec, klen);
     buf_append(&w->rec, key, klen);
     sib_encode(&set, &w->rec);
     sib_fini(&set);

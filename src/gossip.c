@@ -28,6 +28,7 @@
  * destroy it (style §4).
  */
 #include "gossip.h"
+#include "util/varint.h"
 
 #include <assert.h>
 #include <string.h>
@@ -77,45 +78,6 @@ struct row {
     uint64_t generation;
     uint64_t heartbeat;
 };
-
-/* ------------------------------------------------------------------ */
-/* varints (unsigned LEB128, canonical; same rules as vclock.c)        */
-
-static size_t varint_put(uint8_t *p, uint64_t x)
-{
-    size_t n = 0;
-    while (x >= 0x80) {
-        p[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    p[n++] = (uint8_t)x;
-    return n;
-}
-
-/* Reads a canonical varint at p[*pos], bounded by len.  false on
- * truncation, a value over 64 bits (so more than 10 bytes) or an overlong
- * form (a trailing zero byte after the first). */
-static bool varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    size_t i = *pos;
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (i >= len)
-            return false;
-        uint8_t b = p[i++];
-        if (shift == 63 && b > 1)
-            return false;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift != 0)
-                return false;
-            *out = x;
-            *pos = i;
-            return true;
-        }
-    }
-    return false;
-}
 
 /* ------------------------------------------------------------------ */
 

@@ -19,6 +19,7 @@
  * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
  */
 #include "siblings.h"
+#include "util/varint.h"
 
 #include <string.h>
 
@@ -30,46 +31,6 @@
 /* Versions a decoded set may hold.  Honest sets have a handful; the bound
  * keeps the pairwise invariant check of sib_decode cheap. */
 #define SIB_MAX_DECODE_VERSIONS 1024
-
-/* The same canonical LEB128 helpers as vclock.c (kept static there). */
-static size_t varint_put(uint8_t *p, uint64_t x)
-{
-    size_t n = 0;
-    while (x >= 0x80) {
-        p[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    p[n++] = (uint8_t)x;
-    return n;
-}
-
-static void buf_varint(struct buf *b, uint64_t x)
-{
-    uint8_t tmp[10];
-    buf_put(b, tmp, varint_put(tmp, x));
-}
-
-static bool varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    size_t i = *pos;
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (i >= len)
-            return false;
-        uint8_t b = p[i++];
-        if (shift == 63 && b > 1)
-            return false;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift != 0)
-                return false;
-            *out = x;
-            *pos = i;
-            return true;
-        }
-    }
-    return false;
-}
 
 void version_init(struct version *v)
 {

@@ -37,6 +37,7 @@
  * which are O(keys) by nature.  Scan callbacks must not modify the store.
  */
 #include "store.h"
+#include "util/varint.h"
 
 #include <assert.h>
 #include <murmurhash.h>
@@ -84,30 +85,6 @@ struct store {
 /* ------------------------------------------------------------------ */
 /* packed-version helpers (the bytes were written by this file)          */
 
-static inline size_t varint_put(uint8_t *p, uint64_t x)
-{
-    size_t n = 0;
-    while (x >= 0x80) {
-        p[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    p[n++] = (uint8_t)x;
-    return n;
-}
-
-/* Trusted varint read: only ever applied to bytes written by this module. */
-static inline const uint8_t *varint_read(const uint8_t *p, uint64_t *out)
-{
-    uint64_t x = 0;
-    unsigned shift = 0;
-    while (*p & 0x80) {
-        x |= (uint64_t)(*p++ & 0x7f) << shift;
-        shift += 7;
-    }
-    *out = x | (uint64_t)*p++ << shift;
-    return p;
-}
-
 static inline const uint8_t *version_read(const uint8_t *p, struct store_vref *out)
 {
     uint64_t x;
@@ -153,12 +130,6 @@ static void version_write(struct buf *b, struct val *val, int64_t expire_ms,
     k += varint_put(p + k, clen);
     memcpy(p + k, clock, clen);
     b->len += k + clen;
-}
-
-static void buf_varint(struct buf *b, uint64_t x)
-{
-    buf_reserve(b, 10);
-    b->len += varint_put((uint8_t *)b->data + b->len, x);
 }
 
 /* Drops the value references of a versions section. */

@@ -54,6 +54,7 @@
  * value has exactly one encoding.
  */
 #include "vclock.h"
+#include "util/varint.h"
 
 #include <assert.h>
 #include <murmurhash.h>
@@ -77,49 +78,6 @@ static_assert(sizeof(struct vc_entry) == 24, "vc_entry layout");
 #define WIRE_MAX_BYTES (2 + (size_t)VC_MAX_DECODE_ENTRIES * (1 + VC_MAX_ACTOR_LEN + 10 + 10))
 #define CONTEXT_MAX_RAW (1 + WIRE_MAX_BYTES + 4)
 #define CONTEXT_MAX_CHARS ((CONTEXT_MAX_RAW + 2) / 3 * 4)
-
-/* ------------------------------------------------------------------ */
-/* varints                                                              */
-
-static inline size_t varint_put(uint8_t *p, uint64_t x)
-{
-    size_t n = 0;
-    while (x >= 0x80) {
-        p[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    p[n++] = (uint8_t)x;
-    return n;
-}
-
-/* Reads a canonical unsigned LEB128 varint at p[*pos], bounded by len.
- * false on truncation, a value over 64 bits or an overlong form. */
-static inline bool varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    size_t i = *pos;
-    if (i < len && p[i] < 0x80) { /* HOT: one-byte values dominate */
-        *out = p[i];
-        *pos = i + 1;
-        return true;
-    }
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (i >= len)
-            return false;
-        uint8_t b = p[i++];
-        if (shift == 63 && b > 1)
-            return false;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift != 0)
-                return false;
-            *out = x;
-            *pos = i;
-            return true;
-        }
-    }
-    return false;
-}
 
 /* ------------------------------------------------------------------ */
 /* actor interning                                                      */
