@@ -698,10 +698,10 @@ static void move_read_done(void *arg, int err, const struct sibset *set)
     int64_t now = kv_now_ms();
     if (err) {
         m->k.err = err;
-    } else if (set->n > 1) {
+    } else if (set->n > 1 && !sib_agreed(set)) {
         m->k.err = KV_ESIBLINGS;
         m->k.nsib = set->n;
-    } else if (set->n == 0 || !version_live(&set->v[0], now)) {
+    } else if (set->n == 0 || !version_live(sib_agreed(set), now)) {
         if (m->kind == MOVE_COPY)
             resp_add_int(&m->k.out, 0);
         else

@@ -459,14 +459,15 @@ static void reply_plain_value(struct client *c, const struct op_slot *s)
     }
     int64_t now = kv_now_ms();
     const struct sibset *set = &s->set;
-    if (set->n > 1) {
+    const struct version *v = sib_agreed(set);
+    if (set->n > 1 && !v) {
         c->node->stats.sibling_reads++;
         cmd_reply_siblings(c, set->n);
         return;
     }
-    if (set->n == 1 && version_live(&set->v[0], now)) {
+    if (v && version_live(v, now)) {
         c->node->stats.keyspace_hits++;
-        resp_add_bulk(&c->out, set->v[0].val->data, set->v[0].val->len);
+        resp_add_bulk(&c->out, v->val->data, v->val->len);
         return;
     }
     c->node->stats.keyspace_misses++;
@@ -522,14 +523,13 @@ void cmd_get(struct client *c, int argc, const struct arg *argv)
                 resp_add_bulk(&c->out, vr.val->data, vr.val->len);
                 return;
             }
-        } else if (nv > 1) {
-            n->stats.sibling_reads++;
-            cmd_reply_siblings(c, nv);
+        }
+        if (nv <= 1) {
+            n->stats.keyspace_misses++;
+            cmd_reply_null(c);
             return;
         }
-        n->stats.keyspace_misses++;
-        cmd_reply_null(c);
-        return;
+        /* siblings: the general path decides whether they agree */
     }
     struct op *op = op_create(c, 1, get_done);
     op_read(op, 0, &argv[1], 0);
@@ -544,8 +544,9 @@ static void mget_done(struct op *op, struct client *c)
         const struct op_slot *s = &op->slots[i];
         /* MGET has no per-key error slot in Redis: a key that failed or
          * has siblings reads as nil, like a missing key. */
-        if (!s->err && s->set.n == 1 && version_live(&s->set.v[0], now))
-            resp_add_bulk(&c->out, s->set.v[0].val->data, s->set.v[0].val->len);
+        const struct version *v = s->err ? NULL : sib_agreed(&s->set);
+        if (v && version_live(v, now))
+            resp_add_bulk(&c->out, v->val->data, v->val->len);
         else
             cmd_reply_null(c);
     }
@@ -786,15 +787,16 @@ bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *
                      const struct version **live)
 {
     *live = NULL;
-    if (cur->n > 1) {
+    const struct version *v = sib_agreed(cur);
+    if (cur->n > 1 && !v) {
         resp_add_errorf(&out->reply, "ERR",
                         "key has %u siblings (concurrent versions); use VGET to read them and "
                         "VPUT with the returned context to resolve",
                         cur->n);
         return false;
     }
-    if (cur->n == 1 && version_live(&cur->v[0], now))
-        *live = &cur->v[0];
+    if (v && version_live(v, now))
+        *live = v;
     return true;
 }
 

@@ -249,3 +249,19 @@ fail:
     sib_clear(s);
     return rc;
 }
+
+const struct version *sib_agreed(const struct sibset *s)
+{
+    if (s->n == 0)
+        return NULL;
+    const struct version *a = &s->v[0];
+    for (uint32_t i = 1; i < s->n; i++) {
+        const struct version *b = &s->v[i];
+        if (!a->val != !b->val || a->expire_ms != b->expire_ms)
+            return NULL;
+        if (a->val && (a->val->len != b->val->len ||
+                       memcmp(a->val->data, b->val->data, a->val->len) != 0))
+            return NULL;
+    }
+    return a;
+}

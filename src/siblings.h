@@ -51,6 +51,13 @@ bool sib_add_move(struct sibset *s, struct version *v);
 bool sib_merge(struct sibset *dst, const struct sibset *src);
 /* out = merge of every version's clock (the context a client gets). */
 void sib_context(const struct sibset *s, struct vclock *out);
+/* The version that stands for the whole set when its versions agree: the
+ * only one, or — when several concurrent versions hold the same value (or
+ * are all deletes) with the same expiry, as when one write was applied twice
+ * after a coordinator failover — the first of them.  NULL when the set is
+ * empty or its versions hold different values: a real conflict. */
+const struct version *sib_agreed(const struct sibset *s);
+
 /* Number of live versions at now_ms. */
 unsigned sib_live_count(const struct sibset *s, int64_t now_ms);
 /* True when every version of b is equal to or dominated by some version of a

@@ -552,6 +552,18 @@ class TestVersioned:
         _, values = vget(r, key)
         assert sorted(values) == [b"from-stale", b"newer"]
 
+    def test_siblings_holding_the_same_value_read_as_that_value(self, r, key):
+        # e.g. one write applied twice after a coordinator failover
+        r.execute_command("VPUT", key, "", "same")
+        r.execute_command("VPUT", key, "", "same")
+        assert vget(r, key)[1] == [b"same", b"same"]  # VGET tells the truth
+        assert r.get(key) == b"same"
+        assert r.mget([key]) == [b"same"]
+        assert r.strlen(key) == 4
+        r.execute_command("VPUT", key, "", "different")
+        with pytest.raises(redis.ResponseError, match="3 siblings"):
+            r.get(key)
+
     def test_set_after_blind_siblings_resolves(self, r, key):
         r.execute_command("VPUT", key, "", "x")
         r.execute_command("VPUT", key, "", "y")

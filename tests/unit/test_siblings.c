@@ -224,6 +224,47 @@ static void test_add_move_and_merge(void **state)
     sib_fini(&d);
 }
 
+/* Concurrent versions that hold the same value stand for it (a write
+ * applied twice after a coordinator failover); different values do not. */
+static void test_agreed(void **state)
+{
+    (void)state;
+    struct sibset s;
+    sib_init(&s);
+    assert_null(sib_agreed(&s));
+    struct version a, b, c, t1, t2;
+    mkver(&a, "same", 1, 0, 0);
+    mkver(&b, "same", 0, 1, 0);
+    mkver(&c, "other", 0, 0, 1);
+    mkver(&t1, NULL, 2, 0, 0);
+    mkver(&t2, NULL, 0, 2, 0);
+    sib_add(&s, &a);
+    assert_ptr_equal(sib_agreed(&s), &s.v[0]);
+    sib_add(&s, &b);
+    assert_int_equal(s.n, 2);
+    assert_non_null(sib_agreed(&s));
+    assert_true(has_value(&s, "same"));
+    sib_add(&s, &c);
+    assert_int_equal(s.n, 3);
+    assert_null(sib_agreed(&s));
+    sib_clear(&s);
+    sib_add(&s, &t1);
+    sib_add(&s, &t2);
+    assert_int_equal(s.n, 2);
+    assert_non_null(sib_agreed(&s)); /* two concurrent deletes agree */
+    assert_null(sib_agreed(&s)->val);
+    sib_clear(&s);
+    sib_add(&s, &a);
+    sib_add(&s, &t2);
+    assert_null(sib_agreed(&s)); /* a value and a delete do not */
+    version_fini(&a);
+    version_fini(&b);
+    version_fini(&c);
+    version_fini(&t1);
+    version_fini(&t2);
+    sib_fini(&s);
+}
+
 static void test_covers(void **state)
 {
     (void)state;
@@ -487,6 +528,7 @@ int main(void)
         cmocka_unit_test_setup(test_seed_scenario, setup),
         cmocka_unit_test_setup(test_tombstones_and_expiry, setup),
         cmocka_unit_test_setup(test_add_move_and_merge, setup),
+        cmocka_unit_test_setup(test_agreed, setup),
         cmocka_unit_test_setup(test_covers, setup),
         cmocka_unit_test_setup(test_codec, setup),
         cmocka_unit_test_setup(test_convergence, setup),
