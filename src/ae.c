@@ -75,6 +75,7 @@ struct ae {
     struct kd *todo;             /* keys to repair */
     size_t ntodo, todo_next;
     int inflight;
+    bool in_repair;              /* repair_more's loop is running */
     uint64_t round_repaired;
     /* stats */
     struct ae_peer_stats ps[CFG_MAX_NODES];
@@ -499,6 +500,8 @@ static void on_keys(void *arg, int err, const struct peer_reply *rep)
         }
         if (pick) { /* todo owns a copy of the key: both listings go away */
             ae->todo[ae->ntodo] = *pick;
+            if (c > 0)
+                ae->todo[ae->ntodo].digest = 0; /* the peer lacks it: push only */
             ae->todo[ae->ntodo++].key = mem_memdup(pick->key, pick->klen);
         }
     }
@@ -525,6 +528,8 @@ struct rep_ctx {
 static void repair_one_done(struct ae *ae)
 {
     ae->inflight--;
+    if (ae->in_repair)
+        return; /* answered inside repair_more's loop: it carries on */
     if (ae->todo_next < ae->ntodo)
         repair_more(ae);
     else if (ae->inflight == 0)
@@ -569,19 +574,21 @@ static void repair_more(struct ae *ae)
     struct kv_node *n = ae->node;
     struct buf enc;
     buf_init(&enc);
+    ae->in_repair = true;
     while (ae->todo_next < ae->ntodo && ae->inflight < AE_INFLIGHT) {
         struct kd *k = &ae->todo[ae->todo_next++];
-        /* pull theirs */
-        struct rep_ctx *r = mem_alloc(sizeof(*r));
-        r->ae = ae;
-        r->key = mem_memdup(k->key, k->klen);
-        r->klen = k->klen;
-        const char *gargv[2] = {"PGET", k->key};
-        size_t glens[2] = {4, k->klen};
-        ae->inflight++;
-        ae->bytes_exchanged += k->klen + 16;
-        peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_pulled, r, 2,
-                   gargv, glens);
+        if (k->digest != 0) { /* pull theirs (digest 0: they have none) */
+            struct rep_ctx *r = mem_alloc(sizeof(*r));
+            r->ae = ae;
+            r->key = mem_memdup(k->key, k->klen);
+            r->klen = k->klen;
+            const char *gargv[2] = {"PGET", k->key};
+            size_t glens[2] = {4, k->klen};
+            ae->inflight++;
+            ae->bytes_exchanged += k->klen + 16;
+            peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_pulled, r, 2,
+                       gargv, glens);
+        }
         /* push ours */
         const struct store_entry *e = store_find(n->store, k->key, k->klen);
         if (e) {
@@ -600,6 +607,9 @@ static void repair_more(struct ae *ae)
         }
     }
     buf_fini(&enc);
+    ae->in_repair = false;
+    if (ae->todo_next >= ae->ntodo && ae->inflight == 0)
+        exchange_end(ae, false);
 }
 
 static void free_todo(struct ae *ae)
