@@ -176,14 +176,14 @@ static void add_versions(struct buf *b, struct store *s, const void *key, size_t
     sib_fini(&set);
 }
 
-void aof_log_key(struct aof *a, struct store *s, const void *key, size_t klen)
+void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibset *set)
 {
     if (!a)
         return;
     rec_begin(a, AOF_KEY);
     buf_varint(&a->rec, klen);
     buf_append(&a->rec, key, klen);
-    add_versions(&a->rec, s, key, klen);
+    sib_encode(set, &a->rec);
     rec_append(a);
 }
 

@@ -44,8 +44,8 @@ struct aof;
 struct aof *aof_open(struct kv_node *node, struct buf *err);
 void aof_close(struct aof *a);   /* final fsync; accepts NULL */
 
-/* key's entry in s changed: log its current versions (none = removed). */
-void aof_log_key(struct aof *a, struct store *s, const void *key, size_t klen);
+/* key's versions changed: log set, what is stored now (empty = removed). */
+void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibset *set);
 /* owner's hint for key changed: log its current versions in hints. */
 void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key, size_t klen);
 /* The whole store was emptied (FLUSHALL). */

@@ -100,14 +100,11 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
         return;
     }
     /* logged before the coordinator hears the ack */
-    bool changed = replica_put_set(c->node, key->p, key->len, &set);
-    /* When this replica holds versions the write does not cover, the
-     * coordinator's copy was stale: say which (it may supersede them). */
     struct sibset stored;
     sib_init(&stored);
-    const struct store_entry *e = store_find(c->node->store, key->p, key->len);
-    if (e)
-        store_entry_load(e, &stored);
+    bool changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
+    /* When this replica holds versions the write does not cover, the
+     * coordinator's copy was stale: say which (it may supersede them). */
     if (stored.n > 0 && !sib_covers(&set, &stored)) {
         struct buf more;
         buf_init(&more);

@@ -9,43 +9,69 @@
 #include "siblings.h"
 #include "store.h"
 
+static void load(struct kv_node *n, const void *key, size_t klen, struct sibset *out)
+{
+    const struct store_entry *e = store_find(n->store, key, klen);
+    if (e)
+        store_entry_load(e, out);
+}
+
 /* The anti-entropy digest of key's versions as stored now (0 = none). */
 static uint64_t current_digest(struct kv_node *n, const void *key, size_t klen)
 {
-    const struct store_entry *e = store_find(n->store, key, klen);
-    if (!e)
-        return 0;
     struct sibset cur;
     sib_init(&cur);
-    store_entry_load(e, &cur);
+    load(n, key, klen, &cur);
     uint64_t d = ae_digest(key, klen, &cur);
     sib_fini(&cur);
     return d;
 }
 
-static void changed(struct kv_node *n, const void *key, size_t klen, uint64_t before)
+/* After a change: the stored versions are loaded once, then logged and
+ * folded into the anti-entropy trees.  stored (empty) receives them. */
+static void changed(struct kv_node *n, const void *key, size_t klen, uint64_t before,
+                    struct sibset *stored)
 {
-    aof_log_key(n->aof, n->store, key, klen);
+    load(n, key, klen, stored);
+    aof_log_key(n->aof, key, klen, stored);
     if (n->ae)
-        ae_update(n->ae, key, klen, before, current_digest(n, key, klen));
+        ae_update(n->ae, key, klen, before, ae_digest(key, klen, stored));
+}
+
+bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
+                            const struct sibset *set, struct sibset *stored)
+{
+    uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
+    if (!store_put_set(n->store, key, klen, set)) {
+        load(n, key, klen, stored);
+        return false;
+    }
+    changed(n, key, klen, before, stored);
+    return true;
 }
 
 bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set)
 {
+    struct sibset stored;
+    sib_init(&stored);
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
-    if (!store_put_set(n->store, key, klen, set))
-        return false;
-    changed(n, key, klen, before);
-    return true;
+    bool ok = store_put_set(n->store, key, klen, set);
+    if (ok)
+        changed(n, key, klen, before, &stored);
+    sib_fini(&stored);
+    return ok;
 }
 
 bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v)
 {
+    struct sibset stored;
+    sib_init(&stored);
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
-    if (!store_put(n->store, key, klen, v))
-        return false;
-    changed(n, key, klen, before);
-    return true;
+    bool ok = store_put(n->store, key, klen, v);
+    if (ok)
+        changed(n, key, klen, before, &stored);
+    sib_fini(&stored);
+    return ok;
 }
 
 void replica_flush(struct kv_node *n)

@@ -18,6 +18,10 @@ struct version;
 
 /* Reconciles set (borrowed) into key's versions.  True when they changed. */
 bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set);
+/* Same, and fills stored (empty on entry) with key's versions as they are
+ * now, changed or not — what a replica reports back to its coordinator. */
+bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
+                            const struct sibset *set, struct sibset *stored);
 /* Same for one version. */
 bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
 /* Empties the store (FLUSHALL). */
