@@ -302,14 +302,7 @@ class ClusterNode:
             self._logf = None
 
     def log(self, tail=None):
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        if tail:
-            text = "\n".join(text.splitlines()[-tail:])
-        return text
+        return harness.read_log(self.log_path, tail)
 
 
 class TestCluster:

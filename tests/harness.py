@@ -113,6 +113,18 @@ def free_ports(k):
     return [free_port() for _ in range(k)]
 
 
+def read_log(path, tail=None):
+    """A node's log as text (its last `tail` lines when given); "" if unreadable."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    if tail:
+        text = "\n".join(text.splitlines()[-tail:])
+    return text
+
+
 def port_open(port, host="127.0.0.1", timeout=0.2):
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -277,14 +289,7 @@ class Node:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self, tail=None):
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        if tail:
-            text = "\n".join(text.splitlines()[-tail:])
-        return text
+        return read_log(self.log_path, tail)
 
     # -- introspection --
 
