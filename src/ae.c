@@ -281,7 +281,7 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out)
     buf_init(&b);
     int peer = argc >= 3 && ae ? node_index(ae->node, &argv[2]) : -1;
     const struct arg *sub = argc >= 2 ? &argv[1] : NULL;
-    if (peer < 0 || peer == ae->node->self_idx) {
+    if (peer < 0 || peer == ae->node->self_idx || peer >= ae->nnodes) {
         resp_add_error(out, "ERR", "PAE: unknown peer or anti-entropy off");
     } else if (sub->len == 4 && memcmp(sub->p, "ROOT", 4) == 0 && argc == 3) {
         put_u64(&b, root_hash(ae, peer));
@@ -637,7 +637,7 @@ static void exchange_end(struct ae *ae, bool in_sync)
         ae->synced_mask |= 1ull << peer;
         uint64_t want = 0;
         for (int i = 0; i < ae->nnodes; i++)
-            if (i != ae->node->self_idx)
+            if (i != ae->node->self_idx && ring_is_member(ae->node->ring, (unsigned)i))
                 want |= 1ull << i;
         if ((ae->synced_mask & want) == want) {
             ae->last_full_pass_ms = kv_now_ms();
@@ -662,7 +662,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         for (int tries = 0; tries < ae->nnodes; tries++) {
             int p = ae->next_peer % ae->nnodes;
             ae->next_peer = p + 1;
-            if (p != n->self_idx && coord_node_up(n->coord, p)) {
+            if (p != n->self_idx && ring_is_member(n->ring, (unsigned)p) &&
+                coord_node_up(n->coord, p)) {
                 exchange_start(ae, p);
                 break;
             }
@@ -686,6 +687,28 @@ struct ae *ae_create(struct kv_node *node)
     ae->timer = evtimer_new(node->base, on_timer, ae);
     arm(ae, node->cfg.anti_entropy_interval_ms > 0 ? node->cfg.anti_entropy_interval_ms : 1000);
     return ae;
+}
+
+void ae_ring_changed(struct ae *ae)
+{
+    if (!ae)
+        return;
+    int nn = ae->node->cfg.nnodes;
+    if (nn > ae->nnodes) {
+        mem_free(ae->leaf);
+        ae->leaf = mem_calloc((size_t)nn * AE_LEAVES, sizeof(*ae->leaf));
+        ae->nnodes = nn;
+    } else {
+        ae_reset(ae);
+    }
+    /* Which peers share a key depends on the ring: rebuild every tree.
+     * An exchange in flight compares against the new trees from here on;
+     * at worst it repairs a key needlessly (repairs are idempotent). */
+    uint64_t cur = 0;
+    do
+        cur = store_scan(ae->node->store, cur, 1024, build_entry, ae);
+    while (cur != 0);
+    ae->synced_mask = 0;
 }
 
 void ae_destroy(struct ae *ae)

@@ -40,6 +40,8 @@ uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set);
 
 /* key's digest went from old to new (0 = absent). */
 void ae_update(struct ae *ae, const void *key, size_t klen, uint64_t old, uint64_t new_digest);
+/* The ring changed (members joined or left): rebuilds every tree. */
+void ae_ring_changed(struct ae *ae);
 /* The store was emptied. */
 void ae_reset(struct ae *ae);
 

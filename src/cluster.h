@@ -20,4 +20,13 @@ void cluster_stop(struct kv_node *node);
  * table to out.  0, or KV_EPROTO for a malformed table. */
 int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, struct buf *out);
 
+/* DYNAMO LEAVE: this node leaves the ring; its keys move to their new
+ * owners (xfer.h).  It keeps serving (as a coordinator-less proxy) until
+ * stopped; a restart joins again. */
+void cluster_leave(struct kv_node *node);
+/* DYNAMO REMOVE name: takes another node out of the ring (a dead node that
+ * will not come back).  0, KV_ENOTFOUND, or KV_EINVAL for this node itself.
+ * A removed node that is running puts itself back. */
+int cluster_remove(struct kv_node *node, const char *name, size_t len);
+
 #endif

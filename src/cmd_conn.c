@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "cluster.h"
 #include "coord.h"
 #include "errors.h"
 #include "node.h"
@@ -23,6 +24,7 @@
 #include "handoff.h"
 #include "siblings.h"
 #include "ring.h"
+#include "xfer.h"
 #include <event2/event.h>
 #include "resp.h"
 #include "server.h"
@@ -483,14 +485,15 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
         for (int i = 0; i < n->cfg.nnodes; i++)
             up += coord_node_up(n->coord, i);
         buf_printf(&b,
-                   "# Cluster\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_reachable:%d\r\n"
+                   "# Cluster\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_known:%d\r\n"
+                   "nodes_reachable:%d\r\n"
                    "n:%d\r\nw:%d\r\nr:%d\r\nforwarded_requests:%llu\r\n"
                    "quorum_failures:%llu\r\npeer_requests:%llu\r\npeer_failures:%llu\r\n"
                    "replica_answers:%llu\r\nreplica_latency_avg_us:%llu\r\n"
                    "hinted_writes:%llu\r\nhints_pending:%llu\r\nhints_stored:%llu\r\n"
                    "hints_delivered:%llu\r\nhints_refused:%llu\r\nread_repairs:%llu\r\n",
-                   (unsigned long long)ring_version(n->ring), ring_nnodes(n->ring),
-                   n->cfg.nnodes > 0 ? up : 1, n->cfg.n, n->cfg.w, n->cfg.r,
+                   (unsigned long long)ring_version(n->ring), ring_nmembers(n->ring),
+                   n->cfg.nnodes > 0 ? n->cfg.nnodes : 1, n->cfg.nnodes > 0 ? up : 1, n->cfg.n, n->cfg.w, n->cfg.r,
                    (unsigned long long)cs->forwarded, (unsigned long long)cs->quorum_failures,
                    sent, failed, (unsigned long long)cs->replica_answers,
                    cs->replica_answers
@@ -500,6 +503,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)hs.stored, (unsigned long long)hs.delivered,
                    (unsigned long long)hs.refused, (unsigned long long)cs->read_repairs);
         ae_info(n->ae, &b);
+        xfer_info(n->xfer, &b);
         buf_printf(&b, "\r\n");
     }
     if (want_section(argc, argv, "keyspace", true)) {
@@ -578,7 +582,8 @@ static void dynamo_nodes(struct client *c)
                            (unsigned long long)gossip_heartbeat(n->gossip, i),
                            i == n->self_idx ? 0LL
                                             : (long long)gossip_silence_ms(n->gossip, i, now));
-            buf_printf(&b, " up=%d", coord_node_up(n->coord, i) ? 1 : 0);
+            buf_printf(&b, " up=%d ring=%s", coord_node_up(n->coord, i) ? 1 : 0,
+                       ring_is_member(n->ring, (unsigned)i) ? "member" : "left");
             resp_add_bulk(&c->out, b.data, b.len);
         }
     }
@@ -591,11 +596,14 @@ static void dynamo_ring(struct client *c)
     struct buf b;
     buf_init(&b);
     unsigned nn = ring_nnodes(r);
-    resp_add_array(&c->out, nn + 1);
+    resp_add_array(&c->out, ring_nmembers(r) + 1);
     buf_printf(&b, "version=%llu nodes=%u vnodes-per-node=%u tokens=%zu",
-               (unsigned long long)ring_version(r), nn, ring_vnodes(r), ring_ntokens(r));
+               (unsigned long long)ring_version(r), ring_nmembers(r), ring_vnodes(r),
+               ring_ntokens(r));
     resp_add_bulk(&c->out, b.data, b.len);
     for (unsigned i = 0; i < nn; i++) {
+        if (!ring_is_member(r, i))
+            continue;
         b.len = 0;
         buf_printf(&b, "%s ownership=%.4f", ring_node_name(r, i), ring_ownership(r, i));
         resp_add_bulk(&c->out, b.data, b.len);
@@ -688,6 +696,31 @@ static void dynamo_check(struct client *c)
     buf_fini(&b);
 }
 
+static void dynamo_leave(struct client *c)
+{
+    struct kv_node *n = c->node;
+    if (!n->gossip) {
+        resp_add_error(&c->out, "ERR", "this node is not part of a cluster");
+        return;
+    }
+    log_info("DYNAMO LEAVE requested by client %s", c->addr);
+    cluster_leave(n);
+    cmd_reply_ok(c);
+}
+
+static void dynamo_remove(struct client *c, const struct arg *name)
+{
+    struct kv_node *n = c->node;
+    int rc = cluster_remove(n, name->p, name->len);
+    if (rc == KV_ENOTFOUND)
+        resp_add_errorf(&c->out, "ERR", "no node named '%.*s' in the membership table",
+                        (int)(name->len > 64 ? 64 : name->len), name->p);
+    else if (rc == KV_EINVAL)
+        resp_add_error(&c->out, "ERR", "a node cannot remove itself: use DYNAMO LEAVE");
+    else
+        cmd_reply_ok(c);
+}
+
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *sub = &argv[1];
@@ -703,9 +736,14 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
         dynamo_ring(c);
     else if (cmd_arg_eq(sub, "PREFLIST") && argc == 3)
         dynamo_preflist(c, &argv[2]);
+    else if (cmd_arg_eq(sub, "LEAVE") && argc == 2)
+        dynamo_leave(c);
+    else if (cmd_arg_eq(sub, "REMOVE") && argc == 3)
+        dynamo_remove(c, &argv[2]);
     else
         resp_add_errorf(&c->out, "ERR",
                         "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key or CHECK.",
+                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, LEAVE or "
+                        "REMOVE node.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
 }

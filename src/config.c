@@ -113,6 +113,9 @@ static const struct opt opts[] = {
      OPT_F_RUNTIME, "MS", "a peer whose heartbeat stalls this long is suspect", NULL},
     {"gossip-dead-after", OPT_INT, FLD(gossip_dead_ms), 10, 86400000, "8000", OPT_F_RUNTIME,
      "MS", "a peer whose heartbeat stalls this long is dead (routed around; keeps its ring place)", NULL},
+    {"dead-node-evict-after", OPT_LL, FLD(dead_node_evict_ms), 0, 31536000000LL, "0",
+     OPT_F_RUNTIME, "MS", "a node dead this long leaves the ring and its key ranges move to "
+     "the others (0 = never: temporary failure is not departure)", NULL},
     {"anti-entropy-interval", OPT_INT, FLD(anti_entropy_interval_ms), 0, 86400000, "5000",
      OPT_F_RUNTIME, "MS", "milliseconds between Merkle-tree exchanges with the next peer "
      "(0 = off)", NULL},
@@ -727,6 +730,31 @@ static void list_names(const struct cfg *c, struct buf *err)
         buf_printf(err, "%s%s", i ? ", " : "", c->nodes[i].name);
 }
 
+/* --node NAME not among the node lines, with --port: append it, so it is
+ * a member of its own table; the listed nodes learn of it through gossip. */
+static int add_joining_node(struct cfg *c, struct buf *err)
+{
+    if (c->nnodes == CFG_MAX_NODES)
+        return fail(err, "node: the cluster already has %d nodes", CFG_MAX_NODES);
+    struct cfg_node nd;
+    memset(&nd, 0, sizeof(nd));
+    snprintf(nd.name, sizeof(nd.name), "%s", c->node_name);
+    snprintf(nd.host, sizeof(nd.host), "%s", c->bind);
+    nd.port = c->port;
+    nd.cport = c->cluster_port ? c->cluster_port : c->port + 10000;
+    if (nd.cport > 65535)
+        return fail(err, "cluster-port: port %d + 10000 exceeds 65535; set cluster-port",
+                    c->port);
+    for (int i = 0; i < c->nnodes; i++)
+        if (strcmp(c->nodes[i].host, nd.host) == 0 &&
+            (c->nodes[i].port == nd.port || c->nodes[i].cport == nd.cport ||
+             c->nodes[i].port == nd.cport || c->nodes[i].cport == nd.port))
+            return fail(err, "node '%s': address %s:%d/%d is taken by node '%s'", nd.name,
+                        nd.host, nd.port, nd.cport, c->nodes[i].name);
+    c->nodes[c->nnodes++] = nd;
+    return 0;
+}
+
 int cfg_finish(struct cfg *c, struct buf *err)
 {
     if (c->nnodes > 0) {
@@ -734,11 +762,19 @@ int cfg_finish(struct cfg *c, struct buf *err)
         for (int i = 0; i < c->nnodes && !me; i++)
             if (strcmp(c->nodes[i].name, c->node_name) == 0)
                 me = &c->nodes[i];
+        if (!me && c->node_name[0] && (c->flag_set & opt_bit("port"))) {
+            /* A new node: the listed nodes are its seeds. */
+            int rc = add_joining_node(c, err);
+            if (rc)
+                return rc;
+            me = &c->nodes[c->nnodes - 1];
+        }
         if (!me) {
             char sv[SHOW_MAX];
             if (c->node_name[0])
-                fail(err, "node '%s' is not defined in %s; valid names: ", show(c->node_name, sv),
-                     c->config_file ? c->config_file : "the config file");
+                fail(err, "node '%s' is not defined in %s (to add a new node, also give --port "
+                          "and --bind: it joins through the listed nodes); valid names: ",
+                     show(c->node_name, sv), c->config_file ? c->config_file : "the config file");
             else
                 fail(err, "no node selected: use --node NAME with one of: ");
             if (err)

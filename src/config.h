@@ -11,7 +11,9 @@
  * Values may be quoted with "double quotes".  Every option key is also a
  * command-line flag: --port 7001 or --port=7001.  Precedence: defaults <
  * file < flags.  --node NAME selects which `node` line this process is; its
- * host/port become bind/port unless flags override them.
+ * host/port become bind/port unless flags override them.  A NAME that no
+ * node line names, given with --port, is a new node joining the cluster:
+ * it is appended to the list (the listed nodes are its seeds).
  *
  * Errors name the place: "cluster.conf:12: unknown option 'foo'",
  * "--port: '70x' is not an integer", "w (3) must be between 1 and n (2)".
@@ -65,6 +67,7 @@ struct cfg {
     int gossip_interval_ms;       /* 1000 */
     int gossip_suspect_ms;        /* 3000 */
     int gossip_dead_ms;           /* 8000 */
+    long long dead_node_evict_ms; /* dead-node-evict-after; 0 = never (default) */
     long long max_hints;          /* 1000000 */
     int anti_entropy_interval_ms; /* 5000; 0 = off */
     int handoff_rate;             /* hints/s per owner, 5000 */

@@ -112,8 +112,8 @@ unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned
 {
     struct kv_node *n = co->node;
     unsigned nrep = (unsigned)n->cfg.n;
-    if (nrep > ring_nnodes(n->ring))
-        nrep = ring_nnodes(n->ring);
+    if (nrep > ring_nmembers(n->ring))
+        nrep = ring_nmembers(n->ring);
     return ring_preflist(n->ring, key, klen, nrep, out);
 }
 
@@ -227,7 +227,7 @@ bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int 
      * substitutes, so what matters is how many nodes are reachable. */
     int up = 0;
     for (int i = 0; i < n->cfg.nnodes; i++)
-        up += coord_node_up(co, i);
+        up += ring_is_member(n->ring, (unsigned)i) && coord_node_up(co, i);
     int reach = up < n->cfg.n ? up : n->cfg.n;
     return reach >= (w > 0 ? w : n->cfg.w);
 }
@@ -554,7 +554,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     sib_fini(&local);
     /* The walk of the ring from the key: the first N distinct nodes own it;
      * the ones after them are the substitutes of the sloppy quorum. */
-    q->nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nnodes(n->ring), q->walk);
+    q->nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nmembers(n->ring), q->walk);
     q->nowners = (unsigned)n->cfg.n < q->nwalk ? (unsigned)n->cfg.n : q->nwalk;
     q->next_sub = q->nowners;
     bool self_owner = false;

@@ -5,8 +5,8 @@
  * and the locally judged state).  Nothing else; the caller moves encoded
  * tables between nodes and supplies the clock and the randomness.
  *
- * Invariants: the member set and its order never change after create (they
- * are cfg.nodes, the ring's indices); a row's (generation, heartbeat) pair
+ * Invariants: members are only ever appended, never removed or reordered
+ * (indices are the ring's, see gossip.h); a row's (generation, heartbeat) pair
  * never decreases; only gossip_tick changes self's row (heartbeat + 1), so
  * no received bytes can ever speak for this node; self is always alive.
  * A row about self that claims a higher generation than ours is ignored
@@ -20,6 +20,9 @@
  * names of 1..GOSSIP_NAME_MAX bytes, canonical varints of at most 10 bytes,
  * and no bytes after the last row.
  *
+ * A row for an unknown name that carries an address adds a member
+ * (pass 2, after the whole table validated); the callback announces it.
+ *
  * Callers: the event loop's gossip timer (tick, pick, encode) and the
  * PGOSSIP handler (merge).  Everything is bounded CPU work — at most
  * GOSSIP_MAX_ROWS x CFG_MAX_NODES name comparisons per merge — and nothing
@@ -31,6 +34,7 @@
 #include "util/varint.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
@@ -44,10 +48,13 @@
 #define GOSSIP_NAME_MAX (CFG_NAME_MAX - 1)
 #define GOSSIP_DEFAULT_SUSPECT_MS 3000
 #define GOSSIP_DEFAULT_DEAD_MS 8000
-/* Smallest possible row: length byte, 1-byte name, two 1-byte varints. */
-#define GOSSIP_MIN_ROW_BYTES 4
-/* Largest possible row: length byte, name, two 10-byte varints. */
-#define GOSSIP_MAX_ROW_BYTES (1 + GOSSIP_NAME_MAX + 10 + 10)
+#define GOSSIP_HOST_MAX 63
+/* Smallest possible row: length byte, 1-byte name, two 1-byte varints,
+ * status, 1-byte version, empty host, two 1-byte ports. */
+#define GOSSIP_MIN_ROW_BYTES 9
+/* Largest possible row: length byte, name, two 10-byte varints, status,
+ * 10-byte version, host, two 3-byte ports. */
+#define GOSSIP_MAX_ROW_BYTES (1 + GOSSIP_NAME_MAX + 10 + 10 + 1 + 10 + 1 + GOSSIP_HOST_MAX + 3 + 3)
 
 static_assert(GOSSIP_NAME_MAX <= 255, "name length travels as a u8");
 static_assert(CFG_MAX_NODES <= GOSSIP_MAX_ROWS, "a full table must be decodable");
@@ -56,6 +63,10 @@ static_assert(CFG_MAX_NODES <= 64, "gossip_merge keeps a 64-bit member set");
 struct member {
     char name[CFG_NAME_MAX];  /* NUL-terminated copy of cfg_node.name */
     size_t nlen;
+    char host[GOSSIP_HOST_MAX + 1];
+    int port, cport;
+    enum gossip_status status;
+    uint64_t sversion;        /* status version: higher wins, LEFT wins ties */
     uint64_t generation;
     uint64_t heartbeat;
     int64_t last_advance_ms;  /* when (generation, heartbeat) last grew here */
@@ -63,20 +74,31 @@ struct member {
 };
 
 struct gossip {
-    struct member *m;         /* nmembers rows, in configuration order */
+    struct member *m;         /* CFG_MAX_NODES rows; nmembers in use */
     int nmembers;
     int self;
     int suspect_ms;
     int dead_ms;
+    int64_t evict_ms;         /* 0 = never */
+    bool left;                /* this process was told to leave */
     gossip_change_fn on_change;  /* may be NULL */
     void *on_change_arg;
+    gossip_member_fn on_member;  /* may be NULL */
+    void *on_member_arg;
 };
 
 /* One parsed row of a received table; member is -1 for unknown names. */
 struct row {
     int member;
+    const uint8_t *name;      /* points into the received bytes */
+    size_t nlen;
     uint64_t generation;
     uint64_t heartbeat;
+    enum gossip_status status;
+    uint64_t sversion;
+    const uint8_t *host;
+    size_t hlen;
+    uint64_t port, cport;
 };
 
 /* ------------------------------------------------------------------ */
@@ -92,6 +114,21 @@ const char *gossip_state_name(enum gossip_state s)
     return "?";
 }
 
+const char *gossip_status_name(enum gossip_status s)
+{
+    return s == GOSSIP_LEFT ? "left" : "member";
+}
+
+static void set_address(struct member *m, const char *host, size_t hlen, int port, int cport)
+{
+    if (hlen > GOSSIP_HOST_MAX)
+        hlen = GOSSIP_HOST_MAX;
+    memcpy(m->host, host, hlen);
+    m->host[hlen] = '\0';
+    m->port = port;
+    m->cport = cport;
+}
+
 /* Invalid arguments are a wiring bug (config validates the node list), so
  * they are asserted; release builds get NULL rather than a corrupt table. */
 struct gossip *gossip_create(const struct cfg_node *nodes, int nnodes, int self_idx,
@@ -102,7 +139,7 @@ struct gossip *gossip_create(const struct cfg_node *nodes, int nnodes, int self_
     if (!nodes || nnodes <= 0 || nnodes > CFG_MAX_NODES || self_idx < 0 || self_idx >= nnodes)
         return NULL;
     struct gossip *g = mem_calloc(1, sizeof(*g));
-    g->m = mem_calloc((size_t)nnodes, sizeof(*g->m));
+    g->m = mem_calloc(CFG_MAX_NODES, sizeof(*g->m));
     g->nmembers = nnodes;
     g->self = self_idx;
     g->suspect_ms = GOSSIP_DEFAULT_SUSPECT_MS;
@@ -112,6 +149,8 @@ struct gossip *gossip_create(const struct cfg_node *nodes, int nnodes, int self_
         m->nlen = strnlen(nodes[i].name, GOSSIP_NAME_MAX);
         memcpy(m->name, nodes[i].name, m->nlen);
         m->name[m->nlen] = '\0';
+        set_address(m, nodes[i].host, strnlen(nodes[i].host, GOSSIP_HOST_MAX), nodes[i].port,
+                    nodes[i].cport);
         m->last_advance_ms = now_ms;
         m->state = GOSSIP_ALIVE;
     }
@@ -139,10 +178,55 @@ void gossip_set_timeouts(struct gossip *g, int suspect_ms, int dead_ms)
     g->dead_ms = dead_ms;
 }
 
+void gossip_set_evict(struct gossip *g, int64_t evict_ms)
+{
+    g->evict_ms = evict_ms > 0 ? evict_ms : 0;
+}
+
 void gossip_on_change(struct gossip *g, gossip_change_fn fn, void *arg)
 {
     g->on_change = fn;
     g->on_change_arg = arg;
+}
+
+void gossip_on_member(struct gossip *g, gossip_member_fn fn, void *arg)
+{
+    g->on_member = fn;
+    g->on_member_arg = arg;
+}
+
+static void set_status(struct gossip *g, int idx, enum gossip_status st, uint64_t version)
+{
+    struct member *m = &g->m[idx];
+    bool changed = m->status != st;
+    m->status = st;
+    m->sversion = version;
+    if (changed && g->on_member)
+        g->on_member(g->on_member_arg, idx, false);
+}
+
+void gossip_restore(struct gossip *g, int idx, enum gossip_status st, uint64_t version)
+{
+    if (idx < 0 || idx >= g->nmembers)
+        return;
+    g->m[idx].status = st;
+    g->m[idx].sversion = version;
+}
+
+void gossip_leave(struct gossip *g)
+{
+    g->left = true;
+    struct member *self = &g->m[g->self];
+    if (self->status != GOSSIP_LEFT)
+        set_status(g, g->self, GOSSIP_LEFT, self->sversion + 1);
+}
+
+bool gossip_remove(struct gossip *g, int idx)
+{
+    if (idx < 0 || idx >= g->nmembers || idx == g->self || g->m[idx].status == GOSSIP_LEFT)
+        return false;
+    set_status(g, idx, GOSSIP_LEFT, g->m[idx].sversion + 1);
+    return true;
 }
 
 static void set_state(struct gossip *g, int idx, enum gossip_state to)
@@ -171,6 +255,9 @@ void gossip_tick(struct gossip *g, int64_t now_ms)
             set_state(g, i, GOSSIP_DEAD);
         else if (silence > g->suspect_ms && g->m[i].state == GOSSIP_ALIVE)
             set_state(g, i, GOSSIP_SUSPECT);
+        if (g->evict_ms > 0 && g->m[i].state == GOSSIP_DEAD && silence > g->evict_ms &&
+            g->m[i].status == GOSSIP_MEMBER)
+            set_status(g, i, GOSSIP_LEFT, g->m[i].sversion + 1);
     }
 }
 
@@ -197,6 +284,14 @@ void gossip_encode(const struct gossip *g, struct buf *out)
         k += m->nlen;
         k += varint_put(p + k, m->generation);
         k += varint_put(p + k, m->heartbeat);
+        p[k++] = (uint8_t)m->status;
+        k += varint_put(p + k, m->sversion);
+        size_t hlen = strlen(m->host);
+        p[k++] = (uint8_t)hlen;
+        memcpy(p + k, m->host, hlen);
+        k += hlen;
+        k += varint_put(p + k, (uint64_t)m->port);
+        k += varint_put(p + k, (uint64_t)m->cport);
     }
     out->len += k;
 }
@@ -225,15 +320,78 @@ static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
         size_t nlen = p[pos++];
         if (nlen == 0 || nlen > GOSSIP_NAME_MAX || nlen > len - pos)
             return KV_EPROTO;
-        rows[i].member = find_member(g, p + pos, nlen);
+        struct row *r = &rows[i];
+        r->member = find_member(g, p + pos, nlen);
+        r->name = p + pos;
+        r->nlen = nlen;
         pos += nlen;
-        if (!varint_get(p, len, &pos, &rows[i].generation) ||
-            !varint_get(p, len, &pos, &rows[i].heartbeat))
+        if (!varint_get(p, len, &pos, &r->generation) ||
+            !varint_get(p, len, &pos, &r->heartbeat) || pos >= len || p[pos] > GOSSIP_LEFT)
+            return KV_EPROTO;
+        r->status = (enum gossip_status)p[pos++];
+        if (!varint_get(p, len, &pos, &r->sversion) || pos >= len)
+            return KV_EPROTO;
+        r->hlen = p[pos++];
+        if (r->hlen > GOSSIP_HOST_MAX || r->hlen > len - pos)
+            return KV_EPROTO;
+        r->host = p + pos;
+        pos += r->hlen;
+        if (!varint_get(p, len, &pos, &r->port) || !varint_get(p, len, &pos, &r->cport) ||
+            r->port > 65535 || r->cport > 65535)
             return KV_EPROTO;
     }
     if (pos != len)
         return KV_EPROTO;
     return (int)n;
+}
+
+/* A row naming a node not in the table: a joining node.  Needs a usable
+ * address; returns its new index, or -1. */
+static int add_member(struct gossip *g, const struct row *r, int64_t now_ms)
+{
+    if (g->nmembers >= CFG_MAX_NODES || r->hlen == 0 || r->port == 0 || r->cport == 0)
+        return -1;
+    for (size_t i = 0; i < r->nlen; i++)
+        if (r->name[i] <= ' ' || r->name[i] >= 0x7f)
+            return -1; /* names are printable words (config rule) */
+    for (size_t i = 0; i < r->hlen; i++)
+        if (r->host[i] <= ' ' || r->host[i] >= 0x7f)
+            return -1;
+    int idx = g->nmembers++;
+    struct member *m = &g->m[idx];
+    memset(m, 0, sizeof(*m));
+    memcpy(m->name, r->name, r->nlen);
+    m->name[r->nlen] = '\0';
+    m->nlen = r->nlen;
+    set_address(m, (const char *)r->host, r->hlen, (int)r->port, (int)r->cport);
+    m->status = r->status;
+    m->sversion = r->sversion;
+    /* Heard of, not heard from: alive until its heartbeat stalls, like
+     * every member at start (the merge below records the pair). */
+    m->last_advance_ms = now_ms;
+    m->state = GOSSIP_ALIVE;
+    if (g->on_member)
+        g->on_member(g->on_member_arg, idx, true);
+    return idx;
+}
+
+/* Ring status: the higher version wins, LEFT wins a tie.  About self, this
+ * process's own wish wins: it answers a differing claim with a higher
+ * version (a running node that was not told to leave stays a member). */
+static void merge_status(struct gossip *g, int idx, const struct row *r)
+{
+    struct member *m = &g->m[idx];
+    if (idx == g->self) {
+        enum gossip_status want = g->left ? GOSSIP_LEFT : GOSSIP_MEMBER;
+        if (r->status != want && r->sversion >= m->sversion)
+            m->sversion = r->sversion == UINT64_MAX ? r->sversion : r->sversion + 1;
+        else if (r->status == want && r->sversion > m->sversion)
+            m->sversion = r->sversion;
+        return;
+    }
+    if (r->sversion > m->sversion ||
+        (r->sversion == m->sversion && r->status == GOSSIP_LEFT && m->status != GOSSIP_LEFT))
+        set_status(g, idx, r->status, r->sversion);
 }
 
 int gossip_merge(struct gossip *g, const void *ptr, size_t len, int64_t now_ms)
@@ -248,8 +406,15 @@ int gossip_merge(struct gossip *g, const void *ptr, size_t len, int64_t now_ms)
     int advanced = 0;
     for (int i = 0; i < n; i++) {
         int idx = rows[i].member;
-        if (idx < 0 || idx == g->self)
-            continue; /* unknown name, or a claim about us (see the top comment) */
+        if (idx < 0) /* maybe added by an earlier row of this table */
+            idx = find_member(g, rows[i].name, rows[i].nlen);
+        if (idx < 0)
+            idx = add_member(g, &rows[i], now_ms);
+        if (idx < 0)
+            continue; /* no address, an invalid one, or no room */
+        merge_status(g, idx, &rows[i]);
+        if (idx == g->self)
+            continue; /* a claim about us (see the top comment) */
         struct member *m = &g->m[idx];
         bool newer = rows[i].generation > m->generation ||
                      (rows[i].generation == m->generation && rows[i].heartbeat > m->heartbeat);
@@ -295,6 +460,35 @@ uint64_t gossip_heartbeat(const struct gossip *g, int idx)
     if (idx < 0 || idx >= g->nmembers)
         return 0;
     return g->m[idx].heartbeat;
+}
+
+enum gossip_status gossip_status(const struct gossip *g, int idx)
+{
+    assert(idx >= 0 && idx < g->nmembers);
+    if (idx < 0 || idx >= g->nmembers)
+        return GOSSIP_LEFT;
+    return g->m[idx].status;
+}
+
+uint64_t gossip_status_version(const struct gossip *g, int idx)
+{
+    assert(idx >= 0 && idx < g->nmembers);
+    if (idx < 0 || idx >= g->nmembers)
+        return 0;
+    return g->m[idx].sversion;
+}
+
+void gossip_member(const struct gossip *g, int idx, struct cfg_node *out)
+{
+    memset(out, 0, sizeof(*out));
+    assert(idx >= 0 && idx < g->nmembers);
+    if (idx < 0 || idx >= g->nmembers)
+        return;
+    const struct member *m = &g->m[idx];
+    memcpy(out->name, m->name, m->nlen + 1);
+    snprintf(out->host, sizeof(out->host), "%s", m->host);
+    out->port = m->port;
+    out->cport = m->cport;
 }
 
 int64_t gossip_silence_ms(const struct gossip *g, int idx, int64_t now_ms)

@@ -15,6 +15,7 @@
 #include "aof.h"
 #include "node.h"
 #include "peer.h"
+#include "replica.h"
 #include "store.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -206,6 +207,56 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct handoff *h = arg;
     for (int i = 0; i < h->node->cfg.nnodes; i++)
         drain_owner(h, i);
+}
+
+struct absorb {
+    char **keys;
+    size_t *klens;
+    size_t n, cap;
+};
+
+static void absorb_collect(void *arg, const struct store_entry *e)
+{
+    struct absorb *a = arg;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->keys = mem_realloc(a->keys, a->cap * sizeof(*a->keys));
+        a->klens = mem_realloc(a->klens, a->cap * sizeof(*a->klens));
+    }
+    size_t klen;
+    const char *k = store_entry_key(e, &klen);
+    a->keys[a->n] = mem_memdup(k, klen);
+    a->klens[a->n++] = klen;
+}
+
+size_t hh_absorb(struct handoff *h, int owner)
+{
+    struct owner_q *q = &h->q[owner];
+    if (!q->hints || store_count(q->hints) == 0)
+        return 0;
+    struct absorb a = {0};
+    uint64_t cur = 0;
+    do /* nothing changes the hint store during this loop */
+        cur = store_scan(q->hints, cur, 1024, absorb_collect, &a);
+    while (cur != 0);
+    for (size_t i = 0; i < a.n; i++) {
+        const struct store_entry *e = store_find(q->hints, a.keys[i], a.klens[i]);
+        if (e) {
+            struct sibset set;
+            sib_init(&set);
+            store_entry_load(e, &set);
+            replica_put_set(h->node, a.keys[i], a.klens[i], &set); /* logged first */
+            sib_fini(&set);
+            store_remove(q->hints, a.keys[i], a.klens[i]);
+            aof_log_hint(h->node->aof, owner, q->hints, a.keys[i], a.klens[i]);
+            h->pending--;
+        }
+        mem_free(a.keys[i]);
+    }
+    mem_free(a.keys);
+    mem_free(a.klens);
+    q->cursor = 0;
+    return a.n;
 }
 
 void hh_stats(const struct handoff *h, struct hh_stats *out)

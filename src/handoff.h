@@ -42,6 +42,11 @@ struct store;
 typedef void (*hh_store_fn)(void *arg, int owner, struct store *hints);
 void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg);
 
+/* owner left the ring: its hints become this node's own versions (logged),
+ * which the transfer of keys (xfer.h) then hands to the keys' current
+ * owners.  Returns how many keys moved. */
+size_t hh_absorb(struct handoff *h, int owner);
+
 struct hh_stats {
     uint64_t pending;     /* keys hinted now, all owners */
     uint64_t stored;      /* hints accepted since start */

@@ -20,6 +20,7 @@ struct gossip;
 struct handoff;
 struct aof;
 struct ae;
+struct xfer;
 
 struct kv_stats {
     uint64_t connections_received;
@@ -47,6 +48,7 @@ struct kv_node {
     struct handoff *hh;      /* hints held for unreachable nodes; NULL without a cluster */
     struct aof *aof;         /* append-only log; NULL with appendonly no */
     struct ae *ae;           /* anti-entropy trees; NULL without a cluster */
+    struct xfer *xfer;       /* moves keys after ring changes; NULL without a cluster */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

@@ -273,21 +273,29 @@ static void link_connect(struct link *l)
     redisAsyncCommandArgv(ac, on_auth, l, 3, argv, lens);
 }
 
-struct peers *peers_create(struct kv_node *node)
+void peers_add(struct peers *p, int nnodes)
 {
-    struct peers *p = mem_calloc(1, sizeof(*p));
-    p->node = node;
-    p->nlinks = node->cfg.nnodes;
-    for (int ch = 0; ch < PEER_CHAN_COUNT; ch++)
-        for (int i = 0; i < p->nlinks; i++) {
+    if (nnodes > CFG_MAX_NODES)
+        nnodes = CFG_MAX_NODES;
+    for (int i = p->nlinks; i < nnodes; i++)
+        for (int ch = 0; ch < PEER_CHAN_COUNT; ch++) {
             struct link *l = &p->links[ch][i];
             l->peers = p;
             l->idx = i;
             l->chan = (enum peer_chan)ch;
             l->backoff_ms = PEER_BACKOFF_MIN_MS;
-            l->retry = evtimer_new(node->base, on_retry, l);
+            l->retry = evtimer_new(p->node->base, on_retry, l);
             link_connect(l); /* self too: failover may route a request back here */
         }
+    if (nnodes > p->nlinks)
+        p->nlinks = nnodes;
+}
+
+struct peers *peers_create(struct kv_node *node)
+{
+    struct peers *p = mem_calloc(1, sizeof(*p));
+    p->node = node;
+    peers_add(p, node->cfg.nnodes);
     p->probe = event_new(node->base, -1, EV_PERSIST, on_probe, p);
     struct timeval tv = {0, PEER_PROBE_MS * 1000};
     event_add(p->probe, &tv);

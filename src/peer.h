@@ -57,6 +57,8 @@ typedef void (*peer_reply_fn)(void *arg, int err, const struct peer_reply *reply
 
 /* Creates connections to every configured node but self (node->cfg.nodes). */
 struct peers *peers_create(struct kv_node *node);
+/* Opens links to nodes that joined: cfg.nodes[old count .. nnodes). */
+void peers_add(struct peers *p, int nnodes);
 void peers_destroy(struct peers *p);     /* pending callbacks run with KV_EDISCONN */
 
 /* True when node idx (index in cfg.nodes) is self or has a live connection

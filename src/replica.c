@@ -74,6 +74,26 @@ bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct v
     return ok;
 }
 
+bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
+                             const struct sibset *sent)
+{
+    struct sibset cur;
+    sib_init(&cur);
+    load(n, key, klen, &cur);
+    bool drop = cur.n > 0 && sib_covers(sent, &cur);
+    if (drop) {
+        uint64_t before = n->ae ? ae_digest(key, klen, &cur) : 0;
+        store_remove(n->store, key, klen);
+        struct sibset none;
+        sib_init(&none);
+        aof_log_key(n->aof, key, klen, &none);
+        if (n->ae)
+            ae_update(n->ae, key, klen, before, 0);
+    }
+    sib_fini(&cur);
+    return drop;
+}
+
 void replica_flush(struct kv_node *n)
 {
     store_flush(n->store);

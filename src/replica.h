@@ -4,7 +4,8 @@
  * the three things that must follow a change always do: reconcile into the
  * store, append to the log (before the change is acknowledged), and update
  * the anti-entropy hash trees.  Callers: coord (its own stamped writes and
- * read repair), cmd_peer (PPUT), anti-entropy repairs, FLUSHALL.
+ * read repair), cmd_peer (PPUT), anti-entropy repairs, FLUSHALL, and the
+ * transfer of keys this node no longer owns (xfer).
  */
 #ifndef KV_REPLICA_H
 #define KV_REPLICA_H
@@ -24,6 +25,10 @@ bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
                             const struct sibset *set, struct sibset *stored);
 /* Same for one version. */
 bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
+/* Removes key's versions from this node (they were handed to the key's
+ * owners) if every version stored now is covered by sent; true if so. */
+bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
+                             const struct sibset *sent);
 /* Empties the store (FLUSHALL). */
 void replica_flush(struct kv_node *n);
 

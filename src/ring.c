@@ -5,8 +5,10 @@
  * owner[] (node index per token), so a binary search touches only the
  * 8-byte keys.  Per-node primary ownership is computed once at build time.
  *
- * Invariants: ntokens == nnodes * vnodes; tokens[] is non-decreasing; every
- * node owns at least one token, so a walk over all tokens meets every node;
+ * Invariants: ntokens == nmembers * vnodes; tokens[] is non-decreasing;
+ * every member owns at least one token, so a walk over all tokens meets
+ * every member; slots that are not members (nodes that left) keep their
+ * index and name but own no token;
  * nnodes <= RING_MAX_NODES so a 64-bit word can record "seen" nodes.
  *
  * Callers: coord (preference lists on every request), gossip (rebuilds on
@@ -30,7 +32,9 @@ static_assert(RING_MAX_NODES <= 256, "owner[] stores node indices as uint8_t");
 
 struct ring {
     uint64_t version;
-    unsigned nnodes;
+    unsigned nnodes;     /* slots: indices 0..nnodes-1 name nodes */
+    unsigned nmembers;   /* slots that own tokens */
+    uint64_t members;    /* bit i: slot i owns tokens */
     unsigned vnodes;
     size_t ntokens;
     char **names;        /* nnodes copies */
@@ -99,6 +103,12 @@ static void compute_ownership(struct ring *r)
 
 struct ring *ring_create(const char *const *names, unsigned nnodes, unsigned vnodes, uint64_t version)
 {
+    return ring_create_members(names, nnodes, NULL, vnodes, version);
+}
+
+struct ring *ring_create_members(const char *const *names, unsigned nnodes, const bool *member,
+                                 unsigned vnodes, uint64_t version)
+{
     if (vnodes == 0 || nnodes > RING_MAX_NODES)
         return NULL;
     for (unsigned i = 0; i < nnodes; i++)
@@ -110,16 +120,23 @@ struct ring *ring_create(const char *const *names, unsigned nnodes, unsigned vno
     r->version = version;
     r->nnodes = nnodes;
     r->vnodes = vnodes;
-    r->ntokens = (size_t)nnodes * vnodes;
+    for (unsigned i = 0; i < nnodes; i++)
+        if (!member || member[i]) {
+            r->members |= UINT64_C(1) << i;
+            r->nmembers++;
+        }
+    r->ntokens = (size_t)r->nmembers * vnodes;
     r->names = mem_calloc(nnodes ? nnodes : 1, sizeof(*r->names));
-    r->tokens = mem_alloc(r->ntokens * sizeof(*r->tokens));
-    r->owner = mem_alloc(r->ntokens * sizeof(*r->owner));
+    r->tokens = mem_alloc((r->ntokens ? r->ntokens : 1) * sizeof(*r->tokens));
+    r->owner = mem_alloc((r->ntokens ? r->ntokens : 1) * sizeof(*r->owner));
     r->ownership = mem_calloc(nnodes ? nnodes : 1, sizeof(*r->ownership));
 
-    struct tok *toks = mem_alloc(r->ntokens * sizeof(*toks));
+    struct tok *toks = mem_alloc((r->ntokens ? r->ntokens : 1) * sizeof(*toks));
     size_t t = 0;
     for (unsigned n = 0; n < nnodes; n++) {
         r->names[n] = mem_strdup(names[n]);
+        if (!(r->members & UINT64_C(1) << n))
+            continue;
         /* "NAME#i": the name, '#', up to 10 digits, NUL. */
         size_t cap = strlen(names[n]) + 12;
         char *label = mem_alloc(cap);
@@ -165,6 +182,16 @@ unsigned ring_nnodes(const struct ring *r)
     return r->nnodes;
 }
 
+unsigned ring_nmembers(const struct ring *r)
+{
+    return r->nmembers;
+}
+
+bool ring_is_member(const struct ring *r, unsigned idx)
+{
+    return idx < r->nnodes && (r->members & UINT64_C(1) << idx);
+}
+
 unsigned ring_vnodes(const struct ring *r)
 {
     return r->vnodes;
@@ -193,7 +220,7 @@ static size_t first_at_or_after(const struct ring *r, uint64_t pos)
  * ntokens tokens (fewer once `want` nodes are found); no allocation. */
 unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *out)
 {
-    unsigned want = max < r->nnodes ? max : r->nnodes;
+    unsigned want = max < r->nmembers ? max : r->nmembers;
     if (want == 0)
         return 0;
     size_t i = first_at_or_after(r, pos);

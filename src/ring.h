@@ -14,6 +14,7 @@
 #ifndef KV_RING_H
 #define KV_RING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,10 +30,17 @@ struct ring;
  * nnodes > RING_MAX_NODES or two names are equal.  nnodes == 0 gives an
  * empty ring whose lookups return 0. */
 struct ring *ring_create(const char *const *names, unsigned nnodes, unsigned vnodes, uint64_t version);
+/* Same, but only slots with member[i] true own tokens (member NULL = all).
+ * The others keep their index and name (nodes that left or were evicted),
+ * so indices stay stable across membership changes. */
+struct ring *ring_create_members(const char *const *names, unsigned nnodes, const bool *member,
+                                 unsigned vnodes, uint64_t version);
 void ring_destroy(struct ring *r);               /* accepts NULL */
 
 uint64_t ring_version(const struct ring *r);
-unsigned ring_nnodes(const struct ring *r);
+unsigned ring_nnodes(const struct ring *r);      /* slots, members or not */
+unsigned ring_nmembers(const struct ring *r);    /* slots owning tokens */
+bool ring_is_member(const struct ring *r, unsigned idx);
 unsigned ring_vnodes(const struct ring *r);
 const char *ring_node_name(const struct ring *r, unsigned idx);
 
@@ -40,7 +48,7 @@ const char *ring_node_name(const struct ring *r, unsigned idx);
 uint64_t ring_hash(const void *key, size_t klen);
 
 /* HOT: writes up to n distinct node indices (preference order) for the key
- * into out[] and returns how many were written (min(n, nnodes)). */
+ * into out[] and returns how many were written (min(n, nmembers)). */
 unsigned ring_preflist(const struct ring *r, const void *key, size_t klen, unsigned n, unsigned *out);
 /* Same, starting from a ring position. */
 unsigned ring_preflist_at(const struct ring *r, uint64_t pos, unsigned n, unsigned *out);

@@ -1,0 +1,45 @@
+/* xfer.h — moving keys when the ring changes (Dynamo §4.9: "when a node is
+ * added or removed, the key ranges move with their data").
+ *
+ * After a membership change, a pass over the local store finds the keys
+ * this node no longer replicates (it is not among the first N nodes of the
+ * key's preference list under the current ring: a node joined and took the
+ * range over, or this node left).  Each such key's versions are written to
+ * its current owners (PPUT, as a replica write); once every owner that is
+ * up acknowledged them, and at least min(W, N) did, the local copy is
+ * dropped — unless a newer version arrived meanwhile or the ring changed
+ * back.  Keys this node still owns need no transfer: a joining node gets
+ * them from the remaining replicas through anti-entropy (the trees are
+ * rebuilt for the new ring) and read repair.
+ *
+ * Pacing: at most handoff-rate keys per second, one batch in flight.  A
+ * pass that left keys behind (an owner down or slow) is repeated a second
+ * later.  Stray keys written here later (a coordinator with an older ring)
+ * are picked up by xfer_poke.
+ */
+#ifndef KV_XFER_H
+#define KV_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv_node;
+struct xfer;
+struct buf;
+
+struct xfer *xfer_create(struct kv_node *node);
+void xfer_destroy(struct xfer *x);   /* accepts NULL; after peers_destroy */
+
+/* The ring changed: start a new pass at once. */
+void xfer_ring_changed(struct xfer *x);
+/* A key this node does not own was written here: pass again soon. */
+void xfer_poke(struct xfer *x);
+
+/* A replica write of key landed here: pokes when this node does not own it. */
+void xfer_note_write(struct xfer *x, const void *key, size_t klen);
+
+/* INFO fields (xfer_*). */
+void xfer_info(const struct xfer *x, struct buf *out);
+uint64_t xfer_moved(const struct xfer *x);
+
+#endif
