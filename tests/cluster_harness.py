@@ -241,6 +241,7 @@ class ClusterNode:
         self.expected_dead = False  # killed/stopped by the test
         self.paused = False
         self.extra_flags = []
+        self.joining = False  # not in the config file: joins through the listed nodes
         self._logf = None
 
     def __repr__(self):
@@ -255,8 +256,12 @@ class ClusterNode:
         return self.proc is not None and self.proc.poll() is None
 
     def argv(self):
+        own = []
+        if self.joining:
+            own = ["--bind", self.host, "--port", str(self.port),
+                   "--cluster-port", str(self.cport)]
         return [self.cluster.binary, "--config", self.cluster.config_path,
-                "--node", self.name, "--dir", self.cluster.dir] + self.extra_flags
+                "--node", self.name, "--dir", self.cluster.dir] + own + self.extra_flags
 
     def spawn(self):
         self._logf = open(self.log_path, "ab")
@@ -509,6 +514,32 @@ class TestCluster:
         if wait_linked:
             self.wait_linked(self.running())
         return node
+
+    def add_node(self, i, flags=None, wait=True):
+        """Starts a new node n<i> that the config file does not list: it
+        joins the cluster through the listed nodes (its seeds).  With wait,
+        returns once every running node has it as a ring member."""
+        if i in self.nodes:
+            raise HarnessError("add_node(%d): n%d exists" % (i, i))
+        node = ClusterNode(self, i)
+        node.joining = True
+        node.extra_flags = [str(x) for x in (flags or [])]
+        self.nodes[i] = node
+        node.spawn()
+        node.wait_listening()
+        if wait:
+            self.wait_ring(self.running(), lambda members: node.name in members,
+                           "%s in the ring" % node.name)
+        return node
+
+    def ring_members(self, i):
+        """Node i's ring: the set of member names (DYNAMO RING)."""
+        lines = self.client(i).execute_command("DYNAMO", "RING")
+        return {line.split()[0] for line in lines[1:]}
+
+    def wait_ring(self, viewers, pred, msg, timeout=15.0):
+        """Waits until pred(ring members) holds on every node in viewers."""
+        wait_for(lambda: all(pred(self.ring_members(i)) for i in viewers), timeout, msg)
 
     def wipe_data(self, i):
         """Deletes what node i keeps on disk in the cluster dir (its

@@ -1,0 +1,232 @@
+"""Membership changes through real dynamo-node processes (tests/cluster/run.sh):
+a node that cluster.conf does not list joins through the listed nodes (its
+seeds), DYNAMO LEAVE, DYNAMO REMOVE, dead-node-evict-after (off by default),
+and the key ranges moving with their data each time.
+
+"Placement" below is what the user depends on after a ring change: every key
+is held (DYNAMO LOCAL) by exactly the nodes of its current preference list —
+the new owner got it, the old one let it go — and reads with R = N through
+any node return every acknowledged value.
+"""
+import threading
+import time
+
+import pytest
+import redis
+
+from cluster_harness import wait_for
+
+GOSSIP = {"gossip-interval": 200, "gossip-suspect-after": 1000, "gossip-dead-after": 2000,
+          "put-timeout": 1000, "get-timeout": 1000, "anti-entropy-interval": 1000}
+PLACE_WITHIN = 30.0   # keys moved after a ring change (5000 keys/s pacing + AE rounds)
+
+
+def write_keys(cluster, via, n, prefix="m"):
+    """SETs n keys through node via (pipelined); returns {key: value}."""
+    items = {"%s-%d" % (prefix, j): "v%d" % j for j in range(n)}
+    pipe = cluster.client(via).pipeline(transaction=False)
+    for k, v in items.items():
+        pipe.set(k, v)
+    assert all(r is True for r in pipe.execute())
+    return items
+
+
+def preflists(cluster, via, keys):
+    """{key: set of owner names} from DYNAMO PREFLIST on node via."""
+    pipe = cluster.client(via).pipeline(transaction=False)
+    for k in keys:
+        pipe.execute_command("DYNAMO", "PREFLIST", k)
+    return {k: {line.split()[0] for line in rep} for k, rep in zip(keys, pipe.execute())}
+
+
+def holders(cluster, nodes, keys):
+    """{key: set of names of the nodes in nodes that hold key locally}."""
+    out = {k: set() for k in keys}
+    for i in nodes:
+        for k, lines in cluster.local_many(i, keys).items():
+            if lines:
+                out[k].add(cluster.nodes[i].name)
+    return out
+
+
+def misplaced(cluster, nodes, keys):
+    """Keys not held by exactly their preference list (as nodes[0] sees it)."""
+    want = preflists(cluster, nodes[0], keys)
+    have = holders(cluster, nodes, keys)
+    return {k: (sorted(want[k]), sorted(have[k])) for k in keys if want[k] != have[k]}
+
+
+def wait_placed(cluster, nodes, keys, timeout=PLACE_WITHIN):
+    t0 = time.monotonic()
+    last = {}
+
+    def placed():
+        last.clear()
+        last.update(misplaced(cluster, nodes, keys))
+        return not last
+
+    try:
+        wait_for(placed, timeout, "keys placed on their preference lists")
+    except AssertionError:
+        sample = dict(list(last.items())[:5])
+        raise AssertionError("%d keys misplaced, e.g. %s" % (len(last), sample))
+    return time.monotonic() - t0
+
+
+def assert_readable(cluster, via, items, r=3):
+    pipe = cluster.client(via).pipeline(transaction=False)
+    for k in items:
+        pipe.execute_command("VGET", k, "R", r)
+    bad = {}
+    for (k, v), rep in zip(items.items(), pipe.execute(raise_on_error=False)):
+        if isinstance(rep, Exception) or rep is None or rep[1] != [v]:
+            bad[k] = rep
+    assert not bad, "%d keys unreadable through n%d, e.g. %s" % (
+        len(bad), via, dict(list(bad.items())[:5]))
+
+
+def stored_keys(cluster, i):
+    """Keys node i holds (tombstones included), from INFO keyspace."""
+    ks = cluster.client(i).info("keyspace").get("db0")
+    return int(ks["stored_keys"]) if ks else 0
+
+
+def test_join_moves_ranges_to_the_new_node(cluster):
+    """n4 is not in cluster.conf: started with its own address it joins
+    through n1..n3; every node's ring gains it; the ranges it takes over move
+    to it and leave their previous owners, with writes going on meanwhile."""
+    cluster.start(3, GOSSIP)
+    before = write_keys(cluster, 1, 1000)
+    wait_placed(cluster, [1, 2, 3], list(before))
+    assert all(stored_keys(cluster, i) == 1000 for i in (1, 2, 3))
+
+    acked = {}
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        c = redis.Redis(host=cluster.nodes[2].host, port=cluster.nodes[2].port,
+                        socket_timeout=10, decode_responses=True)
+        j = 0
+        while not stop.is_set():
+            k, v = "during-%d" % j, "w%d" % j
+            try:
+                if c.set(k, v):
+                    acked[k] = v
+            except redis.RedisError as e:
+                errors.append(repr(e))
+            j += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        cluster.add_node(4)
+        joined = time.monotonic() - t0
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        t.join()
+    assert cluster.ring_members(1) == {"n1", "n2", "n3", "n4"}
+    took = wait_placed(cluster, [1, 2, 3, 4], list(before) + list(acked))
+    print("join: ring on every node %.2f s after start; %d keys placed %.2f s later; "
+          "%d writes acked during the join, %d errors" % (joined, len(before) + len(acked),
+                                                          took, len(acked), len(errors)))
+    moved = sum(int(cluster.info_cluster(i)["xfer_keys_moved"]) for i in (1, 2, 3))
+    assert moved > 0
+    # Replication factor 3 exactly: 3 copies of every key, over 4 nodes.
+    total = sum(stored_keys(cluster, i) for i in (1, 2, 3, 4))
+    assert total == 3 * (len(before) + len(acked))
+    assert 0 < stored_keys(cluster, 4) < len(before) + len(acked)
+    assert_readable(cluster, 4, before)
+    assert_readable(cluster, 1, acked)
+    # The new member is in every node's table, with its address.
+    for i in (1, 2, 3):
+        line = [l for l in cluster.client(i).execute_command("DYNAMO", "NODES")
+                if l.startswith("n4 ")][0]
+        assert "%s:7001" % cluster.nodes[4].host in line and "ring=member" in line
+
+
+def test_leave_hands_every_key_over(cluster):
+    """DYNAMO LEAVE on n4: it drops out of every ring, hands each key to the
+    key's new owners, holds nothing afterwards; stopping it loses nothing;
+    restarting it joins again."""
+    cluster.start(3, GOSSIP)
+    cluster.add_node(4)
+    items = write_keys(cluster, 4, 1000, prefix="l")
+    wait_placed(cluster, [1, 2, 3, 4], list(items))
+    assert stored_keys(cluster, 4) > 0
+
+    assert cluster.client(4).execute_command("DYNAMO", "LEAVE") == "OK"
+    cluster.wait_ring([1, 2, 3, 4], lambda m: m == {"n1", "n2", "n3"}, "n4 out of every ring")
+    wait_for(lambda: stored_keys(cluster, 4) == 0, PLACE_WITHIN, "n4 handed off all keys")
+    wait_placed(cluster, [1, 2, 3], list(items))
+    cluster.stop(4)
+    assert_readable(cluster, 1, items)
+    for i in (1, 2, 3):
+        assert stored_keys(cluster, i) == 1000
+
+    cluster.restart(4, wait_linked=False)
+    cluster.wait_ring([1, 2, 3, 4], lambda m: "n4" in m, "n4 back in every ring")
+    wait_placed(cluster, [1, 2, 3, 4], list(items))
+    assert_readable(cluster, 4, items)
+
+
+def test_dead_node_keeps_its_place_by_default(cluster):
+    """Temporary failure is not departure: without dead-node-evict-after a
+    node dead for well past gossip-dead-after stays in every ring."""
+    cluster.start(3, GOSSIP)
+    cluster.kill(3)
+    wait_for(lambda: all("gossip=dead" in [l for l in cluster.client(i).execute_command(
+        "DYNAMO", "NODES") if l.startswith("n3 ")][0] for i in (1, 2)), 10.0, "n3 dead")
+    time.sleep(3.0)  # well past gossip-dead-after (2 s)
+    for i in (1, 2):
+        assert cluster.ring_members(i) == {"n1", "n2", "n3"}
+        assert cluster.client(i).config_get("dead-node-evict-after") == {
+            "dead-node-evict-after": "0"}
+
+
+def test_evicted_node_ranges_re_replicated_and_it_can_rejoin(cluster):
+    """With dead-node-evict-after, a node dead that long leaves the ring; its
+    ranges get a third replica again from the survivors; when it comes back
+    (with its log) it joins again and placement follows."""
+    cluster.start(3, dict(GOSSIP, **{"dead-node-evict-after": 3000}))
+    cluster.add_node(4)
+    items = write_keys(cluster, 1, 1000, prefix="e")
+    wait_placed(cluster, [1, 2, 3, 4], list(items))
+    killed_at = time.monotonic()
+    cluster.kill(4)
+    cluster.wait_ring([1, 2, 3], lambda m: m == {"n1", "n2", "n3"}, "n4 evicted", timeout=20)
+    evicted_after = time.monotonic() - killed_at
+    assert evicted_after >= 3.0
+    took = wait_placed(cluster, [1, 2, 3], list(items))
+    print("evict: n4 left every ring %.2f s after kill -9; 3 copies restored %.2f s later"
+          % (evicted_after, took))
+    for i in (1, 2, 3):
+        assert stored_keys(cluster, i) == 1000
+    # Writes while it is gone.
+    more = write_keys(cluster, 2, 200, prefix="e2")
+    cluster.restart(4, wait_linked=False)
+    cluster.wait_ring([1, 2, 3, 4], lambda m: m == {"n1", "n2", "n3", "n4"}, "n4 rejoined")
+    allkeys = list(items) + list(more)
+    wait_placed(cluster, [1, 2, 3, 4], allkeys)
+    assert_readable(cluster, 4, dict(items, **more))
+
+
+def test_remove_takes_a_dead_node_out(cluster):
+    """DYNAMO REMOVE (operator removal) of a dead node: every ring drops it and
+    its ranges are re-replicated; unknown names and self are refused."""
+    cluster.start(3, GOSSIP)
+    cluster.add_node(4)
+    items = write_keys(cluster, 1, 500, prefix="r")
+    wait_placed(cluster, [1, 2, 3, 4], list(items))
+    c = cluster.client(1)
+    with pytest.raises(redis.ResponseError, match="no node named"):
+        c.execute_command("DYNAMO", "REMOVE", "nosuch")
+    with pytest.raises(redis.ResponseError, match="DYNAMO LEAVE"):
+        c.execute_command("DYNAMO", "REMOVE", "n1")
+    cluster.kill(4)
+    assert c.execute_command("DYNAMO", "REMOVE", "n4") == "OK"
+    cluster.wait_ring([1, 2, 3], lambda m: m == {"n1", "n2", "n3"}, "n4 removed everywhere")
+    wait_placed(cluster, [1, 2, 3], list(items))
+    assert_readable(cluster, 3, items)
