@@ -504,6 +504,41 @@ static void test_finish_rules(void **state)
     assert_int_equal(cfg_finish(&c, &err), KV_ECONFIG);
     assert_contains(err_str(&err), "node 'n9' is not defined in");
     assert_contains(err_str(&err), "valid names: n1, n2, n3");
+    assert_contains(err_str(&err), "to add a new node, also give --port");
+    cfg_fini(&c);
+
+    /* ... but with --port it is a new node joining through the listed ones:
+     * appended to the node list with its own address. */
+    cfg_init(&c);
+    err.len = 0;
+    assert_int_equal(run_args(&c, &err, &help, &version,
+                              ARGS("x", "--config", cpath, "--node", "n9", "--bind", "127.0.0.9",
+                                   "--port", "7009")), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_int_equal(c.nnodes, 4);
+    assert_string_equal(c.nodes[3].name, "n9");
+    assert_string_equal(c.nodes[3].host, "127.0.0.9");
+    assert_int_equal(c.nodes[3].port, 7009);
+    assert_int_equal(c.nodes[3].cport, 17009);
+    assert_int_equal(c.cluster_port, 17009);
+    assert_int_equal(c.dead_node_evict_ms, 0); /* eviction is off by default */
+    cfg_fini(&c);
+
+    /* A new node may not take a listed node's address. */
+    cfg_init(&c);
+    err.len = 0;
+    assert_int_equal(run_args(&c, &err, &help, &version,
+                              ARGS("x", "--config", cpath, "--node", "n9", "--port", "7002")), 0);
+    assert_int_equal(cfg_finish(&c, &err), KV_ECONFIG);
+    assert_contains(err_str(&err), "is taken by node 'n2'");
+    cfg_fini(&c);
+
+    /* dead-node-evict-after: milliseconds, a runtime option. */
+    cfg_init(&c);
+    err.len = 0;
+    assert_int_equal(cfg_set(&c, "dead-node-evict-after", "60000", true, &err), 0);
+    assert_int_equal(c.dead_node_evict_ms, 60000);
+    assert_int_equal(cfg_set(&c, "dead-node-evict-after", "-1", true, &err), KV_ECONFIG);
     cfg_fini(&c);
 
     /* no --node at all */
