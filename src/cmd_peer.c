@@ -36,7 +36,6 @@
 
 #include "ae.h"
 #include "replica.h"
-#include "xfer.h"
 #include "cluster.h"
 #include "cmd.h"
 #include "config.h"
@@ -104,8 +103,6 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     struct sibset stored;
     sib_init(&stored);
     bool changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
-    if (changed)
-        xfer_note_write(c->node->xfer, key->p, key->len);
     /* When this replica holds versions the write does not cover, the
      * coordinator's copy was stale: say which (it may supersede them). */
     if (stored.n > 0 && !sib_covers(&set, &stored)) {

@@ -1,14 +1,16 @@
 /* gossip.c — membership table and heartbeat failure detector, see gossip.h.
  *
- * Owns: one row per configured member (a copy of its name, its latest known
- * (generation, heartbeat) pair, when that pair last advanced as seen here,
- * and the locally judged state).  Nothing else; the caller moves encoded
+ * Owns: one row per member, configured or learnt (a copy of its name and
+ * address, its latest known (generation, heartbeat) pair, when that pair
+ * last advanced as seen here, the locally judged state, and its ring status
+ * with the status version).  Nothing else; the caller moves encoded
  * tables between nodes and supplies the clock and the randomness.
  *
  * Invariants: members are only ever appended, never removed or reordered
  * (indices are the ring's, see gossip.h); a row's (generation, heartbeat) pair
- * never decreases; only gossip_tick changes self's row (heartbeat + 1), so
- * no received bytes can ever speak for this node; self is always alive.
+ * never decreases; only gossip_tick changes self's heartbeat, and received
+ * bytes can only raise self's status version (merge_status), never change
+ * its status, generation or heartbeat; self is always alive.
  * A row about self that claims a higher generation than ours is ignored
  * rather than adopted: only this process may start a new incarnation of
  * itself, so such a row is forged or stale configuration, not news.
@@ -49,6 +51,10 @@
 #define GOSSIP_DEFAULT_SUSPECT_MS 3000
 #define GOSSIP_DEFAULT_DEAD_MS 8000
 #define GOSSIP_HOST_MAX 63
+/* Status versions grow by one per membership event; a larger one on the
+ * wire is malformed, so version + 1 can never wrap (2^48 events is beyond
+ * any real cluster's life). */
+#define GOSSIP_MAX_SVERSION ((uint64_t)1 << 48)
 /* Smallest possible row: length byte, 1-byte name, two 1-byte varints,
  * status, 1-byte version, empty host, two 1-byte ports. */
 #define GOSSIP_MIN_ROW_BYTES 9
@@ -329,7 +335,8 @@ static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
             !varint_get(p, len, &pos, &r->heartbeat) || pos >= len || p[pos] > GOSSIP_LEFT)
             return KV_EPROTO;
         r->status = (enum gossip_status)p[pos++];
-        if (!varint_get(p, len, &pos, &r->sversion) || pos >= len)
+        if (!varint_get(p, len, &pos, &r->sversion) || r->sversion > GOSSIP_MAX_SVERSION ||
+            pos >= len)
             return KV_EPROTO;
         r->hlen = p[pos++];
         if (r->hlen > GOSSIP_HOST_MAX || r->hlen > len - pos)
@@ -384,7 +391,7 @@ static void merge_status(struct gossip *g, int idx, const struct row *r)
     if (idx == g->self) {
         enum gossip_status want = g->left ? GOSSIP_LEFT : GOSSIP_MEMBER;
         if (r->status != want && r->sversion >= m->sversion)
-            m->sversion = r->sversion == UINT64_MAX ? r->sversion : r->sversion + 1;
+            m->sversion = r->sversion + 1;
         else if (r->status == want && r->sversion > m->sversion)
             m->sversion = r->sversion;
         return;

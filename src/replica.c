@@ -1,5 +1,5 @@
 /* replica.c — the local replica's write path (see replica.h).
- * Owns nothing.  Calls store, aof, ae.  Never blocks beyond the log's
+ * Owns nothing.  Calls store, aof, ae, xfer (a stray arrived).  Never blocks beyond the log's
  * write(2) (and fdatasync with appendfsync always). */
 #include "replica.h"
 
@@ -8,6 +8,7 @@
 #include "node.h"
 #include "siblings.h"
 #include "store.h"
+#include "xfer.h"
 
 static void load(struct kv_node *n, const void *key, size_t klen, struct sibset *out)
 {
@@ -38,6 +39,13 @@ static void changed(struct kv_node *n, const void *key, size_t klen, uint64_t be
         ae_update(n->ae, key, klen, before, ae_digest(key, klen, stored));
 }
 
+/* Versions that came from elsewhere (a replica write, a repair, a pull)
+ * may belong to a key this node no longer owns: the transfer takes them on. */
+static void arrived(struct kv_node *n, const void *key, size_t klen)
+{
+    xfer_note_write(n->xfer, key, klen);
+}
+
 bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
                             const struct sibset *set, struct sibset *stored)
 {
@@ -47,6 +55,7 @@ bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
         return false;
     }
     changed(n, key, klen, before, stored);
+    arrived(n, key, klen);
     return true;
 }
 
@@ -56,8 +65,10 @@ bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const stru
     sib_init(&stored);
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
     bool ok = store_put_set(n->store, key, klen, set);
-    if (ok)
+    if (ok) {
         changed(n, key, klen, before, &stored);
+        arrived(n, key, klen);
+    }
     sib_fini(&stored);
     return ok;
 }

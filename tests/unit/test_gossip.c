@@ -5,7 +5,11 @@
  * drives the clock by hand: no sockets, no sleeps.  Decoding is checked
  * against truncation at every length, hand-built malformed tables and
  * random garbage from a fixed-seed PRNG (override with KV_TEST_SEED=<n>);
- * every rejected input must leave the table exactly as it was. */
+ * every rejected input must leave the table exactly as it was.
+ * Membership: joins through a seed (and onward), ring status merging
+ * (higher version wins, LEFT wins a tie), self re-assertion, leave,
+ * operator removal, eviction of dead members, validation of the address
+ * and status fields, and the CFG_MAX_NODES capacity. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -96,13 +100,28 @@ static void put_varint(struct buf *b, uint64_t x)
     buf_putc(b, (char)x);
 }
 
-static void put_row(struct buf *b, const char *name, uint64_t gen, uint64_t hb)
+/* A row with full membership fields: status, status version, address. */
+static void put_row_full(struct buf *b, const char *name, uint64_t gen, uint64_t hb, int status,
+                         uint64_t sversion, const char *host, uint64_t port, uint64_t cport)
 {
     size_t n = strlen(name);
     buf_putc(b, (char)n);
     buf_put(b, name, n);
     put_varint(b, gen);
     put_varint(b, hb);
+    buf_putc(b, (char)status);
+    put_varint(b, sversion);
+    size_t hl = strlen(host);
+    buf_putc(b, (char)hl);
+    buf_put(b, host, hl);
+    put_varint(b, port);
+    put_varint(b, cport);
+}
+
+/* A member row without an address: never adds a member. */
+static void put_row(struct buf *b, const char *name, uint64_t gen, uint64_t hb)
+{
+    put_row_full(b, name, gen, hb, GOSSIP_MEMBER, 0, "", 0, 0);
 }
 
 /* Sends from's table to to; returns gossip_merge's result. */
@@ -195,9 +214,9 @@ static void test_basics(void **state)
     buf_init(&want);
     buf_init(&got);
     put_varint(&want, 3);
-    put_row(&want, "n1", 0, 0);
-    put_row(&want, "n2", 5000, 100);
-    put_row(&want, "n3", 0, 0);
+    put_row_full(&want, "n1", 0, 0, GOSSIP_MEMBER, 0, "127.0.0.1", 7000, 17000);
+    put_row_full(&want, "n2", 5000, 100, GOSSIP_MEMBER, 0, "127.0.0.1", 7001, 17001);
+    put_row_full(&want, "n3", 0, 0, GOSSIP_MEMBER, 0, "127.0.0.1", 7002, 17002);
     buf_put(&got, "xy", 2); /* encode appends */
     gossip_encode(g, &got);
     assert_int_equal(got.len, 2 + want.len);
@@ -399,8 +418,9 @@ static void test_timeouts(void **state)
     assert_int_equal(gossip_merge(g, t.data, t.len, now), 0);
     put_varint(&t, 0); /* now trailing garbage */
     assert_int_equal(gossip_merge(g, t.data, t.len, now), KV_EPROTO);
-    t.len--;
-    t.data[t.len - 1] = 3; /* heartbeat 3 */
+    t.len = 0;
+    put_varint(&t, 1);
+    put_row(&t, "n2", 7, 3);
     assert_int_equal(gossip_merge(g, t.data, t.len, now), 1);
     assert_int_equal(gossip_state(g, 1), GOSSIP_ALIVE);
     assert_int_equal(r.n, before);
@@ -637,6 +657,831 @@ static void test_malformed(void **state)
     gossip_destroy(a);
 }
 
+/* ---------------------------------------------------------------- */
+/* membership: join, ring status, leave, remove, eviction           */
+
+/* Member-callback recorder: what was reported, and what the table said
+ * at that moment (the callback runs with the change already stored). */
+struct mchange {
+    int idx;
+    bool added;
+    enum gossip_status status;
+    int nmembers;
+};
+
+struct mrecorder {
+    const struct gossip *g;
+    int n;
+    struct mchange c[128];
+};
+
+static void mrecord(void *arg, int idx, bool added)
+{
+    struct mrecorder *r = arg;
+    assert_true(r->n < 128);
+    assert_true(idx >= 0 && idx < gossip_nmembers(r->g));
+    r->c[r->n++] = (struct mchange){ idx, added, gossip_status(r->g, idx),
+                                     gossip_nmembers(r->g) };
+}
+
+static void assert_mchange(const struct mrecorder *r, int k, int idx, bool added,
+                           enum gossip_status status)
+{
+    assert_true(k < r->n);
+    assert_int_equal(r->c[k].idx, idx);
+    assert_int_equal(r->c[k].added, added);
+    assert_int_equal(r->c[k].status, status);
+    if (added) /* "its index is the new gossip_nmembers() - 1" */
+        assert_int_equal(r->c[k].nmembers, idx + 1);
+}
+
+static void assert_member(const struct gossip *g, int idx, const char *name, const char *host,
+                          int port, int cport)
+{
+    struct cfg_node cn;
+    memset(&cn, 0x5a, sizeof(cn)); /* gossip_member must overwrite everything */
+    gossip_member(g, idx, &cn);
+    assert_string_equal(cn.name, name);
+    assert_string_equal(cn.host, host);
+    assert_int_equal(cn.port, port);
+    assert_int_equal(cn.cport, cport);
+}
+
+/* Merges a one-row table into g; returns gossip_merge's result. */
+static int merge_row(struct gossip *g, const char *name, uint64_t gen, uint64_t hb, int status,
+                     uint64_t sversion, const char *host, uint64_t port, uint64_t cport,
+                     int64_t now)
+{
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 1);
+    put_row_full(&t, name, gen, hb, status, sversion, host, port, cport);
+    int rc = gossip_merge(g, t.data, t.len, now);
+    buf_fini(&t);
+    return rc;
+}
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    assert_string_equal(gossip_status_name(GOSSIP_MEMBER), "member");
+    assert_string_equal(gossip_status_name(GOSSIP_LEFT), "left");
+    struct gossip *g = gossip_create(nodes, 3, 2, 7, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(gossip_status(g, i), GOSSIP_MEMBER);
+        assert_int_equal(gossip_status_version(g, i), 0);
+        assert_member(g, i, nodes[i].name, "127.0.0.1", 7000 + i, 17000 + i);
+    }
+    gossip_destroy(g);
+}
+
+/* n4 starts knowing the seeds n1..n3 (and itself); the seeds know only
+ * each other.  One exchange teaches n1 about n4; n2 learns it from n1. */
+static void test_join(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct gossip *b = gossip_create(nodes, 3, 1, 1001, now);
+    struct gossip *d = gossip_create(nodes, 4, 3, 4000, now);
+    struct mrecorder ma = { .g = a }, mb = { .g = b };
+    struct recorder ra = { .clock = &now };
+    gossip_on_member(a, mrecord, &ma);
+    gossip_on_member(b, mrecord, &mb);
+    gossip_on_change(a, record, &ra);
+
+    now = 100;
+    gossip_tick(d, now);
+    gossip_tick(d, now);
+    assert_int_equal(exchange(d, a, now), 1); /* only n4's row advances */
+    assert_int_equal(gossip_nmembers(a), 4);
+    assert_member(a, 3, "n4", "127.0.0.1", 7003, 17003);
+    assert_int_equal(gossip_status(a, 3), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 3), 0);
+    assert_int_equal(gossip_generation(a, 3), 4000);
+    assert_int_equal(gossip_heartbeat(a, 3), 2);
+    assert_int_equal(gossip_state(a, 3), GOSSIP_ALIVE);
+    assert_int_equal(gossip_silence_ms(a, 3, 150), 50);
+    assert_int_equal(ma.n, 1);
+    assert_mchange(&ma, 0, 3, true, GOSSIP_MEMBER);
+    assert_int_equal(ra.n, 0); /* a new member is born alive: no state change */
+    /* The seeds' own rows are untouched by n4's stale view of them. */
+    for (int i = 0; i < 3; i++)
+        assert_member(a, i, nodes[i].name, "127.0.0.1", 7000 + i, 17000 + i);
+    assert_int_equal(gossip_generation(a, 0), 1000);
+
+    /* Hearing it again adds nothing. */
+    assert_int_equal(exchange(d, a, now), 0);
+    assert_int_equal(gossip_nmembers(a), 4);
+    assert_int_equal(ma.n, 1);
+
+    /* Transitively: n2 never talked to n4. */
+    now = 200;
+    gossip_tick(a, now);
+    assert_int_equal(exchange(a, b, now), 2); /* n1's row and n4's */
+    assert_int_equal(gossip_nmembers(b), 4);
+    assert_member(b, 3, "n4", "127.0.0.1", 7003, 17003);
+    assert_int_equal(gossip_generation(b, 3), 4000);
+    assert_int_equal(gossip_heartbeat(b, 3), 2);
+    assert_int_equal(gossip_status(b, 3), GOSSIP_MEMBER);
+    assert_int_equal(mb.n, 1);
+    assert_mchange(&mb, 0, 3, true, GOSSIP_MEMBER);
+
+    /* The encoding carries the new member's full row, after the
+     * configured ones. */
+    struct buf want, got;
+    buf_init(&want);
+    buf_init(&got);
+    put_varint(&want, 4);
+    put_row_full(&want, "n1", 1000, 1, GOSSIP_MEMBER, 0, "127.0.0.1", 7000, 17000);
+    put_row_full(&want, "n2", 0, 0, GOSSIP_MEMBER, 0, "127.0.0.1", 7001, 17001);
+    put_row_full(&want, "n3", 0, 0, GOSSIP_MEMBER, 0, "127.0.0.1", 7002, 17002);
+    put_row_full(&want, "n4", 4000, 2, GOSSIP_MEMBER, 0, "127.0.0.1", 7003, 17003);
+    gossip_encode(a, &got);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, want.len);
+    /* Round trip into a fresh seed: same rows, same order. */
+    struct gossip *c = gossip_create(nodes, 3, 2, 1002, now);
+    assert_int_equal(gossip_merge(c, got.data, got.len, now), 2);
+    assert_int_equal(gossip_nmembers(c), 4);
+    assert_member(c, 3, "n4", "127.0.0.1", 7003, 17003);
+    assert_int_equal(gossip_generation(c, 3), 4000);
+    assert_int_equal(gossip_heartbeat(c, 3), 2);
+    buf_fini(&want);
+    buf_fini(&got);
+
+    /* n4 is now an ordinary member: picked for gossip, judged by silence. */
+    int hits[4] = { 0 };
+    for (uint32_t x = 0; x < 30; x++)
+        hits[gossip_pick(a, x)]++;
+    assert_int_equal(hits[0], 0);
+    assert_int_equal(hits[1], 10);
+    assert_int_equal(hits[3], 10);
+    gossip_set_timeouts(a, 100, 200);
+    now = 100 + 101;
+    gossip_tick(a, now);
+    assert_int_equal(gossip_state(a, 3), GOSSIP_SUSPECT);
+    assert_int_equal(ra.n, 3); /* n2, n3 (silent since 0) and n4 */
+    assert_change(&ra, 2, 201, 3, GOSSIP_ALIVE, GOSSIP_SUSPECT);
+
+    /* A LEFT row for an unknown node adds it too, as LEFT. */
+    struct mrecorder mc = { .g = c };
+    gossip_on_member(c, mrecord, &mc);
+    assert_int_equal(merge_row(c, "n5", 0, 0, GOSSIP_LEFT, 3, "10.0.0.5", 1, 2, now), 0);
+    assert_int_equal(gossip_nmembers(c), 5);
+    assert_int_equal(gossip_status(c, 4), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(c, 4), 3);
+    assert_member(c, 4, "n5", "10.0.0.5", 1, 2);
+    /* Heard of at `now`, never heard from: silence counts from now. */
+    assert_int_equal(gossip_silence_ms(c, 4, now + 7), 7);
+    assert_int_equal(gossip_state(c, 4), GOSSIP_ALIVE);
+    assert_int_equal(mc.n, 1);
+    assert_mchange(&mc, 0, 4, true, GOSSIP_LEFT);
+
+    gossip_destroy(a);
+    gossip_destroy(b);
+    gossip_destroy(c);
+    gossip_destroy(d);
+}
+
+/* Another member's status: the higher version wins, LEFT wins a tie; the
+ * callback reports real status changes only; liveness is independent. */
+static void test_status_merge(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct mrecorder m = { .g = a };
+    gossip_on_member(a, mrecord, &m);
+    const char *h = "";
+
+    assert_int_equal(merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, 0, h, 0, 0, now), 0);
+    assert_int_equal(m.n, 0);
+    /* LEFT at the same version wins. */
+    assert_int_equal(merge_row(a, "n2", 0, 0, GOSSIP_LEFT, 0, h, 0, 0, now), 0);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 1), 0);
+    assert_int_equal(m.n, 1);
+    assert_mchange(&m, 0, 1, false, GOSSIP_LEFT);
+    /* Repeating it, or MEMBER at that version: nothing. */
+    merge_row(a, "n2", 0, 0, GOSSIP_LEFT, 0, h, 0, 0, now);
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, 0, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    assert_int_equal(m.n, 1);
+    /* A higher MEMBER version wins over LEFT. */
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, 1, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 1), 1);
+    assert_int_equal(m.n, 2);
+    assert_mchange(&m, 1, 1, false, GOSSIP_MEMBER);
+    /* A higher version with the same status: version adopted, no callback. */
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, 5, h, 0, 0, now);
+    assert_int_equal(gossip_status_version(a, 1), 5);
+    assert_int_equal(m.n, 2);
+    /* Lower versions lose, whatever they say. */
+    merge_row(a, "n2", 0, 0, GOSSIP_LEFT, 4, h, 0, 0, now);
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, 3, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 1), 5);
+    assert_int_equal(m.n, 2);
+    /* A large version is fine (multi-byte varint), and LEFT wins its tie. */
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, (uint64_t)1 << 46, h, 0, 0, now);
+    merge_row(a, "n2", 0, 0, GOSSIP_LEFT, (uint64_t)1 << 46, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    assert_true(gossip_status_version(a, 1) == (uint64_t)1 << 46);
+    assert_int_equal(m.n, 3);
+    assert_mchange(&m, 2, 1, false, GOSSIP_LEFT);
+    /* Other members are untouched throughout. */
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 2), 0);
+
+    /* Status and liveness are independent: a LEFT row can carry a fresh
+     * heartbeat, a stale heartbeat can carry a status change. */
+    assert_int_equal(merge_row(a, "n3", 9, 4, GOSSIP_LEFT, 2, h, 0, 0, now), 1);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_heartbeat(a, 2), 4);
+    assert_int_equal(gossip_state(a, 2), GOSSIP_ALIVE);
+    assert_int_equal(merge_row(a, "n3", 9, 1, GOSSIP_MEMBER, 3, h, 0, 0, now), 0);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_int_equal(gossip_heartbeat(a, 2), 4);
+    assert_int_equal(m.n, 5);
+    assert_mchange(&m, 3, 2, false, GOSSIP_LEFT);
+    assert_mchange(&m, 4, 2, false, GOSSIP_MEMBER);
+
+    /* gossip_restore sets status and version silently, and the merge rule
+     * applies from there. */
+    gossip_restore(a, 2, GOSSIP_LEFT, 10);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 2), 10);
+    gossip_restore(a, 3, GOSSIP_LEFT, 10); /* out of range: ignored */
+    gossip_restore(a, -1, GOSSIP_LEFT, 10);
+    assert_int_equal(gossip_nmembers(a), 3);
+    assert_int_equal(m.n, 5);
+    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, 10, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, 11, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_int_equal(m.n, 6);
+
+    /* Within one table, rows about one member merge in order. */
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 3);
+    put_row_full(&t, "n3", 0, 0, GOSSIP_MEMBER, 100, h, 0, 0);
+    put_row_full(&t, "n3", 0, 0, GOSSIP_LEFT, 100, h, 0, 0);
+    put_row_full(&t, "n3", 0, 0, GOSSIP_MEMBER, 99, h, 0, 0);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 0);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 2), 100);
+    assert_int_equal(m.n, 7);
+    assert_mchange(&m, 6, 2, false, GOSSIP_LEFT);
+    buf_fini(&t);
+    gossip_destroy(a);
+}
+
+/* About itself, a node's own wish wins: it answers any claim otherwise
+ * with a higher status version, never adopting the claim. */
+static void test_self_reassert(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct gossip *b = gossip_create(nodes, 3, 1, 1001, now);
+    struct mrecorder ma = { .g = a }, mb = { .g = b };
+    gossip_on_member(a, mrecord, &ma);
+    gossip_on_member(b, mrecord, &mb);
+    const char *h = "127.0.0.1";
+
+    /* "You left", version 4: a stays, at version 5. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, 4, h, 7000, 17000, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 0), 5);
+    assert_int_equal(ma.n, 0);
+    /* Lower claims change nothing; an equal LEFT claim is answered again. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, 3, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 5);
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, 5, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 6);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    /* A higher MEMBER claim agrees with us: its version is adopted, so our
+     * next answer to a LEFT claim beats it. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_MEMBER, 9, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 9);
+    merge_row(a, "n1", 1000, 0, GOSSIP_MEMBER, 2, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 9);
+    assert_int_equal(ma.n, 0);
+
+    /* Operator removal on b, answered by a, undone on b by a's answer. */
+    assert_true(gossip_remove(b, 0));
+    assert_int_equal(gossip_status(b, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(b, 0), 1);
+    assert_int_equal(mb.n, 1);
+    assert_mchange(&mb, 0, 0, false, GOSSIP_LEFT);
+    exchange(b, a, now); /* LEFT v1 < a's 9: nothing to answer */
+    assert_int_equal(gossip_status_version(a, 0), 9);
+    exchange(a, b, now); /* MEMBER v9 beats LEFT v1 */
+    assert_int_equal(gossip_status(b, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(b, 0), 9);
+    assert_int_equal(mb.n, 2);
+    assert_mchange(&mb, 1, 0, false, GOSSIP_MEMBER);
+    assert_true(gossip_remove(b, 0)); /* LEFT v10 */
+    exchange(b, a, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 0), 11);
+    exchange(a, b, now);
+    assert_int_equal(gossip_status(b, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(b, 0), 11);
+    assert_int_equal(mb.n, 4);
+
+    /* Leaving: LEFT at a higher version, with the callback. */
+    gossip_leave(a);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 0), 12);
+    assert_int_equal(ma.n, 1);
+    assert_mchange(&ma, 0, 0, false, GOSSIP_LEFT);
+    gossip_leave(a); /* again: no change, no callback */
+    assert_int_equal(gossip_status_version(a, 0), 12);
+    assert_int_equal(ma.n, 1);
+    /* Now a MEMBER claim about a is what gets answered. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_MEMBER, 12, h, 7000, 17000, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 0), 13);
+    merge_row(a, "n1", 1000, 0, GOSSIP_MEMBER, 40, h, 7000, 17000, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 0), 41);
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, 50, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 50);
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, 7, h, 7000, 17000, now);
+    assert_int_equal(gossip_status_version(a, 0), 50);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_int_equal(ma.n, 1);
+    /* b's (MEMBER, 11) view of a is overruled by a's own (LEFT, 50). */
+    exchange(b, a, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 0), 50);
+    exchange(a, b, now);
+    assert_int_equal(gossip_status(b, 0), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(b, 0), 50);
+    assert_int_equal(mb.n, 5);
+    assert_mchange(&mb, 4, 0, false, GOSSIP_LEFT);
+    /* Self's liveness is still its own: alive, heartbeating. */
+    gossip_tick(a, 10);
+    assert_int_equal(gossip_heartbeat(a, 0), 1);
+    assert_int_equal(gossip_state(a, 0), GOSSIP_ALIVE);
+    /* gossip_remove never applies to self, left or not. */
+    assert_false(gossip_remove(a, 0));
+    assert_int_equal(gossip_status_version(a, 0), 50);
+
+    /* A node told to leave before anything else still leaves. */
+    struct gossip *c = gossip_create(nodes, 3, 2, 1002, now);
+    gossip_leave(c);
+    assert_int_equal(gossip_status(c, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(c, 2), 1);
+    assert_int_equal(gossip_status(c, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status(c, 1), GOSSIP_MEMBER);
+    gossip_destroy(c);
+    gossip_destroy(a);
+    gossip_destroy(b);
+}
+
+static void test_remove(void **state)
+{
+    (void)state;
+    struct gossip *a = gossip_create(nodes, 4, 1, 1000, 0);
+    struct mrecorder m = { .g = a };
+    gossip_on_member(a, mrecord, &m);
+
+    assert_false(gossip_remove(a, 1)); /* self */
+    assert_false(gossip_remove(a, -1));
+    assert_false(gossip_remove(a, 4));
+    assert_false(gossip_remove(a, CFG_MAX_NODES));
+    assert_int_equal(m.n, 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(gossip_status(a, i), GOSSIP_MEMBER);
+
+    gossip_restore(a, 2, GOSSIP_MEMBER, 7);
+    assert_true(gossip_remove(a, 2));
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 2), 8);
+    assert_int_equal(m.n, 1);
+    assert_mchange(&m, 0, 2, false, GOSSIP_LEFT);
+    assert_false(gossip_remove(a, 2)); /* already left */
+    assert_int_equal(gossip_status_version(a, 2), 8);
+    assert_int_equal(m.n, 1);
+    /* Nobody else moved. */
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status(a, 3), GOSSIP_MEMBER);
+    /* The removal travels in the encoding and wins elsewhere. */
+    struct gossip *b = gossip_create(nodes, 4, 0, 2000, 0);
+    exchange(a, b, 0);
+    assert_int_equal(gossip_status(b, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(b, 2), 8);
+    /* Back as a member (its own re-assert), it can be removed again. */
+    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, 9, "", 0, 0, 0);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_true(gossip_remove(a, 2));
+    assert_int_equal(gossip_status_version(a, 2), 10);
+    assert_int_equal(m.n, 3);
+    /* A learnt member can be removed like a configured one. */
+    merge_row(a, "n9", 1, 1, GOSSIP_MEMBER, 0, "h9", 9, 19, 0);
+    assert_int_equal(gossip_nmembers(a), 5);
+    assert_true(gossip_remove(a, 4));
+    assert_int_equal(gossip_status(a, 4), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 4), 1);
+    assert_int_equal(m.n, 5);
+    assert_mchange(&m, 3, 4, true, GOSSIP_MEMBER);
+    assert_mchange(&m, 4, 4, false, GOSSIP_LEFT);
+    assert_false(gossip_remove(a, 5));
+    gossip_destroy(a);
+    gossip_destroy(b);
+}
+
+/* n3 falls silent: alive -> suspect -> dead -> LEFT, the last only after
+ * evict_ms of silence.  n2 keeps heartbeating and stays. */
+static void run_evict(int64_t evict_ms, int64_t left_after)
+{
+    int64_t now = 0;
+    struct recorder r = { .clock = &now };
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct mrecorder m = { .g = a };
+    int64_t left_at = -1;
+    gossip_on_change(a, record, &r);
+    gossip_on_member(a, mrecord, &m);
+    gossip_set_timeouts(a, 100, 200);
+    gossip_set_evict(a, evict_ms);
+    for (now = 1; now <= 3000; now++) {
+        assert_int_equal(merge_row(a, "n2", 5, (uint64_t)now, GOSSIP_MEMBER, 0, "", 0, 0, now),
+                         1);
+        gossip_tick(a, now);
+        enum gossip_state want = now > 200   ? GOSSIP_DEAD
+                                 : now > 100 ? GOSSIP_SUSPECT
+                                             : GOSSIP_ALIVE;
+        assert_int_equal(gossip_state(a, 2), want);
+        bool left = left_after >= 0 && now > left_after;
+        assert_int_equal(gossip_status(a, 2), left ? GOSSIP_LEFT : GOSSIP_MEMBER);
+        assert_int_equal(gossip_status_version(a, 2), left ? 1 : 0);
+        if (left && left_at < 0)
+            left_at = now;
+        assert_int_equal(gossip_state(a, 1), GOSSIP_ALIVE);
+        assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+        assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    }
+    assert_int_equal(r.n, 2);
+    assert_change(&r, 0, 101, 2, GOSSIP_ALIVE, GOSSIP_SUSPECT);
+    assert_change(&r, 1, 201, 2, GOSSIP_SUSPECT, GOSSIP_DEAD);
+    if (left_after < 0) {
+        assert_int_equal(m.n, 0);
+        gossip_destroy(a);
+        return;
+    }
+    assert_int_equal(left_at, left_after + 1);
+    assert_int_equal(m.n, 1); /* once, not on every later tick */
+    assert_mchange(&m, 0, 2, false, GOSSIP_LEFT);
+
+    /* n3 was only unreachable; its heartbeat comes back.  Alive again, but
+     * still LEFT: liveness does not undo an eviction. */
+    assert_int_equal(merge_row(a, "n3", 7, 1, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    assert_int_equal(gossip_state(a, 2), GOSSIP_ALIVE);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(m.n, 1);
+    /* n3 itself hears of its eviction, answers, and is a member again. */
+    struct gossip *c = gossip_create(nodes, 3, 2, 7, now);
+    exchange(a, c, now);
+    assert_int_equal(gossip_status(c, 2), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(c, 2), 2);
+    exchange(c, a, now);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 2), 2);
+    assert_int_equal(m.n, 2);
+    assert_mchange(&m, 1, 2, false, GOSSIP_MEMBER);
+    /* ... and silent again long enough, evicted again, one version up. */
+    int64_t back = now;
+    for (now = back + 1; now <= back + 200 + evict_ms + 1; now++) {
+        merge_row(a, "n2", 5, (uint64_t)now, GOSSIP_MEMBER, 0, "", 0, 0, now);
+        gossip_tick(a, now);
+    }
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 2), 3);
+    assert_int_equal(m.n, 3);
+    gossip_destroy(c);
+    gossip_destroy(a);
+}
+
+static void test_evict(void **state)
+{
+    (void)state;
+    run_evict(1000, 1000); /* LEFT from 1001 ms of silence */
+    run_evict(0, -1);      /* never */
+    run_evict(-5, -1);     /* negative is "never" too */
+    run_evict(50, 200);    /* shorter than dead_ms: LEFT as soon as dead */
+    run_evict(200, 200);
+
+    /* A member already removed is not evicted again (no version bump). */
+    struct gossip *a = gossip_create(nodes, 3, 0, 1, 0);
+    gossip_set_timeouts(a, 10, 20);
+    gossip_set_evict(a, 30);
+    assert_true(gossip_remove(a, 1));
+    for (int64_t now = 1; now < 100; now++)
+        gossip_tick(a, now);
+    assert_int_equal(gossip_status_version(a, 1), 1);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 2), 1);
+    /* Self is never evicted, however long it runs. */
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 0), 0);
+    gossip_destroy(a);
+}
+
+/* New fields are validated like the old ones: a bad one rejects the whole
+ * table, with no change and no callback. */
+static void test_member_malformed(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct recorder r = { .clock = &now };
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct mrecorder m = { .g = a };
+    gossip_on_change(a, record, &r);
+    gossip_on_member(a, mrecord, &m);
+    now = 5000;
+    gossip_tick(a, now); /* n2, n3 suspect: applying any row would show */
+    assert_int_equal(r.n, 2);
+
+    /* Every bad row comes after a good row that would add a member, a
+     * good row that would change a status and one that would advance. */
+    struct buf t;
+    for (int k = 0; k < 8; k++) {
+        char host64[65];
+        memset(host64, 'h', 64);
+        host64[64] = '\0';
+        buf_init(&t);
+        put_varint(&t, 4);
+        put_row_full(&t, "n7", 1, 1, GOSSIP_MEMBER, 0, "10.0.0.7", 7007, 17007);
+        put_row_full(&t, "n2", 3, 3, GOSSIP_LEFT, 1, "", 0, 0);
+        put_row_full(&t, "n3", 3, 3, GOSSIP_MEMBER, 0, "", 0, 0);
+        switch (k) {
+        case 0: put_row_full(&t, "n8", 1, 1, 2, 0, "10.0.0.8", 1, 1); break;
+        case 1: put_row_full(&t, "n8", 1, 1, 255, 0, "10.0.0.8", 1, 1); break;
+        case 2: put_row_full(&t, "n2", 9, 9, 2, 9, "", 0, 0); break;
+        case 3: put_row_full(&t, "n8", 1, 1, 0, 0, "10.0.0.8", 65536, 1); break;
+        case 4: put_row_full(&t, "n8", 1, 1, 0, 0, "10.0.0.8", 1, 65536); break;
+        case 5: put_row_full(&t, "n3", 9, 9, 0, 0, "", UINT64_MAX, 0); break;
+        case 6: put_row_full(&t, "n8", 1, 1, 0, 0, host64, 1, 1); break;
+        case 7: put_row_full(&t, "n3", 9, 9, 0, 0, host64, 0, 0); break;
+        }
+        assert_rejected(a, &r, t.data, t.len, now);
+        assert_int_equal(m.n, 0);
+        assert_int_equal(gossip_nmembers(a), 3);
+        assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+        buf_fini(&t);
+    }
+    /* Host length byte past the end of the input; a status byte missing. */
+    static const uint8_t host_past_end[] = { 1, 2, 'n', '2', 1, 1, 0, 0, 9, 'a', 'b', 1, 1 };
+    static const uint8_t no_status[] = { 1, 2, 'n', '2', 1, 1 };
+    assert_rejected(a, &r, host_past_end, sizeof(host_past_end), now);
+    assert_rejected(a, &r, no_status, sizeof(no_status), now);
+
+    /* Truncation of a valid membership table at every length. */
+    buf_init(&t);
+    put_varint(&t, 3);
+    put_row_full(&t, "n7", 300, 300, GOSSIP_MEMBER, 300, "10.0.0.7", 65535, 65535);
+    put_row_full(&t, "n2", 3, 3, GOSSIP_LEFT, (uint64_t)1 << 47, "", 0, 0);
+    put_row_full(&t, "n3", 3, 3, GOSSIP_MEMBER, 0, "somewhere.example", 200, 300);
+    for (size_t len = 0; len < t.len; len++)
+        assert_rejected(a, &r, t.data, len, now);
+    assert_int_equal(m.n, 0);
+    /* The limits themselves pass: ports 65535, a 63-byte host. */
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 3);
+    assert_int_equal(gossip_nmembers(a), 4);
+    assert_member(a, 3, "n7", "10.0.0.7", 65535, 65535);
+    assert_int_equal(gossip_status_version(a, 3), 300);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    /* A known member's address is not taken from gossip. */
+    assert_member(a, 2, "n3", "127.0.0.1", 7002, 17002);
+    buf_fini(&t);
+    char host63[64];
+    memset(host63, 'h', 63);
+    host63[63] = '\0';
+    assert_int_equal(merge_row(a, "n8", 0, 0, GOSSIP_MEMBER, 0, host63, 1, 1, now), 0);
+    assert_int_equal(gossip_nmembers(a), 5);
+    assert_member(a, 4, "n8", host63, 1, 1);
+    assert_int_equal(m.n, 3);
+    gossip_destroy(a);
+}
+
+/* Unknown names that cannot be used as members are skipped, not added,
+ * and the rest of the table still merges. */
+static void test_member_ignored(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct mrecorder m = { .g = a };
+    gossip_on_member(a, mrecord, &m);
+    static const char *const bad_names[] = { "a b", "tab\tx", "\x01", "nl\n", "del\x7f",
+                                             "hi\x80", "\xff\xfe", " lead" };
+    for (size_t k = 0; k < sizeof(bad_names) / sizeof(bad_names[0]); k++) {
+        assert_int_equal(merge_row(a, bad_names[k], 9, 9, GOSSIP_MEMBER, 0, "10.0.0.9", 9, 19, now),
+                         0);
+        assert_int_equal(gossip_nmembers(a), 3);
+    }
+    static const char *const bad_hosts[] = { "", "a b", "10.0.0.9\n", "\x01", "h\x7f", "h\xc3\xa9",
+                                             " " };
+    for (size_t k = 0; k < sizeof(bad_hosts) / sizeof(bad_hosts[0]); k++) {
+        assert_int_equal(merge_row(a, "n9", 9, 9, GOSSIP_MEMBER, 0, bad_hosts[k], 9, 19, now), 0);
+        assert_int_equal(gossip_nmembers(a), 3);
+    }
+    assert_int_equal(merge_row(a, "n9", 9, 9, GOSSIP_MEMBER, 0, "10.0.0.9", 0, 19, now), 0);
+    assert_int_equal(merge_row(a, "n9", 9, 9, GOSSIP_MEMBER, 0, "10.0.0.9", 9, 0, now), 0);
+    assert_int_equal(merge_row(a, "n9", 9, 9, GOSSIP_MEMBER, 0, "10.0.0.9", 0, 0, now), 0);
+    assert_int_equal(gossip_nmembers(a), 3);
+    assert_int_equal(m.n, 0);
+
+    /* Mixed with good rows: the good ones apply. */
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 4);
+    put_row_full(&t, "n 9", 9, 9, GOSSIP_MEMBER, 0, "10.0.0.9", 9, 19);
+    put_row_full(&t, "n2", 9, 9, GOSSIP_LEFT, 1, "", 0, 0);
+    put_row_full(&t, "n9", 9, 9, GOSSIP_MEMBER, 0, "", 9, 19);
+    put_row_full(&t, "n10", 9, 9, GOSSIP_MEMBER, 0, "10.0.0.10", 10, 20);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 2);
+    assert_int_equal(gossip_nmembers(a), 4);
+    assert_member(a, 3, "n10", "10.0.0.10", 10, 20);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    assert_int_equal(m.n, 2);
+    assert_mchange(&m, 0, 1, false, GOSSIP_LEFT);
+    assert_mchange(&m, 1, 3, true, GOSSIP_MEMBER);
+    buf_fini(&t);
+
+    /* The same unknown node named twice in one table is added once; both
+     * rows merge into it (the higher heartbeat and status version win). */
+    buf_init(&t);
+    put_varint(&t, 3);
+    put_row_full(&t, "n11", 5, 3, GOSSIP_MEMBER, 0, "10.0.0.11", 11, 21);
+    put_row_full(&t, "n11", 5, 8, GOSSIP_LEFT, 2, "10.9.9.9", 99, 199);
+    put_row_full(&t, "n11", 5, 6, GOSSIP_MEMBER, 1, "10.0.0.11", 11, 21);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 1);
+    assert_int_equal(gossip_nmembers(a), 5);
+    assert_member(a, 4, "n11", "10.0.0.11", 11, 21); /* the first row's address */
+    assert_int_equal(gossip_heartbeat(a, 4), 8);
+    assert_int_equal(gossip_generation(a, 4), 5);
+    assert_int_equal(gossip_status(a, 4), GOSSIP_LEFT);
+    assert_int_equal(gossip_status_version(a, 4), 2);
+    assert_int_equal(m.n, 4);
+    assert_mchange(&m, 2, 4, true, GOSSIP_MEMBER);
+    assert_mchange(&m, 3, 4, false, GOSSIP_LEFT);
+    buf_fini(&t);
+    /* An unusable first row does not block a usable later one. */
+    buf_init(&t);
+    put_varint(&t, 2);
+    put_row_full(&t, "n12", 1, 1, GOSSIP_MEMBER, 0, "", 0, 0);
+    put_row_full(&t, "n12", 1, 2, GOSSIP_MEMBER, 0, "10.0.0.12", 12, 22);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 1);
+    assert_int_equal(gossip_nmembers(a), 6);
+    assert_member(a, 5, "n12", "10.0.0.12", 12, 22);
+    assert_int_equal(gossip_heartbeat(a, 5), 2);
+    assert_int_equal(m.n, 5);
+    buf_fini(&t);
+    gossip_destroy(a);
+}
+
+/* CFG_MAX_NODES rows in all; unknown rows beyond that are ignored, known
+ * ones still merge. */
+static void test_member_capacity(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 1, 1000, now);
+    struct mrecorder m = { .g = a };
+    gossip_on_member(a, mrecord, &m);
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 71);
+    for (int i = 0; i < 70; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "j%d", i);
+        put_row_full(&t, name, 1, (uint64_t)i + 1, GOSSIP_MEMBER, 0, "10.1.0.1",
+                     (uint64_t)(100 + i), (uint64_t)(200 + i));
+    }
+    put_row(&t, "n1", 3, 3); /* a known member after the overflow */
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), CFG_MAX_NODES - 3 + 1);
+    buf_fini(&t);
+    assert_int_equal(gossip_nmembers(a), CFG_MAX_NODES);
+    assert_int_equal(m.n, CFG_MAX_NODES - 3);
+    for (int i = 0; i < CFG_MAX_NODES - 3; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "j%d", i);
+        assert_mchange(&m, i, 3 + i, true, GOSSIP_MEMBER);
+        assert_member(a, 3 + i, name, "10.1.0.1", 100 + i, 200 + i);
+        assert_int_equal(gossip_heartbeat(a, 3 + i), (uint64_t)i + 1);
+    }
+    assert_int_equal(gossip_heartbeat(a, 0), 3);
+    /* Full: another newcomer is ignored, known rows (also the last index)
+     * still merge. */
+    buf_init(&t);
+    put_varint(&t, 3);
+    put_row_full(&t, "late", 1, 1, GOSSIP_MEMBER, 0, "10.1.0.2", 1, 2);
+    put_row_full(&t, "j60", 1, 100, GOSSIP_LEFT, 1, "", 0, 0);
+    put_row_full(&t, "j61", 1, 100, GOSSIP_MEMBER, 0, "10.1.0.1", 1, 2);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 1);
+    buf_fini(&t);
+    assert_int_equal(gossip_nmembers(a), CFG_MAX_NODES);
+    assert_int_equal(gossip_heartbeat(a, CFG_MAX_NODES - 1), 100);
+    assert_int_equal(gossip_status(a, CFG_MAX_NODES - 1), GOSSIP_LEFT);
+    assert_int_equal(m.n, CFG_MAX_NODES - 3 + 1);
+    assert_mchange(&m, CFG_MAX_NODES - 3, CFG_MAX_NODES - 1, false, GOSSIP_LEFT);
+
+    /* The full table round-trips into a fresh node, all 64 rows. */
+    struct gossip *b = gossip_create(nodes, 3, 2, 2000, now);
+    assert_true(exchange(a, b, now) > 0);
+    assert_int_equal(gossip_nmembers(b), CFG_MAX_NODES);
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        struct cfg_node x, y;
+        gossip_member(a, i, &x);
+        gossip_member(b, i, &y);
+        assert_string_equal(x.name, y.name);
+        assert_string_equal(x.host, y.host);
+        assert_int_equal(x.port, y.port);
+        assert_int_equal(gossip_status(a, i), gossip_status(b, i));
+        assert_int_equal(gossip_status_version(a, i), gossip_status_version(b, i));
+    }
+    /* Every index is pickable, the last included. */
+    bool picked[CFG_MAX_NODES] = { false };
+    for (uint32_t x = 0; x < CFG_MAX_NODES - 1; x++)
+        picked[gossip_pick(a, x)] = true;
+    for (int i = 0; i < CFG_MAX_NODES; i++)
+        assert_int_equal(picked[i], i != 1);
+    gossip_destroy(b);
+    gossip_destroy(a);
+
+    /* A node configured with CFG_MAX_NODES members is full from the start. */
+    static struct cfg_node many[CFG_MAX_NODES];
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        snprintf(many[i].name, sizeof(many[i].name), "m%d", i);
+        snprintf(many[i].host, sizeof(many[i].host), "10.2.0.%d", i);
+        many[i].port = 1000 + i;
+        many[i].cport = 2000 + i;
+    }
+    struct gossip *f = gossip_create(many, CFG_MAX_NODES, CFG_MAX_NODES - 1, 1, now);
+    struct mrecorder mf = { .g = f };
+    gossip_on_member(f, mrecord, &mf);
+    assert_int_equal(merge_row(f, "n1", 1, 1, GOSSIP_MEMBER, 0, "10.0.0.1", 1, 2, now), 0);
+    assert_int_equal(merge_row(f, "m0", 1, 1, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    assert_int_equal(gossip_nmembers(f), CFG_MAX_NODES);
+    assert_int_equal(mf.n, 0);
+    assert_member(f, CFG_MAX_NODES - 1, "m63", "10.2.0.63", 1063, 2063);
+    assert_true(gossip_remove(f, CFG_MAX_NODES - 2));
+    assert_int_equal(mf.n, 1);
+    gossip_destroy(f);
+}
+
+/* Status versions above 2^48 are malformed (a table carrying one is
+ * rejected whole), so the +1 of remove, eviction, leave and self's answer
+ * can never wrap: the largest accepted version still gets a larger one. */
+static void test_version_bound(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct mrecorder m = { .g = a };
+    gossip_on_member(a, mrecord, &m);
+    const uint64_t max = (uint64_t)1 << 48;
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 2);
+    put_row_full(&t, "n2", 0, 1, GOSSIP_MEMBER, 0, "", 0, 0);
+    put_row_full(&t, "n3", 0, 1, GOSSIP_MEMBER, max + 1, "", 0, 0);
+    assert_rejected(a, NULL, t.data, t.len, now);
+    assert_int_equal(gossip_heartbeat(a, 1), 0); /* the good row did not apply */
+    buf_fini(&t);
+
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
+    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
+    assert_true(gossip_status_version(a, 1) == max);
+    /* Operator removal wins over the peers' (MEMBER, max). */
+    assert_true(gossip_remove(a, 1));
+    assert_true(gossip_status_version(a, 1) == max + 1);
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    /* Eviction: LEFT once, no flapping. */
+    gossip_set_timeouts(a, 10, 20);
+    gossip_set_evict(a, 30);
+    gossip_tick(a, 100);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
+    assert_true(gossip_status_version(a, 2) == max + 1);
+    int before = m.n;
+    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, 100);
+    gossip_tick(a, 101);
+    assert_int_equal(m.n, before);
+    /* Self answers a LEFT claim at max with max + 1. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, max, "", 0, 0, 101);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
+    assert_true(gossip_status_version(a, 0) == max + 1);
+    gossip_destroy(a);
+}
+
 static void test_pick(void **state)
 {
     (void)state;
@@ -688,6 +1533,16 @@ int main(void)
         cmocka_unit_test_setup(test_unknown_and_self, setup),
         cmocka_unit_test_setup(test_malformed, setup),
         cmocka_unit_test_setup(test_pick, setup),
+        cmocka_unit_test_setup(test_status_names, setup),
+        cmocka_unit_test_setup(test_join, setup),
+        cmocka_unit_test_setup(test_status_merge, setup),
+        cmocka_unit_test_setup(test_self_reassert, setup),
+        cmocka_unit_test_setup(test_remove, setup),
+        cmocka_unit_test_setup(test_evict, setup),
+        cmocka_unit_test_setup(test_member_malformed, setup),
+        cmocka_unit_test_setup(test_member_ignored, setup),
+        cmocka_unit_test_setup(test_member_capacity, setup),
+        cmocka_unit_test_setup(test_version_bound, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

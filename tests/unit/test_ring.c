@@ -1,11 +1,13 @@
 /* test_ring.c — unit tests for the consistent hash ring: balance,
- * determinism, distinct preference lists, minimal movement on join. */
+ * determinism, distinct preference lists, minimal movement on join, and
+ * rings where only some slots are members (nodes that left keep their index). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -317,6 +319,273 @@ static void test_bad_input(void **state)
     ring_destroy(r);
 }
 
+/* ---------------------------------------------------------------- */
+/* rings whose slots are not all members                            */
+
+/* Checks that no token, preference list or walk of r ever names a slot
+ * outside `members` (a bit set), and that the member count matches. */
+static void check_only_members(const struct ring *r, uint64_t members, unsigned vnodes)
+{
+    unsigned nm = 0;
+    for (unsigned i = 0; i < ring_nnodes(r); i++) {
+        bool want = (members >> i) & 1;
+        assert_int_equal(ring_is_member(r, i), want);
+        nm += want;
+        if (!want)
+            assert_true(ring_ownership(r, i) == 0.0);
+        else
+            assert_true(ring_ownership(r, i) > 0.0);
+    }
+    assert_int_equal(ring_nmembers(r), nm);
+    assert_int_equal(ring_ntokens(r), (size_t)nm * vnodes);
+    uint64_t owners = 0;
+    for (size_t i = 0; i < ring_ntokens(r); i++) {
+        uint64_t tok;
+        unsigned node;
+        ring_token(r, i, &tok, &node);
+        assert_true(node < ring_nnodes(r));
+        owners |= UINT64_C(1) << node;
+    }
+    assert_true(owners == members);
+    rng_state = 77;
+    for (unsigned k = 0; k < 2000; k++) {
+        unsigned out[RING_MAX_NODES + 4];
+        unsigned got = ring_walk(r, next_rand(), RING_MAX_NODES + 4, out);
+        assert_int_equal(got, nm);
+        uint64_t seen = 0;
+        for (unsigned i = 0; i < got; i++) {
+            assert_false(seen & (UINT64_C(1) << out[i]));
+            seen |= UINT64_C(1) << out[i];
+        }
+        assert_true(seen == members);
+        char key[32];
+        size_t klen = next_key(key, sizeof(key));
+        got = ring_preflist(r, key, klen, 3, out);
+        assert_int_equal(got, nm < 3 ? nm : 3);
+        for (unsigned i = 0; i < got; i++)
+            assert_true((members >> out[i]) & 1);
+    }
+}
+
+static void test_members_basic(void **state)
+{
+    (void)state;
+    make_names(5);
+    const bool member[5] = {true, false, true, true, false};
+    struct ring *r = ring_create_members(names, 5, member, 16, 9);
+    assert_non_null(r);
+    assert_int_equal(ring_version(r), 9);
+    assert_int_equal(ring_nnodes(r), 5);
+    assert_int_equal(ring_nmembers(r), 3);
+    assert_int_equal(ring_vnodes(r), 16);
+    /* Slots keep their names (and indices), members or not. */
+    for (unsigned i = 0; i < 5; i++)
+        assert_string_equal(ring_node_name(r, i), names[i]);
+    assert_null(ring_node_name(r, 5));
+    assert_false(ring_is_member(r, 5));
+    assert_false(ring_is_member(r, 63));
+    assert_false(ring_is_member(r, 64));
+    assert_false(ring_is_member(r, 1000));
+    check_only_members(r, 0x0d, 16);
+    double sum = 0;
+    for (unsigned i = 0; i < 5; i++)
+        sum += ring_ownership(r, i);
+    assert_true(sum > 0.999999 && sum < 1.000001);
+    ring_destroy(r);
+
+    /* member NULL = every slot; so does an all-true array.  Both are the
+     * very same ring as ring_create. */
+    const bool all[5] = {true, true, true, true, true};
+    struct ring *plain = ring_create(names, 5, 16, 1);
+    struct ring *rn = ring_create_members(names, 5, NULL, 16, 1);
+    struct ring *ra = ring_create_members(names, 5, all, 16, 1);
+    assert_non_null(plain);
+    assert_non_null(rn);
+    assert_non_null(ra);
+    struct ring *rs[2] = {rn, ra};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(ring_nmembers(rs[k]), 5);
+        check_only_members(rs[k], 0x1f, 16);
+        assert_int_equal(ring_ntokens(rs[k]), ring_ntokens(plain));
+        for (size_t i = 0; i < ring_ntokens(plain); i++) {
+            uint64_t ta, tb;
+            unsigned na, nb;
+            ring_token(plain, i, &ta, &na);
+            ring_token(rs[k], i, &tb, &nb);
+            assert_true(ta == tb);
+            assert_int_equal(na, nb);
+        }
+    }
+    assert_int_equal(ring_nmembers(plain), 5);
+    for (unsigned i = 0; i < 5; i++)
+        assert_true(ring_is_member(plain, i));
+    ring_destroy(plain);
+    ring_destroy(rn);
+    ring_destroy(ra);
+
+    /* Bad input is refused as for ring_create, non-member slots included:
+     * a name stays reserved after its node left. */
+    const char *dup[] = {"a", "b", "a"};
+    const bool only_first_two[3] = {true, true, false};
+    assert_null(ring_create_members(dup, 3, only_first_two, 8, 1));
+    assert_null(ring_create_members(names, 5, member, 0, 1));
+    make_names(RING_MAX_NODES + 1);
+    bool none[RING_MAX_NODES + 1] = {false};
+    assert_null(ring_create_members(names, RING_MAX_NODES + 1, none, 8, 1));
+}
+
+/* A ring of slots {n1,n2,n3,n4} with n3 not a member is the ring of
+ * {n1,n2,n4}: same tokens, same preference lists, by name. */
+static void test_members_equivalence(void **state)
+{
+    (void)state;
+    const char *slots[] = {"n1", "n2", "n3", "n4"};
+    const char *three[] = {"n1", "n2", "n4"};
+    const bool member[4] = {true, true, false, true};
+    struct ring *rm = ring_create_members(slots, 4, member, VNODES, 2);
+    struct ring *r3 = ring_create(three, 3, VNODES, 2);
+    struct ring *r4 = ring_create(slots, 4, VNODES, 1);
+    assert_non_null(rm);
+    assert_non_null(r3);
+    assert_non_null(r4);
+    assert_int_equal(ring_nnodes(rm), 4);
+    assert_int_equal(ring_nmembers(rm), 3);
+    assert_int_equal(ring_ntokens(rm), ring_ntokens(r3));
+    for (size_t i = 0; i < ring_ntokens(rm); i++) {
+        uint64_t ta, tb;
+        unsigned na, nb;
+        ring_token(rm, i, &ta, &na);
+        ring_token(r3, i, &tb, &nb);
+        assert_true(ta == tb);
+        assert_string_equal(ring_node_name(rm, na), ring_node_name(r3, nb));
+        assert_int_not_equal(na, 2);
+    }
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned j = i < 2 ? i : 3; /* n4 is slot 3 in rm, index 2 in r3 */
+        assert_true(ring_ownership(rm, j) == ring_ownership(r3, i));
+    }
+    assert_true(ring_ownership(rm, 2) == 0.0);
+
+    rng_state = 4242;
+    unsigned moved = 0;
+    for (unsigned k = 0; k < 20000; k++) {
+        char key[32];
+        size_t klen = next_key(key, sizeof(key));
+        for (unsigned n = 1; n <= 5; n++) {
+            unsigned pm[5], p3[5];
+            unsigned gm = ring_preflist(rm, key, klen, n, pm);
+            unsigned g3 = ring_preflist(r3, key, klen, n, p3);
+            assert_int_equal(gm, n < 3 ? n : 3);
+            assert_int_equal(gm, g3);
+            for (unsigned i = 0; i < gm; i++) {
+                assert_true(pm[i] < 4);
+                assert_int_not_equal(pm[i], 2);
+                assert_string_equal(ring_node_name(rm, pm[i]), ring_node_name(r3, p3[i]));
+            }
+        }
+        /* Against the full ring: n3 leaving only removes n3 from each
+         * list; the others keep their order. */
+        unsigned p4[4], pm[3];
+        assert_int_equal(ring_preflist(r4, key, klen, 4, p4), 4);
+        assert_int_equal(ring_preflist(rm, key, klen, 3, pm), 3);
+        unsigned j = 0;
+        for (unsigned i = 0; i < 4; i++)
+            if (p4[i] != 2)
+                assert_int_equal(pm[j++], p4[i]);
+        assert_int_equal(j, 3);
+        moved += p4[0] == 2;
+        uint64_t pos = next_rand();
+        unsigned w1[8], w2[8];
+        assert_int_equal(ring_walk(rm, pos, 8, w1), 3);
+        assert_int_equal(ring_walk(r3, pos, 8, w2), 3);
+        for (unsigned i = 0; i < 3; i++)
+            assert_string_equal(ring_node_name(rm, w1[i]), ring_node_name(r3, w2[i]));
+        assert_int_equal(ring_preflist_at(rm, pos, 2, w1), 2);
+        assert_int_not_equal(w1[0], 2);
+        assert_int_not_equal(w1[1], 2);
+    }
+    assert_true(moved > 0); /* n3 was a primary somewhere before */
+    ring_destroy(rm);
+    ring_destroy(r3);
+    ring_destroy(r4);
+}
+
+static void test_members_none(void **state)
+{
+    (void)state;
+    make_names(3);
+    const bool none[3] = {false, false, false};
+    struct ring *r = ring_create_members(names, 3, none, VNODES, 4);
+    assert_non_null(r);
+    assert_int_equal(ring_nnodes(r), 3);
+    assert_int_equal(ring_nmembers(r), 0);
+    assert_int_equal(ring_ntokens(r), 0);
+    unsigned out[4] = {99, 99, 99, 99};
+    assert_int_equal(ring_preflist(r, "k", 1, 3, out), 0);
+    assert_int_equal(ring_preflist_at(r, 0, 3, out), 0);
+    assert_int_equal(ring_preflist_at(r, UINT64_MAX, 3, out), 0);
+    assert_int_equal(ring_walk(r, 12345, 4, out), 0);
+    assert_int_equal(out[0], 99); /* nothing written */
+    for (unsigned i = 0; i < 3; i++) {
+        assert_false(ring_is_member(r, i));
+        assert_true(ring_ownership(r, i) == 0.0);
+        assert_string_equal(ring_node_name(r, i), names[i]);
+    }
+    ring_destroy(r);
+
+    /* No slots at all, with or without a member array. */
+    r = ring_create_members(NULL, 0, NULL, 8, 1);
+    assert_non_null(r);
+    assert_int_equal(ring_nmembers(r), 0);
+    assert_int_equal(ring_preflist(r, "k", 1, 1, out), 0);
+    assert_false(ring_is_member(r, 0));
+    ring_destroy(r);
+
+    /* A single member among many slots owns everything. */
+    make_names(RING_MAX_NODES);
+    bool one[RING_MAX_NODES] = {false};
+    one[RING_MAX_NODES - 1] = true;
+    r = ring_create_members(names, RING_MAX_NODES, one, 8, 1);
+    assert_non_null(r);
+    assert_int_equal(ring_nmembers(r), 1);
+    assert_true(ring_ownership(r, RING_MAX_NODES - 1) > 0.999999);
+    check_only_members(r, UINT64_C(1) << (RING_MAX_NODES - 1), 8);
+    assert_int_equal(ring_preflist(r, "k", 1, 3, out), 1);
+    assert_int_equal(out[0], RING_MAX_NODES - 1);
+    ring_destroy(r);
+}
+
+/* Every other slot of a full-size ring: indices are slot positions. */
+static void test_members_sparse(void **state)
+{
+    (void)state;
+    make_names(RING_MAX_NODES);
+    bool member[RING_MAX_NODES];
+    const char *odd[RING_MAX_NODES / 2];
+    for (unsigned i = 0; i < RING_MAX_NODES; i++) {
+        member[i] = i % 2 == 1;
+        if (member[i])
+            odd[i / 2] = names[i];
+    }
+    struct ring *r = ring_create_members(names, RING_MAX_NODES, member, 16, 1);
+    struct ring *ro = ring_create(odd, RING_MAX_NODES / 2, 16, 1);
+    assert_non_null(r);
+    assert_non_null(ro);
+    check_only_members(r, UINT64_C(0xaaaaaaaaaaaaaaaa), 16);
+    rng_state = 31;
+    for (unsigned k = 0; k < 2000; k++) {
+        char key[32];
+        size_t klen = next_key(key, sizeof(key));
+        unsigned a[5], b[5];
+        assert_int_equal(ring_preflist(r, key, klen, 5, a), 5);
+        assert_int_equal(ring_preflist(ro, key, klen, 5, b), 5);
+        for (unsigned i = 0; i < 5; i++)
+            assert_int_equal(a[i], 2 * b[i] + 1); /* odd[j] is slot 2j+1 */
+    }
+    ring_destroy(r);
+    ring_destroy(ro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +598,10 @@ int main(void)
         cmocka_unit_test(test_walk_all),
         cmocka_unit_test(test_single_node),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_members_basic),
+        cmocka_unit_test(test_members_equivalence),
+        cmocka_unit_test(test_members_none),
+        cmocka_unit_test(test_members_sparse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
