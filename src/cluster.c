@@ -227,7 +227,9 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
     gossip_set_evict(g, node->cfg.dead_node_evict_ms);
     gossip_tick(g, mono_ms());
     apply_membership(node);
-    int peer = gossip_pick(g, (uint32_t)random());
+    /* random() gives 31 bits; gossip_pick wants 32 */
+    uint32_t rnd = (uint32_t)random() ^ ((uint32_t)random() << 16);
+    int peer = gossip_pick(g, rnd);
     if (peer >= 0) {
         struct buf enc;
         buf_init(&enc);

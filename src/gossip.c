@@ -267,15 +267,30 @@ void gossip_tick(struct gossip *g, int64_t now_ms)
     }
 }
 
-/* Uniform over the nmembers - 1 others; the modulo bias is below
- * CFG_MAX_NODES / 2^32, far beneath anything gossip could notice. */
+/* Uniform over the other members that are not dead; one round in four
+ * (by rnd's top bits) goes to a dead one instead, when there is any, so a
+ * node that comes back is heard even if it cannot reach us first.  Rounds
+ * spent on dead or departed nodes are wasted, so they are the exception.
+ * The modulo bias is below CFG_MAX_NODES / 2^30, far beneath anything
+ * gossip could notice. */
 int gossip_pick(const struct gossip *g, uint32_t rnd)
 {
-    int others = g->nmembers - 1;
-    if (others <= 0)
+    int live[CFG_MAX_NODES], dead[CFG_MAX_NODES];
+    int nl = 0, nd = 0;
+    for (int i = 0; i < g->nmembers; i++) {
+        if (i == g->self)
+            continue;
+        if (g->m[i].state == GOSSIP_DEAD)
+            dead[nd++] = i;
+        else
+            live[nl++] = i;
+    }
+    bool to_dead = nd > 0 && (nl == 0 || (rnd >> 30) == 0);
+    if (to_dead)
+        return dead[(rnd & 0x3fffffffu) % (uint32_t)nd];
+    if (nl == 0)
         return -1;
-    int k = (int)(rnd % (uint32_t)others);
-    return k < g->self ? k : k + 1;
+    return live[(rnd & 0x3fffffffu) % (uint32_t)nl];
 }
 
 void gossip_encode(const struct gossip *g, struct buf *out)

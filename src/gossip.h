@@ -90,9 +90,10 @@ bool gossip_remove(struct gossip *g, int idx);
 /* Bumps this node's heartbeat and re-evaluates every member's state. */
 void gossip_tick(struct gossip *g, int64_t now_ms);
 
-/* A random member other than self to gossip with (any state: talking to a
- * dead node is how its return is noticed); -1 when there is none.
- * rnd is a random number supplied by the caller. */
+/* A random member other than self to gossip with: one that is not dead,
+ * except one time in four when some are dead (talking to a dead node is
+ * one way its return is noticed); -1 when there is none.  rnd is a random
+ * 32-bit number supplied by the caller. */
 int gossip_pick(const struct gossip *g, uint32_t rnd);
 
 /* Appends this node's view of the table (wire format: varint count, then per

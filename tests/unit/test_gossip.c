@@ -1482,6 +1482,36 @@ static void test_version_bound(void **state)
     gossip_destroy(a);
 }
 
+/* Dead members get one round in four (rnd's top two bits zero), live ones
+ * the rest; with only dead ones left, they get every round. */
+static void test_pick_prefers_live(void **state)
+{
+    (void)state;
+    struct gossip *g = gossip_create(nodes, 4, 0, 1, 0);
+    gossip_set_timeouts(g, 10, 20);
+    struct buf t;
+    buf_init(&t);
+    put_varint(&t, 1);
+    put_row(&t, "n2", 1, 1);
+    gossip_tick(g, 100); /* n2, n3, n4 dead */
+    assert_int_equal(gossip_merge(g, t.data, t.len, 100), 1); /* n2 alive again */
+    for (uint32_t hi = 0; hi < 4; hi++)
+        for (uint32_t lo = 0; lo < 100; lo++) {
+            int p = gossip_pick(g, hi << 30 | lo);
+            if (hi == 0)
+                assert_true(p == 2 || p == 3);
+            else
+                assert_int_equal(p, 1);
+        }
+    gossip_tick(g, 200); /* n2 dead again: only dead ones */
+    for (uint32_t x = 0; x < 1000; x++) {
+        int p = gossip_pick(g, x * 2654435761u);
+        assert_true(p >= 1 && p <= 3);
+    }
+    buf_fini(&t);
+    gossip_destroy(g);
+}
+
 static void test_pick(void **state)
 {
     (void)state;
@@ -1543,6 +1573,7 @@ int main(void)
         cmocka_unit_test_setup(test_member_ignored, setup),
         cmocka_unit_test_setup(test_member_capacity, setup),
         cmocka_unit_test_setup(test_version_bound, setup),
+        cmocka_unit_test_setup(test_pick_prefers_live, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
