@@ -38,6 +38,11 @@
 
 static struct event *gossip_timer;
 static bool ring_dirty; /* membership changed: rebuild the ring when the merge is over */
+static unsigned gossip_round;
+static uint64_t seeds_unanswered; /* bit s: seed s never answered a PGOSSIP */
+/* Every this many rounds a random seed is gossiped with even when others
+ * are known, so clusters that formed apart (a logical partition) merge. */
+#define SEED_EVERY_ROUNDS 10
 
 static int64_t mono_ms(void)
 {
@@ -210,6 +215,49 @@ static void on_gossip_reply(void *arg, int err, const struct peer_reply *rep)
     apply_membership(node);
 }
 
+struct seed_call {
+    struct kv_node *node;
+    int seed;
+};
+
+static void on_seed_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct seed_call *sc = arg;
+    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64)
+        seeds_unanswered &= ~((uint64_t)1 << sc->seed);
+    struct kv_node *node = sc->node;
+    mem_free(sc);
+    on_gossip_reply(node, err, rep);
+}
+
+static void gossip_to_seed(struct kv_node *node, int seed)
+{
+    struct buf enc;
+    buf_init(&enc);
+    gossip_encode(node->gossip, &enc);
+    const char *argv[2] = {"PGOSSIP", enc.data ? enc.data : ""};
+    size_t lens[2] = {7, enc.len};
+    struct seed_call *sc = mem_alloc(sizeof(*sc));
+    sc->node = node;
+    sc->seed = seed;
+    peers_send_seed(node->peers, seed, node->cfg.gossip_interval_ms, on_seed_reply, sc, 2, argv,
+                    lens);
+    buf_fini(&enc);
+}
+
+/* Seeds: every round, each one that never answered yet (a configured seed
+ * at start, a DYNAMO JOIN target); besides, one random seed every
+ * SEED_EVERY_ROUNDS rounds. */
+static void gossip_seeds(struct kv_node *node)
+{
+    int ns = peers_nseeds(node->peers);
+    for (int s = 0; s < ns && s < 64; s++)
+        if (seeds_unanswered & ((uint64_t)1 << s))
+            gossip_to_seed(node, s);
+    if (ns > 0 && gossip_round % SEED_EVERY_ROUNDS == 0)
+        gossip_to_seed(node, (int)((uint32_t)random() % (uint32_t)ns));
+}
+
 static void arm(struct kv_node *node)
 {
     int ms = node->cfg.gossip_interval_ms;
@@ -240,6 +288,8 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
                    on_gossip_reply, node, 2, argv, lens);
         buf_fini(&enc);
     }
+    gossip_round++;
+    gossip_seeds(node);
     arm(node); /* re-armed each round so CONFIG SET gossip-interval applies */
 }
 
@@ -272,6 +322,9 @@ void cluster_start(struct kv_node *node)
     gossip_on_member(node->gossip, on_member, node);
     ring_dirty = true;
     apply_membership(node);
+    seeds_unanswered = 0;
+    for (int s = 0; s < peers_nseeds(node->peers) && s < 64; s++)
+        seeds_unanswered |= (uint64_t)1 << s;
     node->hh = hh_create(node, hint_owner_up, node);
     node->xfer = xfer_create(node);
     srandom((unsigned)(kv_mono_us() ^ (int64_t)node->incarnation));
@@ -300,6 +353,20 @@ int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, str
     gossip_encode(node->gossip, out);
     apply_membership(node);
     return rc < 0 ? rc : 0;
+}
+
+int cluster_join(struct kv_node *node, const char *host, int cport)
+{
+    if (!node->gossip)
+        return KV_EINVAL;
+    int s = peers_add_seed(node->peers, host, cport);
+    if (s < 0)
+        return KV_ETOOBIG;
+    log_info("membership: joining through %s:%d", host, cport);
+    if (s < 64)
+        seeds_unanswered |= (uint64_t)1 << s;
+    gossip_to_seed(node, s); /* at once if its link is up; every round until it answers */
+    return 0;
 }
 
 void cluster_leave(struct kv_node *node)

@@ -20,6 +20,10 @@ void cluster_stop(struct kv_node *node);
  * table to out.  0, or KV_EPROTO for a malformed table. */
 int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, struct buf *out);
 
+/* DYNAMO JOIN host:port: adds host:cport (a cluster port) as a seed and
+ * gossips with it, so this node and the cluster there learn each other.
+ * 0, KV_EINVAL without a cluster, KV_ETOOBIG when the seed list is full. */
+int cluster_join(struct kv_node *node, const char *host, int cport);
 /* DYNAMO LEAVE: this node leaves the ring; its keys move to their new
  * owners (xfer.h).  It keeps serving (as a coordinator-less proxy) until
  * stopped; a restart joins again. */

@@ -696,6 +696,33 @@ static void dynamo_check(struct client *c)
     buf_fini(&b);
 }
 
+static void dynamo_join(struct client *c, int argc, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    if (!n->gossip) {
+        resp_add_error(&c->out, "ERR", "this node runs without a cluster: start it with --node "
+                                       "NAME and node or seed lines to join one");
+        return;
+    }
+    char *hp = cmd_arg_dup(&argv[2]);
+    char *cp = argc > 3 ? cmd_arg_dup(&argv[3]) : NULL;
+    struct cfg_node addr;
+    struct buf err;
+    buf_init(&err);
+    if (cfg_parse_address(hp, cp, &addr, &err) != 0) {
+        buf_putc(&err, '\0');
+        resp_add_errorf(&c->out, "ERR", "DYNAMO JOIN: %s", err.data);
+    } else if (cluster_join(n, addr.host, addr.cport) != 0) {
+        resp_add_error(&c->out, "ERR", "DYNAMO JOIN: too many seeds");
+    } else {
+        log_info("DYNAMO JOIN %s:%d requested by client %s", addr.host, addr.port, c->addr);
+        cmd_reply_ok(c);
+    }
+    buf_fini(&err);
+    mem_free(hp);
+    mem_free(cp);
+}
+
 static void dynamo_leave(struct client *c)
 {
     struct kv_node *n = c->node;
@@ -738,12 +765,14 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
         dynamo_preflist(c, &argv[2]);
     else if (cmd_arg_eq(sub, "LEAVE") && argc == 2)
         dynamo_leave(c);
+    else if (cmd_arg_eq(sub, "JOIN") && (argc == 3 || argc == 4))
+        dynamo_join(c, argc, argv);
     else if (cmd_arg_eq(sub, "REMOVE") && argc == 3)
         dynamo_remove(c, &argv[2]);
     else
         resp_add_errorf(&c->out, "ERR",
                         "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, LEAVE or "
-                        "REMOVE node.",
+                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, "
+                        "JOIN host:port [cluster-port], LEAVE or REMOVE node.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
 }

@@ -506,6 +506,40 @@ static bool parse_port(const char *s, int *port)
     return true;
 }
 
+/* HOST:PORT [CLUSTER-PORT] of a node or seed line into nd (name kept).
+ * what names the line in messages ("node n1", "seed"). */
+static int parse_address(struct cfg_node *nd, const char *hostport, const char *cport,
+                         const char *what, const char *where, struct buf *err)
+{
+    char sv[SHOW_MAX];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport)
+        return fail(err, "%s%s: '%s' is not HOST:PORT", where, what, show(hostport, sv));
+    size_t hlen = (size_t)(colon - hostport);
+    if (hlen >= sizeof(nd->host))
+        return fail(err, "%s%s: host is too long (at most %zu bytes)", where, what,
+                    sizeof(nd->host) - 1);
+    memcpy(nd->host, hostport, hlen);
+    nd->host[hlen] = '\0';
+    if (has_space_or_ctl(nd->host))
+        return fail(err, "%s%s: host must not contain spaces or control characters", where, what);
+    if (!parse_port(colon + 1, &nd->port))
+        return fail(err, "%s%s: '%s' is not a port (1..65535)", where, what, show(colon + 1, sv));
+    if (cport) {
+        if (!parse_port(cport, &nd->cport))
+            return fail(err, "%s%s: cluster port '%s' is not a port (1..65535)", where, what,
+                        show(cport, sv));
+    } else if (nd->port + 10000 > 65535) {
+        return fail(err, "%s%s: cluster port %d + 10000 exceeds 65535; give it explicitly",
+                    where, what, nd->port);
+    } else {
+        nd->cport = nd->port + 10000;
+    }
+    if (nd->cport == nd->port)
+        return fail(err, "%s%s: cluster port must differ from the client port", where, what);
+    return 0;
+}
+
 static int add_node(struct cfg *c, int argc, char **argv, const char *where, struct buf *err)
 {
     char sv[SHOW_MAX];
@@ -521,31 +555,11 @@ static int add_node(struct cfg *c, int argc, char **argv, const char *where, str
     struct cfg_node nd;
     memset(&nd, 0, sizeof(nd));
     snprintf(nd.name, sizeof(nd.name), "%s", name);
-    char *colon = strrchr(argv[2], ':');
-    if (!colon || colon == argv[2])
-        return fail(err, "%snode %s: '%s' is not HOST:PORT", where, name, show(argv[2], sv));
-    size_t hlen = (size_t)(colon - argv[2]);
-    if (hlen >= sizeof(nd.host))
-        return fail(err, "%snode %s: host is too long (at most %zu bytes)", where, name,
-                    sizeof(nd.host) - 1);
-    memcpy(nd.host, argv[2], hlen);
-    nd.host[hlen] = '\0';
-    if (has_space_or_ctl(nd.host))
-        return fail(err, "%snode %s: host must not contain spaces or control characters", where, name);
-    if (!parse_port(colon + 1, &nd.port))
-        return fail(err, "%snode %s: '%s' is not a port (1..65535)", where, name, show(colon + 1, sv));
-    if (argc == 4) {
-        if (!parse_port(argv[3], &nd.cport))
-            return fail(err, "%snode %s: cluster port '%s' is not a port (1..65535)", where, name,
-                        show(argv[3], sv));
-    } else if (nd.port + 10000 > 65535) {
-        return fail(err, "%snode %s: cluster port %d + 10000 exceeds 65535; give it explicitly",
-                    where, name, nd.port);
-    } else {
-        nd.cport = nd.port + 10000;
-    }
-    if (nd.cport == nd.port)
-        return fail(err, "%snode %s: cluster port must differ from the client port", where, name);
+    char what[CFG_NAME_MAX + 8];
+    snprintf(what, sizeof(what), "node %s", name);
+    int rc = parse_address(&nd, argv[2], argc == 4 ? argv[3] : NULL, what, where, err);
+    if (rc)
+        return rc;
 
     for (int i = 0; i < c->nnodes; i++) {
         const struct cfg_node *o = &c->nodes[i];
@@ -561,11 +575,37 @@ static int add_node(struct cfg *c, int argc, char **argv, const char *where, str
     return 0;
 }
 
+int cfg_parse_address(const char *hostport, const char *cport, struct cfg_node *out,
+                      struct buf *err)
+{
+    memset(out, 0, sizeof(*out));
+    return parse_address(out, hostport, cport, "address", "", err);
+}
+
+/* seed HOST:PORT [CLUSTER-PORT]: a node of the cluster to contact, by
+ * address only (its name is learnt from its gossip). */
+static int add_seed(struct cfg *c, int argc, char **argv, const char *where, struct buf *err)
+{
+    if (argc != 2 && argc != 3)
+        return fail(err, "%sseed: expected 'seed HOST:PORT [CLUSTER-PORT]'", where);
+    if (c->nseeds == CFG_MAX_SEEDS)
+        return fail(err, "%sseed: too many seeds (at most %d)", where, CFG_MAX_SEEDS);
+    struct cfg_node nd;
+    memset(&nd, 0, sizeof(nd));
+    int rc = parse_address(&nd, argv[1], argc == 3 ? argv[2] : NULL, "seed", where, err);
+    if (rc)
+        return rc;
+    c->seeds[c->nseeds++] = nd;
+    return 0;
+}
+
 static int apply_directive(struct cfg *c, int argc, char **argv, const char *where, struct buf *err)
 {
     char sv[SHOW_MAX];
     if (strcasecmp(argv[0], "node") == 0)
         return add_node(c, argc, argv, where, err);
+    if (strcasecmp(argv[0], "seed") == 0)
+        return add_seed(c, argc, argv, where, err);
     const struct opt *o = opt_find(argv[0]);
     if (!o)
         return fail(err, "%sunknown option '%s'", where, show(argv[0], sv));
@@ -757,12 +797,20 @@ static int add_joining_node(struct cfg *c, struct buf *err)
 
 int cfg_finish(struct cfg *c, struct buf *err)
 {
+    if (c->nnodes == 0 && c->nseeds > 0) {
+        /* Only seeds: this node is the one node its file lists. */
+        if (!c->node_name[0])
+            return fail(err, "seed lines need a name for this node: use --node NAME");
+        int rc = add_joining_node(c, err);
+        if (rc)
+            return rc;
+    }
     if (c->nnodes > 0) {
         const struct cfg_node *me = NULL;
         for (int i = 0; i < c->nnodes && !me; i++)
             if (strcmp(c->nodes[i].name, c->node_name) == 0)
                 me = &c->nodes[i];
-        if (!me && c->node_name[0] && (c->flag_set & opt_bit("port"))) {
+        if (!me && c->node_name[0] && ((c->flag_set & opt_bit("port")) || c->nseeds > 0)) {
             /* A new node: the listed nodes are its seeds. */
             int rc = add_joining_node(c, err);
             if (rc)
@@ -804,7 +852,8 @@ int cfg_finish(struct cfg *c, struct buf *err)
             return fail(err, "node: default name '%s' is not a valid node name; set --node", name);
         memcpy(c->node_name, name, strlen(name) + 1);
     }
-    return check_quorum(c->n, c->w, c->r, c->nnodes, "", err);
+    /* With seeds the cluster is larger than the nodes this file lists. */
+    return check_quorum(c->n, c->w, c->r, c->nseeds > 0 ? 0 : c->nnodes, "", err);
 }
 
 /* ---- runtime ---------------------------------------------------------- */

@@ -8,6 +8,7 @@
  *     cluster-secret s3cret
  *     node n1 127.0.0.1:7001            (cluster port = port + 10000)
  *     node n2 127.0.0.1:7002 17002      (explicit cluster port)
+ *     seed 127.0.0.1:7001               (a node to join through, by address)
  * Values may be quoted with "double quotes".  Every option key is also a
  * command-line flag: --port 7001 or --port=7001.  Precedence: defaults <
  * file < flags.  --node NAME selects which `node` line this process is; its
@@ -32,6 +33,7 @@
 
 #define CFG_MAX_NODES 64
 #define CFG_NAME_MAX 64
+#define CFG_MAX_SEEDS 16
 
 enum cfg_fsync {
     CFG_FSYNC_ALWAYS = 0,
@@ -85,9 +87,12 @@ struct cfg {
     int maxclients;               /* 10000 */
     int timeout;                  /* idle client timeout, seconds, 0 = never */
     int tcp_backlog;              /* 511 */
-    /* cluster members from `node` lines */
+    /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];
+    /* `seed HOST:PORT [CPORT]` lines: contacted by address (name empty) */
+    int nseeds;
+    struct cfg_node seeds[CFG_MAX_SEEDS];
     /* set by cfg_set when something changed that needs applying (e.g. ring) */
     bool changed_quorum;
     /* config.c only: bit i = option table entry i was given as a flag, so
@@ -129,6 +134,11 @@ void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg)
 
 /* Writes --help text (every option, its default and meaning). */
 void cfg_usage(struct buf *out);
+
+/* Parses "HOST:PORT" and an optional cluster port (NULL = PORT + 10000) as
+ * a node line does, into out (name empty).  0 or KV_ECONFIG with a message. */
+int cfg_parse_address(const char *hostport, const char *cport, struct cfg_node *out,
+                      struct buf *err);
 
 /* Redis-style glob match, exposed for KEYS/SCAN MATCH too. */
 bool cfg_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase);

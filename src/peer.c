@@ -31,6 +31,7 @@
 #define PEER_PROBE_MS 500         /* liveness probe period */
 #define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
 #define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
+#define PEER_MAX_SEEDS (CFG_MAX_SEEDS + 16) /* config seeds plus DYNAMO JOIN targets */
 
 enum link_state {
     LINK_DOWN = 0,    /* waiting for the back-off timer */
@@ -49,7 +50,10 @@ struct peers;
 
 struct link {
     struct peers *peers;
-    int idx;                 /* index in cfg.nodes */
+    int idx;                 /* index in cfg.nodes; -1 for a seed link */
+    char host[64];           /* where it connects (copied when created) */
+    int cport;
+    char label[CFG_NAME_MAX + 80]; /* for logs: the node's name, or "seed host:port" */
     enum peer_chan chan;
     redisAsyncContext *ac;
     enum link_state state;
@@ -65,6 +69,8 @@ struct peers {
     struct event *probe;     /* periodic PPING of every link */
     int nlinks;              /* nodes; each has one link per channel */
     struct link links[PEER_CHAN_COUNT][CFG_MAX_NODES];
+    int nseeds;              /* seed links (data channel only), by address */
+    struct link seeds[PEER_MAX_SEEDS];
     unsigned long long sent, failed, answered, lat_us;
     bool destroying;
 };
@@ -191,8 +197,7 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
     redisReply *rep = reply;
     (void)ac;
     if (rep && rep->type == REDIS_REPLY_ERROR)
-        log_warn("peer %s refused our cluster secret: %s",
-                 l->peers->node->cfg.nodes[l->idx].name, rep->str);
+        log_warn("peer %s refused our cluster secret: %s", l->label, rep->str);
 }
 
 static void schedule_retry(struct link *l)
@@ -212,8 +217,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     struct link *l = ac->data;
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback */
-        log_debug("peer %s: connect failed: %s", l->peers->node->cfg.nodes[l->idx].name,
-                  ac->errstr);
+        log_debug("peer %s: connect failed: %s", l->label, ac->errstr);
         l->ac = NULL;
         l->fails++;
         l->last_fail_ms = kv_now_ms();
@@ -224,7 +228,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     l->suspect = false;
     l->backoff_ms = PEER_BACKOFF_MIN_MS;
     if (l->chan == PEER_CHAN_DATA)
-        log_info("peer %s connected", l->peers->node->cfg.nodes[l->idx].name);
+        log_info("peer %s connected", l->label);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -235,7 +239,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (l->peers->destroying)
         return;
     if (l->state == LINK_UP && l->chan == PEER_CHAN_DATA)
-        log_info("peer %s disconnected", l->peers->node->cfg.nodes[l->idx].name);
+        log_info("peer %s disconnected", l->label);
     l->fails++;
     l->last_fail_ms = kv_now_ms();
     schedule_retry(l);
@@ -251,10 +255,9 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void link_connect(struct link *l)
 {
     struct kv_node *node = l->peers->node;
-    const struct cfg_node *cn = &node->cfg.nodes[l->idx];
-    redisAsyncContext *ac = redisAsyncConnectBind(cn->host, cn->cport, node->cfg.bind);
+    redisAsyncContext *ac = redisAsyncConnectBind(l->host, l->cport, node->cfg.bind);
     if (!ac || ac->err) {
-        log_debug("peer %s: cannot start connect: %s", cn->name, ac ? ac->errstr : "oom");
+        log_debug("peer %s: cannot start connect: %s", l->label, ac ? ac->errstr : "oom");
         if (ac)
             redisAsyncFree(ac);
         l->fails++;
@@ -273,22 +276,51 @@ static void link_connect(struct link *l)
     redisAsyncCommandArgv(ac, on_auth, l, 3, argv, lens);
 }
 
+static void link_init(struct peers *p, struct link *l, int idx, enum peer_chan chan,
+                      const char *host, int cport, const char *label)
+{
+    l->peers = p;
+    l->idx = idx;
+    l->chan = chan;
+    snprintf(l->host, sizeof(l->host), "%s", host);
+    l->cport = cport;
+    snprintf(l->label, sizeof(l->label), "%s", label);
+    l->backoff_ms = PEER_BACKOFF_MIN_MS;
+    l->retry = evtimer_new(p->node->base, on_retry, l);
+    link_connect(l);
+}
+
 void peers_add(struct peers *p, int nnodes)
 {
     if (nnodes > CFG_MAX_NODES)
         nnodes = CFG_MAX_NODES;
-    for (int i = p->nlinks; i < nnodes; i++)
-        for (int ch = 0; ch < PEER_CHAN_COUNT; ch++) {
-            struct link *l = &p->links[ch][i];
-            l->peers = p;
-            l->idx = i;
-            l->chan = (enum peer_chan)ch;
-            l->backoff_ms = PEER_BACKOFF_MIN_MS;
-            l->retry = evtimer_new(p->node->base, on_retry, l);
-            link_connect(l); /* self too: failover may route a request back here */
-        }
+    for (int i = p->nlinks; i < nnodes; i++) {
+        const struct cfg_node *cn = &p->node->cfg.nodes[i];
+        for (int ch = 0; ch < PEER_CHAN_COUNT; ch++) /* self too: failover may route here */
+            link_init(p, &p->links[ch][i], i, (enum peer_chan)ch, cn->host, cn->cport,
+                      cn->name);
+    }
     if (nnodes > p->nlinks)
         p->nlinks = nnodes;
+}
+
+int peers_add_seed(struct peers *p, const char *host, int cport)
+{
+    for (int s = 0; s < p->nseeds; s++)
+        if (p->seeds[s].cport == cport && strcmp(p->seeds[s].host, host) == 0)
+            return s;
+    if (p->nseeds == PEER_MAX_SEEDS)
+        return -1;
+    int s = p->nseeds++;
+    char label[96];
+    snprintf(label, sizeof(label), "seed %.63s:%d", host, cport);
+    link_init(p, &p->seeds[s], -1, PEER_CHAN_DATA, host, cport, label);
+    return s;
+}
+
+int peers_nseeds(const struct peers *p)
+{
+    return p->nseeds;
 }
 
 struct peers *peers_create(struct kv_node *node)
@@ -296,6 +328,8 @@ struct peers *peers_create(struct kv_node *node)
     struct peers *p = mem_calloc(1, sizeof(*p));
     p->node = node;
     peers_add(p, node->cfg.nnodes);
+    for (int i = 0; i < node->cfg.nseeds; i++)
+        peers_add_seed(p, node->cfg.seeds[i].host, node->cfg.seeds[i].cport);
     p->probe = event_new(node->base, -1, EV_PERSIST, on_probe, p);
     struct timeval tv = {0, PEER_PROBE_MS * 1000};
     event_add(p->probe, &tv);
@@ -342,6 +376,15 @@ void peers_destroy(struct peers *p)
             }
             event_free(l->retry);
         }
+    for (int i = 0; i < p->nseeds; i++) {
+        struct link *l = &p->seeds[i];
+        if (l->ac) {
+            redisAsyncContext *ac = l->ac;
+            l->ac = NULL;
+            redisAsyncFree(ac);
+        }
+        event_free(l->retry);
+    }
     mem_free(p);
 }
 
@@ -355,8 +398,8 @@ bool peers_up(const struct peers *p, int idx)
     return l->state == LINK_UP && !l->suspect;
 }
 
-void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, peer_reply_fn cb, void *arg, int argc,
-                const char **argv, const size_t *argvlen)
+static void send_on(struct peers *p, struct link *l, int timeout_ms, peer_reply_fn cb, void *arg,
+                    int argc, const char **argv, const size_t *argvlen)
 {
     struct preq *r = mem_calloc(1, sizeof(*r));
     r->peers = p;
@@ -364,7 +407,6 @@ void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, p
     r->arg = arg;
     r->start_us = kv_mono_us();
     p->sent++;
-    struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[chan][idx] : NULL;
     r->link = l;
     if (!l || l->state != LINK_UP || !l->ac ||
         redisAsyncCommandArgv(l->ac, on_reply, r, argc, argv, argvlen) != REDIS_OK) {
@@ -376,6 +418,20 @@ void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, p
     r->timer = evtimer_new(p->node->base, on_deadline, r);
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     event_add(r->timer, &tv);
+}
+
+void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, peer_reply_fn cb,
+                void *arg, int argc, const char **argv, const size_t *argvlen)
+{
+    struct link *l = (idx >= 0 && idx < p->nlinks) ? &p->links[chan][idx] : NULL;
+    send_on(p, l, timeout_ms, cb, arg, argc, argv, argvlen);
+}
+
+void peers_send_seed(struct peers *p, int seed, int timeout_ms, peer_reply_fn cb, void *arg,
+                     int argc, const char **argv, const size_t *argvlen)
+{
+    struct link *l = (seed >= 0 && seed < p->nseeds) ? &p->seeds[seed] : NULL;
+    send_on(p, l, timeout_ms, cb, arg, argc, argv, argvlen);
 }
 
 void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long long *failed,

@@ -59,6 +59,13 @@ typedef void (*peer_reply_fn)(void *arg, int err, const struct peer_reply *reply
 struct peers *peers_create(struct kv_node *node);
 /* Opens links to nodes that joined: cfg.nodes[old count .. nnodes). */
 void peers_add(struct peers *p, int nnodes);
+/* Seeds: nodes known only by address (seed lines, DYNAMO JOIN), reached on
+ * a data-channel link of their own until gossip names them.  Returns the
+ * seed's index (an existing one for the same address), or -1 when full. */
+int peers_add_seed(struct peers *p, const char *host, int cport);
+int peers_nseeds(const struct peers *p);
+void peers_send_seed(struct peers *p, int seed, int timeout_ms, peer_reply_fn cb, void *arg,
+                     int argc, const char **argv, const size_t *argvlen);
 void peers_destroy(struct peers *p);     /* pending callbacks run with KV_EDISCONN */
 
 /* True when node idx (index in cfg.nodes) is self or has a live connection

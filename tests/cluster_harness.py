@@ -242,6 +242,7 @@ class ClusterNode:
         self.paused = False
         self.extra_flags = []
         self.joining = False  # not in the config file: joins through the listed nodes
+        self.config_path = None  # its own config file (seed lines), else the cluster's
         self._logf = None
 
     def __repr__(self):
@@ -260,7 +261,7 @@ class ClusterNode:
         if self.joining:
             own = ["--bind", self.host, "--port", str(self.port),
                    "--cluster-port", str(self.cport)]
-        return [self.cluster.binary, "--config", self.cluster.config_path,
+        return [self.cluster.binary, "--config", self.config_path or self.cluster.config_path,
                 "--node", self.name, "--dir", self.cluster.dir] + own + self.extra_flags
 
     def spawn(self):
@@ -515,15 +516,26 @@ class TestCluster:
             self.wait_linked(self.running())
         return node
 
-    def add_node(self, i, flags=None, wait=True):
+    def add_node(self, i, flags=None, wait=True, seeds=None):
         """Starts a new node n<i> that the config file does not list: it
-        joins the cluster through the listed nodes (its seeds).  With wait,
-        returns once every running node has it as a ring member."""
+        joins the cluster through the listed nodes (its seeds).  With
+        seeds=[j, ...] it gets a config file of its own that lists no node,
+        only `seed` lines with those nodes' addresses (a "host:port" string
+        is written as given) and the cluster's settings.
+        With wait, returns once every running node has it as a ring member."""
         if i in self.nodes:
             raise HarnessError("add_node(%d): n%d exists" % (i, i))
         node = ClusterNode(self, i)
         node.joining = True
         node.extra_flags = [str(x) for x in (flags or [])]
+        if seeds is not None:
+            node.config_path = os.path.join(self.dir, "conf-n%d.conf" % i)
+            with open(node.config_path, "w") as f:
+                for j in seeds:
+                    addr = j if isinstance(j, str) else "%s:%d" % (host_of(j), CLIENT_PORT)
+                    f.write("seed %s\n" % addr)
+                for k, v in self.settings.items():
+                    f.write("%s %s\n" % (k, v))
         self.nodes[i] = node
         node.spawn()
         node.wait_listening()

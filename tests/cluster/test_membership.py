@@ -234,3 +234,28 @@ def test_remove_takes_a_dead_node_out(cluster):
     cluster.wait_ring([1, 2, 3], lambda m: m == {"n1", "n2", "n3"}, "n4 removed everywhere")
     wait_placed(cluster, [1, 2, 3], list(items))
     assert_readable(cluster, 3, items)
+
+
+def test_join_through_seed_lines_and_dynamo_join(cluster):
+    """A node whose file lists no node, only `seed HOST:PORT` lines, joins
+    through the seed; a node with no reachable seed joins when told
+    DYNAMO JOIN host:port.  Each takes over its ranges with their data."""
+    cluster.start(3, GOSSIP)
+    items = write_keys(cluster, 1, 600, prefix="s")
+    wait_placed(cluster, [1, 2, 3], list(items))
+    cluster.add_node(4, seeds=[2])
+    wait_placed(cluster, [1, 2, 3, 4], list(items))
+
+    cluster.add_node(5, seeds=["127.0.0.99:7001"], wait=False)  # a seed nobody runs
+    time.sleep(1.0)  # five gossip rounds: nobody hears of n5 through a dead seed
+    assert cluster.ring_members(5) == {"n5"}
+    assert "n5" not in cluster.ring_members(1)
+    c5 = cluster.client(5)
+    with pytest.raises(redis.ResponseError, match="not HOST:PORT"):
+        c5.execute_command("DYNAMO", "JOIN", "nowhere")
+    assert c5.execute_command("DYNAMO", "JOIN", "%s:7001" % cluster.nodes[3].host) == "OK"
+    cluster.wait_ring([1, 2, 3, 4, 5], lambda m: m == {"n1", "n2", "n3", "n4", "n5"},
+                      "n5 in every ring")
+    wait_placed(cluster, [1, 2, 3, 4, 5], list(items))
+    assert_readable(cluster, 5, items)
+    assert sum(stored_keys(cluster, i) for i in (1, 2, 3, 4, 5)) == 3 * len(items)

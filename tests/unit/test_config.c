@@ -281,6 +281,10 @@ static void test_file_errors(void **state)
         {"node n1 127.0.0.1:7001\nnode n2 127.0.0.1:7001\n",
          ":2: node n2: 127.0.0.1:7001/17001 clashes with node n1"},
         {"node n1 127.0.0.1:7001\nnode n2 127.0.0.1:17001\n", ":2: node n2: 127.0.0.1:17001"},
+        {"seed\n", ":1: seed: expected 'seed HOST:PORT [CLUSTER-PORT]'"},
+        {"seed 127.0.0.1\n", ":1: seed: '127.0.0.1' is not HOST:PORT"},
+        {"seed 127.0.0.1:70000\n", ":1: seed: '70000' is not a port"},
+        {"seed 127.0.0.1:7001 7001\n", ":1: seed: cluster port must differ"},
         {"n 2\na b c d e f g h i\n", ":2: too many arguments"},
         {"port \"7\x01\"\n", ":1: port: '7?' is not an integer"},
     };
@@ -532,6 +536,35 @@ static void test_finish_rules(void **state)
     assert_int_equal(cfg_finish(&c, &err), KV_ECONFIG);
     assert_contains(err_str(&err), "is taken by node 'n2'");
     cfg_fini(&c);
+
+    /* Only seed lines: this node is the one node of its file, however large
+     * n is (the cluster it joins is larger); without --node it is refused. */
+    {
+        const char *spath = write_tmp("seed 127.0.0.1:7001\nseed 10.0.0.2:7001 17999\nn 3\n");
+        char sp[64];
+        snprintf(sp, sizeof(sp), "%s", spath);
+        cfg_init(&c);
+        err.len = 0;
+        assert_int_equal(run_args(&c, &err, &help, &version,
+                                  ARGS("x", "--config", sp, "--node", "n7", "--port", "7007")), 0);
+        assert_int_equal(cfg_finish(&c, &err), 0);
+        assert_int_equal(c.nseeds, 2);
+        assert_string_equal(c.seeds[1].host, "10.0.0.2");
+        assert_int_equal(c.seeds[0].cport, 17001);
+        assert_int_equal(c.seeds[1].cport, 17999);
+        assert_int_equal(c.nnodes, 1);
+        assert_string_equal(c.nodes[0].name, "n7");
+        assert_int_equal(c.nodes[0].port, 7007);
+        assert_int_equal(c.n, 3);
+        cfg_fini(&c);
+        cfg_init(&c);
+        err.len = 0;
+        assert_int_equal(run_args(&c, &err, &help, &version, ARGS("x", "--config", sp)), 0);
+        assert_int_equal(cfg_finish(&c, &err), KV_ECONFIG);
+        assert_contains(err_str(&err), "seed lines need a name for this node");
+        cfg_fini(&c);
+        unlink(sp);
+    }
 
     /* dead-node-evict-after: milliseconds, a runtime option. */
     cfg_init(&c);
