@@ -23,6 +23,7 @@
 #include "gossip.h"
 #include "handoff.h"
 #include "siblings.h"
+#include "reaper.h"
 #include "ring.h"
 #include "xfer.h"
 #include <event2/event.h>
@@ -504,6 +505,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)hs.refused, (unsigned long long)cs->read_repairs);
         ae_info(n->ae, &b);
         xfer_info(n->xfer, &b);
+        reaper_info(n->reaper, &b);
         buf_printf(&b, "\r\n");
     }
     if (want_section(argc, argv, "keyspace", true)) {

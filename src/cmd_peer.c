@@ -8,6 +8,9 @@
  *                            versions the write does not cover) their set
  *   PHINT owner key versions keep versions for an unreachable owner (handoff)
  *   PGOSSIP table            merge a membership table; reply: ours
+ *   PCHECK key...            per key: this node's digest and whether it holds
+ *                            a hint for it (tombstone reaping, reaper.h)
+ *   PREAP key digest         remove key if its digest is still that
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
  *                            unless the sender's deadline has passed
  *   PSCAN cursor count pattern
@@ -35,6 +38,7 @@
 #include <string.h>
 
 #include "ae.h"
+#include "reaper.h"
 #include "replica.h"
 #include "cluster.h"
 #include "cmd.h"
@@ -309,6 +313,10 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         else
             resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
         buf_fini(&out);
+    } else if (cmd_arg_eq(name, "PCHECK") && argc >= 2) {
+        reaper_serve_check(c->node, argc - 1, argv + 1, &c->out);
+    } else if (cmd_arg_eq(name, "PREAP") && argc == 3) {
+        reaper_serve_reap(c->node, &argv[1], &argv[2], &c->out);
     } else if (cmd_arg_eq(name, "PSCAN") && argc == 4) {
         peer_scan(c, argv);
     } else if (cmd_arg_eq(name, "PDBSIZE") && argc == 1) {

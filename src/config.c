@@ -116,6 +116,9 @@ static const struct opt opts[] = {
     {"dead-node-evict-after", OPT_LL, FLD(dead_node_evict_ms), 0, 31536000000LL, "0",
      OPT_F_RUNTIME, "MS", "a node dead this long leaves the ring and its key ranges move to "
      "the others (0 = never: temporary failure is not departure)", NULL},
+    {"tombstone-reap-after", OPT_LL, FLD(tombstone_reap_ms), 0, 31536000000LL, "3600000",
+     OPT_F_RUNTIME, "MS", "a deleted key's tombstone is removed this long after the delete, once "
+     "every node is up and agrees nothing older can return (0 = never)", NULL},
     {"anti-entropy-interval", OPT_INT, FLD(anti_entropy_interval_ms), 0, 86400000, "5000",
      OPT_F_RUNTIME, "MS", "milliseconds between Merkle-tree exchanges with the next peer "
      "(0 = off)", NULL},

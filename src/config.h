@@ -70,6 +70,7 @@ struct cfg {
     int gossip_suspect_ms;        /* 3000 */
     int gossip_dead_ms;           /* 8000 */
     long long dead_node_evict_ms; /* dead-node-evict-after; 0 = never (default) */
+    long long tombstone_reap_ms;  /* tombstone-reap-after; 0 = never; 1 hour */
     long long max_hints;          /* 1000000 */
     int anti_entropy_interval_ms; /* 5000; 0 = off */
     int handoff_rate;             /* hints/s per owner, 5000 */

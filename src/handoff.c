@@ -267,6 +267,14 @@ void hh_stats(const struct handoff *h, struct hh_stats *out)
     out->refused = h->refused;
 }
 
+bool hh_holds(const struct handoff *h, const void *key, size_t klen)
+{
+    for (int i = 0; i < CFG_MAX_NODES; i++)
+        if (h->q[i].hints && store_find(h->q[i].hints, key, klen))
+            return true;
+    return false;
+}
+
 uint64_t hh_pending_for(const struct handoff *h, int owner)
 {
     return h->q[owner].hints ? store_count(h->q[owner].hints) : 0;

@@ -55,6 +55,8 @@ struct hh_stats {
 };
 void hh_stats(const struct handoff *h, struct hh_stats *out);
 uint64_t hh_pending_for(const struct handoff *h, int owner);
+/* True when a hint for key is held for any owner. */
+bool hh_holds(const struct handoff *h, const void *key, size_t klen);
 uint64_t hh_delivered_to(const struct handoff *h, int owner);
 
 #endif

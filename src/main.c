@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "node.h"
 #include "peer.h"
+#include "reaper.h"
 #include "ring.h"
 #include "server.h"
 #include "store.h"
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
     }
     if (node.cfg.nnodes > 0)
         node.ae = ae_create(&node); /* after the log was replayed */
+    node.reaper = reaper_create(&node);
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
@@ -190,6 +192,8 @@ out:
      * still exist. */
     peers_destroy(node.peers);
     node.peers = NULL;
+    reaper_destroy(node.reaper);
+    node.reaper = NULL;
     ae_destroy(node.ae);
     node.ae = NULL;
     aof_close(node.aof);

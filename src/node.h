@@ -21,6 +21,7 @@ struct handoff;
 struct aof;
 struct ae;
 struct xfer;
+struct reaper;
 
 struct kv_stats {
     uint64_t connections_received;
@@ -49,6 +50,7 @@ struct kv_node {
     struct aof *aof;         /* append-only log; NULL with appendonly no */
     struct ae *ae;           /* anti-entropy trees; NULL without a cluster */
     struct xfer *xfer;       /* moves keys after ring changes; NULL without a cluster */
+    struct reaper *reaper;   /* removes tombstones once that is safe */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

@@ -85,24 +85,41 @@ bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct v
     return ok;
 }
 
+/* Removes key (whose stored versions are cur, digest d) and logs it. */
+static void drop(struct kv_node *n, const void *key, size_t klen, uint64_t d)
+{
+    store_remove(n->store, key, klen);
+    struct sibset none;
+    sib_init(&none);
+    aof_log_key(n->aof, key, klen, &none);
+    if (n->ae)
+        ae_update(n->ae, key, klen, d, 0);
+}
+
 bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
                              const struct sibset *sent)
 {
     struct sibset cur;
     sib_init(&cur);
     load(n, key, klen, &cur);
-    bool drop = cur.n > 0 && sib_covers(sent, &cur);
-    if (drop) {
-        uint64_t before = n->ae ? ae_digest(key, klen, &cur) : 0;
-        store_remove(n->store, key, klen);
-        struct sibset none;
-        sib_init(&none);
-        aof_log_key(n->aof, key, klen, &none);
-        if (n->ae)
-            ae_update(n->ae, key, klen, before, 0);
-    }
+    bool ok = cur.n > 0 && sib_covers(sent, &cur);
+    if (ok)
+        drop(n, key, klen, ae_digest(key, klen, &cur));
     sib_fini(&cur);
-    return drop;
+    return ok;
+}
+
+bool replica_drop_if_digest(struct kv_node *n, const void *key, size_t klen, uint64_t digest)
+{
+    struct sibset cur;
+    sib_init(&cur);
+    load(n, key, klen, &cur);
+    uint64_t d = ae_digest(key, klen, &cur);
+    bool ok = cur.n > 0 && d == digest;
+    if (ok)
+        drop(n, key, klen, d);
+    sib_fini(&cur);
+    return ok;
 }
 
 void replica_flush(struct kv_node *n)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kv_node;
 struct sibset;
@@ -29,6 +30,9 @@ bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct v
  * owners) if every version stored now is covered by sent; true if so. */
 bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
                              const struct sibset *sent);
+/* Removes key when its versions' anti-entropy digest is still digest
+ * (tombstone reaping); true if so. */
+bool replica_drop_if_digest(struct kv_node *n, const void *key, size_t klen, uint64_t digest);
 /* Empties the store (FLUSHALL). */
 void replica_flush(struct kv_node *n);
 

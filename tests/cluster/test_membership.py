@@ -315,3 +315,46 @@ def test_acknowledged_writes_survive_join_then_leave(cluster):
     print("join+leave under load: %d attempted, %d acknowledged keys (last values), "
           "%d errors, 0 lost; placed %.2f s after the hand-off"
           % (counts["attempted"], len(acked), counts["errors"], took))
+
+
+def reaped(cluster, i):
+    return int(cluster.info_cluster(i).get("tombstones_reaped", 0))
+
+
+def test_tombstones_reaped_only_once_nothing_older_can_return(cluster):
+    """Keys deleted while n3 is down (it still holds their old values in
+    its log) keep their tombstones, however old, until n3 is back and has
+    them too; then every node drops them, and no deleted key ever reads
+    back.  Reaping is also a plain local removal on a single node."""
+    cluster.start(3, dict(GOSSIP, **{"tombstone-reap-after": 1000}))
+    items = write_keys(cluster, 1, 300, prefix="t")
+    wait_placed(cluster, [1, 2, 3], list(items))
+    cluster.kill(3)
+    gone = list(items)[:200]
+    pipe = cluster.client(1).pipeline(transaction=False)
+    for k in gone:
+        pipe.delete(k)
+    assert pipe.execute() == [1] * len(gone)
+    time.sleep(2.5)  # the tombstones are older than tombstone-reap-after now
+    for i in (1, 2):
+        assert stored_keys(cluster, i) == 300  # 200 tombstones kept: n3 is down
+        assert reaped(cluster, i) == 0
+    cluster.restart(3)  # comes back with the deleted values in its log
+
+    def deleted_everywhere():
+        for i in (1, 2, 3):
+            pipe = cluster.client(i).pipeline(transaction=False)
+            for k in gone:
+                pipe.get(k)
+            assert pipe.execute() == [None] * len(gone), "a deleted key read back"
+        return all(stored_keys(cluster, i) == 100 for i in (1, 2, 3))
+
+    wait_for(deleted_everywhere, PLACE_WITHIN, "tombstones reaped on every node")
+    assert sum(reaped(cluster, i) for i in (1, 2, 3)) == len(gone)
+    for i in (1, 2, 3):
+        assert all(not lines for lines in cluster.local_many(i, gone).values())
+    assert_readable(cluster, 2, {k: items[k] for k in list(items)[200:]})
+    time.sleep(2.0)  # anti-entropy rounds after the reap bring nothing back
+    for i in (1, 2, 3):
+        assert stored_keys(cluster, i) == 100
+        assert all(v is None for v in cluster.client(i).mget(gone))

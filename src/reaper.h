@@ -1,0 +1,48 @@
+/* reaper.h — removing tombstones once that is safe.
+ *
+ * A tombstone (DEL/VDEL) must stay as long as an older version of its key
+ * could still reach a replica: that version would come back ("deleted key
+ * returns").  Older versions can hide in four places: a replica that
+ * missed the delete, a hint on any node, a stray copy on a node that no
+ * longer owns the key (a transfer in progress), and a node that is down
+ * (it would push them through anti-entropy when it returns).  So the key's
+ * first owner reaps a key only when
+ *   - every version it holds is a tombstone, the newest clock entry older
+ *     than tombstone-reap-after (0 = never);
+ *   - EVERY node in the membership table (members and nodes that left) is
+ *     up and answers PCHECK: each owner holds exactly the same tombstones
+ *     (equal digests), every other node holds nothing for the key, and no
+ *     node holds a hint for it;
+ * then it removes its own copy and tells the other owners to remove theirs
+ * (PREAP), each only if its copy is still exactly those tombstones.  A
+ * write that races with this is newer than the tombstones (or concurrent
+ * with them), so it is a new version, never the deleted one coming back.
+ * The one case this cannot see is a node that is no longer in any table
+ * (removed and forgotten) coming back with old data, as with Cassandra's
+ * gc_grace: such a node must come back wiped.
+ */
+#ifndef KV_REAPER_H
+#define KV_REAPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv_node;
+struct reaper;
+struct arg;
+struct buf;
+
+struct reaper *reaper_create(struct kv_node *node);
+void reaper_destroy(struct reaper *r);   /* accepts NULL; after peers_destroy */
+
+/* PCHECK key...: per key, this node's digest (8 bytes little-endian, 0 =
+ * nothing) and whether it holds a hint for it (1 byte); one bulk. */
+void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys, struct buf *out);
+/* PREAP key digest-hex: removes key when its digest is still that;
+ * replies :1 when removed, :0 otherwise. */
+void reaper_serve_reap(struct kv_node *node, const struct arg *key, const struct arg *digest,
+                       struct buf *out);
+
+void reaper_info(const struct reaper *r, struct buf *out);
+
+#endif
