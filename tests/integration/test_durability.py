@@ -541,3 +541,36 @@ def test_appendonly_no_keeps_nothing(node_factory):
     n.kill()
     n.start()
     assert n.client().get("volatile") is None
+
+
+def test_tombstones_are_reaped_after_tombstone_reap_after_and_stay_gone(node_factory):
+    """One node: a tombstone older than tombstone-reap-after is removed (the
+    key stops taking memory), the removal is in the log (a restart does not
+    bring the tombstone or the value back), and 0 keeps tombstones."""
+    n = node_factory("--tombstone-reap-after", "300")
+    c = n.client()
+    for i in range(50):
+        c.set("k%d" % i, "v")
+    assert c.delete(*["k%d" % i for i in range(40)]) == 40
+    assert int(c.info("keyspace")["db0"]["stored_keys"]) == 50
+
+    def reaped():
+        return int(c.info("keyspace")["db0"]["stored_keys"]) == 10
+    deadline = time.monotonic() + 10
+    while not reaped():
+        assert time.monotonic() < deadline, "tombstones not reaped after 10 s"
+        time.sleep(0.05)
+    assert int(c.info("cluster")["tombstones_reaped"]) == 40
+    assert c.execute_command("DYNAMO", "LOCAL", "k0") == []
+    n.kill()
+    n.start()
+    c = n.client()
+    assert int(c.info("keyspace")["db0"]["stored_keys"]) == 10
+    assert c.get("k0") is None and c.get("k45") == b"v"
+
+    m = node_factory("--tombstone-reap-after", "0")
+    c = m.client()
+    c.set("x", "v")
+    c.delete("x")
+    time.sleep(1.0)  # several reaper ticks: 0 means never
+    assert c.execute_command("DYNAMO", "LOCAL", "x")[0].startswith(b"tombstone")
