@@ -29,6 +29,10 @@
 #define PEER_BACKOFF_MIN_MS 100
 #define PEER_BACKOFF_MAX_MS 1000
 #define PEER_PROBE_MS 500         /* liveness probe period */
+/* A connect with no answer this long is abandoned and retried: a SYN sent
+ * into a partition would otherwise wait out TCP's retransmission back-off
+ * (minutes) before the link could come back after the heal. */
+#define PEER_CONNECT_TIMEOUT_MS 1000
 #define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
 #define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
 #define PEER_MAX_SEEDS (CFG_MAX_SEEDS + 16) /* config seeds plus DYNAMO JOIN targets */
@@ -59,6 +63,7 @@ struct link {
     enum link_state state;
     int backoff_ms;
     struct event *retry;
+    struct event *connect_deadline; /* a connect left unanswered is abandoned */
     unsigned long long fails;
     int64_t last_fail_ms;
     bool suspect;            /* a request timed out and nothing answered since */
@@ -215,6 +220,7 @@ static void schedule_retry(struct link *l)
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct link *l = ac->data;
+    event_del(l->connect_deadline);
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback */
         log_debug("peer %s: connect failed: %s", l->label, ac->errstr);
@@ -252,6 +258,25 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     link_connect(arg);
 }
 
+/* Runs outside hiredis callbacks, so freeing the context here is allowed;
+ * an unconnected context calls no disconnect callback (the queued PAUTH's
+ * callback gets NULL). */
+static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct link *l = arg;
+    if (l->state != LINK_CONNECTING || !l->ac)
+        return;
+    redisAsyncContext *ac = l->ac;
+    l->ac = NULL;
+    redisAsyncFree(ac);
+    log_debug("peer %s: connect timed out", l->label);
+    l->fails++;
+    l->last_fail_ms = kv_now_ms();
+    schedule_retry(l);
+}
+
 static void link_connect(struct link *l)
 {
     struct kv_node *node = l->peers->node;
@@ -270,6 +295,8 @@ static void link_connect(struct link *l)
     redisLibeventAttach(ac, node->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    event_add(l->connect_deadline, &tv);
     const char *secret = node->cfg.cluster_secret ? node->cfg.cluster_secret : "";
     const char *argv[3] = {"PAUTH", secret, node->cfg.node_name};
     size_t lens[3] = {5, strlen(secret), strlen(node->cfg.node_name)};
@@ -287,6 +314,7 @@ static void link_init(struct peers *p, struct link *l, int idx, enum peer_chan c
     snprintf(l->label, sizeof(l->label), "%s", label);
     l->backoff_ms = PEER_BACKOFF_MIN_MS;
     l->retry = evtimer_new(p->node->base, on_retry, l);
+    l->connect_deadline = evtimer_new(p->node->base, on_connect_deadline, l);
     link_connect(l);
 }
 
@@ -375,6 +403,7 @@ void peers_destroy(struct peers *p)
                 redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
             }
             event_free(l->retry);
+            event_free(l->connect_deadline);
         }
     for (int i = 0; i < p->nseeds; i++) {
         struct link *l = &p->seeds[i];
@@ -384,6 +413,7 @@ void peers_destroy(struct peers *p)
             redisAsyncFree(ac);
         }
         event_free(l->retry);
+        event_free(l->connect_deadline);
     }
     mem_free(p);
 }

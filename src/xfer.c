@@ -39,6 +39,7 @@ struct xfer {
     bool again;                /* another pass is due at again_at_ms */
     int64_t again_at_ms;
     bool incomplete;           /* this pass left strays behind */
+    bool scan_done;            /* the store was visited; the pass ends when its last batch answered */
     uint64_t cursor;
     int inflight;              /* items of the batch not yet finished */
     double credit;
@@ -157,6 +158,7 @@ static void collect(void *arg, const struct store_entry *e)
 static void pass_end(struct xfer *x)
 {
     x->active = false;
+    x->scan_done = false;
     x->passes++;
     if (x->incomplete && !x->again) {
         x->again = true;
@@ -171,11 +173,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct xfer *x = arg;
     if (x->inflight > 0)
         return;
+    if (x->active && x->scan_done)
+        pass_end(x); /* only now: the last batch's failures count */
     if (!x->active) {
         if (!x->again || mono_ms() < x->again_at_ms)
             return;
         x->again = false;
         x->active = true;
+        x->scan_done = false;
         x->incomplete = false;
         x->cursor = 0;
         x->credit = 0;
@@ -195,7 +200,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     x->credit -= b.n;
     x->strays_seen += (uint64_t)b.n;
     if (x->cursor == 0)
-        pass_end(x);
+        x->scan_done = true;
     struct buf enc;
     buf_init(&enc);
     for (int i = 0; i < b.n; i++)
@@ -231,6 +236,7 @@ void xfer_ring_changed(struct xfer *x)
         return;
     /* Restart from the top: keys already visited may be strays now. */
     x->active = false;
+    x->scan_done = false;
     x->again = true;
     x->again_at_ms = mono_ms();
 }

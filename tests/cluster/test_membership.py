@@ -69,7 +69,10 @@ def wait_placed(cluster, nodes, keys, timeout=PLACE_WITHIN):
         wait_for(placed, timeout, "keys placed on their preference lists")
     except AssertionError:
         sample = dict(list(last.items())[:5])
-        raise AssertionError("%d keys misplaced, e.g. %s" % (len(last), sample))
+        xfer = {cluster.nodes[i].name: {k: v for k, v in cluster.info_cluster(i).items()
+                                        if k.startswith(("xfer", "ring_v"))} for i in nodes}
+        raise AssertionError("%d keys misplaced, e.g. %s; transfers: %s"
+                             % (len(last), sample, xfer))
     return time.monotonic() - t0
 
 
@@ -360,3 +363,41 @@ def test_tombstones_reaped_only_once_nothing_older_can_return(cluster):
     for i in (1, 2, 3):
         assert stored_keys(cluster, i) == 100
         assert all(v is None for v in cluster.client(i).mget(gone))
+
+
+def test_join_while_a_node_is_cut_off_converges_after_heal(cluster, nft):
+    """n4 joins while n3 is cut off from everyone, so for a while n3's ring
+    lacks n4 and n3 keeps coordinating (its minority side) with the old
+    ring.  After heal every ring agrees, every key — written before, on the
+    majority side and on n3's side — sits on its preference list, and all
+    are readable with R = 3."""
+    cluster.start(3, GOSSIP)
+    before = write_keys(cluster, 1, 300, prefix="p")
+    wait_placed(cluster, [1, 2, 3], list(before))
+    cluster.isolate(3)
+    cluster.partition(3, 4)  # n4's address too, before it exists
+    cluster.wait_routed([1, 2], 3, up=False, timeout=10)
+    cluster.add_node(4, wait=False)
+    cluster.wait_ring([1, 2, 4], lambda m: m == {"n1", "n2", "n3", "n4"}, "n4 on the majority")
+    assert "n4" not in cluster.ring_members(3)
+    majority = write_keys(cluster, 4, 200, prefix="maj")
+    minority = {}
+    c3 = cluster.client(3)
+    c3.config_set("w", 1)  # n3 alone takes writes (always writable), W=1
+    for j in range(100):
+        k, v = "min-%d" % j, "m%d" % j
+        assert c3.set(k, v) is True
+        minority[k] = v
+    c3.config_set("w", 2)
+    cluster.heal()
+    cluster.wait_ring([1, 2, 3, 4], lambda m: m == {"n1", "n2", "n3", "n4"}, "rings agree",
+                      timeout=30)
+    allkeys = dict(before, **majority, **minority)
+    took = wait_placed(cluster, [1, 2, 3, 4], list(allkeys))
+    print("join during a partition: %d keys placed %.2f s after the rings agreed"
+          % (len(allkeys), took))
+    for target in (1, 2, 3, 4):  # n3's probes timed out while it was cut off
+        cluster.wait_routed([i for i in (1, 2, 3, 4) if i != target], target, up=True,
+                            timeout=15)
+    for via in (1, 3):
+        assert_readable(cluster, via, allkeys)
