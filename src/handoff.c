@@ -16,6 +16,7 @@
 #include "node.h"
 #include "peer.h"
 #include "replica.h"
+#include "ring.h"
 #include "store.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -205,8 +206,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct handoff *h = arg;
-    for (int i = 0; i < h->node->cfg.nnodes; i++)
+    struct kv_node *n = h->node;
+    for (int i = 0; i < n->cfg.nnodes; i++) {
+        /* A hint that arrived for a node no longer in the ring (sent by a
+         * node whose ring was older) is this node's data now; the transfer
+         * hands it to the key's owners. */
+        if (i != n->self_idx && !ring_is_member(n->ring, (unsigned)i) && h->q[i].hints &&
+            store_count(h->q[i].hints) > 0 && h->q[i].inflight == 0)
+            hh_absorb(h, i);
         drain_owner(h, i);
+    }
 }
 
 struct absorb {
