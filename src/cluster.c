@@ -31,6 +31,7 @@
 #include "node.h"
 #include "peer.h"
 #include "ring.h"
+#include "store.h"
 #include "xfer.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -152,7 +153,9 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
             node->cfg.nodes[idx] = cn;
         }
         if (idx >= 0) {
-            status[idx] = strcmp(st, "left") == 0 ? GOSSIP_LEFT : GOSSIP_MEMBER;
+            status[idx] = strcmp(st, "gone") == 0   ? GOSSIP_GONE
+                          : strcmp(st, "left") == 0 ? GOSSIP_LEFT
+                                                    : GOSSIP_MEMBER;
             sversion[idx] = sv;
         }
     }
@@ -274,6 +277,14 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
     gossip_set_timeouts(g, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
     gossip_set_evict(g, node->cfg.dead_node_evict_ms);
     gossip_tick(g, mono_ms());
+    /* A node that left and has handed everything over says so: GONE nodes
+     * hold no data, so they do not hold back tombstone reaping. */
+    struct hh_stats hs = {0, 0, 0, 0};
+    if (node->hh)
+        hh_stats(node->hh, &hs);
+    if (gossip_status(g, node->self_idx) == GOSSIP_LEFT && store_count(node->store) == 0 &&
+        hs.pending == 0 && !xfer_busy(node->xfer) && gossip_mark_gone(g))
+        log_info("membership: this node left and holds no data any more: gone");
     apply_membership(node);
     /* random() gives 31 bits; gossip_pick wants 32 */
     uint32_t rnd = (uint32_t)random() ^ ((uint32_t)random() << 16);

@@ -585,7 +585,8 @@ static void dynamo_nodes(struct client *c)
                            i == n->self_idx ? 0LL
                                             : (long long)gossip_silence_ms(n->gossip, i, now));
             buf_printf(&b, " up=%d ring=%s", coord_node_up(n->coord, i) ? 1 : 0,
-                       ring_is_member(n->ring, (unsigned)i) ? "member" : "left");
+                       n->gossip ? gossip_status_name(gossip_status(n->gossip, i))
+                                 : "member");
             resp_add_bulk(&c->out, b.data, b.len);
         }
     }

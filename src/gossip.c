@@ -122,7 +122,7 @@ const char *gossip_state_name(enum gossip_state s)
 
 const char *gossip_status_name(enum gossip_status s)
 {
-    return s == GOSSIP_LEFT ? "left" : "member";
+    return s == GOSSIP_GONE ? "gone" : s == GOSSIP_LEFT ? "left" : "member";
 }
 
 static void set_address(struct member *m, const char *host, size_t hlen, int port, int cport)
@@ -227,9 +227,18 @@ void gossip_leave(struct gossip *g)
         set_status(g, g->self, GOSSIP_LEFT, self->sversion + 1);
 }
 
+bool gossip_mark_gone(struct gossip *g)
+{
+    struct member *self = &g->m[g->self];
+    if (!g->left || self->status != GOSSIP_LEFT)
+        return false;
+    set_status(g, g->self, GOSSIP_GONE, self->sversion + 1);
+    return true;
+}
+
 bool gossip_remove(struct gossip *g, int idx)
 {
-    if (idx < 0 || idx >= g->nmembers || idx == g->self || g->m[idx].status == GOSSIP_LEFT)
+    if (idx < 0 || idx >= g->nmembers || idx == g->self || g->m[idx].status != GOSSIP_MEMBER)
         return false;
     set_status(g, idx, GOSSIP_LEFT, g->m[idx].sversion + 1);
     return true;
@@ -347,7 +356,7 @@ static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
         r->nlen = nlen;
         pos += nlen;
         if (!varint_get(p, len, &pos, &r->generation) ||
-            !varint_get(p, len, &pos, &r->heartbeat) || pos >= len || p[pos] > GOSSIP_LEFT)
+            !varint_get(p, len, &pos, &r->heartbeat) || pos >= len || p[pos] > GOSSIP_GONE)
             return KV_EPROTO;
         r->status = (enum gossip_status)p[pos++];
         if (!varint_get(p, len, &pos, &r->sversion) || r->sversion > GOSSIP_MAX_SVERSION ||
@@ -397,22 +406,22 @@ static int add_member(struct gossip *g, const struct row *r, int64_t now_ms)
     return idx;
 }
 
-/* Ring status: the higher version wins, LEFT wins a tie.  About self, this
- * process's own wish wins: it answers a differing claim with a higher
- * version (a running node that was not told to leave stays a member). */
+/* Ring status: the higher version wins; on a tie the later status in
+ * MEMBER < LEFT < GONE.  About self, this process's own wish wins: it
+ * answers a differing claim with a higher version (a running node that was
+ * not told to leave stays a member; one that left keeps its LEFT/GONE). */
 static void merge_status(struct gossip *g, int idx, const struct row *r)
 {
     struct member *m = &g->m[idx];
     if (idx == g->self) {
-        enum gossip_status want = g->left ? GOSSIP_LEFT : GOSSIP_MEMBER;
+        enum gossip_status want = g->left ? m->status : GOSSIP_MEMBER;
         if (r->status != want && r->sversion >= m->sversion)
             m->sversion = r->sversion + 1;
         else if (r->status == want && r->sversion > m->sversion)
             m->sversion = r->sversion;
         return;
     }
-    if (r->sversion > m->sversion ||
-        (r->sversion == m->sversion && r->status == GOSSIP_LEFT && m->status != GOSSIP_LEFT))
+    if (r->sversion > m->sversion || (r->sversion == m->sversion && r->status > m->status))
         set_status(g, idx, r->status, r->sversion);
 }
 

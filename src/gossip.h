@@ -15,8 +15,10 @@
  * always alive.
  *
  * Membership.  Every row also carries the member's address and a ring
- * status, MEMBER or LEFT, with a status version: the higher version wins,
- * and LEFT wins a tie.  A row naming a node this table does not know, and
+ * status, MEMBER, LEFT or GONE, with a status version: the higher version
+ * wins, and on a tie GONE beats LEFT beats MEMBER.  GONE is set by a node
+ * itself once it left and handed all its data over (gossip_mark_gone), so
+ * the others know it holds nothing.  A row naming a node this table does not know, and
  * giving its address, adds that node as a new member (this is how a node
  * started outside cluster.conf's node list joins through the listed nodes,
  * the seeds).  A node marks itself LEFT when told to leave (gossip_leave);
@@ -52,7 +54,8 @@ const char *gossip_state_name(enum gossip_state s);
 
 enum gossip_status {
     GOSSIP_MEMBER = 0,  /* owns a place in the ring */
-    GOSSIP_LEFT         /* left, removed or evicted: keeps its index only */
+    GOSSIP_LEFT,        /* left, removed or evicted: keeps its index only */
+    GOSSIP_GONE         /* left and handed everything over: holds no data */
 };
 const char *gossip_status_name(enum gossip_status s);
 
@@ -84,8 +87,11 @@ void gossip_restore(struct gossip *g, int idx, enum gossip_status st, uint64_t v
 /* This node leaves the ring (DYNAMO LEAVE).  Lasts for this process. */
 void gossip_leave(struct gossip *g);
 /* Marks another member LEFT (operator removal); false for self or a
- * member already LEFT. */
+ * member already LEFT or GONE. */
 bool gossip_remove(struct gossip *g, int idx);
+/* This node, which left, holds nothing any more: LEFT -> GONE.  False when
+ * it did not leave or is GONE already. */
+bool gossip_mark_gone(struct gossip *g);
 
 /* Bumps this node's heartbeat and re-evaluates every member's state. */
 void gossip_tick(struct gossip *g, int64_t now_ms);
@@ -104,7 +110,7 @@ int gossip_pick(const struct gossip *g, uint32_t rnd);
 void gossip_encode(const struct gossip *g, struct buf *out);
 
 /* Merges a received table.  Validates everything (lengths, counts <= 256,
- * ports <= 65535, status 0 or 1); returns the number of rows that advanced,
+ * ports <= 65535, status 0..2); returns the number of rows that advanced,
  * or KV_EPROTO on malformed input (nothing merged then).  New members are
  * added while there is room (CFG_MAX_NODES rows in all). */
 int gossip_merge(struct gossip *g, const void *p, size_t len, int64_t now_ms);

@@ -23,6 +23,7 @@
 
 #include "ae.h"
 #include "coord.h"
+#include "gossip.h"
 #include "handoff.h"
 #include "node.h"
 #include "peer.h"
@@ -198,6 +199,11 @@ static void on_check(void *arg, int err, const struct peer_reply *rep)
         finish(r);
 }
 
+static bool gone(const struct kv_node *n, int idx)
+{
+    return n->gossip && idx != n->self_idx && gossip_status(n->gossip, idx) == GOSSIP_GONE;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -206,9 +212,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct kv_node *n = r->node;
     if (r->waiting > 0 || n->cfg.tombstone_reap_ms <= 0)
         return;
-    /* Every node of the table must be reachable, or nothing can be reaped. */
+    /* Every node of the table must be reachable, or nothing can be reaped;
+     * nodes that left and said they hold nothing (GONE) are not asked. */
     for (int i = 0; i < n->cfg.nnodes; i++)
-        if (!coord_node_up(n->coord, i))
+        if (!gone(n, i) && !coord_node_up(n->coord, i))
             return;
     size_t visited = 0;
     do {
@@ -228,7 +235,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     r->failed = false;
     r->waiting = 1; /* guard: answers may come back inside peers_send */
     for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
-        if (i == n->self_idx)
+        if (i == n->self_idx || gone(n, i))
             continue;
         struct check_call *cc = mem_alloc(sizeof(*cc));
         cc->r = r;

@@ -9,7 +9,8 @@
  * first owner reaps a key only when
  *   - every version it holds is a tombstone, the newest clock entry older
  *     than tombstone-reap-after (0 = never);
- *   - EVERY node in the membership table (members and nodes that left) is
+ *   - EVERY node in the membership table (members and nodes that left,
+ *     except nodes that left and declared they hold nothing: GONE) is
  *     up and answers PCHECK: each owner holds exactly the same tombstones
  *     (equal digests), every other node holds nothing for the key, and no
  *     node holds a hint for it;

@@ -263,8 +263,13 @@ void xfer_info(const struct xfer *x, struct buf *out)
                "xfer_keys_moved:%llu\r\nxfer_passes:%llu\r\nxfer_pass_in_progress:%d\r\n"
                "xfer_strays_sent:%llu\r\nxfer_failed:%llu\r\n",
                (unsigned long long)x->moved, (unsigned long long)x->passes,
-               x->active || x->again || x->inflight > 0, (unsigned long long)x->strays_seen,
+               xfer_busy(x), (unsigned long long)x->strays_seen,
                (unsigned long long)x->failed);
+}
+
+bool xfer_busy(const struct xfer *x)
+{
+    return x && (x->active || x->again || x->inflight > 0);
 }
 
 uint64_t xfer_moved(const struct xfer *x)

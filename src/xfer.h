@@ -20,6 +20,7 @@
 #ifndef KV_XFER_H
 #define KV_XFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,7 @@ void xfer_note_write(struct xfer *x, const void *key, size_t klen);
 /* INFO fields (xfer_*). */
 void xfer_info(const struct xfer *x, struct buf *out);
 uint64_t xfer_moved(const struct xfer *x);
+/* A pass is under way, due, or has a batch in flight. */
+bool xfer_busy(const struct xfer *x);
 
 #endif

@@ -8,6 +8,7 @@ is held (DYNAMO LOCAL) by exactly the nodes of its current preference list —
 the new owner got it, the old one let it go — and reads with R = N through
 any node return every acknowledged value.
 """
+import re
 import threading
 import time
 
@@ -150,11 +151,20 @@ def test_join_moves_ranges_to_the_new_node(cluster):
         assert "%s:7001" % cluster.nodes[4].host in line and "ring=member" in line
 
 
+def node_status(cluster, viewer, name):
+    """The ring= field (member/left/gone) of name in viewer's DYNAMO NODES."""
+    for line in cluster.client(viewer).execute_command("DYNAMO", "NODES"):
+        if line.startswith(name + " "):
+            return re.search(r"ring=(\S+)", line).group(1)
+    return None
+
+
 def test_leave_hands_every_key_over(cluster):
     """DYNAMO LEAVE on n4: it drops out of every ring, hands each key to the
-    key's new owners, holds nothing afterwards; stopping it loses nothing;
+    key's new owners, then says it is gone (holds nothing); stopping it
+    loses nothing and, being gone, it does not hold tombstone reaping back;
     restarting it joins again."""
-    cluster.start(3, GOSSIP)
+    cluster.start(3, dict(GOSSIP, **{"tombstone-reap-after": 500}))
     cluster.add_node(4)
     items = write_keys(cluster, 4, 1000, prefix="l")
     wait_placed(cluster, [1, 2, 3, 4], list(items))
@@ -168,16 +178,25 @@ def test_leave_hands_every_key_over(cluster):
         info = cluster.info_cluster(4)
         raise AssertionError("n4 still holds %d keys; %s" % (stored_keys(cluster, 4), {
             k: v for k, v in info.items() if k.startswith(("xfer", "ring", "hints"))}))
+    wait_for(lambda: all(node_status(cluster, i, "n4") == "gone" for i in (1, 2, 3, 4)),
+             10.0, "n4 gone in every table")
     wait_placed(cluster, [1, 2, 3], list(items))
     cluster.stop(4)
     assert_readable(cluster, 1, items)
     for i in (1, 2, 3):
         assert stored_keys(cluster, i) == 1000
 
+    deleted = list(items)[:100]
+    assert cluster.client(1).delete(*deleted) == len(deleted)
+    wait_for(lambda: all(stored_keys(cluster, i) == 900 for i in (1, 2, 3)), PLACE_WITHIN,
+             "tombstones reaped although n4 is down (it is gone, not just left)")
+    items = {k: v for k, v in items.items() if k not in deleted}
+
     cluster.restart(4, wait_linked=False)
     cluster.wait_ring([1, 2, 3, 4], lambda m: "n4" in m, "n4 back in every ring")
     wait_placed(cluster, [1, 2, 3, 4], list(items))
     assert_readable(cluster, 4, items)
+    assert all(v is None for v in cluster.client(4).mget(deleted))
 
 
 def test_dead_node_keeps_its_place_by_default(cluster):

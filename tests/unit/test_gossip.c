@@ -1221,9 +1221,9 @@ static void test_member_malformed(void **state)
         put_row_full(&t, "n2", 3, 3, GOSSIP_LEFT, 1, "", 0, 0);
         put_row_full(&t, "n3", 3, 3, GOSSIP_MEMBER, 0, "", 0, 0);
         switch (k) {
-        case 0: put_row_full(&t, "n8", 1, 1, 2, 0, "10.0.0.8", 1, 1); break;
+        case 0: put_row_full(&t, "n8", 1, 1, 3, 0, "10.0.0.8", 1, 1); break;
         case 1: put_row_full(&t, "n8", 1, 1, 255, 0, "10.0.0.8", 1, 1); break;
-        case 2: put_row_full(&t, "n2", 9, 9, 2, 9, "", 0, 0); break;
+        case 2: put_row_full(&t, "n2", 9, 9, 3, 9, "", 0, 0); break;
         case 3: put_row_full(&t, "n8", 1, 1, 0, 0, "10.0.0.8", 65536, 1); break;
         case 4: put_row_full(&t, "n8", 1, 1, 0, 0, "10.0.0.8", 1, 65536); break;
         case 5: put_row_full(&t, "n3", 9, 9, 0, 0, "", UINT64_MAX, 0); break;
@@ -1512,6 +1512,49 @@ static void test_pick_prefers_live(void **state)
     gossip_destroy(g);
 }
 
+/* GONE: set only by a node that left (gossip_mark_gone), beats LEFT on a
+ * tie, spreads like any status; a restarted node that was GONE is a member
+ * again by answering with a higher version. */
+static void test_gone(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, now);
+    struct gossip *b = gossip_create(nodes, 3, 1, 1001, now);
+    struct mrecorder ma = { .g = a }, mb = { .g = b };
+    gossip_on_member(a, mrecord, &ma);
+    gossip_on_member(b, mrecord, &mb);
+    assert_string_equal(gossip_status_name(GOSSIP_GONE), "gone");
+    assert_false(gossip_mark_gone(a)); /* did not leave */
+    gossip_leave(a);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_LEFT);
+    assert_true(gossip_mark_gone(a));
+    assert_false(gossip_mark_gone(a)); /* once */
+    assert_int_equal(gossip_status(a, 0), GOSSIP_GONE);
+    assert_int_equal(gossip_status_version(a, 0), 2);
+    assert_int_equal(ma.n, 2);
+    exchange(a, b, now);
+    assert_int_equal(gossip_status(b, 0), GOSSIP_GONE);
+    assert_false(gossip_remove(b, 0)); /* not a member any more */
+    /* A LEFT claim at the same version loses to GONE; a MEMBER claim about
+     * the gone node, at a higher version, is answered by it. */
+    merge_row(b, "n1", 1000, 0, GOSSIP_LEFT, 2, "", 0, 0, now);
+    assert_int_equal(gossip_status(b, 0), GOSSIP_GONE);
+    merge_row(a, "n1", 1000, 0, GOSSIP_MEMBER, 5, "", 0, 0, now);
+    assert_int_equal(gossip_status(a, 0), GOSSIP_GONE);
+    assert_int_equal(gossip_status_version(a, 0), 6);
+    /* A new process of n1 (not told to leave) answers GONE with MEMBER. */
+    struct gossip *a2 = gossip_create(nodes, 3, 0, 2000, now);
+    exchange(b, a2, now);
+    assert_int_equal(gossip_status(a2, 0), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a2, 0), 3);
+    exchange(a2, b, now);
+    assert_int_equal(gossip_status(b, 0), GOSSIP_MEMBER);
+    gossip_destroy(a);
+    gossip_destroy(a2);
+    gossip_destroy(b);
+}
+
 static void test_pick(void **state)
 {
     (void)state;
@@ -1574,6 +1617,7 @@ int main(void)
         cmocka_unit_test_setup(test_member_capacity, setup),
         cmocka_unit_test_setup(test_version_bound, setup),
         cmocka_unit_test_setup(test_pick_prefers_live, setup),
+        cmocka_unit_test_setup(test_gone, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
