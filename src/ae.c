@@ -24,6 +24,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/varint.h"
 #include "vclock.h"
 
 #define AE_LEAF_BITS 12
@@ -216,18 +217,9 @@ static int node_index(const struct kv_node *n, const struct arg *name)
 
 static void put_u64(struct buf *b, uint64_t v)
 {
-    char tmp[8];
-    for (int i = 0; i < 8; i++)
-        tmp[i] = (char)(v >> (8 * i));
+    uint8_t tmp[8];
+    le64_put(tmp, v);
     buf_append(b, tmp, 8);
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
 }
 
 struct keys_ctx {
@@ -359,7 +351,7 @@ static void on_root(void *arg, int err, const struct peer_reply *rep)
         return;
     }
     ae->ps[ae->peer].last_compare_ms = mono_ms();
-    if (get_u64((const unsigned char *)rep->str) == root_hash(ae, ae->peer)) {
+    if (le64_get((const uint8_t *)rep->str) == root_hash(ae, ae->peer)) {
         ae->ps[ae->peer].last_diff_leaves = 0;
         exchange_end(ae, true);
         return;
@@ -380,7 +372,7 @@ static void on_groups(void *arg, int err, const struct peer_reply *rep)
     ae->groups_pending = 1; /* guard: answers may come inside peers_send */
     ae->stage = AE_LEAVES_STAGE;
     for (int g = 0; g < AE_GROUPS; g++) {
-        if (get_u64((const unsigned char *)rep->str + 8 * g) == group_hash(ae, ae->peer, g))
+        if (le64_get((const uint8_t *)rep->str + 8 * g) == group_hash(ae, ae->peer, g))
             continue;
         char num[8];
         int len = snprintf(num, sizeof(num), "%d", g);
@@ -406,7 +398,7 @@ static void on_leaves(void *arg, int err, const struct peer_reply *rep)
     if (reply_ok(ae, err, rep, AE_PER_GROUP * 8)) {
         for (int i = 0; i < AE_PER_GROUP; i++) {
             unsigned leaf = (unsigned)(g * AE_PER_GROUP + i);
-            if (get_u64((const unsigned char *)rep->str + 8 * i) !=
+            if (le64_get((const uint8_t *)rep->str + 8 * i) !=
                 ae->leaf[(size_t)ae->peer * AE_LEAVES + leaf]) {
                 ae->diff_leaves[leaf >> 3] |= (uint8_t)(1u << (leaf & 7));
                 ae->ndiff_leaves++;
@@ -444,7 +436,7 @@ static struct kd *parse_listing(const char *blob, size_t len, size_t *n)
     size_t cap = 64, cnt = 0, pos = 0;
     struct kd *v = mem_alloc(cap * sizeof(*v));
     while (pos + 8 <= len) {
-        uint64_t klen = get_u64((const unsigned char *)blob + pos);
+        uint64_t klen = le64_get((const uint8_t *)blob + pos);
         pos += 8;
         if (klen > len - pos || len - pos - klen < 8)
             break;
@@ -453,7 +445,7 @@ static struct kd *parse_listing(const char *blob, size_t len, size_t *n)
         v[cnt].key = blob + pos;
         v[cnt].klen = (size_t)klen;
         pos += klen;
-        v[cnt].digest = get_u64((const unsigned char *)blob + pos);
+        v[cnt].digest = le64_get((const uint8_t *)blob + pos);
         pos += 8;
         cnt++;
     }

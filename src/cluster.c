@@ -7,8 +7,9 @@
  * its table).  When gossip reports a new member or a ring status change,
  * the node list grows (cfg.nodes, peer links) and, once the merge or tick
  * is over, a new ring snapshot replaces the old one; then the anti-entropy
- * trees are rebuilt, hints for nodes that left become local data and the
- * transfer of keys this node no longer owns starts.  The member list is
+ * trees are rebuilt and the transfer of keys this node no longer owns
+ * starts (hints for nodes that left become local data on handoff.c's next
+ * tick, and the transfer takes them on).  The member list is
  * saved to <dir>/<node>.members so a restart knows the nodes that joined
  * (and their hints in the log) before gossip tells it again.
  * Calls: gossip (pure membership), ring, handoff, xfer, ae, peer.  Gossip
@@ -198,14 +199,7 @@ static void apply_membership(struct kv_node *node)
              ring_nmembers(r), b.data);
     buf_fini(&b);
     ae_ring_changed(node->ae);
-    for (int i = 0; i < n && node->hh; i++)
-        if (!member[i] && i != node->self_idx) {
-            size_t moved = hh_absorb(node->hh, i);
-            if (moved)
-                log_info("membership: %zu hint(s) for %s (left) are now local data", moved,
-                         names[i]);
-        }
-    xfer_ring_changed(node->xfer);
+    xfer_ring_changed(node->xfer); /* hints for nodes that left: handoff.c's next tick */
 }
 
 static void on_gossip_reply(void *arg, int err, const struct peer_reply *rep)

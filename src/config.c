@@ -543,6 +543,19 @@ static int parse_address(struct cfg_node *nd, const char *hostport, const char *
     return 0;
 }
 
+/* The listed node whose ports on nd's host overlap nd's, or -1. */
+static int address_clash(const struct cfg *c, const struct cfg_node *nd)
+{
+    for (int i = 0; i < c->nnodes; i++) {
+        const struct cfg_node *o = &c->nodes[i];
+        if (strcmp(o->host, nd->host) == 0 &&
+            (o->port == nd->port || o->port == nd->cport || o->cport == nd->port ||
+             o->cport == nd->cport))
+            return i;
+    }
+    return -1;
+}
+
 static int add_node(struct cfg *c, int argc, char **argv, const char *where, struct buf *err)
 {
     char sv[SHOW_MAX];
@@ -564,15 +577,14 @@ static int add_node(struct cfg *c, int argc, char **argv, const char *where, str
     if (rc)
         return rc;
 
-    for (int i = 0; i < c->nnodes; i++) {
-        const struct cfg_node *o = &c->nodes[i];
-        if (strcmp(o->name, nd.name) == 0)
+    for (int i = 0; i < c->nnodes; i++)
+        if (strcmp(c->nodes[i].name, nd.name) == 0)
             return fail(err, "%snode %s: duplicate node name", where, name);
-        if (strcmp(o->host, nd.host) == 0 &&
-            (o->port == nd.port || o->port == nd.cport || o->cport == nd.port ||
-             o->cport == nd.cport))
-            return fail(err, "%snode %s: %s:%d/%d clashes with node %s (%s:%d/%d)", where, name,
-                        nd.host, nd.port, nd.cport, o->name, o->host, o->port, o->cport);
+    int k = address_clash(c, &nd);
+    if (k >= 0) {
+        const struct cfg_node *o = &c->nodes[k];
+        return fail(err, "%snode %s: %s:%d/%d clashes with node %s (%s:%d/%d)", where, name,
+                    nd.host, nd.port, nd.cport, o->name, o->host, o->port, o->cport);
     }
     c->nodes[c->nnodes++] = nd;
     return 0;
@@ -788,12 +800,10 @@ static int add_joining_node(struct cfg *c, struct buf *err)
     if (nd.cport > 65535)
         return fail(err, "cluster-port: port %d + 10000 exceeds 65535; set cluster-port",
                     c->port);
-    for (int i = 0; i < c->nnodes; i++)
-        if (strcmp(c->nodes[i].host, nd.host) == 0 &&
-            (c->nodes[i].port == nd.port || c->nodes[i].cport == nd.cport ||
-             c->nodes[i].port == nd.cport || c->nodes[i].cport == nd.port))
-            return fail(err, "node '%s': address %s:%d/%d is taken by node '%s'", nd.name,
-                        nd.host, nd.port, nd.cport, c->nodes[i].name);
+    int k = address_clash(c, &nd);
+    if (k >= 0)
+        return fail(err, "node '%s': address %s:%d/%d is taken by node '%s'", nd.name, nd.host,
+                    nd.port, nd.cport, c->nodes[k].name);
     c->nodes[c->nnodes++] = nd;
     return 0;
 }

@@ -117,6 +117,16 @@ unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned
     return ring_preflist(n->ring, key, klen, nrep, out);
 }
 
+int coord_owner_rank(struct coord *co, const void *key, size_t klen, int idx)
+{
+    unsigned pl[CFG_MAX_NODES];
+    unsigned np = coord_preflist(co, key, klen, pl);
+    for (unsigned i = 0; i < np; i++)
+        if ((int)pl[i] == idx)
+            return (int)i;
+    return -1;
+}
+
 int coord_write_target(struct coord *co, const void *key, size_t klen)
 {
     struct kv_node *n = co->node;

@@ -83,6 +83,10 @@ const struct coord_stats *coord_stats(const struct coord *co);
  * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
 unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned *out);
 
+/* idx's position in key's preference list (0 = first owner), or -1 when
+ * idx does not replicate key. */
+int coord_owner_rank(struct coord *co, const void *key, size_t klen, int idx);
+
 /* The node that must coordinate a write of key: the first node of its
  * preference list that looks alive (self when it is that node). */
 int coord_write_target(struct coord *co, const void *key, size_t klen);

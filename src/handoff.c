@@ -212,8 +212,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
          * node whose ring was older) is this node's data now; the transfer
          * hands it to the key's owners. */
         if (i != n->self_idx && !ring_is_member(n->ring, (unsigned)i) && h->q[i].hints &&
-            store_count(h->q[i].hints) > 0 && h->q[i].inflight == 0)
-            hh_absorb(h, i);
+            store_count(h->q[i].hints) > 0 && h->q[i].inflight == 0) {
+            size_t moved = hh_absorb(h, i);
+            log_info("membership: %zu hint(s) for %s (not in the ring) are now local data",
+                     moved, n->cfg.nodes[i].name);
+        }
         drain_owner(h, i);
     }
 }

@@ -42,7 +42,8 @@ struct store;
 typedef void (*hh_store_fn)(void *arg, int owner, struct store *hints);
 void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg);
 
-/* owner left the ring: its hints become this node's own versions (logged),
+/* owner is not in the ring (called by the drain tick): its hints become
+ * this node's own versions (logged),
  * which the transfer of keys (xfer.h) then hands to the keys' current
  * owners.  Returns how many keys moved. */
 size_t hh_absorb(struct handoff *h, int owner);

@@ -387,6 +387,17 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
                        lens);
 }
 
+static void link_free(struct link *l)
+{
+    if (l->ac) {
+        redisAsyncContext *ac = l->ac;
+        l->ac = NULL;
+        redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
+    }
+    event_free(l->retry);
+    event_free(l->connect_deadline);
+}
+
 void peers_destroy(struct peers *p)
 {
     if (!p)
@@ -395,26 +406,10 @@ void peers_destroy(struct peers *p)
     if (p->probe)
         event_free(p->probe);
     for (int ch = 0; ch < PEER_CHAN_COUNT; ch++)
-        for (int i = 0; i < p->nlinks; i++) {
-            struct link *l = &p->links[ch][i];
-            if (l->ac) {
-                redisAsyncContext *ac = l->ac;
-                l->ac = NULL;
-                redisAsyncFree(ac); /* runs pending callbacks with NULL replies */
-            }
-            event_free(l->retry);
-            event_free(l->connect_deadline);
-        }
-    for (int i = 0; i < p->nseeds; i++) {
-        struct link *l = &p->seeds[i];
-        if (l->ac) {
-            redisAsyncContext *ac = l->ac;
-            l->ac = NULL;
-            redisAsyncFree(ac);
-        }
-        event_free(l->retry);
-        event_free(l->connect_deadline);
-    }
+        for (int i = 0; i < p->nlinks; i++)
+            link_free(&p->links[ch][i]);
+    for (int i = 0; i < p->nseeds; i++)
+        link_free(&p->seeds[i]);
     mem_free(p);
 }
 

@@ -35,6 +35,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/varint.h"
 
 #define REAP_TICK_MS 200
 #define REAP_VISIT 4096       /* store entries examined per tick */
@@ -71,30 +72,6 @@ static void free_batch(struct reaper *r)
     r->nc = 0;
 }
 
-static void put_u64le(char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (char)(v >> (8 * i));
-}
-
-static uint64_t get_u64le(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static bool owns(struct kv_node *n, const void *key, size_t klen, int idx, bool first_only)
-{
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(n->coord, key, klen, pl);
-    for (unsigned i = 0; i < np && (!first_only || i == 0); i++)
-        if ((int)pl[i] == idx)
-            return true;
-    return false;
-}
-
 /* A candidate: first owner here, tombstones only, all older than the
  * reap delay, no hint for it held here. */
 static void consider(void *arg, const struct store_entry *e)
@@ -114,7 +91,7 @@ static void consider(void *arg, const struct store_entry *e)
     }
     size_t klen;
     const char *key = store_entry_key(e, &klen);
-    if (!owns(n, key, klen, n->self_idx, true))
+    if (coord_owner_rank(n->coord, key, klen, n->self_idx) != 0)
         return;
     struct sibset set;
     sib_init(&set);
@@ -187,9 +164,9 @@ static void on_check(void *arg, int err, const struct peer_reply *rep)
         const unsigned char *p = (const unsigned char *)rep->str;
         for (int i = 0; i < r->nc; i++) {
             struct cand *c = &r->c[i];
-            uint64_t d = get_u64le(p + (size_t)i * REAP_ROW);
+            uint64_t d = le64_get(p + (size_t)i * REAP_ROW);
             bool hint = p[(size_t)i * REAP_ROW + 8] != 0;
-            bool owner = owns(n, c->key, c->klen, cc->node, false);
+            bool owner = coord_owner_rank(n->coord, c->key, c->klen, cc->node) >= 0;
             if (hint || d != (owner ? c->digest : 0))
                 c->ok = false;
         }
@@ -281,7 +258,7 @@ void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys,
         if (e)
             store_entry_load(e, &set);
         char row[REAP_ROW];
-        put_u64le(row, ae_digest(keys[i].p, keys[i].len, &set));
+        le64_put((uint8_t *)row, ae_digest(keys[i].p, keys[i].len, &set));
         row[8] = (char)(node->hh && hh_holds(node->hh, keys[i].p, keys[i].len));
         buf_append(&b, row, REAP_ROW);
         sib_fini(&set);

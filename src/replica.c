@@ -63,12 +63,7 @@ bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const stru
 {
     struct sibset stored;
     sib_init(&stored);
-    uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
-    bool ok = store_put_set(n->store, key, klen, set);
-    if (ok) {
-        changed(n, key, klen, before, &stored);
-        arrived(n, key, klen);
-    }
+    bool ok = replica_put_set_stored(n, key, klen, set, &stored);
     sib_fini(&stored);
     return ok;
 }

@@ -20,6 +20,7 @@
 #include "node.h"
 #include "peer.h"
 #include "replica.h"
+#include "ring.h"
 #include "siblings.h"
 #include "store.h"
 #include "util/buf.h"
@@ -62,30 +63,25 @@ static int64_t mono_ms(void)
     return kv_mono_us() / 1000;
 }
 
-/* True when this node is not among key's owners. */
+/* True when this node is not among key's owners (an empty ring owns
+ * nothing: then the data stays). */
 static bool is_stray(struct kv_node *n, const void *key, size_t klen)
 {
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(n->coord, key, klen, pl);
-    for (unsigned i = 0; i < np; i++)
-        if ((int)pl[i] == n->self_idx)
-            return false;
-    return np > 0; /* an empty ring owns nothing: keep the data */
+    return ring_nmembers(n->ring) > 0 && coord_owner_rank(n->coord, key, klen, n->self_idx) < 0;
 }
 
 static void item_done(struct item *it)
 {
     struct xfer *x = it->x;
     struct kv_node *n = x->node;
-    bool ok = it->errors == 0 && it->acks >= it->needed;
-    if (ok && is_stray(n, it->key, it->klen) &&
-        replica_drop_if_covered(n, it->key, it->klen, &it->sent)) {
-        x->moved++;
-    } else if (!ok) {
+    if (it->errors > 0 || it->acks < it->needed) {
         x->failed++;
         x->incomplete = true;
-    } else if (store_find(n->store, it->key, it->klen) && is_stray(n, it->key, it->klen)) {
-        x->incomplete = true; /* a newer version arrived: send that too */
+    } else if (is_stray(n, it->key, it->klen)) {
+        if (replica_drop_if_covered(n, it->key, it->klen, &it->sent))
+            x->moved++;
+        else if (store_find(n->store, it->key, it->klen))
+            x->incomplete = true; /* a newer version arrived: send that too */
     }
     x->inflight--;
     sib_fini(&it->sent);

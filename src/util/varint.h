@@ -1,5 +1,6 @@
 /* varint.h — unsigned LEB128 varints, shared by every codec (clocks, sibling
- * sets, the store's packed entries, gossip tables, the append-only log).
+ * sets, the store's packed entries, gossip tables, the append-only log),
+ * and fixed 8-byte little-endian integers.
  *
  * varint_get is for bytes from outside (network, disk): bounded by len and
  * canonical only (no overlong forms, at most 64 bits).  varint_read trusts
@@ -62,6 +63,21 @@ static inline bool varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_
         }
     }
     return false;
+}
+
+/* Fixed 8-byte little-endian integers (digests and hashes on the wire). */
+static inline void le64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t le64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
 }
 
 /* Trusted read of bytes this process wrote; returns the next byte. */
