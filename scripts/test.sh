@@ -5,6 +5,8 @@
 #   3. cluster tests (3-node clusters, kills, pauses, partitions) inside a
 #      private network namespace, then single-node integration and
 #      client-compatibility tests, all against real processes
+#   4. security tests (tests/security): each attack of issue 11 against real
+#      nodes on the ASan + UBSan binary
 set -eu
 cd "$(dirname "$0")/.."
 ./deps/install.sh
@@ -18,6 +20,8 @@ echo "== fuzzing (${FUZZ_SECONDS:-30}s per target)"
 ./tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 echo "== cluster tests (real processes in a private network namespace)"
 DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" ./tests/cluster/run.sh
+echo "== security tests (attacks on real nodes, private network + mount namespace)"
+DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" ./tests/security/run.sh
 echo "== single-node integration tests on the ASan + UBSan binary"
 DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration

@@ -5,7 +5,8 @@
 # namespace, its rules and its addresses vanish when this script exits.
 #   tests/cluster/run.sh [pytest args...]      e.g. -k partition -x
 #   tests/cluster/run.sh -q tests/cluster/test_cluster.py   (only that file)
-# Root: unshare -n.  Otherwise: unshare -rn (a user namespace maps you to root).
+# Root: unshare -nm.  Otherwise: unshare -rnm (a user namespace maps you to root);
+# the private mount namespace lets a test mount a small tmpfs (full disk).
 # DYNAMO_NODE_BIN selects the binary (default build/src/dynamo-node, built here).
 set -eu
 self=$(readlink -f "$0")
@@ -17,9 +18,9 @@ if [ "${DYNAMO_IN_NETNS:-}" != 1 ]; then
     fi
     export DYNAMO_IN_NETNS=1
     if [ "$(id -u)" = 0 ]; then
-        exec unshare -n "$self" "$@"
+        exec unshare -nm "$self" "$@"
     else
-        exec unshare -rn "$self" "$@"
+        exec unshare -rnm "$self" "$@"
     fi
 fi
 cd "$root"
