@@ -1,13 +1,29 @@
 /* aof.c — the append-only log (see aof.h).
  *
  * Owns: the log file descriptor, the fsync thread (everysec), the rewrite
- * child and its buffer, the 100 ms housekeeping timer.  Callers: coord,
- * cmd_peer, cmd_kv (FLUSHALL), handoff, main.  Calls: store, siblings.
- * Blocking: write(2) of one record per change (page cache); fdatasync only
- * with appendfsync always; fork() when a compaction starts.  The fsync
- * thread touches nothing but the descriptor number and two atomics.
+ * child and its buffer, the 100 ms housekeeping timer, the records replay
+ * could not apply (kept and carried into every rewrite), and the log's
+ * health (whether what was queued reached the file).  Record framing and
+ * the tolerant scan are aof_scan.c's.  Callers: replica, handoff, cmd_conn
+ * (INFO, BGREWRITEAOF), server (aof_flush / aof_durable before replies),
+ * cmd (refuses writes while the log is broken), main.  Calls: store,
+ * siblings, handoff (hint stores).
+ * Blocking: one write(2) per batch of requests (page cache); fdatasync only
+ * with appendfsync always; fork() when a compaction starts; at start-up the
+ * replay (mmap of the file).  The fsync thread touches nothing but the
+ * descriptor number and atomics.
+ *
+ * A write that fails (ENOSPC, EIO): the bytes of the failed batch are cut
+ * off again (ftruncate to the last good size, so the file never holds half
+ * a record), the records stay queued in memory, the log is "broken": the
+ * server holds every reply that depends on them (aof_durable), commands
+ * that write are refused (aof_writable), and the housekeeping timer retries
+ * with back-off (100 ms doubling to 1 s).  When a retry succeeds the held
+ * replies go out (the resume callback) and writes are accepted again.
  */
 #include "aof.h"
+#include "aof_scan.h"
+#include "util/fs.h"
 #include "util/varint.h"
 
 #include <errno.h>
@@ -19,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -36,16 +53,10 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-#define AOF_HDR 9                    /* u32 len, u32 checksum, u8 type */
-#define AOF_MAX_RECORD (1u << 30)    /* a longer length field is corruption */
-#define AOF_SEED 0xa0f1u
 #define AOF_TICK_MS 100
-
-enum aof_type {
-    AOF_KEY = 1,   /* varint klen, key, sib_encode'd versions (none = removed) */
-    AOF_HINT = 2,  /* u8 owner-name length, name, varint klen, key, versions */
-    AOF_FLUSH = 3, /* the store was emptied */
-};
+#define AOF_RETRY_MIN_MS 100         /* first retry of a failed write */
+#define AOF_RETRY_MAX_MS 1000        /* retries back off to this */
+#define AOF_REWRITE_BACKOFF_MAX_MS (5 * 60 * 1000) /* failed compactions back off to this */
 
 struct aof {
     struct kv_node *node;
@@ -71,13 +82,30 @@ struct aof {
     long long last_rewrite_ms;       /* duration of the last one */
     time_t last_rewrite_at;
     bool last_rewrite_ok;
+    unsigned rewrite_failures;       /* in a row: automatic retries back off */
+    int64_t rewrite_not_before_ms;   /* no automatic compaction before this */
     /* load report */
     long long loaded_records;
-    long long truncated_bytes;
+    long long truncated_bytes;       /* torn tail cut off (a copy is kept) */
+    long long unreadable_records;    /* checksummed but not applicable: kept */
+    long long corrupt_bytes;         /* damaged stretches skipped by resync */
+    struct buf retained;             /* the unreadable records, written into every rewrite */
     struct event *tick;
     struct buf rec;                  /* scratch for one record */
-    struct buf pending;              /* records not yet written (aof_flush) */
-    long long write_errors;
+    struct buf pending;              /* records not yet in the file (aof_flush) */
+    /* health: everything queued before durable_seq is in the file (and
+     * synced with appendfsync always) */
+    unsigned long long queued_seq;   /* bytes ever queued */
+    unsigned long long durable_seq;  /* bytes ever made durable */
+    bool broken;                     /* the last write or sync failed */
+    bool unsynced;                   /* written, but the fdatasync failed */
+    int last_errno;
+    int retry_ms;                    /* current back-off */
+    int64_t retry_at_ms;             /* no retry before this */
+    long long write_errors;          /* failed attempts */
+    long long oversize_records;      /* changes too large for a record (never written) */
+    aof_resume_fn resume;
+    void *resume_arg;
 };
 
 static int64_t mono_ms(void)
@@ -85,84 +113,133 @@ static int64_t mono_ms(void)
     return kv_mono_us() / 1000;
 }
 
-/* ---- encoding ---- */
+/* ---- writing ---- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Starts a record in a->rec: header placeholder + type. */
-static void rec_begin(struct aof *a, enum aof_type type)
-{
-    a->rec.len = 0;
-    buf_reserve(&a->rec, AOF_HDR);
-    memset(a->rec.data, 0, AOF_HDR);
-    a->rec.data[8] = (char)type;
-    a->rec.len = AOF_HDR;
-}
-
-static void rec_finish(struct buf *rec)
-{
-    uint32_t sum;
-    lmmh_x86_32(rec->data + 8, (unsigned)(rec->len - 8), AOF_SEED, &sum);
-    put_u32((uint8_t *)rec->data, (uint32_t)(rec->len - AOF_HDR));
-    put_u32((uint8_t *)rec->data + 4, sum);
-}
-
-static void write_all(struct aof *a, int fd, const char *p, size_t n)
+/* Writes all of p[0..n) to fd.  0, or -errno (some bytes may be written). */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            /* Disk full or I/O error: the change stays in memory (and on
-             * the other replicas); say so loudly, keep serving. */
-            if (a->write_errors++ % 1000 == 0)
-                log_warn("append-only log write failed: %s", strerror(errno));
-            return;
+            return -errno;
         }
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
-/* Appends the record in a->rec (before the change it describes is acked). */
 /* Queues the record in a->rec.  It reaches the file in aof_flush, which
  * the server calls before it writes any reply, so a change is in the log
  * before anyone hears of it, with one write(2) (and, with appendfsync
  * always, one fdatasync) per batch of requests — group commit. */
 static void rec_append(struct aof *a)
 {
-    rec_finish(&a->rec);
+    if (!aof_rec_frame(&a->rec)) {
+        /* The write path refuses changes this large before they happen
+         * (aof_fits); reaching here is a bug, never a silent loss. */
+        a->oversize_records++;
+        log_warn("append-only log: a change of %zu bytes is too large for one record; "
+                 "not logged", a->rec.len);
+        return;
+    }
     buf_append(&a->pending, a->rec.data, a->rec.len);
+    a->queued_seq += a->rec.len;
     if (a->child > 0)
         buf_append(&a->rewrite_buf, a->rec.data, a->rec.len);
 }
 
-void aof_flush(struct aof *a)
+static void set_broken(struct aof *a, int err, const char *what)
 {
-    if (!a || a->pending.len == 0)
-        return;
-    write_all(a, a->fd, a->pending.data, a->pending.len);
-    a->size += (long long)a->pending.len;
-    atomic_fetch_add(&a->written, (long long)a->pending.len);
-    a->pending.len = 0;
-    buf_trim(&a->pending, 1 << 20);
-    if (a->node->cfg.appendfsync == CFG_FSYNC_ALWAYS) {
-        fdatasync(a->fd);
+    a->write_errors++;
+    if (!a->broken || a->last_errno != err)
+        log_warn("append-only log %s failed: %s; writes are refused until it succeeds "
+                 "(retrying)", what, strerror(err));
+    a->broken = true;
+    a->last_errno = err;
+    a->retry_at_ms = mono_ms() + a->retry_ms;
+    a->retry_ms = a->retry_ms * 2 > AOF_RETRY_MAX_MS ? AOF_RETRY_MAX_MS : a->retry_ms * 2;
+}
+
+bool aof_flush(struct aof *a)
+{
+    if (!a)
+        return true;
+    if (a->pending.len == 0 && !a->unsynced)
+        return !a->broken;
+    if (a->broken && mono_ms() < a->retry_at_ms)
+        return false;
+    if (a->pending.len > 0) {
+        int rc = write_all(a->fd, a->pending.data, a->pending.len);
+        if (rc < 0) {
+            /* Cut what part of the batch got in: the file never holds half
+             * a record, and the retry writes the whole batch again. */
+            if (ftruncate(a->fd, (off_t)a->size) < 0)
+                log_warn("append-only log: cannot cut a failed write back: %s", strerror(errno));
+            set_broken(a, -rc, "write");
+            return false;
+        }
+        a->size += (long long)a->pending.len;
+        atomic_fetch_add(&a->written, (long long)a->pending.len);
+        a->pending.len = 0;
+        buf_trim(&a->pending, 1 << 20);
+        a->unsynced = a->node->cfg.appendfsync == CFG_FSYNC_ALWAYS;
+    }
+    if (a->unsynced) {
+        if (fdatasync(a->fd) < 0) {
+            set_broken(a, errno, "fdatasync");
+            return false;
+        }
+        a->unsynced = false;
         atomic_store(&a->synced, atomic_load(&a->written));
         atomic_store(&a->last_sync_ms, mono_ms());
     }
+    a->durable_seq = a->queued_seq;
+    if (a->broken) {
+        a->broken = false;
+        a->retry_ms = AOF_RETRY_MIN_MS;
+        log_info("append-only log is writable again after %lld failed attempt(s); "
+                 "accepting writes", a->write_errors);
+        if (a->resume)
+            a->resume(a->resume_arg);
+    }
+    return true;
+}
+
+bool aof_writable(const struct aof *a)
+{
+    return !a || !a->broken;
+}
+
+const char *aof_error(const struct aof *a)
+{
+    return a && a->broken ? strerror(a->last_errno) : NULL;
+}
+
+unsigned long long aof_queued_seq(const struct aof *a)
+{
+    return a ? a->queued_seq : 0;
+}
+
+bool aof_durable(const struct aof *a, unsigned long long seq)
+{
+    return !a || a->durable_seq >= seq;
+}
+
+void aof_set_resume(struct aof *a, aof_resume_fn fn, void *arg)
+{
+    if (!a)
+        return;
+    a->resume = fn;
+    a->resume_arg = arg;
+}
+
+bool aof_fits(size_t klen, size_t set_bytes)
+{
+    /* record payload: u8 + owner name (<= 255) + varint klen + key + set */
+    return set_bytes <= AOF_MAX_PAYLOAD && klen <= AOF_MAX_PAYLOAD - set_bytes - 266;
 }
 
 static void add_versions(struct buf *b, struct store *s, const void *key, size_t klen)
@@ -180,7 +257,7 @@ void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibse
 {
     if (!a)
         return;
-    rec_begin(a, AOF_KEY);
+    aof_rec_begin(&a->rec, AOF_KEY);
     buf_varint(&a->rec, klen);
     buf_append(&a->rec, key, klen);
     sib_encode(set, &a->rec);
@@ -192,7 +269,7 @@ void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key
     if (!a)
         return;
     const char *name = a->node->cfg.nodes[owner].name;
-    rec_begin(a, AOF_HINT);
+    aof_rec_begin(&a->rec, AOF_HINT);
     buf_putc(&a->rec, (char)strlen(name));
     buf_append(&a->rec, name, strlen(name));
     buf_varint(&a->rec, klen);
@@ -205,7 +282,7 @@ void aof_log_flush(struct aof *a)
 {
     if (!a)
         return;
-    rec_begin(a, AOF_FLUSH);
+    aof_rec_begin(&a->rec, AOF_FLUSH);
     rec_append(a);
 }
 
@@ -219,15 +296,21 @@ static int owner_index(const struct kv_node *n, const uint8_t *name, size_t len)
     return -1;
 }
 
-/* Applies one record; false when its payload does not decode. */
-static bool apply(struct aof *a, int type, const uint8_t *p, size_t len)
+/* Applies one record (aof_record_fn); false when its payload does not
+ * decode.  The record passed its checksum, so its values are taken at the
+ * size they were written with (no client limit applies to them). */
+static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
 {
+    (void)off;
+    struct aof *a = arg;
     struct kv_node *n = a->node;
     size_t pos = 0;
     int owner = -1;
     if (type == AOF_FLUSH) {
+        if (len != 0)
+            return false;
         store_flush(n->store);
-        return len == 0;
+        return true;
     }
     if (type == AOF_HINT) {
         if (len < 1 || (size_t)p[0] + 1 > len)
@@ -244,16 +327,54 @@ static bool apply(struct aof *a, int type, const uint8_t *p, size_t len)
     pos += klen;
     struct sibset set;
     sib_init(&set);
-    bool ok = sib_decode(&set, p + pos, len - pos, (size_t)n->cfg.proto_max_bulk_len) == 0;
+    bool ok = sib_decode(&set, p + pos, len - pos, SIZE_MAX) == 0;
     if (ok) {
         if (type == AOF_KEY)
             store_replace(n->store, key, (size_t)klen, &set);
         else if (owner >= 0 && n->hh)
             hh_load(n->hh, owner, key, (size_t)klen, &set);
-        /* hints for a node no longer configured are dropped */
+        else if (set.n > 0)
+            /* a hint for a node no longer in the table: keep it as local
+             * data, which the transfer hands to the key's owners */
+            store_put_set(n->store, key, (size_t)klen, &set);
     }
     sib_fini(&set);
     return ok;
+}
+
+/* Replay's callback: applies, and keeps a copy of what cannot be applied so
+ * that no rewrite ever drops it. */
+static bool replay_record(void *arg, int type, const uint8_t *p, size_t len, size_t off)
+{
+    struct aof *a = arg;
+    if (apply(a, type, p, len, off))
+        return true;
+    const uint8_t *rec = p - AOF_HDR;
+    buf_append(&a->retained, rec, AOF_HDR + len);
+    if (a->unreadable_records++ < 10)
+        log_warn("append-only log %s: record at offset %zu (type %d, %zu bytes) passed its "
+                 "checksum but cannot be applied; kept in the log, skipped",
+                 a->path, off, type, len);
+    return false;
+}
+
+/* Writes img[0..n) to a new file <log>.<what>.<unix ms> next to the log, so
+ * that nothing replay cuts or skips is destroyed.  Its name goes to err. */
+static int save_copy(struct aof *a, const char *what, const uint8_t *img, size_t n,
+                     struct buf *name)
+{
+    buf_printf(name, "%s.%s.%lld", a->path, what, (long long)kv_now_ms());
+    buf_putc(name, '\0');
+    int fd = open(name->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = write_all(fd, (const char *)img, n);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    if (rc == 0)
+        rc = fs_fsync_dir_of(name->data);
+    return rc;
 }
 
 static int replay(struct aof *a)
@@ -262,72 +383,55 @@ static int replay(struct aof *a)
     if (fstat(a->fd, &st) < 0)
         return -errno;
     size_t total = (size_t)st.st_size;
-    size_t good = 0;
-    const size_t chunk = 1 << 20;
-    struct buf b;
-    buf_init(&b);
-    size_t file_off = 0; /* file offset of b.data[0] */
-    bool eof = false;
-    const char *why = NULL;
-    while (!why) {
-        size_t at = good - file_off;
-        /* need at least a header, then the whole record */
-        size_t need = AOF_HDR;
-        if (b.len - at >= AOF_HDR) {
-            uint32_t plen = get_u32((const uint8_t *)b.data + at);
-            if (plen > AOF_MAX_RECORD) {
-                why = "impossible record length";
-                break;
-            }
-            need = AOF_HDR + plen;
-        }
-        if (b.len - at < need) {
-            if (eof) {
-                if (b.len - at > 0)
-                    why = "truncated record";
-                break;
-            }
-            /* drop consumed bytes, read more */
-            buf_consume(&b, at);
-            file_off = good;
-            buf_reserve(&b, need > chunk ? need : chunk);
-            ssize_t r = pread(a->fd, b.data + b.len, b.cap - b.len, (off_t)(file_off + b.len));
-            if (r < 0) {
-                int e = errno;
-                buf_fini(&b);
-                return -e;
-            }
-            if (r == 0)
-                eof = true;
-            b.len += (size_t)r;
-            continue;
-        }
-        const uint8_t *rec = (const uint8_t *)b.data + at;
-        uint32_t sum;
-        lmmh_x86_32(rec + 8, (unsigned)(need - 8), AOF_SEED, &sum);
-        if (sum != get_u32(rec + 4)) {
-            why = "checksum mismatch";
-            break;
-        }
-        if (!apply(a, rec[8], rec + AOF_HDR, need - AOF_HDR)) {
-            why = "undecodable record";
-            break;
-        }
-        a->loaded_records++;
-        good += need;
-    }
-    buf_fini(&b);
-    if (good < total) {
-        a->truncated_bytes = (long long)(total - good);
-        log_warn("append-only log %s: %s at offset %zu; dropping the last %zu bytes "
-                 "(%lld records loaded)",
-                 a->path, why ? why : "trailing garbage", good, total - good,
-                 a->loaded_records);
-        if (ftruncate(a->fd, (off_t)good) < 0)
+    const uint8_t *img = NULL;
+    if (total > 0) {
+        void *m = mmap(NULL, total, PROT_READ, MAP_PRIVATE, a->fd, 0);
+        if (m == MAP_FAILED)
             return -errno;
+        madvise(m, total, MADV_SEQUENTIAL);
+        img = m;
     }
-    a->size = a->base_size = (long long)good;
-    return 0;
+    struct aof_scan_report rep;
+    aof_scan(img, total, replay_record, a, &rep);
+    a->loaded_records = (long long)rep.records;
+    a->corrupt_bytes = (long long)rep.corrupt_bytes;
+    int rc = 0;
+    if (rep.corrupt_regions > 0) {
+        /* Damaged stretches between good records: every record after them
+         * was read; the bytes stay in the log until the next rewrite, and a
+         * copy of the whole log is kept beside it for inspection. */
+        struct buf name;
+        buf_init(&name);
+        int src = save_copy(a, "corrupt", img, total, &name);
+        log_warn("append-only log %s: %zu damaged stretch(es), %zu bytes, first at offset %zu, "
+                 "skipped; the records after them were loaded; copy of the log: %s%s",
+                 a->path, rep.corrupt_regions, rep.corrupt_bytes, rep.first_corrupt,
+                 src == 0 ? name.data : "(not saved: ", src == 0 ? "" : strerror(-src));
+        buf_fini(&name);
+    }
+    if (rep.torn > 0) {
+        struct buf name;
+        buf_init(&name);
+        int src = save_copy(a, "torn", img + rep.end, rep.torn, &name);
+        if (src < 0) {
+            /* Never cut what could not be kept: refuse to start instead. */
+            log_warn("append-only log %s: cannot save the %zu-byte torn tail at offset %zu "
+                     "(%s); not cutting it", a->path, rep.torn, rep.end, strerror(-src));
+            rc = src;
+        } else {
+            a->truncated_bytes = (long long)rep.torn;
+            log_warn("append-only log %s: torn tail of %zu bytes at offset %zu (a write cut "
+                     "short); cut off, copy kept in %s (%zu records loaded)",
+                     a->path, rep.torn, rep.end, name.data, rep.records);
+            if (ftruncate(a->fd, (off_t)rep.end) < 0)
+                rc = -errno;
+        }
+        buf_fini(&name);
+    }
+    if (img)
+        munmap((void *)img, total);
+    a->size = a->base_size = (long long)rep.end;
+    return rc;
 }
 
 /* ---- fsync thread (everysec) ---- */
@@ -360,6 +464,7 @@ static void *fsync_main(void *arg)
 struct rw_ctx {
     struct aof *a;
     int fd;
+    int err;                /* first failure (-errno), or 1 for a record that does not fit */
     struct buf rec;
     struct buf out;         /* batched writes of the child */
     int owner;          /* -1 = main store */
@@ -374,15 +479,11 @@ static void rw_entry(void *arg, const struct store_entry *e)
     struct sibset set;
     sib_init(&set);
     store_entry_load(e, &set);
-    w->rec.len = 0;
-    buf_reserve(&w->rec, AOF_HDR);
-    memset(w->rec.data, 0, AOF_HDR);
-    w->rec.len = AOF_HDR;
     if (w->owner < 0) {
-        w->rec.data[8] = AOF_KEY;
+        aof_rec_begin(&w->rec, AOF_KEY);
     } else {
         const char *name = w->a->node->cfg.nodes[w->owner].name;
-        w->rec.data[8] = AOF_HINT;
+        aof_rec_begin(&w->rec, AOF_HINT);
         buf_putc(&w->rec, (char)strlen(name));
         buf_append(&w->rec, name, strlen(name));
     }
@@ -390,10 +491,14 @@ static void rw_entry(void *arg, const struct store_entry *e)
     buf_append(&w->rec, key, klen);
     sib_encode(&set, &w->rec);
     sib_fini(&set);
-    rec_finish(&w->rec);
+    if (!aof_rec_frame(&w->rec)) {
+        w->err = w->err ? w->err : 1;
+        return;
+    }
     buf_append(&w->out, w->rec.data, w->rec.len);
     if (w->out.len >= (1 << 20)) {
-        write_all(w->a, w->fd, w->out.data, w->out.len);
+        int rc = write_all(w->fd, w->out.data, w->out.len);
+        w->err = w->err ? w->err : rc;
         w->out.len = 0;
     }
 }
@@ -433,8 +538,10 @@ static void rewrite_child(struct aof *a)
     rw_store(&w, a->node->store, -1);
     if (a->node->hh)
         hh_foreach_store(a->node->hh, rw_hint_store, &w);
-    write_all(a, fd, w.out.data ? w.out.data : "", w.out.len);
-    if (fsync(fd) < 0 || close(fd) < 0 || a->write_errors)
+    /* records replay could not apply stay in the log, whatever rewrites */
+    buf_append(&w.out, a->retained.data ? a->retained.data : "", a->retained.len);
+    int rc = write_all(fd, w.out.data ? w.out.data : "", w.out.len);
+    if (w.err || rc < 0 || fsync(fd) < 0 || close(fd) < 0)
         _exit(1);
     _exit(0);
 }
@@ -472,9 +579,16 @@ static void rewrite_finish(struct aof *a, bool child_ok)
         ok = fd >= 0;
     }
     if (ok) {
-        long long before = a->write_errors;
-        write_all(a, fd, a->rewrite_buf.data ? a->rewrite_buf.data : "", a->rewrite_buf.len);
-        ok = a->write_errors == before && fdatasync(fd) == 0 && rename(a->tmp_path, a->path) == 0;
+        /* With the log broken the old file lacks what is still queued, and
+         * so would the new one: keep the old file (the queue is written to
+         * it when the disk comes back). */
+        ok = !a->broken &&
+             write_all(fd, a->rewrite_buf.data ? a->rewrite_buf.data : "",
+                       a->rewrite_buf.len) == 0 &&
+             fdatasync(fd) == 0 && rename(a->tmp_path, a->path) == 0;
+        /* the rename is durable only once the directory is */
+        if (ok && fs_fsync_dir_of(a->path) < 0)
+            log_warn("append-only log: fsync of its directory failed: %s", strerror(errno));
     }
     if (ok) {
         struct stat st;
@@ -484,13 +598,22 @@ static void rewrite_finish(struct aof *a, bool child_ok)
         close(old);
         a->size = a->base_size = fstat(fd, &st) == 0 ? (long long)st.st_size : a->size;
         a->rewrites++;
+        a->rewrite_failures = 0;
         log_info("append-only log compacted: %lld bytes, %lld ms", a->size,
                  a->last_rewrite_ms);
     } else {
         if (fd >= 0)
             close(fd);
         unlink(a->tmp_path);
-        log_warn("append-only log compaction failed; keeping the old log");
+        /* automatic retries back off: 1 s, 2 s, 4 s ... up to 5 minutes */
+        int64_t wait = 1000LL << (a->rewrite_failures < 20 ? a->rewrite_failures : 20);
+        if (wait > AOF_REWRITE_BACKOFF_MAX_MS)
+            wait = AOF_REWRITE_BACKOFF_MAX_MS;
+        a->rewrite_failures++;
+        a->rewrite_not_before_ms = mono_ms() + wait;
+        log_warn("append-only log compaction failed (%u in a row); keeping the old log, "
+                 "next automatic attempt in %lld s", a->rewrite_failures,
+                 (long long)(wait / 1000));
     }
     a->last_rewrite_ok = ok;
     buf_fini(&a->rewrite_buf);
@@ -510,6 +633,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     const struct cfg *c = &a->node->cfg;
+    if (a->broken || mono_ms() < a->rewrite_not_before_ms)
+        return;
     if (c->aof_rewrite_pct > 0 && a->size >= c->aof_rewrite_min &&
         a->size >= a->base_size + a->base_size / 100 * c->aof_rewrite_pct)
         aof_rewrite_start(a);
@@ -524,6 +649,8 @@ struct aof *aof_open(struct kv_node *node, struct buf *err)
     buf_init(&a->rec);
     buf_init(&a->pending);
     buf_init(&a->rewrite_buf);
+    buf_init(&a->retained);
+    a->retry_ms = AOF_RETRY_MIN_MS;
     struct buf p;
     buf_init(&p);
     buf_printf(&p, "%s/%s.aol", node->cfg.dir, node->cfg.node_name);
@@ -534,7 +661,13 @@ struct aof *aof_open(struct kv_node *node, struct buf *err)
     buf_putc(&p, '\0');
     a->tmp_path = mem_strdup(p.data);
     buf_fini(&p);
-    a->fd = open(a->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    a->fd = open(a->path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (a->fd < 0 && errno == ENOENT) {
+        /* a new log: its directory entry must survive a crash too */
+        a->fd = open(a->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (a->fd >= 0 && fs_fsync_dir_of(a->path) < 0)
+            log_warn("append-only log: fsync of its directory failed: %s", strerror(errno));
+    }
     if (a->fd < 0) {
         buf_printf(err, "cannot open append-only log %s: %s", a->path, strerror(errno));
         goto fail;
@@ -546,9 +679,10 @@ struct aof *aof_open(struct kv_node *node, struct buf *err)
         buf_printf(err, "cannot read append-only log %s: %s", a->path, strerror(-rc));
         goto fail;
     }
-    log_info("append-only log %s: %lld records, %lld bytes loaded in %lld ms%s", a->path,
+    log_info("append-only log %s: %lld records, %lld bytes loaded in %lld ms%s%s", a->path,
              a->loaded_records, a->size, (long long)((kv_mono_us() - t0) / 1000),
-             a->truncated_bytes ? " (corrupt tail dropped)" : "");
+             a->truncated_bytes ? " (torn tail cut, copy kept)" : "",
+             a->unreadable_records ? " (unreadable records kept)" : "");
     atomic_store(&a->sync_fd, a->fd);
     atomic_store(&a->last_sync_ms, mono_ms());
     if (pthread_create(&a->thread, NULL, fsync_main, a) == 0)
@@ -561,6 +695,7 @@ fail:
     if (a->fd >= 0)
         close(a->fd);
     buf_fini(&a->rec);
+    buf_fini(&a->retained);
     mem_free(a->path);
     mem_free(a->tmp_path);
     mem_free(a);
@@ -584,10 +719,14 @@ void aof_close(struct aof *a)
         pthread_join(a->thread, NULL);
     if (a->node->cfg.appendfsync != CFG_FSYNC_NO)
         fdatasync(a->fd);
+    if (a->pending.len > 0)
+        log_warn("append-only log: %zu bytes of changes could not be written before exit: %s",
+                 a->pending.len, strerror(a->last_errno));
     close(a->fd);
     buf_fini(&a->rec);
     buf_fini(&a->pending);
     buf_fini(&a->rewrite_buf);
+    buf_fini(&a->retained);
     mem_free(a->path);
     mem_free(a->tmp_path);
     mem_free(a);
@@ -608,9 +747,14 @@ void aof_info(const struct aof *a, struct buf *out)
                "aof_rewrite_in_progress:%d\r\naof_rewrites:%lld\r\n"
                "aof_last_rewrite_time_ms:%lld\r\naof_last_rewrite_at:%lld\r\n"
                "aof_last_bgrewrite_status:%s\r\naof_loaded_records:%lld\r\n"
-               "aof_load_truncated_bytes:%lld\r\naof_write_errors:%lld\r\n",
+               "aof_load_truncated_bytes:%lld\r\naof_load_unreadable_records:%lld\r\n"
+               "aof_load_corrupt_bytes:%lld\r\naof_write_errors:%lld\r\n"
+               "aof_last_write_status:%s\r\naof_last_write_error:%s\r\n"
+               "aof_pending_bytes:%zu\r\naof_oversize_records:%lld\r\n",
                a->path, fs[a->node->cfg.appendfsync % 3], a->size, a->base_size, w - s, lag,
                a->child > 0, a->rewrites, a->last_rewrite_ms, (long long)a->last_rewrite_at,
                a->last_rewrite_at == 0 || a->last_rewrite_ok ? "ok" : "err", a->loaded_records,
-               a->truncated_bytes, a->write_errors);
+               a->truncated_bytes, a->unreadable_records, a->corrupt_bytes, a->write_errors,
+               a->broken ? "err" : "ok", a->broken ? strerror(a->last_errno) : "",
+               a->pending.len, a->oversize_records);
 }

@@ -12,11 +12,21 @@
  * before the ack), everysec (a background thread fdatasyncs once a second),
  * no (the kernel decides).
  *
- * Record: u32 payload length, u32 checksum (MurmurHash3 x86_32 of type and
- * payload), u8 type, payload.  At start the file is replayed; a torn or
- * corrupt tail (crash mid-write, damaged bytes) is detected by length and
- * checksum, truncated to the last good record and reported — never a refusal
- * to start.
+ * Record framing: aof_scan.h.  At start the file is replayed, and the log
+ * never drops a record it wrote:
+ *   - a torn tail (a write cut short by a crash) is cut off and reported,
+ *     and a copy of the cut bytes is kept as <log>.torn.<ms>;
+ *   - damaged bytes between good records are skipped (the scan finds the
+ *     next whole record), reported, and a copy of the log is kept as
+ *     <log>.corrupt.<ms>;
+ *   - a record that passes its checksum but cannot be applied (written by a
+ *     newer version, say) is reported, skipped, and kept: every rewrite
+ *     carries it into the new file.
+ *
+ * Writing: a failed write or fdatasync makes the log "broken" (see aof.c):
+ * replies that acknowledge unwritten changes are held (aof_durable), writes
+ * are refused (aof_writable), retries back off, and all of it resumes by
+ * itself once the disk takes the bytes again.
  *
  * Compaction (BGREWRITEAOF, or automatic when the file doubled past
  * auto-aof-rewrite-min-size): a forked child writes every live key and hint
@@ -52,8 +62,28 @@ void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key
 void aof_log_flush(struct aof *a);
 
 /* Writes the queued records (and fdatasyncs with appendfsync always).
- * The server calls it before writing any reply; accepts NULL. */
-void aof_flush(struct aof *a);
+ * The server calls it before writing any reply; accepts NULL.  true when
+ * everything queued so far is durable; false while the log is broken (the
+ * records stay queued; retries are rate-limited to the back-off). */
+bool aof_flush(struct aof *a);
+
+/* false while the log is broken: commands that write must be refused.
+ * NULL (no log) is always writable. */
+bool aof_writable(const struct aof *a);
+/* The reason the log is broken (strerror text), or NULL. */
+const char *aof_error(const struct aof *a);
+/* A mark for "everything queued up to now": a reply that acknowledges a
+ * change may leave only once aof_durable(a, mark) holds. */
+unsigned long long aof_queued_seq(const struct aof *a);
+bool aof_durable(const struct aof *a, unsigned long long seq);
+/* fn(arg) runs (on the loop) when a broken log has become writable again
+ * and every held record is durable. */
+typedef void (*aof_resume_fn)(void *arg);
+void aof_set_resume(struct aof *a, aof_resume_fn fn, void *arg);
+/* Whether a key of klen bytes whose encoded versions take set_bytes fits in
+ * one record.  The write path refuses a change that would not, before it is
+ * applied; nothing the node stores is ever too large to log. */
+bool aof_fits(size_t klen, size_t set_bytes);
 
 /* Starts a background compaction.  0, or -EBUSY when one runs, -errno. */
 int aof_rewrite_start(struct aof *a);

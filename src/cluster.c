@@ -35,6 +35,7 @@
 #include "store.h"
 #include "xfer.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -110,6 +111,8 @@ static void save_members(struct kv_node *node)
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp.data, path) != 0)
             log_warn("cannot write %s: %s", path, strerror(errno));
+        else if (fs_fsync_dir_of(path) < 0) /* the rename survives a crash */
+            log_warn("cannot fsync the directory of %s: %s", path, strerror(errno));
     } else {
         log_warn("cannot write %s: %s", tmp.data, strerror(errno));
     }

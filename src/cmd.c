@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+
+#include "aof.h"
 #include "config.h"
 #include "coord.h"
 #include "errors.h"
@@ -572,6 +574,20 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
     }
     if (!(c->flags & CLI_F_AUTHED) && !(d->flags & CMD_F_NOAUTH)) {
         resp_add_error(&c->out, "NOAUTH", "Authentication required.");
+        cmd_multi_flag_error(c);
+        return;
+    }
+    if (!aof_writable(c->node->aof) &&
+        ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0)) {
+        /* as Redis's MISCONF: nothing is changed that could not be logged */
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "Errors writing to the append-only log (%s): write commands are refused "
+                   "until it can be written again (free disk space or fix the device); reads "
+                   "still work", aof_error(c->node->aof));
+        buf_putc(&b, '\0');
+        resp_add_error(&c->out, "MISCONF", b.data);
+        buf_fini(&b);
         cmd_multi_flag_error(c);
         return;
     }

@@ -15,6 +15,7 @@
 
 #include "ae.h"
 #include "aof.h"
+#include "util/fs.h"
 #include "cluster.h"
 #include "config.h"
 #include "coord.h"
@@ -131,6 +132,16 @@ int main(int argc, char **argv)
         cfg_fini(&node.cfg);
         return 1;
     }
+    if (node.cfg.appendonly) {
+        /* a missing data directory is created, as etcd and Cassandra do */
+        rc = fs_mkdir_p(node.cfg.dir);
+        if (rc < 0) {
+            fprintf(stderr, "dynamo-node: cannot create the data directory %s (dir): %s\n",
+                    node.cfg.dir, strerror(-rc));
+            cfg_fini(&node.cfg);
+            return 1;
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
     node.start_time = time(NULL);
     make_run_id(node.run_id);
@@ -171,6 +182,7 @@ int main(int argc, char **argv)
             goto out;
         }
         buf_fini(&aerr);
+        aof_set_resume(node.aof, srv_log_resumed, node.srv);
     }
     if (node.cfg.nnodes > 0)
         node.ae = ae_create(&node); /* after the log was replayed */

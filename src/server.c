@@ -385,8 +385,12 @@ static void dispatch(struct client *c, int argc, bool is_write)
     }
     c->slot_opened = NULL;
     c->flags |= CLI_F_IN_DISPATCH;
+    unsigned long long logged = aof_queued_seq(c->node->aof);
     cmd_dispatch(c, argc, c->argv);
     c->flags &= ~CLI_F_IN_DISPATCH;
+    /* the reply acknowledges what this request logged */
+    if (aof_queued_seq(c->node->aof) != logged)
+        c->log_need = aof_queued_seq(c->node->aof);
     c->node->stats.commands_processed++;
     if (queued) {
         struct buf produced = c->out;
@@ -503,8 +507,15 @@ static void read_pause(struct client *c, bool pause)
  * Returns false when c was freed (write error, or closed after its reply). */
 static bool client_flush(struct client *c)
 {
-    /* Whatever these replies acknowledge must be in the log first. */
-    aof_flush(c->node->aof);
+    /* Whatever these replies acknowledge must be in the log first.  While
+     * the log cannot be written, a connection whose output acknowledges an
+     * unwritten change is held (srv_log_resumed releases it). */
+    if (!aof_flush(c->node->aof) && !aof_durable(c->node->aof, c->log_need)) {
+        c->flags |= CLI_F_LOG_WAIT;
+        read_pause(c, true);
+        return true;
+    }
+    c->flags &= ~CLI_F_LOG_WAIT;
     while (c->out_sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n < 0) {
@@ -532,7 +543,8 @@ static bool client_flush(struct client *c)
         event_add(c->ev_write, NULL);
     }
     read_pause(c, backlog > SRV_OBUF_SOFT ||
-                      (c->flags & (CLI_F_BLOCKED | CLI_F_HELD | CLI_F_CLOSE_AFTER_REPLY)));
+                      (c->flags & (CLI_F_BLOCKED | CLI_F_HELD | CLI_F_CLOSE_AFTER_REPLY |
+                                   CLI_F_LOG_WAIT)));
     return true;
 }
 
@@ -551,6 +563,10 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     slot->out = c->out;
     c->out = saved;
     slot->done = true;
+    /* a deferred write's reply acknowledges whatever its coordination
+     * logged meanwhile (conservatively: everything logged so far) */
+    if (slot->write || c->kind == SRV_PEER)
+        c->log_need = aof_queued_seq(c->node->aof);
     if (slot->write) {
         slot->write = false;
         c->pending_writes--;
@@ -568,6 +584,17 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
         return;
     }
     client_flush(c);
+}
+
+void srv_log_resumed(void *arg)
+{
+    struct srv *s = arg;
+    struct client *next;
+    for (struct client *c = s->clients; c; c = next) {
+        next = c->next;
+        if ((c->flags & CLI_F_LOG_WAIT) && !(c->flags & CLI_F_CLOSING))
+            client_flush(c);
+    }
 }
 
 void srv_client_close_after_reply(struct client *c)

@@ -41,6 +41,8 @@ enum srv_kind {
 #define CLI_F_IN_DISPATCH (1u << 5)       /* a handler of this client runs */
 #define CLI_F_HELD (1u << 6)              /* a parsed request waits for earlier
                                              replies (read-your-writes) */
+#define CLI_F_LOG_WAIT (1u << 7)          /* output acknowledges changes the log
+                                             could not write yet: held */
 
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
@@ -87,6 +89,7 @@ struct client {
     unsigned nslots;
     struct reply_slot *slot_opened; /* opened by the handler now running */
     unsigned pending_writes;        /* slots of write commands not yet filled */
+    unsigned long long log_need;    /* aof_queued_seq the output acknowledges */
 };
 
 /* Creates the server for node (borrowed, must outlive it). */
@@ -109,6 +112,10 @@ struct reply_slot *srv_slot_open(struct client *c);
  * May free c: do not use c afterwards.  Call from event-loop callbacks. */
 typedef void (*srv_fill_fn)(void *arg, struct client *c);
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
+
+/* The log is writable again: writes out every connection held for it.
+ * An aof_resume_fn (arg is the struct srv). */
+void srv_log_resumed(void *srv);
 
 /* Marks c to be closed once its output is flushed. */
 void srv_client_close_after_reply(struct client *c);

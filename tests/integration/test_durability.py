@@ -4,7 +4,8 @@ What must survive: every write acknowledged before a kill -9 (the record is
 write(2)-n before the ack, so a process crash loses nothing whatever
 appendfsync says; appendfsync only decides what a machine crash can lose),
 siblings and tombstones, compaction (BGREWRITEAOF) with writes landing while
-the child runs.  What must not stop a start: a torn or damaged log tail.
+the child runs.  What must not stop a start: a torn tail (cut, with a copy
+kept) or damaged bytes anywhere (skipped; the records after them load).
 
 The log is <dir>/<bind>:<port>.aol for a node without a cluster; its path is
 read from INFO persistence (aof_file).  Records are (aof.h): u32 payload
@@ -216,7 +217,13 @@ def test_everysec_fsync_lag_stays_near_one_second(node_factory):
 
 # ---- damaged logs ----------------------------------------------------------
 
-def test_torn_last_record_is_dropped_and_the_node_serves(node_factory):
+def kept_copies(path, what):
+    """The copies replay keeps beside the log: <log>.<what>.<ms>."""
+    d, base = os.path.split(path)
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith(base + "." + what + "."))
+
+
+def test_torn_last_record_is_cut_kept_and_the_node_serves(node_factory):
     n = node_factory()
     c = n.client()
     keys = ["torn-%03d" % i for i in range(100)]
@@ -228,18 +235,24 @@ def test_torn_last_record_is_dropped_and_the_node_serves(node_factory):
     size = os.path.getsize(path)
     assert recs and recs[-1][0] + recs[-1][1] == size, "log does not parse as documented"
     assert recs[-1][3] == keys[-1]
+    with open(path, "rb") as f:
+        f.seek(recs[-1][0])
+        torn = f.read(recs[-1][1] - 7)
     os.truncate(path, size - 7)  # crash in the middle of the last record
     n.start()
     c = n.client()
     info = pinfo(c)
     assert info["aof_load_truncated_bytes"] == recs[-1][1] - 7, info
     assert info["aof_loaded_records"] == len(recs) - 1
-    assert "dropping the last %d bytes" % (recs[-1][1] - 7) in n.log()
+    assert "torn tail of %d bytes" % (recs[-1][1] - 7) in n.log()
+    # what was cut is kept, byte for byte
+    copies = kept_copies(path, "torn")
+    assert len(copies) == 1 and open(copies[0], "rb").read() == torn
     assert check_all(c, {k: b"v-" + k.encode() for k in keys[:-1]}) == []
     assert c.get(keys[-1]) is None
     assert c.set("torn-new", "fresh") is True
     assert c.set(keys[-1], "rewritten") is True
-    # The truncation left a clean log: the next start drops nothing.
+    # The cut left a clean log: the next start cuts nothing.
     assert n.stop() == 0
     n.start()
     c = n.client()
@@ -259,7 +272,10 @@ def _flip_and_restart(n, path, at, nbytes=4):
     return n.client()
 
 
-def test_corrupt_bytes_in_the_middle_keep_the_records_before(node_factory):
+def test_corrupt_bytes_in_the_middle_cost_only_that_record(node_factory):
+    """Damage in the middle of the log (not a torn tail): replay skips the
+    damaged record, finds the next whole one and loads everything after it;
+    nothing is cut, and a copy of the damaged log is kept."""
     n = node_factory()
     c = n.client()
     keys = ["flip-%03d" % i for i in range(300)]
@@ -273,19 +289,30 @@ def test_corrupt_bytes_in_the_middle_keep_the_records_before(node_factory):
     hit = next(j for j, r in enumerate(recs) if r[0] <= mid < r[0] + r[1])
     c = _flip_and_restart(n, path, mid + 10)  # inside the payload of record `hit`
     info = pinfo(c)
-    assert info["aof_load_truncated_bytes"] == size - recs[hit][0], info
-    assert info["aof_loaded_records"] == hit
-    assert "dropping the last %d bytes" % (size - recs[hit][0]) in n.log()
-    before = [r[3] for r in recs[:hit]]
-    assert check_all(c, {k: b"v-" + k.encode() for k in before}) == []
-    assert all(v is None for v in c.mget([r[3] for r in recs[hit:]]))
+    assert info["aof_load_truncated_bytes"] == 0, info
+    assert info["aof_load_corrupt_bytes"] == recs[hit][1], info
+    assert info["aof_loaded_records"] == len(recs) - 1
+    assert os.path.getsize(path) == size, "replay cut a log that had good records after the damage"
+    assert len(kept_copies(path, "corrupt")) == 1
+    others = [r[3] for j, r in enumerate(recs) if j != hit]
+    assert check_all(c, {k: b"v-" + k.encode() for k in others}) == []
+    assert c.get(recs[hit][3]) is None
     assert c.set("flip-new", "ok") is True and c.get("flip-new") == b"ok"
-    assert c.dbsize() == hit + 1
+    assert c.dbsize() == len(recs)
+    # a rewrite leaves a clean log behind
+    assert c.bgrewriteaof()
+    wait_until(lambda: pinfo(c)["aof_rewrites"] >= 1 and not pinfo(c)["aof_rewrite_in_progress"],
+               20.0, msg="the rewrite")
+    assert n.stop() == 0
+    n.start()
+    info = pinfo(n.client())
+    assert info["aof_load_corrupt_bytes"] == 0 and info["aof_loaded_records"] == len(recs)
 
 
-def test_corrupt_length_field_does_not_stop_the_start(node_factory):
+def test_corrupt_length_field_costs_only_that_record(node_factory):
     """A damaged length field (the record seems to run past the end of the
-    file, or is impossibly long) is a corrupt tail like any other."""
+    file, or is impossibly long): replay resynchronises on the next record;
+    only the damaged one is lost, and the bogus length is never allocated."""
     n = node_factory()
     c = n.client()
     keys = ["len-%03d" % i for i in range(200)]
@@ -295,20 +322,23 @@ def test_corrupt_length_field_does_not_stop_the_start(node_factory):
     assert n.stop() == 0
     recs = records(path)
     size = os.path.getsize(path)
+    damaged = set()
     for target, new_len in ((150, 0x3FFFFFF0), (100, 0xFFFFFFFF)):
         off = recs[target][0]
         with open(path, "r+b") as f:
             f.seek(off)
             f.write(struct.pack("<I", new_len))
+        damaged.add(target)
         n.start()
         c = n.client()
         info = pinfo(c)
-        assert info["aof_load_truncated_bytes"] == size - off, (new_len, info)
-        assert info["aof_loaded_records"] == target
-        assert check_all(c, {r[3]: b"v-" + r[3].encode() for r in recs[:target]}) == []
+        assert info["aof_load_truncated_bytes"] == 0, (new_len, info)
+        assert info["aof_loaded_records"] == len(recs) - len(damaged)
+        assert os.path.getsize(path) == size
+        good = {r[3]: b"v-" + r[3].encode() for j, r in enumerate(recs) if j not in damaged}
+        assert check_all(c, good) == []
         assert n.peak_rss_kb() < 512 * 1024, "a bogus record length made the node allocate it"
         assert n.stop() == 0
-        size = off
 
 
 # ---- compaction ------------------------------------------------------------
