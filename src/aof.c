@@ -304,39 +304,28 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     (void)off;
     struct aof *a = arg;
     struct kv_node *n = a->node;
-    size_t pos = 0;
-    int owner = -1;
     if (type == AOF_FLUSH) {
         if (len != 0)
             return false;
         store_flush(n->store);
         return true;
     }
-    if (type == AOF_HINT) {
-        if (len < 1 || (size_t)p[0] + 1 > len)
-            return false;
-        owner = owner_index(n, p + 1, p[0]);
-        pos = 1 + (size_t)p[0];
-    } else if (type != AOF_KEY) {
+    struct aof_rec r;
+    if (!aof_rec_parse(type, p, len, &r))
         return false;
-    }
-    uint64_t klen;
-    if (!varint_get(p, len, &pos, &klen) || klen > len - pos)
-        return false;
-    const uint8_t *key = p + pos;
-    pos += klen;
+    int owner = r.owner ? owner_index(n, r.owner, r.owner_len) : -1;
     struct sibset set;
     sib_init(&set);
-    bool ok = sib_decode(&set, p + pos, len - pos, SIZE_MAX) == 0;
+    bool ok = sib_decode(&set, r.versions, r.vlen, SIZE_MAX) == 0;
     if (ok) {
-        if (type == AOF_KEY)
-            store_replace(n->store, key, (size_t)klen, &set);
+        if (!r.owner)
+            store_replace(n->store, r.key, r.klen, &set);
         else if (owner >= 0 && n->hh)
-            hh_load(n->hh, owner, key, (size_t)klen, &set);
+            hh_load(n->hh, owner, r.key, r.klen, &set);
         else if (set.n > 0)
             /* a hint for a node no longer in the table: keep it as local
              * data, which the transfer hands to the key's owners */
-            store_put_set(n->store, key, (size_t)klen, &set);
+            store_put_set(n->store, r.key, r.klen, &set);
     }
     sib_fini(&set);
     return ok;

@@ -5,6 +5,7 @@
  * buffer.
  */
 #include "aof_scan.h"
+#include "util/varint.h"
 
 #include <murmurhash.h>
 #include <string.h>
@@ -110,4 +111,28 @@ void aof_scan(const uint8_t *img, size_t len, aof_record_fn fn, void *arg,
         rep->end = pos;
     }
     rep->torn = len - rep->end;
+}
+
+bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out)
+{
+    size_t pos = 0;
+    memset(out, 0, sizeof(*out));
+    if (type == AOF_HINT) {
+        if (len < 1 || (size_t)p[0] + 1 > len)
+            return false;
+        out->owner = p + 1;
+        out->owner_len = p[0];
+        pos = 1 + (size_t)p[0];
+    } else if (type != AOF_KEY) {
+        return false;
+    }
+    uint64_t klen;
+    if (!varint_get(p, len, &pos, &klen) || klen > len - pos)
+        return false;
+    out->key = p + pos;
+    out->klen = (size_t)klen;
+    pos += (size_t)klen;
+    out->versions = p + pos;
+    out->vlen = len - pos;
+    return true;
 }

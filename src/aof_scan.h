@@ -68,6 +68,19 @@ struct aof_scan_report {
 void aof_scan(const uint8_t *img, size_t len, aof_record_fn fn, void *arg,
               struct aof_scan_report *rep);
 
+/* The parts of a key or hint record's payload (pointers into it). */
+struct aof_rec {
+    const uint8_t *owner;   /* hint records: the owner's name; else NULL */
+    size_t owner_len;
+    const uint8_t *key;
+    size_t klen;
+    const uint8_t *versions; /* sib_encode'd set (empty set = removed) */
+    size_t vlen;
+};
+/* Splits a payload of type AOF_KEY or AOF_HINT.  false when it is
+ * malformed (or another type). */
+bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out);
+
 /* Begins a record of the given type in rec (cleared): header placeholder and
  * type byte.  The caller appends the payload, then calls aof_rec_frame. */
 void aof_rec_begin(struct buf *rec, enum aof_type type);
