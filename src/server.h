@@ -41,10 +41,24 @@ enum srv_kind {
 #define CLI_F_IN_DISPATCH (1u << 5)       /* a handler of this client runs */
 #define CLI_F_HELD (1u << 6)              /* a parsed request waits for earlier
                                              replies (read-your-writes) */
+#define CLI_F_PENDING (1u << 7)           /* on its port's list of connections
+                                             not yet authenticated */
 
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
 struct reply_slot;
+
+/* Counters of the limits at work (INFO clients / stats). */
+struct srv_stats {
+    uint64_t evicted_pending;     /* unauthenticated, closed for max-pending-connections */
+    uint64_t auth_timeouts;       /* unauthenticated, closed after auth-timeout */
+    uint64_t cluster_rejected;    /* refused: cluster-maxclients reached */
+    uint64_t protected_denied;    /* refused by protected mode */
+    uint64_t cross_protocol;      /* closed: HTTP (POST / Host:) on a RESP port */
+    uint64_t accept_pauses;       /* accepting paused: no file descriptors left */
+    uint64_t inflight_waits;      /* parsing paused: max-inflight-per-client reached */
+    uint64_t inflight_peak;       /* most requests in flight on one connection */
+};
 
 struct arg {
     const char *p;
@@ -54,6 +68,7 @@ struct arg {
 struct client {
     struct client *next, *prev; /* all connections (intrusive) */
     struct client *hnext;       /* id hash chain */
+    struct client *pnext, *pprev; /* not yet authenticated, oldest first */
     struct srv *srv;
     struct kv_node *node;
     uint64_t id;
@@ -87,6 +102,10 @@ struct client {
     unsigned nslots;
     struct reply_slot *slot_opened; /* opened by the handler now running */
     unsigned pending_writes;        /* slots of write commands not yet filled */
+    size_t slot_bytes;              /* bytes of finished replies waiting in slots */
+    size_t held_bytes;              /* reply data gathered by requests in flight
+                                       (srv_client_hold), not yet a reply */
+    unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
 };
 
 /* Creates the server for node (borrowed, must outlive it). */
@@ -114,6 +133,9 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
 void srv_client_close_after_reply(struct client *c);
 
 unsigned srv_nclients(const struct srv *s, enum srv_kind kind);
+/* Connections of that port not yet authenticated. */
+unsigned srv_npending(const struct srv *s, enum srv_kind kind);
+const struct srv_stats *srv_stats(const struct srv *s);
 /* Appends CLIENT LIST lines for every client-port connection. */
 void srv_client_list(struct srv *s, struct buf *out);
 void srv_client_info(const struct client *c, struct buf *out);
