@@ -329,6 +329,7 @@ static void slots_drain(struct client *c)
     struct reply_slot *sl;
     while ((sl = c->slot_head) && sl->done) {
         buf_put(&c->out, sl->out.data ? sl->out.data : "", sl->out.len);
+        c->slot_bytes -= sl->out.len;
         c->slot_head = sl->next;
         if (!c->slot_head)
             c->slot_tail = NULL;
@@ -633,6 +634,7 @@ static void dispatch(struct client *c, int argc, bool is_write)
         } else {
             struct reply_slot *sl = slot_append(c, true);
             sl->out = produced;
+            c->slot_bytes += produced.len;
         }
         slots_drain(c);
     }
@@ -643,6 +645,68 @@ static void dispatch(struct client *c, int argc, bool is_write)
     c->slot_opened = NULL;
     if (c->nslots >= SRV_MAX_PENDING)
         c->flags |= CLI_F_BLOCKED;
+}
+
+/* ---- bounded per client ---- */
+
+/* Everything queued for c: unsent output, finished replies waiting in
+ * slots, and reply data gathered by its requests in flight. */
+static size_t queued_bytes(const struct client *c)
+{
+    return (c->out.len - c->out_sent) + c->slot_bytes + c->held_bytes;
+}
+
+/* Peers are trusted and their replies bounded by the protocol (an
+ * anti-entropy key listing can be large): the limit is for clients. */
+static bool over_output_limit(const struct client *c, size_t more)
+{
+    long long lim = c->node->cfg.client_output_buffer_limit;
+    return c->kind == SRV_CLIENT && lim > 0 && (long long)(queued_bytes(c) + more) > lim;
+}
+
+/* Closes c for its output limit: now if control is in one of its own
+ * callbacks (they free a CLI_F_CLOSING client on return), else through
+ * its write event. */
+static void output_overflow(struct client *c)
+{
+    if (c->flags & CLI_F_CLOSING)
+        return;
+    log_warn("closing client %s: output over client-output-buffer-limit (%lld bytes)", c->addr,
+             c->node->cfg.client_output_buffer_limit);
+    c->node->stats.output_limit_disconnections++;
+    c->flags |= CLI_F_CLOSING;
+    event_active(c->ev_write, EV_WRITE, 1);
+}
+
+void srv_client_hold(struct client *c, long long delta)
+{
+    if (delta < 0 && (size_t)(-delta) > c->held_bytes)
+        c->held_bytes = 0;
+    else
+        c->held_bytes = (size_t)((long long)c->held_bytes + delta);
+    if (delta > 0 && over_output_limit(c, 0))
+        output_overflow(c);
+}
+
+bool srv_reply_fits(struct client *c, size_t more)
+{
+    if (!c->srv || !over_output_limit(c, more)) /* !srv: cmd_call's scratch client */
+        return true;
+    output_overflow(c);
+    return false;
+}
+
+void srv_inflight_begin(struct client *c)
+{
+    c->inflight++;
+    if (c->inflight > c->srv->st.inflight_peak)
+        c->srv->st.inflight_peak = c->inflight;
+}
+
+void srv_inflight_end(struct client *c)
+{
+    if (c->inflight > 0)
+        c->inflight--;
 }
 
 /* HOT: parses and dispatches every complete request in the buffer. */
@@ -732,14 +796,8 @@ static void client_process(struct client *c)
         }
         c->qstart += consumed;
         resp_req_reset(&c->req);
-        /* Peers are trusted and their replies bounded by the protocol (an
-         * anti-entropy key listing can be large): the limit is for clients. */
-        if (c->kind == SRV_CLIENT && c->node->cfg.client_output_buffer_limit > 0 &&
-            (long long)(c->out.len - c->out_sent) > c->node->cfg.client_output_buffer_limit) {
-            log_warn("closing client %s: output buffer over client-output-buffer-limit",
-                     c->addr);
-            c->node->stats.output_limit_disconnections++;
-            c->flags |= CLI_F_CLOSING;
+        if (over_output_limit(c, 0)) {
+            output_overflow(c);
             return;
         }
     }
@@ -809,7 +867,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    client_flush(arg);
+    struct client *c = arg;
+    if (c->flags & CLI_F_CLOSING) { /* closed from outside its callbacks */
+        client_free(c);
+        return;
+    }
+    client_flush(c);
 }
 
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg)
@@ -820,6 +883,7 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     slot->out = c->out;
     c->out = saved;
     slot->done = true;
+    c->slot_bytes += slot->out.len;
     if (slot->write) {
         slot->write = false;
         c->pending_writes--;
@@ -827,6 +891,8 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     if (c->flags & CLI_F_IN_DISPATCH)
         return; /* c->out is redirected now; dispatch() drains the slots */
     slots_drain(c);
+    if (over_output_limit(c, 0))
+        output_overflow(c);
     if (c->flags & CLI_F_CLOSING) {
         client_free(c);
         return;

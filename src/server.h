@@ -129,6 +129,23 @@ struct reply_slot *srv_slot_open(struct client *c);
 typedef void (*srv_fill_fn)(void *arg, struct client *c);
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
 
+/* In-flight accounting (cmd_kv.c): one coordinator request of c started /
+ * completed.  At max-inflight-per-client, c's parsing and reading pause. */
+void srv_inflight_begin(struct client *c);
+void srv_inflight_end(struct client *c);
+
+/* Charges (delta > 0) or releases (delta < 0) bytes of reply data that a
+ * request in flight gathers for c.  Everything queued for c (unsent output,
+ * finished replies in slots, held data) counts against
+ * client-output-buffer-limit; over it, c is closed (the close happens in
+ * the loop: srv_client_find returns NULL from now on). */
+void srv_client_hold(struct client *c, long long delta);
+
+/* True when a reply of `more` bytes still fits c's output limit.  When it
+ * does not, c is marked to close and the caller must not build the reply
+ * (a peer connection always fits: peers are trusted). */
+bool srv_reply_fits(struct client *c, size_t more);
+
 /* Marks c to be closed once its output is flushed. */
 void srv_client_close_after_reply(struct client *c);
 

@@ -222,3 +222,94 @@ def test_http_request_cannot_drive_the_node(node_factory, first):
     c = n.client()
     assert c.exists("pwned") == 0
     assert "cross-protocol" in n.log() or "SECURITY" in n.log()
+
+
+# ---- 6. the output limit counts every byte queued for a client ------------
+
+BIG = 4 * 1024 * 1024
+
+
+def _hwm_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise KeyError("VmHWM")
+
+
+def _stat(c, field):
+    return int(c.info("stats")[field])
+
+
+def _mget_flood(port, host="127.0.0.1"):
+    """MGET big x 50 (a 200 MB reply) a few times over, never reading."""
+    s = socket.create_connection((host, port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(encode_command("MGET", *(["big"] * 50)) * 4)
+    return s
+
+
+def test_mget_of_a_big_value_stays_within_the_output_limit(node_factory):
+    n = node_factory("--client-output-buffer-limit", "8mb")
+    c = n.client()
+    c.set("big", b"x" * BIG)
+    base = n.rss_kb()
+    s = _mget_flood(n.port)
+    try:
+        wait_until(lambda: _stat(c, "client_output_buffer_limit_disconnections") >= 1,
+                   timeout=30, msg="the flooding client was never closed")
+    finally:
+        s.close()
+    grown_mb = (n.peak_rss_kb() - base) / 1024
+    assert grown_mb < 64, "a %d MB reply was built (peak RSS +%.0f MB)" % (50 * 4, grown_mb)
+    assert c.strlen("big") == BIG
+
+
+def test_mget_of_a_big_value_on_a_cluster(cluster):
+    cluster.start(3, settings={"client-output-buffer-limit": "8mb", "get-timeout": 10000})
+    c = cluster.client(1, decode_responses=False)
+    c.set("big", b"x" * BIG)
+    node = cluster.node(1)
+    wait_until(lambda: all(cluster.client(i).exists("big") for i in (1, 2, 3)), timeout=20)
+    base = _hwm_kb(node.pid)
+    s = _mget_flood(node.port, host=node.host)
+    try:
+        try:
+            wait_until(lambda: _stat(c, "client_output_buffer_limit_disconnections") >= 1,
+                       timeout=60, msg="the flooding client was never closed")
+        except AssertionError:
+            raise AssertionError("%s\n%s\n%s" % (c.info("clients"), c.info("stats"),
+                                                  node.log(tail=40)))
+    finally:
+        s.close()
+    grown_mb = (_hwm_kb(node.pid) - base) / 1024
+    assert grown_mb < 96, "a %d MB reply was gathered (peak RSS +%.0f MB)" % (50 * 4, grown_mb)
+    assert c.strlen("big") == BIG
+
+
+# ---- 7. requests in flight per connection ---------------------------------
+
+def test_mget_of_20000_keys_keeps_the_inflight_cap(cluster):
+    import threading
+    cluster.start(3)
+    c = cluster.client(1)
+    keys = ["k%05d" % i for i in range(20000)]
+    for i in range(0, len(keys), 1000):
+        c.mset({k: "v" + k for k in keys[i:i + 1000]})
+    result = {}
+
+    def big_mget():
+        result["values"] = cluster.new_client(1, timeout=120).mget(keys)
+
+    t = threading.Thread(target=big_mget)
+    t.start()
+    other = cluster.new_client(1)
+    pings = 0
+    while t.is_alive():
+        assert other.ping()
+        pings += 1
+        t.join(0.05)
+    assert result["values"] == ["v" + k for k in keys]
+    info = c.info("clients")
+    assert 0 < info["inflight_peak_per_client"] <= info["max_inflight_per_client"], info
+    assert pings >= 1
