@@ -160,7 +160,7 @@ static const struct opt opts[] = {
     {"protected-mode", OPT_ENUM, FLD(protected_mode), 0, 1, "yes", OPT_F_RUNTIME, "yes|no",
      "when bind is not a loopback address and requirepass is empty, refuse clients that do "
      "not connect from loopback (with an error saying what to configure)", yesno_names},
-    {"auth-timeout", OPT_INT, FLD(auth_timeout), 1, 3600, "10", OPT_F_RUNTIME, "SECONDS",
+    {"auth-grace-period", OPT_INT, FLD(auth_grace_period), 1, 3600, "10", OPT_F_RUNTIME, "SECONDS",
      "close a connection (either port) that has not authenticated this long after it "
      "connected", NULL},
     {"unauth-max-bulk-len", OPT_MEM, FLD(unauth_max_bulk_len), 64, 512LL * 1024 * 1024, "16kb",

@@ -91,7 +91,7 @@ struct cfg {
     /* bounded before trust, bounded per client (server.c) */
     int protected_mode;           /* 1 = yes (default): refuse remote clients
                                      when bound beyond loopback without requirepass */
-    int auth_timeout;             /* seconds an unauthenticated connection lives, 10 */
+    int auth_grace_period;        /* seconds an unauthenticated connection lives, 10 */
     long long unauth_max_bulk_len;      /* 16 KB: largest argument before auth */
     long long unauth_max_multibulk_len; /* 10: most arguments before auth */
     int cluster_maxclients;       /* cluster-port connections, 1024 */

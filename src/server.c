@@ -106,7 +106,7 @@ struct client *srv_client_find(struct srv *s, uint64_t id)
  * list, oldest first.  It leaves the list when it authenticates (checked
  * after each of its requests) or closes.  The list is bounded by
  * max-pending-connections (the oldest is closed to make room, so a flood
- * of silent connections cannot lock real clients out) and by auth-timeout
+ * of silent connections cannot lock real clients out) and by auth-grace-period
  * (the cron closes those older than that). */
 
 static void pend_add(struct srv *s, struct client *c)
@@ -159,7 +159,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     struct client *next;
     /* Unauthenticated connections: the list is in connect order, so the
      * walk stops at the first one still within its time. */
-    int64_t auth_ms = (int64_t)s->node->cfg.auth_timeout * 1000;
+    int64_t auth_ms = (int64_t)s->node->cfg.auth_grace_period * 1000;
     for (int k = 0; k < SRV_KIND_COUNT; k++) {
         struct client *c;
         while ((c = s->pend_head[k]) && now - c->ctime_ms > auth_ms) {
@@ -167,7 +167,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
                 pend_remove(s, c);
                 continue;
             }
-            log_debug("closing %s: not authenticated within auth-timeout", c->addr);
+            log_debug("closing %s: not authenticated within auth-grace-period", c->addr);
             s->st.auth_timeouts++;
             if (c->flags & CLI_F_IN_DISPATCH) {
                 pend_remove(s, c); /* cannot happen from the cron; be safe */

@@ -51,7 +51,7 @@ struct reply_slot;
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
     uint64_t evicted_pending;     /* unauthenticated, closed for max-pending-connections */
-    uint64_t auth_timeouts;       /* unauthenticated, closed after auth-timeout */
+    uint64_t auth_timeouts;       /* unauthenticated, closed after auth-grace-period */
     uint64_t cluster_rejected;    /* refused: cluster-maxclients reached */
     uint64_t protected_denied;    /* refused by protected mode */
     uint64_t cross_protocol;      /* closed: HTTP (POST / Host:) on a RESP port */

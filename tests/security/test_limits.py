@@ -132,7 +132,7 @@ def test_huge_request_before_peer_auth_on_cluster_port(member_factory):
 
 
 def test_unauthenticated_connections_time_out_on_both_ports(member_factory):
-    n = member_factory("--requirepass", "pw", "--auth-timeout", "1")
+    n = member_factory("--requirepass", "pw", "--auth-grace-period", "1")
     good = n.client(password="pw")
     assert good.ping()
     silent_client = RawConn(n.port)
