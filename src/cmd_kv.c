@@ -259,7 +259,6 @@ static void op_pump(struct op *op)
     if (op->pumping)
         return; /* a launch completed at once: the loop below goes on */
     op->pumping = true;
-    int cap = op->node->cfg.max_inflight_per_client;
     while (op->lnext < op->lend) {
         struct client *c = op_client(op);
         if (op->accounted && !c) {
@@ -268,7 +267,7 @@ static void op_pump(struct op *op)
             op->lnext = op->lend;
             break;
         }
-        if (c && (int)c->inflight >= cap && op->inflight > 0)
+        if (c && srv_inflight_full(c) && op->inflight > 0)
             break;
         op->launch(op, op->lnext++);
     }
@@ -618,29 +617,11 @@ static void reply_plain_value(struct client *c, const struct op_slot *s)
     cmd_reply_null(c);
 }
 
-/* Keys with at least one value version (tombstone-only keys excluded). */
-static void count_live_entry(void *arg, const struct store_entry *e)
-{
-    size_t *n = arg;
-    unsigned nv = store_entry_nversions(e);
-    for (unsigned i = 0; i < nv; i++) {
-        struct store_vref vr;
-        store_entry_version(e, i, &vr);
-        if (vr.val) {
-            (*n)++;
-            return;
-        }
-    }
-}
-
+/* Keys with at least one value version (tombstone-only keys excluded):
+ * the store keeps the count, so INFO costs O(1). */
 size_t cmd_count_live(struct store *s)
 {
-    size_t n = 0;
-    uint64_t cursor = 0;
-    do
-        cursor = store_scan(s, cursor, 1024, count_live_entry, &n);
-    while (cursor != 0);
-    return n;
+    return store_count_valued(s);
 }
 
 /* ---- keyspace commands ---- */

@@ -709,6 +709,15 @@ void srv_inflight_end(struct client *c)
         c->inflight--;
 }
 
+/* Peer connections are exempt: their requests (PFWD) wait on replicas that
+ * may answer over the same links, and pausing those could stall two nodes
+ * on each other; peers are trusted like for the output limit. */
+bool srv_inflight_full(const struct client *c)
+{
+    return c->kind == SRV_CLIENT &&
+           c->inflight >= (unsigned)c->node->cfg.max_inflight_per_client;
+}
+
 /* HOT: parses and dispatches every complete request in the buffer. */
 static void client_process(struct client *c)
 {
@@ -724,7 +733,7 @@ static void client_process(struct client *c)
         };
         /* Back-pressure: no new request while this connection has as many
          * coordinator requests in flight as it may; completions resume it. */
-        if (c->inflight >= (unsigned)cfg->max_inflight_per_client) {
+        if (srv_inflight_full(c)) {
             c->srv->st.inflight_waits++;
             break;
         }
@@ -858,7 +867,7 @@ static bool client_flush(struct client *c)
         event_add(c->ev_write, NULL);
     }
     read_pause(c, backlog > SRV_OBUF_SOFT ||
-                      c->inflight >= (unsigned)c->node->cfg.max_inflight_per_client ||
+                      srv_inflight_full(c) ||
                       (c->flags & (CLI_F_BLOCKED | CLI_F_HELD | CLI_F_CLOSE_AFTER_REPLY)));
     return true;
 }
@@ -883,6 +892,7 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     slot->out = c->out;
     c->out = saved;
     slot->done = true;
+    pend_check(c); /* a handshake may complete late */
     c->slot_bytes += slot->out.len;
     if (slot->write) {
         slot->write = false;

@@ -133,6 +133,8 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
  * completed.  At max-inflight-per-client, c's parsing and reading pause. */
 void srv_inflight_begin(struct client *c);
 void srv_inflight_end(struct client *c);
+/* c is a client-port connection at its in-flight cap. */
+bool srv_inflight_full(const struct client *c);
 
 /* Charges (delta > 0) or releases (delta < 0) bytes of reply data that a
  * request in flight gathers for c.  Everything queued for c (unsent output,

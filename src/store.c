@@ -73,6 +73,9 @@ struct store {
     uint32_t seed;       /* hash seed, random per store */
     uint64_t rng;        /* xorshift64* state for store_random */
     size_t entry_bytes;  /* sum of entry allocation sizes */
+    size_t nvalued;      /* entries with at least one value (not only
+                            tombstones): kept by insert/rewrite/remove so
+                            INFO and DBSIZE need no scan */
     /* Scratch reused by writers so a put does not allocate besides the
      * entry itself once these have grown. */
     struct vclock tmp_vc;
@@ -145,6 +148,21 @@ static void section_unref(const uint8_t *sec)
 }
 
 /* Frees an entry and its value references; returns its size. */
+/* The packed section holds a value version (not only tombstones).  Reads
+ * the stored pointers only, never what they point to. */
+static bool section_valued(const uint8_t *sec)
+{
+    uint64_t n;
+    const uint8_t *p = varint_read(sec, &n);
+    for (uint64_t i = 0; i < n; i++) {
+        struct store_vref r;
+        p = version_read(p, &r);
+        if (r.val)
+            return true;
+    }
+    return false;
+}
+
 static size_t entry_free(struct store_entry *e)
 {
     size_t sz = entry_size(e);
@@ -265,6 +283,7 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
     t->b[i] = e;
     t->used++;
     s->entry_bytes += sz;
+    s->nvalued += section_valued(s->sec.data);
 }
 
 /* Replaces the versions section of *link's entry (old_len bytes) with
@@ -272,6 +291,8 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
 static void entry_rewrite(struct store *s, struct store_entry **link, size_t old_len)
 {
     struct store_entry *e = *link;
+    s->nvalued -= section_valued(section(e));
+    s->nvalued += section_valued(s->sec.data);
     if (s->sec.len != old_len) {
         size_t base = sizeof(*e) + e->klen;
         e = mem_realloc(e, base + s->sec.len);
@@ -332,6 +353,7 @@ static void free_entries(struct store *s)
     }
     s->rehash_idx = 0;
     s->entry_bytes = 0;
+    s->nvalued = 0;
 }
 
 void store_destroy(struct store *s)
@@ -349,6 +371,11 @@ void store_destroy(struct store *s)
 size_t store_count(const struct store *s)
 {
     return s->t[0].used + s->t[1].used;
+}
+
+size_t store_count_valued(const struct store *s)
+{
+    return s->nvalued;
 }
 
 void store_flush(struct store *s)
@@ -527,6 +554,7 @@ bool store_remove(struct store *s, const void *key, size_t klen)
     struct store_entry *e = *link;
     *link = e->next;
     s->t[ti].used--;
+    s->nvalued -= section_valued(section(e));
     s->entry_bytes -= entry_free(e);
     maybe_shrink(s);
     return true;

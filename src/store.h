@@ -36,6 +36,7 @@ struct store *store_create(void);
 void store_destroy(struct store *s);                     /* accepts NULL */
 
 size_t store_count(const struct store *s);               /* keys held, tombstone-only keys included */
+size_t store_count_valued(const struct store *s);        /* keys with a value version, O(1) */
 void store_flush(struct store *s);                       /* removes everything */
 
 /* HOT: returns the entry for key or NULL. Borrowed until the next mutation. */
