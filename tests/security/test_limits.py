@@ -311,5 +311,6 @@ def test_mget_of_20000_keys_keeps_the_inflight_cap(cluster):
         t.join(0.05)
     assert result["values"] == ["v" + k for k in keys]
     info = c.info("clients")
-    assert 0 < info["inflight_peak_per_client"] <= info["max_inflight_per_client"], info
+    # the cap was reached (20 000 keys, 1 000-key MSETs) and never passed
+    assert info["inflight_peak_per_client"] == info["max_inflight_per_client"], info
     assert pings >= 1
