@@ -16,7 +16,7 @@ import time
 import pytest
 import redis
 
-from harness import Node, RawConn, encode_command, wait_until
+from harness import Node, RawConn, binary_is_sanitized, encode_command, wait_until
 
 
 def _raise_nofile(want):
@@ -265,7 +265,14 @@ def test_mget_of_a_big_value_stays_within_the_output_limit(node_factory):
     assert c.strlen("big") == BIG
 
 
-def test_mget_of_a_big_value_on_a_cluster(cluster):
+def test_mget_of_a_big_value_on_a_cluster(cluster, monkeypatch):
+    if binary_is_sanitized():
+        # The reads already in flight when the client is closed still bring
+        # their values (then dropped): AddressSanitizer's quarantine keeps
+        # that freed memory resident (256 MB by default), which is not what
+        # this test measures (what the node keeps), so shrink it.
+        monkeypatch.setenv("ASAN_OPTIONS", (os.environ.get("ASAN_OPTIONS", "") +
+                                            ":quarantine_size_mb=16").lstrip(":"))
     cluster.start(3, settings={"client-output-buffer-limit": "8mb", "get-timeout": 10000})
     c = cluster.client(1, decode_responses=False)
     c.set("big", b"x" * BIG)
