@@ -7,6 +7,11 @@
  * last key completes.  Handlers copy what they keep: argv points into the
  * connection's query buffer.
  *
+ * Every coordinator request an op starts counts against its connection's
+ * max-inflight-per-client (see op_pump); multi-key commands launch their
+ * keys as earlier ones complete.  Read results gathered for a later reply
+ * are charged to the client's output limit (srv_client_hold).
+ *
  * Also owns the reply capture (cmd.h): an op created while its client's
  * dispatch is captured (EXEC running a queued command, cmd_call running SET
  * or VDEL for RENAME/COPY) hands its finished reply to the capturer instead

@@ -7,9 +7,22 @@
  *     parser's state (c->req) describes the request starting at qstart.
  *   - replies leave in request order: a blocked connection parses nothing.
  *   - a connection whose unsent output exceeds SRV_OBUF_SOFT stops reading
- *     (TCP back-pressure reaches the sender); one whose output exceeds
- *     client-output-buffer-limit is closed.  So a client that sends and
- *     never reads cannot grow the server's memory without bound.
+ *     (TCP back-pressure reaches the sender); one whose queued bytes
+ *     (unsent output + finished replies in slots + results its requests in
+ *     flight gathered) exceed client-output-buffer-limit is closed, and
+ *     handlers check a large reply fits before building it
+ *     (srv_reply_fits).  So a client that sends and never reads cannot grow
+ *     the server's memory without bound.
+ *   - a client-port connection stops parsing and reading at
+ *     max-inflight-per-client coordinator requests (counted by cmd_kv.c).
+ *   - bounded before trust: a connection that must authenticate gets small
+ *     request limits (unauth-max-*), is on its port's pending list (at most
+ *     max-pending-connections, oldest closed first) and is closed after
+ *     auth-grace-period; the cluster port holds at most cluster-maxclients;
+ *     protected mode refuses remote clients of an unprotected node; an HTTP
+ *     request (POST / Host:) closes the connection.
+ *   - running out of file descriptors pauses accepting (retried on a timer)
+ *     instead of spinning on a listener that stays readable.
  *   - a connection is freed only from its own event callbacks after its
  *     handler returned (CLI_F_CLOSING), never from inside a handler.
  * Never blocks: sockets are non-blocking; work per wakeup is bounded by the
