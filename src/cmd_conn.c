@@ -431,11 +431,25 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    n->cfg.config_file ? n->cfg.config_file : "");
     }
     if (want_section(argc, argv, "clients", true)) {
+        const struct srv_stats *ss = srv_stats(n->srv);
         buf_printf(&b,
                    "# Clients\r\nconnected_clients:%u\r\ncluster_connections:%u\r\n"
-                   "maxclients:%d\r\n\r\n",
+                   "maxclients:%d\r\ncluster_maxclients:%d\r\n"
+                   "pending_client_connections:%u\r\npending_cluster_connections:%u\r\n"
+                   "max_pending_connections:%d\r\nmax_inflight_per_client:%d\r\n"
+                   "inflight_peak_per_client:%llu\r\ninflight_waits:%llu\r\n"
+                   "pending_evicted:%llu\r\nauth_timeouts:%llu\r\n"
+                   "cluster_rejected_connections:%llu\r\nprotected_mode_denied:%llu\r\n"
+                   "cross_protocol_closed:%llu\r\naccept_pauses:%llu\r\n\r\n",
                    srv_nclients(n->srv, SRV_CLIENT), srv_nclients(n->srv, SRV_PEER),
-                   n->cfg.maxclients);
+                   n->cfg.maxclients, n->cfg.cluster_maxclients,
+                   srv_npending(n->srv, SRV_CLIENT), srv_npending(n->srv, SRV_PEER),
+                   n->cfg.max_pending_connections, n->cfg.max_inflight_per_client,
+                   (unsigned long long)ss->inflight_peak, (unsigned long long)ss->inflight_waits,
+                   (unsigned long long)ss->evicted_pending, (unsigned long long)ss->auth_timeouts,
+                   (unsigned long long)ss->cluster_rejected,
+                   (unsigned long long)ss->protected_denied,
+                   (unsigned long long)ss->cross_protocol, (unsigned long long)ss->accept_pauses);
     }
     if (want_section(argc, argv, "memory", true)) {
         size_t used = mem_used(), rss = mem_rss(), qb, ob;

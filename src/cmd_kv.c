@@ -7,6 +7,11 @@
  * last key completes.  Handlers copy what they keep: argv points into the
  * connection's query buffer.
  *
+ * Every coordinator request an op starts counts against its connection's
+ * max-inflight-per-client (see op_pump); multi-key commands launch their
+ * keys as earlier ones complete.  Read results gathered for a later reply
+ * are charged to the client's output limit (srv_client_hold).
+ *
  * Also owns the reply capture (cmd.h): an op created while its client's
  * dispatch is captured (EXEC running a queued command, cmd_call running SET
  * or VDEL for RENAME/COPY) hands its finished reply to the capturer instead
@@ -51,10 +56,25 @@ struct op_slot {
     bool remote_err;        /* forwarded: the reply was an error */
 };
 
+struct op;
+/* Starts sub-request i of a multi-key command, from op->largv. */
+typedef void (*op_launch_fn)(struct op *op, int i);
+
 struct op {
     struct kv_node *node;
     uint64_t cid;
-    int left;               /* outstanding completions + the dispatch guard */
+    bool accounted;         /* cid is a real connection: its in-flight cap holds */
+    bool via_peer;          /* the command came on the cluster port (PFWD) */
+    int left;               /* outstanding completions + the dispatch guard
+                               + the launch guard while sub-requests wait */
+    int inflight;           /* sub-requests of this op in flight */
+    size_t held;            /* result bytes charged to the client (srv_client_hold) */
+    /* sub-requests not launched yet (multi-key commands over the cap) */
+    op_launch_fn launch;
+    struct arg *largv;      /* the command's arguments, copied (argv is transient) */
+    char *lblob;
+    int lnext, lend;        /* next sub-request to launch, and how many */
+    bool pumping;           /* op_pump is on the stack: completions only count */
     struct reply_slot *slot; /* reserved reply place when answered late */
     op_finish_fn finish;
     int nslots;
@@ -109,6 +129,7 @@ static struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
     op->finish = finish;
     op->nslots = nslots;
     op->proto = c->proto;
+    op->accounted = srv_client_find(c->node->srv, c->id) == c;
     cmd_capture_take(c, &op->call_done, &op->call_arg);
     for (int i = 0; i < nslots; i++) {
         sib_init(&op->slots[i].set);
@@ -126,6 +147,8 @@ static void op_destroy(struct op *op)
         buf_fini(&op->slots[i].raw);
     }
     val_unref(op->oldval);
+    mem_free(op->largv);
+    mem_free(op->lblob);
     mem_free(op);
 }
 
@@ -155,11 +178,23 @@ static void op_call_finish(struct op *op)
     buf_fini(&tmp.out);
 }
 
+/* The op's connection, or NULL (gone, or a scratch client). */
+static struct client *op_client(struct op *op)
+{
+    return op->accounted ? srv_client_find(op->node->srv, op->cid) : NULL;
+}
+
 /* One completion arrived (or the dispatch guard is dropped). */
 static void op_release(struct op *op)
 {
     if (--op->left > 0)
         return;
+    if (op->held) {
+        struct client *hc = op_client(op);
+        if (hc)
+            srv_client_hold(hc, -(long long)op->held);
+        op->held = 0;
+    }
     if (op->call_done) {
         op_call_finish(op);
         op_destroy(op);
@@ -189,16 +224,117 @@ struct op_ref {
     int slot;
 };
 
+/* ---- the in-flight cap (max-inflight-per-client) ----
+ *
+ * Every coordinator request an op starts counts against its connection
+ * (c->inflight); the server stops parsing that connection's requests at the
+ * cap.  A multi-key command launches its keys while the connection is
+ * under the cap and the rest as its earlier keys complete (op_pump), so
+ * MGET of 100 000 keys has at most the cap in flight, not 100 000.  An op
+ * with nothing in flight always launches one, so it cannot wait forever
+ * on capacity held by its own connection's other ops (MULTI/EXEC). */
+
+static void op_sub_begin(struct op *op)
+{
+    op->left++;
+    op->inflight++;
+    struct client *c = op_client(op);
+    if (c)
+        srv_inflight_begin(c);
+}
+
+static void op_pump(struct op *op);
+
+/* A sub-request completed: launch what waits, then count the completion. */
+static void op_sub_end(struct op *op)
+{
+    op->inflight--;
+    struct client *c = op_client(op);
+    if (c)
+        srv_inflight_end(c);
+    if (op->lnext < op->lend)
+        op_pump(op);
+    op_release(op);
+}
+
+/* Launches waiting sub-requests while the connection has room.  When the
+ * connection is gone, the rest are abandoned (their slots fail). */
+static void op_pump(struct op *op)
+{
+    if (op->pumping)
+        return; /* a launch completed at once: the loop below goes on */
+    op->pumping = true;
+    while (op->lnext < op->lend) {
+        struct client *c = op_client(op);
+        if (op->accounted && !c) {
+            for (int i = op->lnext; i < op->lend; i++)
+                op->slots[i].err = KV_ETIMEDOUT;
+            op->lnext = op->lend;
+            break;
+        }
+        if (c && srv_inflight_full(c) && op->inflight > 0)
+            break;
+        op->launch(op, op->lnext++);
+    }
+    op->pumping = false;
+    if (op->lnext == op->lend && op->launch) {
+        op->launch = NULL;
+        op_release(op); /* the launch guard; may free op */
+    }
+}
+
+/* Launches sub-requests 0..n-1 of a multi-key command through launch(op, i),
+ * at most as many at once as the connection's cap allows.  argv[first..]
+ * is copied: launches may happen after the handler returned. */
+static void op_launch_all(struct op *op, int n, int argc, const struct arg *argv,
+                          op_launch_fn launch)
+{
+    size_t total = 0;
+    for (int i = 0; i < argc; i++)
+        total += argv[i].len;
+    op->lblob = mem_alloc(total ? total : 1);
+    op->largv = mem_alloc((size_t)argc * sizeof(*op->largv));
+    char *p = op->lblob;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        op->largv[i].p = p;
+        op->largv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    op->launch = launch;
+    op->lnext = 0;
+    op->lend = n;
+    op->left++; /* the launch guard, dropped by op_pump after the last launch */
+    op_pump(op);
+}
+
+/* Charges a read result to its connection's output limit while the op
+ * gathers the rest (a reply built from it comes later). */
+static void op_hold_result(struct op *op, const struct sibset *set)
+{
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < set->n; i++)
+        if (set->v[i].val)
+            bytes += set->v[i].val->len;
+    struct client *c = op_client(op);
+    if (!c || bytes == 0)
+        return;
+    op->held += bytes;
+    srv_client_hold(c, (long long)bytes);
+}
+
 static void op_read_cb(void *arg, int err, const struct sibset *set)
 {
     struct op_ref *ref = arg;
     struct op_slot *s = &ref->op->slots[ref->slot];
     s->err = err;
-    if (!err && set)
-        sib_merge(&s->set, set);
     struct op *op = ref->op;
+    if (!err && set && (!op->accounted || op_client(op))) {
+        sib_merge(&s->set, set);
+        op_hold_result(op, set);
+    }
     mem_free(ref);
-    op_release(op);
+    op_sub_end(op);
 }
 
 static void op_write_cb(void *arg, int err, const struct vclock *vc)
@@ -210,10 +346,21 @@ static void op_write_cb(void *arg, int err, const struct vclock *vc)
         vc_copy(&s->vc, vc);
     struct op *op = ref->op;
     mem_free(ref);
-    op_release(op);
+    op_sub_end(op);
 }
 
 static struct op_ref *op_ref(struct op *op, int slot)
+{
+    struct op_ref *r = mem_alloc(sizeof(*r));
+    r->op = op;
+    r->slot = slot;
+    op_sub_begin(op);
+    return r;
+}
+
+/* The write half of a read-then-write: the same request in flight, so it
+ * is not counted again (its completion ends it). */
+static struct op_ref *op_ref_continued(struct op *op, int slot)
 {
     struct op_ref *r = mem_alloc(sizeof(*r));
     r->op = op;
@@ -332,7 +479,7 @@ static void fwd_done(void *arg, int err, const struct peer_reply *rep)
     mem_free(f->argv);
     mem_free(f->lens);
     mem_free(f);
-    op_release(op);
+    op_sub_end(op);
 }
 
 static void fwd_send(struct fwd *f)
@@ -380,7 +527,7 @@ static void op_forward(struct op *op, int slot, const struct arg *key, int targe
         f->lens[i + 2] = argv[i].len;
         p += argv[i].len;
     }
-    op->left++;
+    op_sub_begin(op);
     fwd_send(f);
 }
 
@@ -467,36 +614,19 @@ static void reply_plain_value(struct client *c, const struct op_slot *s)
     }
     if (v && version_live(v, now)) {
         c->node->stats.keyspace_hits++;
-        resp_add_bulk(&c->out, v->val->data, v->val->len);
+        if (srv_reply_fits(c, v->val->len + 32))
+            resp_add_bulk(&c->out, v->val->data, v->val->len);
         return;
     }
     c->node->stats.keyspace_misses++;
     cmd_reply_null(c);
 }
 
-/* Keys with at least one value version (tombstone-only keys excluded). */
-static void count_live_entry(void *arg, const struct store_entry *e)
-{
-    size_t *n = arg;
-    unsigned nv = store_entry_nversions(e);
-    for (unsigned i = 0; i < nv; i++) {
-        struct store_vref vr;
-        store_entry_version(e, i, &vr);
-        if (vr.val) {
-            (*n)++;
-            return;
-        }
-    }
-}
-
+/* Keys with at least one value version (tombstone-only keys excluded):
+ * the store keeps the count, so INFO costs O(1). */
 size_t cmd_count_live(struct store *s)
 {
-    size_t n = 0;
-    uint64_t cursor = 0;
-    do
-        cursor = store_scan(s, cursor, 1024, count_live_entry, &n);
-    while (cursor != 0);
-    return n;
+    return store_count_valued(s);
 }
 
 /* ---- keyspace commands ---- */
@@ -520,7 +650,8 @@ void cmd_get(struct client *c, int argc, const struct arg *argv)
             store_entry_version(e, 0, &vr);
             if (vr.val && (vr.expire_ms == 0 || vr.expire_ms > kv_now_ms())) {
                 n->stats.keyspace_hits++;
-                resp_add_bulk(&c->out, vr.val->data, vr.val->len);
+                if (srv_reply_fits(c, vr.val->len + 32))
+                    resp_add_bulk(&c->out, vr.val->data, vr.val->len);
                 return;
             }
         }
@@ -539,6 +670,17 @@ void cmd_get(struct client *c, int argc, const struct arg *argv)
 static void mget_done(struct op *op, struct client *c)
 {
     int64_t now = kv_now_ms();
+    /* The whole reply's size first: one that would exceed the output limit
+     * is never built (the client is closed instead, as Redis closes a
+     * client over its limit). */
+    size_t size = 16;
+    for (int i = 0; i < op->nslots; i++) {
+        const struct op_slot *s = &op->slots[i];
+        const struct version *v = s->err ? NULL : sib_agreed(&s->set);
+        size += 16 + (v && version_live(v, now) ? v->val->len : 0);
+    }
+    if (!srv_reply_fits(c, size))
+        return;
     resp_add_array(&c->out, op->nslots);
     for (int i = 0; i < op->nslots; i++) {
         const struct op_slot *s = &op->slots[i];
@@ -552,11 +694,15 @@ static void mget_done(struct op *op, struct client *c)
     }
 }
 
+static void launch_read(struct op *op, int i)
+{
+    op_read(op, i, &op->largv[i], 0);
+}
+
 void cmd_mget(struct client *c, int argc, const struct arg *argv)
 {
     struct op *op = op_create(c, argc - 1, mget_done);
-    for (int i = 1; i < argc; i++)
-        op_read(op, i - 1, &argv[i], 0);
+    op_launch_all(op, argc - 1, argc - 1, argv + 1, launch_read);
     op_dispatched(op, c);
 }
 
@@ -579,8 +725,7 @@ static void exists_done(struct op *op, struct client *c)
 void cmd_exists(struct client *c, int argc, const struct arg *argv)
 {
     struct op *op = op_create(c, argc - 1, exists_done);
-    for (int i = 1; i < argc; i++)
-        op_read(op, i - 1, &argv[i], 0);
+    op_launch_all(op, argc - 1, argc - 1, argv + 1, launch_read);
     op_dispatched(op, c);
 }
 
@@ -647,6 +792,7 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     struct op *op = w->op;
     struct op_slot *s = &op->slots[w->slot];
     int64_t now = kv_now_ms();
+    bool wrote = false;
     struct sibset local;
     sib_init(&local);
     /* What the command acts on: what it read, plus — when the read went to
@@ -711,8 +857,9 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
                           ? 0
                           : COORD_W_SUPERSEDE;
     coord_write(op->node->coord, w->key, w->klen, &ctx, val, expire_ms, 0,
-                left_ms > 0 ? left_ms : 1, wflags, op_write_cb, op_ref(op, w->slot));
+                left_ms > 0 ? left_ms : 1, wflags, op_write_cb, op_ref_continued(op, w->slot));
     vc_fini(&ctx);
+    wrote = true;
 out:
     val_unref(val);
     sib_fini(&local);
@@ -721,7 +868,10 @@ out:
     mem_free(w->key);
     val_unref(w->val);
     mem_free(w);
-    op_release(op);
+    if (wrote)
+        op_release(op); /* the request goes on as the write (op_write_cb ends it) */
+    else
+        op_sub_end(op);
 }
 
 /* Starts a read-then-write of key into slot (val borrowed; NULL for DEL). */
@@ -737,7 +887,7 @@ static void op_rmw(struct op *op, int slot, const struct arg *key, enum rmw_mode
     w->val = val_ref(val);
     w->expire_ms = expire_ms;
     w->start_us = kv_mono_us();
-    op->left++;
+    op_sub_begin(op);
     w->reading = true;
     /* What a conditional SET does depends on the value: read a quorum. */
     bool fresh = mode == RMW_SET && (op->flags & SET_CONDITIONAL);
@@ -774,7 +924,7 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
     w->params = params;
     w->free_params = free_params;
     w->start_us = kv_mono_us();
-    op->left++;
+    op_sub_begin(op);
     w->reading = true;
     /* decide() computes from the current value: read a quorum, not just
      * this node's copy, which may be stale. */
@@ -960,6 +1110,34 @@ static void mset_done(struct op *op, struct client *c)
         cmd_reply_ok(c);
 }
 
+/* The routing of a key launched after its handler returned: as
+ * write_target, from what the op remembers of its connection's port. */
+static int op_write_target(struct op *op, const struct arg *key)
+{
+    struct client tmp;
+    cmd_scratch_init(&tmp, op->node, op->proto);
+    tmp.kind = op->via_peer ? SRV_PEER : SRV_CLIENT;
+    return write_target(&tmp, key);
+}
+
+static void launch_mset(struct op *op, int i)
+{
+    const struct arg *key = &op->largv[2 * i], *val = &op->largv[2 * i + 1];
+    int t = op_write_target(op, key);
+    if (t == ROUTE_DECLINE) {
+        op->slots[i].err = KV_ENOQUORUM;
+        return;
+    }
+    if (t >= 0) {
+        struct arg sub[3] = {{"SET", 3}, *key, *val};
+        op_forward(op, i, key, t, 3, sub);
+        return;
+    }
+    struct val *v = val_create(val->p, val->len);
+    op_rmw(op, i, key, RMW_SET, v, 0);
+    val_unref(v);
+}
+
 void cmd_mset(struct client *c, int argc, const struct arg *argv)
 {
     if (argc % 2 == 0) {
@@ -967,21 +1145,8 @@ void cmd_mset(struct client *c, int argc, const struct arg *argv)
         return;
     }
     struct op *op = op_create(c, (argc - 1) / 2, mset_done);
-    for (int i = 1; i < argc; i += 2) {
-        int t = write_target(c, &argv[i]);
-        if (t == ROUTE_DECLINE) {
-            op->slots[(i - 1) / 2].err = KV_ENOQUORUM;
-            continue;
-        }
-        if (t >= 0) {
-            struct arg sub[3] = {{"SET", 3}, argv[i], argv[i + 1]};
-            op_forward(op, (i - 1) / 2, &argv[i], t, 3, sub);
-            continue;
-        }
-        struct val *v = val_create(argv[i + 1].p, argv[i + 1].len);
-        op_rmw(op, (i - 1) / 2, &argv[i], RMW_SET, v, 0);
-        val_unref(v);
-    }
+    op->via_peer = c->kind != SRV_CLIENT;
+    op_launch_all(op, (argc - 1) / 2, argc - 1, argv + 1, launch_mset);
     op_dispatched(op, c);
 }
 
@@ -995,23 +1160,28 @@ static void del_done(struct op *op, struct client *c)
     resp_add_int(&c->out, n);
 }
 
+static void launch_del(struct op *op, int i)
+{
+    const struct arg *key = &op->largv[i];
+    int t = op_write_target(op, key);
+    if (t == ROUTE_DECLINE) {
+        op->slots[i].err = KV_ENOQUORUM;
+        return;
+    }
+    if (t >= 0) {
+        struct arg sub[2] = {{"DEL", 3}, *key};
+        op_forward(op, i, key, t, 2, sub);
+        return;
+    }
+    /* Only keys that hold a live value get a tombstone (and count). */
+    op_rmw(op, i, key, RMW_DEL, NULL, 0);
+}
+
 void cmd_del(struct client *c, int argc, const struct arg *argv)
 {
     struct op *op = op_create(c, argc - 1, del_done);
-    for (int i = 1; i < argc; i++) {
-        int t = write_target(c, &argv[i]);
-        if (t == ROUTE_DECLINE) {
-            op->slots[i - 1].err = KV_ENOQUORUM;
-            continue;
-        }
-        if (t >= 0) {
-            struct arg sub[2] = {{"DEL", 3}, argv[i]};
-            op_forward(op, i - 1, &argv[i], t, 2, sub);
-            continue;
-        }
-        /* Only keys that hold a live value get a tombstone (and count). */
-        op_rmw(op, i - 1, &argv[i], RMW_DEL, NULL, 0);
-    }
+    op->via_peer = c->kind != SRV_CLIENT;
+    op_launch_all(op, argc - 1, argc - 1, argv + 1, launch_del);
     op_dispatched(op, c);
 }
 

@@ -156,6 +156,27 @@ static const struct opt opts[] = {
     {"auto-aof-rewrite-min-size", OPT_MEM, FLD(aof_rewrite_min), 0, LLONG_MAX, "64mb",
      OPT_F_RUNTIME, "BYTES", "no automatic compaction below this log size", NULL},
     {"databases", OPT_CONST, NOFLD, 0, 0, "1", OPT_F_READONLY, NULL, NULL, NULL},
+    /* limits for connections not yet trusted and per connection (server.c) */
+    {"protected-mode", OPT_ENUM, FLD(protected_mode), 0, 1, "yes", OPT_F_RUNTIME, "yes|no",
+     "when bind is not a loopback address and requirepass is empty, refuse clients that do "
+     "not connect from loopback (with an error saying what to configure)", yesno_names},
+    {"auth-grace-period", OPT_INT, FLD(auth_grace_period), 1, 3600, "10", OPT_F_RUNTIME, "SECONDS",
+     "close a connection (either port) that has not authenticated this long after it "
+     "connected", NULL},
+    {"unauth-max-bulk-len", OPT_MEM, FLD(unauth_max_bulk_len), 64, 512LL * 1024 * 1024, "16kb",
+     OPT_F_RUNTIME, "BYTES", "largest argument accepted before a connection authenticated",
+     NULL},
+    {"unauth-max-multibulk-len", OPT_LL, FLD(unauth_max_multibulk_len), 4, 1048576, "10",
+     OPT_F_RUNTIME, "COUNT", "most arguments in one request before a connection "
+     "authenticated", NULL},
+    {"cluster-maxclients", OPT_INT, FLD(cluster_maxclients), 1, 1000000, "1024", OPT_F_RUNTIME,
+     "COUNT", "most simultaneous connections on the cluster port", NULL},
+    {"max-pending-connections", OPT_INT, FLD(max_pending_connections), 1, 1000000, "1024",
+     OPT_F_RUNTIME, "COUNT", "unauthenticated connections kept per port; beyond it the oldest "
+     "is closed", NULL},
+    {"max-inflight-per-client", OPT_INT, FLD(max_inflight_per_client), 1, 1000000, "256",
+     OPT_F_RUNTIME, "COUNT", "coordinator requests one connection may have in flight "
+     "(multi-key commands included); beyond it the connection waits", NULL},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -88,6 +88,15 @@ struct cfg {
     int maxclients;               /* 10000 */
     int timeout;                  /* idle client timeout, seconds, 0 = never */
     int tcp_backlog;              /* 511 */
+    /* bounded before trust, bounded per client (server.c) */
+    int protected_mode;           /* 1 = yes (default): refuse remote clients
+                                     when bound beyond loopback without requirepass */
+    int auth_grace_period;        /* seconds an unauthenticated connection lives, 10 */
+    long long unauth_max_bulk_len;      /* 16 KB: largest argument before auth */
+    long long unauth_max_multibulk_len; /* 10: most arguments before auth */
+    int cluster_maxclients;       /* cluster-port connections, 1024 */
+    int max_pending_connections;  /* unauthenticated connections per port, 1024 */
+    int max_inflight_per_client;  /* coordinator requests in flight per connection, 256 */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];

@@ -7,9 +7,22 @@
  *     parser's state (c->req) describes the request starting at qstart.
  *   - replies leave in request order: a blocked connection parses nothing.
  *   - a connection whose unsent output exceeds SRV_OBUF_SOFT stops reading
- *     (TCP back-pressure reaches the sender); one whose output exceeds
- *     client-output-buffer-limit is closed.  So a client that sends and
- *     never reads cannot grow the server's memory without bound.
+ *     (TCP back-pressure reaches the sender); one whose queued bytes
+ *     (unsent output + finished replies in slots + results its requests in
+ *     flight gathered) exceed client-output-buffer-limit is closed, and
+ *     handlers check a large reply fits before building it
+ *     (srv_reply_fits).  So a client that sends and never reads cannot grow
+ *     the server's memory without bound.
+ *   - a client-port connection stops parsing and reading at
+ *     max-inflight-per-client coordinator requests (counted by cmd_kv.c).
+ *   - bounded before trust: a connection that must authenticate gets small
+ *     request limits (unauth-max-*), is on its port's pending list (at most
+ *     max-pending-connections, oldest closed first) and is closed after
+ *     auth-grace-period; the cluster port holds at most cluster-maxclients;
+ *     protected mode refuses remote clients of an unprotected node; an HTTP
+ *     request (POST / Host:) closes the connection.
+ *   - running out of file descriptors pauses accepting (retried on a timer)
+ *     instead of spinning on a listener that stays readable.
  *   - a connection is freed only from its own event callbacks after its
  *     handler returned (CLI_F_CLOSING), never from inside a handler.
  * Never blocks: sockets are non-blocking; work per wakeup is bounded by the
@@ -25,6 +38,8 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,12 +52,17 @@
 #define SRV_OBUF_SOFT (256 * 1024)      /* stop reading above this backlog */
 #define SRV_QBUF_KEEP (64 * 1024)       /* idle buffers larger than this shrink */
 #define SRV_MAX_LISTENERS 4
+#define SRV_FD_RESERVE 256              /* fds beyond both maxclients: log, peers */
+#define SRV_ACCEPT_RETRY_MIN_MS 100     /* first pause after accept ran out of fds */
+#define SRV_ACCEPT_RETRY_MAX_MS 1000    /* longest pause (doubling from the first) */
 
 struct listener {
     struct srv *srv;
     enum srv_kind kind;
     int fd;
     struct event *ev;
+    struct event *retry;                /* re-arms ev after a pause (no fds) */
+    int backoff_ms;                     /* next pause; 0 = not paused lately */
 };
 
 struct srv {
@@ -55,6 +75,11 @@ struct srv {
     struct listener lst[SRV_MAX_LISTENERS];
     int nlst;
     struct event *cron;                 /* once a second: idle timeouts */
+    /* connections not yet authenticated, per port, oldest first */
+    struct client *pend_head[SRV_KIND_COUNT], *pend_tail[SRV_KIND_COUNT];
+    unsigned npending[SRV_KIND_COUNT];
+    struct srv_stats st;
+    uint64_t evicted_logged;            /* st.evicted_pending when last logged */
 };
 
 static void client_free(struct client *c);
@@ -87,6 +112,53 @@ struct client *srv_client_find(struct srv *s, uint64_t id)
     return NULL;
 }
 
+/* ---- connections not yet authenticated ----
+ *
+ * A connection that must still authenticate (requirepass on the client
+ * port, the cluster secret on the cluster port) is on its port's pending
+ * list, oldest first.  It leaves the list when it authenticates (checked
+ * after each of its requests) or closes.  The list is bounded by
+ * max-pending-connections (the oldest is closed to make room, so a flood
+ * of silent connections cannot lock real clients out) and by auth-grace-period
+ * (the cron closes those older than that). */
+
+static void pend_add(struct srv *s, struct client *c)
+{
+    c->pprev = s->pend_tail[c->kind];
+    c->pnext = NULL;
+    if (c->pprev)
+        c->pprev->pnext = c;
+    else
+        s->pend_head[c->kind] = c;
+    s->pend_tail[c->kind] = c;
+    s->npending[c->kind]++;
+    c->flags |= CLI_F_PENDING;
+}
+
+static void pend_remove(struct srv *s, struct client *c)
+{
+    if (!(c->flags & CLI_F_PENDING))
+        return;
+    if (c->pprev)
+        c->pprev->pnext = c->pnext;
+    else
+        s->pend_head[c->kind] = c->pnext;
+    if (c->pnext)
+        c->pnext->pprev = c->pprev;
+    else
+        s->pend_tail[c->kind] = c->pprev;
+    c->pnext = c->pprev = NULL;
+    s->npending[c->kind]--;
+    c->flags &= ~CLI_F_PENDING;
+}
+
+/* A request of c may have authenticated it. */
+static void pend_check(struct client *c)
+{
+    if ((c->flags & (CLI_F_PENDING | CLI_F_AUTHED)) == (CLI_F_PENDING | CLI_F_AUTHED))
+        pend_remove(c->srv, c);
+}
+
 /* ---- lifecycle ---- */
 
 /* Closes client-port connections idle for more than `timeout` seconds
@@ -96,11 +168,38 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct srv *s = arg;
+    int64_t now = kv_now_ms();
+    struct client *next;
+    /* Unauthenticated connections: the list is in connect order, so the
+     * walk stops at the first one still within its time. */
+    int64_t auth_ms = (int64_t)s->node->cfg.auth_grace_period * 1000;
+    for (int k = 0; k < SRV_KIND_COUNT; k++) {
+        struct client *c;
+        while ((c = s->pend_head[k]) && now - c->ctime_ms > auth_ms) {
+            if (c->flags & CLI_F_AUTHED) {
+                pend_remove(s, c);
+                continue;
+            }
+            log_debug("closing %s: not authenticated within auth-grace-period", c->addr);
+            s->st.auth_timeouts++;
+            if (c->flags & CLI_F_IN_DISPATCH) {
+                pend_remove(s, c); /* cannot happen from the cron; be safe */
+                c->flags |= CLI_F_CLOSE_AFTER_REPLY;
+                continue;
+            }
+            client_free(c);
+        }
+    }
+    if (s->st.evicted_pending > s->evicted_logged) {
+        log_warn("%llu unauthenticated connections closed to stay within "
+                 "max-pending-connections (%d) since the last report",
+                 (unsigned long long)(s->st.evicted_pending - s->evicted_logged),
+                 s->node->cfg.max_pending_connections);
+        s->evicted_logged = s->st.evicted_pending;
+    }
     int timeout = s->node->cfg.timeout;
     if (timeout <= 0)
         return;
-    int64_t now = kv_now_ms();
-    struct client *next;
     for (struct client *c = s->clients; c; c = next) {
         next = c->next;
         if (c->kind == SRV_CLIENT && !c->slot_head && now - c->last_ms > (int64_t)timeout * 1000) {
@@ -110,8 +209,37 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Raises the soft RLIMIT_NOFILE so that maxclients client connections and
+ * cluster-maxclients cluster connections fit (as Redis does at start): a
+ * shell's default of 1024 would otherwise run out long before maxclients.
+ * When the hard limit is lower, uses what it allows and says so; running
+ * out of fds then pauses accepting (on_accept) instead of failing. */
+static void fd_limit_fit(const struct cfg *cfg)
+{
+    rlim_t want = (rlim_t)cfg->maxclients + (rlim_t)cfg->cluster_maxclients + SRV_FD_RESERVE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t to = (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) ? rl.rlim_max : want;
+    rlim_t had = rl.rlim_cur;
+    if (to > had) {
+        rl.rlim_cur = to;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = had;
+    }
+    if (rl.rlim_cur < want)
+        log_warn("open files limit is %llu, below maxclients + cluster-maxclients + %d = %llu "
+                 "(raise it with ulimit -n or LimitNOFILE): when it runs out, new connections "
+                 "wait until others close",
+                 (unsigned long long)rl.rlim_cur, SRV_FD_RESERVE, (unsigned long long)want);
+    else
+        log_info("open files limit raised from %llu to %llu", (unsigned long long)had,
+                 (unsigned long long)rl.rlim_cur);
+}
+
 struct srv *srv_create(struct kv_node *node)
 {
+    fd_limit_fit(&node->cfg);
     struct srv *s = mem_calloc(1, sizeof(*s));
     s->node = node;
     s->next_id = 1;
@@ -132,6 +260,7 @@ void srv_destroy(struct srv *s)
     event_free(s->cron);
     for (int i = 0; i < s->nlst; i++) {
         event_free(s->lst[i].ev);
+        event_free(s->lst[i].retry);
         close(s->lst[i].fd);
     }
     mem_free(s->idx);
@@ -173,6 +302,8 @@ static void client_create(struct srv *s, int fd, enum srv_kind kind)
     const char *secret = kind == SRV_CLIENT ? cfg->requirepass : cfg->cluster_secret;
     if (!secret || !*secret)
         c->flags |= CLI_F_AUTHED;
+    else
+        pend_add(s, c);
     c->ev_read = event_new(s->node->base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->ev_write = event_new(s->node->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     event_add(c->ev_read, NULL);
@@ -211,6 +342,7 @@ static void slots_drain(struct client *c)
     struct reply_slot *sl;
     while ((sl = c->slot_head) && sl->done) {
         buf_put(&c->out, sl->out.data ? sl->out.data : "", sl->out.len);
+        c->slot_bytes -= sl->out.len;
         c->slot_head = sl->next;
         if (!c->slot_head)
             c->slot_tail = NULL;
@@ -240,6 +372,7 @@ static void client_free(struct client *c)
         mem_free(sl);
     }
     idx_remove(s, c);
+    pend_remove(s, c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -260,26 +393,142 @@ static void client_free(struct client *c)
     mem_free(c);
 }
 
+/* 127.0.0.0/8: the peer is on this machine's loopback. */
+static bool is_loopback_v4(const struct in_addr *a)
+{
+    return (ntohl(a->s_addr) >> 24) == 127;
+}
+
+/* The configured bind address is a loopback one (nothing off the machine
+ * can connect). */
+static bool bind_is_loopback(const char *bind)
+{
+    struct in_addr a;
+    if (strcasecmp(bind, "localhost") == 0)
+        return true;
+    return inet_pton(AF_INET, bind, &a) == 1 && is_loopback_v4(&a);
+}
+
+/* Protected mode (Redis's): bound beyond loopback with no password, only
+ * loopback clients are served; others learn what to configure. */
+static bool protected_refuses(const struct cfg *cfg, const struct sockaddr_in *peer)
+{
+    if (!cfg->protected_mode || (cfg->requirepass && *cfg->requirepass) ||
+        bind_is_loopback(cfg->bind))
+        return false;
+    return peer->sin_family != AF_INET || !is_loopback_v4(&peer->sin_addr);
+}
+
+static const char protected_msg[] =
+    "-DENIED dynamo-node is running in protected mode: it listens beyond loopback and no "
+    "password is set, so only clients on the loopback interface are served. To serve this "
+    "client, do one of: 1) set a password (requirepass in the config file, or CONFIG SET "
+    "requirepass from loopback) and have clients AUTH with it; 2) bind to 127.0.0.1 if only "
+    "local clients need the node; 3) turn protection off with 'protected-mode no' (config "
+    "file, --protected-mode no, or CONFIG SET from loopback) only if the network is trusted."
+    "\r\n";
+
+/* Best effort: a refusal message on a new connection, then close. */
+static void refuse(int fd, const char *msg, size_t len)
+{
+    ssize_t w = write(fd, msg, len);
+    (void)w;
+    close(fd);
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct listener *l = arg;
+    event_add(l->ev, NULL);
+}
+
+/* No file descriptor for a new connection (EMFILE, ENFILE) or no kernel
+ * memory: the pending connection stays in the backlog and the listener
+ * would wake again at once, spinning.  Stop listening for a while instead
+ * (100 ms, doubling to 1 s while it keeps happening). */
+static void accept_pause(struct listener *l, int err)
+{
+    struct srv *s = l->srv;
+    if (l->backoff_ms == 0) {
+        l->backoff_ms = SRV_ACCEPT_RETRY_MIN_MS;
+        log_warn("accept on the %s port: %s; not accepting for a while (retrying up to every "
+                 "%d ms)", l->kind == SRV_CLIENT ? "client" : "cluster", strerror(err),
+                 SRV_ACCEPT_RETRY_MAX_MS);
+    }
+    s->st.accept_pauses++;
+    event_del(l->ev);
+    struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
+    evtimer_add(l->retry, &tv);
+    l->backoff_ms *= 2;
+    if (l->backoff_ms > SRV_ACCEPT_RETRY_MAX_MS)
+        l->backoff_ms = SRV_ACCEPT_RETRY_MAX_MS;
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     (void)what;
     struct listener *l = arg;
     struct srv *s = l->srv;
+    const struct cfg *cfg = &s->node->cfg;
     /* Bounded: at most 64 accepts per wakeup so a connection storm cannot
      * starve established clients. */
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        memset(&peer, 0, sizeof(peer));
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept: %s", strerror(errno));
+            int err = errno;
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                accept_pause(l, err);
+            } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR &&
+                       err != ECONNABORTED) {
+                log_warn("accept: %s", strerror(err));
+            }
             return;
         }
-        if (l->kind == SRV_CLIENT &&
-            s->nclients[SRV_CLIENT] >= (unsigned)s->node->cfg.maxclients) {
+        l->backoff_ms = 0;
+        if (l->kind == SRV_CLIENT && protected_refuses(cfg, &peer)) {
+            char a[64];
+            fmt_addr(&peer, a, sizeof(a));
+            log_warn("protected mode: refused client %s (bind %s, no requirepass)", a, cfg->bind);
+            s->st.protected_denied++;
+            refuse(fd, protected_msg, sizeof(protected_msg) - 1);
+            continue;
+        }
+        /* A connection that will have to authenticate: make room on the
+         * pending list by closing the oldest one still silent. */
+        const char *secret = l->kind == SRV_CLIENT ? cfg->requirepass : cfg->cluster_secret;
+        if (secret && *secret) {
+            struct client *old;
+            while (s->npending[l->kind] >= (unsigned)cfg->max_pending_connections &&
+                   (old = s->pend_head[l->kind])) {
+                if (old->flags & CLI_F_AUTHED) {
+                    pend_remove(s, old);
+                    continue;
+                }
+                s->st.evicted_pending++;
+                if (old->flags & CLI_F_IN_DISPATCH) {
+                    pend_remove(s, old);
+                    old->flags |= CLI_F_CLOSE_AFTER_REPLY;
+                    continue;
+                }
+                client_free(old);
+            }
+        }
+        if (l->kind == SRV_CLIENT && s->nclients[SRV_CLIENT] >= (unsigned)cfg->maxclients) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(fd, msg, sizeof(msg) - 1);
-            (void)w;
-            close(fd);
+            refuse(fd, msg, sizeof(msg) - 1);
+            s->node->stats.rejected_connections++;
+            continue;
+        }
+        if (l->kind == SRV_PEER && s->nclients[SRV_PEER] >= (unsigned)cfg->cluster_maxclients) {
+            static const char msg[] = "-ERR max number of cluster connections reached "
+                                      "(cluster-maxclients)\r\n";
+            refuse(fd, msg, sizeof(msg) - 1);
+            s->st.cluster_rejected++;
             s->node->stats.rejected_connections++;
             continue;
         }
@@ -315,6 +564,8 @@ int srv_listen(struct srv *s, enum srv_kind kind, const char *host, int port)
     l->kind = kind;
     l->fd = fd;
     l->ev = event_new(s->node->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+    l->retry = evtimer_new(s->node->base, on_accept_retry, l);
+    l->backoff_ms = 0;
     event_add(l->ev, NULL);
     return 0;
 }
@@ -400,6 +651,7 @@ static void dispatch(struct client *c, int argc, bool is_write)
         } else {
             struct reply_slot *sl = slot_append(c, true);
             sl->out = produced;
+            c->slot_bytes += produced.len;
         }
         slots_drain(c);
     }
@@ -412,15 +664,96 @@ static void dispatch(struct client *c, int argc, bool is_write)
         c->flags |= CLI_F_BLOCKED;
 }
 
+/* ---- bounded per client ---- */
+
+/* Everything queued for c: unsent output, finished replies waiting in
+ * slots, and reply data gathered by its requests in flight. */
+static size_t queued_bytes(const struct client *c)
+{
+    return (c->out.len - c->out_sent) + c->slot_bytes + c->held_bytes;
+}
+
+/* Peers are trusted and their replies bounded by the protocol (an
+ * anti-entropy key listing can be large): the limit is for clients. */
+static bool over_output_limit(const struct client *c, size_t more)
+{
+    long long lim = c->node->cfg.client_output_buffer_limit;
+    return c->kind == SRV_CLIENT && lim > 0 && (long long)(queued_bytes(c) + more) > lim;
+}
+
+/* Closes c for its output limit: now if control is in one of its own
+ * callbacks (they free a CLI_F_CLOSING client on return), else through
+ * its write event. */
+static void output_overflow(struct client *c)
+{
+    if (c->flags & CLI_F_CLOSING)
+        return;
+    log_warn("closing client %s: output over client-output-buffer-limit (%lld bytes)", c->addr,
+             c->node->cfg.client_output_buffer_limit);
+    c->node->stats.output_limit_disconnections++;
+    c->flags |= CLI_F_CLOSING;
+    event_active(c->ev_write, EV_WRITE, 1);
+}
+
+void srv_client_hold(struct client *c, long long delta)
+{
+    if (delta < 0 && (size_t)(-delta) > c->held_bytes)
+        c->held_bytes = 0;
+    else
+        c->held_bytes = (size_t)((long long)c->held_bytes + delta);
+    if (delta > 0 && over_output_limit(c, 0))
+        output_overflow(c);
+}
+
+bool srv_reply_fits(struct client *c, size_t more)
+{
+    if (!c->srv || !over_output_limit(c, more)) /* !srv: cmd_call's scratch client */
+        return true;
+    output_overflow(c);
+    return false;
+}
+
+void srv_inflight_begin(struct client *c)
+{
+    c->inflight++;
+    if (c->inflight > c->srv->st.inflight_peak)
+        c->srv->st.inflight_peak = c->inflight;
+}
+
+void srv_inflight_end(struct client *c)
+{
+    if (c->inflight > 0)
+        c->inflight--;
+}
+
+/* Peer connections are exempt: their requests (PFWD) wait on replicas that
+ * may answer over the same links, and pausing those could stall two nodes
+ * on each other; peers are trusted like for the output limit. */
+bool srv_inflight_full(const struct client *c)
+{
+    return c->kind == SRV_CLIENT &&
+           c->inflight >= (unsigned)c->node->cfg.max_inflight_per_client;
+}
+
 /* HOT: parses and dispatches every complete request in the buffer. */
 static void client_process(struct client *c)
 {
-    struct resp_limits lim = {
-        .max_bulk = c->node->cfg.proto_max_bulk_len,
-        .max_mbulk = c->node->cfg.max_multibulk_len,
-        .max_inline = RESP_DEFAULT_MAX_INLINE,
-    };
+    const struct cfg *cfg = &c->node->cfg;
     while (!(c->flags & (CLI_F_BLOCKED | CLI_F_CLOSE_AFTER_REPLY | CLI_F_CLOSING))) {
+        /* Before authentication a request is small (AUTH, HELLO, the peer
+         * handshake): Redis's limits since CVE-2021-32675. */
+        bool authed = c->flags & CLI_F_AUTHED;
+        struct resp_limits lim = {
+            .max_bulk = authed ? cfg->proto_max_bulk_len : cfg->unauth_max_bulk_len,
+            .max_mbulk = authed ? cfg->max_multibulk_len : cfg->unauth_max_multibulk_len,
+            .max_inline = authed ? RESP_DEFAULT_MAX_INLINE : (size_t)cfg->unauth_max_bulk_len,
+        };
+        /* Back-pressure: no new request while this connection has as many
+         * coordinator requests in flight as it may; completions resume it. */
+        if (srv_inflight_full(c)) {
+            c->srv->st.inflight_waits++;
+            break;
+        }
         if (!(c->flags & CLI_F_HELD)) {
             if (c->qstart >= c->qlen)
                 break;
@@ -431,8 +764,14 @@ static void client_process(struct client *c)
                 break;
             if (st == RESP_EPROTO) {
                 c->node->stats.protocol_errors++;
-                resp_add_errorf(&c->out, "ERR", "Protocol error: %s",
-                                err ? err : "invalid request");
+                if (authed)
+                    resp_add_errorf(&c->out, "ERR", "Protocol error: %s",
+                                    err ? err : "invalid request");
+                else
+                    resp_add_errorf(&c->out, "ERR",
+                                    "Protocol error: %s (unauthenticated connections may send "
+                                    "at most %lld arguments of at most %lld bytes)",
+                                    err ? err : "invalid request", lim.max_mbulk, lim.max_bulk);
                 log_debug("protocol error from %s: %s", c->addr, err ? err : "?");
                 c->flags |= CLI_F_CLOSE_AFTER_REPLY;
                 break;
@@ -443,6 +782,19 @@ static void client_process(struct client *c)
         bool is_write = false;
         if (argc > 0) {
             struct arg name = {base + c->req.args[0].off, c->req.args[0].len};
+            /* Cross-protocol scripting: a web page can make a browser send
+             * an HTTP request here whose body holds commands.  Its first
+             * line is "POST ..." or a header "Host: ..." (Redis's guard):
+             * close at once, before any later line runs. */
+            if ((name.len == 4 && strncasecmp(name.p, "post", 4) == 0) ||
+                (name.len == 5 && strncasecmp(name.p, "host:", 5) == 0)) {
+                log_warn("possible SECURITY ATTACK (cross-protocol scripting): %s sent an HTTP "
+                         "request to the %s port; connection closed", c->addr,
+                         c->kind == SRV_CLIENT ? "client" : "cluster");
+                c->srv->st.cross_protocol++;
+                c->flags |= CLI_F_CLOSING;
+                return;
+            }
             is_write = cmd_is_write(&name);
         }
         /* Read-your-writes on one connection, as Redis gives it: while a
@@ -464,18 +816,14 @@ static void client_process(struct client *c)
             c->argv[i].len = c->req.args[i].len;
         }
         size_t consumed = c->req.consumed;
-        if (argc > 0)
+        if (argc > 0) {
             dispatch(c, argc, is_write);
+            pend_check(c);
+        }
         c->qstart += consumed;
         resp_req_reset(&c->req);
-        /* Peers are trusted and their replies bounded by the protocol (an
-         * anti-entropy key listing can be large): the limit is for clients. */
-        if (c->kind == SRV_CLIENT && c->node->cfg.client_output_buffer_limit > 0 &&
-            (long long)(c->out.len - c->out_sent) > c->node->cfg.client_output_buffer_limit) {
-            log_warn("closing client %s: output buffer over client-output-buffer-limit",
-                     c->addr);
-            c->node->stats.output_limit_disconnections++;
-            c->flags |= CLI_F_CLOSING;
+        if (over_output_limit(c, 0)) {
+            output_overflow(c);
             return;
         }
     }
@@ -543,6 +891,7 @@ static bool client_flush(struct client *c)
         event_add(c->ev_write, NULL);
     }
     read_pause(c, backlog > SRV_OBUF_SOFT ||
+                      srv_inflight_full(c) ||
                       (c->flags & (CLI_F_BLOCKED | CLI_F_HELD | CLI_F_CLOSE_AFTER_REPLY |
                                    CLI_F_LOG_WAIT)));
     return true;
@@ -552,7 +901,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    client_flush(arg);
+    struct client *c = arg;
+    if (c->flags & CLI_F_CLOSING) { /* closed from outside its callbacks */
+        client_free(c);
+        return;
+    }
+    client_flush(c);
 }
 
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg)
@@ -567,6 +921,8 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
      * logged meanwhile (conservatively: everything logged so far) */
     if (slot->write || c->kind == SRV_PEER)
         c->log_need = aof_queued_seq(c->node->aof);
+    pend_check(c); /* a handshake may complete late */
+    c->slot_bytes += slot->out.len;
     if (slot->write) {
         slot->write = false;
         c->pending_writes--;
@@ -574,6 +930,8 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     if (c->flags & CLI_F_IN_DISPATCH)
         return; /* c->out is redirected now; dispatch() drains the slots */
     slots_drain(c);
+    if (over_output_limit(c, 0))
+        output_overflow(c);
     if (c->flags & CLI_F_CLOSING) {
         client_free(c);
         return;
@@ -607,6 +965,16 @@ void srv_client_close_after_reply(struct client *c)
 unsigned srv_nclients(const struct srv *s, enum srv_kind kind)
 {
     return s->nclients[kind];
+}
+
+unsigned srv_npending(const struct srv *s, enum srv_kind kind)
+{
+    return s->npending[kind];
+}
+
+const struct srv_stats *srv_stats(const struct srv *s)
+{
+    return &s->st;
 }
 
 void srv_client_info(const struct client *c, struct buf *out)

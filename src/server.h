@@ -41,12 +41,26 @@ enum srv_kind {
 #define CLI_F_IN_DISPATCH (1u << 5)       /* a handler of this client runs */
 #define CLI_F_HELD (1u << 6)              /* a parsed request waits for earlier
                                              replies (read-your-writes) */
-#define CLI_F_LOG_WAIT (1u << 7)          /* output acknowledges changes the log
+#define CLI_F_PENDING (1u << 7)           /* on its port's list of connections
+                                             not yet authenticated */
+#define CLI_F_LOG_WAIT (1u << 8)          /* output acknowledges changes the log
                                              could not write yet: held */
 
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
 struct reply_slot;
+
+/* Counters of the limits at work (INFO clients / stats). */
+struct srv_stats {
+    uint64_t evicted_pending;     /* unauthenticated, closed for max-pending-connections */
+    uint64_t auth_timeouts;       /* unauthenticated, closed after auth-grace-period */
+    uint64_t cluster_rejected;    /* refused: cluster-maxclients reached */
+    uint64_t protected_denied;    /* refused by protected mode */
+    uint64_t cross_protocol;      /* closed: HTTP (POST / Host:) on a RESP port */
+    uint64_t accept_pauses;       /* accepting paused: no file descriptors left */
+    uint64_t inflight_waits;      /* parsing paused: max-inflight-per-client reached */
+    uint64_t inflight_peak;       /* most requests in flight on one connection */
+};
 
 struct arg {
     const char *p;
@@ -56,6 +70,7 @@ struct arg {
 struct client {
     struct client *next, *prev; /* all connections (intrusive) */
     struct client *hnext;       /* id hash chain */
+    struct client *pnext, *pprev; /* not yet authenticated, oldest first */
     struct srv *srv;
     struct kv_node *node;
     uint64_t id;
@@ -89,6 +104,10 @@ struct client {
     unsigned nslots;
     struct reply_slot *slot_opened; /* opened by the handler now running */
     unsigned pending_writes;        /* slots of write commands not yet filled */
+    size_t slot_bytes;              /* bytes of finished replies waiting in slots */
+    size_t held_bytes;              /* reply data gathered by requests in flight
+                                       (srv_client_hold), not yet a reply */
+    unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
     unsigned long long log_need;    /* aof_queued_seq the output acknowledges */
 };
 
@@ -113,6 +132,24 @@ struct reply_slot *srv_slot_open(struct client *c);
 typedef void (*srv_fill_fn)(void *arg, struct client *c);
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
 
+/* In-flight accounting (cmd_kv.c): one coordinator request of c started /
+ * completed.  At max-inflight-per-client, c's parsing and reading pause. */
+void srv_inflight_begin(struct client *c);
+void srv_inflight_end(struct client *c);
+/* c is a client-port connection at its in-flight cap. */
+bool srv_inflight_full(const struct client *c);
+
+/* Charges (delta > 0) or releases (delta < 0) bytes of reply data that a
+ * request in flight gathers for c.  Everything queued for c (unsent output,
+ * finished replies in slots, held data) counts against
+ * client-output-buffer-limit; over it, c is closed (the close happens in
+ * the loop: srv_client_find returns NULL from now on). */
+void srv_client_hold(struct client *c, long long delta);
+
+/* True when a reply of `more` bytes still fits c's output limit.  When it
+ * does not, c is marked to close and the caller must not build the reply
+ * (a peer connection always fits: peers are trusted). */
+bool srv_reply_fits(struct client *c, size_t more);
 /* The log is writable again: writes out every connection held for it.
  * An aof_resume_fn (arg is the struct srv). */
 void srv_log_resumed(void *srv);
@@ -121,6 +158,9 @@ void srv_log_resumed(void *srv);
 void srv_client_close_after_reply(struct client *c);
 
 unsigned srv_nclients(const struct srv *s, enum srv_kind kind);
+/* Connections of that port not yet authenticated. */
+unsigned srv_npending(const struct srv *s, enum srv_kind kind);
+const struct srv_stats *srv_stats(const struct srv *s);
 /* Appends CLIENT LIST lines for every client-port connection. */
 void srv_client_list(struct srv *s, struct buf *out);
 void srv_client_info(const struct client *c, struct buf *out);

@@ -32,6 +32,10 @@
  * empty ones), so no operation stalls on a large table.  store_scan uses the
  * reverse-binary cursor so it survives resizes between calls.
  *
+ * Counts: the number of keys holding a value (INFO) and of those not yet
+ * expired (DBSIZE) are kept by every insert/rewrite/remove, so neither
+ * needs a scan (see count_section).
+ *
  * Callers: coord.c and the command handlers, on the event loop thread.
  * Pure: nothing blocks; the only unbounded work is store_flush/destroy,
  * which are O(keys) by nature.  Scan callbacks must not modify the store.
@@ -66,6 +70,56 @@ struct table {
     size_t used; /* entries */
 };
 
+/* Min-heap of times. */
+struct i64heap {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static void heap_push(struct i64heap *h, int64_t x)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = mem_realloc(h->v, h->cap * sizeof(*h->v));
+    }
+    size_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2] > x) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = x;
+}
+
+static void heap_pop(struct i64heap *h)
+{
+    int64_t x = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+            c++;
+        if (h->v[c] >= x)
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n > 0)
+        h->v[i] = x;
+}
+
+/* Pops every time <= now; returns how many. */
+static uint64_t heap_pop_le(struct i64heap *h, int64_t now)
+{
+    uint64_t k = 0;
+    while (h->n > 0 && h->v[0] <= now) {
+        heap_pop(h);
+        k++;
+    }
+    return k;
+}
+
 struct store {
     struct table t[2];   /* t[1] is only allocated while rehashing */
     size_t rehash_idx;   /* next t[0] bucket to move */
@@ -73,6 +127,17 @@ struct store {
     uint32_t seed;       /* hash seed, random per store */
     uint64_t rng;        /* xorshift64* state for store_random */
     size_t entry_bytes;  /* sum of entry allocation sizes */
+    size_t nvalued;      /* entries with at least one value (not only
+                            tombstones): kept by insert/rewrite/remove so
+                            INFO and DBSIZE need no scan */
+    /* Expiry count (store_count_live): every valued entry whose values all
+     * expire adds its last expiry time to exp_add when it is written, and
+     * to exp_del when it is rewritten or removed.  Keys expired by time T
+     * = (entries of exp_add <= T) - (entries of exp_del <= T); each heap
+     * is popped as time passes, into add_le / del_le. */
+    struct i64heap exp_add, exp_del;
+    uint64_t add_le, del_le;
+    int64_t exp_now;     /* latest time counted (never goes back) */
     /* Scratch reused by writers so a put does not allocate besides the
      * entry itself once these have grown. */
     struct vclock tmp_vc;
@@ -145,6 +210,54 @@ static void section_unref(const uint8_t *sec)
 }
 
 /* Frees an entry and its value references; returns its size. */
+/* Whether the packed section holds a value version (not only tombstones),
+ * and *eff: when the last of its values expires (0 = one never does).
+ * Reads the stored pointers only, never what they point to. */
+static bool section_valued(const uint8_t *sec, int64_t *eff)
+{
+    uint64_t n;
+    const uint8_t *p = varint_read(sec, &n);
+    bool valued = false;
+    int64_t last = 0;
+    bool forever = false;
+    for (uint64_t i = 0; i < n; i++) {
+        struct store_vref r;
+        p = version_read(p, &r);
+        if (!r.val)
+            continue;
+        valued = true;
+        if (r.expire_ms <= 0)
+            forever = true;
+        else if (r.expire_ms > last)
+            last = r.expire_ms;
+    }
+    *eff = forever ? 0 : last;
+    return valued;
+}
+
+static void count_rebuild(struct store *s);
+
+/* A section enters (+1) or leaves (-1) the store: keeps nvalued and the
+ * expiry heaps.  The heaps hold one time per write of an expiring key
+ * until that time passes; past 2x the key count (+1024) they are rebuilt
+ * from the entries, so they stay O(keys) and the rebuild is amortised
+ * over at least that many writes. */
+static void count_section(struct store *s, const uint8_t *sec, int sign)
+{
+    int64_t eff;
+    if (!section_valued(sec, &eff))
+        return;
+    s->nvalued += (size_t)(ptrdiff_t)sign;
+    if (eff > 0)
+        heap_push(sign > 0 ? &s->exp_add : &s->exp_del, eff);
+}
+
+static void count_maybe_rebuild(struct store *s)
+{
+    if (s->exp_add.n + s->exp_del.n > 2 * (s->t[0].used + s->t[1].used) + 1024)
+        count_rebuild(s);
+}
+
 static size_t entry_free(struct store_entry *e)
 {
     size_t sz = entry_size(e);
@@ -265,6 +378,8 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
     t->b[i] = e;
     t->used++;
     s->entry_bytes += sz;
+    count_section(s, s->sec.data, +1);
+    count_maybe_rebuild(s);
 }
 
 /* Replaces the versions section of *link's entry (old_len bytes) with
@@ -272,6 +387,8 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
 static void entry_rewrite(struct store *s, struct store_entry **link, size_t old_len)
 {
     struct store_entry *e = *link;
+    count_section(s, section(e), -1);
+    count_section(s, s->sec.data, +1);
     if (s->sec.len != old_len) {
         size_t base = sizeof(*e) + e->klen;
         e = mem_realloc(e, base + s->sec.len);
@@ -279,6 +396,7 @@ static void entry_rewrite(struct store *s, struct store_entry **link, size_t old
         s->entry_bytes = s->entry_bytes - old_len + s->sec.len;
     }
     memcpy(e->data + e->klen, s->sec.data, s->sec.len);
+    count_maybe_rebuild(s);
 }
 
 static uint64_t rng_next(struct store *s)
@@ -332,6 +450,24 @@ static void free_entries(struct store *s)
     }
     s->rehash_idx = 0;
     s->entry_bytes = 0;
+    s->nvalued = 0;
+    s->exp_add.n = s->exp_del.n = 0;
+    s->add_le = s->del_le = 0;
+}
+
+/* The expiry heaps from the entries themselves (see count_section). */
+static void count_rebuild(struct store *s)
+{
+    s->exp_add.n = s->exp_del.n = 0;
+    s->add_le = s->del_le = 0;
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; s->t[t].b && i < s->t[t].size; i++)
+            for (struct store_entry *e = s->t[t].b[i]; e; e = e->next) {
+                int64_t eff;
+                if (section_valued(section(e), &eff) && eff > 0)
+                    heap_push(&s->exp_add, eff);
+            }
+    s->add_le = heap_pop_le(&s->exp_add, s->exp_now);
 }
 
 void store_destroy(struct store *s)
@@ -343,12 +479,28 @@ void store_destroy(struct store *s)
     buf_fini(&s->sec);
     buf_fini(&s->clk);
     mem_free(s->drop);
+    mem_free(s->exp_add.v);
+    mem_free(s->exp_del.v);
     mem_free(s);
 }
 
 size_t store_count(const struct store *s)
 {
     return s->t[0].used + s->t[1].used;
+}
+
+size_t store_count_valued(const struct store *s)
+{
+    return s->nvalued;
+}
+
+size_t store_count_live(struct store *s, int64_t now)
+{
+    if (now > s->exp_now)
+        s->exp_now = now;
+    s->add_le += heap_pop_le(&s->exp_add, s->exp_now);
+    s->del_le += heap_pop_le(&s->exp_del, s->exp_now);
+    return s->nvalued - (size_t)(s->add_le - s->del_le);
 }
 
 void store_flush(struct store *s)
@@ -527,6 +679,7 @@ bool store_remove(struct store *s, const void *key, size_t klen)
     struct store_entry *e = *link;
     *link = e->next;
     s->t[ti].used--;
+    count_section(s, section(e), -1);
     s->entry_bytes -= entry_free(e);
     maybe_shrink(s);
     return true;

@@ -36,6 +36,10 @@ struct store *store_create(void);
 void store_destroy(struct store *s);                     /* accepts NULL */
 
 size_t store_count(const struct store *s);               /* keys held, tombstone-only keys included */
+size_t store_count_valued(const struct store *s);        /* keys with a value version, O(1) */
+/* Keys with a value version that has not expired at now (ms): amortised
+ * O(1) (pops the expiry times that passed since the last call). */
+size_t store_count_live(struct store *s, int64_t now);
 void store_flush(struct store *s);                       /* removes everything */
 
 /* HOT: returns the entry for key or NULL. Borrowed until the next mutation. */

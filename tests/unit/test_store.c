@@ -472,6 +472,83 @@ static void test_random(void **state)
     version_fini(&v);
 }
 
+/* ---- O(1) counts (store_count_valued, store_count_live) ---- */
+
+struct live_ref {
+    int64_t now;
+    size_t valued, live;
+};
+
+static void live_cb(void *arg, const struct store_entry *e)
+{
+    struct live_ref *r = arg;
+    bool valued = false, live = false;
+    for (unsigned i = 0; i < store_entry_nversions(e); i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        if (!vr.val)
+            continue;
+        valued = true;
+        live |= vr.expire_ms == 0 || vr.expire_ms > r->now;
+    }
+    r->valued += valued;
+    r->live += live;
+}
+
+/* Random puts (values, tombstones, expiring or not, concurrent or
+ * superseding), replaces, removes and flushes, with time moving on: the
+ * counters always equal what a full scan counts, also across the rebuilds
+ * of the expiry heaps that many rewrites of expiring keys cause. */
+static void test_counts(void **state)
+{
+    (void)state;
+    enum { NKEYS = 300 };
+    struct store *s = store_create();
+    int64_t now = 1000000;
+    unsigned clock[NKEYS] = { 0 };
+    for (int it = 0; it < 60000; it++) {
+        unsigned k = (unsigned)(rnd() % NKEYS);
+        char key[32];
+        size_t kl = mkkey(key, k);
+        unsigned op = (unsigned)(rnd() % 100);
+        struct version v;
+        if (op < 70) {
+            /* mostly a successor, sometimes a concurrent sibling */
+            bool sibling = rnd() % 4 == 0;
+            mkver(&v, rnd() % 5 == 0 ? NULL : "v", sibling ? 0 : ++clock[k], 0,
+                  sibling ? (unsigned)(rnd() % 3) + 1 : 0);
+            v.expire_ms = rnd() % 2 ? 0 : now + (int64_t)(rnd() % 2000) - 200;
+            store_put(s, key, kl, &v);
+            version_fini(&v);
+        } else if (op < 80) {
+            struct sibset set;
+            sib_init(&set);
+            mkver(&v, "r", ++clock[k], 0, 0);
+            v.expire_ms = rnd() % 2 ? 0 : now + (int64_t)(rnd() % 1000);
+            sib_add(&set, &v);
+            version_fini(&v);
+            store_replace(s, key, kl, &set);
+            sib_fini(&set);
+        } else if (op < 97) {
+            store_remove(s, key, kl);
+        } else if (op < 98 && rnd() % 50 == 0) {
+            store_flush(s);
+        } else {
+            now += (int64_t)(rnd() % 300);
+        }
+        if (it % 97 == 0) {
+            struct live_ref r = { .now = now };
+            uint64_t cur = 0;
+            do
+                cur = store_scan(s, cur, 64, live_cb, &r);
+            while (cur != 0);
+            PROP(store_count_valued(s) == r.valued);
+            PROP(store_count_live(s, now) == r.live);
+        }
+    }
+    store_destroy(s);
+}
+
 /* ---- memory and speed figure (printed, not asserted) ---- */
 
 static double now_s(void)
@@ -591,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup(test_scan_plain, setup),
         cmocka_unit_test_setup(test_scan_resizing, setup),
         cmocka_unit_test_setup(test_random, setup),
+        cmocka_unit_test_setup(test_counts, setup),
         cmocka_unit_test_setup(test_memory_figure, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
