@@ -17,6 +17,7 @@
  */
 #include "cluster.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -362,8 +363,11 @@ int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, str
 
 int cluster_join(struct kv_node *node, const char *host, int cport)
 {
+    struct in_addr a;
     if (!node->gossip)
         return KV_EINVAL;
+    if (inet_pton(AF_INET, host, &a) != 1)
+        return KV_ENOTFOUND; /* a name: resolving it would block the loop */
     int s = peers_add_seed(node->peers, host, cport);
     if (s < 0)
         return KV_ETOOBIG;
