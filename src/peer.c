@@ -7,7 +7,11 @@
  *     disconnect), so a late reply never touches freed memory;
  *   - the caller's callback runs exactly once;
  *   - hiredis contexts are freed only by hiredis (after the disconnect
- *     callback) or by peers_destroy; never from inside a reply callback.
+ *     callback) or by peers_destroy; never from inside a reply callback;
+ *   - a link sends nothing but PHELLO and PPROVE, and hands no reply to a
+ *     caller, before the handshake completed both ways (LINK_UP): a seed
+ *     or JOIN target that cannot prove the secret never gets our gossip
+ *     nor has its table merged (peer_auth.h, cmd_peer.c).
  * Never blocks: connects are non-blocking; reconnects are timer-driven.
  */
 #include "peer.h"
@@ -301,8 +305,11 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_retry(l);
         return;
     }
-    /* The connect deadline keeps running: it bounds the handshake too. */
+    /* The same deadline, re-armed, bounds the handshake: a peer that
+     * accepts but never proves itself is dropped and retried. */
     l->state = LINK_HANDSHAKE;
+    struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    event_add(l->connect_deadline, &tv);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -329,7 +336,9 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 /* Runs outside hiredis callbacks, so freeing the context here is allowed;
  * an unconnected context calls no disconnect callback (the queued PHELLO's
  * callback gets NULL).  A connected one whose handshake did not finish in
- * time is disconnected (the disconnect callback schedules the retry). */
+ * time is freed too (redisAsyncDisconnect would wait for the unanswered
+ * PHELLO forever); hiredis then calls the disconnect callback, which
+ * schedules the retry. */
 static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -337,7 +346,7 @@ static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
     struct link *l = arg;
     if (l->state == LINK_HANDSHAKE && l->ac) {
         log_debug("peer %s: handshake timed out", l->label);
-        redisAsyncDisconnect(l->ac);
+        redisAsyncFree(l->ac); /* on_disconnect clears l->ac */
         return;
     }
     if (l->state != LINK_CONNECTING || !l->ac)

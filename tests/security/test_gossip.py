@@ -157,3 +157,26 @@ def test_hostnames_from_the_network_are_refused(cluster):
         assert isinstance(c.cmd("PGOSSIP", ph.encode_table([row])), bytes)
         assert "byname" not in {r["name"] for r in ph.decode_table(c.cmd("PGOSSIP", b"\x00"))}
     assert "byname" not in cluster.ring_members(1)
+
+
+def test_a_seed_that_never_answers_the_handshake_is_retried(cluster):
+    """A JOIN target that accepts connections but never answers PHELLO must
+    not hold the link forever: the node gives up on it and connects again."""
+    cluster.start(1)
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    lsock.settimeout(15)
+    port = lsock.getsockname()[1]
+    held = []
+    try:
+        assert cluster.client(1).execute_command(
+            "DYNAMO", "JOIN", "127.0.0.1:7001", str(port)) == "OK"
+        for _ in range(3):  # accepted, never answered; the node comes back
+            s, _ = lsock.accept()
+            held.append(s)
+    finally:
+        for s in held:
+            s.close()
+        lsock.close()
+    assert cluster.client(1).ping()
