@@ -10,7 +10,8 @@
  *    cluster-bind is not loopback refuses to start when cluster-secret is
  *    empty or is the placeholder shipped in cluster.conf (PLACEHOLDER_SECRET)
  *    and says what to set.  On loopback both are accepted, so the README's
- *    local cluster starts as shipped;
+ *    local cluster starts as shipped; but never an empty secret together
+ *    with requirepass (the cluster port's PFWD would skip the password);
  *  - host names: node and seed lines given by name are resolved here, once,
  *    to numeric IPv4 (a name that does not resolve stops the start).  At
  *    run time nothing is resolved: peer.c connects to numeric addresses
@@ -111,6 +112,16 @@ static int protected_mode_check(const struct cfg *c)
 {
     if (c->nnodes == 0)
         return 0;
+    if (c->requirepass && *c->requirepass && (!c->cluster_secret || !*c->cluster_secret)) {
+        fprintf(stderr,
+                "dynamo-node: protected mode: node %s has requirepass set but cluster-secret is "
+                "empty, so anyone who can reach its cluster port (even on this host) could run "
+                "commands there without the password.  Set cluster-secret to a long random "
+                "value, the same on every node (a `cluster-secret VALUE` line in the config "
+                "file or --cluster-secret VALUE).\n",
+                c->node_name);
+        return 1;
+    }
     const char *cbind = cfg_cluster_bind(c);
     const char *open_addr = !is_loopback(c->bind) ? c->bind : !is_loopback(cbind) ? cbind : NULL;
     if (!open_addr)

@@ -306,3 +306,37 @@ def test_readme_local_cluster_config_still_starts(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_requirepass_without_cluster_secret_is_refused(tmp_path):
+    """With requirepass set and no cluster-secret, anyone who can reach the
+    cluster port (even on loopback) proves the empty secret and runs client
+    commands through PFWD without the password: such a member must not
+    start."""
+    conf = tmp_path / "c.conf"
+    conf.write_text("node a 127.0.0.1:7201\nn 1\nw 1\nr 1\nrequirepass pw-123\n")
+    proc = subprocess.Popen([harness.node_binary(), "--config", str(conf), "--node", "a",
+                             "--dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def started_or_exited():
+            if proc.poll() is not None:
+                return True
+            try:
+                socket.create_connection(("127.0.0.1", 17201), 0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(started_or_exited, timeout=10, msg="the node started or exited")
+        if proc.poll() is None:
+            with harness.RawConn(17201) as c:
+                ph.handshake(c, "")
+                rep = c.cmd("PFWD", deadline_ms(), "SET", "bypass", "1")
+            assert isinstance(rep, Err), "PFWD ran without the password: %r" % (rep,)
+        out = proc.communicate(timeout=10)[0]
+        assert proc.returncode != 0
+        assert "requirepass" in out and "cluster-secret" in out, out
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
