@@ -326,6 +326,12 @@ static int opt_set(struct cfg *c, const struct opt *o, const char *value, bool r
         return fail(err, "%s%s: read-only option", where, shown);
     if (runtime && !(o->flags & OPT_F_RUNTIME))
         return fail(err, "%s%s: can't be changed at runtime", where, shown);
+    /* A cluster member without a secret lets anyone who reaches its
+     * cluster port run commands (PFWD): a password would be bypassed. */
+    if (runtime && o->off == offsetof(struct cfg, requirepass) && value[0] && c->nnodes > 0 &&
+        (!c->cluster_secret || !c->cluster_secret[0]))
+        return fail(err, "%s%s: set cluster-secret first (in the config file, then restart): "
+                         "without it the cluster port would bypass the password", where, shown);
 
     switch (o->type) {
     case OPT_INT:

@@ -340,3 +340,18 @@ def test_requirepass_without_cluster_secret_is_refused(tmp_path):
         if proc.poll() is None:
             proc.terminate()
             proc.wait(10)
+
+
+def test_config_set_requirepass_needs_a_cluster_secret(cluster):
+    """The runtime twin of the check above: on a member with no
+    cluster-secret, CONFIG SET requirepass is refused (else PFWD on the
+    cluster port would skip the password just set)."""
+    cluster.start(1, {"cluster-secret": None})
+    rep = cluster.raw(1).cmd("CONFIG", "SET", "requirepass", "pw-123")
+    if not isinstance(rep, Err):
+        with cluster.raw(1, cluster_port=True) as c:
+            ph.handshake(c, "")
+            rep = c.cmd("PFWD", deadline_ms(), "SET", "bypass", "1")
+        assert isinstance(rep, Err), "PFWD ran without the password: %r" % (rep,)
+    assert "cluster-secret" in rep, rep
+    assert cluster.client(1).ping()  # still no password
