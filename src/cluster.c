@@ -150,6 +150,13 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
         for (int i = 0; i < node->cfg.nnodes; i++)
             if (strcmp(node->cfg.nodes[i].name, cn.name) == 0)
                 idx = i;
+        struct in_addr a;
+        if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
+            /* peer links never resolve names on the loop (main.c) */
+            log_warn("%s:%d: member %s has a non-numeric address, skipped (gossip will tell "
+                     "again)", path, lineno, cn.name);
+            continue;
+        }
         if (idx < 0 && node->cfg.nnodes < CFG_MAX_NODES) {
             idx = node->cfg.nnodes++;
             node->cfg.nodes[idx] = cn;
