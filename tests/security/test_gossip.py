@@ -180,3 +180,20 @@ def test_a_seed_that_never_answers_the_handshake_is_retried(cluster):
             s.close()
         lsock.close()
     assert cluster.client(1).ping()
+
+
+def test_members_file_names_no_host_to_resolve(cluster):
+    """<dir>/<node>.members (written by older versions, or by hand) naming a
+    learnt member by host name: the member is skipped at load, so no peer
+    link resolves it on the event loop."""
+    import os
+    cluster.start(1)
+    cluster.stop(1)
+    path = os.path.join(cluster.dir, "n1.members")
+    with open(path, "a") as f:
+        f.write("member byname some.host.example 7001 17001 member 0\n")
+        f.write("member bynum 127.0.0.99 7001 17001 member 0\n")
+    cluster.restart(1)
+    names = set(cluster.nodes_view(1))
+    assert "bynum" in names and "byname" not in names, names
+    assert "non-numeric address" in cluster.logs(1)
