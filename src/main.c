@@ -93,6 +93,8 @@ static void make_actor(struct kv_node *node)
 
 /* The cluster-secret value shipped in cluster.conf for the local cluster. */
 #define PLACEHOLDER_SECRET "change-me-local-cluster"
+/* Beyond loopback a shorter secret is accepted with a warning. */
+#define MIN_SECRET_LEN 16
 
 /* True for addresses only this host can reach: 127.0.0.0/8, ::1, localhost. */
 static bool is_loopback(const char *addr)
@@ -246,6 +248,12 @@ int main(int argc, char **argv)
         cfg_fini(&node.cfg);
         return 1;
     }
+    if (node.cfg.nnodes > 0 &&
+        !(is_loopback(node.cfg.bind) && is_loopback(cfg_cluster_bind(&node.cfg))) &&
+        strlen(node.cfg.cluster_secret ? node.cfg.cluster_secret : "") < MIN_SECRET_LEN)
+        log_warn("cluster-secret is shorter than %d characters: anyone who can reach the "
+                 "cluster port can get one handshake proof and guess a short secret offline; "
+                 "use a long random one (e.g. `openssl rand -hex 32`)", MIN_SECRET_LEN);
     signal(SIGPIPE, SIG_IGN);
     node.start_time = time(NULL);
     make_run_id(node.run_id);

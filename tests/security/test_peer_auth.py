@@ -355,3 +355,18 @@ def test_config_set_requirepass_needs_a_cluster_secret(cluster):
         assert isinstance(rep, Err), "PFWD ran without the password: %r" % (rep,)
     assert "cluster-secret" in rep, rep
     assert cluster.client(1).ping()  # still no password
+
+
+def test_short_secret_beyond_loopback_is_warned_about(tmp_path, foreign_addr):
+    conf = _conf(tmp_path, "cluster-secret short", "127.0.0.1")
+    log = tmp_path / "node.log"
+    proc = subprocess.Popen([harness.node_binary(), "--config", conf, "--node", "a",
+                             "--dir", str(tmp_path), "--cluster-bind", foreign_addr,
+                             "--cluster-port", "17301", "--logfile", str(log)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: "ready" in log.read_text(), timeout=10, msg="node ready")
+        assert "cluster-secret is shorter than 16 characters" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(10)
