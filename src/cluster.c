@@ -17,6 +17,7 @@
  */
 #include "cluster.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -152,6 +153,13 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
         for (int i = 0; i < node->cfg.nnodes; i++)
             if (strcmp(node->cfg.nodes[i].name, cn.name) == 0)
                 idx = i;
+        struct in_addr a;
+        if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
+            /* peer links never resolve names on the loop (main.c) */
+            log_warn("%s:%d: member %s has a non-numeric address, skipped (gossip will tell "
+                     "again)", path, lineno, cn.name);
+            continue;
+        }
         if (idx < 0 && node->cfg.nnodes < CFG_MAX_NODES) {
             idx = node->cfg.nnodes++;
             node->cfg.nodes[idx] = cn;
@@ -365,8 +373,11 @@ int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, str
 
 int cluster_join(struct kv_node *node, const char *host, int cport)
 {
+    struct in_addr a;
     if (!node->gossip)
         return KV_EINVAL;
+    if (inet_pton(AF_INET, host, &a) != 1)
+        return KV_ENOTFOUND; /* a name: resolving it would block the loop */
     int s = peers_add_seed(node->peers, host, cport);
     if (s < 0)
         return KV_ETOOBIG;

@@ -22,7 +22,10 @@ int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, str
 
 /* DYNAMO JOIN host:port: adds host:cport (a cluster port) as a seed and
  * gossips with it, so this node and the cluster there learn each other.
- * 0, KV_EINVAL without a cluster, KV_ETOOBIG when the seed list is full. */
+ * host must be numeric IPv4 (nothing is resolved at run time: getaddrinfo
+ * would block the event loop).  0, KV_EINVAL without a cluster,
+ * KV_ENOTFOUND for a host that is not numeric IPv4, KV_ETOOBIG when the
+ * seed list is full. */
 int cluster_join(struct kv_node *node, const char *host, int cport);
 /* DYNAMO LEAVE: this node leaves the ring; its keys move to their new
  * owners (xfer.h).  It keeps serving (as a coordinator-less proxy) until

@@ -606,5 +606,6 @@ bool cmd_is_write(const struct arg *name)
 
 void cmd_client_gone(struct client *c)
 {
+    cmd_peer_gone(c);
     cmd_multi_free(c);
 }

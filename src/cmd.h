@@ -183,6 +183,8 @@ void cmd_multi_free(struct client *c);
 void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
 /* Runs a cluster-port command (cmd_peer.c). */
 void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Frees a cluster-port connection's handshake state (cmd_client_gone). */
+void cmd_peer_gone(struct client *c);
 
 /* The table, for COMMAND. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n);

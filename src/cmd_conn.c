@@ -315,7 +315,7 @@ static void config_set(struct client *c, int argc, const struct arg *argv)
             }
         if (rc)
             break;
-        cfg_get(cfg, names[i], config_get_one, &olds[i]);
+        cfg_get_raw(cfg, names[i], config_get_one, &olds[i]); /* secrets too */
         char *value = cmd_arg_dup(&argv[3 + 2 * i]);
         rc = cfg_set(cfg, names[i], value, true, &err);
         mem_free(value);
@@ -726,10 +726,14 @@ static void dynamo_join(struct client *c, int argc, const struct arg *argv)
     struct cfg_node addr;
     struct buf err;
     buf_init(&err);
+    int rc;
     if (cfg_parse_address(hp, cp, &addr, &err) != 0) {
         buf_putc(&err, '\0');
         resp_add_errorf(&c->out, "ERR", "DYNAMO JOIN: %s", err.data);
-    } else if (cluster_join(n, addr.host, addr.cport) != 0) {
+    } else if ((rc = cluster_join(n, addr.host, addr.cport)) == KV_ENOTFOUND) {
+        resp_add_error(&c->out, "ERR", "DYNAMO JOIN: give the address as numeric IPv4 "
+                                       "(host names are not resolved at run time)");
+    } else if (rc != 0) {
         resp_add_error(&c->out, "ERR", "DYNAMO JOIN: too many seeds");
     } else {
         log_info("DYNAMO JOIN %s:%d requested by client %s", addr.host, addr.port, c->addr);

@@ -1,6 +1,7 @@
 /* cmd_peer.c — commands of the cluster port.
  *
- *   PAUTH secret node-name   prove the cluster secret (required first)
+ *   PHELLO nonce node-name   handshake, step 1 (see below)
+ *   PPROVE proof             handshake, step 2
  *   PPING                    liveness probe
  *   PGET key                 this replica's versions: bulk of sib_encode
  *   PPUT key versions        reconcile sib_encode'd versions into the store;
@@ -28,9 +29,36 @@
  * which gather them from every node.  A node reports a key when it is the
  * first live node of the key's preference list, as it sees it.
  *
- * None of these exist on the client port, and none but PAUTH run before the
- * secret was proved.  Input from peers is validated like client input: a
- * malformed encoding is an error reply, never a crash.
+ * The handshake (mutual challenge-response; the secret never travels).
+ * Every cluster-port connection starts unauthenticated, whatever the
+ * secret; the connecting node (peer.c) and this side each contribute a fresh
+ * 32-byte nonce from libsodium's CSPRNG:
+ *   connector -> PHELLO nonce_c name_c
+ *   acceptor  <- [nonce_a, name_a, proof_a]        proof_a = P("acceptor")
+ *   connector    checks proof_a; on a mismatch it closes, sends nothing more
+ *   connector -> PPROVE proof_c                    proof_c = P("connector")
+ *   acceptor  <- +OK, or -ERR and the connection closes
+ * where P(role) = HMAC-SHA256 keyed with cluster-secret over a fixed label,
+ * the role, both nonces and both names (peer_auth.h).  The roles differ, so
+ * one side's proof is never valid as the other's; both nonces are fresh, so
+ * bytes captured from one exchange prove nothing on another connection.
+ * Before PPROVE succeeded anything but PHELLO/PPROVE gets -NOAUTH and the
+ * connection closes; the connecting side sends its first peer command, and
+ * merges nothing, only after it checked proof_a and got +OK.  An empty
+ * cluster-secret is an empty HMAC key: allowed only where protected mode
+ * (main.c) lets a node start, i.e. both ports on loopback.
+ * What it does not do: it authenticates the two ends once; it neither
+ * encrypts nor MACs the traffic after it, so across an untrusted network
+ * run the cluster port inside a private network or a tunnel (WireGuard,
+ * stunnel).  A weak secret can be guessed offline from one exchange
+ * observed or provoked: use a long random one.
+ * Failures (a malformed PHELLO, a wrong proof) count against the source
+ * address; after PAUTH_LIMIT_FAILS in a window it is refused until the
+ * window ends, and the refusal is logged once per window.  Names a peer
+ * claims are checked (node-name rules) and sanitised before any log line.
+ *
+ * Input from peers is validated like client input: a malformed encoding is
+ * an error reply, never a crash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +75,7 @@
 #include "handoff.h"
 #include "errors.h"
 #include "node.h"
+#include "peer_auth.h"
 #include "resp.h"
 #include "siblings.h"
 #include "store.h"
@@ -54,28 +83,102 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-static void peer_auth(struct client *c, int argc, const struct arg *argv)
+/* Handshake state of one cluster-port connection (c->peer_hs), freed once
+ * the handshake completed or when the connection goes (cmd_peer_gone). */
+struct peer_hs {
+    uint8_t want[PAUTH_MAC_LEN]; /* the connector's expected proof */
+    char name[PAUTH_NAME_MAX + 1];
+};
+
+static struct pauth_limiter limiter; /* failed handshakes per source address */
+
+/* The IP part of c->addr ("ip:port"). */
+static void source_ip(const struct client *c, char *out, size_t cap)
 {
-    const char *secret = c->node->cfg.cluster_secret ? c->node->cfg.cluster_secret : "";
-    size_t sl = strlen(secret);
-    if (argc != 3) {
-        cmd_reply_arity(c, "pauth");
+    snprintf(out, cap, "%s", c->addr);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
+}
+
+static void hs_refuse(struct client *c, const char *ip, const char *why)
+{
+    pauth_limit_fail(&limiter, ip, kv_now_ms());
+    resp_add_errorf(&c->out, "ERR", "peer handshake failed: %s", why);
+    srv_client_close_after_reply(c);
+}
+
+static void peer_hello(struct client *c, int argc, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    char ip[64], shown[72];
+    source_ip(c, ip, sizeof(ip));
+    int64_t now = kv_now_ms();
+    if (!pauth_limit_allowed(&limiter, ip, now)) {
+        if (pauth_limit_should_log(&limiter, ip, now))
+            log_warn("too many failed peer handshakes from %s: refusing it for up to %d s", ip,
+                     PAUTH_LIMIT_WINDOW_MS / 1000);
+        resp_add_error(&c->out, "ERR", "too many failed peer handshakes from this address");
+        srv_client_close_after_reply(c);
         return;
     }
-    unsigned diff = (unsigned)(argv[1].len ^ sl);
-    for (size_t i = 0; i < sl; i++)
-        diff |= (unsigned)(secret[i] ^ (i < argv[1].len ? argv[1].p[i] : 0));
-    if (diff) {
-        log_warn("peer %s (claims node %.*s) sent a wrong cluster secret", c->addr,
-                 (int)(argv[2].len > 64 ? 64 : argv[2].len), argv[2].p);
-        resp_add_error(&c->out, "ERR", "invalid cluster secret");
-        srv_client_close_after_reply(c);
+    if (c->peer_hs || (c->flags & CLI_F_AUTHED)) {
+        hs_refuse(c, ip, "PHELLO sent twice");
+        return;
+    }
+    if (argc != 3 || argv[1].len != PAUTH_NONCE_LEN || !pauth_name_ok(argv[2].p, argv[2].len)) {
+        pauth_sanitize(shown, sizeof(shown), argc >= 3 ? argv[2].p : "", argc >= 3 ? argv[2].len : 0);
+        log_warn("peer %s sent a malformed PHELLO (claims node %s)", c->addr, shown);
+        hs_refuse(c, ip, "malformed PHELLO (expected nonce of 32 bytes and a node name)");
+        return;
+    }
+    const char *secret = n->cfg.cluster_secret ? n->cfg.cluster_secret : "";
+    const char *self = n->cfg.node_name;
+    uint8_t na[PAUTH_NONCE_LEN], proof[PAUTH_MAC_LEN];
+    pauth_nonce(na);
+    const uint8_t *nc = (const uint8_t *)argv[1].p;
+    struct peer_hs *hs = mem_calloc(1, sizeof(*hs));
+    memcpy(hs->name, argv[2].p, argv[2].len);
+    pauth_mac(secret, strlen(secret), PAUTH_ACCEPTOR, nc, na, argv[2].p, argv[2].len, self,
+              strlen(self), proof);
+    pauth_mac(secret, strlen(secret), PAUTH_CONNECTOR, nc, na, argv[2].p, argv[2].len, self,
+              strlen(self), hs->want);
+    c->peer_hs = hs;
+    resp_add_array(&c->out, 3);
+    resp_add_bulk(&c->out, na, sizeof(na));
+    resp_add_bulk(&c->out, self, strlen(self));
+    resp_add_bulk(&c->out, proof, sizeof(proof));
+}
+
+static void peer_prove(struct client *c, int argc, const struct arg *argv)
+{
+    struct peer_hs *hs = c->peer_hs;
+    char ip[64];
+    source_ip(c, ip, sizeof(ip));
+    if (!hs || (c->flags & CLI_F_AUTHED)) {
+        hs_refuse(c, ip, "PPROVE without PHELLO");
+        return;
+    }
+    if (argc != 2 || !pauth_mac_equal(hs->want, argv[1].p, argv[1].len)) {
+        log_warn("peer %s (claims node %s) failed the handshake: wrong cluster secret", c->addr,
+                 hs->name);
+        hs_refuse(c, ip, "invalid cluster secret proof");
         return;
     }
     c->flags |= CLI_F_AUTHED;
     mem_free(c->name);
-    c->name = cmd_arg_dup(&argv[2]);
+    c->name = mem_strdup(hs->name);
+    cmd_peer_gone(c);
     cmd_reply_ok(c);
+}
+
+void cmd_peer_gone(struct client *c)
+{
+    if (c->peer_hs) {
+        pauth_wipe(c->peer_hs, sizeof(struct peer_hs));
+        mem_free(c->peer_hs);
+        c->peer_hs = NULL;
+    }
 }
 
 static void peer_get(struct client *c, const struct arg *key)
@@ -287,12 +390,17 @@ static void peer_randomkey(struct client *c)
 void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
 {
     const struct arg *name = &argv[0];
-    if (cmd_arg_eq(name, "PAUTH")) {
-        peer_auth(c, argc, argv);
+    if (cmd_arg_eq(name, "PHELLO")) {
+        peer_hello(c, argc, argv);
+        return;
+    }
+    if (cmd_arg_eq(name, "PPROVE")) {
+        peer_prove(c, argc, argv);
         return;
     }
     if (!(c->flags & CLI_F_AUTHED)) {
-        resp_add_error(&c->out, "NOAUTH", "prove the cluster secret with PAUTH first");
+        resp_add_error(&c->out, "NOAUTH", "complete the peer handshake (PHELLO, PPROVE) first");
+        srv_client_close_after_reply(c);
         return;
     }
     if (cmd_arg_eq(name, "PPING")) {

@@ -54,6 +54,7 @@ enum opt_type {
 #define OPT_F_QUORUM (1u << 3)   /* a runtime change sets cfg->changed_quorum */
 #define OPT_F_NAME (1u << 4)     /* value must be a valid node name (or empty) */
 #define OPT_F_NONEMPTY (1u << 5) /* empty string refused */
+#define OPT_F_SECRET (1u << 6)   /* CONFIG GET reports "" (cfg_get) */
 
 struct opt {
     const char *name;
@@ -91,10 +92,13 @@ static const struct opt opts[] = {
     {"logfile", OPT_STR, FLD(logfile), 0, 0, "", 0, "PATH", "log file; empty = stderr", NULL},
     {"loglevel", OPT_ENUM, FLD(loglevel), 0, 3, "notice", OPT_F_RUNTIME,
      "debug|verbose|notice|warning", "log verbosity", loglevel_names},
-    {"requirepass", OPT_STR, FLD(requirepass), 0, 0, "", OPT_F_RUNTIME, "PASSWORD",
-     "password clients must AUTH with; empty = no authentication", NULL},
-    {"cluster-secret", OPT_STR, FLD(cluster_secret), 0, 0, "", 0, "SECRET",
-     "shared secret a peer must prove on the cluster port", NULL},
+    {"requirepass", OPT_STR, FLD(requirepass), 0, 0, "", OPT_F_RUNTIME | OPT_F_SECRET,
+     "PASSWORD", "password clients must AUTH with; empty = no authentication", NULL},
+    {"cluster-secret", OPT_STR, FLD(cluster_secret), 0, 0, "", OPT_F_SECRET, "SECRET",
+     "shared secret peers prove to each other (HMAC challenge-response, never sent); "
+     "required, and not the cluster.conf placeholder, when a port binds beyond loopback", NULL},
+    {"cluster-bind", OPT_FIXSTR, FLD(cluster_bind), 0, 0, "", 0, "ADDR",
+     "address the cluster port listens on and peer links leave from; empty = bind", NULL},
     {"n", OPT_INT, FLD(n), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "N",
      "replicas per key (N); at most the number of nodes", NULL},
     {"w", OPT_INT, FLD(w), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "W",
@@ -343,6 +347,12 @@ static int opt_set(struct cfg *c, const struct opt *o, const char *value, bool r
         return fail(err, "%s%s: read-only option", where, shown);
     if (runtime && !(o->flags & OPT_F_RUNTIME))
         return fail(err, "%s%s: can't be changed at runtime", where, shown);
+    /* A cluster member without a secret lets anyone who reaches its
+     * cluster port run commands (PFWD): a password would be bypassed. */
+    if (runtime && o->off == offsetof(struct cfg, requirepass) && value[0] && c->nnodes > 0 &&
+        (!c->cluster_secret || !c->cluster_secret[0]))
+        return fail(err, "%s%s: set cluster-secret first (in the config file, then restart): "
+                         "without it the cluster port would bypass the password", where, shown);
 
     switch (o->type) {
     case OPT_INT:
@@ -928,7 +938,8 @@ static const char *opt_format(const struct cfg *c, const struct opt *o, char tmp
     return "";
 }
 
-void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg)
+static void get_opts(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg,
+                     bool redact)
 {
     size_t plen = strlen(pattern);
     for (size_t i = 0; i < NOPTS; i++) {
@@ -936,8 +947,23 @@ void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg)
         if (!cfg_glob_match(pattern, plen, o->name, strlen(o->name), true))
             continue;
         char tmp[32];
-        fn(arg, o->name, opt_format(c, o, tmp));
+        fn(arg, o->name, redact && (o->flags & OPT_F_SECRET) ? "" : opt_format(c, o, tmp));
     }
+}
+
+void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg)
+{
+    get_opts(c, pattern, fn, arg, true);
+}
+
+void cfg_get_raw(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg)
+{
+    get_opts(c, pattern, fn, arg, false);
+}
+
+const char *cfg_cluster_bind(const struct cfg *c)
+{
+    return c->cluster_bind[0] ? c->cluster_bind : c->bind;
 }
 
 void cfg_usage(struct buf *out)

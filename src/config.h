@@ -53,6 +53,7 @@ struct cfg {
     /* identity and listeners */
     char node_name[CFG_NAME_MAX]; /* --node; default "<bind>:<port>" when no cluster file */
     char bind[64];                /* default 127.0.0.1 */
+    char cluster_bind[64];        /* cluster port's address; "" = bind (cfg_cluster_bind) */
     int port;                     /* default 7001 */
     int cluster_port;             /* default port + 10000 (0 = derive) */
     char *config_file;            /* --config path, NULL if none */
@@ -140,7 +141,14 @@ int cfg_set(struct cfg *c, const char *name, const char *value, bool runtime, st
 /* CONFIG GET: calls fn(name, value) for every option whose name matches the
  * glob pattern (Redis glob rules: * ? [abc] and \ escapes, case-insensitive). */
 typedef void (*cfg_get_fn)(void *arg, const char *name, const char *value);
+/* Secrets (requirepass, cluster-secret) are reported as "": CONFIG GET
+ * never reveals them.  cfg_get_raw reports their values (CONFIG SET's
+ * rollback); never send its output to a client. */
 void cfg_get(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg);
+void cfg_get_raw(const struct cfg *c, const char *pattern, cfg_get_fn fn, void *arg);
+/* The address the cluster port listens on and peer links leave from:
+ * cluster-bind, or bind when that is empty. */
+const char *cfg_cluster_bind(const struct cfg *c);
 
 /* Writes --help text (every option, its default and meaning). */
 void cfg_usage(struct buf *out);

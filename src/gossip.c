@@ -8,9 +8,11 @@
  *
  * Invariants: members are only ever appended, never removed or reordered
  * (indices are the ring's, see gossip.h); a row's (generation, heartbeat) pair
- * never decreases; only gossip_tick changes self's heartbeat, and received
- * bytes can only raise self's status version (merge_status), never change
- * its status, generation or heartbeat; self is always alive.
+ * never decreases; gossip_tick bumps self's heartbeat, and received
+ * bytes can only raise self's status version (merge_status) and its
+ * heartbeat (to an in-bounds claim for its own generation, which the next
+ * tick then overtakes), never change its status or generation; self is
+ * always alive.
  * A row about self that claims a higher generation than ours is ignored
  * rather than adopted: only this process may start a new incarnation of
  * itself, so such a row is forged or stale configuration, not news.
@@ -35,6 +37,7 @@
 #include "gossip.h"
 #include "util/varint.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +58,21 @@
  * wire is malformed, so version + 1 can never wrap (2^48 events is beyond
  * any real cluster's life). */
 #define GOSSIP_MAX_SVERSION ((uint64_t)1 << 48)
+/* Rows outside these bounds are refused (skipped; the rest of the table
+ * still merges), so one buggy or hostile peer cannot push a value no real
+ * row can beat afterwards (evicting or killing the named node for good):
+ *  - a generation is a start time in ms: at most GOSSIP_MAX_AHEAD_MS ahead
+ *    of this node's clock (estimated as its own generation plus the
+ *    monotonic time since create);
+ *  - a heartbeat grows at most once per GOSSIP_MIN_BEAT_MS (gossip-
+ *    interval's minimum) since its generation began, by the same clock;
+ *  - a status version at most GOSSIP_MAX_SVERSION_STEP above the one known
+ *    here (0 for a new member).
+ * And a row about self with our generation and a higher heartbeat (still in
+ * bounds) makes self jump to it, so the next tick is news again. */
+#define GOSSIP_MAX_AHEAD_MS ((uint64_t)3600 * 1000)
+#define GOSSIP_MIN_BEAT_MS 10
+#define GOSSIP_MAX_SVERSION_STEP ((uint64_t)1 << 20)
 /* Smallest possible row: length byte, 1-byte name, two 1-byte varints,
  * status, 1-byte version, empty host, two 1-byte ports. */
 #define GOSSIP_MIN_ROW_BYTES 9
@@ -86,6 +104,8 @@ struct gossip {
     int suspect_ms;
     int dead_ms;
     int64_t evict_ms;         /* 0 = never */
+    uint64_t wall0;           /* self's generation: its start, wall-clock ms */
+    int64_t mono0;            /* now_ms at create */
     bool left;                /* this process was told to leave */
     gossip_change_fn on_change;  /* may be NULL */
     void *on_change_arg;
@@ -161,6 +181,8 @@ struct gossip *gossip_create(const struct cfg_node *nodes, int nnodes, int self_
         m->state = GOSSIP_ALIVE;
     }
     g->m[self_idx].generation = generation;
+    g->wall0 = generation;
+    g->mono0 = now_ms;
     return g;
 }
 
@@ -376,6 +398,32 @@ static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
     return (int)n;
 }
 
+/* The bounds above (see GOSSIP_MAX_AHEAD_MS). */
+static bool row_sane(const struct gossip *g, const struct row *r, int idx, int64_t now_ms)
+{
+    int64_t since = now_ms - g->mono0;
+    uint64_t limit = g->wall0 + (since > 0 ? (uint64_t)since : 0) + GOSSIP_MAX_AHEAD_MS;
+    if (r->generation > limit)
+        return false;
+    if (r->heartbeat > (limit - r->generation) / GOSSIP_MIN_BEAT_MS + 1)
+        return false;
+    uint64_t known = idx >= 0 ? g->m[idx].sversion : 0;
+    return r->sversion <= known + GOSSIP_MAX_SVERSION_STEP;
+}
+
+/* An address given as dotted-quad IPv4: nothing learnt from the network is
+ * ever resolved (DNS would block the event loop). */
+static bool numeric_host(const uint8_t *h, size_t len)
+{
+    char tmp[GOSSIP_HOST_MAX + 1];
+    struct in_addr a;
+    if (len == 0 || len > GOSSIP_HOST_MAX)
+        return false;
+    memcpy(tmp, h, len);
+    tmp[len] = '\0';
+    return inet_pton(AF_INET, tmp, &a) == 1;
+}
+
 /* A row naming a node not in the table: a joining node.  Needs a usable
  * address; returns its new index, or -1. */
 static int add_member(struct gossip *g, const struct row *r, int64_t now_ms)
@@ -385,9 +433,8 @@ static int add_member(struct gossip *g, const struct row *r, int64_t now_ms)
     for (size_t i = 0; i < r->nlen; i++)
         if (r->name[i] <= ' ' || r->name[i] >= 0x7f)
             return -1; /* names are printable words (config rule) */
-    for (size_t i = 0; i < r->hlen; i++)
-        if (r->host[i] <= ' ' || r->host[i] >= 0x7f)
-            return -1;
+    if (!numeric_host(r->host, r->hlen))
+        return -1;
     int idx = g->nmembers++;
     struct member *m = &g->m[idx];
     memset(m, 0, sizeof(*m));
@@ -439,13 +486,21 @@ int gossip_merge(struct gossip *g, const void *ptr, size_t len, int64_t now_ms)
         int idx = rows[i].member;
         if (idx < 0) /* maybe added by an earlier row of this table */
             idx = find_member(g, rows[i].name, rows[i].nlen);
+        if (!row_sane(g, &rows[i], idx, now_ms))
+            continue; /* out of bounds: refused, the named node unharmed */
         if (idx < 0)
             idx = add_member(g, &rows[i], now_ms);
         if (idx < 0)
             continue; /* no address, an invalid one, or no room */
         merge_status(g, idx, &rows[i]);
-        if (idx == g->self)
-            continue; /* a claim about us (see the top comment) */
+        if (idx == g->self) {
+            /* A claim about us (see the top comment); a heartbeat of ours
+             * from the future is overtaken rather than left to win. */
+            struct member *me = &g->m[idx];
+            if (rows[i].generation == me->generation && rows[i].heartbeat > me->heartbeat)
+                me->heartbeat = rows[i].heartbeat;
+            continue;
+        }
         struct member *m = &g->m[idx];
         bool newer = rows[i].generation > m->generation ||
                      (rows[i].generation == m->generation && rows[i].heartbeat > m->heartbeat);

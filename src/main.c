@@ -2,8 +2,24 @@
  *
  * Builds struct kv_node from the configuration, opens the listeners, runs the
  * event loop, and on SIGINT/SIGTERM stops accepting, closes connections and
- * frees everything (so valgrind and LeakSanitizer see a clean exit). */
+ * frees everything (so valgrind and LeakSanitizer see a clean exit).
+ *
+ * Startup checks (before the loop runs):
+ *  - libsodium initialises (peer handshake nonces and proofs);
+ *  - protected mode for cluster members: a node with a cluster whose bind or
+ *    cluster-bind is not loopback refuses to start when cluster-secret is
+ *    empty or is the placeholder shipped in cluster.conf (PLACEHOLDER_SECRET)
+ *    and says what to set.  On loopback both are accepted, so the README's
+ *    local cluster starts as shipped; but never an empty secret together
+ *    with requirepass (the cluster port's PFWD would skip the password);
+ *  - host names: node and seed lines given by name are resolved here, once,
+ *    to numeric IPv4 (a name that does not resolve stops the start).  At
+ *    run time nothing is resolved: peer.c connects to numeric addresses
+ *    only, DYNAMO JOIN and gossip refuse names (cluster.c, gossip.c), since
+ *    getaddrinfo would block the event loop. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +38,7 @@
 #include "errors.h"
 #include "node.h"
 #include "peer.h"
+#include "peer_auth.h"
 #include "reaper.h"
 #include "ring.h"
 #include "server.h"
@@ -75,6 +92,97 @@ static void make_actor(struct kv_node *node)
     node->actor = vc_actor_intern(name, (size_t)n);
 }
 
+/* The cluster-secret value shipped in cluster.conf for the local cluster. */
+#define PLACEHOLDER_SECRET "change-me-local-cluster"
+/* Beyond loopback a shorter secret is accepted with a warning. */
+#define MIN_SECRET_LEN 16
+
+/* True for addresses only this host can reach: 127.0.0.0/8, ::1, localhost. */
+static bool is_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcmp(addr, "localhost") == 0;
+}
+
+/* Protected mode for cluster members (see the top comment).  0, or 1 with
+ * the reason printed. */
+static int protected_mode_check(const struct cfg *c)
+{
+    if (c->nnodes == 0)
+        return 0;
+    if (c->requirepass && *c->requirepass && (!c->cluster_secret || !*c->cluster_secret)) {
+        fprintf(stderr,
+                "dynamo-node: protected mode: node %s has requirepass set but cluster-secret is "
+                "empty, so anyone who can reach its cluster port (even on this host) could run "
+                "commands there without the password.  Set cluster-secret to a long random "
+                "value, the same on every node (a `cluster-secret VALUE` line in the config "
+                "file or --cluster-secret VALUE).\n",
+                c->node_name);
+        return 1;
+    }
+    const char *cbind = cfg_cluster_bind(c);
+    const char *open_addr = !is_loopback(c->bind) ? c->bind : !is_loopback(cbind) ? cbind : NULL;
+    if (!open_addr)
+        return 0;
+    const char *secret = c->cluster_secret ? c->cluster_secret : "";
+    const char *what = !*secret ? "cluster-secret is empty"
+                       : strcmp(secret, PLACEHOLDER_SECRET) == 0
+                           ? "cluster-secret is the placeholder '" PLACEHOLDER_SECRET
+                             "' shipped in cluster.conf"
+                           : NULL;
+    if (!what)
+        return 0;
+    fprintf(stderr,
+            "dynamo-node: protected mode: node %s is a cluster member listening on %s (not "
+            "loopback) and %s, so anyone who can reach it could join the cluster.  Set "
+            "cluster-secret to a long random value, the same on every node (for example the "
+            "output of `openssl rand -hex 32`, as a `cluster-secret VALUE` line in the config "
+            "file or --cluster-secret VALUE), or bind both ports to loopback (bind and "
+            "cluster-bind 127.0.0.1).\n",
+            c->node_name, open_addr, what);
+    return 1;
+}
+
+/* Replaces a host name by its first IPv4 address (blocking: startup only).
+ * 0, or -1 with the reason printed. */
+static int resolve_host(char *host, size_t cap, const char *what)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) == 1)
+        return 0;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0 || !res) {
+        fprintf(stderr, "dynamo-node: cannot resolve %s host '%s': %s\n", what, host,
+                rc ? gai_strerror(rc) : "no IPv4 address");
+        return -1;
+    }
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, ip, sizeof(ip));
+    freeaddrinfo(res);
+    snprintf(host, cap, "%s", ip);
+    return 0;
+}
+
+static int resolve_config_hosts(struct cfg *c)
+{
+    for (int i = 0; i < c->nnodes; i++)
+        if (resolve_host(c->nodes[i].host, sizeof(c->nodes[i].host), "node") != 0)
+            return -1;
+    for (int i = 0; i < c->nseeds; i++)
+        if (resolve_host(c->seeds[i].host, sizeof(c->seeds[i].host), "seed") != 0)
+            return -1;
+    return 0;
+}
+
 static int build_ring(struct kv_node *node)
 {
     const char *names[CFG_MAX_NODES];
@@ -126,6 +234,15 @@ int main(int argc, char **argv)
         return 1;
     }
     buf_fini(&err);
+    if (!pauth_init()) {
+        fprintf(stderr, "dynamo-node: libsodium failed to initialise\n");
+        cfg_fini(&node.cfg);
+        return 1;
+    }
+    if (protected_mode_check(&node.cfg) != 0 || resolve_config_hosts(&node.cfg) != 0) {
+        cfg_fini(&node.cfg);
+        return 1;
+    }
     if (log_open(node.cfg.logfile, node.cfg.loglevel) != 0) {
         fprintf(stderr, "dynamo-node: cannot open logfile %s: %s\n", node.cfg.logfile,
                 strerror(errno));
@@ -142,6 +259,12 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (node.cfg.nnodes > 0 &&
+        !(is_loopback(node.cfg.bind) && is_loopback(cfg_cluster_bind(&node.cfg))) &&
+        strlen(node.cfg.cluster_secret ? node.cfg.cluster_secret : "") < MIN_SECRET_LEN)
+        log_warn("cluster-secret is shorter than %d characters: anyone who can reach the "
+                 "cluster port can get one handshake proof and guess a short secret offline; "
+                 "use a long random one (e.g. `openssl rand -hex 32`)", MIN_SECRET_LEN);
     signal(SIGPIPE, SIG_IGN);
     node.start_time = time(NULL);
     make_run_id(node.run_id);
@@ -160,10 +283,10 @@ int main(int argc, char **argv)
         goto out;
     }
     if (node.cfg.nnodes > 0) {
-        rc = srv_listen(node.srv, SRV_PEER, node.cfg.bind, node.cfg.cluster_port);
+        rc = srv_listen(node.srv, SRV_PEER, cfg_cluster_bind(&node.cfg), node.cfg.cluster_port);
         if (rc != 0) {
             fprintf(stderr, "dynamo-node: cannot listen on cluster port %s:%d: %s\n",
-                    node.cfg.bind, node.cfg.cluster_port, kv_strerror(rc));
+                    cfg_cluster_bind(&node.cfg), node.cfg.cluster_port, kv_strerror(rc));
             exit_code = 1;
             goto out;
         }

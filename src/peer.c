@@ -7,7 +7,11 @@
  *     disconnect), so a late reply never touches freed memory;
  *   - the caller's callback runs exactly once;
  *   - hiredis contexts are freed only by hiredis (after the disconnect
- *     callback) or by peers_destroy; never from inside a reply callback.
+ *     callback) or by peers_destroy; never from inside a reply callback;
+ *   - a link sends nothing but PHELLO and PPROVE, and hands no reply to a
+ *     caller, before the handshake completed both ways (LINK_UP): a seed
+ *     or JOIN target that cannot prove the secret never gets our gossip
+ *     nor has its table merged (peer_auth.h, cmd_peer.c).
  * Never blocks: connects are non-blocking; reconnects are timer-driven.
  */
 #include "peer.h"
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "peer_auth.h"
 #include "node.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -39,14 +44,15 @@
 
 enum link_state {
     LINK_DOWN = 0,    /* waiting for the back-off timer */
-    LINK_CONNECTING,
-    LINK_UP,
+    LINK_CONNECTING,  /* TCP connect under way */
+    LINK_HANDSHAKE,   /* connected, PHELLO/PPROVE under way: nothing else sent */
+    LINK_UP,          /* both sides proved the secret */
     LINK_STATE_COUNT
 };
 
 static const char *link_state_name(enum link_state s)
 {
-    static const char *names[] = {"down", "connecting", "up"};
+    static const char *names[] = {"down", "connecting", "handshake", "up"};
     return s < LINK_STATE_COUNT ? names[s] : "?";
 }
 
@@ -67,6 +73,8 @@ struct link {
     unsigned long long fails;
     int64_t last_fail_ms;
     bool suspect;            /* a request timed out and nothing answered since */
+    uint8_t nonce[PAUTH_NONCE_LEN]; /* ours, for the handshake under way */
+    bool refused_logged;     /* the peer's failed proof was logged (once per run of them) */
 };
 
 struct peers {
@@ -195,14 +203,81 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     preq_maybe_free(r);
 }
 
-/* PAUTH's reply: a refusal means a misconfigured secret; say so loudly. */
-static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+/* Ends a handshake that failed: the connection is closed and retried with
+ * back-off.  Called from a hiredis reply callback, where only
+ * redisAsyncDisconnect is allowed (the disconnect callback follows). */
+static void handshake_failed(struct link *l, redisAsyncContext *ac, const char *why)
+{
+    if (!l->refused_logged)
+        log_warn("peer %s: handshake failed: %s (check cluster-secret on both nodes)", l->label,
+                 why);
+    l->refused_logged = true;
+    redisAsyncDisconnect(ac);
+}
+
+/* PPROVE's reply: +OK completes the handshake, the link is up. */
+static void on_prove(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct link *l = privdata;
     redisReply *rep = reply;
-    (void)ac;
-    if (rep && rep->type == REDIS_REPLY_ERROR)
-        log_warn("peer %s refused our cluster secret: %s", l->label, rep->str);
+    if (!rep || l->ac != ac || l->state != LINK_HANDSHAKE)
+        return; /* the connection is going away */
+    if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "OK") != 0) {
+        char shown[72];
+        pauth_sanitize(shown, sizeof(shown), rep->str ? rep->str : "", rep->str ? rep->len : 0);
+        handshake_failed(l, ac, shown);
+        return;
+    }
+    event_del(l->connect_deadline);
+    l->state = LINK_UP;
+    l->suspect = false;
+    l->backoff_ms = PEER_BACKOFF_MIN_MS;
+    if (l->refused_logged)
+        log_info("peer %s: handshake succeeded again", l->label);
+    l->refused_logged = false;
+    if (l->chan == PEER_CHAN_DATA)
+        log_info("peer %s connected", l->label);
+}
+
+/* PHELLO's reply: [nonce_a, name_a, proof_a].  The peer must prove the
+ * secret before we prove it in turn or send anything else. */
+static void on_hello(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct link *l = privdata;
+    redisReply *rep = reply;
+    if (!rep || l->ac != ac || l->state != LINK_HANDSHAKE)
+        return;
+    struct kv_node *node = l->peers->node;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len != PAUTH_NONCE_LEN ||
+        rep->element[1]->type != REDIS_REPLY_STRING ||
+        !pauth_name_ok(rep->element[1]->str, rep->element[1]->len) ||
+        rep->element[2]->type != REDIS_REPLY_STRING) {
+        char shown[72];
+        if (rep->type == REDIS_REPLY_ERROR)
+            pauth_sanitize(shown, sizeof(shown), rep->str, rep->len);
+        else
+            snprintf(shown, sizeof(shown), "a malformed PHELLO reply");
+        handshake_failed(l, ac, shown);
+        return;
+    }
+    const char *secret = node->cfg.cluster_secret ? node->cfg.cluster_secret : "";
+    const char *self = node->cfg.node_name;
+    const uint8_t *na = (const uint8_t *)rep->element[0]->str;
+    const char *name_a = rep->element[1]->str;
+    size_t la = rep->element[1]->len;
+    uint8_t want[PAUTH_MAC_LEN], proof[PAUTH_MAC_LEN];
+    pauth_mac(secret, strlen(secret), PAUTH_ACCEPTOR, l->nonce, na, self, strlen(self), name_a, la,
+              want);
+    if (!pauth_mac_equal(want, rep->element[2]->str, rep->element[2]->len)) {
+        handshake_failed(l, ac, "the peer could not prove the cluster secret");
+        return;
+    }
+    pauth_mac(secret, strlen(secret), PAUTH_CONNECTOR, l->nonce, na, self, strlen(self), name_a,
+              la, proof);
+    const char *argv[2] = {"PPROVE", (const char *)proof};
+    size_t lens[2] = {6, sizeof(proof)};
+    redisAsyncCommandArgv(ac, on_prove, l, 2, argv, lens);
 }
 
 static void schedule_retry(struct link *l)
@@ -220,8 +295,8 @@ static void schedule_retry(struct link *l)
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct link *l = ac->data;
-    event_del(l->connect_deadline);
     if (status != REDIS_OK) {
+        event_del(l->connect_deadline);
         /* hiredis frees the context after this callback */
         log_debug("peer %s: connect failed: %s", l->label, ac->errstr);
         l->ac = NULL;
@@ -230,11 +305,11 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_retry(l);
         return;
     }
-    l->state = LINK_UP;
-    l->suspect = false;
-    l->backoff_ms = PEER_BACKOFF_MIN_MS;
-    if (l->chan == PEER_CHAN_DATA)
-        log_info("peer %s connected", l->label);
+    /* The same deadline, re-armed, bounds the handshake: a peer that
+     * accepts but never proves itself is dropped and retried. */
+    l->state = LINK_HANDSHAKE;
+    struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    event_add(l->connect_deadline, &tv);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -259,13 +334,21 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Runs outside hiredis callbacks, so freeing the context here is allowed;
- * an unconnected context calls no disconnect callback (the queued PAUTH's
- * callback gets NULL). */
+ * an unconnected context calls no disconnect callback (the queued PHELLO's
+ * callback gets NULL).  A connected one whose handshake did not finish in
+ * time is freed too (redisAsyncDisconnect would wait for the unanswered
+ * PHELLO forever); hiredis then calls the disconnect callback, which
+ * schedules the retry. */
 static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct link *l = arg;
+    if (l->state == LINK_HANDSHAKE && l->ac) {
+        log_debug("peer %s: handshake timed out", l->label);
+        redisAsyncFree(l->ac); /* on_disconnect clears l->ac */
+        return;
+    }
     if (l->state != LINK_CONNECTING || !l->ac)
         return;
     redisAsyncContext *ac = l->ac;
@@ -280,7 +363,7 @@ static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
 static void link_connect(struct link *l)
 {
     struct kv_node *node = l->peers->node;
-    redisAsyncContext *ac = redisAsyncConnectBind(l->host, l->cport, node->cfg.bind);
+    redisAsyncContext *ac = redisAsyncConnectBind(l->host, l->cport, cfg_cluster_bind(&node->cfg));
     if (!ac || ac->err) {
         log_debug("peer %s: cannot start connect: %s", l->label, ac ? ac->errstr : "oom");
         if (ac)
@@ -297,10 +380,11 @@ static void link_connect(struct link *l)
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
     event_add(l->connect_deadline, &tv);
-    const char *secret = node->cfg.cluster_secret ? node->cfg.cluster_secret : "";
-    const char *argv[3] = {"PAUTH", secret, node->cfg.node_name};
-    size_t lens[3] = {5, strlen(secret), strlen(node->cfg.node_name)};
-    redisAsyncCommandArgv(ac, on_auth, l, 3, argv, lens);
+    /* Queued now, sent once connected: the handshake's first step. */
+    pauth_nonce(l->nonce);
+    const char *argv[3] = {"PHELLO", (const char *)l->nonce, node->cfg.node_name};
+    size_t lens[3] = {6, PAUTH_NONCE_LEN, strlen(node->cfg.node_name)};
+    redisAsyncCommandArgv(ac, on_hello, l, 3, argv, lens);
 }
 
 static void link_init(struct peers *p, struct link *l, int idx, enum peer_chan chan,

@@ -7,10 +7,16 @@
  *   PEER_CHAN_FWD   forwarded client commands, which wait on replication
  * Keeping them apart matters: with one in-order channel, a replica write
  * queued behind a forwarded command that itself waits for a replica write
- * in the opposite direction would deadlock the two nodes until timeouts.  Outgoing sockets are bound to the
- * node's own address so address-pair firewall rules can cut one link.  The
- * first command on every connection is PAUTH <secret> <node-name>.  A lost
- * connection is re-opened with exponential back-off (100 ms .. 1 s).
+ * in the opposite direction would deadlock the two nodes until timeouts.
+ * Outgoing sockets are bound to the node's cluster address (cluster-bind,
+ * else bind) so address-pair firewall rules can cut one link.  Every
+ * connection starts with the mutual handshake (PHELLO, PPROVE: see
+ * cmd_peer.c); a link is up, and carries requests, only once the peer has
+ * proved the cluster secret and accepted our proof; the secret itself is
+ * never sent.  Host names are not resolved here (main.c resolved the
+ * configured ones at startup).  A lost connection, or a failed or
+ * unfinished handshake (PEER_CONNECT_TIMEOUT_MS), is re-opened with
+ * exponential back-off (100 ms .. 1 s).
  *
  * Every request has a deadline (a libevent timer: Debian's hiredis 0.14 has
  * no async timeouts).  Its callback runs exactly once: with the reply, or

@@ -296,11 +296,12 @@ static void client_create(struct srv *s, int fd, enum srv_kind kind)
     sl = sizeof(sa);
     if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
         fmt_addr(&sa, c->laddr, sizeof(c->laddr));
-    /* Without a password (client port) or a secret (cluster port) a
-     * connection starts authenticated. */
+    /* Without a password a client connection starts authenticated; a
+     * cluster-port connection never does: it must complete the peer
+     * handshake (cmd_peer.c), whatever the secret. */
     const struct cfg *cfg = &s->node->cfg;
-    const char *secret = kind == SRV_CLIENT ? cfg->requirepass : cfg->cluster_secret;
-    if (!secret || !*secret)
+    const char *secret = cfg->requirepass;
+    if (kind == SRV_CLIENT && (!secret || !*secret))
         c->flags |= CLI_F_AUTHED;
     else
         pend_add(s, c);

@@ -99,6 +99,7 @@ struct client {
     int64_t last_ms;
     const char *last_cmd;
     void *multi;                /* MULTI queue state owned by cmd.c, or NULL */
+    void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
     /* replies awaited, in request order */
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;

@@ -15,6 +15,7 @@ import pytest
 import redis
 
 import cluster_harness
+import peer_handshake
 from cluster_harness import CLIENT_PORT, host_of, wait_for
 
 PUT_MS = 1000
@@ -419,7 +420,7 @@ def test_peer_commands_are_unknown_on_the_client_port(cluster):
     start3(cluster)
     with cluster.raw(1) as c:
         for argv in (("PGET", "k"), ("PPUT", "k", "x"), ("PFWD", "SET", "k", "v"),
-                     ("PAUTH", "s3cret", "n2"), ("PPING",)):
+                     ("PHELLO", "x" * 32, "n2"), ("PPING",)):
             rep = c.cmd(*argv)
             assert isinstance(rep, cluster_harness.harness.Err), (argv, rep)
             assert rep.startswith("ERR unknown command '%s'" % argv[0]), (argv, rep)
@@ -430,18 +431,25 @@ def test_peer_commands_are_unknown_on_the_client_port(cluster):
 def test_cluster_port_requires_the_secret(cluster):
     start3(cluster)
     Err = cluster_harness.harness.Err
-    with cluster.raw(1, cluster_port=True) as c:
-        for argv in (("PGET", "k"), ("PPUT", "k", "x"), ("PFWD", "SET", "k", "v"),
-                     ("PPING",)):
+    # Since issue 11 a refused command also closes the connection, so each
+    # gets its own; the secret is proved by the peer handshake (PHELLO,
+    # PPROVE: tests/peer_handshake.py), PAUTH is gone.
+    for argv in (("PGET", "k"), ("PPUT", "k", "x"), ("PFWD", "SET", "k", "v"),
+                 ("PPING",), ("PAUTH", "s3cret", "n9")):
+        with cluster.raw(1, cluster_port=True) as c:
             rep = c.cmd(*argv)
             assert isinstance(rep, Err) and rep.code == "NOAUTH", (argv, rep)
-        rep = c.cmd("PAUTH", "wrong-secret", "n9")
-        assert isinstance(rep, Err) and "secret" in rep, rep
+            with pytest.raises((cluster_harness.harness.Closed, ConnectionError)):
+                c.cmd("PPING")  # the server closed this connection
+    with cluster.raw(1, cluster_port=True) as c:
+        with pytest.raises(peer_handshake.HandshakeError) as e:
+            peer_handshake.handshake(c, "wrong-secret", "n9", verify=False)
+        assert "secret" in str(e.value)
         with pytest.raises((cluster_harness.harness.Closed, ConnectionError)):
             c.cmd("PPING")  # the server closed this connection
     assert cluster.client(1).get("k") is None  # the PFWD SET never ran
     with cluster.raw(1, cluster_port=True) as c:
-        assert c.cmd("PAUTH", "s3cret", "tester") == b"OK"
+        assert peer_handshake.handshake(c, "s3cret", "tester") == "n1"
         assert c.cmd("PPING") == b"PONG"
         assert isinstance(c.cmd("PGET", "k"), bytes)
     assert "wrong cluster secret" in cluster.logs(1)

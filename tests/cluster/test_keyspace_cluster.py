@@ -12,6 +12,7 @@ import redis
 
 from cluster_harness import CLIENT_PORT, host_of, wait_for
 from harness import Err, encode_command
+import peer_handshake
 
 SETTINGS = {"put-timeout": 1000, "get-timeout": 1000}
 NKEYS = 300
@@ -74,7 +75,7 @@ def test_keys_scan_dbsize_report_every_key_once_through_any_node(cluster):
     shares = []
     for i in (1, 2, 3):
         with cluster.raw(i, cluster_port=True) as raw:
-            assert raw.cmd("PAUTH", "s3cret", "test") == b"OK"
+            peer_handshake.handshake(raw, "s3cret", "test")
             shares.append(raw.cmd("PSCAN", "0", "0", "*")[1])
             assert raw.cmd("PDBSIZE") == shares[-1]
     assert sum(shares) == NKEYS and min(shares) > 0, shares

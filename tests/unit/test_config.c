@@ -618,6 +618,32 @@ static void test_finish_rules(void **state)
     buf_fini(&err);
 }
 
+/* A cluster member without cluster-secret refuses CONFIG SET requirepass
+ * (its cluster port would bypass the password); clearing it, the file and
+ * single nodes are unaffected. */
+static void test_requirepass_needs_secret(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct buf err;
+    buf_init(&err);
+    cfg_init(&c);
+    assert_int_equal(load_text(&c, "node n1 127.0.0.1:7001\n", &err), 0);
+    assert_int_equal(cfg_set(&c, "requirepass", "pw", true, &err), KV_ECONFIG);
+    assert_non_null(strstr(err_str(&err), "cluster-secret"));
+    assert_true(!c.requirepass || !c.requirepass[0]);
+    err.len = 0;
+    assert_int_equal(cfg_set(&c, "requirepass", "", true, &err), 0);
+    assert_int_equal(cfg_set(&c, "requirepass", "pw", false, &err), 0); /* startup: main.c checks */
+    assert_int_equal(cfg_set(&c, "cluster-secret", "k", false, &err), 0);
+    assert_int_equal(cfg_set(&c, "requirepass", "pw2", true, &err), 0);
+    cfg_fini(&c);
+    cfg_init(&c); /* no cluster */
+    assert_int_equal(cfg_set(&c, "requirepass", "pw", true, &err), 0);
+    cfg_fini(&c);
+    buf_fini(&err);
+}
+
 static void test_runtime_set_get(void **state)
 {
     (void)state;
@@ -644,7 +670,8 @@ static void test_runtime_set_get(void **state)
     assert_int_equal(cfg_set(&c, "client-query-buffer-limit", "2mb", true, &err), 0);
     assert_string_equal(get1(&c, "client-query-buffer-limit"), "2097152");
     assert_int_equal(cfg_set(&c, "requirepass", "hunter2", true, &err), 0);
-    assert_string_equal(get1(&c, "requirepass"), "hunter2");
+    assert_string_equal(get1(&c, "requirepass"), ""); /* never revealed (issue 11) */
+    assert_string_equal(c.requirepass, "hunter2");
     assert_int_equal(cfg_set(&c, "loglevel", "verbose", true, &err), 0);
     assert_string_equal(get1(&c, "loglevel"), "verbose");
     assert_int_equal(err.len, 0);
@@ -691,7 +718,22 @@ static void test_runtime_set_get(void **state)
     assert_string_equal(get1(&c, "port"), "7001");
     assert_string_equal(get1(&c, "bind"), "127.0.0.1");
     assert_string_equal(get1(&c, "node"), "n1");
-    assert_string_equal(get1(&c, "cluster-secret"), "s3cret with spaces");
+    /* Secrets are parsed but never reported (issue 11). */
+    assert_string_equal(c.cluster_secret, "s3cret with spaces");
+    assert_string_equal(get1(&c, "cluster-secret"), "");
+    assert_string_equal(get1(&c, "requirepass"), "");
+    assert_int_equal(cfg_set(&c, "requirepass", "pw", true, &err), 0);
+    assert_string_equal(get1(&c, "requirepass"), "");
+    assert_string_equal(c.requirepass, "pw");
+    {
+        struct got raw;
+        memset(&raw, 0, sizeof(raw));
+        cfg_get_raw(&c, "requirepass", collect, &raw);
+        assert_int_equal(raw.count, 1);
+        assert_string_equal(raw.values[0], "pw");
+    }
+    assert_string_equal(get1(&c, "cluster-bind"), "");
+    assert_string_equal(cfg_cluster_bind(&c), c.bind);
     assert_string_equal(get1(&c, "proto-max-bulk-len"), "1048576");
     assert_string_equal(get1(&c, "save"), "");
     assert_string_equal(get1(&c, "appendonly"), "yes");
@@ -846,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_flag_errors),
         cmocka_unit_test(test_finish_rules),
         cmocka_unit_test(test_runtime_set_get),
+        cmocka_unit_test(test_requirepass_needs_secret),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_glob),
     };

@@ -448,9 +448,9 @@ static void test_unknown_and_self(void **state)
     put_row(&t, "n", 99, 99);      /* prefix of a member's name */
     put_row(&t, "n10", 99, 99);    /* extension of one */
     put_row(&t, "N1", 99, 99);     /* names are case-sensitive */
-    put_row(&t, "n1", 5000, 1000); /* self: same generation, higher heartbeat */
     put_row(&t, "n1", 9999, 0);    /* self: higher generation */
     put_row(&t, "n1", 1, 1);       /* self: lower generation */
+    put_row(&t, "n1", 5000, 3);    /* self: same generation, lower heartbeat */
     struct snap s;
     snap_take(&s, a, now);
     assert_int_equal(gossip_merge(a, t.data, t.len, now), 0);
@@ -459,13 +459,25 @@ static void test_unknown_and_self(void **state)
     assert_int_equal(gossip_heartbeat(a, 0), 5);
     buf_fini(&s.enc);
     buf_fini(&t);
+    /* Same generation, higher heartbeat (issue 11: before, self kept 5 and
+     * the claim, spread by others, made it look stalled): self jumps to it
+     * and its next tick is news again. */
+    buf_init(&t);
+    put_varint(&t, 1);
+    put_row(&t, "n1", 5000, 1000);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 0);
+    assert_int_equal(gossip_generation(a, 0), 5000);
+    assert_int_equal(gossip_heartbeat(a, 0), 1000);
+    gossip_tick(a, now);
+    assert_int_equal(gossip_heartbeat(a, 0), 1001);
+    buf_fini(&t);
 
     /* B's stale view of A comes back to A: A keeps its own row. */
     assert_int_equal(exchange(a, b, now), 1);
     for (int i = 0; i < 10; i++)
         gossip_tick(a, now);
     assert_int_equal(exchange(b, a, now), 1); /* only B's row */
-    assert_int_equal(gossip_heartbeat(a, 0), 15);
+    assert_int_equal(gossip_heartbeat(a, 0), 1011);
     assert_int_equal(gossip_state(a, 0), GOSSIP_ALIVE);
 
     /* Size limits on well-formed tables: 256 rows and 63-byte names pass,
@@ -644,13 +656,15 @@ static void test_malformed(void **state)
         buf_fini(&t);
     }
 
-    /* The intact table still merges into a fresh node, extremes included. */
+    /* The intact table still merges into a fresh node; since issue 11 the
+     * extreme row (generation 2^40 ms from a node whose clock says ~1 s,
+     * heartbeat 2^64-1) is refused on its own, the rest applies. */
     struct gossip *f = gossip_create(nodes, 3, 0, 1000, 0);
-    assert_int_equal(gossip_merge(f, v.data, v.len, 1), 2);
+    assert_int_equal(gossip_merge(f, v.data, v.len, 1), 1);
     assert_int_equal(gossip_generation(f, 1), 5);
     assert_int_equal(gossip_heartbeat(f, 1), 300);
-    assert_int_equal(gossip_generation(f, 2), (uint64_t)1 << 40);
-    assert_int_equal(gossip_heartbeat(f, 2), UINT64_MAX);
+    assert_int_equal(gossip_generation(f, 2), 0);
+    assert_int_equal(gossip_heartbeat(f, 2), 0);
     assert_int_equal(gossip_heartbeat(f, 0), 0);
     gossip_destroy(f);
     buf_fini(&v);
@@ -884,11 +898,18 @@ static void test_status_merge(void **state)
     assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
     assert_int_equal(gossip_status_version(a, 1), 5);
     assert_int_equal(m.n, 2);
-    /* A large version is fine (multi-byte varint), and LEFT wins its tie. */
-    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, (uint64_t)1 << 46, h, 0, 0, now);
+    /* A jump of more than 2^20 over the known version is refused (issue 11:
+     * one such row could otherwise pin the status for good). */
     merge_row(a, "n2", 0, 0, GOSSIP_LEFT, (uint64_t)1 << 46, h, 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 1), 5);
+    /* A large version within the step is fine (multi-byte varint), and LEFT
+     * wins its tie. */
+    const uint64_t big = 5 + ((uint64_t)1 << 20);
+    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, big, h, 0, 0, now);
+    merge_row(a, "n2", 0, 0, GOSSIP_LEFT, big, h, 0, 0, now);
     assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
-    assert_true(gossip_status_version(a, 1) == (uint64_t)1 << 46);
+    assert_true(gossip_status_version(a, 1) == big);
     assert_int_equal(m.n, 3);
     assert_mchange(&m, 2, 1, false, GOSSIP_LEFT);
     /* Other members are untouched throughout. */
@@ -1084,7 +1105,7 @@ static void test_remove(void **state)
     assert_int_equal(gossip_status_version(a, 2), 10);
     assert_int_equal(m.n, 3);
     /* A learnt member can be removed like a configured one. */
-    merge_row(a, "n9", 1, 1, GOSSIP_MEMBER, 0, "h9", 9, 19, 0);
+    merge_row(a, "n9", 1, 1, GOSSIP_MEMBER, 0, "10.0.0.9", 9, 19, 0);
     assert_int_equal(gossip_nmembers(a), 5);
     assert_true(gossip_remove(a, 4));
     assert_int_equal(gossip_status(a, 4), GOSSIP_LEFT);
@@ -1246,7 +1267,7 @@ static void test_member_malformed(void **state)
     buf_init(&t);
     put_varint(&t, 3);
     put_row_full(&t, "n7", 300, 300, GOSSIP_MEMBER, 300, "10.0.0.7", 65535, 65535);
-    put_row_full(&t, "n2", 3, 3, GOSSIP_LEFT, (uint64_t)1 << 47, "", 0, 0);
+    put_row_full(&t, "n2", 3, 3, GOSSIP_LEFT, (uint64_t)1 << 20, "", 0, 0); /* max step */
     put_row_full(&t, "n3", 3, 3, GOSSIP_MEMBER, 0, "somewhere.example", 200, 300);
     for (size_t len = 0; len < t.len; len++)
         assert_rejected(a, &r, t.data, len, now);
@@ -1263,9 +1284,13 @@ static void test_member_malformed(void **state)
     char host63[64];
     memset(host63, 'h', 63);
     host63[63] = '\0';
+    /* A 63-byte host parses, but only numeric IPv4 adds a member (issue 11:
+     * nothing learnt from the network is resolved). */
     assert_int_equal(merge_row(a, "n8", 0, 0, GOSSIP_MEMBER, 0, host63, 1, 1, now), 0);
+    assert_int_equal(gossip_nmembers(a), 4);
+    assert_int_equal(merge_row(a, "n8", 0, 0, GOSSIP_MEMBER, 0, "255.255.255.255", 1, 1, now), 0);
     assert_int_equal(gossip_nmembers(a), 5);
-    assert_member(a, 4, "n8", host63, 1, 1);
+    assert_member(a, 4, "n8", "255.255.255.255", 1, 1);
     assert_int_equal(m.n, 3);
     gossip_destroy(a);
 }
@@ -1438,8 +1463,10 @@ static void test_member_capacity(void **state)
 }
 
 /* Status versions above 2^48 are malformed (a table carrying one is
- * rejected whole), so the +1 of remove, eviction, leave and self's answer
- * can never wrap: the largest accepted version still gets a larger one. */
+ * rejected whole).  Since issue 11 a row more than 2^20 above the version
+ * known here is refused on its own, so a row at the cap, which nothing
+ * could beat afterwards, never applies, and the named node is unharmed:
+ * the +1 of remove, eviction, leave and self's answer stays far from it. */
 static void test_version_bound(void **state)
 {
     (void)state;
@@ -1448,6 +1475,7 @@ static void test_version_bound(void **state)
     struct mrecorder m = { .g = a };
     gossip_on_member(a, mrecord, &m);
     const uint64_t max = (uint64_t)1 << 48;
+    const uint64_t step = (uint64_t)1 << 20;
     struct buf t;
     buf_init(&t);
     put_varint(&t, 2);
@@ -1457,28 +1485,104 @@ static void test_version_bound(void **state)
     assert_int_equal(gossip_heartbeat(a, 1), 0); /* the good row did not apply */
     buf_fini(&t);
 
-    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
-    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
-    assert_true(gossip_status_version(a, 1) == max);
-    /* Operator removal wins over the peers' (MEMBER, max). */
-    assert_true(gossip_remove(a, 1));
-    assert_true(gossip_status_version(a, 1) == max + 1);
-    merge_row(a, "n2", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, now);
-    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
-    /* Eviction: LEFT once, no flapping. */
-    gossip_set_timeouts(a, 10, 20);
-    gossip_set_evict(a, 30);
-    gossip_tick(a, 100);
-    assert_int_equal(gossip_status(a, 2), GOSSIP_LEFT);
-    assert_true(gossip_status_version(a, 2) == max + 1);
-    int before = m.n;
-    merge_row(a, "n3", 0, 0, GOSSIP_MEMBER, max, "", 0, 0, 100);
-    gossip_tick(a, 101);
-    assert_int_equal(m.n, before);
-    /* Self answers a LEFT claim at max with max + 1. */
-    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, max, "", 0, 0, 101);
+    /* At the cap: refused, whatever the status; the other rows apply. */
+    buf_init(&t);
+    put_varint(&t, 3);
+    put_row_full(&t, "n2", 0, 0, GOSSIP_LEFT, max, "", 0, 0);
+    put_row_full(&t, "n3", 0, 0, GOSSIP_GONE, step + 1, "", 0, 0);
+    put_row_full(&t, "n3", 0, 1, GOSSIP_MEMBER, 2, "", 0, 0);
+    assert_int_equal(gossip_merge(a, t.data, t.len, now), 1);
+    buf_fini(&t);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 1), 0);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status_version(a, 2), 2);
+    assert_int_equal(gossip_heartbeat(a, 2), 1);
+    assert_int_equal(m.n, 0);
+    /* Self: a LEFT claim at the cap is refused; one within the step is
+     * answered with a higher version. */
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, max, "", 0, 0, now);
+    assert_int_equal(gossip_status_version(a, 0), 0);
+    merge_row(a, "n1", 1000, 0, GOSSIP_LEFT, step, "", 0, 0, now);
     assert_int_equal(gossip_status(a, 0), GOSSIP_MEMBER);
-    assert_true(gossip_status_version(a, 0) == max + 1);
+    assert_true(gossip_status_version(a, 0) == step + 1);
+    /* Steps add up only through versions actually accepted. */
+    merge_row(a, "n2", 0, 0, GOSSIP_LEFT, step, "", 0, 0, now);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_LEFT);
+    assert_true(gossip_remove(a, 2));
+    assert_true(gossip_status_version(a, 2) == 3);
+    gossip_destroy(a);
+}
+
+/* Generations are start times in ms and heartbeats grow at most once per
+ * 10 ms: a row from further ahead than an hour of this node's clock, or
+ * with more beats than its generation's age allows, is refused on its own
+ * (issue 11: a generation or heartbeat at 2^64-1 made the node look stalled
+ * for good, then dead, then evicted). */
+static void test_generation_heartbeat_bounds(void **state)
+{
+    (void)state;
+    const uint64_t wall = 1700000000000ULL; /* this node's start, ms */
+    const uint64_t hour = 3600ULL * 1000;
+    int64_t now = 0;
+    struct gossip *a = gossip_create(nodes, 3, 0, wall, now);
+    gossip_set_timeouts(a, 100, 200);
+    gossip_set_evict(a, 300);
+    assert_int_equal(merge_row(a, "n2", wall - 5000, 10, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    assert_int_equal(merge_row(a, "n3", wall - 5000, 10, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    /* Refused: generation at 2^64-1, heartbeat at 2^64-1, a generation more
+     * than an hour ahead, more beats than the generation's age allows. */
+    assert_int_equal(merge_row(a, "n2", UINT64_MAX, 0, GOSSIP_MEMBER, 0, "", 0, 0, now), 0);
+    assert_int_equal(merge_row(a, "n2", wall - 5000, UINT64_MAX, GOSSIP_MEMBER, 0, "", 0, 0, now),
+                     0);
+    assert_int_equal(merge_row(a, "n3", wall + hour + 1, 0, GOSSIP_MEMBER, 0, "", 0, 0, now), 0);
+    assert_int_equal(merge_row(a, "n3", wall - 5000, (5000 + hour) / 10 + 2, GOSSIP_MEMBER, 0,
+                               "", 0, 0, now), 0);
+    assert_int_equal(gossip_generation(a, 1), wall - 5000);
+    assert_int_equal(gossip_heartbeat(a, 1), 10);
+    assert_int_equal(gossip_heartbeat(a, 2), 10);
+    /* The limits themselves pass, and the clock moves them. */
+    assert_int_equal(merge_row(a, "n3", wall - 5000, (5000 + hour) / 10 + 1, GOSSIP_MEMBER, 0,
+                               "", 0, 0, now), 1);
+    assert_int_equal(merge_row(a, "n2", wall + hour, 0, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    now = 50;
+    assert_int_equal(merge_row(a, "n2", wall + hour + 50, 1, GOSSIP_MEMBER, 0, "", 0, 0, now), 1);
+    /* Real rows keep coming: nobody is judged dead or evicted. */
+    for (int i = 1; i <= 20; i++) {
+        now += 50;
+        gossip_tick(a, now);
+        merge_row(a, "n2", wall + hour + 50, 1 + (uint64_t)i, GOSSIP_MEMBER, 0, "", 0, 0, now);
+        merge_row(a, "n3", wall - 5000, (5000 + hour) / 10 + 1 + (uint64_t)i, GOSSIP_MEMBER, 0,
+                  "", 0, 0, now);
+        merge_row(a, "n3", UINT64_MAX, UINT64_MAX, GOSSIP_MEMBER, 0, "", 0, 0, now);
+    }
+    assert_int_equal(gossip_state(a, 1), GOSSIP_ALIVE);
+    assert_int_equal(gossip_state(a, 2), GOSSIP_ALIVE);
+    assert_int_equal(gossip_status(a, 1), GOSSIP_MEMBER);
+    assert_int_equal(gossip_status(a, 2), GOSSIP_MEMBER);
+    /* About self: an in-bounds higher heartbeat is overtaken, an absurd one
+     * refused. */
+    uint64_t hb = gossip_heartbeat(a, 0);
+    merge_row(a, "n1", wall, UINT64_MAX, GOSSIP_MEMBER, 0, "", 0, 0, now);
+    assert_int_equal(gossip_heartbeat(a, 0), hb);
+    merge_row(a, "n1", wall, hb + 100, GOSSIP_MEMBER, 0, "", 0, 0, now);
+    gossip_tick(a, now);
+    assert_int_equal(gossip_heartbeat(a, 0), hb + 101);
+    gossip_destroy(a);
+}
+
+/* Addresses learnt from gossip are never resolved: a row naming a host by
+ * name (or anything but dotted-quad IPv4) adds no member. */
+static void test_numeric_hosts_only(void **state)
+{
+    (void)state;
+    struct gossip *a = gossip_create(nodes, 3, 0, 1000, 0);
+    assert_int_equal(merge_row(a, "j1", 1, 1, GOSSIP_MEMBER, 0, "node.example", 7001, 17001, 0), 0);
+    assert_int_equal(merge_row(a, "j2", 1, 1, GOSSIP_MEMBER, 0, "::1", 7001, 17001, 0), 0);
+    assert_int_equal(merge_row(a, "j3", 1, 1, GOSSIP_MEMBER, 0, "10.0.0.300", 7001, 17001, 0), 0);
+    assert_int_equal(gossip_nmembers(a), 3);
+    assert_int_equal(merge_row(a, "j4", 1, 1, GOSSIP_MEMBER, 0, "10.0.0.4", 7001, 17001, 0), 1);
+    assert_int_equal(gossip_nmembers(a), 4);
     gossip_destroy(a);
 }
 
@@ -1616,6 +1720,8 @@ int main(void)
         cmocka_unit_test_setup(test_member_ignored, setup),
         cmocka_unit_test_setup(test_member_capacity, setup),
         cmocka_unit_test_setup(test_version_bound, setup),
+        cmocka_unit_test_setup(test_generation_heartbeat_bounds, setup),
+        cmocka_unit_test_setup(test_numeric_hosts_only, setup),
         cmocka_unit_test_setup(test_pick_prefers_live, setup),
         cmocka_unit_test_setup(test_gone, setup),
     };
