@@ -124,6 +124,11 @@ uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set)
             const char *an = vc_actor_name(v->vc.e[j].actor, &alen);
             clock += mix(h64(an, alen, 2) ^ v->vc.e[j].counter);
         }
+        if (v->dot_actor != VERSION_NO_DOT) { /* the dot and what it skipped */
+            size_t alen;
+            const char *an = vc_actor_name(v->dot_actor, &alen);
+            clock ^= mix(h64(an, alen, 6) ^ v->dot_base);
+        }
         sum += mix(h ^ clock);
     }
     uint64_t d = mix(h64(key, klen, 3) ^ sum);

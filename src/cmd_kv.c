@@ -1169,7 +1169,7 @@ static void vclock_done(struct op *op, struct client *c)
             buf_printf(&b, "value len=%u ", v->val->len);
         if (v->expire_ms)
             buf_printf(&b, "expire_ms=%lld ", (long long)v->expire_ms);
-        vc_format(&v->vc, &b);
+        version_format_clock(v, &b);
         resp_add_bulk(&c->out, b.data, b.len);
     }
     buf_fini(&b);

@@ -161,6 +161,18 @@ uint32_t vc_actor_intern(const char *name, size_t len)
     return actor_add(name, len, h);
 }
 
+bool vc_actor_find(const char *name, size_t len, uint32_t *id)
+{
+    if (len > VC_MAX_ACTOR_LEN)
+        return false;
+    return actor_lookup(name, len, name_hash(name, len), id);
+}
+
+uint32_t vc_actor_count(void)
+{
+    return actors.n;
+}
+
 const char *vc_actor_name(uint32_t id, size_t *len)
 {
     if (id >= actors.n) {
@@ -522,7 +534,7 @@ int vc_decode(struct vclock *vc, const void *ptr, size_t len, size_t *used)
         e->pad_ = (uint32_t)nl;
         pos += nl;
         if (!varint_get(p, len, &pos, &e->counter) || e->counter == 0 ||
-            !varint_get(p, len, &pos, &e->ts_ms))
+            e->counter > VC_MAX_COUNTER || !varint_get(p, len, &pos, &e->ts_ms))
             return KV_EBADCTX;
     }
     /* Pass 2: names to ids. */

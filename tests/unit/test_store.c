@@ -86,8 +86,8 @@ static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
     sib_init(&got);
     store_entry_load(e, &got);
     bool ok = got.n == ref->n;
-    struct vclock vc;
-    vc_init(&vc);
+    struct version vr;
+    version_init(&vr);
     for (uint32_t i = 0; ok && i < ref->n; i++) {
         struct store_vref r;
         store_entry_version(e, i, &r);
@@ -95,10 +95,13 @@ static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
         ok = r.val == ref->v[i].val && r.expire_ms == ref->v[i].expire_ms &&
              got.v[i].val == ref->v[i].val && got.v[i].expire_ms == ref->v[i].expire_ms &&
              vc_same(&got.v[i].vc, &ref->v[i].vc) &&
-             vc_unpack(&vc, r.clock, r.clock_len, &used) == 0 && used == r.clock_len &&
-             vc_same(&vc, &ref->v[i].vc);
+             got.v[i].dot_actor == ref->v[i].dot_actor &&
+             got.v[i].dot_base == ref->v[i].dot_base &&
+             version_unpack_clock(&vr, r.clock, r.clock_len, &used) == 0 &&
+             used == r.clock_len && vc_same(&vr.vc, &ref->v[i].vc) &&
+             vr.dot_actor == ref->v[i].dot_actor && vr.dot_base == ref->v[i].dot_base;
     }
-    vc_fini(&vc);
+    version_fini(&vr);
     sib_fini(&got);
     return ok;
 }
@@ -543,7 +546,7 @@ static void test_memory_figure(void **state)
      * layout in store.c to apply the allocator's size classes. */
     struct buf clk;
     buf_init(&clk);
-    vc_pack(&v.vc, &clk);
+    version_pack_clock(&v, &clk);
     size_t entry_req = 16 + 16 /* key */ + 1 /* nver */ + 8 /* val * */ + 1 /* expire */ +
                        1 /* clock len */ + clk.len;
     buf_fini(&clk);
