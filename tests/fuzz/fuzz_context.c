@@ -47,7 +47,8 @@ static bool sib_same(const struct sibset *a, const struct sibset *b)
         return false;
     for (uint32_t i = 0; i < a->n; i++) {
         const struct version *x = &a->v[i], *y = &b->v[i];
-        if (x->expire_ms != y->expire_ms || !vc_same(&x->vc, &y->vc))
+        if (x->expire_ms != y->expire_ms || !vc_same(&x->vc, &y->vc) ||
+            x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
             return false;
         if ((x->val == NULL) != (y->val == NULL))
             return false;
@@ -158,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (uint32_t i = 0; i < s.n; i++)
             for (uint32_t j = i + 1; j < s.n; j++)
-                if (vc_compare(&s.v[i].vc, &s.v[j].vc) != VC_CONCURRENT)
+                if (version_compare(&s.v[i], &s.v[j]) != VC_CONCURRENT)
                     abort();
     } else if (s.n != 0) {
         abort();
