@@ -230,8 +230,8 @@ static void op_read(struct op *op, int slot, const struct arg *key, int r)
 static void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
                      struct val *v, int64_t expire_ms, int w)
 {
-    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, 0, op_write_cb,
-                op_ref(op, slot));
+    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, COORD_W_CLIENT_CTX,
+                op_write_cb, op_ref(op, slot));
 }
 
 /* ---- forwarding writes to their coordinator ---- */

@@ -392,7 +392,8 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
  * context naming counters this node never issued) or KV_EMAXSIB.
  * Allocates nothing beyond v's clock once reply has grown. */
 static int stamp(struct coord *co, const void *key, size_t klen, const struct sibset *local,
-                 const struct vclock *ctx, bool owner, struct version *v, struct vclock *reply)
+                 const struct vclock *ctx, bool owner, bool client_ctx, struct version *v,
+                 struct vclock *reply)
 {
     struct kv_node *node = co->node;
     uint32_t self = node->actor;
@@ -414,7 +415,7 @@ static int stamp(struct coord *co, const void *key, size_t klen, const struct si
      * rules out): taking it would let this write cover writes still to
      * come here.  Without a stored copy nothing is known: the dot then goes
      * above the context, so it still cannot equal anything stored. */
-    if (owner && local->n > 0 && cself > issued)
+    if (client_ctx && owner && local->n > 0 && cself > issued)
         return KV_EBADCTX;
     uint64_t counter = (issued > cself ? issued : cself) + 1;
     if (!owner) {
@@ -641,7 +642,8 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     v.expire_ms = expire_ms;
     struct vclock reply;
     vc_init(&reply);
-    int err = stamp(co, key, klen, &local, ctx, self_owner || nwalk == 0, &v, &reply);
+    int err = stamp(co, key, klen, &local, ctx, self_owner || nwalk == 0,
+                    ctx && (flags & COORD_W_CLIENT_CTX), &v, &reply);
     if (err) {
         /* refused before anything was stored or sent */
         version_fini(&v);

@@ -19,9 +19,12 @@
  *   design stamped such writes on a fresh single-use actor per write, which
  *   grew the actor table without bound.)
  * Refusals, before anything is stored or sent (the callback gets the error):
- *   - KV_EBADCTX: C names a counter of this node's actor above the highest
- *     one it issued for the key (known when it owns and holds the key), or
- *     a counter at VC_MAX_COUNTER (the codecs refuse above it).  A forged
+ *   - KV_EBADCTX: a client's C (COORD_W_CLIENT_CTX) names a counter of this
+ *     node's actor above the highest one it issued for the key (known when
+ *     it owns and holds the key), or any C reaches VC_MAX_COUNTER (the
+ *     codecs refuse above it).  Contexts the node built itself (SET's read,
+ *     a supersede) may legitimately know more than the local copy, e.g.
+ *     after a FLUSHALL of this node: the dot then just goes above them.  A forged
  *     context can then never make a later write equal to a stored one.
  *   - KV_EMAXSIB: the write would leave the key with more than max-siblings
  *     versions, and more than it has now (resolving writes always pass).
@@ -86,6 +89,9 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
 #define COORD_W_SUPERSEDE (1u << 0) /* a plain SET/DEL: if replicas report versions
                                        the write did not cover (this coordinator's
                                        copy was stale), write again over them */
+#define COORD_W_CLIENT_CTX (1u << 1) /* ctx came from a client (VPUT/VDEL): refuse
+                                       counters of this node's actor it never
+                                       issued for the key (KV_EBADCTX) */
 
 /* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
  * val: borrowed (a reference is taken); NULL writes a tombstone.

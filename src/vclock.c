@@ -20,7 +20,8 @@
  * stays valid for the process lifetime), and every clock in the process must
  * agree on the mapping.  Threading one table through every call that
  * compares or decodes a clock would buy nothing.  It grows with the number
- * of distinct actors ever seen (node incarnations, normally a few dozen);
+ * of distinct actors ever seen (node incarnations, normally a few dozen:
+ * with dotted versions, siblings.h, concurrent writes no longer mint actors);
  * names arriving from the network are syntax-checked before they are
  * interned and capped at ACTOR_WIRE_LIMIT so a hostile client cannot grow it
  * without bound.
@@ -49,7 +50,11 @@
  *   context:       base64url (no padding) of [u8 version = 1][wire][u32 LE
  *                  lmmh_x86_32 of everything before it].  The checksum only
  *                  catches corruption and typos; it is not a MAC (a client may
- *                  forge any context, which can only affect its own writes).
+ *                  forge any context).  Counters above VC_MAX_COUNTER are
+ *                  refused by every decoder, and the coordinator refuses
+ *                  counters of its own actor it never issued (coord.h), so a
+ *                  forged context cannot make later writes collide with
+ *                  stored ones.
  * Varints are unsigned LEB128; decoders reject overlong forms so that every
  * value has exactly one encoding.
  */
