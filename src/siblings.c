@@ -168,11 +168,13 @@ uint64_t version_newest_ts(const struct version *v)
 
 void version_format_clock(const struct version *v, struct buf *out)
 {
-    if (v->dot_actor != VERSION_NO_DOT) {
+    uint64_t c = version_dot_counter(v);
+    if (c && v->dot_base + 1 != c) { /* a gap: the clock alone would hide it */
         size_t nl;
         const char *name = vc_actor_name(v->dot_actor, &nl);
-        buf_printf(out, "dot=%.*s/%llu ", (int)nl, name ? name : "?",
-                   (unsigned long long)vc_counter(&v->vc, v->dot_actor));
+        buf_printf(out, "dot=%.*s/%llu skips=%llu..%llu ", (int)nl, name ? name : "?",
+                   (unsigned long long)c, (unsigned long long)v->dot_base + 1,
+                   (unsigned long long)c - 1);
     }
     vc_format(&v->vc, out);
 }

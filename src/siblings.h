@@ -101,7 +101,9 @@ void version_pack_clock(const struct version *v, struct buf *out);
 int version_unpack_clock(struct version *v, const void *p, size_t len, size_t *used);
 /* Newest timestamp of v's clock (its dot's, for versions with one). */
 uint64_t version_newest_ts(const struct version *v);
-/* Appends the readable clock: "dot=actor:counter [clock]" (vc_format). */
+/* Appends the readable clock (vc_format), preceded by "dot=actor/counter
+ * skips=from..to " when the dot skipped counters of its actor (the clock
+ * alone then overstates what the version saw). */
 void version_format_clock(const struct version *v, struct buf *out);
 
 void sib_init(struct sibset *s);
