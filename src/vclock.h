@@ -104,8 +104,11 @@ int vc_decode(struct vclock *vc, const void *p, size_t len, size_t *used);
  * the empty string. */
 void vc_to_context(const struct vclock *vc, struct buf *out);
 /* Decodes a context from a client.  Empty input = empty clock.  Anything
- * malformed (bad alphabet, bad checksum, truncated, bad entries) returns
- * KV_EBADCTX and leaves vc empty; never crashes on any input. */
+ * malformed (bad alphabet, bad checksum, truncated, bad entries, counters
+ * above VC_MAX_COUNTER) returns KV_EBADCTX and leaves vc empty; never
+ * crashes on any input.  Entries naming actors this process has never
+ * interned are dropped (never added to the actor table), so the result may
+ * hold fewer entries than the token, possibly none. */
 int vc_from_context(struct vclock *vc, const void *p, size_t len);
 
 /* ---- readable form ---- */

@@ -343,3 +343,29 @@ def test_max_siblings_warns_then_refuses_without_changing_anything(node_factory)
     with pytest.raises(redis.ResponseError, match="too many siblings"):
         c.execute_command("VPUT", "sibs", "", "third")
     assert sorted(c.execute_command("VGET", "sibs")[1]) == [b"plain", b"second"]
+
+
+def test_contexts_naming_invented_actors_never_grow_the_actor_table(node_factory):
+    """A client could name a fresh actor in every context until the actor
+    table hit its wire cap, after which peers refuse the clocks of new node
+    incarnations.  Actors the node never heard of are dropped from contexts
+    instead (fewer entries can only leave more siblings, never fewer)."""
+    n = node_factory()
+    c = n.client()
+    actor = c.info("server")["clock_actor"]
+    actor = actor.decode() if isinstance(actor, bytes) else str(actor)
+    c.set("inv", "v1")
+    pipe = c.pipeline(transaction=False)
+    for i in range(500):
+        pipe.execute_command("VPUT", "inv-%d" % i, make_context({"evil.%d" % i: 7}), "x")
+    assert all(not isinstance(r, Exception) for r in pipe.execute(raise_on_error=False))
+    assert not any("evil" in a for a in clock_actors(c.execute_command("VCLOCK", "inv-7")))
+    before = info_int(c, "server", "clock_actors")
+    assert before <= 2
+    c.execute_command("VPUT", "inv-x", make_context({"evil.y": 7}), "x")
+    # a known actor next to an invented one: the known entry still counts
+    ctx, _ = c.execute_command("VGET", "inv")
+    mixed = make_context(dict(read_context(ctx, with_ts=True), **{"evil.x": 3}))
+    c.execute_command("VPUT", "inv", mixed, "v2")
+    assert c.get("inv") == b"v2"
+    assert info_int(c, "server", "clock_actors") == before

@@ -421,6 +421,29 @@ static void test_context_validation(void **state)
     assert_int_equal(ctx_rc(dup, sizeof(dup), 1), KV_EBADCTX);
     static const uint8_t two[] = { 2, 2, 'a', 'b', 1, 5, 2, 'a', 'c', 2, 5 };
     assert_int_equal(ctx_rc(two, sizeof(two), 1), 0);
+    /* issue 11: names out of canonical order are refused; names this
+     * process never interned are dropped, never added to the actor table */
+    static const uint8_t unsorted[] = { 2, 2, 'a', 'c', 1, 5, 2, 'a', 'b', 2, 5 };
+    assert_int_equal(ctx_rc(unsorted, sizeof(unsorted), 1), KV_EBADCTX);
+    uint32_t before = vc_actor_count();
+    static const uint8_t fresh[] = { 2, 5, 'n', 'e', 'w', '.', '1', 7, 5,
+                                     5, 'n', 'e', 'w', '.', '2', 9, 5 };
+    struct buf fb;
+    struct vclock fv;
+    buf_init(&fb);
+    vc_init(&fv);
+    make_ctx(&fb, 1, fresh, sizeof(fresh));
+    assert_int_equal(vc_from_context(&fv, fb.data, fb.len), 0);
+    assert_int_equal(fv.n, 0);
+    assert_int_equal(vc_actor_count(), before);
+    uint32_t known = vc_actor_intern("new.2", 5);
+    assert_int_equal(vc_from_context(&fv, fb.data, fb.len), 0);
+    assert_int_equal(fv.n, 1);
+    assert_int_equal(fv.e[0].actor, known);
+    assert_true(vc_counter(&fv, known) == 9);
+    assert_int_equal(vc_actor_count(), before + 1);
+    vc_fini(&fv);
+    buf_fini(&fb);
     static const uint8_t empty_name[] = { 1, 0, 1, 5 };
     assert_int_equal(ctx_rc(empty_name, sizeof(empty_name), 1), KV_EBADCTX);
     static const uint8_t space_name[] = { 1, 2, 'a', ' ', 1, 5 };
