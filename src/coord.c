@@ -390,7 +390,8 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
 /* Builds the new version's clock and dot (see coord.h) into v, and the
  * context its writer is given back into reply.  Returns 0, KV_EBADCTX (a
  * context naming counters this node never issued) or KV_EMAXSIB.
- * Allocates nothing beyond v's clock once reply has grown. */
+ * Allocates v's clock and reply, which becomes the request's stamped
+ * clock (the single-use-actor stamping it replaces allocated three). */
 static int stamp(struct coord *co, const void *key, size_t klen, const struct sibset *local,
                  const struct vclock *ctx, bool owner, bool client_ctx, struct version *v,
                  struct vclock *reply)
@@ -447,9 +448,16 @@ static int stamp(struct coord *co, const void *key, size_t klen, const struct si
         co->stats.sibling_warnings++;
         int64_t ms = kv_mono_us() / 1000;
         if (ms - co->last_sib_warn_ms >= 1000) {
-            log_warn("key '%.*s' would hold %u siblings (siblings-warn %d, max-siblings %d); "
+            char shown[65]; /* the key's first bytes, printable only */
+            size_t k = 0;
+            for (; k < klen && k < sizeof(shown) - 1; k++) {
+                unsigned char ch = ((const unsigned char *)key)[k];
+                shown[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+            }
+            shown[k] = '\0';
+            log_warn("key '%s' would hold %u siblings (siblings-warn %d, max-siblings %d); "
                      "%llu more such writes not logged",
-                     (int)(klen > 64 ? 64 : klen), (const char *)key, left,
+                     shown, left,
                      node->cfg.siblings_warn, node->cfg.max_siblings,
                      (unsigned long long)co->sib_warns_quiet);
             co->last_sib_warn_ms = ms;
