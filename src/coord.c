@@ -289,7 +289,9 @@ static void repair_done(void *arg, int err, const struct peer_reply *rep)
 static void read_repair(struct creq *q)
 {
     struct kv_node *n = q->co->node;
-    if (q->merged.n == 0)
+    /* A union of replicas' sets past the codecs' limit would be refused by
+     * every receiver (and by this node's store): nothing to repair with. */
+    if (q->merged.n == 0 || q->merged.n > SIB_MAX_VERSIONS)
         return;
     struct buf enc;
     buf_init(&enc);

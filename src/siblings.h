@@ -32,9 +32,10 @@
  *   - dominates stored versions                  -> those are dropped
  *   - concurrent with every remaining version    -> kept beside them
  *
- * Limits (issue 11): SIB_MAX_VERSIONS bounds a set for the wire codec and
- * for the store, with the same number on both sides, so the node never
- * logs or sends a set it would refuse to read back.  max-siblings (config,
+ * Limits (issue 11): SIB_MAX_VERSIONS bounds a set for the wire decoder
+ * and for the store, with the same number on both sides, so the node never
+ * logs a set it would refuse to read back, nor sends one from its store
+ * (read repair skips a union of replicas' sets past it).  max-siblings (config,
  * at most SIB_MAX_SIBLINGS_CAP, far below SIB_MAX_VERSIONS) is enforced
  * by the coordinator only: it refuses a NEW write that would leave a key
  * with more versions than that (coord.h).  Replicas always merge what peers
