@@ -34,6 +34,10 @@
  * new version alone when it superseded everything).  A coordinator that
  * does not own the key (its owners look down) stores nothing, so its
  * counters come from a node-wide floor instead, which keeps dots unique.
+ * Known limit: such a coordinator cannot send along the earlier writes its
+ * dot skips, so a reader that meets only the later of two such writes of
+ * one key (both made while every owner looked down) gets a context that
+ * also covers the earlier one.
  * The context returned to the writer is the new clock, without the dot
  * when the dot skipped counters the writer did not see.
  */
