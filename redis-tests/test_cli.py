@@ -58,7 +58,9 @@ class TestOneShot:
         p1 = cli(node, "VPUT", key, "", "v1")
         p2 = cli(node, "VPUT", key, "", "v2")
         assert p1.returncode == 0 and p2.returncode == 0
-        assert out(p1).strip() and out(p2).strip()
+        # v2's dot skips v1's counter (dotted version vectors): its context
+        # leaves the dot out, and having seen nothing it is empty.
+        assert out(p1).strip() and out(p2).strip() == ""
 
         p = cli(node, "--no-raw", "VGET", key)
         assert p.returncode == 0, out(p)

@@ -1,18 +1,21 @@
 /* ae.c — Merkle-tree anti-entropy (see ae.h).
  *
  * Owns: the per-peer leaf arrays, the exchange state (one exchange in flight
- * at a time) and its timer.  Callers: replica (ae_update), cmd_peer (PAE),
+ * at a time) and its timer.  Key listings (PAE KEYS, bytes from peers) are
+ * encoded and decoded by ae_listing.c, which the fuzz target also drives.  Callers: replica (ae_update), cmd_peer (PAE),
  * cmd_conn (INFO, DYNAMO CHECK), main.  Calls: ring, store, peer, replica.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */
 #include "ae.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <murmurhash.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ae_listing.h"
 #include "coord.h"
 #include "node.h"
 #include "peer.h"
@@ -53,11 +56,7 @@ struct ae_peer_stats {
     int64_t last_in_sync_ms;     /* when roots last matched */
 };
 
-struct kd {                      /* a (key, digest) pair of a leaf listing */
-    const char *key;
-    size_t klen;
-    uint64_t digest;
-};
+#define kd ae_kd                 /* a (key, digest) pair of a leaf listing */
 
 struct ae {
     struct kv_node *node;
@@ -123,6 +122,11 @@ uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set)
             size_t alen;
             const char *an = vc_actor_name(v->vc.e[j].actor, &alen);
             clock += mix(h64(an, alen, 2) ^ v->vc.e[j].counter);
+        }
+        if (v->dot_actor != VERSION_NO_DOT) { /* the dot and what it skipped */
+            size_t alen;
+            const char *an = vc_actor_name(v->dot_actor, &alen);
+            clock ^= mix(h64(an, alen, 6) ^ v->dot_base);
         }
         sum += mix(h ^ clock);
     }
@@ -246,9 +250,7 @@ static void list_entry(void *arg, const struct store_entry *e)
     store_entry_load(e, &set);
     uint64_t d = ae_digest(key, klen, &set);
     sib_fini(&set);
-    put_u64(k->out, klen);
-    buf_append(k->out, key, klen);
-    put_u64(k->out, d);
+    ae_listing_put(k->out, key, klen, d);
 }
 
 /* Lists (klen, key, digest) of every key in the bitmap's leaves shared with
@@ -430,29 +432,6 @@ static int kd_cmp(const void *pa, const void *pb)
     return (a->klen > b->klen) - (a->klen < b->klen);
 }
 
-/* Parses a KEYS listing into an array (pointing into blob). */
-static struct kd *parse_listing(const char *blob, size_t len, size_t *n)
-{
-    size_t cap = 64, cnt = 0, pos = 0;
-    struct kd *v = mem_alloc(cap * sizeof(*v));
-    while (pos + 8 <= len) {
-        uint64_t klen = le64_get((const uint8_t *)blob + pos);
-        pos += 8;
-        if (klen > len - pos || len - pos - klen < 8)
-            break;
-        if (cnt == cap)
-            v = mem_realloc(v, (cap *= 2) * sizeof(*v));
-        v[cnt].key = blob + pos;
-        v[cnt].klen = (size_t)klen;
-        pos += klen;
-        v[cnt].digest = le64_get((const uint8_t *)blob + pos);
-        pos += 8;
-        cnt++;
-    }
-    *n = cnt;
-    return v;
-}
-
 static void repair_more(struct ae *ae);
 
 static void on_keys(void *arg, int err, const struct peer_reply *rep)
@@ -466,14 +445,27 @@ static void on_keys(void *arg, int err, const struct peer_reply *rep)
      * whose digests differ (or that one side lacks) needs repair. */
     ae->theirs_blob = mem_memdup(rep->str, rep->len ? rep->len : 1);
     size_t nt;
-    struct kd *theirs = parse_listing(ae->theirs_blob, rep->len, &nt);
+    struct kd *theirs;
+    if (ae_listing_decode(ae->theirs_blob, rep->len, &theirs, &nt) != 0) {
+        log_warn("anti-entropy: malformed key listing from %s",
+                 ae->node->cfg.nodes[ae->peer].name);
+        mem_free(ae->theirs_blob);
+        ae->theirs_blob = NULL;
+        exchange_end(ae, false);
+        return;
+    }
     struct buf mine_blob;
     buf_init(&mine_blob);
     list_keys(ae, ae->peer, ae->diff_leaves, &mine_blob);
     size_t nm;
-    struct kd *mine = parse_listing(mine_blob.data ? mine_blob.data : "", mine_blob.len, &nm);
-    qsort(theirs, nt, sizeof(*theirs), kd_cmp);
-    qsort(mine, nm, sizeof(*mine), kd_cmp);
+    struct kd *mine;
+    int rc = ae_listing_decode(mine_blob.data, mine_blob.len, &mine, &nm);
+    assert(rc == 0); /* written just above by ae_listing_put */
+    (void)rc;
+    if (nt > 1)
+        qsort(theirs, nt, sizeof(*theirs), kd_cmp);
+    if (nm > 1)
+        qsort(mine, nm, sizeof(*mine), kd_cmp);
     ae->todo = mem_alloc((nt + nm + 1) * sizeof(*ae->todo));
     ae->ntodo = 0;
     size_t i = 0, j = 0;

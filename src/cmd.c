@@ -79,6 +79,12 @@ void cmd_reply_kverr(struct client *c, int err)
     case KV_ETIMEDOUT:
         resp_add_error(&c->out, "TIMEOUT", "request timed out");
         break;
+    case KV_EMAXSIB:
+        resp_add_errorf(&c->out, "ERR",
+                        "too many siblings (%d) for key; resolve them with VGET + VPUT "
+                        "(max-siblings)",
+                        c->node->cfg.max_siblings);
+        break;
     case KV_EBADCTX:
         cmd_reply_err(c, "invalid context: pass the context string exactly as VGET returned it, "
                      "or \"\" for a blind write");

@@ -422,13 +422,14 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "# Server\r\nredis_version:%s\r\ndynamo_version:%s\r\nredis_mode:%s\r\n"
                    "os:Linux\r\narch_bits:64\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\n"
                    "cluster_port:%d\r\nnode_name:%s\r\nclock_actor:%s\r\n"
-                   "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n\r\n",
+                   "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n"
+                   "clock_actors:%u\r\n\r\n",
                    REDIS_COMPAT_VERSION, DYNAMO_VERSION,
                    n->cfg.nnodes > 0 ? "cluster" : "standalone", (int)getpid(), n->run_id,
                    n->cfg.port, n->cfg.cluster_port, n->cfg.node_name,
                    actor_name, (long long)(time(NULL) - n->start_time),
                    (long long)(time(NULL) - n->start_time) / 86400,
-                   n->cfg.config_file ? n->cfg.config_file : "");
+                   n->cfg.config_file ? n->cfg.config_file : "", vc_actor_count());
     }
     if (want_section(argc, argv, "clients", true)) {
         const struct srv_stats *ss = srv_stats(n->srv);
@@ -477,7 +478,8 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "total_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
                    "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                    "protocol_errors:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
-                   "sibling_reads:%llu\r\nexpired_keys:%llu\r\n\r\n",
+                   "sibling_reads:%llu\r\nexpired_keys:%llu\r\nsibling_warnings:%llu\r\n"
+                   "sibling_writes_refused:%llu\r\n\r\n",
                    (unsigned long long)s->connections_received,
                    (unsigned long long)s->commands_processed,
                    (unsigned long long)s->net_input_bytes,
@@ -486,7 +488,9 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                    (unsigned long long)s->protocol_errors,
                    (unsigned long long)s->output_limit_disconnections,
-                   (unsigned long long)s->sibling_reads, (unsigned long long)s->expired_keys);
+                   (unsigned long long)s->sibling_reads, (unsigned long long)s->expired_keys,
+                   (unsigned long long)coord_stats(n->coord)->sibling_warnings,
+                   (unsigned long long)coord_stats(n->coord)->sibling_writes_refused);
     }
     if (want_section(argc, argv, "cluster", true)) {
         const struct coord_stats *cs = coord_stats(n->coord);

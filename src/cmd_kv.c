@@ -377,8 +377,8 @@ static void op_read(struct op *op, int slot, const struct arg *key, int r)
 static void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
                      struct val *v, int64_t expire_ms, int w)
 {
-    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, 0, op_write_cb,
-                op_ref(op, slot));
+    coord_write(op->node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, COORD_W_CLIENT_CTX,
+                op_write_cb, op_ref(op, slot));
 }
 
 /* ---- forwarding writes to their coordinator ---- */
@@ -1339,7 +1339,7 @@ static void vclock_done(struct op *op, struct client *c)
             buf_printf(&b, "value len=%u ", v->val->len);
         if (v->expire_ms)
             buf_printf(&b, "expire_ms=%lld ", (long long)v->expire_ms);
-        vc_format(&v->vc, &b);
+        version_format_clock(v, &b);
         resp_add_bulk(&c->out, b.data, b.len);
     }
     buf_fini(&b);

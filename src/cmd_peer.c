@@ -209,10 +209,13 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     /* logged before the coordinator hears the ack */
     struct sibset stored;
     sib_init(&stored);
-    bool changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
+    int changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
     /* When this replica holds versions the write does not cover, the
      * coordinator's copy was stale: say which (it may supersede them). */
-    if (stored.n > 0 && !sib_covers(&set, &stored)) {
+    if (changed < 0) {
+        /* past the hard sibling limit (siblings.h): never acked */
+        resp_add_error(&c->out, "ERR", kv_strerror(changed));
+    } else if (stored.n > 0 && !sib_covers(&set, &stored)) {
         struct buf more;
         buf_init(&more);
         sib_encode(&stored, &more);

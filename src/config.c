@@ -132,6 +132,12 @@ static const struct opt opts[] = {
      "hints delivered per second to one returning node (paces the drain)", NULL},
     {"vclock-max-entries", OPT_INT, FLD(vclock_max_entries), 1, 100000, "50", OPT_F_RUNTIME,
      "COUNT", "vector clock entries kept before the oldest are pruned", NULL},
+    {"siblings-warn", OPT_INT, FLD(siblings_warn), 1, 1024, "25", OPT_F_RUNTIME, "COUNT",
+     "a write leaving a key with more versions than this is logged (rate-limited) and "
+     "counted in INFO sibling_warnings", NULL},
+    {"max-siblings", OPT_INT, FLD(max_siblings), 1, 512, "100", OPT_F_RUNTIME, "COUNT",
+     "a new write that would leave a key with more versions than this is refused "
+     "(resolve them with VGET + VPUT); replicas still merge what peers send", NULL},
     {"proto-max-bulk-len", OPT_MEM, FLD(proto_max_bulk_len), 1, LLONG_MAX, "512mb",
      OPT_F_RUNTIME, "BYTES", "largest bulk string a client may send", NULL},
     {"max-multibulk-len", OPT_LL, FLD(max_multibulk_len), 1, LLONG_MAX, "1048576",

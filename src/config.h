@@ -81,6 +81,8 @@ struct cfg {
     int aof_rewrite_pct;          /* auto-aof-rewrite-percentage, 100 */
     long long aof_rewrite_min;    /* auto-aof-rewrite-min-size, 64 MB */
     int vclock_max_entries;       /* 50 */
+    int siblings_warn;            /* 25: log and count writes leaving more versions */
+    int max_siblings;             /* 100: refuse new writes leaving more (<= 512) */
     /* client limits (Redis names and defaults) */
     long long proto_max_bulk_len;        /* 512 MB */
     long long max_multibulk_len;         /* 1M elements */

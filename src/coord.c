@@ -1,7 +1,8 @@
 /* coord.c — request coordination (Dynamo §4.5).
  *
- * Owns: one struct creq per quorum read or write in flight, and the
- * single-use actor sequence.  Callers: cmd.c.  Calls: ring (preference
+ * Owns: one struct creq per quorum read or write in flight, the counter
+ * floor for writes it coordinates without owning the key, and the
+ * max-siblings warning rate limit.  Callers: cmd.c.  Calls: ring (preference
  * lists), store/vclock/siblings (local replica), peer (remote replicas).
  *
  * A request asks every node of the key's preference list (itself directly,
@@ -17,6 +18,7 @@
  */
 #include "coord.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,13 +32,20 @@
 #include "ring.h"
 #include "store.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 struct coord {
     struct kv_node *node;
-    uint64_t conflict_seq;   /* next single-use actor suffix */
+    uint64_t sloppy_floor;   /* highest dot counter issued for a key this node
+                                does not own (and so does not store) */
+    int64_t last_sib_warn_ms;/* siblings-warn log lines: at most one a second */
+    uint64_t sib_warns_quiet;/* warnings not logged since the last line */
     struct coord_stats stats;
 };
+
+static_assert(SIB_MAX_SIBLINGS_CAP == 512, "config.c's max-siblings bound");
+static_assert(SIB_MAX_SIBLINGS_CAP * 2 <= SIB_MAX_VERSIONS, "room above the cap");
 
 enum creq_kind {
     CREQ_READ = 0,
@@ -280,7 +289,9 @@ static void repair_done(void *arg, int err, const struct peer_reply *rep)
 static void read_repair(struct creq *q)
 {
     struct kv_node *n = q->co->node;
-    if (q->merged.n == 0)
+    /* A union of replicas' sets past the codecs' limit would be refused by
+     * every receiver (and by this node's store): nothing to repair with. */
+    if (q->merged.n == 0 || q->merged.n > SIB_MAX_VERSIONS)
         return;
     struct buf enc;
     buf_init(&enc);
@@ -378,28 +389,107 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
 
 /* ---- writes ---- */
 
-/* Builds the clock of a new write (see coord.h). */
-static void stamp(struct coord *co, const struct sibset *local, const struct vclock *ctx,
-                  struct vclock *out)
+/* Builds the new version's clock and dot (see coord.h) into v, and the
+ * context its writer is given back into reply.  Returns 0, KV_EBADCTX (a
+ * context naming counters this node never issued) or KV_EMAXSIB.
+ * Allocates v's clock and reply, which becomes the request's stamped
+ * clock (the single-use-actor stamping it replaces allocated three). */
+static int stamp(struct coord *co, const void *key, size_t klen, const struct sibset *local,
+                 const struct vclock *ctx, bool owner, bool client_ctx, struct version *v,
+                 struct vclock *reply)
 {
     struct kv_node *node = co->node;
-    struct vclock l;
-    vc_init(&l);
-    sib_context(local, &l);
-    if (!ctx || vc_descends(ctx, &l)) {
-        vc_copy(out, ctx ? ctx : &l);
-        vc_increment(out, node->actor, (uint64_t)kv_now_ms());
-    } else {
-        char name[VC_MAX_ACTOR_LEN + 1];
-        size_t alen;
-        const char *an = vc_actor_name(node->actor, &alen);
-        int len = snprintf(name, sizeof(name), "%.*s.%llu", (int)alen, an,
-                           (unsigned long long)++co->conflict_seq);
-        vc_copy(out, ctx);
-        vc_increment(out, vc_actor_intern(name, (size_t)len), (uint64_t)kv_now_ms());
+    uint32_t self = node->actor;
+    /* The highest counter this actor issued for the key, as far as the
+     * versions stored here tell (an owner stores every write it stamps). */
+    uint64_t issued = 0;
+    for (uint32_t i = 0; i < local->n; i++) {
+        uint64_t c = vc_counter(&local->v[i].vc, self);
+        if (c > issued)
+            issued = c;
     }
-    vc_prune(out, (unsigned)node->cfg.vclock_max_entries);
-    vc_fini(&l);
+    if (!ctx) {
+        sib_context(local, reply); /* SET/DEL: everything stored here */
+        ctx = reply;
+    }
+    uint64_t cself = vc_counter(ctx, self);
+    /* A context claiming more of this actor's writes than it issued is
+     * forged (or from a previous life of the key, which a stored copy
+     * rules out): taking it would let this write cover writes still to
+     * come here.  Without a stored copy nothing is known: the dot then goes
+     * above the context, so it still cannot equal anything stored. */
+    if (client_ctx && owner && local->n > 0 && cself > issued)
+        return KV_EBADCTX;
+    uint64_t counter = (issued > cself ? issued : cself) + 1;
+    if (!owner) {
+        /* Not stored here: a node-wide floor keeps the dots unique. */
+        if (counter <= co->sloppy_floor)
+            counter = co->sloppy_floor + 1;
+        co->sloppy_floor = counter;
+    }
+    if (counter > VC_MAX_COUNTER)
+        return KV_EBADCTX; /* only a context at the codec's cap gets here */
+    uint64_t now = (uint64_t)kv_now_ms();
+    version_set_dot(v, ctx, self, counter, now);
+    /* Prune the context, never the dot: its entry is made the newest. */
+    if (v->vc.n > (uint32_t)node->cfg.vclock_max_entries) {
+        for (uint32_t i = 0; i < v->vc.n; i++)
+            if (v->vc.e[i].actor == self)
+                v->vc.e[i].ts_ms = UINT64_MAX;
+        vc_prune(&v->vc, (unsigned)node->cfg.vclock_max_entries);
+        for (uint32_t i = 0; i < v->vc.n; i++)
+            if (v->vc.e[i].actor == self)
+                v->vc.e[i].ts_ms = now;
+        /* dot_base stays: a pruned actor is not the dot's (it was kept) */
+    }
+    /* max-siblings (siblings.h): versions left beside this one. */
+    uint32_t left = 1;
+    for (uint32_t i = 0; i < local->n; i++)
+        left += !version_seen_by(&local->v[i], v);
+    if (left > (uint32_t)node->cfg.siblings_warn) {
+        co->stats.sibling_warnings++;
+        int64_t ms = kv_mono_us() / 1000;
+        if (ms - co->last_sib_warn_ms >= 1000) {
+            char shown[65]; /* the key's first bytes, printable only */
+            size_t k = 0;
+            for (; k < klen && k < sizeof(shown) - 1; k++) {
+                unsigned char ch = ((const unsigned char *)key)[k];
+                shown[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+            }
+            shown[k] = '\0';
+            log_warn("key '%s' would hold %u siblings (siblings-warn %d, max-siblings %d); "
+                     "%llu more such writes not logged",
+                     shown, left,
+                     node->cfg.siblings_warn, node->cfg.max_siblings,
+                     (unsigned long long)co->sib_warns_quiet);
+            co->last_sib_warn_ms = ms;
+            co->sib_warns_quiet = 0;
+        } else {
+            co->sib_warns_quiet++;
+        }
+    }
+    if (left > (uint32_t)node->cfg.max_siblings && left > local->n) {
+        co->stats.sibling_writes_refused++;
+        return KV_EMAXSIB;
+    }
+    /* The context handed back: the new clock when it names exactly what
+     * the write saw; when the dot skipped counters (writes of this actor
+     * the writer did not see, still siblings) the dot is left out, so a
+     * later write with this context cannot cover them unseen. */
+    vc_copy(reply, &v->vc);
+    if (v->dot_base + 1 != counter) {
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < reply->n; i++) {
+            if (reply->e[i].actor == self) {
+                if (!v->dot_base)
+                    continue;
+                reply->e[i].counter = v->dot_base;
+            }
+            reply->e[w++] = reply->e[i];
+        }
+        reply->n = w;
+    }
+    return 0;
 }
 
 /* The next node past the owners that is up and holds no copy of this write
@@ -545,9 +635,33 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
                 coord_write_cb cb, void *arg)
 {
     struct kv_node *n = co->node;
+    unsigned walk[CFG_MAX_NODES];
+    /* The walk of the ring from the key: the first N distinct nodes own it;
+     * the ones after them are the substitutes of the sloppy quorum. */
+    unsigned nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nmembers(n->ring), walk);
+    unsigned nowners = (unsigned)n->cfg.n < nwalk ? (unsigned)n->cfg.n : nwalk;
+    bool self_owner = false;
+    for (unsigned i = 0; i < nowners; i++)
+        self_owner |= (int)walk[i] == n->self_idx;
     struct sibset local;
     sib_init(&local);
     coord_local_load(co, key, klen, &local);
+    struct version v;
+    version_init(&v);
+    v.val = val_ref(val);
+    v.expire_ms = expire_ms;
+    struct vclock reply;
+    vc_init(&reply);
+    int err = stamp(co, key, klen, &local, ctx, self_owner || nwalk == 0,
+                    ctx && (flags & COORD_W_CLIENT_CTX), &v, &reply);
+    if (err) {
+        /* refused before anything was stored or sent */
+        version_fini(&v);
+        vc_fini(&reply);
+        sib_fini(&local);
+        cb(arg, err, NULL);
+        return 0;
+    }
     struct creq *q = creq_create(co, CREQ_WRITE, w > 0 ? w : n->cfg.w);
     q->wcb = cb;
     q->arg = arg;
@@ -555,37 +669,31 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     q->wflags = flags;
     q->val = val_ref(val);
     q->expire_ms = expire_ms;
-    struct version v;
-    version_init(&v);
-    v.val = val_ref(val);
-    v.expire_ms = expire_ms;
-    stamp(co, &local, ctx, &v.vc);
-    vc_copy(&q->stamped, &v.vc);
-    sib_fini(&local);
-    /* The walk of the ring from the key: the first N distinct nodes own it;
-     * the ones after them are the substitutes of the sloppy quorum. */
-    q->nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nmembers(n->ring), q->walk);
-    q->nowners = (unsigned)n->cfg.n < q->nwalk ? (unsigned)n->cfg.n : q->nwalk;
+    vc_move(&q->stamped, &reply);
+    memcpy(q->walk, walk, sizeof(walk));
+    q->nwalk = nwalk;
+    q->nowners = nowners;
     q->next_sub = q->nowners;
-    bool self_owner = false;
-    for (unsigned i = 0; i < q->nowners; i++) {
+    for (unsigned i = 0; i < q->nowners; i++)
         q->used[q->walk[i]] = true;
-        self_owner |= (int)q->walk[i] == n->self_idx;
-    }
     /* The coordinator keeps what it stamped (its next stamp for this key
      * must see it) when it owns the key; otherwise it only coordinates
      * because the owners look down, and holds the write as a hint below. */
     if (self_owner || q->nwalk == 0)
         replica_put(n, key, klen, &v); /* logged before anyone hears of it */
     if (q->nwalk > 1 || !self_owner) {
-        struct sibset one;
-        sib_init(&one);
-        sib_add_move(&one, &v);
-        sib_encode(&one, &q->enc);
-        sib_fini(&one);
+        /* The replicas get the whole set as it is here after the write, not
+         * the new version alone: a dot that skipped counters of this actor
+         * must travel with the versions it skipped (or what covers them),
+         * or a replica could hand out a context covering writes it never
+         * held (siblings.h).  For a write that superseded everything this
+         * is the one new version, as before. */
+        sib_add_move(&local, &v);
+        sib_encode(&local, &q->enc);
         q->key = mem_memdup(key, klen);
         q->klen = klen;
     }
+    sib_fini(&local);
     version_fini(&v);
     q->pending = 1 + (int)q->nowners; /* every owner's answer, and a guard */
     for (unsigned i = 0; i < q->nowners; i++) {

@@ -5,19 +5,41 @@
  * the callback has already run) or later from the event loop (returns 1).
  * Pointers handed to a callback are valid only during it.
  *
- * Stamping a write (the coordinator's job):
- *   L = merge of the clocks of the versions stored locally for the key
- *   C = the client's context (VPUT/VDEL), or L itself for SET/DEL
- *   - C descends L (the writer saw everything stored here): the new clock is
- *     C with this node's actor incremented; it supersedes every local version.
- *   - otherwise the write is concurrent with the versions C does not cover.
- *     Incrementing the node's own entry could make the new clock dominate
- *     such a version (a blind write after {n1:4} would become {n1:5}, which
- *     silently drops the older value on every replica).  So the write is
- *     stamped on a fresh single-use actor "name.incarnation.seq": the new
- *     clock descends C and nothing else, and stays concurrent with what C
- *     did not see.  This costs one clock entry per conflicting write
- *     (bounded by vclock-max-entries pruning).
+ * Stamping a write (the coordinator's job), with dotted version vectors
+ * (siblings.h):
+ *   L = the versions stored locally for the key
+ *   C = the client's context (VPUT/VDEL), or the merge of L's clocks for
+ *       SET/DEL
+ *   the new version's dot is (this node's actor, k) with k = 1 + the
+ *   highest counter of that actor in L's clocks and in C; its context is C.
+ *   It supersedes exactly the versions whose dot C covers; everything else
+ *   stays its sibling.  So a blind write onto an existing key is concurrent
+ *   with what it did not see, without minting a new clock actor: a key's
+ *   clock holds one entry per coordinator incarnation.  (The previous
+ *   design stamped such writes on a fresh single-use actor per write, which
+ *   grew the actor table without bound.)
+ * Refusals, before anything is stored or sent (the callback gets the error):
+ *   - KV_EBADCTX: a client's C (COORD_W_CLIENT_CTX) names a counter of this
+ *     node's actor above the highest one it issued for the key (known when
+ *     it owns and holds the key), or any C reaches VC_MAX_COUNTER (the
+ *     codecs refuse above it).  Contexts the node built itself (SET's read,
+ *     a supersede) may legitimately know more than the local copy, e.g.
+ *     after a FLUSHALL of this node: the dot then just goes above them.  A forged
+ *     context can then never make a later write equal to a stored one.
+ *   - KV_EMAXSIB: the write would leave the key with more than max-siblings
+ *     versions, and more than it has now (resolving writes always pass).
+ *     Above siblings-warn the write is logged (at most a line a second)
+ *     and counted (INFO sibling_warnings).
+ * The replicas are sent the coordinator's whole set after the write (the
+ * new version alone when it superseded everything).  A coordinator that
+ * does not own the key (its owners look down) stores nothing, so its
+ * counters come from a node-wide floor instead, which keeps dots unique.
+ * Known limit: such a coordinator cannot send along the earlier writes its
+ * dot skips, so a reader that meets only the later of two such writes of
+ * one key (both made while every owner looked down) gets a context that
+ * also covers the earlier one.
+ * The context returned to the writer is the new clock, without the dot
+ * when the dot skipped counters the writer did not see.
  */
 #ifndef KV_COORD_H
 #define KV_COORD_H
@@ -43,6 +65,8 @@ struct coord_stats {
     uint64_t read_repairs;       /* stale replicas sent the reconciled set */
     uint64_t superseding_writes; /* plain writes redone over versions a stale
                                     coordinator had not seen */
+    uint64_t sibling_warnings;   /* writes leaving more than siblings-warn versions */
+    uint64_t sibling_writes_refused; /* writes refused by max-siblings */
 };
 
 /* set: the reconciled versions (borrowed; empty when not found). */
@@ -69,6 +93,9 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
 #define COORD_W_SUPERSEDE (1u << 0) /* a plain SET/DEL: if replicas report versions
                                        the write did not cover (this coordinator's
                                        copy was stale), write again over them */
+#define COORD_W_CLIENT_CTX (1u << 1) /* ctx came from a client (VPUT/VDEL): refuse
+                                       counters of this node's actor it never
+                                       issued for the key (KV_EBADCTX) */
 
 /* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
  * val: borrowed (a reference is taken); NULL writes a tombstone.

@@ -18,6 +18,7 @@ const char *kv_strerror(int err)
     case KV_EAUTH: return "authentication required";
     case KV_ESIBLINGS: return "key has siblings";
     case KV_EINVAL: return "invalid argument";
+    case KV_EMAXSIB: return "too many siblings for key; resolve them with VGET + VPUT";
     default:
         if (err < 0 && err > -4096)
             return strerror(-err);

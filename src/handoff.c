@@ -85,10 +85,15 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
         h->refused++;
         return false;
     }
-    if (store_put_set(q->hints, key, klen, set))
+    int rc = store_put_set_checked(q->hints, key, klen, set);
+    if (rc != 0)
         aof_log_hint(h->node->aof, owner, q->hints, key, klen);
-    if (!exists)
+    if (!exists && store_find(q->hints, key, klen))
         h->pending++;
+    if (rc < 0) { /* past the hard sibling limit: not kept, so not an ack */
+        h->refused++;
+        return false;
+    }
     h->stored++;
     return true;
 }

@@ -98,9 +98,8 @@ static void consider(void *arg, const struct store_entry *e)
     store_entry_load(e, &set);
     uint64_t newest = 0;
     for (uint32_t i = 0; i < set.n; i++)
-        for (uint32_t j = 0; j < set.v[i].vc.n; j++)
-            if (set.v[i].vc.e[j].ts_ms > newest)
-                newest = set.v[i].vc.e[j].ts_ms;
+        if (version_newest_ts(&set.v[i]) > newest)
+            newest = version_newest_ts(&set.v[i]);
     int64_t age = kv_now_ms() - (int64_t)newest;
     bool old = age > n->cfg.tombstone_reap_ms;
     uint64_t d = old ? ae_digest(key, klen, &set) : 0;

@@ -46,38 +46,41 @@ static void arrived(struct kv_node *n, const void *key, size_t klen)
     xfer_note_write(n->xfer, key, klen);
 }
 
-bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
-                            const struct sibset *set, struct sibset *stored)
+int replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
+                           const struct sibset *set, struct sibset *stored)
 {
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
-    if (!store_put_set(n->store, key, klen, set)) {
+    int rc = store_put_set_checked(n->store, key, klen, set);
+    if (rc == 0) {
         load(n, key, klen, stored);
-        return false;
+        return 0;
     }
+    /* changed, or perhaps in part when a version was refused (then logging
+     * the unchanged set again is harmless) */
     changed(n, key, klen, before, stored);
     arrived(n, key, klen);
-    return true;
+    return rc;
 }
 
 bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set)
 {
     struct sibset stored;
     sib_init(&stored);
-    bool ok = replica_put_set_stored(n, key, klen, set, &stored);
+    int rc = replica_put_set_stored(n, key, klen, set, &stored);
     sib_fini(&stored);
-    return ok;
+    return rc > 0;
 }
 
-bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v)
+int replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v)
 {
     struct sibset stored;
     sib_init(&stored);
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
-    bool ok = store_put(n->store, key, klen, v);
-    if (ok)
+    int rc = store_put_checked(n->store, key, klen, v);
+    if (rc > 0)
         changed(n, key, klen, before, &stored);
     sib_fini(&stored);
-    return ok;
+    return rc;
 }
 
 /* Removes key (whose stored versions are cur, digest d) and logs it. */

@@ -21,11 +21,14 @@ struct version;
 /* Reconciles set (borrowed) into key's versions.  True when they changed. */
 bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set);
 /* Same, and fills stored (empty on entry) with key's versions as they are
- * now, changed or not — what a replica reports back to its coordinator. */
-bool replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
-                            const struct sibset *set, struct sibset *stored);
-/* Same for one version. */
-bool replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
+ * now, changed or not — what a replica reports back to its coordinator.
+ * Returns 1 changed, 0 unchanged, or KV_EMAXSIB when some version was
+ * refused because the key would exceed SIB_MAX_VERSIONS (siblings.h): the
+ * replica must then answer an error, never an ack. */
+int replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
+                           const struct sibset *set, struct sibset *stored);
+/* Same for one version: 1, 0 or KV_EMAXSIB. */
+int replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
 /* Removes key's versions from this node (they were handed to the key's
  * owners) if every version stored now is covered by sent; true if so. */
 bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,

@@ -1,8 +1,9 @@
 /* siblings.c — a key's set of versions and the Dynamo reconcile rules.
  *
  * Owns: the versions of a struct sibset (each holds one value reference and
- * its clock).  Invariant: no version's clock is equal to or dominated by
- * another's; sib_add and sib_decode are the only ways in and both keep it.
+ * its clock and dot).  Invariant: no version is equal to or dominated by
+ * another (siblings.h gives the order); sib_add and sib_decode are the only
+ * ways in and both keep it.
  *
  * Callers: store.c (loading and reconciling entries), coord.c (merging
  * replica answers, read repair) and the peer codec (sib_encode/decode).
@@ -16,7 +17,12 @@
  *                [varint expire_ms]          when SIB_F_EXPIRE
  *                [varint length, bytes]      unless SIB_F_TOMBSTONE
  *                vc_encode'd clock
+ *                [u8 name length, dot actor name, varint dot_base]
+ *                                            when SIB_F_DOT
  * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
+ * SIB_F_DOT is new with dotted versions: sets written before it (old logs)
+ * have no dot and decode as old-format versions; a node of the previous
+ * release refuses a set holding dots (its decoder rejects unknown flags).
  */
 #include "siblings.h"
 #include "util/varint.h"
@@ -28,15 +34,16 @@
 
 #define SIB_F_TOMBSTONE (1u << 0) /* no value bytes follow */
 #define SIB_F_EXPIRE (1u << 1)    /* a non-zero expire_ms follows */
-/* Versions a decoded set may hold.  Honest sets have a handful; the bound
- * keeps the pairwise invariant check of sib_decode cheap. */
-#define SIB_MAX_DECODE_VERSIONS 1024
+#define SIB_F_DOT (1u << 2)       /* the dot follows the clock */
 
 void version_init(struct version *v)
 {
     v->val = NULL;
     v->expire_ms = 0;
     vc_init(&v->vc);
+    v->dot_actor = VERSION_NO_DOT;
+    v->pad_ = 0;
+    v->dot_base = 0;
 }
 
 void version_fini(struct version *v)
@@ -47,6 +54,8 @@ void version_fini(struct version *v)
     v->val = NULL;
     v->expire_ms = 0;
     vc_fini(&v->vc);
+    v->dot_actor = VERSION_NO_DOT;
+    v->dot_base = 0;
 }
 
 void version_copy(struct version *dst, const struct version *src)
@@ -58,6 +67,116 @@ void version_copy(struct version *dst, const struct version *src)
     val_unref(old);
     dst->expire_ms = src->expire_ms;
     vc_copy(&dst->vc, &src->vc);
+    dst->dot_actor = src->dot_actor;
+    dst->dot_base = src->dot_base;
+}
+
+void version_set_dot(struct version *v, const struct vclock *ctx, uint32_t actor,
+                     uint64_t counter, uint64_t now_ms)
+{
+    uint64_t base = vc_counter(ctx, actor);
+    vc_copy(&v->vc, ctx);
+    /* vc_increment adds the entry at 1 or bumps it; then set the counter */
+    vc_increment(&v->vc, actor, now_ms);
+    for (uint32_t i = 0; i < v->vc.n; i++)
+        if (v->vc.e[i].actor == actor)
+            v->vc.e[i].counter = counter > base ? counter : base + 1;
+    v->dot_actor = actor;
+    v->dot_base = base;
+}
+
+uint64_t version_dot_counter(const struct version *v)
+{
+    return v->dot_actor == VERSION_NO_DOT ? 0 : vc_counter(&v->vc, v->dot_actor);
+}
+
+/* Event (a, c) is in y's causal past. */
+static inline bool event_seen(const struct version *y, uint32_t a, uint64_t c)
+{
+    uint64_t yc = vc_counter(&y->vc, a);
+    if (c > yc)
+        return false;
+    return a != y->dot_actor || c <= y->dot_base || c == yc;
+}
+
+/* Events (a, 1..c) are all in y's causal past. */
+static inline bool prefix_seen(const struct version *y, uint32_t a, uint64_t c)
+{
+    uint64_t yc = vc_counter(&y->vc, a);
+    if (c > yc)
+        return false;
+    return a != y->dot_actor || c <= y->dot_base || y->dot_base + 1 == yc;
+}
+
+bool version_seen_by(const struct version *x, const struct version *y)
+{
+    if (x->dot_actor != VERSION_NO_DOT)
+        return event_seen(y, x->dot_actor, vc_counter(&x->vc, x->dot_actor));
+    for (uint32_t i = 0; i < x->vc.n; i++)
+        if (!prefix_seen(y, x->vc.e[i].actor, x->vc.e[i].counter))
+            return false;
+    return true;
+}
+
+/* HOT: store_put and every reconcile run this. */
+enum vc_order version_compare(const struct version *a, const struct version *b)
+{
+    bool ab = version_seen_by(a, b), ba = version_seen_by(b, a);
+    if (ab)
+        return ba ? VC_EQUAL : VC_BEFORE;
+    return ba ? VC_AFTER : VC_CONCURRENT;
+}
+
+void version_pack_clock(const struct version *v, struct buf *out)
+{
+    if (v->dot_actor == VERSION_NO_DOT) {
+        buf_varint(out, 0);
+    } else {
+        buf_varint(out, (uint64_t)v->dot_actor + 1);
+        buf_varint(out, v->dot_base);
+    }
+    vc_pack(&v->vc, out);
+}
+
+int version_unpack_clock(struct version *v, const void *ptr, size_t len, size_t *used)
+{
+    const uint8_t *p = ptr;
+    size_t pos = 0, vused;
+    uint64_t da, base = 0;
+    if (!varint_get(p, len, &pos, &da) || da > UINT32_MAX ||
+        (da && !varint_get(p, len, &pos, &base)))
+        return KV_EPROTO;
+    if (vc_unpack(&v->vc, p + pos, len - pos, &vused) != 0)
+        return KV_EPROTO;
+    v->dot_actor = da ? (uint32_t)(da - 1) : VERSION_NO_DOT;
+    v->dot_base = base;
+    if (da && base >= vc_counter(&v->vc, v->dot_actor))
+        return KV_EPROTO;
+    if (used)
+        *used = pos + vused;
+    return 0;
+}
+
+uint64_t version_newest_ts(const struct version *v)
+{
+    uint64_t newest = 0;
+    for (uint32_t j = 0; j < v->vc.n; j++)
+        if (v->vc.e[j].ts_ms > newest)
+            newest = v->vc.e[j].ts_ms;
+    return newest;
+}
+
+void version_format_clock(const struct version *v, struct buf *out)
+{
+    uint64_t c = version_dot_counter(v);
+    if (c && v->dot_base + 1 != c) { /* a gap: the clock alone would hide it */
+        size_t nl;
+        const char *name = vc_actor_name(v->dot_actor, &nl);
+        buf_printf(out, "dot=%.*s/%llu skips=%llu..%llu ", (int)nl, name ? name : "?",
+                   (unsigned long long)c, (unsigned long long)v->dot_base + 1,
+                   (unsigned long long)c - 1);
+    }
+    vc_format(&v->vc, out);
 }
 
 void sib_init(struct sibset *s)
@@ -99,11 +218,11 @@ static struct version *append_slot(struct sibset *s)
  * is equal to or dominated by a stored version (nothing changes);
  * otherwise drops the stored versions v dominates and returns true, and the
  * caller appends v. */
-static bool make_room(struct sibset *s, const struct vclock *vc)
+static bool make_room(struct sibset *s, const struct version *nv)
 {
     uint32_t dominated = 0;
     for (uint32_t i = 0; i < s->n; i++) {
-        enum vc_order o = vc_compare(vc, &s->v[i].vc);
+        enum vc_order o = version_compare(nv, &s->v[i]);
         if (o == VC_EQUAL || o == VC_BEFORE)
             return false;
         dominated += o == VC_AFTER;
@@ -111,7 +230,7 @@ static bool make_room(struct sibset *s, const struct vclock *vc)
     if (dominated) {
         uint32_t w = 0;
         for (uint32_t r = 0; r < s->n; r++) {
-            if (vc_compare(vc, &s->v[r].vc) == VC_AFTER) {
+            if (version_compare(nv, &s->v[r]) == VC_AFTER) {
                 version_fini(&s->v[r]);
             } else {
                 if (w != r)
@@ -126,7 +245,7 @@ static bool make_room(struct sibset *s, const struct vclock *vc)
 
 bool sib_add(struct sibset *s, const struct version *v)
 {
-    if (!make_room(s, &v->vc))
+    if (!make_room(s, v))
         return false;
     version_copy(append_slot(s), v);
     return true;
@@ -134,7 +253,7 @@ bool sib_add(struct sibset *s, const struct version *v)
 
 bool sib_add_move(struct sibset *s, struct version *v)
 {
-    if (!make_room(s, &v->vc)) {
+    if (!make_room(s, v)) {
         version_fini(v);
         return false;
     }
@@ -174,7 +293,7 @@ bool sib_covers(const struct sibset *a, const struct sibset *b)
     for (uint32_t j = 0; j < b->n; j++) {
         bool covered = false;
         for (uint32_t i = 0; i < a->n && !covered; i++)
-            covered = vc_descends(&a->v[i].vc, &b->v[j].vc);
+            covered = version_seen_by(&b->v[j], &a->v[i]);
         if (!covered)
             return false;
     }
@@ -186,7 +305,8 @@ void sib_encode(const struct sibset *s, struct buf *out)
     buf_varint(out, s->n);
     for (uint32_t i = 0; i < s->n; i++) {
         const struct version *v = &s->v[i];
-        unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0);
+        unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0) |
+                         (v->dot_actor != VERSION_NO_DOT ? SIB_F_DOT : 0);
         buf_putc(out, (char)flags);
         if (v->expire_ms)
             buf_varint(out, (uint64_t)v->expire_ms);
@@ -195,6 +315,13 @@ void sib_encode(const struct sibset *s, struct buf *out)
             buf_put(out, v->val->data, v->val->len);
         }
         vc_encode(&v->vc, out);
+        if (v->dot_actor != VERSION_NO_DOT) {
+            size_t nl;
+            const char *name = vc_actor_name(v->dot_actor, &nl);
+            buf_putc(out, (char)nl);
+            buf_put(out, name, nl);
+            buf_varint(out, v->dot_base);
+        }
     }
 }
 
@@ -206,13 +333,13 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
     int rc = KV_EPROTO;
     sib_clear(s);
     /* A version takes >= 2 bytes (flags, empty clock). */
-    if (!varint_get(p, len, &pos, &n) || n > SIB_MAX_DECODE_VERSIONS || n > (len - pos) / 2)
+    if (!varint_get(p, len, &pos, &n) || n > SIB_MAX_VERSIONS || n > (len - pos) / 2)
         goto fail;
     for (uint64_t i = 0; i < n; i++) {
         if (pos >= len)
             goto fail;
         unsigned flags = p[pos++];
-        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE))
+        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT))
             goto fail;
         struct version *v = append_slot(s);
         if (flags & SIB_F_EXPIRE) {
@@ -236,13 +363,25 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
             goto fail;
         }
         pos += used;
+        if (flags & SIB_F_DOT) {
+            /* the dot's actor is one of the clock's (already interned) */
+            uint64_t base;
+            size_t nl = pos < len ? p[pos] : 0;
+            if (pos >= len || nl == 0 || nl > len - pos - 1 ||
+                !vc_actor_find((const char *)p + pos + 1, nl, &v->dot_actor))
+                goto fail;
+            pos += 1 + nl;
+            if (!varint_get(p, len, &pos, &base) || base >= vc_counter(&v->vc, v->dot_actor))
+                goto fail;
+            v->dot_base = base;
+        }
     }
     if (pos != len)
         goto fail;
     /* An honest peer only ever sends reconciled sets. */
     for (uint32_t i = 0; i < s->n; i++)
         for (uint32_t j = i + 1; j < s->n; j++)
-            if (vc_compare(&s->v[i].vc, &s->v[j].vc) != VC_CONCURRENT)
+            if (version_compare(&s->v[i], &s->v[j]) != VC_CONCURRENT)
                 goto fail;
     return 0;
 fail:

@@ -7,7 +7,7 @@
  * multi-byte fields inside data[] are read with memcpy or byte-wise):
  *     next | hash u32 | klen u32 | key bytes | varint nver |
  *     nver x ( struct val * (8 bytes, NULL = tombstone) | varint expire_ms |
- *              varint clock_len | vc_pack bytes )
+ *              varint clock_len | version_pack_clock bytes )
  * A one-version key with a one-actor clock costs 16 + klen + 20 bytes (the
  * packed clock is ~9 of those) plus its value: about 150 bytes per key all
  * in for 16-byte keys and 64-byte values, counting allocator size classes
@@ -49,6 +49,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "errors.h"
 #include "util/mem.h"
 
 #define STORE_MIN_BUCKETS 16
@@ -140,9 +141,9 @@ struct store {
     int64_t exp_now;     /* latest time counted (never goes back) */
     /* Scratch reused by writers so a put does not allocate besides the
      * entry itself once these have grown. */
-    struct vclock tmp_vc;
+    struct version tmp;  /* one stored version's clock and dot, unpacked */
     struct buf sec;      /* versions section being built */
-    struct buf clk;      /* one vc_pack'ed clock */
+    struct buf clk;      /* one packed clock (version_pack_clock) */
     uint8_t *drop;       /* per stored version: dominated by the new one */
     size_t drop_cap;
 };
@@ -427,7 +428,7 @@ struct store *store_create(void)
     }
     s->seed = (uint32_t)r[0];
     s->rng = r[1] | 1;
-    vc_init(&s->tmp_vc);
+    version_init(&s->tmp);
     buf_init(&s->sec);
     buf_init(&s->clk);
     return s;
@@ -475,7 +476,7 @@ void store_destroy(struct store *s)
     if (!s)
         return;
     free_entries(s);
-    vc_fini(&s->tmp_vc);
+    version_fini(&s->tmp);
     buf_fini(&s->sec);
     buf_fini(&s->clk);
     mem_free(s->drop);
@@ -568,8 +569,8 @@ void store_entry_load(const struct store_entry *e, struct sibset *out)
         v->val = val_ref(r.val);
         v->expire_ms = r.expire_ms;
         size_t used;
-        int rc = vc_unpack(&v->vc, r.clock, r.clock_len, &used);
-        assert(rc == 0 && used == r.clock_len); /* written by vc_pack in this process */
+        int rc = version_unpack_clock(v, r.clock, r.clock_len, &used);
+        assert(rc == 0 && used == r.clock_len); /* packed by this process */
         (void)rc;
     }
 }
@@ -578,20 +579,20 @@ void store_entry_load(const struct store_entry *e, struct sibset *out)
  * rules as sib_add, checked against it by test_store), without building a
  * sibset: one clock unpack into reused scratch per stored version, then the
  * new section is written in place when its size is unchanged. */
-bool store_put(struct store *s, const void *key, size_t klen, const struct version *v)
+int store_put_checked(struct store *s, const void *key, size_t klen, const struct version *v)
 {
     uint32_t h = key_hash(s, key, klen);
     rehash_step(s, REHASH_STEP);
     int ti;
     struct store_entry **link = find_link(s, key, klen, h, &ti);
     s->clk.len = 0;
-    vc_pack(&v->vc, &s->clk);
+    version_pack_clock(v, &s->clk);
     s->sec.len = 0;
     if (!link) {
         buf_varint(&s->sec, 1);
         version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
         entry_insert(s, h, key, klen);
-        return true;
+        return 1;
     }
 
     const uint8_t *sec = section(*link), *p;
@@ -605,16 +606,18 @@ bool store_put(struct store *s, const void *key, size_t klen, const struct versi
         struct store_vref r;
         p = version_read(p, &r);
         size_t used;
-        int rc = vc_unpack(&s->tmp_vc, r.clock, r.clock_len, &used);
+        int rc = version_unpack_clock(&s->tmp, r.clock, r.clock_len, &used);
         assert(rc == 0 && used == r.clock_len);
         (void)rc;
-        enum vc_order o = vc_compare(&v->vc, &s->tmp_vc);
+        enum vc_order o = version_compare(v, &s->tmp);
         if (o == VC_EQUAL || o == VC_BEFORE)
-            return false; /* already known: idempotent */
+            return 0; /* already known: idempotent */
         s->drop[i] = o == VC_AFTER;
         dropped += s->drop[i];
     }
     size_t old_len = (size_t)(p - sec);
+    if (n - dropped + 1 > SIB_MAX_VERSIONS)
+        return KV_EMAXSIB; /* the set could not be logged or sent: unchanged */
 
     buf_varint(&s->sec, n - dropped + 1);
     p = varint_read(sec, &n);
@@ -629,7 +632,26 @@ bool store_put(struct store *s, const void *key, size_t klen, const struct versi
     }
     version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
     entry_rewrite(s, link, old_len);
-    return true;
+    return 1;
+}
+
+bool store_put(struct store *s, const void *key, size_t klen, const struct version *v)
+{
+    return store_put_checked(s, key, klen, v) > 0;
+}
+
+int store_put_set_checked(struct store *s, const void *key, size_t klen,
+                          const struct sibset *set)
+{
+    int changed = 0, full = 0;
+    for (uint32_t i = 0; i < set->n; i++) {
+        int rc = store_put_checked(s, key, klen, &set->v[i]);
+        if (rc < 0)
+            full = rc;
+        else
+            changed |= rc;
+    }
+    return full ? full : changed;
 }
 
 bool store_put_set(struct store *s, const void *key, size_t klen, const struct sibset *set)
@@ -655,7 +677,7 @@ void store_replace(struct store *s, const void *key, size_t klen, const struct s
     for (uint32_t i = 0; i < set->n; i++) {
         const struct version *v = &set->v[i];
         s->clk.len = 0;
-        vc_pack(&v->vc, &s->clk);
+        version_pack_clock(v, &s->clk);
         version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
     }
     if (!link) {

@@ -2,7 +2,7 @@
  *
  * Memory layout (the point of this module): each key is ONE allocation
  * holding the chain link, hash, key bytes and a packed array of versions
- * (value pointer, expiry, vc_pack'ed clock).  Values are shared struct val
+ * (value pointer, expiry, packed clock and dot).  Values are shared struct val
  * references.  A single-version key with a small clock costs roughly
  * 16 + klen + 30 bytes plus its value.  The hash table is chained and grows
  * by doubling with incremental rehashing (a bounded number of buckets moved
@@ -28,7 +28,7 @@ struct store_entry; /* opaque */
 struct store_vref {
     struct val *val;         /* borrowed; NULL = tombstone */
     int64_t expire_ms;
-    const uint8_t *clock;    /* vc_pack'ed bytes, borrowed */
+    const uint8_t *clock;    /* version_pack_clock bytes, borrowed */
     size_t clock_len;
 };
 
@@ -50,10 +50,18 @@ const char *store_entry_key(const struct store_entry *e, size_t *klen);
 /* Decodes every version of e into out (out must be empty; takes val refs). */
 void store_entry_load(const struct store_entry *e, struct sibset *out);
 
-/* Reconciles one version into key's set (v borrowed).  Returns true when the
- * stored set changed (false: v was equal to or dominated by a stored one). */
+/* Reconciles one version into key's set (v borrowed).  Returns 1 when the
+ * stored set changed, 0 when v was equal to or dominated by a stored one,
+ * KV_EMAXSIB when keeping v would leave more than SIB_MAX_VERSIONS versions
+ * (nothing changes: a set the codecs would refuse is never stored). */
+int store_put_checked(struct store *s, const void *key, size_t klen, const struct version *v);
+/* store_put_checked() > 0. */
 bool store_put(struct store *s, const void *key, size_t klen, const struct version *v);
-/* Reconciles a whole set (each version as store_put). */
+/* Reconciles a whole set (each version as store_put_checked): 1 changed, 0
+ * unchanged, KV_EMAXSIB when some version was refused (the others apply). */
+int store_put_set_checked(struct store *s, const void *key, size_t klen,
+                          const struct sibset *set);
+/* store_put_set_checked() > 0, kept for callers that only care about change. */
 bool store_put_set(struct store *s, const void *key, size_t klen, const struct sibset *set);
 /* Replaces key's set with exactly set (no reconcile; used after the caller
  * reconciled itself).  An empty set removes the key. */

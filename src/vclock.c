@@ -20,7 +20,8 @@
  * stays valid for the process lifetime), and every clock in the process must
  * agree on the mapping.  Threading one table through every call that
  * compares or decodes a clock would buy nothing.  It grows with the number
- * of distinct actors ever seen (node incarnations, normally a few dozen);
+ * of distinct actors ever seen (node incarnations, normally a few dozen:
+ * with dotted versions, siblings.h, concurrent writes no longer mint actors);
  * names arriving from the network are syntax-checked before they are
  * interned and capped at ACTOR_WIRE_LIMIT so a hostile client cannot grow it
  * without bound.
@@ -49,7 +50,11 @@
  *   context:       base64url (no padding) of [u8 version = 1][wire][u32 LE
  *                  lmmh_x86_32 of everything before it].  The checksum only
  *                  catches corruption and typos; it is not a MAC (a client may
- *                  forge any context, which can only affect its own writes).
+ *                  forge any context).  Counters above VC_MAX_COUNTER are
+ *                  refused by every decoder, and the coordinator refuses
+ *                  counters of its own actor it never issued (coord.h), so a
+ *                  forged context cannot make later writes collide with
+ *                  stored ones.
  * Varints are unsigned LEB128; decoders reject overlong forms so that every
  * value has exactly one encoding.
  */
@@ -159,6 +164,18 @@ uint32_t vc_actor_intern(const char *name, size_t len)
     if (actor_lookup(name, len, h, &id))
         return id;
     return actor_add(name, len, h);
+}
+
+bool vc_actor_find(const char *name, size_t len, uint32_t *id)
+{
+    if (len > VC_MAX_ACTOR_LEN)
+        return false;
+    return actor_lookup(name, len, name_hash(name, len), id);
+}
+
+uint32_t vc_actor_count(void)
+{
+    return actors.n;
 }
 
 const char *vc_actor_name(uint32_t id, size_t *len)
@@ -498,7 +515,17 @@ static int entry_actor_cmp(const void *pa, const void *pb)
     return (a->actor > b->actor) - (a->actor < b->actor);
 }
 
+static int decode(struct vclock *vc, const void *ptr, size_t len, size_t *used,
+                  bool known_only);
+
 int vc_decode(struct vclock *vc, const void *ptr, size_t len, size_t *used)
+{
+    return decode(vc, ptr, len, used, false);
+}
+
+/* known_only: names not interned yet are dropped instead of added. */
+static int decode(struct vclock *vc, const void *ptr, size_t len, size_t *used,
+                  bool known_only)
 {
     const uint8_t *p = ptr;
     size_t pos = 0;
@@ -518,27 +545,41 @@ int vc_decode(struct vclock *vc, const void *ptr, size_t len, size_t *used)
         if (nl > len - pos || !name_valid(p + pos, nl))
             return KV_EBADCTX;
         struct vc_entry *e = &vc->e[i];
+        if (known_only && i > 0) {
+            /* contexts come from vc_encode: names strictly increasing,
+             * which also rules out duplicates among names dropped below */
+            const struct vc_entry *q = &vc->e[i - 1];
+            size_t m = q->pad_ < nl ? q->pad_ : nl;
+            int c = memcmp(p + q->actor, p + pos, m);
+            if (c > 0 || (c == 0 && q->pad_ >= nl))
+                return KV_EBADCTX;
+        }
         e->actor = (uint32_t)pos; /* < WIRE_MAX_BYTES, see the n bound */
         e->pad_ = (uint32_t)nl;
         pos += nl;
         if (!varint_get(p, len, &pos, &e->counter) || e->counter == 0 ||
-            !varint_get(p, len, &pos, &e->ts_ms))
+            e->counter > VC_MAX_COUNTER || !varint_get(p, len, &pos, &e->ts_ms))
             return KV_EBADCTX;
     }
     /* Pass 2: names to ids. */
+    uint32_t w = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct vc_entry *e = &vc->e[i];
         const char *name = (const char *)p + e->actor;
         size_t nl = e->pad_;
         uint32_t h = name_hash(name, nl), id;
         if (!actor_lookup(name, nl, h, &id)) {
+            if (known_only)
+                continue;
             if (actors.n >= ACTOR_WIRE_LIMIT)
                 return KV_EBADCTX;
             id = actor_add(name, nl, h);
         }
-        e->actor = id;
-        e->pad_ = 0;
+        vc->e[w] = *e;
+        vc->e[w].actor = id;
+        vc->e[w++].pad_ = 0;
     }
+    n = w;
     if (n > 1)
         qsort(vc->e, n, sizeof(*vc->e), entry_actor_cmp);
     for (uint32_t i = 1; i < n; i++)
@@ -675,7 +716,15 @@ int vc_from_context(struct vclock *vc, const void *p, size_t len)
     size_t used;
     /* The empty clock is only ever the empty string: a zero-entry token is
      * refused so each clock has one context. */
-    if (vc_decode(vc, raw + 1, body - 1, &used) != 0 || used != body - 1 || vc->n == 0)
+    /* Actors this process never heard of are dropped, not interned: a
+     * context can then neither grow the actor table (a client could
+     * otherwise fill it with invented names until peers refuse new node
+     * incarnations) nor cover a version this node never held (dropping an
+     * entry only leaves more siblings, never fewer).  A context naming only
+     * such actors becomes the empty one. */
+    if (decode(vc, raw + 1, body - 1, &used, true) != 0 || used != body - 1)
+        goto out;
+    if (vc->n == 0 && (body - 1 < 1 || raw[1] == 0))
         goto out;
     rc = 0;
 out:

@@ -29,6 +29,10 @@
 #define VC_DEFAULT_MAX_ENTRIES 50
 #define VC_MAX_ACTOR_LEN 255     /* longest actor name accepted by the codecs */
 #define VC_MAX_DECODE_ENTRIES 4096 /* clocks from the network larger than this are refused */
+/* Largest counter the codecs accept (from clients, peers and the log).  An
+ * honest actor (one node incarnation) cannot issue 2^48 writes to one key;
+ * the bound leaves room so that no increment can ever saturate or wrap. */
+#define VC_MAX_COUNTER ((uint64_t)1 << 48)
 
 struct vc_entry {
     uint32_t actor;   /* interned actor id */
@@ -57,6 +61,10 @@ const char *vc_order_name(enum vc_order o);
 uint32_t vc_actor_intern(const char *name, size_t len);
 /* Returns the name of an id (borrowed, valid for the process lifetime) and its length. */
 const char *vc_actor_name(uint32_t id, size_t *len);
+/* Looks name[0..len) up without adding it; true and *id when interned. */
+bool vc_actor_find(const char *name, size_t len, uint32_t *id);
+/* Actors interned so far (INFO clock_actors). */
+uint32_t vc_actor_count(void);
 
 /* ---- algebra ---- */
 void vc_init(struct vclock *vc);
@@ -86,7 +94,8 @@ int vc_unpack(struct vclock *vc, const void *p, size_t len, size_t *used);
 /* ---- wire codec (actor names; used between nodes) ---- */
 void vc_encode(const struct vclock *vc, struct buf *out);
 /* Validates everything (lengths, counts <= VC_MAX_DECODE_ENTRIES, counters
- * >= 1, no duplicate actors); *used = bytes read. 0 or KV_EBADCTX. */
+ * in 1..VC_MAX_COUNTER, no duplicate actors); *used = bytes read. 0 or
+ * KV_EBADCTX. */
 int vc_decode(struct vclock *vc, const void *p, size_t len, size_t *used);
 
 /* ---- client context: printable, opaque, checksummed ---- */
@@ -95,8 +104,11 @@ int vc_decode(struct vclock *vc, const void *p, size_t len, size_t *used);
  * the empty string. */
 void vc_to_context(const struct vclock *vc, struct buf *out);
 /* Decodes a context from a client.  Empty input = empty clock.  Anything
- * malformed (bad alphabet, bad checksum, truncated, bad entries) returns
- * KV_EBADCTX and leaves vc empty; never crashes on any input. */
+ * malformed (bad alphabet, bad checksum, truncated, bad entries, counters
+ * above VC_MAX_COUNTER) returns KV_EBADCTX and leaves vc empty; never
+ * crashes on any input.  Entries naming actors this process has never
+ * interned are dropped (never added to the actor table), so the result may
+ * hold fewer entries than the token, possibly none. */
 int vc_from_context(struct vclock *vc, const void *p, size_t len);
 
 /* ---- readable form ---- */

@@ -145,7 +145,12 @@ def test_concurrent_blind_vputs_become_siblings_on_every_node(cluster):
             futs = [ex.submit(cluster.client(i).execute_command, "VPUT", k, "", vals[i])
                     for i in (1, 2, 3)]
             ctxs = [f.result() for f in futs]
-        assert all(isinstance(c, str) and c for c in ctxs), ctxs
+        # One coordinator stamps all three: the first on an empty key gets
+        # a context naming its dot; the others' dots skip counters they did
+        # not see, so their contexts leave the dot out and are empty (DVV,
+        # issue 11).
+        assert all(isinstance(c, str) for c in ctxs), ctxs
+        assert any(ctxs), ctxs
         want = sorted(vals.values())
         for i in (1, 2, 3):
             got = cluster.vget(i, k)

@@ -3,7 +3,7 @@
 # each one that exists for SECONDS.
 #
 # Configures <builddir> (default build-fuzz) with -Dfuzz=true if it is not
-# configured yet, builds fuzz_resp, fuzz_context, fuzz_gossip, fuzz_aof (a target whose source
+# configured yet, builds the targets listed in targets= below (a target whose source
 # file does not exist yet is skipped), and runs every built target on a
 # scratch copy of tests/fuzz/corpus/<name without fuzz_>/ inside the build
 # directory, so the repository is never modified.  Crash inputs land in
@@ -25,7 +25,7 @@ esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 builddir=${2:-build-fuzz}
-targets="fuzz_resp fuzz_context fuzz_gossip fuzz_aof"
+targets="fuzz_resp fuzz_context fuzz_gossip fuzz_siblings fuzz_ae fuzz_aof"
 
 if [ ! -f "$builddir/build.ninja" ]; then
     CC=clang meson setup "$builddir" -Dfuzz=true -Db_sanitize=none \

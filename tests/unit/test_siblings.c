@@ -304,7 +304,8 @@ static bool set_equal(const struct sibset *a, const struct sibset *b)
         bool found = false;
         for (uint32_t j = 0; j < b->n && !found; j++) {
             const struct version *x = &a->v[i], *y = &b->v[j];
-            if (vc_compare(&x->vc, &y->vc) != VC_EQUAL || x->expire_ms != y->expire_ms)
+            if (vc_compare(&x->vc, &y->vc) != VC_EQUAL || x->expire_ms != y->expire_ms ||
+                x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
                 continue;
             if ((x->val == NULL) != (y->val == NULL))
                 continue;
@@ -514,6 +515,310 @@ static void test_convergence(void **state)
     sib_fini(&r2);
 }
 
+
+/* ---- dotted version vectors (issue 11) ----
+ *
+ * A simulation of the coordinator's stamping (coord.c) over three replicas,
+ * each also a coordinator actor: every write is stamped from its
+ * coordinator's local set (dot = 1 + the highest counter of that actor in
+ * the local clocks and the context), stored there, and its whole local set
+ * is then merged into a random subset of the other replicas (state-based, as
+ * coord_write sends it); anti-entropy merges whole sets.  Each write's
+ * ground truth is the set of writes its client saw (the versions of the set
+ * it read, and their histories).  The properties:
+ *   - version_seen_by(x, y) is exactly "y's writer had seen x";
+ *   - a blind write is concurrent with every version it did not see;
+ *   - a write with the merged context of a set supersedes all of it;
+ *   - merging sets is commutative, associative and idempotent;
+ *   - a version with an equal dot is the same write (ignored);
+ *   - clocks hold at most one entry per actor (3), whatever the conflicts. */
+enum { SIM_MAXV = 256, SIM_W = SIM_MAXV / 64, SIM_R = 3 };
+
+struct sim {
+    struct sibset rep[SIM_R];
+    struct version all[SIM_MAXV];
+    uint64_t hist[SIM_MAXV][SIM_W]; /* ids each write had seen, itself included */
+    unsigned nv;
+    uint32_t actor[SIM_R];
+};
+
+static unsigned version_id(const struct version *v)
+{
+    char tmp[16];
+    size_t n = v->val->len < 15 ? v->val->len : 15;
+    memcpy(tmp, v->val->data, n);
+    tmp[n] = '\0';
+    return (unsigned)strtoul(tmp, NULL, 10);
+}
+
+static bool hist_has(const struct sim *m, unsigned y, unsigned x)
+{
+    return (m->hist[y][x / 64] >> (x % 64)) & 1;
+}
+
+/* A write coordinated by replica r whose client read set `read` (NULL =
+ * blind; the context is the merge of read's clocks).  Returns its id. */
+static unsigned sim_write(struct sim *m, int r, const struct sibset *read)
+{
+    unsigned id = m->nv++;
+    struct vclock ctx;
+    vc_init(&ctx);
+    memset(m->hist[id], 0, sizeof(m->hist[id]));
+    if (read) {
+        sib_context(read, &ctx);
+        for (uint32_t i = 0; i < read->n; i++) {
+            unsigned x = version_id(&read->v[i]);
+            for (int w = 0; w < SIM_W; w++)
+                m->hist[id][w] |= m->hist[x][w];
+        }
+    }
+    m->hist[id][id / 64] |= 1ull << (id % 64);
+    uint32_t a = m->actor[r];
+    const struct sibset *local = &m->rep[r];
+    uint64_t top = vc_counter(&ctx, a);
+    for (uint32_t i = 0; i < local->n; i++)
+        if (vc_counter(&local->v[i].vc, a) > top)
+            top = vc_counter(&local->v[i].vc, a);
+    struct version *v = &m->all[id];
+    version_init(v);
+    char name[16];
+    int len = snprintf(name, sizeof(name), "%u", id);
+    v->val = val_create(name, (size_t)len);
+    version_set_dot(v, &ctx, a, top + 1, 1000 + id);
+    PROP(v->vc.n <= SIM_R);
+    /* a blind write is concurrent with everything stored */
+    if (!read)
+        for (uint32_t i = 0; i < local->n; i++)
+            PROP(version_compare(v, &local->v[i]) == VC_CONCURRENT);
+    PROP(sib_add(&m->rep[r], v));
+    /* a write with the merged context of the local set supersedes it all */
+    if (read == local)
+        PROP(m->rep[r].n == 1);
+    /* state-based replication of the coordinator's whole set */
+    for (int o = 0; o < SIM_R; o++)
+        if (o != r && rnd() % 2)
+            sib_merge(&m->rep[o], &m->rep[r]);
+    vc_fini(&ctx);
+    return id;
+}
+
+static void sim_check_order(const struct sim *m)
+{
+    for (unsigned x = 0; x < m->nv; x++)
+        for (unsigned y = 0; y < m->nv; y++)
+            PROP(version_seen_by(&m->all[x], &m->all[y]) == hist_has(m, y, x));
+}
+
+static void merged(struct sibset *out, const struct sibset *a, const struct sibset *b)
+{
+    sib_clear(out);
+    sib_merge(out, a);
+    sib_merge(out, b);
+}
+
+static void test_dvv_properties(void **state)
+{
+    (void)state;
+    struct sim *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    for (int r = 0; r < SIM_R; r++) {
+        char name[16];
+        int len = snprintf(name, sizeof(name), "dvv%d.1", r);
+        m->actor[r] = vc_actor_intern(name, (size_t)len);
+    }
+    struct sibset ab, ba, abc1, abc2, t;
+    sib_init(&ab);
+    sib_init(&ba);
+    sib_init(&abc1);
+    sib_init(&abc2);
+    sib_init(&t);
+    unsigned siblings_seen = 0, blind = 0;
+    for (int round = 0; round < 40; round++) {
+        for (int r = 0; r < SIM_R; r++)
+            sib_init(&m->rep[r]);
+        m->nv = 0;
+        while (m->nv < 120) {
+            int r = (int)(rnd() % SIM_R);
+            unsigned op = (unsigned)(rnd() % 10);
+            if (op < 4) {
+                sim_write(m, r, NULL); /* blind */
+                blind++;
+            } else if (op < 6) {
+                sim_write(m, r, &m->rep[r]); /* SET: the local context */
+            } else if (op < 8) {
+                /* a client read another replica, then wrote through r */
+                sib_clear(&t);
+                sib_merge(&t, &m->rep[rnd() % SIM_R]);
+                sim_write(m, r, &t);
+            } else {
+                sib_merge(&m->rep[rnd() % SIM_R], &m->rep[r]); /* anti-entropy */
+            }
+            for (int k = 0; k < SIM_R; k++)
+                siblings_seen += m->rep[k].n > 1;
+        }
+        sim_check_order(m);
+        /* merge laws on the replicas' sets */
+        const struct sibset *A = &m->rep[0], *B = &m->rep[1], *C = &m->rep[2];
+        merged(&ab, A, B);
+        merged(&ba, B, A);
+        PROP(set_equal(&ab, &ba));
+        merged(&abc1, &ab, C);
+        merged(&t, B, C);
+        merged(&abc2, A, &t);
+        PROP(set_equal(&abc1, &abc2));
+        sib_clear(&t);
+        sib_merge(&t, A);
+        PROP(!sib_merge(&t, A) && set_equal(&t, A));
+        PROP(sib_covers(&abc1, A) && sib_covers(&abc1, B) && sib_covers(&abc1, C));
+        /* after anti-entropy every replica holds the same set */
+        for (int k = 0; k < SIM_R; k++)
+            sib_merge(&m->rep[k], &abc1);
+        PROP(set_equal(&m->rep[0], &m->rep[1]) && set_equal(&m->rep[1], &m->rep[2]));
+        for (uint32_t i = 0; i < abc1.n; i++) {
+            PROP(abc1.v[i].vc.n <= SIM_R);
+            /* equal dots: the same write, whatever else the copy says */
+            struct version dup;
+            version_init(&dup);
+            version_copy(&dup, &abc1.v[i]);
+            val_unref(dup.val);
+            dup.val = val_create("other", 5);
+            PROP(!sib_add(&m->rep[0], &dup));
+            version_fini(&dup);
+        }
+        /* the merged context resolves every sibling everywhere */
+        unsigned id = sim_write(m, 0, &m->rep[0]);
+        PROP(m->rep[0].n == 1 && version_id(&m->rep[0].v[0]) == id);
+        for (int k = 1; k < SIM_R; k++) {
+            sib_merge(&m->rep[k], &m->rep[0]);
+            PROP(m->rep[k].n == 1);
+        }
+        for (int r = 0; r < SIM_R; r++)
+            sib_fini(&m->rep[r]);
+        for (unsigned i = 0; i < m->nv; i++)
+            version_fini(&m->all[i]);
+    }
+    PROP(siblings_seen > 100 && blind > 100);
+    sib_fini(&ab);
+    sib_fini(&ba);
+    sib_fini(&abc1);
+    sib_fini(&abc2);
+    sib_fini(&t);
+    free(m);
+}
+
+/* Old-format versions (no dot) compare as plain vector clocks, also against
+ * dotted ones; the codec keeps a version's dot or its absence. */
+static void test_dvv_old_format(void **state)
+{
+    (void)state;
+    struct version old, d1, d2;
+    mkver(&old, "old", 2, 0, 0); /* {N1:2}, no dot */
+    struct vclock ctx;
+    vc_init(&ctx);
+    /* a SET over it: context {N1:2}, dot (N1,3): contiguous, dominates it */
+    version_init(&d1);
+    d1.val = val_create("d1", 2);
+    version_set_dot(&d1, &old.vc, N1, 3, 5);
+    assert_int_equal(version_compare(&old, &d1), VC_BEFORE);
+    /* a blind write (N1,4) with empty context: concurrent with both */
+    version_init(&d2);
+    d2.val = val_create("d2", 2);
+    version_set_dot(&d2, &ctx, N1, 4, 6);
+    assert_int_equal(version_compare(&old, &d2), VC_CONCURRENT);
+    assert_int_equal(version_compare(&d1, &d2), VC_CONCURRENT);
+    /* an old version {N1:4} has seen (N1,3) and (N1,4), not the reverse */
+    struct version old4;
+    mkver(&old4, "old4", 4, 0, 0);
+    assert_int_equal(version_compare(&d1, &old4), VC_BEFORE);
+    assert_int_equal(version_compare(&d2, &old4), VC_BEFORE);
+    /* a gapped dot does not cover the old {N1:3}: (N1,3) is not in d2's past */
+    struct version old3;
+    mkver(&old3, "old3", 3, 0, 0);
+    assert_int_equal(version_compare(&old3, &d2), VC_CONCURRENT);
+    assert_int_equal(version_compare(&old3, &d1), VC_EQUAL); /* same past */
+    struct sibset s, t;
+    sib_init(&s);
+    sib_init(&t);
+    sib_add(&s, &old);
+    sib_add(&s, &d2);
+    assert_int_equal(s.n, 2);
+    struct buf out;
+    buf_init(&out);
+    sib_encode(&s, &out);
+    assert_int_equal(sib_decode(&t, out.data, out.len, 1 << 20), 0);
+    assert_true(set_equal(&s, &t));
+    for (uint32_t i = 0; i < t.n; i++)
+        assert_true(t.v[i].dot_actor == (t.v[i].val->len == 3 ? VERSION_NO_DOT : N1));
+    /* the old wire format (no dot flag) still decodes: {N1:1} value "v" */
+    static const uint8_t old_wire[] = { 1, 0, 1, 'v', 1, 4, 'n', '1', '.', '1', 1, 7 };
+    assert_int_equal(sib_decode(&t, old_wire, sizeof(old_wire), 1 << 20), 0);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.v[0].dot_actor, VERSION_NO_DOT);
+    assert_int_equal(vc_counter(&t.v[0].vc, N1), 1);
+    /* a dot naming an actor outside its clock, or not above dot_base: refused */
+    static const uint8_t bad_dot[] = { 1, 4, 1, 'v', 1, 4, 'n', '1', '.', '1', 1, 7,
+                                       4, 'n', '2', '.', '1', 0 };
+    assert_int_equal(sib_decode(&t, bad_dot, sizeof(bad_dot), 1 << 20), KV_EPROTO);
+    static const uint8_t bad_base[] = { 1, 4, 1, 'v', 1, 4, 'n', '1', '.', '1', 1, 7,
+                                        4, 'n', '1', '.', '1', 1 };
+    assert_int_equal(sib_decode(&t, bad_base, sizeof(bad_base), 1 << 20), KV_EPROTO);
+    static const uint8_t good_dot[] = { 1, 4, 1, 'v', 1, 4, 'n', '1', '.', '1', 1, 7,
+                                        4, 'n', '1', '.', '1', 0 };
+    assert_int_equal(sib_decode(&t, good_dot, sizeof(good_dot), 1 << 20), 0);
+    assert_int_equal(t.v[0].dot_actor, N1);
+    /* the store's local form keeps dots too */
+    for (uint32_t i = 0; i < s.n; i++) {
+        struct version u;
+        version_init(&u);
+        out.len = 0;
+        version_pack_clock(&s.v[i], &out);
+        size_t used;
+        assert_int_equal(version_unpack_clock(&u, out.data, out.len, &used), 0);
+        assert_int_equal(used, out.len);
+        assert_int_equal(u.dot_actor, s.v[i].dot_actor);
+        assert_true(vc_compare(&u.vc, &s.v[i].vc) == VC_EQUAL);
+        version_fini(&u);
+    }
+    buf_fini(&out);
+    sib_fini(&s);
+    sib_fini(&t);
+    vc_fini(&ctx);
+    version_fini(&old);
+    version_fini(&old3);
+    version_fini(&old4);
+    version_fini(&d1);
+    version_fini(&d2);
+}
+
+/* The encoder and the decoder share SIB_MAX_VERSIONS. */
+static void test_version_limit(void **state)
+{
+    (void)state;
+    struct sibset s, t;
+    sib_init(&s);
+    sib_init(&t);
+    struct vclock none;
+    vc_init(&none);
+    for (uint64_t i = 1; i <= SIB_MAX_VERSIONS + 1; i++) {
+        struct version v;
+        version_init(&v);
+        v.val = val_create("x", 1);
+        version_set_dot(&v, &none, N2, i, 1);
+        assert_true(sib_add(&s, &v));
+        version_fini(&v);
+        if (i == SIB_MAX_VERSIONS || i == SIB_MAX_VERSIONS + 1) {
+            struct buf out;
+            buf_init(&out);
+            sib_encode(&s, &out);
+            assert_int_equal(sib_decode(&t, out.data, out.len, 16) == 0,
+                             i == SIB_MAX_VERSIONS);
+            buf_fini(&out);
+        }
+    }
+    sib_fini(&s);
+    sib_fini(&t);
+}
+
 int main(void)
 {
     const char *env = getenv("KV_TEST_SEED");
@@ -532,6 +837,9 @@ int main(void)
         cmocka_unit_test_setup(test_covers, setup),
         cmocka_unit_test_setup(test_codec, setup),
         cmocka_unit_test_setup(test_convergence, setup),
+        cmocka_unit_test_setup(test_dvv_properties, setup),
+        cmocka_unit_test_setup(test_dvv_old_format, setup),
+        cmocka_unit_test_setup(test_version_limit, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

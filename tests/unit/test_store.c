@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "siblings.h"
+#include "errors.h"
 #include "store.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -86,8 +87,8 @@ static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
     sib_init(&got);
     store_entry_load(e, &got);
     bool ok = got.n == ref->n;
-    struct vclock vc;
-    vc_init(&vc);
+    struct version vr;
+    version_init(&vr);
     for (uint32_t i = 0; ok && i < ref->n; i++) {
         struct store_vref r;
         store_entry_version(e, i, &r);
@@ -95,10 +96,13 @@ static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
         ok = r.val == ref->v[i].val && r.expire_ms == ref->v[i].expire_ms &&
              got.v[i].val == ref->v[i].val && got.v[i].expire_ms == ref->v[i].expire_ms &&
              vc_same(&got.v[i].vc, &ref->v[i].vc) &&
-             vc_unpack(&vc, r.clock, r.clock_len, &used) == 0 && used == r.clock_len &&
-             vc_same(&vc, &ref->v[i].vc);
+             got.v[i].dot_actor == ref->v[i].dot_actor &&
+             got.v[i].dot_base == ref->v[i].dot_base &&
+             version_unpack_clock(&vr, r.clock, r.clock_len, &used) == 0 &&
+             used == r.clock_len && vc_same(&vr.vc, &ref->v[i].vc) &&
+             vr.dot_actor == ref->v[i].dot_actor && vr.dot_base == ref->v[i].dot_base;
     }
-    vc_fini(&vc);
+    version_fini(&vr);
     sib_fini(&got);
     return ok;
 }
@@ -224,6 +228,15 @@ static void test_reconcile_parity(void **state)
             for (int a = 0; a < 3; a++)
                 for (unsigned c = (unsigned)(rnd() % 4); c; c--)
                     vc_increment(&v.vc, A[a], rnd() % 1000000);
+            if (rnd() % 2) { /* a dotted version (DVV), maybe skipping counters */
+                struct vclock ctx;
+                vc_init(&ctx);
+                vc_copy(&ctx, &v.vc);
+                uint32_t da = A[rnd() % 3];
+                version_set_dot(&v, &ctx, da, vc_counter(&ctx, da) + 1 + rnd() % 3,
+                                rnd() % 1000000);
+                vc_fini(&ctx);
+            }
             unsigned kind = (unsigned)(rnd() % 6);
             if (kind == 0)
                 v.val = NULL;
@@ -620,7 +633,7 @@ static void test_memory_figure(void **state)
      * layout in store.c to apply the allocator's size classes. */
     struct buf clk;
     buf_init(&clk);
-    vc_pack(&v.vc, &clk);
+    version_pack_clock(&v, &clk);
     size_t entry_req = 16 + 16 /* key */ + 1 /* nver */ + 8 /* val * */ + 1 /* expire */ +
                        1 /* clock len */ + clk.len;
     buf_fini(&clk);
@@ -652,6 +665,44 @@ static void test_memory_figure(void **state)
     version_fini(&v);
 }
 
+/* A set is never stored past SIB_MAX_VERSIONS, the codecs' limit: the
+ * version that would exceed it is refused and nothing changes. */
+static void test_version_limit(void **state)
+{
+    (void)state;
+    struct store *s = store_create();
+    struct vclock none;
+    vc_init(&none);
+    for (uint64_t i = 1; i <= SIB_MAX_VERSIONS + 1; i++) {
+        struct version v;
+        version_init(&v);
+        v.val = val_create("x", 1);
+        version_set_dot(&v, &none, A[0], i, 1); /* blind: all concurrent */
+        int rc = store_put_checked(s, "k", 1, &v);
+        assert_int_equal(rc, i <= SIB_MAX_VERSIONS ? 1 : KV_EMAXSIB);
+        version_fini(&v);
+    }
+    const struct store_entry *e = store_find(s, "k", 1);
+    assert_int_equal(store_entry_nversions(e), SIB_MAX_VERSIONS);
+    /* a write covering them all is still taken, and leaves one */
+    struct sibset set;
+    sib_init(&set);
+    store_entry_load(e, &set);
+    struct vclock ctx;
+    vc_init(&ctx);
+    sib_context(&set, &ctx);
+    struct version w;
+    version_init(&w);
+    version_set_dot(&w, &ctx, A[0], SIB_MAX_VERSIONS + 2, 2);
+    assert_int_equal(store_put_checked(s, "k", 1, &w), 1);
+    assert_int_equal(store_entry_nversions(store_find(s, "k", 1)), 1);
+    version_fini(&w);
+    vc_fini(&ctx);
+    vc_fini(&none);
+    sib_fini(&set);
+    store_destroy(s);
+}
+
 int main(void)
 {
     const char *env = getenv("KV_TEST_SEED");
@@ -670,6 +721,7 @@ int main(void)
         cmocka_unit_test_setup(test_random, setup),
         cmocka_unit_test_setup(test_counts, setup),
         cmocka_unit_test_setup(test_memory_figure, setup),
+        cmocka_unit_test_setup(test_version_limit, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

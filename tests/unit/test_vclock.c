@@ -312,9 +312,9 @@ static void test_prop_codecs(void **state)
     buf_init(&out);
     for (int it = 0; it < ITERS; it++) {
         rand_clock(&a);
-        if (rnd_below(4) == 0) /* large counters and timestamps too */
+        if (rnd_below(4) == 0) /* large counters (up to the cap) and timestamps too */
             for (uint32_t i = 0; i < a.n; i++) {
-                a.e[i].counter = rnd() | 1;
+                a.e[i].counter = (rnd() % VC_MAX_COUNTER) | 1;
                 a.e[i].ts_ms = rnd();
             }
         size_t used;
@@ -421,6 +421,29 @@ static void test_context_validation(void **state)
     assert_int_equal(ctx_rc(dup, sizeof(dup), 1), KV_EBADCTX);
     static const uint8_t two[] = { 2, 2, 'a', 'b', 1, 5, 2, 'a', 'c', 2, 5 };
     assert_int_equal(ctx_rc(two, sizeof(two), 1), 0);
+    /* issue 11: names out of canonical order are refused; names this
+     * process never interned are dropped, never added to the actor table */
+    static const uint8_t unsorted[] = { 2, 2, 'a', 'c', 1, 5, 2, 'a', 'b', 2, 5 };
+    assert_int_equal(ctx_rc(unsorted, sizeof(unsorted), 1), KV_EBADCTX);
+    uint32_t before = vc_actor_count();
+    static const uint8_t fresh[] = { 2, 5, 'n', 'e', 'w', '.', '1', 7, 5,
+                                     5, 'n', 'e', 'w', '.', '2', 9, 5 };
+    struct buf fb;
+    struct vclock fv;
+    buf_init(&fb);
+    vc_init(&fv);
+    make_ctx(&fb, 1, fresh, sizeof(fresh));
+    assert_int_equal(vc_from_context(&fv, fb.data, fb.len), 0);
+    assert_int_equal(fv.n, 0);
+    assert_int_equal(vc_actor_count(), before);
+    uint32_t known = vc_actor_intern("new.2", 5);
+    assert_int_equal(vc_from_context(&fv, fb.data, fb.len), 0);
+    assert_int_equal(fv.n, 1);
+    assert_int_equal(fv.e[0].actor, known);
+    assert_true(vc_counter(&fv, known) == 9);
+    assert_int_equal(vc_actor_count(), before + 1);
+    vc_fini(&fv);
+    buf_fini(&fb);
     static const uint8_t empty_name[] = { 1, 0, 1, 5 };
     assert_int_equal(ctx_rc(empty_name, sizeof(empty_name), 1), KV_EBADCTX);
     static const uint8_t space_name[] = { 1, 2, 'a', ' ', 1, 5 };
@@ -432,9 +455,17 @@ static void test_context_validation(void **state)
     static const uint8_t too_wide[] = { 1, 2, 'a', 'b', 0xff, 0xff, 0xff, 0xff, 0xff,
                                         0xff, 0xff, 0xff, 0xff, 0x02, 5 };
     assert_int_equal(ctx_rc(too_wide, sizeof(too_wide), 1), KV_EBADCTX);
+    /* issue 11: counters above VC_MAX_COUNTER (2^48) are refused, so a
+     * forged context can never push a counter to saturation */
     static const uint8_t max_counter[] = { 1, 2, 'a', 'b', 0xff, 0xff, 0xff, 0xff, 0xff,
                                            0xff, 0xff, 0xff, 0xff, 0x01, 5 };
-    assert_int_equal(ctx_rc(max_counter, sizeof(max_counter), 1), 0);
+    assert_int_equal(ctx_rc(max_counter, sizeof(max_counter), 1), KV_EBADCTX);
+    static const uint8_t at_cap[] = { 1, 2, 'a', 'b', 0x80, 0x80, 0x80, 0x80, 0x80,
+                                      0x80, 0x40, 5 }; /* 2^48 */
+    assert_int_equal(ctx_rc(at_cap, sizeof(at_cap), 1), 0);
+    static const uint8_t above_cap[] = { 1, 2, 'a', 'b', 0x81, 0x80, 0x80, 0x80, 0x80,
+                                         0x80, 0x40, 5 }; /* 2^48 + 1 */
+    assert_int_equal(ctx_rc(above_cap, sizeof(above_cap), 1), KV_EBADCTX);
     static const uint8_t huge_n[] = { 0x81, 0x40, 2, 'a', 'b', 1, 5 }; /* 8193 > limit */
     assert_int_equal(ctx_rc(huge_n, sizeof(huge_n), 1), KV_EBADCTX);
     static const uint8_t n_past_end[] = { 3, 2, 'a', 'b', 1, 5 };
