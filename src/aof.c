@@ -115,6 +115,15 @@ static int64_t mono_ms(void)
 
 /* ---- writing ---- */
 
+bool aof_fits_merge(const struct aof *a, struct store *s, const void *key, size_t klen,
+                    const struct sibset *in)
+{
+    if (!a)
+        return true;
+    size_t have = store_entry_encoded_bound(store_find(s, key, klen));
+    return aof_fits(klen, have + sib_encoded_bound(in));
+}
+
 /* Writes all of p[0..n) to fd.  0, or -errno (some bytes may be written). */
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -234,12 +243,6 @@ void aof_set_resume(struct aof *a, aof_resume_fn fn, void *arg)
         return;
     a->resume = fn;
     a->resume_arg = arg;
-}
-
-bool aof_fits(size_t klen, size_t set_bytes)
-{
-    /* record payload: u8 + owner name (<= 255) + varint klen + key + set */
-    return set_bytes <= AOF_MAX_PAYLOAD && klen <= AOF_MAX_PAYLOAD - set_bytes - 266;
 }
 
 static void add_versions(struct buf *b, struct store *s, const void *key, size_t klen)

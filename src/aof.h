@@ -42,6 +42,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aof_scan.h"
+
 struct kv_node;
 struct store;
 struct sibset;
@@ -80,10 +82,12 @@ bool aof_durable(const struct aof *a, unsigned long long seq);
  * and every held record is durable. */
 typedef void (*aof_resume_fn)(void *arg);
 void aof_set_resume(struct aof *a, aof_resume_fn fn, void *arg);
-/* Whether a key of klen bytes whose encoded versions take set_bytes fits in
- * one record.  The write path refuses a change that would not, before it is
- * applied; nothing the node stores is ever too large to log. */
-bool aof_fits(size_t klen, size_t set_bytes);
+/* Whether key in store s could still be logged as one record after the
+ * versions of in are merged into it (a conservative bound; always true
+ * without a log).  The local write paths ask this first and refuse the
+ * write (KV_ETOOBIG, never an ack) when it says no. */
+bool aof_fits_merge(const struct aof *a, struct store *s, const void *key, size_t klen,
+                    const struct sibset *in);
 
 /* Starts a background compaction.  0, or -EBUSY when one runs, -errno. */
 int aof_rewrite_start(struct aof *a);

@@ -48,6 +48,12 @@ void aof_rec_begin(struct buf *rec, enum aof_type type)
     rec->len = AOF_HDR;
 }
 
+bool aof_fits(size_t klen, size_t set_bytes)
+{
+    /* record payload: u8 + owner name (<= 255) + varint klen + key + set */
+    return set_bytes <= AOF_MAX_PAYLOAD - 266 && klen <= AOF_MAX_PAYLOAD - 266 - set_bytes;
+}
+
 bool aof_rec_frame(struct buf *rec)
 {
     size_t plen = rec->len - AOF_HDR;

@@ -81,6 +81,11 @@ struct aof_rec {
  * malformed (or another type). */
 bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out);
 
+/* Whether a key of klen bytes whose encoded versions take set_bytes fits in
+ * one record.  The write path refuses a change that would not, before it is
+ * applied; nothing the node stores is ever too large to log. */
+bool aof_fits(size_t klen, size_t set_bytes);
+
 /* Begins a record of the given type in rec (cleared): header placeholder and
  * type byte.  The caller appends the payload, then calls aof_rec_frame. */
 void aof_rec_begin(struct buf *rec, enum aof_type type);

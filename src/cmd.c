@@ -585,7 +585,15 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
     }
     if (!aof_writable(c->node->aof) &&
         ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0)) {
-        /* as Redis's MISCONF: nothing is changed that could not be logged */
+        /* as Redis's MISCONF: nothing is changed that could not be logged.
+         * A write forwarded by a peer (PFWD) is declined instead: nothing
+         * was written, so the sender safely tries the next coordinator and
+         * the cluster stays writable. */
+        if (c->kind == SRV_PEER) {
+            resp_add_error(&c->out, "NOTCOORD", "this node's append-only log cannot be written");
+            cmd_multi_flag_error(c);
+            return;
+        }
         struct buf b;
         buf_init(&b);
         buf_printf(&b, "Errors writing to the append-only log (%s): write commands are refused "

@@ -66,6 +66,7 @@
 #include <string.h>
 
 #include "ae.h"
+#include "aof.h"
 #include "reaper.h"
 #include "replica.h"
 #include "cluster.h"
@@ -404,6 +405,14 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
     if (!(c->flags & CLI_F_AUTHED)) {
         resp_add_error(&c->out, "NOAUTH", "complete the peer handshake (PHELLO, PPROVE) first");
         srv_client_close_after_reply(c);
+        return;
+    }
+    if (!aof_writable(c->node->aof) && (cmd_arg_eq(name, "PPUT") || cmd_arg_eq(name, "PHINT") ||
+                                        cmd_arg_eq(name, "PREAP"))) {
+        /* a replica write here could not be logged: the coordinator counts
+         * this as a failed replica and goes on to another (sloppy quorum) */
+        resp_add_error(&c->out, "MISCONF", "this node's append-only log cannot be written; "
+                                           "replica writes are refused until it can");
         return;
     }
     if (cmd_arg_eq(name, "PPING")) {

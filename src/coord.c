@@ -679,8 +679,9 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     /* The coordinator keeps what it stamped (its next stamp for this key
      * must see it) when it owns the key; otherwise it only coordinates
      * because the owners look down, and holds the write as a hint below. */
+    int self_rc = 0; /* this node's own copy: refused (< 0) is not an ack */
     if (self_owner || q->nwalk == 0)
-        replica_put(n, key, klen, &v); /* logged before anyone hears of it */
+        self_rc = replica_put(n, key, klen, &v); /* logged before anyone hears of it */
     if (q->nwalk > 1 || !self_owner) {
         /* The replicas get the whole set as it is here after the write, not
          * the new version alone: a dot that skipped counters of this actor
@@ -700,7 +701,10 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
         int owner = (int)q->walk[i];
         if (owner == n->self_idx) {
             q->pending--;
-            q->acks++;
+            if (self_rc < 0)
+                q->fails++;
+            else
+                q->acks++;
         } else if (coord_node_up(co, owner)) {
             send_put(q, owner, owner);
         } else {
@@ -717,8 +721,12 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
             }
         }
     }
-    if (q->nwalk == 0)
-        q->acks++;
+    if (q->nwalk == 0) {
+        if (self_rc < 0)
+            q->fails++;
+        else
+            q->acks++;
+    }
     q->pending--;
     bool sync = q->answered || q->acks >= q->needed || q->acks + q->pending < q->needed;
     creq_progress(q);

@@ -19,6 +19,7 @@ const char *kv_strerror(int err)
     case KV_ESIBLINGS: return "key has siblings";
     case KV_EINVAL: return "invalid argument";
     case KV_EMAXSIB: return "too many siblings for key; resolve them with VGET + VPUT";
+    case KV_ELOG: return "the append-only log cannot be written";
     default:
         if (err < 0 && err > -4096)
             return strerror(-err);

@@ -19,6 +19,7 @@ enum kv_error {
     KV_ESIBLINGS = -1010,  /* a key holds concurrent versions; plain read refused */
     KV_EINVAL = -1011,     /* invalid argument (caller error with a message) */
     KV_EMAXSIB = -1012,    /* a write would leave a key with too many siblings */
+    KV_ELOG = -1013,       /* the append-only log cannot be written: local writes refused */
 };
 
 /* Returns a static string for a KV_E* code or a -errno value. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aof.h"
+#include "errors.h"
 #include "node.h"
 #include "peer.h"
 #include "replica.h"
@@ -85,12 +86,15 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
         h->refused++;
         return false;
     }
-    int rc = store_put_set_checked(q->hints, key, klen, set);
-    if (rc != 0)
+    /* a hint that could not be logged is refused (not an ack) */
+    int rc = !aof_writable(h->node->aof)                              ? KV_ELOG
+             : !aof_fits_merge(h->node->aof, q->hints, key, klen, set) ? KV_ETOOBIG
+                                                                       : store_put_set_checked(q->hints, key, klen, set);
+    if (rc > 0 || rc == KV_EMAXSIB) /* (a set refused at the limit may be merged in part) */
         aof_log_hint(h->node->aof, owner, q->hints, key, klen);
     if (!exists && store_find(q->hints, key, klen))
         h->pending++;
-    if (rc < 0) { /* past the hard sibling limit: not kept, so not an ack */
+    if (rc < 0) { /* past the hard sibling limit, too large or unloggable: not an ack */
         h->refused++;
         return false;
     }

@@ -5,6 +5,7 @@
 
 #include "ae.h"
 #include "aof.h"
+#include "errors.h"
 #include "node.h"
 #include "siblings.h"
 #include "store.h"
@@ -49,6 +50,10 @@ static void arrived(struct kv_node *n, const void *key, size_t klen)
 int replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
                            const struct sibset *set, struct sibset *stored)
 {
+    if (!aof_writable(n->aof))
+        return KV_ELOG; /* nothing enters the store that the log cannot hold */
+    if (!aof_fits_merge(n->aof, n->store, key, klen, set))
+        return KV_ETOOBIG; /* could not be logged: refused, never acked */
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
     int rc = store_put_set_checked(n->store, key, klen, set);
     if (rc == 0) {
@@ -73,6 +78,11 @@ bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const stru
 
 int replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v)
 {
+    if (!aof_writable(n->aof))
+        return KV_ELOG; /* nothing enters the store that the log cannot hold */
+    struct sibset one = {1, 1, (struct version *)v}; /* a read-only view of v */
+    if (!aof_fits_merge(n->aof, n->store, key, klen, &one))
+        return KV_ETOOBIG; /* could not be logged: refused, never acked */
     struct sibset stored;
     sib_init(&stored);
     uint64_t before = n->ae ? current_digest(n, key, klen) : 0;
@@ -97,6 +107,8 @@ static void drop(struct kv_node *n, const void *key, size_t klen, uint64_t d)
 bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
                              const struct sibset *sent)
 {
+    if (!aof_writable(n->aof))
+        return false; /* kept until the removal can be logged */
     struct sibset cur;
     sib_init(&cur);
     load(n, key, klen, &cur);
@@ -109,6 +121,8 @@ bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
 
 bool replica_drop_if_digest(struct kv_node *n, const void *key, size_t klen, uint64_t digest)
 {
+    if (!aof_writable(n->aof))
+        return false; /* kept until the removal can be logged */
     struct sibset cur;
     sib_init(&cur);
     load(n, key, klen, &cur);

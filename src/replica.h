@@ -23,11 +23,14 @@ bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const stru
 /* Same, and fills stored (empty on entry) with key's versions as they are
  * now, changed or not — what a replica reports back to its coordinator.
  * Returns 1 changed, 0 unchanged, or KV_EMAXSIB when some version was
- * refused because the key would exceed SIB_MAX_VERSIONS (siblings.h): the
- * replica must then answer an error, never an ack. */
+ * refused because the key would exceed SIB_MAX_VERSIONS (siblings.h), or
+ * KV_ETOOBIG when the key's versions would be too large for one log record
+ * (aof_fits_merge; nothing changes), or KV_ELOG while the log cannot be
+ * written (nothing changes): the replica must then answer an error, never
+ * an ack. */
 int replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
                            const struct sibset *set, struct sibset *stored);
-/* Same for one version: 1, 0 or KV_EMAXSIB. */
+/* Same for one version: 1, 0, KV_EMAXSIB, KV_ETOOBIG or KV_ELOG. */
 int replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
 /* Removes key's versions from this node (they were handed to the key's
  * owners) if every version stored now is covered by sent; true if so. */

@@ -404,3 +404,11 @@ const struct version *sib_agreed(const struct sibset *s)
     }
     return a;
 }
+
+size_t sib_encoded_bound(const struct sibset *s)
+{
+    size_t total = 16;
+    for (uint32_t i = 0; i < s->n; i++)
+        total += SIB_VERSION_BOUND(s->v[i].val ? s->v[i].val->len : 0, s->v[i].vc.n);
+    return total;
+}

@@ -139,6 +139,13 @@ bool sib_covers(const struct sibset *a, const struct sibset *b);
  * KV_EBADCTX.  A version without the dot flag (the old format) decodes as
  * an old-format version (see the order above). */
 void sib_encode(const struct sibset *s, struct buf *out);
+/* An upper bound of what sib_encode writes for s (values plus the longest
+ * clock encoding of each version).  O(versions). */
+size_t sib_encoded_bound(const struct sibset *s);
+/* The same bound for one version whose value is vlen bytes and whose clock
+ * has n entries (or, for a packed clock, at most n bytes). */
+#define SIB_VERSION_BOUND(vlen, n) \
+    ((size_t)(vlen) + 64 + ((size_t)(n) + 1) * (VC_MAX_ACTOR_LEN + 1 + 20))
 int sib_decode(struct sibset *s, const void *p, size_t len, size_t max_val);
 
 #endif

@@ -545,6 +545,21 @@ void store_entry_version(const struct store_entry *e, unsigned i, struct store_v
     }
 }
 
+size_t store_entry_encoded_bound(const struct store_entry *e)
+{
+    if (!e)
+        return 0;
+    uint64_t n;
+    const uint8_t *p = varint_read(section(e), &n);
+    size_t total = 16;
+    for (uint64_t i = 0; i < n; i++) {
+        struct store_vref r;
+        p = version_read(p, &r);
+        total += SIB_VERSION_BOUND(r.val ? r.val->len : 0, r.clock_len);
+    }
+    return total;
+}
+
 const char *store_entry_key(const struct store_entry *e, size_t *klen)
 {
     if (klen)

@@ -47,6 +47,9 @@ const struct store_entry *store_find(struct store *s, const void *key, size_t kl
 unsigned store_entry_nversions(const struct store_entry *e);
 void store_entry_version(const struct store_entry *e, unsigned i, struct store_vref *out);
 const char *store_entry_key(const struct store_entry *e, size_t *klen);
+/* An upper bound of sib_encode's output for e's versions (see
+ * sib_encoded_bound); 0 for NULL. */
+size_t store_entry_encoded_bound(const struct store_entry *e);
 /* Decodes every version of e into out (out must be empty; takes val refs). */
 void store_entry_load(const struct store_entry *e, struct sibset *out);
 

@@ -48,3 +48,22 @@ def foreign_addr(_private_netns):
         subprocess.run(["ip", "addr", "add", FOREIGN_ADDR + "/32", "dev", "lo"],
                        env=env, check=True)
     return FOREIGN_ADDR
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, the logs of the nodes the test used: its cluster's (as
+    tests/cluster does) and those of single nodes it started."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+    if not rep.failed:
+        return
+    c = item.funcargs.get("cluster") if hasattr(item, "funcargs") else None
+    if c is not None and c.dir is not None and os.path.isdir(c.dir):
+        for title, text in c.all_logs():
+            rep.sections.append(("dynamo-node " + title, text))
+    for n in _it.harness.ALL_NODES:
+        if n.started_at is not None and os.path.exists(n.log_path):
+            n.keep_files = True
+            rep.sections.append(("dynamo-node %r log" % (n,), n.log(tail=_it.LOG_TAIL) or ""))

@@ -200,3 +200,57 @@ def test_data_dir_that_cannot_be_created_is_refused(tmp_path):
     assert "cannot create the data directory" in str(e.value)
     assert n.returncode == 1
     n.cleanup()
+
+
+def test_full_disk_on_one_replica_keeps_the_cluster_writable(cluster, tmp_path):
+    """One node of three runs out of disk: it refuses replica writes
+    (-MISCONF) and client writes, the others go on (sloppy quorum), nothing
+    acknowledged is lost, and once space is freed the node takes writes again
+    by itself and, after a kill -9 and restart from its log, converges."""
+    cluster.start(3)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # 2 MiB free at first; the ballast's 14 MiB make room for all n3 must hold
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], check=True)
+    try:
+        with open(disk / "ballast", "wb") as f:
+            f.write(b"\0" * (14 << 20))
+        cluster.stop(3)
+        cluster.nodes[3].extra_flags += ["--dir", str(disk)]
+        cluster.restart(3)
+
+        c1 = cluster.client(1)
+        acked = {}
+        for i in range(300):
+            k, v = "fd-%04d" % i, "v%04d-" % i + "x" * (16 << 10)
+            assert c1.set(k, v) is True, k  # always writable: W=2 without n3
+            acked[k] = v
+        c3 = cluster.client(3)
+        wait_until(lambda: c3.info("persistence")["aof_last_write_status"] == "err", 10.0,
+                   msg="n3's log to fail")
+        with pytest.raises(Exception) as e:
+            c3.set("through-n3", "1")
+        assert "MISCONF" in str(e.value)
+        assert "MISCONF" in cluster.nodes[1].log() or \
+            int(c1.info("cluster").get("quorum_failures", 0)) == 0
+
+        os.unlink(disk / "ballast")
+        wait_until(lambda: c3.info("persistence")["aof_last_write_status"] == "ok", 10.0,
+                   msg="n3's log to be writable again")
+        wait_until(lambda: c3.set("through-n3", "2") is True, 10.0, msg="n3 accepts writes")
+        acked["through-n3"] = "2"
+
+        cluster.kill(3)
+        cluster.restart(3)
+        for i in (1, 2, 3):
+            c = cluster.client(i)
+            keys = list(acked)
+            got = []
+            for s in range(0, len(keys), 50):
+                got += c.execute_command("MGET", *keys[s:s + 50])
+            missing = [k for k, g in zip(keys, got) if g != acked[k]]
+            assert missing == [], "node %d lost %d acknowledged keys" % (i, len(missing))
+    finally:
+        if cluster.nodes.get(3) is not None and cluster.nodes[3].alive():
+            cluster.stop(3)
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -171,6 +171,23 @@ static void test_parse(void **state)
     assert_false(aof_rec_parse(AOF_KEY, bad, 0, &r));
 }
 
+static void test_fits(void **state)
+{
+    (void)state;
+    assert_true(aof_fits(10, 1000));
+    assert_true(aof_fits(0, AOF_MAX_PAYLOAD - 266));
+    assert_false(aof_fits(1, AOF_MAX_PAYLOAD - 266));
+    assert_false(aof_fits(0, AOF_MAX_PAYLOAD));
+    assert_false(aof_fits(0, SIZE_MAX));
+    assert_false(aof_fits(SIZE_MAX, 0));
+    /* what fits can be framed */
+    struct buf rec;
+    buf_init(&rec);
+    aof_rec_begin(&rec, AOF_KEY);
+    assert_true(aof_rec_frame(&rec));
+    buf_fini(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_goes_on),
         cmocka_unit_test(test_garbage_only),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
