@@ -10,6 +10,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./deps/install.sh
+echo "== layer rule (scripts/check-layers.py)"
+/usr/bin/python3 scripts/check-layers.py --allowed scripts/layers-allowed.txt
 echo "== build"
 ./scripts/build.sh --asan
 echo "== unit tests (release build)"

@@ -29,37 +29,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ae.h"
-#include "aof.h"
+#include "cluster/ae.h"
+#include "storage/aof.h"
+#include "util/clock.h"
 #include "util/fs.h"
-#include "cluster.h"
-#include "config.h"
-#include "coord.h"
-#include "errors.h"
+#include "cluster/cluster.h"
+#include "core/config.h"
+#include "cluster/coord.h"
+#include "util/errors.h"
 #include "node.h"
-#include "peer.h"
-#include "peer_auth.h"
-#include "reaper.h"
-#include "ring.h"
-#include "server.h"
-#include "store.h"
+#include "net/peer.h"
+#include "core/peer_auth.h"
+#include "cluster/reaper.h"
+#include "core/ring.h"
+#include "net/server.h"
+#include "storage/store.h"
 #include "util/log.h"
 #include "util/mem.h"
-#include "vclock.h"
-
-int64_t kv_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-int64_t kv_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "core/vclock.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -73,7 +60,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void make_run_id(char out[41])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned seed = (unsigned)(kv_mono_us() ^ getpid());
+    unsigned seed = (unsigned)(clock_mono_us() ^ getpid());
     for (int i = 0; i < 40; i++) {
         seed = seed * 1103515245u + 12345u;
         out[i] = hex[(seed >> 16) & 15];
@@ -86,7 +73,7 @@ static void make_run_id(char out[41])
 static void make_actor(struct kv_node *node)
 {
     char name[VC_MAX_ACTOR_LEN + 1];
-    node->incarnation = (uint64_t)kv_now_ms();
+    node->incarnation = (uint64_t)clock_now_ms();
     int n = snprintf(name, sizeof(name), "%s.%llu", node->cfg.node_name,
                      (unsigned long long)node->incarnation);
     node->actor = vc_actor_intern(name, (size_t)n);

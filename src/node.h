@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "config.h"
+#include "core/config.h"
+#include "util/clock.h"
 
 struct event_base;
 struct store;
@@ -60,9 +61,5 @@ struct kv_node {
     volatile int shutdown_asap;
 };
 
-/* Wall clock in milliseconds. */
-int64_t kv_now_ms(void);
-/* Monotonic clock in microseconds. */
-int64_t kv_mono_us(void);
 
 #endif

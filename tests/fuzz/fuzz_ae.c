@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ae_listing.h"
+#include "core/ae_listing.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aof_scan.h"
-#include "siblings.h"
-#include "store.h"
+#include "core/aof_scan.h"
+#include "core/siblings.h"
+#include "storage/store.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "siblings.h"
+#include "core/siblings.h"
 #include "util/buf.h"
 #include "util/mem.h"
-#include "vclock.h"
+#include "core/vclock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

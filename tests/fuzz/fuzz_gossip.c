@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "errors.h"
-#include "gossip.h"
+#include "core/config.h"
+#include "util/errors.h"
+#include "core/gossip.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aof_scan.h"
+#include "core/aof_scan.h"
 #include "util/buf.h"
 
 struct calls {

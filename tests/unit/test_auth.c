@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "peer_auth.h"
+#include "core/peer_auth.h"
 
 static uint8_t nc[PAUTH_NONCE_LEN], na[PAUTH_NONCE_LEN];
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "errors.h"
+#include "core/config.h"
+#include "util/errors.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resp.h"
+#include "core/resp.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

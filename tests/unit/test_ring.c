@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ring.h"
+#include "core/ring.h"
 
 #define VNODES 128
 #define NKEYS 100000

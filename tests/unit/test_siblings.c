@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
-#include "siblings.h"
+#include "util/errors.h"
+#include "core/siblings.h"
 #include "util/buf.h"
 #include "util/val.h"
-#include "vclock.h"
+#include "core/vclock.h"
 
 static unsigned long long seed = 0xc0ffeeULL;
 static uint64_t rng_state;

@@ -14,13 +14,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "siblings.h"
-#include "errors.h"
-#include "store.h"
+#include "core/siblings.h"
+#include "util/errors.h"
+#include "storage/store.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/val.h"
-#include "vclock.h"
+#include "core/vclock.h"
 
 static unsigned long long seed = 0x51043ULL;
 static uint64_t rng_state;

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
+#include "util/errors.h"
 #include "util/buf.h"
-#include "vclock.h"
+#include "core/vclock.h"
 
 #define NACTORS 6
 #define ITERS 4000

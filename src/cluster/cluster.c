@@ -1,0 +1,408 @@
+/* cluster.c — gossip rounds, membership changes and hinted-handoff wiring
+ * (see cluster.h).
+ *
+ * Owns: the gossip timer and the membership file.  Every gossip-interval:
+ * bump our heartbeat, re-evaluate every member's state, and exchange
+ * tables with one random peer (PGOSSIP over the data channel; its reply is
+ * its table).  When gossip reports a new member or a ring status change,
+ * the node list grows (cfg.nodes, peer links) and, once the merge or tick
+ * is over, a new ring snapshot replaces the old one; then the anti-entropy
+ * trees are rebuilt and the transfer of keys this node no longer owns
+ * starts (hints for nodes that left become local data on handoff.c's next
+ * tick, and the transfer takes them on).  The member list is
+ * saved to <dir>/<node>.members so a restart knows the nodes that joined
+ * (and their hints in the log) before gossip tells it again.
+ * Calls: gossip (pure membership), ring, handoff, xfer, ae, peer.  Gossip
+ * never calls the ring.
+ */
+#include "cluster/cluster.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/ae.h"
+#include "cluster/coord.h"
+#include "util/clock.h"
+#include "util/errors.h"
+#include "core/gossip.h"
+#include "cluster/handoff.h"
+#include "node.h"
+#include "net/peer.h"
+#include "core/ring.h"
+#include "storage/store.h"
+#include "cluster/xfer.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+static struct event *gossip_timer;
+static bool ring_dirty; /* membership changed: rebuild the ring when the merge is over */
+static unsigned gossip_round;
+static uint64_t seeds_unanswered; /* bit s: seed s never answered a PGOSSIP */
+/* Every this many rounds a random seed is gossiped with even when others
+ * are known, so clusters that formed apart (a logical partition) merge. */
+#define SEED_EVERY_ROUNDS 10
+
+static void on_change(void *arg, int idx, enum gossip_state from, enum gossip_state to)
+{
+    struct kv_node *node = arg;
+    log_info("gossip: node %s is %s (was %s)", node->cfg.nodes[idx].name, gossip_state_name(to),
+             gossip_state_name(from));
+}
+
+static void on_member(void *arg, int idx, bool added)
+{
+    struct kv_node *node = arg;
+    struct cfg *c = &node->cfg;
+    if (added) {
+        if (idx != c->nnodes || idx >= CFG_MAX_NODES)
+            return; /* cannot happen: gossip and cfg.nodes grow together */
+        gossip_member(node->gossip, idx, &c->nodes[idx]);
+        c->nnodes = idx + 1;
+        peers_add(node->peers, c->nnodes);
+        log_info("membership: node %s (%s:%d, cluster port %d) is new, %s", c->nodes[idx].name,
+                 c->nodes[idx].host, c->nodes[idx].port, c->nodes[idx].cport,
+                 gossip_status_name(gossip_status(node->gossip, idx)));
+    } else {
+        log_info("membership: node %s is now %s", c->nodes[idx].name,
+                 gossip_status_name(gossip_status(node->gossip, idx)));
+    }
+    ring_dirty = true;
+}
+
+static char *members_path(const struct kv_node *node)
+{
+    struct buf p;
+    buf_init(&p);
+    buf_printf(&p, "%s/%s.members", node->cfg.dir, node->cfg.node_name);
+    buf_putc(&p, '\0');
+    return p.data;
+}
+
+/* Writes the member list (tmp file, then rename: never half a file). */
+static void save_members(struct kv_node *node)
+{
+    if (!node->cfg.appendonly)
+        return; /* without persistence a restart starts from cluster.conf */
+    char *path = members_path(node);
+    struct buf tmp;
+    buf_init(&tmp);
+    buf_printf(&tmp, "%s.tmp", path);
+    buf_putc(&tmp, '\0');
+    FILE *f = fopen(tmp.data, "w");
+    if (f) {
+        fprintf(f, "# dynamo-node member list, rewritten on every change\n");
+        for (int i = 0; i < node->cfg.nnodes; i++) {
+            const struct cfg_node *cn = &node->cfg.nodes[i];
+            fprintf(f, "member %s %s %d %d %s %llu\n", cn->name, cn->host, cn->port, cn->cport,
+                    gossip_status_name(gossip_status(node->gossip, i)),
+                    (unsigned long long)gossip_status_version(node->gossip, i));
+        }
+        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+        ok = (fclose(f) == 0) && ok;
+        if (!ok || rename(tmp.data, path) != 0)
+            log_warn("cannot write %s: %s", path, strerror(errno));
+        else if (fs_fsync_dir_of(path) < 0) /* the rename survives a crash */
+            log_warn("cannot fsync the directory of %s: %s", path, strerror(errno));
+    } else {
+        log_warn("cannot write %s: %s", tmp.data, strerror(errno));
+    }
+    buf_fini(&tmp);
+    mem_free(path);
+}
+
+/* Reads the saved member list: nodes that joined after cluster.conf was
+ * written are appended to cfg.nodes; ring statuses are restored after the
+ * table exists (status[] / sversion[] by index).  A missing file is normal;
+ * a malformed line is skipped with a warning (gossip will tell again). */
+static void load_members(struct kv_node *node, int *status, unsigned long long *sversion)
+{
+    char *path = members_path(node);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mem_free(path);
+        return;
+    }
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        struct cfg_node cn;
+        memset(&cn, 0, sizeof(cn));
+        char st[16];
+        unsigned long long sv;
+        if (sscanf(line, "member %63s %63s %d %d %15s %llu", cn.name, cn.host, &cn.port,
+                   &cn.cport, st, &sv) != 6 ||
+            cn.port < 1 || cn.port > 65535 || cn.cport < 1 || cn.cport > 65535) {
+            log_warn("%s:%d: malformed member line, skipped", path, lineno);
+            continue;
+        }
+        int idx = -1;
+        for (int i = 0; i < node->cfg.nnodes; i++)
+            if (strcmp(node->cfg.nodes[i].name, cn.name) == 0)
+                idx = i;
+        struct in_addr a;
+        if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
+            /* peer links never resolve names on the loop (main.c) */
+            log_warn("%s:%d: member %s has a non-numeric address, skipped (gossip will tell "
+                     "again)", path, lineno, cn.name);
+            continue;
+        }
+        if (idx < 0 && node->cfg.nnodes < CFG_MAX_NODES) {
+            idx = node->cfg.nnodes++;
+            node->cfg.nodes[idx] = cn;
+        }
+        if (idx >= 0) {
+            status[idx] = strcmp(st, "gone") == 0   ? GOSSIP_GONE
+                          : strcmp(st, "left") == 0 ? GOSSIP_LEFT
+                                                    : GOSSIP_MEMBER;
+            sversion[idx] = sv;
+        }
+    }
+    fclose(f);
+    mem_free(path);
+}
+
+/* After membership changed: a new ring, then what depends on it. */
+static void apply_membership(struct kv_node *node)
+{
+    if (!ring_dirty || !node->gossip)
+        return;
+    ring_dirty = false;
+    const char *names[CFG_MAX_NODES];
+    bool member[CFG_MAX_NODES];
+    int n = node->cfg.nnodes;
+    bool same = ring_nnodes(node->ring) == (unsigned)n;
+    for (int i = 0; i < n; i++) {
+        names[i] = node->cfg.nodes[i].name;
+        member[i] = gossip_status(node->gossip, i) == GOSSIP_MEMBER;
+        same = same && member[i] == ring_is_member(node->ring, (unsigned)i);
+    }
+    save_members(node);
+    if (same)
+        return;
+    struct ring *r = ring_create_members(names, (unsigned)n, member,
+                                         (unsigned)node->cfg.vnodes_per_node,
+                                         ring_version(node->ring) + 1);
+    if (!r)
+        return;
+    ring_destroy(node->ring);
+    node->ring = r;
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < n; i++)
+        if (member[i])
+            buf_printf(&b, " %s", names[i]);
+    buf_putc(&b, '\0');
+    log_info("ring version %llu: %u member(s):%s", (unsigned long long)ring_version(r),
+             ring_nmembers(r), b.data);
+    buf_fini(&b);
+    ae_ring_changed(node->ae);
+    xfer_ring_changed(node->xfer); /* hints for nodes that left: handoff.c's next tick */
+}
+
+static void on_gossip_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct kv_node *node = arg;
+    if (err || !rep || rep->type != PEER_R_BULK || !node->gossip)
+        return;
+    if (gossip_merge(node->gossip, rep->str, rep->len, clock_mono_ms()) < 0)
+        log_warn("gossip: malformed table in a PGOSSIP reply");
+    apply_membership(node);
+}
+
+struct seed_call {
+    struct kv_node *node;
+    int seed;
+};
+
+static void on_seed_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct seed_call *sc = arg;
+    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64)
+        seeds_unanswered &= ~((uint64_t)1 << sc->seed);
+    struct kv_node *node = sc->node;
+    mem_free(sc);
+    on_gossip_reply(node, err, rep);
+}
+
+static void gossip_to_seed(struct kv_node *node, int seed)
+{
+    struct buf enc;
+    buf_init(&enc);
+    gossip_encode(node->gossip, &enc);
+    const char *argv[2] = {"PGOSSIP", enc.data ? enc.data : ""};
+    size_t lens[2] = {7, enc.len};
+    struct seed_call *sc = mem_alloc(sizeof(*sc));
+    sc->node = node;
+    sc->seed = seed;
+    peers_send_seed(node->peers, seed, node->cfg.gossip_interval_ms, on_seed_reply, sc, 2, argv,
+                    lens);
+    buf_fini(&enc);
+}
+
+/* Seeds: every round, each one that never answered yet (a configured seed
+ * at start, a DYNAMO JOIN target); besides, one random seed every
+ * SEED_EVERY_ROUNDS rounds. */
+static void gossip_seeds(struct kv_node *node)
+{
+    int ns = peers_nseeds(node->peers);
+    for (int s = 0; s < ns && s < 64; s++)
+        if (seeds_unanswered & ((uint64_t)1 << s))
+            gossip_to_seed(node, s);
+    if (ns > 0 && gossip_round % SEED_EVERY_ROUNDS == 0)
+        gossip_to_seed(node, (int)((uint32_t)random() % (uint32_t)ns));
+}
+
+static void arm(struct kv_node *node)
+{
+    int ms = node->cfg.gossip_interval_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(gossip_timer, &tv);
+}
+
+static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct kv_node *node = arg;
+    struct gossip *g = node->gossip;
+    gossip_set_timeouts(g, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
+    gossip_set_evict(g, node->cfg.dead_node_evict_ms);
+    gossip_tick(g, clock_mono_ms());
+    /* A node that left and has handed everything over says so: GONE nodes
+     * hold no data, so they do not hold back tombstone reaping. */
+    struct hh_stats hs = {0, 0, 0, 0};
+    if (node->hh)
+        hh_stats(node->hh, &hs);
+    if (gossip_status(g, node->self_idx) == GOSSIP_LEFT && store_count(node->store) == 0 &&
+        hs.pending == 0 && !xfer_busy(node->xfer) && gossip_mark_gone(g))
+        log_info("membership: this node left and holds no data any more: gone");
+    apply_membership(node);
+    /* random() gives 31 bits; gossip_pick wants 32 */
+    uint32_t rnd = (uint32_t)random() ^ ((uint32_t)random() << 16);
+    int peer = gossip_pick(g, rnd);
+    if (peer >= 0) {
+        struct buf enc;
+        buf_init(&enc);
+        gossip_encode(g, &enc);
+        const char *argv[2] = {"PGOSSIP", enc.data ? enc.data : ""};
+        size_t lens[2] = {7, enc.len};
+        peers_send(node->peers, peer, PEER_CHAN_DATA, node->cfg.gossip_interval_ms,
+                   on_gossip_reply, node, 2, argv, lens);
+        buf_fini(&enc);
+    }
+    gossip_round++;
+    gossip_seeds(node);
+    arm(node); /* re-armed each round so CONFIG SET gossip-interval applies */
+}
+
+static bool hint_owner_up(void *arg, int owner)
+{
+    struct kv_node *node = arg;
+    return owner != node->self_idx && coord_node_up(node->coord, owner);
+}
+
+void cluster_start(struct kv_node *node)
+{
+    int status[CFG_MAX_NODES];
+    unsigned long long sversion[CFG_MAX_NODES];
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        status[i] = -1;
+        sversion[i] = 0;
+    }
+    load_members(node, status, sversion);
+    peers_add(node->peers, node->cfg.nnodes);
+    node->gossip = gossip_create(node->cfg.nodes, node->cfg.nnodes, node->self_idx,
+                                 node->incarnation, clock_mono_ms());
+    gossip_set_timeouts(node->gossip, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
+    gossip_set_evict(node->gossip, node->cfg.dead_node_evict_ms);
+    gossip_on_change(node->gossip, on_change, node);
+    for (int i = 0; i < node->cfg.nnodes; i++)
+        if (status[i] >= 0 && i != node->self_idx)
+            gossip_restore(node->gossip, i, (enum gossip_status)status[i], sversion[i]);
+        else if (i == node->self_idx)
+            gossip_restore(node->gossip, i, GOSSIP_MEMBER, sversion[i]);
+    gossip_on_member(node->gossip, on_member, node);
+    ring_dirty = true;
+    apply_membership(node);
+    seeds_unanswered = 0;
+    for (int s = 0; s < peers_nseeds(node->peers) && s < 64; s++)
+        seeds_unanswered |= (uint64_t)1 << s;
+    node->hh = hh_create(node, hint_owner_up, node);
+    node->xfer = xfer_create(node);
+    srandom((unsigned)(clock_mono_us() ^ (int64_t)node->incarnation));
+    gossip_timer = evtimer_new(node->base, on_gossip_timer, node);
+    arm(node);
+}
+
+void cluster_stop(struct kv_node *node)
+{
+    if (gossip_timer)
+        event_free(gossip_timer);
+    gossip_timer = NULL;
+    xfer_destroy(node->xfer);
+    node->xfer = NULL;
+    hh_destroy(node->hh);
+    node->hh = NULL;
+    gossip_destroy(node->gossip);
+    node->gossip = NULL;
+}
+
+int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, struct buf *out)
+{
+    if (!node->gossip)
+        return KV_EPROTO;
+    int rc = gossip_merge(node->gossip, p, len, clock_mono_ms());
+    gossip_encode(node->gossip, out);
+    apply_membership(node);
+    return rc < 0 ? rc : 0;
+}
+
+int cluster_join(struct kv_node *node, const char *host, int cport)
+{
+    struct in_addr a;
+    if (!node->gossip)
+        return KV_EINVAL;
+    if (inet_pton(AF_INET, host, &a) != 1)
+        return KV_ENOTFOUND; /* a name: resolving it would block the loop */
+    int s = peers_add_seed(node->peers, host, cport);
+    if (s < 0)
+        return KV_ETOOBIG;
+    log_info("membership: joining through %s:%d", host, cport);
+    if (s < 64)
+        seeds_unanswered |= (uint64_t)1 << s;
+    gossip_to_seed(node, s); /* at once if its link is up; every round until it answers */
+    return 0;
+}
+
+void cluster_leave(struct kv_node *node)
+{
+    if (!node->gossip)
+        return;
+    gossip_leave(node->gossip);
+    apply_membership(node);
+}
+
+int cluster_remove(struct kv_node *node, const char *name, size_t len)
+{
+    if (!node->gossip)
+        return KV_ENOTFOUND;
+    for (int i = 0; i < node->cfg.nnodes; i++)
+        if (strlen(node->cfg.nodes[i].name) == len && memcmp(node->cfg.nodes[i].name, name, len) == 0) {
+            if (i == node->self_idx)
+                return KV_EINVAL;
+            if (gossip_remove(node->gossip, i))
+                apply_membership(node);
+            return 0;
+        }
+    return KV_ENOTFOUND;
+}

@@ -1,0 +1,139 @@
+/* coord.h — request coordination (Dynamo §4.5): one state machine per
+ * request, quorum reads and writes over the key's preference list.
+ *
+ * Callbacks: every coord_* call either completes before returning (returns 0,
+ * the callback has already run) or later from the event loop (returns 1).
+ * Pointers handed to a callback are valid only during it.
+ *
+ * Stamping a write (the coordinator's job), with dotted version vectors
+ * (siblings.h):
+ *   L = the versions stored locally for the key
+ *   C = the client's context (VPUT/VDEL), or the merge of L's clocks for
+ *       SET/DEL
+ *   the new version's dot is (this node's actor, k) with k = 1 + the
+ *   highest counter of that actor in L's clocks and in C; its context is C.
+ *   It supersedes exactly the versions whose dot C covers; everything else
+ *   stays its sibling.  So a blind write onto an existing key is concurrent
+ *   with what it did not see, without minting a new clock actor: a key's
+ *   clock holds one entry per coordinator incarnation.  (The previous
+ *   design stamped such writes on a fresh single-use actor per write, which
+ *   grew the actor table without bound.)
+ * Refusals, before anything is stored or sent (the callback gets the error):
+ *   - KV_EBADCTX: a client's C (COORD_W_CLIENT_CTX) names a counter of this
+ *     node's actor above the highest one it issued for the key (known when
+ *     it owns and holds the key), or any C reaches VC_MAX_COUNTER (the
+ *     codecs refuse above it).  Contexts the node built itself (SET's read,
+ *     a supersede) may legitimately know more than the local copy, e.g.
+ *     after a FLUSHALL of this node: the dot then just goes above them.  A forged
+ *     context can then never make a later write equal to a stored one.
+ *   - KV_EMAXSIB: the write would leave the key with more than max-siblings
+ *     versions, and more than it has now (resolving writes always pass).
+ *     Above siblings-warn the write is logged (at most a line a second)
+ *     and counted (INFO sibling_warnings).
+ * The replicas are sent the coordinator's whole set after the write (the
+ * new version alone when it superseded everything).  A coordinator that
+ * does not own the key (its owners look down) stores nothing, so its
+ * counters come from a node-wide floor instead, which keeps dots unique.
+ * Known limit: such a coordinator cannot send along the earlier writes its
+ * dot skips, so a reader that meets only the later of two such writes of
+ * one key (both made while every owner looked down) gets a context that
+ * also covers the earlier one.
+ * The context returned to the writer is the new clock, without the dot
+ * when the dot skipped counters the writer did not see.
+ */
+#ifndef KV_COORD_H
+#define KV_COORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/siblings.h"
+#include "core/vclock.h"
+
+#include "net/peer.h"
+
+struct kv_node;
+struct coord;
+
+struct coord_stats {
+    uint64_t forwarded;          /* writes sent to their coordinator */
+    uint64_t quorum_failures;    /* requests answered KV_ENOQUORUM */
+    uint64_t replica_answers;    /* remote replica answers received */
+    uint64_t replica_latency_us; /* summed latency of those answers */
+    uint64_t hinted_writes;      /* replica copies sent to substitutes */
+    uint64_t read_repairs;       /* stale replicas sent the reconciled set */
+    uint64_t superseding_writes; /* plain writes redone over versions a stale
+                                    coordinator had not seen */
+    uint64_t sibling_warnings;   /* writes leaving more than siblings-warn versions */
+    uint64_t sibling_writes_refused; /* writes refused by max-siblings */
+};
+
+/* set: the reconciled versions (borrowed; empty when not found). */
+typedef void (*coord_read_cb)(void *arg, int err, const struct sibset *set);
+/* stored: the written version's clock (borrowed). */
+typedef void (*coord_write_cb)(void *arg, int err, const struct vclock *stored);
+
+struct coord *coord_create(struct kv_node *node);
+void coord_destroy(struct coord *co);          /* accepts NULL */
+
+/* Quorum read of key with r answers (0 = configured r). */
+int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg);
+
+/* The read a coordinator does before a write that depends on the current
+ * value.  fresh = false (plain SET/DEL): its own versions when it holds the
+ * key (a stale copy is corrected after the write, see COORD_W_SUPERSEDE),
+ * else a quorum read (a fresh key, or this node restarted without its
+ * data).  fresh = true (INCR, SET NX, GETDEL...): always a quorum read,
+ * merged with the local copy.  Bounded by half of put-timeout. */
+int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fresh,
+                         coord_read_cb cb, void *arg);
+
+/* coord_write flags */
+#define COORD_W_SUPERSEDE (1u << 0) /* a plain SET/DEL: if replicas report versions
+                                       the write did not cover (this coordinator's
+                                       copy was stale), write again over them */
+#define COORD_W_CLIENT_CTX (1u << 1) /* ctx came from a client (VPUT/VDEL): refuse
+                                       counters of this node's actor it never
+                                       issued for the key (KV_EBADCTX) */
+
+/* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
+ * val: borrowed (a reference is taken); NULL writes a tombstone.
+ * w: 0 = configured w.  timeout_ms: 0 = put-timeout. */
+int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
+                struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
+                coord_write_cb cb, void *arg);
+
+const struct coord_stats *coord_stats(const struct coord *co);
+
+/* Writes the key's preference list (N distinct node indices, indices into
+ * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
+unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned *out);
+
+/* idx's position in key's preference list (0 = first owner), or -1 when
+ * idx does not replicate key. */
+int coord_owner_rank(struct coord *co, const void *key, size_t klen, int idx);
+
+/* The node that must coordinate a write of key: the first node of its
+ * preference list that looks alive (self when it is that node). */
+int coord_write_target(struct coord *co, const void *key, size_t klen);
+
+/* True when node idx looks reachable: self, or a live peer link that gossip
+ * does not consider dead. */
+bool coord_node_up(struct coord *co, int idx);
+
+/* True when at least w (0 = configured w) nodes of key's preference list
+ * look alive from here.  A node asked to coordinate (PFWD) that cannot
+ * reach a write quorum declines, so the sender can try the next node. */
+bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w);
+
+/* Sends a client command to node idx's cluster port as PFWD argv...; the
+ * reply is that node's reply to the command. */
+void coord_forward(struct coord *co, int idx, int argc, const char **argv, const size_t *lens,
+                   peer_reply_fn cb, void *arg);
+
+/* Local versions of key (coordinator-side read for read-modify-write
+ * commands). out must be empty. */
+void coord_local_load(struct coord *co, const void *key, size_t klen, struct sibset *out);
+
+#endif

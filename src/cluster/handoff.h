@@ -1,0 +1,63 @@
+/* handoff.h — hinted handoff (Dynamo §4.6): versions kept on behalf of
+ * replicas that could not be reached, delivered when they come back.
+ *
+ * Hints live beside the data, one key space per intended owner (a struct
+ * store, so repeated writes of one key while its owner is down reconcile
+ * into one hint instead of queueing).  They are bounded by max-hints keys in
+ * all; beyond that a hint is refused (the write then does not count it
+ * toward W).  A drain timer (every 100 ms) sends each reachable owner at
+ * most handoff-rate/10 hints per tick as ordinary replica writes (PPUT), one
+ * batch in flight per owner, and deletes a hint only after the owner acked
+ * it and only if no newer version was added to it meanwhile.
+ */
+#ifndef KV_HANDOFF_H
+#define KV_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/siblings.h"
+#include "util/buf.h"
+
+struct kv_node;
+struct handoff;
+
+/* Decides whether an owner can be sent hints now (set by main/coord). */
+typedef bool (*hh_up_fn)(void *arg, int owner);
+
+struct handoff *hh_create(struct kv_node *node, hh_up_fn up, void *up_arg);
+void hh_destroy(struct handoff *h);        /* accepts NULL */
+
+/* Stores (reconciles) set as a hint for owner.  set borrowed.  Returns false
+ * when max-hints is reached and the key is not already hinted. */
+bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set);
+
+/* Replay of the append-only log: key's hint for owner becomes exactly set
+ * (an empty set removes it). */
+void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set);
+
+/* Calls fn for every owner that has a hint store (log compaction). */
+struct store;
+typedef void (*hh_store_fn)(void *arg, int owner, struct store *hints);
+void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg);
+
+/* owner is not in the ring (called by the drain tick): its hints become
+ * this node's own versions (logged),
+ * which the transfer of keys (xfer.h) then hands to the keys' current
+ * owners.  Returns how many keys moved. */
+size_t hh_absorb(struct handoff *h, int owner);
+
+struct hh_stats {
+    uint64_t pending;     /* keys hinted now, all owners */
+    uint64_t stored;      /* hints accepted since start */
+    uint64_t delivered;   /* hints acked by their owner and deleted */
+    uint64_t refused;     /* hints refused because max-hints was reached */
+};
+void hh_stats(const struct handoff *h, struct hh_stats *out);
+uint64_t hh_pending_for(const struct handoff *h, int owner);
+/* True when a hint for key is held for any owner. */
+bool hh_holds(const struct handoff *h, const void *key, size_t klen);
+uint64_t hh_delivered_to(const struct handoff *h, int owner);
+
+#endif

@@ -1,0 +1,219 @@
+/* cmd.h — shared by the command modules (cmd.c: table and dispatch;
+ * cmd_conn.c: connection and server commands; cmd_kv.c: key commands;
+ * cmd_peer.c: the cluster port's commands).  Not used outside them. */
+#ifndef KV_CMD_H
+#define KV_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "net/server.h"
+#include "util/buf.h"
+
+struct store;
+
+#define CMD_F_WRITE (1u << 0)    /* modifies the key space */
+#define CMD_F_READONLY (1u << 1) /* reads the key space */
+#define CMD_F_NOAUTH (1u << 2)   /* allowed before AUTH */
+#define CMD_F_ADMIN (1u << 3)    /* administrative */
+#define CMD_F_FAST (1u << 4)     /* O(1) or O(log N) */
+#define CMD_F_NOSCRIPT (1u << 5) /* Redis flag, reported by COMMAND INFO */
+#define CMD_F_LOADING (1u << 6)  /* Redis flag, reported by COMMAND INFO */
+#define CMD_F_STALE (1u << 7)    /* Redis flag, reported by COMMAND INFO */
+
+#define DYNAMO_VERSION "0.1.0"
+#define REDIS_COMPAT_VERSION "7.0.0"
+
+typedef void (*cmd_fn)(struct client *c, int argc, const struct arg *argv);
+
+struct cmd_def {
+    const char *name;    /* lower case */
+    int arity;           /* Redis convention: N exact, -N at least N */
+    unsigned flags;
+    int first_key, last_key, step;
+    cmd_fn fn;
+    const char *group;
+    const char *summary;
+    const char *args;    /* argument spec for COMMAND DOCS, see add_doc_args */
+    const char *since;
+};
+
+/* Command tables, one per family, each ending with a {NULL} row. */
+extern const struct cmd_def cmd_table[];          /* cmd.c */
+extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
+extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+
+/* Reply helpers: each appends one reply to c->out in c's protocol. */
+void cmd_reply_ok(struct client *c);
+void cmd_reply_null(struct client *c);
+void cmd_reply_err(struct client *c, const char *msg);      /* -ERR msg */
+void cmd_reply_syntax(struct client *c);
+void cmd_reply_not_int(struct client *c);
+void cmd_reply_arity(struct client *c, const char *name);
+void cmd_reply_kverr(struct client *c, int err);           /* a KV_E* code */
+void cmd_reply_siblings(struct client *c, unsigned n);
+
+/* Argument helpers. */
+bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive */
+bool cmd_arg_ll(const struct arg *a, long long *out);       /* canonical decimal */
+char *cmd_arg_dup(const struct arg *a);                     /* new; mem_free it */
+
+/* ---- read-modify-write commands (string and expiry families) ----
+ *
+ * cmd_rmw runs at the key's coordinator (forwarding the whole command there
+ * when that is another node): it reads the key as SET does, calls decide()
+ * with the current versions, and writes what decide() chose.  decide() runs
+ * with nothing else interleaved for that key on the coordinator, so
+ * commands like INCR are exact while the coordinator is alive.  It appends
+ * its reply (in `proto`) to out->reply; that reply is sent when the write
+ * met W (an error such as NOQUORUM replaces it otherwise).  params is
+ * owned by the rmw and freed with free_params (may be NULL). */
+enum cmd_rmw_action {
+    CMD_RMW_NONE = 0,   /* write nothing (conditions not met, errors) */
+    CMD_RMW_WRITE,      /* write out->val (reference taken) with out->expire_ms */
+    CMD_RMW_DELETE,     /* write a tombstone */
+    CMD_RMW_ACTION_COUNT
+};
+
+struct sibset;
+struct version;
+struct val;
+
+struct cmd_rmw_out {
+    enum cmd_rmw_action action;
+    struct val *val;        /* CMD_RMW_WRITE: new value; rmw unrefs it */
+    int64_t expire_ms;      /* absolute unix ms, 0 = none */
+    struct buf reply;       /* the client reply */
+};
+
+typedef void (*cmd_rmw_fn)(void *params, const struct sibset *cur, int64_t now_ms, int proto,
+                           struct cmd_rmw_out *out);
+void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct arg *key,
+             cmd_rmw_fn decide, void *params, void (*free_params)(void *));
+
+/* For decide(): false (siblings error already in out->reply) when cur has
+ * siblings; else *live = the live version or NULL (absent/deleted/expired). */
+bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
+                     const struct version **live);
+
+/* A quorum read of key (like GET) whose reply fmt() appends to out. */
+typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_ms, int proto,
+                            struct buf *out);
+void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
+              void (*free_params)(void *));
+
+/* Keys with at least one value version held by this node. */
+size_t cmd_count_live(struct store *s);
+
+/* ---- reply capture and internal calls (cmd_kv.c) ----
+ *
+ * A capture redirects the reply of one command that answers later: while
+ * it is active (cmd_capture_begin ... cmd_capture_end, around one
+ * synchronous cmd_dispatch_client on c), the first piece of deferred-reply
+ * machinery started for c (an op in cmd_kv.c, a kreq in cmd_keyspace.c)
+ * takes it with cmd_capture_take and, instead of reserving a reply slot,
+ * passes its finished reply (encoded in c's protocol) to done(arg, reply,
+ * len) once; reply is valid only during done().  done() may run before
+ * cmd_dispatch_client returns.  A command that answers at once is not
+ * captured (cap->taken stays false): its reply is in c->out as usual.
+ * Captures nest (innermost wins); cap is the caller's memory. */
+struct kv_node;
+typedef void (*cmd_call_fn)(void *arg, const char *reply, size_t len);
+struct cmd_capture {
+    struct client *c;
+    cmd_call_fn done;
+    void *arg;
+    bool taken;                  /* a deferred reply took the capture */
+    struct cmd_capture *outer;
+};
+void cmd_capture_begin(struct cmd_capture *cap, struct client *c, cmd_call_fn done, void *arg);
+void cmd_capture_end(struct cmd_capture *cap);
+/* For deferred-reply machinery created for c: true, with done/arg set, when
+ * c's running dispatch is captured and nothing took the capture yet. */
+bool cmd_capture_take(struct client *c, cmd_call_fn *done, void **arg);
+
+/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
+ * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
+ * out are set.  buf_fini(&c->out) when done. */
+void cmd_scratch_init(struct client *c, struct kv_node *node, int proto);
+
+/* cmd_call runs a client command (argv borrowed; typically SET or VDEL) on
+ * behalf of another command (RENAME, COPY), with the same routing and
+ * quorum as for a client, but for no connection: on a scratch client,
+ * captured.  Its RESP2 reply is passed to done(arg, reply, len) exactly
+ * once, possibly before cmd_call returns.  Callable from event-loop
+ * callbacks and from handlers. */
+void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
+              void *arg);
+
+/* ---- keys a node reports for cluster-wide commands (cmd_peer.c) ----
+ *
+ * A node reports a key when it holds a live value of it (not only
+ * tombstones, not expired) and is the first node of the key's preference
+ * list that it sees alive (coord_write_target); without a cluster, every
+ * live key.  So, when the nodes agree on who is alive, every key is
+ * reported by exactly one node.  The PSCAN/PDBSIZE/PRANDOMKEY peer
+ * commands answer with these; cmd_keyspace.c calls them directly for self.
+ *
+ * cmd_primary_scan: one step of a store_scan from cursor over at least
+ * count entries (0 = the whole store in one step, so each key is seen
+ * once) appending each reported key matching pat (NULL or "*" = all) to
+ * keys as a RESP bulk string and counting them in *nkeys.  Returns the next
+ * cursor (0 = done). */
+uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                          size_t plen, struct buf *keys, long long *nkeys);
+/* Number of keys this node reports (a whole scan: O(keys held)). */
+long long cmd_primary_count(struct kv_node *n);
+/* Appends one random reported key's bytes to key; false when there is none. */
+bool cmd_primary_random(struct kv_node *n, struct buf *key);
+
+/* ---- MULTI (cmd_keyspace.c), hooked into cmd_dispatch_client ----
+ * cmd_multi_queue: while c is in MULTI, queues the command (replying
+ * +QUEUED) and returns true; returns false for the commands that run at
+ * once (EXEC, DISCARD, MULTI, WATCH, QUIT) and outside MULTI.
+ * cmd_multi_flag_error: a command of c was refused (unknown, arity, auth):
+ * the open transaction, if any, fails at EXEC with EXECABORT.
+ * cmd_multi_free: drops c's transaction state (disconnect). */
+bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc,
+                     const struct arg *argv);
+void cmd_multi_flag_error(struct client *c);
+void cmd_multi_free(struct client *c);
+
+/* Runs a client command on c (client connection, or a peer's PFWD). */
+void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
+/* Runs a cluster-port command (cmd_peer.c). */
+void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Frees a cluster-port connection's handshake state (cmd_client_gone). */
+void cmd_peer_gone(struct client *c);
+
+/* The table, for COMMAND. */
+const struct cmd_def *cmd_lookup(const char *p, size_t n);
+
+/* Handlers (argc/argv borrowed; see the table in cmd.c for arity). */
+void cmd_ping(struct client *c, int argc, const struct arg *argv);
+void cmd_echo(struct client *c, int argc, const struct arg *argv);
+void cmd_quit(struct client *c, int argc, const struct arg *argv);
+void cmd_select(struct client *c, int argc, const struct arg *argv);
+void cmd_auth(struct client *c, int argc, const struct arg *argv);
+void cmd_hello(struct client *c, int argc, const struct arg *argv);
+void cmd_client(struct client *c, int argc, const struct arg *argv);
+void cmd_get(struct client *c, int argc, const struct arg *argv);
+void cmd_mget(struct client *c, int argc, const struct arg *argv);
+void cmd_exists(struct client *c, int argc, const struct arg *argv);
+void cmd_type(struct client *c, int argc, const struct arg *argv);
+void cmd_set(struct client *c, int argc, const struct arg *argv);
+void cmd_mset(struct client *c, int argc, const struct arg *argv);
+void cmd_del(struct client *c, int argc, const struct arg *argv);
+void cmd_dbsize(struct client *c, int argc, const struct arg *argv);
+void cmd_flushall(struct client *c, int argc, const struct arg *argv);
+void cmd_vget(struct client *c, int argc, const struct arg *argv);
+void cmd_vput(struct client *c, int argc, const struct arg *argv);
+void cmd_vdel(struct client *c, int argc, const struct arg *argv);
+void cmd_vclock(struct client *c, int argc, const struct arg *argv);
+void cmd_config(struct client *c, int argc, const struct arg *argv);
+void cmd_info(struct client *c, int argc, const struct arg *argv);
+void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);
+void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
+void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
+
+#endif

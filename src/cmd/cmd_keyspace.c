@@ -1,0 +1,1178 @@
+/* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
+ * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
+ * UNLINK, TOUCH, OBJECT, and transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH).
+ *
+ * Owns: struct kreq (one per client command that waits on other nodes;
+ * answered later into a reserved reply slot, like cmd_kv.c's ops) and the
+ * per-connection MULTI queue (struct multi, hung on client->multi).
+ * Callers: cmd.c (the table, and the MULTI hooks in cmd_dispatch_client).
+ * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
+ * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
+ * cmd_call (writes with SET/VDEL semantics), the store's live-key count
+ * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
+ * unbounded work is what Redis also does at once: KEYS scans each node's
+ * whole store (O(keys held)), each node in one step, and so does DBSIZE in
+ * a cluster (which keys a node reports depends on the ring and liveness).
+ *
+ * ---- Cluster-wide key listing (KEYS, SCAN, DBSIZE, RANDOMKEY) ----
+ * There is no global index.  Every node reports the keys for which it is
+ * the first node of the preference list that it sees alive, and holds a
+ * live value (tombstoned and expired keys are left out); the command's node
+ * gathers the reports of all nodes (PSCAN/PDBSIZE/PRANDOMKEY).
+ * Exact: when every node is reachable and the nodes agree on who is alive,
+ * each live key is reported exactly once: KEYS has no duplicates, a full
+ * SCAN returns each key present for the whole scan at least once (Redis's
+ * guarantee; exactly once unless a node's table shrinks mid-scan), and
+ * DBSIZE counts each key once.
+ * Approximate:
+ *  - nodes that disagree on liveness (a failure not yet detected by all,
+ *    a one-way partition) can both report a key or neither does;
+ *  - a node that cannot be reached is skipped (KEYS, DBSIZE and SCAN carry
+ *    on with the others; this is not an error, in keeping with an
+ *    always-available store): the keys it is first for are missing unless
+ *    the other nodes already route around it, in which case the next live
+ *    replica reports them;
+ *  - a key whose primary changes during a SCAN (a node fails or returns)
+ *    may be returned twice or not at all;
+ *  - a key whose first live node does not hold it (that node missed the
+ *    writes and hinted handoff or read repair has not delivered them yet)
+ *    is not reported;
+ *  - RANDOMKEY asks the live nodes in random order for one of their keys:
+ *    every key can come back, but not with equal probability.
+ * KEYS answers an error (use SCAN) rather than a reply that one node's part
+ * or the whole would push past half of client-output-buffer-limit (that
+ * would close the peer connection, or the client's).
+ * SCAN's cursor encodes (node index, that node's store cursor) as
+ * local << 6 | node (CFG_MAX_NODES = 64) and walks the nodes in cluster.conf
+ * order; one SCAN call asks one node.  COUNT is passed to that node (it
+ * counts entries visited there, so a call returns about COUNT / N keys with
+ * N replicas).  Any node can continue a cursor another node issued.  TYPE
+ * string matches every key; any other type matches none.  Without a
+ * cluster, the cursor is the store's own.
+ *
+ * ---- RENAME, RENAMENX, COPY ----
+ * A quorum read of the source, then a coordinated write of the destination
+ * (SET dst value [NX] [PXAT ttl], at dst's coordinator: the TTL moves with
+ * the value), then for RENAME(NX) a causal delete of the source (VDEL src
+ * <context read>).  Two keys, two coordinators: not atomic.  A reader can
+ * see both keys or (between the steps) the value under both names; a crash
+ * or lost quorum between the write and the delete leaves both keys (the
+ * error says so).  A write to the source concurrent with the rename is not
+ * lost: the delete covers only the versions the rename read, so the newer
+ * write survives as a sibling of the tombstone.  RENAMENX and COPY without
+ * REPLACE check the destination at its coordinator (SET NX), exact while
+ * that coordinator is alive.  COPY's DB option accepts only 0 (there is one
+ * key space); other indexes are an error.
+ *
+ * ---- MULTI / EXEC ----
+ * MULTI queues commands (+QUEUED); an unknown command, a wrong arity or a
+ * NOAUTH refusal while queuing makes EXEC fail with EXECABORT, as in Redis.
+ * EXEC runs the queued commands one after the other (each starts when the
+ * one before has its reply, so SET k then GET k inside one EXEC reads the
+ * write even when different nodes answer them) and replies with the array
+ * of their replies, in order.  There is no isolation and no atomicity across
+ * keys: other clients' commands can interleave, and a failing command does
+ * not undo the others (Redis does not roll back either).  So clients that
+ * use MULTI as an ordered batch (redis-py's pipeline(), transaction=True)
+ * work.  The server counts EXEC as a write (cmd_is_write): requests
+ * pipelined after it on the same connection start only when its reply is
+ * complete, so they see its writes.  A connection that closes during EXEC
+ * stops it: the commands not started yet are not run.
+ * WATCH is refused with an error: optimistic locking needs a check-and-set
+ * over all watched keys at EXEC time, which an eventually consistent store
+ * with per-key coordinators cannot give; code built on WATCH must fail
+ * loudly rather than run without the protection it relies on.  Conditional
+ * updates of one key use VGET/VPUT contexts.  UNWATCH is accepted (+OK).
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/config.h"
+#include "cluster/coord.h"
+#include "util/clock.h"
+#include "util/errors.h"
+#include "node.h"
+#include "net/peer.h"
+#include "core/resp.h"
+#include "net/server.h"
+#include "core/siblings.h"
+#include "storage/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "core/vclock.h"
+
+/* ---- struct kreq: a command answered when its callbacks are done ---- */
+
+struct kreq;
+typedef void (*kreq_fn)(struct kreq *k);
+
+struct kreq {
+    struct kv_node *node;
+    uint64_t cid;             /* the client, found again with srv_client_find */
+    int proto;
+    int left;                 /* callbacks outstanding + the dispatch guard */
+    struct reply_slot *slot;  /* reserved when answered late */
+    cmd_call_fn call_done;    /* captured (EXEC, cmd_call): the reply goes here */
+    void *call_arg;
+    kreq_fn complete;         /* builds out when everything answered; may be NULL */
+    kreq_fn fini;             /* frees the command's own fields; may be NULL */
+    int err;                  /* a KV_E* code replaces out */
+    unsigned nsib;            /* KV_ESIBLINGS: how many */
+    struct buf out;           /* the reply */
+};
+
+/* Allocates size bytes (a struct starting with struct kreq) for c. */
+static void *kreq_create(size_t size, struct client *c, kreq_fn complete, kreq_fn fini)
+{
+    struct kreq *k = mem_calloc(1, size);
+    k->node = c->node;
+    k->cid = c->id;
+    k->proto = c->proto;
+    k->left = 1;
+    k->complete = complete;
+    k->fini = fini;
+    buf_init(&k->out);
+    cmd_capture_take(c, &k->call_done, &k->call_arg);
+    return k;
+}
+
+static void kreq_destroy(struct kreq *k)
+{
+    if (k->fini)
+        k->fini(k);
+    buf_fini(&k->out);
+    mem_free(k);
+}
+
+static void kreq_deliver(void *arg, struct client *c)
+{
+    struct kreq *k = arg;
+    if (k->err == KV_ESIBLINGS)
+        cmd_reply_siblings(c, k->nsib);
+    else if (k->err)
+        cmd_reply_kverr(c, k->err);
+    else
+        buf_put(&c->out, k->out.data ? k->out.data : "", k->out.len);
+}
+
+/* Everything answered: the reply goes to the client (now, when c is given:
+ * inside the handler; else into the reserved slot) or to the capturer. */
+static void kreq_finish(struct kreq *k, struct client *c)
+{
+    if (k->complete)
+        k->complete(k);
+    if (k->call_done) {
+        struct client tmp;
+        cmd_scratch_init(&tmp, k->node, k->proto);
+        kreq_deliver(k, &tmp);
+        k->call_done(k->call_arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
+        buf_fini(&tmp.out);
+    } else if (c) {
+        kreq_deliver(k, c);
+    } else if ((c = srv_client_find(k->node->srv, k->cid)) != NULL) {
+        srv_slot_fill(c, k->slot, kreq_deliver, k);
+    }
+    kreq_destroy(k);
+}
+
+/* One callback is done (or the dispatch guard is dropped). */
+static void kreq_release(struct kreq *k)
+{
+    if (--k->left > 0)
+        return;
+    kreq_finish(k, NULL);
+}
+
+/* Called by the handler once everything is under way: answers now when all
+ * is done already, else reserves the reply's place. */
+static void kreq_dispatched(struct kreq *k, struct client *c)
+{
+    if (k->left == 1) {
+        kreq_finish(k, c);
+        return;
+    }
+    if (!k->call_done)
+        k->slot = srv_slot_open(c);
+    kreq_release(k);
+}
+
+/* ---- small parsers ---- */
+
+/* An unsigned 64-bit decimal (SCAN cursors go up to 2^64 - 1). */
+static bool parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 20)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static void add_u64_bulk(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+    resp_add_bulk(b, tmp, (size_t)len);
+}
+
+/* True when p[0..n) is exactly `count` RESP bulk strings ("$3\r\nkey\r\n"). */
+static bool bulks_valid(const char *p, size_t n, long long count)
+{
+    size_t i = 0;
+    long long seen = 0;
+    while (i < n) {
+        if (p[i++] != '$')
+            return false;
+        size_t len = 0, digits = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9' && digits < 12) {
+            len = len * 10 + (size_t)(p[i++] - '0');
+            digits++;
+        }
+        if (digits == 0 || n - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
+            return false;
+        i += 2;
+        if (n - i < len || n - i - len < 2 || p[i + len] != '\r' || p[i + len + 1] != '\n')
+            return false;
+        i += len + 2;
+        seen++;
+    }
+    return seen == count;
+}
+
+/* A PSCAN answer: [cursor, nkeys, keys] with a decimal cursor and keys as
+ * nkeys RESP bulk strings in one bulk (see cmd_peer.c). */
+static bool pscan_reply_ok(const struct peer_reply *rep, uint64_t *cursor)
+{
+    if (!rep || rep->type != PEER_R_ARRAY || rep->nelem != 3 ||
+        rep->elem[0].type != PEER_R_BULK || rep->elem[1].type != PEER_R_INT ||
+        rep->elem[2].type != PEER_R_BULK || rep->elem[1].integer < 0)
+        return false;
+    return parse_u64(rep->elem[0].str, rep->elem[0].len, cursor) &&
+           bulks_valid(rep->elem[2].str, rep->elem[2].len, rep->elem[1].integer);
+}
+
+/* Appends a valid PSCAN answer's keys (already RESP bulks) to keys. */
+static void pscan_take_keys(const struct peer_reply *rep, struct buf *keys, long long *nkeys)
+{
+    buf_put(keys, rep->elem[2].str, rep->elem[2].len);
+    *nkeys += rep->elem[1].integer;
+}
+
+/* ---- gathering from every node: KEYS, SCAN, DBSIZE, RANDOMKEY ---- */
+
+enum gather_kind {
+    GATHER_KEYS = 0,
+    GATHER_SCAN,
+    GATHER_DBSIZE,
+    GATHER_RANDOMKEY,
+    GATHER_KIND_COUNT
+};
+
+struct gather {
+    struct kreq k;
+    enum gather_kind kind;
+    struct buf keys;          /* RESP bulks (KEYS, SCAN) */
+    long long nkeys;
+    long long total;          /* DBSIZE */
+    int scan_node;            /* SCAN: the node asked */
+    uint64_t cursor;          /* SCAN: the cursor to return */
+    bool type_ok;             /* SCAN TYPE: false = report no keys */
+    int order[CFG_MAX_NODES]; /* RANDOMKEY: nodes to ask, in order */
+    int norder, next;
+    bool found;               /* RANDOMKEY: keys holds the key's bytes */
+    bool toobig;              /* KEYS: a node's part would not fit one reply */
+};
+
+/* Per-node request of a gather (KEYS, DBSIZE): which node, for the log. */
+struct gather_ref {
+    struct gather *g;
+    int idx;
+};
+
+static void gather_fini(struct kreq *k)
+{
+    struct gather *g = (struct gather *)k;
+    buf_fini(&g->keys);
+}
+
+static void gather_complete(struct kreq *k)
+{
+    struct gather *g = (struct gather *)k;
+    switch (g->kind) {
+    case GATHER_KEYS:
+        if (g->toobig || (k->node->cfg.client_output_buffer_limit > 0 &&
+                          (long long)g->keys.len > k->node->cfg.client_output_buffer_limit / 2)) {
+            resp_add_error(&k->out, "ERR", "too many keys for one KEYS reply "
+                                           "(client-output-buffer-limit); use SCAN");
+            break;
+        }
+        resp_add_array(&k->out, g->nkeys);
+        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        break;
+    case GATHER_SCAN:
+        resp_add_array(&k->out, 2);
+        add_u64_bulk(&k->out, g->cursor);
+        if (!g->type_ok) {
+            resp_add_array(&k->out, 0);
+            break;
+        }
+        resp_add_array(&k->out, g->nkeys);
+        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        break;
+    case GATHER_DBSIZE:
+        resp_add_int(&k->out, g->total);
+        break;
+    case GATHER_RANDOMKEY:
+        if (g->found)
+            resp_add_bulk(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        else
+            resp_add_null(&k->out, k->proto);
+        break;
+    default:
+        break;
+    }
+}
+
+static const char *node_name(struct kv_node *n, int idx)
+{
+    return n->cfg.nodes[idx].name;
+}
+
+static void gather_node_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct gather_ref *ref = arg;
+    struct gather *g = ref->g;
+    uint64_t cursor;
+    if (!err && g->kind == GATHER_KEYS && pscan_reply_ok(rep, &cursor)) {
+        pscan_take_keys(rep, &g->keys, &g->nkeys);
+    } else if (!err && rep->type == PEER_R_ERROR && rep->len >= 6 &&
+               memcmp(rep->str, "TOOBIG", 6) == 0) {
+        g->toobig = true;
+    } else if (!err && g->kind == GATHER_DBSIZE && rep->type == PEER_R_INT && rep->integer >= 0) {
+        g->total += rep->integer;
+    } else {
+        log_info("%s: node %s skipped (%s)", g->kind == GATHER_KEYS ? "KEYS" : "DBSIZE",
+                 node_name(g->k.node, ref->idx), err ? kv_strerror(err) : "unexpected reply");
+    }
+    mem_free(ref);
+    kreq_release(&g->k);
+}
+
+/* KEYS and DBSIZE: this node's part at once, every other live node's by
+ * one request; unreachable nodes are skipped. */
+static void gather_all(struct client *c, enum gather_kind kind, const struct arg *pattern)
+{
+    struct kv_node *n = c->node;
+    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    g->kind = kind;
+    buf_init(&g->keys);
+    if (kind == GATHER_KEYS)
+        cmd_primary_scan(n, 0, 0, pattern->p, pattern->len, &g->keys, &g->nkeys);
+    else if (!n->peers) /* every live key: counted by the store, O(1) */
+        g->total = (long long)store_count_live(n->store, clock_now_ms());
+    else /* the keys this node coordinates: depends on the ring and on
+            which nodes are up, so it is counted by a scan */
+        g->total = cmd_primary_count(n);
+    for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
+        if (i == n->self_idx)
+            continue;
+        if (!coord_node_up(n->coord, i)) {
+            log_debug("%s: node %s is down, skipped", kind == GATHER_KEYS ? "KEYS" : "DBSIZE",
+                      node_name(n, i));
+            continue;
+        }
+        struct gather_ref *ref = mem_alloc(sizeof(*ref));
+        ref->g = g;
+        ref->idx = i;
+        g->k.left++;
+        if (kind == GATHER_KEYS) {
+            const char *argv[4] = {"PSCAN", "0", "0", pattern->p};
+            size_t lens[4] = {5, 1, 1, pattern->len};
+            peers_send(n->peers, i, PEER_CHAN_DATA, n->cfg.get_timeout_ms, gather_node_reply, ref,
+                       4, argv, lens);
+        } else {
+            const char *argv[1] = {"PDBSIZE"};
+            size_t lens[1] = {7};
+            peers_send(n->peers, i, PEER_CHAN_DATA, n->cfg.get_timeout_ms, gather_node_reply, ref,
+                       1, argv, lens);
+        }
+    }
+    kreq_dispatched(&g->k, c);
+}
+
+static void cmd_keys(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    gather_all(c, GATHER_KEYS, &argv[1]);
+}
+
+void cmd_dbsize(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    gather_all(c, GATHER_DBSIZE, NULL);
+}
+
+/* SCAN cursors: local << SCAN_NODE_BITS | node index. */
+#define SCAN_NODE_BITS 6
+static_assert(CFG_MAX_NODES <= (1 << SCAN_NODE_BITS), "SCAN cursor node field too narrow");
+
+/* The client cursor after node idx answered local (0 = that node is done:
+ * go on with the next node, or 0 when it was the last). */
+static uint64_t scan_cursor_after(const struct kv_node *n, int idx, uint64_t local)
+{
+    if (local == 0)
+        return idx + 1 < n->cfg.nnodes ? (uint64_t)(idx + 1) : 0;
+    /* Store cursors stay below the table size, far under 2^58. */
+    return local << SCAN_NODE_BITS | (uint64_t)idx;
+}
+
+static void scan_node_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct gather *g = arg;
+    uint64_t local;
+    if (!err && pscan_reply_ok(rep, &local) && local >> (64 - SCAN_NODE_BITS) == 0) {
+        pscan_take_keys(rep, &g->keys, &g->nkeys);
+        g->cursor = scan_cursor_after(g->k.node, g->scan_node, local);
+    } else {
+        /* Skip the node: its keys are missing from this scan (see the top). */
+        log_info("SCAN: node %s skipped (%s)", node_name(g->k.node, g->scan_node),
+                 err ? kv_strerror(err) : "unexpected reply");
+        g->cursor = scan_cursor_after(g->k.node, g->scan_node, 0);
+    }
+    kreq_release(&g->k);
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+static void cmd_scan(struct client *c, int argc, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    uint64_t cursor;
+    if (!parse_u64(argv[1].p, argv[1].len, &cursor)) {
+        cmd_reply_err(c, "invalid cursor");
+        return;
+    }
+    const struct arg *pat = NULL;
+    long long count = 10;
+    bool type_ok = true;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            cmd_reply_syntax(c);
+            return;
+        }
+        if (cmd_arg_eq(&argv[i], "COUNT")) {
+            if (!cmd_arg_ll(&argv[i + 1], &count)) {
+                cmd_reply_not_int(c);
+                return;
+            }
+            if (count < 1) {
+                cmd_reply_syntax(c);
+                return;
+            }
+        } else if (cmd_arg_eq(&argv[i], "MATCH")) {
+            pat = &argv[i + 1];
+        } else if (cmd_arg_eq(&argv[i], "TYPE")) {
+            type_ok = cmd_arg_eq(&argv[i + 1], "string");
+        } else {
+            cmd_reply_syntax(c);
+            return;
+        }
+    }
+    const char *pp = pat ? pat->p : "*";
+    size_t plen = pat ? pat->len : 1;
+    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    g->kind = GATHER_SCAN;
+    g->type_ok = type_ok;
+    buf_init(&g->keys);
+    if (!n->peers) {
+        g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        kreq_dispatched(&g->k, c);
+        return;
+    }
+    int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
+    uint64_t local = cursor >> SCAN_NODE_BITS;
+    if (idx >= n->cfg.nnodes) {
+        kreq_destroy(&g->k);
+        cmd_reply_err(c, "invalid cursor");
+        return;
+    }
+    /* Nodes that look down are passed over at once (like a failed one). */
+    while (idx != n->self_idx && !coord_node_up(n->coord, idx)) {
+        log_debug("SCAN: node %s is down, skipped", node_name(n, idx));
+        local = 0;
+        if (++idx == n->cfg.nnodes)
+            break;
+    }
+    g->scan_node = idx;
+    if (idx == n->cfg.nnodes) {
+        g->cursor = 0;
+    } else if (idx == n->self_idx) {
+        uint64_t next = cmd_primary_scan(n, local, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        g->cursor = scan_cursor_after(n, idx, next);
+    } else {
+        char lc[24], cc[24];
+        int ll = snprintf(lc, sizeof(lc), "%llu", (unsigned long long)local);
+        int cl = snprintf(cc, sizeof(cc), "%lld", count);
+        const char *pargv[4] = {"PSCAN", lc, cc, pp};
+        size_t lens[4] = {5, (size_t)ll, (size_t)cl, plen};
+        g->k.left++;
+        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g, 4,
+                   pargv, lens);
+    }
+    kreq_dispatched(&g->k, c);
+}
+
+static void randomkey_next(struct gather *g);
+
+static void randomkey_reply(void *arg, int err, const struct peer_reply *rep)
+{
+    struct gather *g = arg;
+    if (!err && rep->type == PEER_R_BULK) {
+        buf_put(&g->keys, rep->str, rep->len);
+        g->found = true;
+    } else {
+        if (err || rep->type != PEER_R_NIL)
+            log_info("RANDOMKEY: node %s skipped (%s)",
+                     node_name(g->k.node, g->order[g->next - 1]),
+                     err ? kv_strerror(err) : "unexpected reply");
+        randomkey_next(g);
+    }
+    kreq_release(&g->k);
+}
+
+/* Asks the next node in g->order, until one has a key. */
+static void randomkey_next(struct gather *g)
+{
+    struct kv_node *n = g->k.node;
+    while (g->next < g->norder) {
+        int idx = g->order[g->next++];
+        if (idx == n->self_idx) {
+            if ((g->found = cmd_primary_random(n, &g->keys)))
+                return;
+            continue;
+        }
+        const char *argv[1] = {"PRANDOMKEY"};
+        size_t lens[1] = {10};
+        g->k.left++;
+        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, randomkey_reply, g, 1,
+                   argv, lens);
+        return;
+    }
+}
+
+static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    struct kv_node *n = c->node;
+    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    g->kind = GATHER_RANDOMKEY;
+    buf_init(&g->keys);
+    if (!n->peers) {
+        g->order[g->norder++] = n->self_idx;
+    } else {
+        for (int i = 0; i < n->cfg.nnodes; i++)
+            if (coord_node_up(n->coord, i))
+                g->order[g->norder++] = i;
+        for (int i = g->norder - 1; i > 0; i--) { /* Fisher-Yates */
+            int j = (int)((unsigned long)random() % (unsigned long)(i + 1));
+            int t = g->order[i];
+            g->order[i] = g->order[j];
+            g->order[j] = t;
+        }
+    }
+    randomkey_next(g);
+    kreq_dispatched(&g->k, c);
+}
+
+/* ---- UNLINK, TOUCH ---- */
+
+/* UNLINK is DEL: a tombstone costs the same whenever it is written. */
+static void cmd_unlink(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_del(c, argc, argv);
+}
+
+/* TOUCH counts the keys that exist; there is no access time to update. */
+static void cmd_touch(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_exists(c, argc, argv);
+}
+
+/* ---- RENAME, RENAMENX, COPY ---- */
+
+enum move_kind {
+    MOVE_RENAME = 0,
+    MOVE_RENAMENX,
+    MOVE_COPY,
+    MOVE_KIND_COUNT
+};
+
+struct move {
+    struct kreq k;
+    enum move_kind kind;
+    bool replace;             /* COPY REPLACE */
+    char *src, *dst;
+    size_t slen, dlen;
+    struct val *val;          /* the source's value */
+    int64_t expire_ms;        /* and its expiry (0 = none) */
+    struct buf ctx;           /* the source's context, for VDEL */
+};
+
+static const char *move_name(const struct move *m)
+{
+    static const char *names[MOVE_KIND_COUNT] = {"RENAME", "RENAMENX", "COPY"};
+    return names[m->kind];
+}
+
+static void move_fini(struct kreq *k)
+{
+    struct move *m = (struct move *)k;
+    mem_free(m->src);
+    mem_free(m->dst);
+    val_unref(m->val);
+    buf_fini(&m->ctx);
+}
+
+static bool reply_is_error(const char *reply, size_t len)
+{
+    return len > 0 && reply[0] == '-';
+}
+
+static bool reply_is_nil(const char *reply, size_t len)
+{
+    return (len >= 3 && memcmp(reply, "$-1", 3) == 0) || (len >= 1 && reply[0] == '_');
+}
+
+static void move_del_done(void *arg, const char *reply, size_t len)
+{
+    struct move *m = arg;
+    if (reply_is_error(reply, len)) {
+        /* "-CODE message\r\n": keep the code, say what was done. */
+        const char *body = reply + 1;
+        size_t blen = len > 3 ? len - 3 : 0;
+        const char *sp = memchr(body, ' ', blen);
+        size_t cl = sp ? (size_t)(sp - body) : blen;
+        char code[32];
+        snprintf(code, sizeof(code), "%.*s", (int)(cl < 31 ? cl : 31), body);
+        resp_add_errorf(&m->k.out, code,
+                        "%s wrote the destination but could not delete the source (both keys "
+                        "now exist): %.*s",
+                        move_name(m), sp ? (int)(blen - cl - 1) : 0, sp ? sp + 1 : "");
+    } else if (m->kind == MOVE_RENAMENX) {
+        resp_add_int(&m->k.out, 1);
+    } else {
+        buf_put(&m->k.out, RESP_OK, 5);
+    }
+    kreq_release(&m->k);
+}
+
+static void move_set_done(void *arg, const char *reply, size_t len)
+{
+    struct move *m = arg;
+    if (reply_is_error(reply, len)) {
+        buf_put(&m->k.out, reply, len);
+    } else if (reply_is_nil(reply, len)) {
+        resp_add_int(&m->k.out, 0); /* NX: the destination exists */
+    } else if (m->kind == MOVE_COPY) {
+        resp_add_int(&m->k.out, 1);
+    } else {
+        /* Delete exactly the versions that were copied: a write to the
+         * source since the read stays, as a sibling of the tombstone. */
+        struct arg argv[3] = {{"VDEL", 4}, {m->src, m->slen}, {m->ctx.data ? m->ctx.data : "", m->ctx.len}};
+        cmd_call(m->k.node, 3, argv, move_del_done, m);
+        return;
+    }
+    kreq_release(&m->k);
+}
+
+static void move_read_done(void *arg, int err, const struct sibset *set)
+{
+    struct move *m = arg;
+    int64_t now = clock_now_ms();
+    if (err) {
+        m->k.err = err;
+    } else if (set->n > 1 && !sib_agreed(set)) {
+        m->k.err = KV_ESIBLINGS;
+        m->k.nsib = set->n;
+    } else if (set->n == 0 || !version_live(sib_agreed(set), now)) {
+        if (m->kind == MOVE_COPY)
+            resp_add_int(&m->k.out, 0);
+        else
+            resp_add_error(&m->k.out, "ERR", "no such key");
+    } else if (m->kind != MOVE_COPY && m->slen == m->dlen && memcmp(m->src, m->dst, m->slen) == 0) {
+        /* Redis: renaming a key to itself succeeds (RENAMENX: 0). */
+        if (m->kind == MOVE_RENAMENX)
+            resp_add_int(&m->k.out, 0);
+        else
+            buf_put(&m->k.out, RESP_OK, 5);
+    } else {
+        m->val = val_ref(set->v[0].val);
+        m->expire_ms = set->v[0].expire_ms;
+        struct vclock vc;
+        vc_init(&vc);
+        sib_context(set, &vc);
+        vc_to_context(&vc, &m->ctx);
+        vc_fini(&vc);
+        struct arg argv[6];
+        int argc = 0;
+        char px[24];
+        argv[argc++] = (struct arg){"SET", 3};
+        argv[argc++] = (struct arg){m->dst, m->dlen};
+        argv[argc++] = (struct arg){m->val->data, m->val->len};
+        if (m->kind == MOVE_RENAMENX || (m->kind == MOVE_COPY && !m->replace))
+            argv[argc++] = (struct arg){"NX", 2};
+        if (m->expire_ms > 0) {
+            int pl = snprintf(px, sizeof(px), "%lld", (long long)m->expire_ms);
+            argv[argc++] = (struct arg){"PXAT", 4};
+            argv[argc++] = (struct arg){px, (size_t)pl};
+        }
+        cmd_call(m->k.node, argc, argv, move_set_done, m);
+        return;
+    }
+    kreq_release(&m->k);
+}
+
+static void move_start(struct client *c, const struct arg *src, const struct arg *dst,
+                       enum move_kind kind, bool replace)
+{
+    struct move *m = kreq_create(sizeof(*m), c, NULL, move_fini);
+    m->kind = kind;
+    m->replace = replace;
+    m->src = mem_memdup(src->p, src->len);
+    m->slen = src->len;
+    m->dst = mem_memdup(dst->p, dst->len);
+    m->dlen = dst->len;
+    buf_init(&m->ctx);
+    m->k.left++;
+    coord_read(c->node->coord, m->src, m->slen, 0, move_read_done, m);
+    kreq_dispatched(&m->k, c);
+}
+
+static void cmd_rename(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    move_start(c, &argv[1], &argv[2], MOVE_RENAME, false);
+}
+
+static void cmd_renamenx(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    move_start(c, &argv[1], &argv[2], MOVE_RENAMENX, false);
+}
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+static void cmd_copy(struct client *c, int argc, const struct arg *argv)
+{
+    bool replace = false;
+    for (int i = 3; i < argc; i++) {
+        if (cmd_arg_eq(&argv[i], "REPLACE")) {
+            replace = true;
+        } else if (cmd_arg_eq(&argv[i], "DB") && i + 1 < argc) {
+            long long db;
+            if (!cmd_arg_ll(&argv[++i], &db)) {
+                cmd_reply_not_int(c);
+                return;
+            }
+            if (db != 0) {
+                cmd_reply_err(c, "DB index is out of range (dynamo-node has one keyspace: DB 0)");
+                return;
+            }
+        } else {
+            cmd_reply_syntax(c);
+            return;
+        }
+    }
+    if (argv[1].len == argv[2].len && memcmp(argv[1].p, argv[2].p, argv[1].len) == 0) {
+        cmd_reply_err(c, "source and destination objects are the same");
+        return;
+    }
+    move_start(c, &argv[1], &argv[2], MOVE_COPY, replace);
+}
+
+/* ---- OBJECT ---- */
+
+enum obj_sub {
+    OBJ_ENCODING = 0,
+    OBJ_REFCOUNT,
+    OBJ_SUB_COUNT
+};
+
+/* Redis's string encodings, derived from the bytes (the store keeps every
+ * value as bytes): "int" for a canonical 64-bit integer of at most 20
+ * characters, "embstr" up to 44 bytes, "raw" beyond. */
+static const char *string_encoding(const struct val *v)
+{
+    struct arg a = {v->data, v->len};
+    long long ignored;
+    if (v->len <= 20 && cmd_arg_ll(&a, &ignored))
+        return "int";
+    return v->len <= 44 ? "embstr" : "raw";
+}
+
+static void object_fmt(void *params, const struct sibset *set, int64_t now, int proto,
+                       struct buf *out)
+{
+    enum obj_sub sub = (enum obj_sub)(intptr_t)params;
+    /* cmd_rmw_current writes GET's siblings error (one wording) into o.reply. */
+    struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0, .reply = *out};
+    const struct version *live;
+    bool one = cmd_rmw_current(set, now, &o, &live);
+    *out = o.reply;
+    if (!one)
+        return;
+    if (!live)
+        resp_add_null(out, proto);
+    else if (sub == OBJ_ENCODING)
+        resp_add_cstr(out, string_encoding(live->val));
+    else
+        resp_add_int(out, 1); /* values are not shared between keys */
+}
+
+static const char *const object_help[] = {
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation Redis would use for the string",
+    "    stored at <key>: int, embstr or raw.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value stored at <key> (always 1).",
+    "IDLETIME <key>",
+    "    Not supported: dynamo-node does not track access times.",
+    "FREQ <key>",
+    "    Not supported: dynamo-node does not track access frequencies.",
+    "HELP",
+    "    Print this help.",
+};
+
+static void cmd_object(struct client *c, int argc, const struct arg *argv)
+{
+    const struct arg *sub = &argv[1];
+    if (cmd_arg_eq(sub, "HELP") && argc == 2) {
+        size_t n = sizeof(object_help) / sizeof(object_help[0]);
+        resp_add_array(&c->out, (long long)n);
+        for (size_t i = 0; i < n; i++)
+            resp_add_simple(&c->out, object_help[i]);
+        return;
+    }
+    static const char *const keyed[] = {"ENCODING", "REFCOUNT", "IDLETIME", "FREQ"};
+    int which = -1;
+    for (int i = 0; i < 4; i++)
+        if (cmd_arg_eq(sub, keyed[i]))
+            which = i;
+    if (which < 0 || (cmd_arg_eq(sub, "HELP") && argc != 2)) {
+        resp_add_errorf(&c->out, "ERR", "unknown subcommand or wrong number of arguments for "
+                        "'%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        return;
+    }
+    if (argc != 3) {
+        resp_add_errorf(&c->out, "ERR", "wrong number of arguments for 'object|%s' command",
+                        which == 0 ? "encoding" : which == 1 ? "refcount" : which == 2 ? "idletime"
+                                                                                   : "freq");
+        return;
+    }
+    if (which == 2) {
+        cmd_reply_err(c, "OBJECT IDLETIME is not supported: dynamo-node does not track when "
+                         "keys were last accessed");
+        return;
+    }
+    if (which == 3) {
+        cmd_reply_err(c, "OBJECT FREQ is not supported: dynamo-node does not track how often "
+                         "keys are accessed (there is no LFU maxmemory policy)");
+        return;
+    }
+    cmd_read(c, &argv[2], object_fmt, (void *)(intptr_t)(which == 0 ? OBJ_ENCODING : OBJ_REFCOUNT),
+             NULL);
+}
+
+/* ---- MULTI / EXEC / DISCARD / WATCH / UNWATCH ---- */
+
+struct queued {
+    int argc;
+    struct arg *argv;         /* points into the same allocation */
+};
+
+struct multi {
+    struct queued *cmds;
+    int n, cap;
+    size_t bytes;             /* queued argument bytes, bounded like a query buffer */
+    bool aborted;             /* a command was refused while queuing: EXECABORT */
+};
+
+static void multi_destroy(struct multi *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n; i++)
+        mem_free(m->cmds[i].argv);
+    mem_free(m->cmds);
+    mem_free(m);
+}
+
+void cmd_multi_free(struct client *c)
+{
+    multi_destroy(c->multi);
+    c->multi = NULL;
+}
+
+void cmd_multi_flag_error(struct client *c)
+{
+    struct multi *m = c->multi;
+    if (m)
+        m->aborted = true;
+}
+
+static void cmd_multi(struct client *c, int argc, const struct arg *argv);
+static void cmd_exec(struct client *c, int argc, const struct arg *argv);
+static void cmd_discard(struct client *c, int argc, const struct arg *argv);
+static void cmd_watch(struct client *c, int argc, const struct arg *argv);
+
+bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
+{
+    struct multi *m = c->multi;
+    if (!m || d->fn == cmd_exec || d->fn == cmd_discard || d->fn == cmd_multi ||
+        d->fn == cmd_watch || d->fn == cmd_quit)
+        return false;
+    size_t bytes = (size_t)argc * sizeof(struct arg);
+    for (int i = 0; i < argc; i++)
+        bytes += argv[i].len;
+    if ((long long)(m->bytes + bytes) > c->node->cfg.client_query_buffer_limit) {
+        cmd_reply_err(c, "MULTI queue over client-query-buffer-limit; the transaction is "
+                         "discarded at EXEC");
+        m->aborted = true;
+        return true;
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->cmds = mem_realloc(m->cmds, (size_t)m->cap * sizeof(*m->cmds));
+    }
+    /* One allocation: the argument array, then the argument bytes. */
+    struct arg *copy = mem_alloc(bytes ? bytes : 1);
+    char *p = (char *)(copy + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].p, argv[i].len);
+        copy[i].p = p;
+        copy[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    m->cmds[m->n].argc = argc;
+    m->cmds[m->n].argv = copy;
+    m->n++;
+    m->bytes += bytes;
+    resp_add_simple(&c->out, "QUEUED");
+    return true;
+}
+
+static void cmd_multi(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    if (c->multi) {
+        cmd_reply_err(c, "MULTI calls can not be nested");
+        return;
+    }
+    if (c->kind != SRV_CLIENT) {
+        cmd_reply_err(c, "MULTI is only available on the client port");
+        return;
+    }
+    c->multi = mem_calloc(1, sizeof(struct multi));
+    cmd_reply_ok(c);
+}
+
+static void cmd_discard(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!c->multi) {
+        cmd_reply_err(c, "DISCARD without MULTI");
+        return;
+    }
+    cmd_multi_free(c);
+    cmd_reply_ok(c);
+}
+
+/* EXEC in progress: the queued commands run one after the other, each
+ * started when the one before has its reply (so SET k then GET k reads
+ * what was written, even when the two are answered by different nodes). */
+struct execq {
+    struct kreq k;            /* EXEC's own reply */
+    struct multi *m;
+    int next;                 /* the next queued command to run */
+    struct buf body;          /* the replies so far */
+    bool running;             /* inside exec_run's loop */
+    bool answered;            /* the command just run has its reply */
+};
+
+static void exec_fini(struct kreq *k)
+{
+    struct execq *e = (struct execq *)k;
+    multi_destroy(e->m);
+    buf_fini(&e->body);
+}
+
+static void exec_complete(struct kreq *k)
+{
+    struct execq *e = (struct execq *)k;
+    if (e->next < e->m->n)
+        return; /* the client went away: nobody to answer */
+    resp_add_array(&k->out, e->m->n);
+    buf_put(&k->out, e->body.data ? e->body.data : "", e->body.len);
+}
+
+static void exec_run(struct execq *e);
+
+/* A captured command's reply (maybe from inside its own dispatch). */
+static void exec_cmd_done(void *arg, const char *reply, size_t len)
+{
+    struct execq *e = arg;
+    buf_put(&e->body, reply, len);
+    if (e->running) {
+        e->answered = true;
+        return;
+    }
+    exec_run(e);
+}
+
+/* Runs queued commands from e->next on until one answers later (its reply
+ * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
+ * on the client itself (CLIENT SETNAME and the like act on it) with its
+ * output and any deferred reply captured into e->body. */
+static void exec_run(struct execq *e)
+{
+    e->running = true;
+    while (e->next < e->m->n) {
+        struct client *c = srv_client_find(e->k.node->srv, e->k.cid);
+        if (!c) {
+            log_debug("EXEC: client gone, %d queued commands not run", e->m->n - e->next);
+            break;
+        }
+        const struct queued *q = &e->m->cmds[e->next++];
+        struct buf saved = c->out;
+        struct reply_slot *opened = c->slot_opened;
+        void *multi = c->multi; /* a MULTI pipelined after this EXEC */
+        buf_init(&c->out);
+        c->slot_opened = NULL;
+        c->multi = NULL;
+        e->answered = false;
+        struct cmd_capture cap;
+        cmd_capture_begin(&cap, c, exec_cmd_done, e);
+        cmd_dispatch_client(c, q->argc, q->argv);
+        cmd_capture_end(&cap);
+        struct buf produced = c->out;
+        bool slot_used = c->slot_opened != NULL;
+        c->out = saved;
+        c->slot_opened = opened;
+        c->multi = multi;
+        if (!cap.taken) {
+            if (slot_used) /* deferred machinery that ignores captures */
+                resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
+            else
+                buf_put(&e->body, produced.data ? produced.data : "", produced.len);
+        }
+        buf_fini(&produced);
+        if (cap.taken && !e->answered) {
+            e->running = false;
+            return; /* exec_cmd_done resumes */
+        }
+    }
+    e->running = false;
+    kreq_release(&e->k);
+}
+
+static void cmd_exec(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    struct multi *m = c->multi;
+    if (!m) {
+        cmd_reply_err(c, "EXEC without MULTI");
+        return;
+    }
+    c->multi = NULL; /* the queued commands run for real */
+    if (m->aborted) {
+        resp_add_error(&c->out, "EXECABORT", "Transaction discarded because of previous errors.");
+        multi_destroy(m);
+        return;
+    }
+    struct execq *e = kreq_create(sizeof(*e), c, exec_complete, exec_fini);
+    e->m = m;
+    buf_init(&e->body);
+    e->k.left++; /* held by the run until the last command has answered */
+    exec_run(e);
+    c->last_cmd = "exec";
+    kreq_dispatched(&e->k, c);
+}
+
+static void cmd_watch(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    if (c->multi) {
+        cmd_reply_err(c, "WATCH inside MULTI is not allowed");
+        return;
+    }
+    cmd_reply_err(c, "WATCH is not supported: dynamo-node is eventually consistent and cannot "
+                     "give EXEC a check-and-set over the watched keys (optimistic locking); "
+                     "use VGET and VPUT with its context for conditional updates of a key");
+}
+
+static void cmd_unwatch(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    cmd_reply_ok(c); /* nothing is ever watched */
+}
+
+/* ---- the table ---- */
+
+const struct cmd_def cmd_keyspace_table[] = {
+    {"keys", 2, CMD_F_READONLY, 0, 0, 0, cmd_keys, "generic",
+     "Returns all key names that match a pattern, gathered from every node.", "pattern",
+     "1.0.0"},
+    {"scan", -2, CMD_F_READONLY, 0, 0, 0, cmd_scan, "generic",
+     "Iterates over the key names of the cluster, node by node.",
+     "cursor pattern?(MATCH pattern) count?(COUNT count) type?(TYPE type)", "2.8.0"},
+    {"randomkey", 1, CMD_F_READONLY, 0, 0, 0, cmd_randomkey, "generic",
+     "Returns a random key name from the cluster.", "", "1.0.0"},
+    {"unlink", -2, CMD_F_WRITE | CMD_F_FAST, 1, -1, 1, cmd_unlink, "generic",
+     "Deletes one or more keys (the same as DEL).", "key+", "4.0.0"},
+    {"touch", -2, CMD_F_READONLY | CMD_F_FAST, 1, -1, 1, cmd_touch, "generic",
+     "Returns the number of existing keys out of those specified.", "key+", "3.2.1"},
+    {"rename", 3, CMD_F_WRITE, 1, 2, 1, cmd_rename, "generic",
+     "Renames a key (copy, then delete the source: not atomic across the two keys).",
+     "key newkey", "1.0.0"},
+    {"renamenx", 3, CMD_F_WRITE | CMD_F_FAST, 1, 2, 1, cmd_renamenx, "generic",
+     "Renames a key only when the new key name doesn't exist (not atomic across the keys).",
+     "key newkey", "1.0.0"},
+    {"copy", -3, CMD_F_WRITE, 1, 2, 1, cmd_copy, "generic", "Copies the value of a key to a new key.",
+     "source destination destination-db?(DB destination-db) replace?(REPLACE)", "6.2.0"},
+    {"object", -2, CMD_F_READONLY, 2, 2, 1, cmd_object, "generic",
+     "A container for object introspection commands (ENCODING, REFCOUNT).",
+     "subcommand(ENCODING|REFCOUNT|IDLETIME|FREQ|HELP) key?", "2.2.3"},
+    {"multi", 1, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_multi,
+     "transactions", "Starts a transaction (commands are queued, then run in order by EXEC).",
+     "", "1.2.0"},
+    {"exec", 1, CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_exec, "transactions",
+     "Runs the queued commands in order (no isolation across keys) and returns their replies.",
+     "", "1.2.0"},
+    {"discard", 1, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0,
+     cmd_discard, "transactions", "Discards a transaction.", "", "2.0.0"},
+    {"watch", -2, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 1, -1, 1, cmd_watch,
+     "transactions", "Not supported (optimistic locking needs strong consistency): an error.",
+     "key+", "2.2.0"},
+    {"unwatch", 1, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0,
+     cmd_unwatch, "transactions", "Forgets watched keys (none can be watched).", "", "2.2.0"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,462 @@
+/* cmd_peer.c — commands of the cluster port.
+ *
+ *   PHELLO nonce node-name   handshake, step 1 (see below)
+ *   PPROVE proof             handshake, step 2
+ *   PPING                    liveness probe
+ *   PGET key                 this replica's versions: bulk of sib_encode
+ *   PPUT key versions        reconcile sib_encode'd versions into the store;
+ *                            reply :changed, or (when this replica holds
+ *                            versions the write does not cover) their set
+ *   PHINT owner key versions keep versions for an unreachable owner (handoff)
+ *   PGOSSIP table            merge a membership table; reply: ours
+ *   PCHECK key...            per key: this node's digest and whether it holds
+ *                            a hint for it (tombstone reaping, reaper.h)
+ *   PREAP key digest         remove key if its digest is still that
+ *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
+ *                            unless the sender's deadline has passed
+ *   PSCAN cursor count pattern
+ *                            one scan step over the keys this node reports
+ *                            (see cmd_primary_scan in cmd.h; count 0 = all):
+ *                            [next-cursor, nkeys, keys] where keys is one bulk
+ *                            holding the nkeys keys as RESP bulk strings
+ *                            (peer replies carry at most 64 array elements);
+ *                            -TOOBIG when count 0 would exceed half of
+ *                            client-output-buffer-limit
+ *   PDBSIZE                  how many keys this node reports
+ *   PRANDOMKEY               one random key this node reports, or nil
+ *
+ * The last three serve KEYS, SCAN, DBSIZE and RANDOMKEY (cmd_keyspace.c),
+ * which gather them from every node.  A node reports a key when it is the
+ * first live node of the key's preference list, as it sees it.
+ *
+ * The handshake (mutual challenge-response; the secret never travels).
+ * Every cluster-port connection starts unauthenticated, whatever the
+ * secret; the connecting node (peer.c) and this side each contribute a fresh
+ * 32-byte nonce from libsodium's CSPRNG:
+ *   connector -> PHELLO nonce_c name_c
+ *   acceptor  <- [nonce_a, name_a, proof_a]        proof_a = P("acceptor")
+ *   connector    checks proof_a; on a mismatch it closes, sends nothing more
+ *   connector -> PPROVE proof_c                    proof_c = P("connector")
+ *   acceptor  <- +OK, or -ERR and the connection closes
+ * where P(role) = HMAC-SHA256 keyed with cluster-secret over a fixed label,
+ * the role, both nonces and both names (peer_auth.h).  The roles differ, so
+ * one side's proof is never valid as the other's; both nonces are fresh, so
+ * bytes captured from one exchange prove nothing on another connection.
+ * Before PPROVE succeeded anything but PHELLO/PPROVE gets -NOAUTH and the
+ * connection closes; the connecting side sends its first peer command, and
+ * merges nothing, only after it checked proof_a and got +OK.  An empty
+ * cluster-secret is an empty HMAC key: allowed only where protected mode
+ * (main.c) lets a node start, i.e. both ports on loopback.
+ * What it does not do: it authenticates the two ends once; it neither
+ * encrypts nor MACs the traffic after it, so across an untrusted network
+ * run the cluster port inside a private network or a tunnel (WireGuard,
+ * stunnel).  A weak secret can be guessed offline from one exchange
+ * observed or provoked: use a long random one.
+ * Failures (a malformed PHELLO, a wrong proof) count against the source
+ * address; after PAUTH_LIMIT_FAILS in a window it is refused until the
+ * window ends, and the refusal is logged once per window.  Names a peer
+ * claims are checked (node-name rules) and sanitised before any log line.
+ *
+ * Input from peers is validated like client input: a malformed encoding is
+ * an error reply, never a crash.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/ae.h"
+#include "storage/aof.h"
+#include "cluster/reaper.h"
+#include "storage/replica.h"
+#include "cluster/cluster.h"
+#include "cmd/cmd.h"
+#include "core/config.h"
+#include "cluster/coord.h"
+#include "cluster/handoff.h"
+#include "util/clock.h"
+#include "util/errors.h"
+#include "node.h"
+#include "core/peer_auth.h"
+#include "core/resp.h"
+#include "core/siblings.h"
+#include "storage/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+/* Handshake state of one cluster-port connection (c->peer_hs), freed once
+ * the handshake completed or when the connection goes (cmd_peer_gone). */
+struct peer_hs {
+    uint8_t want[PAUTH_MAC_LEN]; /* the connector's expected proof */
+    char name[PAUTH_NAME_MAX + 1];
+};
+
+static struct pauth_limiter limiter; /* failed handshakes per source address */
+
+/* The IP part of c->addr ("ip:port"). */
+static void source_ip(const struct client *c, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", c->addr);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
+}
+
+static void hs_refuse(struct client *c, const char *ip, const char *why)
+{
+    pauth_limit_fail(&limiter, ip, clock_now_ms());
+    resp_add_errorf(&c->out, "ERR", "peer handshake failed: %s", why);
+    srv_client_close_after_reply(c);
+}
+
+static void peer_hello(struct client *c, int argc, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    char ip[64], shown[72];
+    source_ip(c, ip, sizeof(ip));
+    int64_t now = clock_now_ms();
+    if (!pauth_limit_allowed(&limiter, ip, now)) {
+        if (pauth_limit_should_log(&limiter, ip, now))
+            log_warn("too many failed peer handshakes from %s: refusing it for up to %d s", ip,
+                     PAUTH_LIMIT_WINDOW_MS / 1000);
+        resp_add_error(&c->out, "ERR", "too many failed peer handshakes from this address");
+        srv_client_close_after_reply(c);
+        return;
+    }
+    if (c->peer_hs || (c->flags & CLI_F_AUTHED)) {
+        hs_refuse(c, ip, "PHELLO sent twice");
+        return;
+    }
+    if (argc != 3 || argv[1].len != PAUTH_NONCE_LEN || !pauth_name_ok(argv[2].p, argv[2].len)) {
+        pauth_sanitize(shown, sizeof(shown), argc >= 3 ? argv[2].p : "", argc >= 3 ? argv[2].len : 0);
+        log_warn("peer %s sent a malformed PHELLO (claims node %s)", c->addr, shown);
+        hs_refuse(c, ip, "malformed PHELLO (expected nonce of 32 bytes and a node name)");
+        return;
+    }
+    const char *secret = n->cfg.cluster_secret ? n->cfg.cluster_secret : "";
+    const char *self = n->cfg.node_name;
+    uint8_t na[PAUTH_NONCE_LEN], proof[PAUTH_MAC_LEN];
+    pauth_nonce(na);
+    const uint8_t *nc = (const uint8_t *)argv[1].p;
+    struct peer_hs *hs = mem_calloc(1, sizeof(*hs));
+    memcpy(hs->name, argv[2].p, argv[2].len);
+    pauth_mac(secret, strlen(secret), PAUTH_ACCEPTOR, nc, na, argv[2].p, argv[2].len, self,
+              strlen(self), proof);
+    pauth_mac(secret, strlen(secret), PAUTH_CONNECTOR, nc, na, argv[2].p, argv[2].len, self,
+              strlen(self), hs->want);
+    c->peer_hs = hs;
+    resp_add_array(&c->out, 3);
+    resp_add_bulk(&c->out, na, sizeof(na));
+    resp_add_bulk(&c->out, self, strlen(self));
+    resp_add_bulk(&c->out, proof, sizeof(proof));
+}
+
+static void peer_prove(struct client *c, int argc, const struct arg *argv)
+{
+    struct peer_hs *hs = c->peer_hs;
+    char ip[64];
+    source_ip(c, ip, sizeof(ip));
+    if (!hs || (c->flags & CLI_F_AUTHED)) {
+        hs_refuse(c, ip, "PPROVE without PHELLO");
+        return;
+    }
+    if (argc != 2 || !pauth_mac_equal(hs->want, argv[1].p, argv[1].len)) {
+        log_warn("peer %s (claims node %s) failed the handshake: wrong cluster secret", c->addr,
+                 hs->name);
+        hs_refuse(c, ip, "invalid cluster secret proof");
+        return;
+    }
+    c->flags |= CLI_F_AUTHED;
+    mem_free(c->name);
+    c->name = mem_strdup(hs->name);
+    cmd_peer_gone(c);
+    cmd_reply_ok(c);
+}
+
+void cmd_peer_gone(struct client *c)
+{
+    if (c->peer_hs) {
+        pauth_wipe(c->peer_hs, sizeof(struct peer_hs));
+        mem_free(c->peer_hs);
+        c->peer_hs = NULL;
+    }
+}
+
+static void peer_get(struct client *c, const struct arg *key)
+{
+    struct sibset set;
+    sib_init(&set);
+    const struct store_entry *e = store_find(c->node->store, key->p, key->len);
+    if (e)
+        store_entry_load(e, &set);
+    struct buf enc;
+    buf_init(&enc);
+    sib_encode(&set, &enc);
+    resp_add_bulk(&c->out, enc.data ? enc.data : "", enc.len);
+    buf_fini(&enc);
+    sib_fini(&set);
+}
+
+static void peer_put(struct client *c, const struct arg *key, const struct arg *enc)
+{
+    struct sibset set;
+    sib_init(&set);
+    int rc = sib_decode(&set, enc->p, enc->len, (size_t)c->node->cfg.proto_max_bulk_len);
+    if (rc != 0) {
+        resp_add_error(&c->out, "ERR", "malformed versions in PPUT");
+        sib_fini(&set);
+        return;
+    }
+    /* logged before the coordinator hears the ack */
+    struct sibset stored;
+    sib_init(&stored);
+    int changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
+    /* When this replica holds versions the write does not cover, the
+     * coordinator's copy was stale: say which (it may supersede them). */
+    if (changed < 0) {
+        /* past the hard sibling limit (siblings.h): never acked */
+        resp_add_error(&c->out, "ERR", kv_strerror(changed));
+    } else if (stored.n > 0 && !sib_covers(&set, &stored)) {
+        struct buf more;
+        buf_init(&more);
+        sib_encode(&stored, &more);
+        resp_add_bulk(&c->out, more.data, more.len);
+        buf_fini(&more);
+    } else {
+        resp_add_int(&c->out, changed);
+    }
+    sib_fini(&stored);
+    sib_fini(&set);
+}
+
+static void peer_hint(struct client *c, const struct arg *argv)
+{
+    struct kv_node *n = c->node;
+    int owner = -1;
+    for (int i = 0; i < n->cfg.nnodes; i++)
+        if (strlen(n->cfg.nodes[i].name) == argv[1].len &&
+            memcmp(n->cfg.nodes[i].name, argv[1].p, argv[1].len) == 0)
+            owner = i;
+    struct sibset set;
+    sib_init(&set);
+    if (owner < 0 || owner == n->self_idx) {
+        resp_add_error(&c->out, "ERR", "PHINT: unknown owner");
+    } else if (sib_decode(&set, argv[3].p, argv[3].len, (size_t)n->cfg.proto_max_bulk_len) != 0) {
+        resp_add_error(&c->out, "ERR", "malformed versions in PHINT");
+    } else if (!n->hh || !hh_add(n->hh, owner, argv[2].p, argv[2].len, &set)) {
+        resp_add_error(&c->out, "ERR", "hint store full (max-hints)");
+    } else {
+        resp_add_int(&c->out, 1);
+    }
+    sib_fini(&set);
+}
+
+/* ---- keys this node reports (cmd.h: cmd_primary_*) ---- */
+
+/* True when e has a live value and this node is the first node of its
+ * preference list that it sees alive (every live key without a cluster). */
+static bool reports(struct kv_node *n, const struct store_entry *e, int64_t now)
+{
+    unsigned nv = store_entry_nversions(e);
+    bool live = false;
+    for (unsigned i = 0; i < nv && !live; i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        live = vr.val && (vr.expire_ms == 0 || vr.expire_ms > now);
+    }
+    if (!live)
+        return false;
+    if (!n->peers)
+        return true;
+    size_t klen;
+    const char *key = store_entry_key(e, &klen);
+    return coord_write_target(n->coord, key, klen) == n->self_idx;
+}
+
+struct pscan {
+    struct kv_node *n;
+    int64_t now;
+    const char *pat; /* NULL = every key */
+    size_t plen;
+    struct buf *keys;
+    long long nkeys;
+    const struct store_entry *pick; /* cmd_primary_random's fallback */
+};
+
+static void pscan_entry(void *arg, const struct store_entry *e)
+{
+    struct pscan *ps = arg;
+    size_t klen;
+    const char *key = store_entry_key(e, &klen);
+    if (ps->pat && !cfg_glob_match(ps->pat, ps->plen, key, klen, false))
+        return;
+    if (!reports(ps->n, e, ps->now))
+        return;
+    if (ps->keys)
+        resp_add_bulk(ps->keys, key, klen);
+    if (!ps->pick)
+        ps->pick = e;
+    ps->nkeys++;
+}
+
+uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                          size_t plen, struct buf *keys, long long *nkeys)
+{
+    struct pscan ps = {.n = n, .now = clock_now_ms(), .pat = pat, .plen = plen, .keys = keys};
+    if (pat && plen == 1 && pat[0] == '*')
+        ps.pat = NULL;
+    /* count 0: the whole store in this one call.  Nothing can change the
+     * store between buckets then, so every key is visited exactly once. */
+    uint64_t next = store_scan(n->store, cursor, count ? count : SIZE_MAX, pscan_entry, &ps);
+    *nkeys += ps.nkeys;
+    return next;
+}
+
+long long cmd_primary_count(struct kv_node *n)
+{
+    long long total = 0;
+    cmd_primary_scan(n, 0, 0, NULL, 0, NULL, &total);
+    return total;
+}
+
+bool cmd_primary_random(struct kv_node *n, struct buf *key)
+{
+    int64_t now = clock_now_ms();
+    const struct store_entry *e = NULL;
+    /* A node reports about 1/N of the keys it holds (N = replicas), so a
+     * few random picks nearly always find one.  When they do not (mostly
+     * tombstones, or keys this node is not first for), one whole scan
+     * takes the first reported key: correct, but O(keys) and not uniform. */
+    for (int i = 0; i < 64; i++) {
+        const struct store_entry *x = store_random(n->store);
+        if (!x)
+            return false;
+        if (reports(n, x, now)) {
+            e = x;
+            break;
+        }
+    }
+    if (!e) {
+        struct pscan ps = {.n = n, .now = now};
+        store_scan(n->store, 0, SIZE_MAX, pscan_entry, &ps);
+        e = ps.pick;
+    }
+    if (!e)
+        return false;
+    size_t klen;
+    const char *k = store_entry_key(e, &klen);
+    buf_put(key, k, klen);
+    return true;
+}
+
+/* PSCAN cursor count pattern -> [next-cursor, nkeys, "$len\r\nkey\r\n..."] */
+static void peer_scan(struct client *c, const struct arg *argv)
+{
+    long long cursor, count;
+    if (!cmd_arg_ll(&argv[1], &cursor) || cursor < 0 || !cmd_arg_ll(&argv[2], &count) ||
+        count < 0) {
+        resp_add_error(&c->out, "ERR", "PSCAN: bad cursor or count");
+        return;
+    }
+    struct buf keys;
+    buf_init(&keys);
+    long long nkeys = 0;
+    uint64_t next = cmd_primary_scan(c->node, (uint64_t)cursor, (size_t)count, argv[3].p,
+                                     argv[3].len, &keys, &nkeys);
+    long long limit = c->node->cfg.client_output_buffer_limit;
+    if (limit > 0 && (long long)keys.len > limit / 2) {
+        /* The reply would close this peer connection (and fail every
+         * request queued on it): refuse instead. */
+        resp_add_error(&c->out, "TOOBIG", "too many keys for one reply; use SCAN");
+        buf_fini(&keys);
+        return;
+    }
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
+    resp_add_array(&c->out, 3);
+    resp_add_bulk(&c->out, tmp, (size_t)len);
+    resp_add_int(&c->out, nkeys);
+    resp_add_bulk(&c->out, keys.data ? keys.data : "", keys.len);
+    buf_fini(&keys);
+}
+
+static void peer_randomkey(struct client *c)
+{
+    struct buf key;
+    buf_init(&key);
+    if (cmd_primary_random(c->node, &key))
+        resp_add_bulk(&c->out, key.data ? key.data : "", key.len);
+    else
+        resp_add_null(&c->out, 2);
+    buf_fini(&key);
+}
+
+void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
+{
+    const struct arg *name = &argv[0];
+    if (cmd_arg_eq(name, "PHELLO")) {
+        peer_hello(c, argc, argv);
+        return;
+    }
+    if (cmd_arg_eq(name, "PPROVE")) {
+        peer_prove(c, argc, argv);
+        return;
+    }
+    if (!(c->flags & CLI_F_AUTHED)) {
+        resp_add_error(&c->out, "NOAUTH", "complete the peer handshake (PHELLO, PPROVE) first");
+        srv_client_close_after_reply(c);
+        return;
+    }
+    if (!aof_writable(c->node->aof) && (cmd_arg_eq(name, "PPUT") || cmd_arg_eq(name, "PHINT") ||
+                                        cmd_arg_eq(name, "PREAP"))) {
+        /* a replica write here could not be logged: the coordinator counts
+         * this as a failed replica and goes on to another (sloppy quorum) */
+        resp_add_error(&c->out, "MISCONF", "this node's append-only log cannot be written; "
+                                           "replica writes are refused until it can");
+        return;
+    }
+    if (cmd_arg_eq(name, "PPING")) {
+        resp_add_simple(&c->out, "PONG");
+    } else if (cmd_arg_eq(name, "PGET") && argc == 2) {
+        peer_get(c, &argv[1]);
+    } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
+        peer_put(c, &argv[1], &argv[2]);
+    } else if (cmd_arg_eq(name, "PAE") && argc >= 3) {
+        ae_serve(c->node->ae, argc, argv, &c->out);
+    } else if (cmd_arg_eq(name, "PHINT") && argc == 4) {
+        peer_hint(c, argv);
+    } else if (cmd_arg_eq(name, "PGOSSIP") && argc == 2) {
+        struct buf out;
+        buf_init(&out);
+        if (cluster_gossip_exchange(c->node, argv[1].p, argv[1].len, &out) != 0)
+            resp_add_error(&c->out, "ERR", "malformed gossip table");
+        else
+            resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
+        buf_fini(&out);
+    } else if (cmd_arg_eq(name, "PCHECK") && argc >= 2) {
+        reaper_serve_check(c->node, argc - 1, argv + 1, &c->out);
+    } else if (cmd_arg_eq(name, "PREAP") && argc == 3) {
+        reaper_serve_reap(c->node, &argv[1], &argv[2], &c->out);
+    } else if (cmd_arg_eq(name, "PSCAN") && argc == 4) {
+        peer_scan(c, argv);
+    } else if (cmd_arg_eq(name, "PDBSIZE") && argc == 1) {
+        resp_add_int(&c->out, cmd_primary_count(c->node));
+    } else if (cmd_arg_eq(name, "PRANDOMKEY") && argc == 1) {
+        peer_randomkey(c);
+    } else if (cmd_arg_eq(name, "PFWD") && argc >= 3) {
+        long long deadline;
+        if (!cmd_arg_ll(&argv[1], &deadline)) {
+            resp_add_error(&c->out, "ERR", "PFWD: bad deadline");
+        } else if (clock_now_ms() > deadline) {
+            /* The sender has given up on this write (told its client the
+             * outcome is unknown); applying it now would resurrect it. */
+            resp_add_error(&c->out, "EXPIRED", "forwarded command arrived after its deadline");
+        } else {
+            cmd_dispatch_client(c, argc - 2, argv + 2);
+        }
+    } else {
+        resp_add_errorf(&c->out, "ERR", "unknown peer command '%.*s' or wrong arity",
+                        (int)(name->len > 32 ? 32 : name->len), name->p);
+    }
+}

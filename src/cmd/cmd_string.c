@@ -1,0 +1,935 @@
+/* cmd_string.c — the Redis string family beyond GET/SET (APPEND, INCR...,
+ * GETRANGE, SETRANGE, GETDEL, GETEX...) and the expiry commands (EXPIRE
+ * family, TTL family, PERSIST).  Writes are read-modify-writes at the key's
+ * coordinator (cmd_rmw); reads are quorum reads (cmd_read).
+ *
+ * Owns: the per-command parameters (struct str_params, struct range_params)
+ * that a handler parses from argv and hands to its decide()/fmt() callback;
+ * they are heap copies because argv points into the connection's query
+ * buffer and is gone once the handler returns.
+ *
+ * Invariants:
+ *   - Every argument error is answered by the handler, before anything is
+ *     read or forwarded, in the order Redis 7 checks them; decide() only
+ *     sees well-formed parameters and answers what depends on the value.
+ *   - decide() writes nothing (CMD_RMW_NONE) when the command would not
+ *     change the key (PERSIST without a TTL, EXPIRE NX on a key with one,
+ *     SETRANGE/APPEND of nothing on an existing key, INCRBY 0 ...), so such
+ *     commands cost no write quorum and create no new version.
+ *   - A key with siblings is refused with the same error GET gives by every
+ *     command that needs to know "the" value (cmd_rmw_current).  SETEX and
+ *     SETNX behave like SET EX and SET NX: a blind SETEX supersedes the
+ *     siblings, SETNX sees the key as existing.
+ *   - Expiry times are absolute unix ms; 0 means none and is never stored
+ *     as a time (a time at or before now deletes the key instead).
+ *
+ * Callers: cmd.c dispatches through cmd_string_table.  decide() and fmt()
+ * run in event-loop callbacks and never block; values are rebuilt whole
+ * (struct val is immutable), so APPEND and SETRANGE cost O(length) each.
+ *
+ * Not here: MSETNX (it needs atomicity across keys that have different
+ * coordinators), LCS (it reads two keys; cmd_read reads one).  Both answer
+ * "unknown command".
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "node.h"
+#include "core/resp.h"
+#include "core/siblings.h"
+#include "util/clock.h"
+#include "util/mem.h"
+#include "util/val.h"
+
+/* Error texts, worded as Redis 7 words them (without the "ERR " code). */
+static const char STR_ERR_NOT_INT[] = "value is not an integer or out of range";
+static const char STR_ERR_NOT_FLOAT[] = "value is not a valid float";
+static const char STR_ERR_OVERFLOW[] = "increment or decrement would overflow";
+static const char STR_ERR_NAN[] = "increment would produce NaN or Infinity";
+static const char STR_ERR_TOO_BIG[] = "string exceeds maximum allowed size (proto-max-bulk-len)";
+static const char STR_ERR_OFFSET[] = "offset is out of range";
+
+/* Longest text INCRBYFLOAT parses (Redis's MAX_LONG_DOUBLE_CHARS); its
+ * results (at most ~4950 characters for the largest long double) fit too. */
+#define STR_LD_CHARS (5 * 1024)
+
+#define STR_O_NX (1u << 0)      /* EXPIRE NX: only when the key has no TTL */
+#define STR_O_XX (1u << 1)      /* EXPIRE XX: only when the key has a TTL */
+#define STR_O_GT (1u << 2)      /* EXPIRE GT: only to a later time */
+#define STR_O_LT (1u << 3)      /* EXPIRE LT: only to an earlier time */
+#define STR_O_PERSIST (1u << 4) /* GETEX PERSIST: remove the TTL */
+#define STR_O_EXPIRE (1u << 5)  /* GETEX EX/PX/EXAT/PXAT: set when_ms */
+#define STR_O_ABS (1u << 6)     /* GETEX EXAT/PXAT: a past time deletes the key */
+
+/* What a write command's decide() needs from its arguments. */
+struct str_params {
+    struct val *val;      /* the value argument (a copy) or NULL; owned */
+    long long n;          /* INCRBY's increment, SETRANGE's offset */
+    long double incr;     /* INCRBYFLOAT's increment */
+    int64_t when_ms;      /* expiry time the command sets (absolute unix ms) */
+    unsigned opts;        /* STR_O_* */
+    long long max_len;    /* longest value allowed: proto-max-bulk-len, and
+                           * what a struct val can hold */
+    const char *err;      /* GETEX: its expiry's error (static text), replied
+                           * only when the key exists, as Redis 7.0 does */
+};
+
+/* Returns new params (free with params_free); value (borrowed) is copied
+ * when not NULL.  NULL (with the error replied) when value is longer than
+ * a value may be: the parser bounds it by proto-max-bulk-len already, but
+ * that may be configured past the 4 GB a struct val holds. */
+static struct str_params *params_new(struct client *c, const struct arg *value)
+{
+    long long lim = c->node->cfg.proto_max_bulk_len;
+    if (lim > (long long)UINT32_MAX)
+        lim = (long long)UINT32_MAX;
+    if (value && (long long)value->len > lim) {
+        cmd_reply_err(c, STR_ERR_TOO_BIG);
+        return NULL;
+    }
+    struct str_params *p = mem_calloc(1, sizeof(*p));
+    p->max_len = lim;
+    if (value)
+        p->val = val_create(value->p, value->len);
+    return p;
+}
+
+static void params_free(void *arg)
+{
+    struct str_params *p = arg;
+    if (!p)
+        return;
+    val_unref(p->val);
+    mem_free(p);
+}
+
+/* ---- helpers shared by decide() and fmt() ---- */
+
+static void add_err(struct buf *b, const char *msg)
+{
+    resp_add_error(b, "ERR", msg);
+}
+
+/* cmd_rmw_current for a read: the same siblings error, into a reply buffer
+ * (moved into a cmd_rmw_out and back, so the wording lives in one place). */
+static bool read_current(const struct sibset *set, int64_t now, struct buf *reply,
+                         const struct version **live)
+{
+    struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0,
+                            .reply = *reply};
+    bool ok = cmd_rmw_current(set, now, &o, live);
+    *reply = o.reply;
+    return ok;
+}
+
+/* Makes out write v (reference taken) with expiry expire_ms. */
+static void write_val(struct cmd_rmw_out *out, struct val *v, int64_t expire_ms)
+{
+    out->action = CMD_RMW_WRITE;
+    out->val = v;
+    out->expire_ms = expire_ms;
+}
+
+/* A new value: old (may be NULL) overwritten at off by add, zero-padded
+ * when off is past its end.  The caller checked off + add->len against the
+ * size limit.  A value that grows is built in a scratch buffer, because
+ * val_create copies its bytes from somewhere (two copies: val.h has no
+ * "allocate n bytes to fill"); one that does not grow is copied once and
+ * patched before anyone else holds it. */
+static struct val *splice(const struct val *old, size_t off, const struct val *add)
+{
+    size_t olen = old ? old->len : 0;
+    size_t end = off + add->len;
+    if (old && end <= olen) {
+        struct val *v = val_create(old->data, olen);
+        memcpy(v->data + off, add->data, add->len);
+        return v;
+    }
+    size_t n = end > olen ? end : olen;
+    char *tmp = mem_alloc(n ? n : 1);
+    if (olen)
+        memcpy(tmp, old->data, olen);
+    if (off > olen)
+        memset(tmp + olen, 0, off - olen);
+    if (add->len)
+        memcpy(tmp + off, add->data, add->len);
+    struct val *v = val_create(tmp, n);
+    mem_free(tmp);
+    return v;
+}
+
+/* A stored value as a 64-bit integer, as strictly as Redis (no spaces, no
+ * '+', no leading zeros). */
+static bool val_ll(const struct val *v, long long *out)
+{
+    struct arg a = {v->data, v->len};
+    return cmd_arg_ll(&a, out);
+}
+
+/* Redis's string2ld: strtold over the whole text, refusing leading space,
+ * NaN, and overflow or underflow to zero (a denormal result is kept). */
+static bool parse_ld(const char *s, size_t n, long double *out)
+{
+    char tmp[STR_LD_CHARS];
+    if (n == 0 || n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end;
+    errno = 0;
+    long double v = strtold(tmp, &end);
+    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || *end != '\0' ||
+        (errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO)) || isnan(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Redis's human-friendly long double text (ld2string, LD_STR_HUMAN): 17
+ * decimals, trailing zeros and a bare '.' removed, "-0" written "0".
+ * Returns the length, or -1 when it does not fit. */
+static int format_ld(char *buf, size_t cap, long double v)
+{
+    int l = snprintf(buf, cap, "%.17Lf", v);
+    if (l <= 0 || (size_t)l >= cap)
+        return -1;
+    if (memchr(buf, '.', (size_t)l)) {
+        while (buf[l - 1] == '0')
+            l--;
+        if (buf[l - 1] == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    return l;
+}
+
+/* Redis's getExpireMillisecondsOrReply for SETEX, PSETEX and GETEX: a
+ * positive time, in seconds when secs, relative to now when relative.
+ * Returns NULL and *when = absolute unix ms, or the error text (without
+ * "ERR "; STR_ERR_NOT_INT or a static "invalid expire time" for cmd). */
+static const char *parse_set_expire(const struct arg *a, bool secs, bool relative,
+                                    const char *bad, int64_t *when)
+{
+    long long v;
+    if (!cmd_arg_ll(a, &v))
+        return STR_ERR_NOT_INT;
+    if (v <= 0 || (secs && v > LLONG_MAX / 1000))
+        return bad;
+    if (secs)
+        v *= 1000;
+    if (relative) {
+        int64_t now = clock_now_ms();
+        if (v > LLONG_MAX - now)
+            return bad;
+        v += now;
+    }
+    *when = v;
+    return NULL;
+}
+
+/* ---- APPEND key value ---- */
+
+static void append_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                          struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (!live) { /* Redis creates the key even for an empty value */
+        resp_add_int(&out->reply, p->val->len);
+        write_val(out, val_ref(p->val), 0);
+        return;
+    }
+    size_t olen = live->val->len;
+    if ((long long)olen + p->val->len > p->max_len) {
+        add_err(&out->reply, STR_ERR_TOO_BIG);
+        return;
+    }
+    resp_add_int(&out->reply, (long long)(olen + p->val->len));
+    if (p->val->len > 0) /* the TTL is kept, as Redis keeps it */
+        write_val(out, splice(live->val, olen, p->val), live->expire_ms);
+}
+
+static void cmd_append(struct client *c, int argc, const struct arg *argv)
+{
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], append_decide, p, params_free);
+}
+
+/* ---- SETRANGE key offset value ---- */
+
+static void setrange_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                            struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    size_t olen = live ? live->val->len : 0;
+    if (p->val->len == 0) { /* nothing to set: the current length */
+        resp_add_int(&out->reply, (long long)olen);
+        return;
+    }
+    /* offset <= LLONG_MAX and len < 4 GB: the unsigned sum cannot wrap */
+    if ((unsigned long long)p->n + p->val->len > (unsigned long long)p->max_len) {
+        add_err(&out->reply, STR_ERR_TOO_BIG);
+        return;
+    }
+    struct val *v = splice(live ? live->val : NULL, (size_t)p->n, p->val);
+    resp_add_int(&out->reply, v->len);
+    write_val(out, v, live ? live->expire_ms : 0);
+}
+
+static void cmd_setrange(struct client *c, int argc, const struct arg *argv)
+{
+    long long off;
+    if (!cmd_arg_ll(&argv[2], &off)) {
+        cmd_reply_not_int(c);
+        return;
+    }
+    if (off < 0) {
+        cmd_reply_err(c, STR_ERR_OFFSET);
+        return;
+    }
+    struct str_params *p = params_new(c, &argv[3]);
+    if (!p)
+        return;
+    p->n = off;
+    cmd_rmw(c, argc, argv, &argv[1], setrange_decide, p, params_free);
+}
+
+/* ---- INCR / DECR / INCRBY / DECRBY key [n] ---- */
+
+static void incr_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                        struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    long long v = 0;
+    if (live && !val_ll(live->val, &v)) {
+        add_err(&out->reply, STR_ERR_NOT_INT);
+        return;
+    }
+    if ((p->n < 0 && v < 0 && p->n < LLONG_MIN - v) ||
+        (p->n > 0 && v > 0 && p->n > LLONG_MAX - v)) {
+        add_err(&out->reply, STR_ERR_OVERFLOW);
+        return;
+    }
+    v += p->n;
+    resp_add_int(&out->reply, v);
+    if (live && p->n == 0)
+        return; /* a canonical integer plus 0 is the same text */
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%lld", v);
+    write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
+}
+
+static void incr_by(struct client *c, int argc, const struct arg *argv, long long n)
+{
+    struct str_params *p = params_new(c, NULL);
+    p->n = n;
+    cmd_rmw(c, argc, argv, &argv[1], incr_decide, p, params_free);
+}
+
+static void cmd_incr(struct client *c, int argc, const struct arg *argv)
+{
+    incr_by(c, argc, argv, 1);
+}
+
+static void cmd_decr(struct client *c, int argc, const struct arg *argv)
+{
+    incr_by(c, argc, argv, -1);
+}
+
+static void cmd_incrby(struct client *c, int argc, const struct arg *argv)
+{
+    long long n;
+    if (!cmd_arg_ll(&argv[2], &n)) {
+        cmd_reply_not_int(c);
+        return;
+    }
+    incr_by(c, argc, argv, n);
+}
+
+static void cmd_decrby(struct client *c, int argc, const struct arg *argv)
+{
+    long long n;
+    if (!cmd_arg_ll(&argv[2], &n)) {
+        cmd_reply_not_int(c);
+        return;
+    }
+    if (n == LLONG_MIN) { /* -n does not exist */
+        cmd_reply_err(c, "decrement would overflow");
+        return;
+    }
+    incr_by(c, argc, argv, -n);
+}
+
+/* ---- INCRBYFLOAT key increment ---- */
+
+static void incrbyfloat_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                               struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    long double v = 0;
+    if (live && !parse_ld(live->val->data, live->val->len, &v)) {
+        add_err(&out->reply, STR_ERR_NOT_FLOAT);
+        return;
+    }
+    v += p->incr;
+    if (isnan(v) || isinf(v)) {
+        add_err(&out->reply, STR_ERR_NAN);
+        return;
+    }
+    char tmp[STR_LD_CHARS];
+    int len = format_ld(tmp, sizeof(tmp), v);
+    if (len < 0) { /* unreachable for a finite long double; refused, not cut */
+        add_err(&out->reply, STR_ERR_NOT_FLOAT);
+        return;
+    }
+    resp_add_bulk(&out->reply, tmp, (size_t)len);
+    write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
+}
+
+static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
+{
+    long double incr;
+    if (!parse_ld(argv[2].p, argv[2].len, &incr)) {
+        cmd_reply_err(c, STR_ERR_NOT_FLOAT);
+        return;
+    }
+    struct str_params *p = params_new(c, NULL);
+    p->incr = incr;
+    cmd_rmw(c, argc, argv, &argv[1], incrbyfloat_decide, p, params_free);
+}
+
+/* ---- SETNX key value / SETEX key seconds value / PSETEX ---- */
+
+/* SET NX: any live version (a sibling too) means the key exists. */
+static void setnx_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                         struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    if (sib_live_count(cur, now) > 0) {
+        resp_add_int(&out->reply, 0);
+        return;
+    }
+    resp_add_int(&out->reply, 1);
+    write_val(out, val_ref(p->val), 0);
+}
+
+static void cmd_setnx(struct client *c, int argc, const struct arg *argv)
+{
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], setnx_decide, p, params_free);
+}
+
+/* SET EX: a blind write that supersedes whatever the key held. */
+static void setex_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                         struct cmd_rmw_out *out)
+{
+    (void)cur;
+    (void)now;
+    (void)proto;
+    const struct str_params *p = arg;
+    resp_add_simple(&out->reply, "OK");
+    write_val(out, val_ref(p->val), p->when_ms);
+}
+
+static void setex_common(struct client *c, int argc, const struct arg *argv, bool secs,
+                         const char *bad)
+{
+    int64_t when;
+    const char *err = parse_set_expire(&argv[2], secs, true, bad, &when);
+    if (err) {
+        cmd_reply_err(c, err);
+        return;
+    }
+    struct str_params *p = params_new(c, &argv[3]);
+    if (!p)
+        return;
+    p->when_ms = when;
+    cmd_rmw(c, argc, argv, &argv[1], setex_decide, p, params_free);
+}
+
+static void cmd_setex(struct client *c, int argc, const struct arg *argv)
+{
+    setex_common(c, argc, argv, true, "invalid expire time in 'setex' command");
+}
+
+static void cmd_psetex(struct client *c, int argc, const struct arg *argv)
+{
+    setex_common(c, argc, argv, false, "invalid expire time in 'psetex' command");
+}
+
+/* ---- GETSET key value / GETDEL key ---- */
+
+static void getset_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                          struct cmd_rmw_out *out)
+{
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (live)
+        resp_add_bulk(&out->reply, live->val->data, live->val->len);
+    else
+        resp_add_null(&out->reply, proto);
+    write_val(out, val_ref(p->val), 0); /* like SET: the TTL goes */
+}
+
+static void cmd_getset(struct client *c, int argc, const struct arg *argv)
+{
+    struct str_params *p = params_new(c, &argv[2]);
+    if (p)
+        cmd_rmw(c, argc, argv, &argv[1], getset_decide, p, params_free);
+}
+
+static void getdel_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                          struct cmd_rmw_out *out)
+{
+    (void)arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (!live) {
+        resp_add_null(&out->reply, proto);
+        return;
+    }
+    resp_add_bulk(&out->reply, live->val->data, live->val->len);
+    out->action = CMD_RMW_DELETE;
+}
+
+static void cmd_getdel(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_rmw(c, argc, argv, &argv[1], getdel_decide, NULL, NULL);
+}
+
+/* ---- GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST] ---- */
+
+static void getex_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                         struct cmd_rmw_out *out)
+{
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (!live) {
+        resp_add_null(&out->reply, proto);
+        return;
+    }
+    if (p->err) {
+        add_err(&out->reply, p->err);
+        return;
+    }
+    resp_add_bulk(&out->reply, live->val->data, live->val->len);
+    if ((p->opts & STR_O_ABS) && p->when_ms <= now)
+        out->action = CMD_RMW_DELETE;
+    else if ((p->opts & STR_O_EXPIRE) && p->when_ms != live->expire_ms)
+        write_val(out, val_ref(live->val), p->when_ms);
+    else if ((p->opts & STR_O_PERSIST) && live->expire_ms != 0)
+        write_val(out, val_ref(live->val), 0);
+}
+
+/* Options as Redis parses them: one kind of expiry or PERSIST; the same
+ * option may repeat (the last time given counts, and only it is parsed).
+ * A syntax error is answered here; a bad time only when the key exists. */
+static void cmd_getex(struct client *c, int argc, const struct arg *argv)
+{
+    static const char *const kinds[] = {"EX", "PX", "EXAT", "PXAT"};
+    int kind = -1, at = 0;
+    bool persist = false;
+    for (int i = 2; i < argc; i++) {
+        int k = -1;
+        for (int j = 0; j < 4 && k < 0; j++)
+            if (cmd_arg_eq(&argv[i], kinds[j]))
+                k = j;
+        if (k < 0 && cmd_arg_eq(&argv[i], "PERSIST") && kind < 0) {
+            persist = true;
+        } else if (k >= 0 && !persist && (kind < 0 || kind == k) && i + 1 < argc) {
+            kind = k;
+            at = ++i;
+        } else {
+            cmd_reply_syntax(c);
+            return;
+        }
+    }
+    int64_t when = 0;
+    const char *err = NULL;
+    if (kind >= 0)
+        err = parse_set_expire(&argv[at], kind == 0 || kind == 2, kind < 2,
+                               "invalid expire time in 'getex' command", &when);
+    struct str_params *p = params_new(c, NULL);
+    p->err = err;
+    p->when_ms = when;
+    p->opts = (persist ? STR_O_PERSIST : 0) | (kind >= 0 ? STR_O_EXPIRE : 0) |
+              (kind >= 2 ? STR_O_ABS : 0);
+    cmd_rmw(c, argc, argv, &argv[1], getex_decide, p, params_free);
+}
+
+/* ---- EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT] ---- */
+
+static void expire_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                          struct cmd_rmw_out *out)
+{
+    (void)proto;
+    const struct str_params *p = arg;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (!live) {
+        resp_add_int(&out->reply, 0);
+        return;
+    }
+    /* Redis's view: no TTL is -1, an infinite TTL for GT and LT */
+    int64_t ttl = live->expire_ms ? live->expire_ms : -1;
+    int64_t when = p->when_ms;
+    if (((p->opts & STR_O_NX) && ttl != -1) || ((p->opts & STR_O_XX) && ttl == -1) ||
+        ((p->opts & STR_O_GT) && (ttl == -1 || when <= ttl)) ||
+        ((p->opts & STR_O_LT) && ttl != -1 && when >= ttl)) {
+        resp_add_int(&out->reply, 0);
+        return;
+    }
+    resp_add_int(&out->reply, 1);
+    if (when <= now)
+        out->action = CMD_RMW_DELETE;
+    else if (when != live->expire_ms)
+        write_val(out, val_ref(live->val), when);
+}
+
+/* Options first, then the time, as Redis checks them. */
+static void expire_common(struct client *c, int argc, const struct arg *argv, bool secs,
+                          bool relative, const char *cmd)
+{
+    unsigned opts = 0;
+    for (int i = 3; i < argc; i++) {
+        const struct arg *a = &argv[i];
+        if (cmd_arg_eq(a, "NX")) {
+            opts |= STR_O_NX;
+        } else if (cmd_arg_eq(a, "XX")) {
+            opts |= STR_O_XX;
+        } else if (cmd_arg_eq(a, "GT")) {
+            opts |= STR_O_GT;
+        } else if (cmd_arg_eq(a, "LT")) {
+            opts |= STR_O_LT;
+        } else {
+            resp_add_errorf(&c->out, "ERR", "Unsupported option %.*s",
+                            (int)(a->len > 128 ? 128 : a->len), a->p);
+            return;
+        }
+    }
+    if ((opts & STR_O_NX) && (opts & (STR_O_XX | STR_O_GT | STR_O_LT))) {
+        cmd_reply_err(c, "NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if ((opts & STR_O_GT) && (opts & STR_O_LT)) {
+        cmd_reply_err(c, "GT and LT options at the same time are not compatible");
+        return;
+    }
+    long long when;
+    if (!cmd_arg_ll(&argv[2], &when)) {
+        cmd_reply_not_int(c);
+        return;
+    }
+    /* Negative times are allowed (they delete); only overflow is refused. */
+    long long base = relative ? clock_now_ms() : 0;
+    if ((secs && (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)) ||
+        (secs ? when * 1000 : when) > LLONG_MAX - base) {
+        resp_add_errorf(&c->out, "ERR", "invalid expire time in '%s' command", cmd);
+        return;
+    }
+    struct str_params *p = params_new(c, NULL);
+    p->when_ms = (secs ? when * 1000 : when) + base;
+    p->opts = opts;
+    cmd_rmw(c, argc, argv, &argv[1], expire_decide, p, params_free);
+}
+
+static void cmd_expire(struct client *c, int argc, const struct arg *argv)
+{
+    expire_common(c, argc, argv, true, true, "expire");
+}
+
+static void cmd_pexpire(struct client *c, int argc, const struct arg *argv)
+{
+    expire_common(c, argc, argv, false, true, "pexpire");
+}
+
+static void cmd_expireat(struct client *c, int argc, const struct arg *argv)
+{
+    expire_common(c, argc, argv, true, false, "expireat");
+}
+
+static void cmd_pexpireat(struct client *c, int argc, const struct arg *argv)
+{
+    expire_common(c, argc, argv, false, false, "pexpireat");
+}
+
+/* ---- PERSIST key ---- */
+
+static void persist_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
+                           struct cmd_rmw_out *out)
+{
+    (void)arg;
+    (void)proto;
+    const struct version *live;
+    if (!cmd_rmw_current(cur, now, out, &live))
+        return;
+    if (!live || live->expire_ms == 0) {
+        resp_add_int(&out->reply, 0);
+        return;
+    }
+    resp_add_int(&out->reply, 1);
+    write_val(out, val_ref(live->val), 0);
+}
+
+static void cmd_persist(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_rmw(c, argc, argv, &argv[1], persist_decide, NULL, NULL);
+}
+
+/* ---- reads: STRLEN, GETRANGE/SUBSTR, TTL family ---- */
+
+static void strlen_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
+                       struct buf *out)
+{
+    (void)arg;
+    (void)proto;
+    const struct version *live;
+    if (read_current(set, now, out, &live))
+        resp_add_int(out, live ? (long long)live->val->len : 0);
+}
+
+static void cmd_strlen(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    cmd_read(c, &argv[1], strlen_fmt, NULL, NULL);
+}
+
+struct range_params {
+    long long start, end;
+};
+
+/* Redis's index rules: negative counts from the end, clamped to the
+ * string; a missing key reads as the empty string. */
+static void getrange_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
+                         struct buf *out)
+{
+    (void)proto;
+    const struct range_params *rp = arg;
+    const struct version *live;
+    if (!read_current(set, now, out, &live))
+        return;
+    long long len = live ? (long long)live->val->len : 0;
+    long long start = rp->start, end = rp->end;
+    if (start < 0 && end < 0 && start > end) {
+        resp_add_bulk(out, "", 0);
+        return;
+    }
+    if (start < 0)
+        start += len;
+    if (end < 0)
+        end += len;
+    if (start < 0)
+        start = 0;
+    if (end < 0)
+        end = 0;
+    if (end >= len)
+        end = len - 1;
+    if (start > end || len == 0)
+        resp_add_bulk(out, "", 0);
+    else
+        resp_add_bulk(out, live->val->data + start, (size_t)(end - start + 1));
+}
+
+static void cmd_getrange(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    struct range_params rp;
+    if (!cmd_arg_ll(&argv[2], &rp.start) || !cmd_arg_ll(&argv[3], &rp.end)) {
+        cmd_reply_not_int(c);
+        return;
+    }
+    cmd_read(c, &argv[1], getrange_fmt, mem_memdup(&rp, sizeof(rp)), mem_free);
+}
+
+/* -2 missing, -1 no expiry; else the remaining time (ms, or seconds
+ * rounded to nearest as Redis rounds) or the absolute time. */
+static void ttl_reply(const struct sibset *set, int64_t now, struct buf *out, bool ms, bool abs)
+{
+    const struct version *live;
+    if (!read_current(set, now, out, &live))
+        return;
+    if (!live) {
+        resp_add_int(out, -2);
+        return;
+    }
+    if (live->expire_ms == 0) {
+        resp_add_int(out, -1);
+        return;
+    }
+    long long t = abs ? live->expire_ms : live->expire_ms - now;
+    if (t < 0)
+        t = 0;
+    resp_add_int(out, ms ? t : (t + 500) / 1000);
+}
+
+static void ttl_fmt(void *arg, const struct sibset *set, int64_t now, int proto, struct buf *out)
+{
+    (void)arg;
+    (void)proto;
+    ttl_reply(set, now, out, false, false);
+}
+
+static void pttl_fmt(void *arg, const struct sibset *set, int64_t now, int proto, struct buf *out)
+{
+    (void)arg;
+    (void)proto;
+    ttl_reply(set, now, out, true, false);
+}
+
+static void expiretime_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
+                           struct buf *out)
+{
+    (void)arg;
+    (void)proto;
+    ttl_reply(set, now, out, false, true);
+}
+
+static void pexpiretime_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
+                            struct buf *out)
+{
+    (void)arg;
+    (void)proto;
+    ttl_reply(set, now, out, true, true);
+}
+
+static void cmd_ttl(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    cmd_read(c, &argv[1], ttl_fmt, NULL, NULL);
+}
+
+static void cmd_pttl(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    cmd_read(c, &argv[1], pttl_fmt, NULL, NULL);
+}
+
+static void cmd_expiretime(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    cmd_read(c, &argv[1], expiretime_fmt, NULL, NULL);
+}
+
+static void cmd_pexpiretime(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    cmd_read(c, &argv[1], pexpiretime_fmt, NULL, NULL);
+}
+
+/* ---- the table (arity, flags, key positions and since as Redis 7) ---- */
+
+#define STR_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
+#define STR_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
+#define STR_EXPIRE_COND "condition?(NX|XX|GT|LT)"
+
+const struct cmd_def cmd_string_table[] = {
+    {"append", 3, STR_WRITE_FAST, 1, 1, 1, cmd_append, "string",
+     "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+     "key value", "2.0.0"},
+    {"setrange", 4, CMD_F_WRITE, 1, 1, 1, cmd_setrange, "string",
+     "Overwrites a part of a string value with another by an offset. Creates the key if it "
+     "doesn't exist.",
+     "key offset value", "2.2.0"},
+    {"incr", 2, STR_WRITE_FAST, 1, 1, 1, cmd_incr, "string",
+     "Increments the integer value of a key by one. Uses 0 as initial value if the key "
+     "doesn't exist.",
+     "key", "1.0.0"},
+    {"decr", 2, STR_WRITE_FAST, 1, 1, 1, cmd_decr, "string",
+     "Decrements the integer value of a key by one. Uses 0 as initial value if the key "
+     "doesn't exist.",
+     "key", "1.0.0"},
+    {"incrby", 3, STR_WRITE_FAST, 1, 1, 1, cmd_incrby, "string",
+     "Increments the integer value of a key by a number. Uses 0 as initial value if the key "
+     "doesn't exist.",
+     "key increment", "1.0.0"},
+    {"decrby", 3, STR_WRITE_FAST, 1, 1, 1, cmd_decrby, "string",
+     "Decrements a number from the integer value of a key. Uses 0 as initial value if the "
+     "key doesn't exist.",
+     "key decrement", "1.0.0"},
+    {"incrbyfloat", 3, STR_WRITE_FAST, 1, 1, 1, cmd_incrbyfloat, "string",
+     "Increment the floating point value of a key by a number. Uses 0 as initial value if "
+     "the key doesn't exist.",
+     "key increment", "2.6.0"},
+    {"setnx", 3, STR_WRITE_FAST, 1, 1, 1, cmd_setnx, "string",
+     "Set the string value of a key only when the key doesn't exist.", "key value", "1.0.0"},
+    {"setex", 4, CMD_F_WRITE, 1, 1, 1, cmd_setex, "string",
+     "Sets the string value and expiration time of a key. Creates the key if it doesn't "
+     "exist.",
+     "key seconds value", "2.0.0"},
+    {"psetex", 4, CMD_F_WRITE, 1, 1, 1, cmd_psetex, "string",
+     "Sets both string value and expiration time in milliseconds of a key. The key is "
+     "created if it doesn't exist.",
+     "key milliseconds value", "2.6.0"},
+    {"getset", 3, STR_WRITE_FAST, 1, 1, 1, cmd_getset, "string",
+     "Returns the previous string value of a key after setting it to a new value.",
+     "key value", "1.0.0"},
+    {"getdel", 2, STR_WRITE_FAST, 1, 1, 1, cmd_getdel, "string",
+     "Returns the string value of a key after deleting the key.", "key", "6.2.0"},
+    {"getex", -2, STR_WRITE_FAST, 1, 1, 1, cmd_getex, "string",
+     "Returns the string value of a key after setting its expiration time.",
+     "key expiration?(EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
+     "unix-time-milliseconds|PERSIST)",
+     "6.2.0"},
+    {"strlen", 2, STR_READ_FAST, 1, 1, 1, cmd_strlen, "string",
+     "Returns the length of a string value.", "key", "2.2.0"},
+    {"getrange", 4, CMD_F_READONLY, 1, 1, 1, cmd_getrange, "string",
+     "Returns a substring of the string stored at a key.", "key start end", "2.4.0"},
+    {"substr", 4, CMD_F_READONLY, 1, 1, 1, cmd_getrange, "string",
+     "Returns a substring from a string value.", "key start end", "1.0.0"},
+    {"expire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expire, "generic",
+     "Sets the expiration time of a key in seconds.", "key seconds " STR_EXPIRE_COND, "1.0.0"},
+    {"pexpire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpire, "generic",
+     "Sets the expiration time of a key in milliseconds.", "key milliseconds " STR_EXPIRE_COND,
+     "2.6.0"},
+    {"expireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expireat, "generic",
+     "Sets the expiration time of a key to a Unix timestamp.",
+     "key unix-time-seconds " STR_EXPIRE_COND, "1.2.0"},
+    {"pexpireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpireat, "generic",
+     "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+     "key unix-time-milliseconds " STR_EXPIRE_COND, "2.6.0"},
+    {"persist", 2, STR_WRITE_FAST, 1, 1, 1, cmd_persist, "generic",
+     "Removes the expiration time of a key.", "key", "2.2.0"},
+    {"ttl", 2, STR_READ_FAST, 1, 1, 1, cmd_ttl, "generic",
+     "Returns the expiration time in seconds of a key.", "key", "1.0.0"},
+    {"pttl", 2, STR_READ_FAST, 1, 1, 1, cmd_pttl, "generic",
+     "Returns the expiration time in milliseconds of a key.", "key", "2.6.0"},
+    {"expiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_expiretime, "generic",
+     "Returns the expiration time of a key as a Unix timestamp.", "key", "7.0.0"},
+    {"pexpiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_pexpiretime, "generic",
+     "Returns the expiration time of a key as a Unix milliseconds timestamp.", "key",
+     "7.0.0"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,414 @@
+/* siblings.c — a key's set of versions and the Dynamo reconcile rules.
+ *
+ * Owns: the versions of a struct sibset (each holds one value reference and
+ * its clock and dot).  Invariant: no version is equal to or dominated by
+ * another (siblings.h gives the order); sib_add and sib_decode are the only
+ * ways in and both keep it.
+ *
+ * Callers: store.c (loading and reconciling entries), coord.c (merging
+ * replica answers, read repair) and the peer codec (sib_encode/decode).
+ * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
+ * added version, and sets are tiny in practice (Dynamo saw > 1 version for
+ * well under 1% of reads).
+ *
+ * Wire format (sib_encode):
+ *   varint count
+ *   per version: u8 flags (SIB_F_TOMBSTONE, SIB_F_EXPIRE)
+ *                [varint expire_ms]          when SIB_F_EXPIRE
+ *                [varint length, bytes]      unless SIB_F_TOMBSTONE
+ *                vc_encode'd clock
+ *                [u8 name length, dot actor name, varint dot_base]
+ *                                            when SIB_F_DOT
+ * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
+ * SIB_F_DOT is new with dotted versions: sets written before it (old logs)
+ * have no dot and decode as old-format versions; a node of the previous
+ * release refuses a set holding dots (its decoder rejects unknown flags).
+ */
+#include "core/siblings.h"
+#include "util/varint.h"
+
+#include <string.h>
+
+#include "util/errors.h"
+#include "util/mem.h"
+
+#define SIB_F_TOMBSTONE (1u << 0) /* no value bytes follow */
+#define SIB_F_EXPIRE (1u << 1)    /* a non-zero expire_ms follows */
+#define SIB_F_DOT (1u << 2)       /* the dot follows the clock */
+
+void version_init(struct version *v)
+{
+    v->val = NULL;
+    v->expire_ms = 0;
+    vc_init(&v->vc);
+    v->dot_actor = VERSION_NO_DOT;
+    v->pad_ = 0;
+    v->dot_base = 0;
+}
+
+void version_fini(struct version *v)
+{
+    if (!v)
+        return;
+    val_unref(v->val);
+    v->val = NULL;
+    v->expire_ms = 0;
+    vc_fini(&v->vc);
+    v->dot_actor = VERSION_NO_DOT;
+    v->dot_base = 0;
+}
+
+void version_copy(struct version *dst, const struct version *src)
+{
+    if (dst == src)
+        return;
+    struct val *old = dst->val;
+    dst->val = val_ref(src->val);
+    val_unref(old);
+    dst->expire_ms = src->expire_ms;
+    vc_copy(&dst->vc, &src->vc);
+    dst->dot_actor = src->dot_actor;
+    dst->dot_base = src->dot_base;
+}
+
+void version_set_dot(struct version *v, const struct vclock *ctx, uint32_t actor,
+                     uint64_t counter, uint64_t now_ms)
+{
+    uint64_t base = vc_counter(ctx, actor);
+    vc_copy(&v->vc, ctx);
+    /* vc_increment adds the entry at 1 or bumps it; then set the counter */
+    vc_increment(&v->vc, actor, now_ms);
+    for (uint32_t i = 0; i < v->vc.n; i++)
+        if (v->vc.e[i].actor == actor)
+            v->vc.e[i].counter = counter > base ? counter : base + 1;
+    v->dot_actor = actor;
+    v->dot_base = base;
+}
+
+uint64_t version_dot_counter(const struct version *v)
+{
+    return v->dot_actor == VERSION_NO_DOT ? 0 : vc_counter(&v->vc, v->dot_actor);
+}
+
+/* Event (a, c) is in y's causal past. */
+static inline bool event_seen(const struct version *y, uint32_t a, uint64_t c)
+{
+    uint64_t yc = vc_counter(&y->vc, a);
+    if (c > yc)
+        return false;
+    return a != y->dot_actor || c <= y->dot_base || c == yc;
+}
+
+/* Events (a, 1..c) are all in y's causal past. */
+static inline bool prefix_seen(const struct version *y, uint32_t a, uint64_t c)
+{
+    uint64_t yc = vc_counter(&y->vc, a);
+    if (c > yc)
+        return false;
+    return a != y->dot_actor || c <= y->dot_base || y->dot_base + 1 == yc;
+}
+
+bool version_seen_by(const struct version *x, const struct version *y)
+{
+    if (x->dot_actor != VERSION_NO_DOT)
+        return event_seen(y, x->dot_actor, vc_counter(&x->vc, x->dot_actor));
+    for (uint32_t i = 0; i < x->vc.n; i++)
+        if (!prefix_seen(y, x->vc.e[i].actor, x->vc.e[i].counter))
+            return false;
+    return true;
+}
+
+/* HOT: store_put and every reconcile run this. */
+enum vc_order version_compare(const struct version *a, const struct version *b)
+{
+    bool ab = version_seen_by(a, b), ba = version_seen_by(b, a);
+    if (ab)
+        return ba ? VC_EQUAL : VC_BEFORE;
+    return ba ? VC_AFTER : VC_CONCURRENT;
+}
+
+void version_pack_clock(const struct version *v, struct buf *out)
+{
+    if (v->dot_actor == VERSION_NO_DOT) {
+        buf_varint(out, 0);
+    } else {
+        buf_varint(out, (uint64_t)v->dot_actor + 1);
+        buf_varint(out, v->dot_base);
+    }
+    vc_pack(&v->vc, out);
+}
+
+int version_unpack_clock(struct version *v, const void *ptr, size_t len, size_t *used)
+{
+    const uint8_t *p = ptr;
+    size_t pos = 0, vused;
+    uint64_t da, base = 0;
+    if (!varint_get(p, len, &pos, &da) || da > UINT32_MAX ||
+        (da && !varint_get(p, len, &pos, &base)))
+        return KV_EPROTO;
+    if (vc_unpack(&v->vc, p + pos, len - pos, &vused) != 0)
+        return KV_EPROTO;
+    v->dot_actor = da ? (uint32_t)(da - 1) : VERSION_NO_DOT;
+    v->dot_base = base;
+    if (da && base >= vc_counter(&v->vc, v->dot_actor))
+        return KV_EPROTO;
+    if (used)
+        *used = pos + vused;
+    return 0;
+}
+
+uint64_t version_newest_ts(const struct version *v)
+{
+    uint64_t newest = 0;
+    for (uint32_t j = 0; j < v->vc.n; j++)
+        if (v->vc.e[j].ts_ms > newest)
+            newest = v->vc.e[j].ts_ms;
+    return newest;
+}
+
+void version_format_clock(const struct version *v, struct buf *out)
+{
+    uint64_t c = version_dot_counter(v);
+    if (c && v->dot_base + 1 != c) { /* a gap: the clock alone would hide it */
+        size_t nl;
+        const char *name = vc_actor_name(v->dot_actor, &nl);
+        buf_printf(out, "dot=%.*s/%llu skips=%llu..%llu ", (int)nl, name ? name : "?",
+                   (unsigned long long)c, (unsigned long long)v->dot_base + 1,
+                   (unsigned long long)c - 1);
+    }
+    vc_format(&v->vc, out);
+}
+
+void sib_init(struct sibset *s)
+{
+    s->n = 0;
+    s->cap = 0;
+    s->v = NULL;
+}
+
+void sib_fini(struct sibset *s)
+{
+    if (!s)
+        return;
+    sib_clear(s);
+    mem_free(s->v);
+    sib_init(s);
+}
+
+void sib_clear(struct sibset *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        version_fini(&s->v[i]);
+    s->n = 0;
+}
+
+/* Returns a fresh, initialised slot at the end of s. */
+static struct version *append_slot(struct sibset *s)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 2;
+        s->v = mem_realloc(s->v, (size_t)s->cap * sizeof(*s->v));
+    }
+    struct version *v = &s->v[s->n++];
+    version_init(v);
+    return v;
+}
+
+/* Applies the reconcile rules for an incoming clock.  Returns false when v
+ * is equal to or dominated by a stored version (nothing changes);
+ * otherwise drops the stored versions v dominates and returns true, and the
+ * caller appends v. */
+static bool make_room(struct sibset *s, const struct version *nv)
+{
+    uint32_t dominated = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        enum vc_order o = version_compare(nv, &s->v[i]);
+        if (o == VC_EQUAL || o == VC_BEFORE)
+            return false;
+        dominated += o == VC_AFTER;
+    }
+    if (dominated) {
+        uint32_t w = 0;
+        for (uint32_t r = 0; r < s->n; r++) {
+            if (version_compare(nv, &s->v[r]) == VC_AFTER) {
+                version_fini(&s->v[r]);
+            } else {
+                if (w != r)
+                    s->v[w] = s->v[r]; /* moves ownership */
+                w++;
+            }
+        }
+        s->n = w;
+    }
+    return true;
+}
+
+bool sib_add(struct sibset *s, const struct version *v)
+{
+    if (!make_room(s, v))
+        return false;
+    version_copy(append_slot(s), v);
+    return true;
+}
+
+bool sib_add_move(struct sibset *s, struct version *v)
+{
+    if (!make_room(s, v)) {
+        version_fini(v);
+        return false;
+    }
+    struct version *slot = append_slot(s);
+    *slot = *v; /* slot was freshly initialised and owns nothing */
+    version_init(v);
+    return true;
+}
+
+bool sib_merge(struct sibset *dst, const struct sibset *src)
+{
+    bool changed = false;
+    if (dst == src) /* every version is equal to itself */
+        return false;
+    for (uint32_t i = 0; i < src->n; i++)
+        changed |= sib_add(dst, &src->v[i]);
+    return changed;
+}
+
+void sib_context(const struct sibset *s, struct vclock *out)
+{
+    vc_clear(out);
+    for (uint32_t i = 0; i < s->n; i++)
+        vc_merge(out, &s->v[i].vc);
+}
+
+unsigned sib_live_count(const struct sibset *s, int64_t now_ms)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        n += version_live(&s->v[i], now_ms);
+    return n;
+}
+
+bool sib_covers(const struct sibset *a, const struct sibset *b)
+{
+    for (uint32_t j = 0; j < b->n; j++) {
+        bool covered = false;
+        for (uint32_t i = 0; i < a->n && !covered; i++)
+            covered = version_seen_by(&b->v[j], &a->v[i]);
+        if (!covered)
+            return false;
+    }
+    return true;
+}
+
+void sib_encode(const struct sibset *s, struct buf *out)
+{
+    buf_varint(out, s->n);
+    for (uint32_t i = 0; i < s->n; i++) {
+        const struct version *v = &s->v[i];
+        unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0) |
+                         (v->dot_actor != VERSION_NO_DOT ? SIB_F_DOT : 0);
+        buf_putc(out, (char)flags);
+        if (v->expire_ms)
+            buf_varint(out, (uint64_t)v->expire_ms);
+        if (v->val) {
+            buf_varint(out, v->val->len);
+            buf_put(out, v->val->data, v->val->len);
+        }
+        vc_encode(&v->vc, out);
+        if (v->dot_actor != VERSION_NO_DOT) {
+            size_t nl;
+            const char *name = vc_actor_name(v->dot_actor, &nl);
+            buf_putc(out, (char)nl);
+            buf_put(out, name, nl);
+            buf_varint(out, v->dot_base);
+        }
+    }
+}
+
+int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
+{
+    const uint8_t *p = ptr;
+    size_t pos = 0;
+    uint64_t n;
+    int rc = KV_EPROTO;
+    sib_clear(s);
+    /* A version takes >= 2 bytes (flags, empty clock). */
+    if (!varint_get(p, len, &pos, &n) || n > SIB_MAX_VERSIONS || n > (len - pos) / 2)
+        goto fail;
+    for (uint64_t i = 0; i < n; i++) {
+        if (pos >= len)
+            goto fail;
+        unsigned flags = p[pos++];
+        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT))
+            goto fail;
+        struct version *v = append_slot(s);
+        if (flags & SIB_F_EXPIRE) {
+            uint64_t x;
+            if (!varint_get(p, len, &pos, &x) || x == 0 || x > INT64_MAX)
+                goto fail;
+            v->expire_ms = (int64_t)x;
+        }
+        if (!(flags & SIB_F_TOMBSTONE)) {
+            uint64_t vl;
+            if (!varint_get(p, len, &pos, &vl) || vl > max_val || vl > UINT32_MAX ||
+                vl > len - pos)
+                goto fail;
+            v->val = val_create(p + pos, (size_t)vl);
+            pos += (size_t)vl;
+        }
+        size_t used;
+        int err = vc_decode(&v->vc, p + pos, len - pos, &used);
+        if (err) {
+            rc = err;
+            goto fail;
+        }
+        pos += used;
+        if (flags & SIB_F_DOT) {
+            /* the dot's actor is one of the clock's (already interned) */
+            uint64_t base;
+            size_t nl = pos < len ? p[pos] : 0;
+            if (pos >= len || nl == 0 || nl > len - pos - 1 ||
+                !vc_actor_find((const char *)p + pos + 1, nl, &v->dot_actor))
+                goto fail;
+            pos += 1 + nl;
+            if (!varint_get(p, len, &pos, &base) || base >= vc_counter(&v->vc, v->dot_actor))
+                goto fail;
+            v->dot_base = base;
+        }
+    }
+    if (pos != len)
+        goto fail;
+    /* An honest peer only ever sends reconciled sets. */
+    for (uint32_t i = 0; i < s->n; i++)
+        for (uint32_t j = i + 1; j < s->n; j++)
+            if (version_compare(&s->v[i], &s->v[j]) != VC_CONCURRENT)
+                goto fail;
+    return 0;
+fail:
+    sib_clear(s);
+    return rc;
+}
+
+const struct version *sib_agreed(const struct sibset *s)
+{
+    if (s->n == 0)
+        return NULL;
+    const struct version *a = &s->v[0];
+    for (uint32_t i = 1; i < s->n; i++) {
+        const struct version *b = &s->v[i];
+        if (!a->val != !b->val || a->expire_ms != b->expire_ms)
+            return NULL;
+        if (a->val && (a->val->len != b->val->len ||
+                       memcmp(a->val->data, b->val->data, a->val->len) != 0))
+            return NULL;
+    }
+    return a;
+}
+
+size_t sib_encoded_bound(const struct sibset *s)
+{
+    size_t total = 16;
+    for (uint32_t i = 0; i < s->n; i++)
+        total += SIB_VERSION_BOUND(s->v[i].val ? s->v[i].val->len : 0, s->v[i].vc.n);
+    return total;
+}

@@ -1,0 +1,176 @@
+/* server.h — libevent listeners and connections (client port and cluster
+ * port), query/output buffers, back-pressure.
+ *
+ * A connection parses requests with resp_parse() and hands each complete one
+ * to a dispatcher (cmd.c).  Replies are appended to c->out and written after
+ * each batch of input.  Replies are strictly in order, even though requests
+ * that wait on other nodes complete out of order: a handler that answers
+ * later reserves a reply slot (srv_slot_open); while any slot is pending,
+ * the replies of the requests after it are kept in slots of their own and
+ * reach c->out only when every slot before them is filled.  At most
+ * SRV_MAX_PENDING slots per connection; beyond that parsing pauses.
+ *
+ * Requests in flight refer to a connection by its id (64-bit, never reused,
+ * so it doubles as the generation): srv_client_find() returns NULL once that
+ * connection is gone. */
+#ifndef KV_SERVER_H
+#define KV_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/resp.h"
+#include "util/buf.h"
+
+struct kv_node;
+struct event;
+struct srv;
+
+enum srv_kind {
+    SRV_CLIENT = 0, /* client port: Redis commands */
+    SRV_PEER,       /* cluster port: peer commands, after the secret */
+    SRV_KIND_COUNT
+};
+
+#define CLI_F_CLOSE_AFTER_REPLY (1u << 0) /* flush the output, then close */
+#define CLI_F_BLOCKED (1u << 1)           /* too many pending replies: not parsing */
+#define CLI_F_AUTHED (1u << 2)            /* passed AUTH / cluster secret */
+#define CLI_F_CLOSING (1u << 3)           /* free when back in the loop */
+#define CLI_F_READ_PAUSED (1u << 4)       /* output backlog: not reading */
+#define CLI_F_IN_DISPATCH (1u << 5)       /* a handler of this client runs */
+#define CLI_F_HELD (1u << 6)              /* a parsed request waits for earlier
+                                             replies (read-your-writes) */
+#define CLI_F_PENDING (1u << 7)           /* on its port's list of connections
+                                             not yet authenticated */
+#define CLI_F_LOG_WAIT (1u << 8)          /* output acknowledges changes the log
+                                             could not write yet: held */
+
+#define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
+
+struct reply_slot;
+
+/* Counters of the limits at work (INFO clients / stats). */
+struct srv_stats {
+    uint64_t evicted_pending;     /* unauthenticated, closed for max-pending-connections */
+    uint64_t auth_timeouts;       /* unauthenticated, closed after auth-grace-period */
+    uint64_t cluster_rejected;    /* refused: cluster-maxclients reached */
+    uint64_t protected_denied;    /* refused by protected mode */
+    uint64_t cross_protocol;      /* closed: HTTP (POST / Host:) on a RESP port */
+    uint64_t accept_pauses;       /* accepting paused: no file descriptors left */
+    uint64_t inflight_waits;      /* parsing paused: max-inflight-per-client reached */
+    uint64_t inflight_peak;       /* most requests in flight on one connection */
+};
+
+struct arg {
+    const char *p;
+    size_t len;
+};
+
+struct client {
+    struct client *next, *prev; /* all connections (intrusive) */
+    struct client *hnext;       /* id hash chain */
+    struct client *pnext, *pprev; /* not yet authenticated, oldest first */
+    struct srv *srv;
+    struct kv_node *node;
+    uint64_t id;
+    int fd;
+    enum srv_kind kind;
+    unsigned flags;
+    int proto;                  /* 2 or 3 (HELLO) */
+    struct event *ev_read;
+    struct event *ev_write;
+    /* query buffer: unparsed bytes are qbuf[qstart..qlen) */
+    char *qbuf;
+    size_t qcap, qlen, qstart;
+    struct resp_req req;
+    struct arg *argv;
+    int argv_cap;
+    /* output */
+    struct buf out;
+    size_t out_sent;
+    /* identity */
+    char *name;
+    char *lib_name;
+    char *lib_ver;
+    char addr[64];
+    char laddr[64];
+    int64_t ctime_ms;
+    int64_t last_ms;
+    const char *last_cmd;
+    void *multi;                /* MULTI queue state owned by cmd.c, or NULL */
+    void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
+    /* replies awaited, in request order */
+    struct reply_slot *slot_head, *slot_tail;
+    unsigned nslots;
+    struct reply_slot *slot_opened; /* opened by the handler now running */
+    unsigned pending_writes;        /* slots of write commands not yet filled */
+    size_t slot_bytes;              /* bytes of finished replies waiting in slots */
+    size_t held_bytes;              /* reply data gathered by requests in flight
+                                       (srv_client_hold), not yet a reply */
+    unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
+    unsigned long long log_need;    /* aof_queued_seq the output acknowledges */
+};
+
+/* Creates the server for node (borrowed, must outlive it). */
+struct srv *srv_create(struct kv_node *node);
+void srv_destroy(struct srv *s);        /* closes every connection; accepts NULL */
+
+/* Opens a listening socket of the given kind. 0 or -errno. */
+int srv_listen(struct srv *s, enum srv_kind kind, const char *host, int port);
+
+/* Connection for an id, or NULL if it has gone away. */
+struct client *srv_client_find(struct srv *s, uint64_t id);
+
+/* Called from inside a handler that will answer later: reserves the place
+ * of this request's reply.  The returned slot stays valid while the
+ * connection exists (check with srv_client_find before using it). */
+struct reply_slot *srv_slot_open(struct client *c);
+
+/* Fills a reserved slot: calls fn(arg, c) with c->out redirected into the
+ * slot, then writes every reply that is now in order and resumes parsing.
+ * May free c: do not use c afterwards.  Call from event-loop callbacks. */
+typedef void (*srv_fill_fn)(void *arg, struct client *c);
+void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
+
+/* In-flight accounting (cmd_kv.c): one coordinator request of c started /
+ * completed.  At max-inflight-per-client, c's parsing and reading pause. */
+void srv_inflight_begin(struct client *c);
+void srv_inflight_end(struct client *c);
+/* c is a client-port connection at its in-flight cap. */
+bool srv_inflight_full(const struct client *c);
+
+/* Charges (delta > 0) or releases (delta < 0) bytes of reply data that a
+ * request in flight gathers for c.  Everything queued for c (unsent output,
+ * finished replies in slots, held data) counts against
+ * client-output-buffer-limit; over it, c is closed (the close happens in
+ * the loop: srv_client_find returns NULL from now on). */
+void srv_client_hold(struct client *c, long long delta);
+
+/* True when a reply of `more` bytes still fits c's output limit.  When it
+ * does not, c is marked to close and the caller must not build the reply
+ * (a peer connection always fits: peers are trusted). */
+bool srv_reply_fits(struct client *c, size_t more);
+/* The log is writable again: writes out every connection held for it.
+ * An aof_resume_fn (arg is the struct srv). */
+void srv_log_resumed(void *srv);
+
+/* Marks c to be closed once its output is flushed. */
+void srv_client_close_after_reply(struct client *c);
+
+unsigned srv_nclients(const struct srv *s, enum srv_kind kind);
+/* Connections of that port not yet authenticated. */
+unsigned srv_npending(const struct srv *s, enum srv_kind kind);
+const struct srv_stats *srv_stats(const struct srv *s);
+/* Appends CLIENT LIST lines for every client-port connection. */
+void srv_client_list(struct srv *s, struct buf *out);
+void srv_client_info(const struct client *c, struct buf *out);
+/* Total bytes buffered in query and output buffers (INFO memory). */
+void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
+
+/* Dispatchers implemented by cmd.c. */
+void cmd_dispatch(struct client *c, int argc, const struct arg *argv);
+void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
+bool cmd_is_write(const struct arg *name); /* the command modifies data */
+
+#endif
