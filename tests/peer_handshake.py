@@ -20,6 +20,7 @@ import hmac
 import os
 
 import harness
+from wire import get_varint, varint
 
 NONCE_LEN = 32
 LABEL = b"dynamo-node peer v1 "
@@ -60,29 +61,6 @@ def handshake(conn, secret, name="tester", verify=True):
 
 # ---- gossip tables (src/gossip.h) ----
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _get_varint(p, pos):
-    n = shift = 0
-    while True:
-        b = p[pos]
-        pos += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return n, pos
-
-
 def encode_table(rows):
     """rows: dicts with name, generation, heartbeat, status (0 member,
     1 left, 2 gone), sversion, host, port, cport."""
@@ -98,22 +76,22 @@ def encode_table(rows):
 
 
 def decode_table(p):
-    n, pos = _get_varint(p, 0)
+    n, pos = get_varint(p, 0)
     rows = []
     for _ in range(n):
         ln = p[pos]
         name = p[pos + 1:pos + 1 + ln].decode()
         pos += 1 + ln
-        gen, pos = _get_varint(p, pos)
-        hb, pos = _get_varint(p, pos)
+        gen, pos = get_varint(p, pos)
+        hb, pos = get_varint(p, pos)
         status = p[pos]
         pos += 1
-        sv, pos = _get_varint(p, pos)
+        sv, pos = get_varint(p, pos)
         hl = p[pos]
         host = p[pos + 1:pos + 1 + hl].decode()
         pos += 1 + hl
-        port, pos = _get_varint(p, pos)
-        cport, pos = _get_varint(p, pos)
+        port, pos = get_varint(p, pos)
+        cport, pos = get_varint(p, pos)
         rows.append({"name": name, "generation": gen, "heartbeat": hb, "status": status,
                      "sversion": sv, "host": host, "port": port, "cport": cport})
     return rows

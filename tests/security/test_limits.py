@@ -273,7 +273,7 @@ def test_mget_of_a_big_value_on_a_cluster(cluster, monkeypatch):
         # this test measures (what the node keeps), so shrink it.
         monkeypatch.setenv("ASAN_OPTIONS", (os.environ.get("ASAN_OPTIONS", "") +
                                             ":quarantine_size_mb=16").lstrip(":"))
-    cluster.start(3, settings={"client-output-buffer-limit": "8mb", "get-timeout": 10000})
+    cluster.start(3, settings={"client-output-buffer-limit": "8mb", "get-timeout": 30000})
     c = cluster.client(1, decode_responses=False)
     c.set("big", b"x" * BIG)
     node = cluster.node(1)

@@ -21,7 +21,7 @@ import pytest
 
 import harness
 from harness import RawConn, wait_until
-from murmur3 import murmur3_x86_32
+from wire import murmur3_x86_32
 
 AOF_SEED = 0xA0F1
 AOF_KEY = 1

@@ -1,6 +1,7 @@
-"""MurmurHash3 x86_32 in pure Python (Debian's python3 has no murmur3
-module).  The node checksums its log records and client contexts with
-libmurmurhash's lmmh_x86_32; tests that craft such bytes use this."""
+"""Byte-level helpers for tests that craft what the node reads: the
+MurmurHash3 x86_32 checksum (Debian's python3 has no murmur3 module; the
+node checksums log records and client contexts with libmurmurhash's
+lmmh_x86_32) and unsigned LEB128 varints (src/util/varint.h)."""
 
 
 def murmur3_x86_32(data, seed=0):
@@ -35,3 +36,28 @@ def murmur3_x86_32(data, seed=0):
     h = (h * 0xC2B2AE35) & 0xFFFFFFFF
     h ^= h >> 16
     return h
+
+
+def varint(n):
+    """n >= 0 as an unsigned LEB128 varint."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def get_varint(p, pos):
+    """Decodes the varint at p[pos:] -> (value, position after it)."""
+    n = shift = 0
+    while True:
+        b = p[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, pos
