@@ -2,7 +2,7 @@
  *
  * Owns: the pass state (store cursor, the batch being checked) and a
  * timer.  Calls: coord (preference lists, liveness), peer (PCHECK, PREAP),
- * handoff (hints held here), replica (the conditional removal), ae
+ * handoff (hints held here), replica (the conditional removal), siblings
  * (digests).  Callers: main (create/destroy), cmd_peer (serving).
  *
  * Every REAP_TICK_MS, when no batch is in flight, the pass visits up to
@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/ae.h"
 #include "cluster/coord.h"
 #include "core/gossip.h"
 #include "cluster/handoff.h"

@@ -6,7 +6,8 @@
  * ways in and both keep it.
  *
  * Callers: store.c (loading and reconciling entries), coord.c (merging
- * replica answers, read repair) and the peer codec (sib_encode/decode).
+ * replica answers, read repair), the peer codec (sib_encode/decode), and
+ * the key digest (sib_digest): replica, ae, reaper, main's observer.
  * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
  * added version, and sets are tiny in practice (Dynamo saw > 1 version for
  * well under 1% of reads).
