@@ -31,6 +31,10 @@
 
 #include "cluster/ae.h"
 #include "storage/aof.h"
+#include "cluster/handoff.h"
+#include "storage/replica.h"
+#include "core/siblings.h"
+#include "cluster/xfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "cluster/cluster.h"
@@ -55,6 +59,85 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     node->shutdown_asap = 1;
     event_base_loopbreak(node->base);
+}
+
+/* ---- wiring: the layers below learn about the ones above only here ---- */
+
+/* The replica observer: a local change updates the anti-entropy trees, and
+ * versions that arrived for a key this node no longer owns wake the
+ * transfer. */
+static void on_local_change(void *arg, const void *key, size_t klen, uint64_t before,
+                            const struct sibset *stored)
+{
+    struct kv_node *n = arg;
+    if (n->ae)
+        ae_update(n->ae, key, klen, before, sib_digest(key, klen, stored));
+}
+
+static void on_local_arrived(void *arg, const void *key, size_t klen)
+{
+    struct kv_node *n = arg;
+    xfer_note_write(n->xfer, key, klen);
+}
+
+static void on_local_flush(void *arg)
+{
+    struct kv_node *n = arg;
+    if (n->ae)
+        ae_reset(n->ae);
+}
+
+/* The log's view of the hint stores (replay and rewrite). */
+static bool hint_load(void *arg, const char *owner, size_t olen, const void *key, size_t klen,
+                      const struct sibset *set)
+{
+    struct kv_node *n = arg;
+    if (!n->hh)
+        return false;
+    for (int i = 0; i < n->cfg.nnodes; i++) {
+        const char *name = n->cfg.nodes[i].name;
+        if (strlen(name) == olen && memcmp(name, owner, olen) == 0) {
+            hh_load(n->hh, i, key, klen, set);
+            return true;
+        }
+    }
+    return false; /* an owner no longer in the table: the log keeps it as local data */
+}
+
+struct hint_walk {
+    struct kv_node *n;
+    aof_hint_store_fn fn;
+    void *fn_arg;
+};
+
+static void hint_walk_one(void *arg, int owner, struct store *hints)
+{
+    struct hint_walk *w = arg;
+    w->fn(w->fn_arg, w->n->cfg.nodes[owner].name, hints);
+}
+
+static void hint_foreach_store(void *arg, aof_hint_store_fn fn, void *fn_arg)
+{
+    struct kv_node *n = arg;
+    struct hint_walk w = {n, fn, fn_arg};
+    if (n->hh)
+        hh_foreach_store(n->hh, hint_walk_one, &w);
+}
+
+/* The server's reply barrier is the log. */
+static bool barrier_flush(void *arg)
+{
+    return aof_flush(arg);
+}
+
+static unsigned long long barrier_queued_seq(void *arg)
+{
+    return aof_queued_seq(arg);
+}
+
+static bool barrier_durable(void *arg, unsigned long long seq)
+{
+    return aof_durable(arg, seq);
 }
 
 static void make_run_id(char out[41])
@@ -283,7 +366,8 @@ int main(int argc, char **argv)
     if (node.cfg.appendonly) {
         struct buf aerr;
         buf_init(&aerr);
-        node.aof = aof_open(&node, &aerr);
+        struct aof_hints hints = {hint_load, hint_foreach_store, &node};
+        node.aof = aof_open(&node, &hints, &aerr);
         if (!node.aof) {
             buf_putc(&aerr, '\0');
             fprintf(stderr, "dynamo-node: %s\n", aerr.data);
@@ -293,9 +377,21 @@ int main(int argc, char **argv)
         }
         buf_fini(&aerr);
         aof_set_resume(node.aof, srv_log_resumed, node.srv);
+        struct srv_barrier barrier = {barrier_flush, barrier_queued_seq, barrier_durable,
+                                      node.aof};
+        srv_set_barrier(node.srv, &barrier);
     }
     if (node.cfg.nnodes > 0)
         node.ae = ae_create(&node); /* after the log was replayed */
+    /* the trees are told only when there are trees: the digest before a
+     * change is computed only then */
+    struct replica_observer observer = {
+        .on_change = node.ae ? on_local_change : NULL,
+        .on_arrived = on_local_arrived,
+        .on_flush = node.ae ? on_local_flush : NULL,
+        .arg = &node,
+    };
+    replica_set_observer(&node, &observer);
     node.reaper = reaper_create(&node);
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);

@@ -2,8 +2,10 @@
  *
  * Owns: the per-peer leaf arrays, the exchange state (one exchange in flight
  * at a time) and its timer.  Key listings (PAE KEYS, bytes from peers) are
- * encoded and decoded by ae_listing.c, which the fuzz target also drives.  Callers: replica (ae_update), cmd_peer (PAE),
- * cmd_conn (INFO, DYNAMO CHECK), main.  Calls: ring, store, peer, replica.
+ * encoded and decoded by ae_listing.c, which the fuzz target also drives;
+ * the digests are sib_digest's (core/siblings.c).  Callers: main (the
+ * replica observer: ae_update, ae_reset), cmd_peer (PAE), cmd_conn (INFO,
+ * DYNAMO CHECK).  Calls: ring, store, peer, replica, siblings.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */
@@ -87,47 +89,11 @@ struct ae {
 
 /* ---- digests and trees ---- */
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static uint64_t h64(const void *p, size_t n, uint32_t seed)
 {
     uint64_t out[2];
     lmmh_x64_128(p, (unsigned)n, seed, out);
     return out[0];
-}
-
-uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set)
-{
-    if (!set || set->n == 0)
-        return 0;
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < set->n; i++) {
-        const struct version *v = &set->v[i];
-        uint64_t h = v->val ? h64(v->val->data, v->val->len, 1) : 0x7f0b5700eULL;
-        h ^= mix((uint64_t)v->expire_ms + 0x9e3779b97f4a7c15ULL);
-        uint64_t clock = 0;
-        for (uint32_t j = 0; j < v->vc.n; j++) {
-            size_t alen;
-            const char *an = vc_actor_name(v->vc.e[j].actor, &alen);
-            clock += mix(h64(an, alen, 2) ^ v->vc.e[j].counter);
-        }
-        if (v->dot_actor != VERSION_NO_DOT) { /* the dot and what it skipped */
-            size_t alen;
-            const char *an = vc_actor_name(v->dot_actor, &alen);
-            clock ^= mix(h64(an, alen, 6) ^ v->dot_base);
-        }
-        sum += mix(h ^ clock);
-    }
-    uint64_t d = mix(h64(key, klen, 3) ^ sum);
-    return d ? d : 1;
 }
 
 static unsigned leaf_of(const void *key, size_t klen)
@@ -186,7 +152,7 @@ static void build_entry(void *arg, const struct store_entry *e)
     struct sibset set;
     sib_init(&set);
     store_entry_load(e, &set);
-    ae_update(ae, key, klen, 0, ae_digest(key, klen, &set));
+    ae_update(ae, key, klen, 0, sib_digest(key, klen, &set));
     sib_fini(&set);
 }
 
@@ -244,7 +210,7 @@ static void list_entry(void *arg, const struct store_entry *e)
     struct sibset set;
     sib_init(&set);
     store_entry_load(e, &set);
-    uint64_t d = ae_digest(key, klen, &set);
+    uint64_t d = sib_digest(key, klen, &set);
     sib_fini(&set);
     ae_listing_put(k->out, key, klen, d);
 }

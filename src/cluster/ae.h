@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 struct kv_node;
-struct sibset;
 struct buf;
 struct arg;
 struct ae;
@@ -33,16 +32,12 @@ struct ae;
 struct ae *ae_create(struct kv_node *node);
 void ae_destroy(struct ae *ae);    /* accepts NULL */
 
-/* A digest of key's versions that is equal on every node holding the same
- * versions (0 for none): values, tombstones, expiry, clock counters by actor
- * name. */
-uint64_t ae_digest(const void *key, size_t klen, const struct sibset *set);
-
-/* key's digest went from old to new (0 = absent). */
+/* key's digest (sib_digest, core/siblings.h) went from old to new (0 =
+ * absent).  Called by main's replica observer after every local change. */
 void ae_update(struct ae *ae, const void *key, size_t klen, uint64_t old, uint64_t new_digest);
 /* The ring changed (members joined or left): rebuilds every tree. */
 void ae_ring_changed(struct ae *ae);
-/* The store was emptied. */
+/* The store was emptied (main's replica observer). */
 void ae_reset(struct ae *ae);
 
 /* Serves a PAE command from peer (argv[0] = "PAE"); appends the reply. */

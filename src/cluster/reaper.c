@@ -2,7 +2,7 @@
  *
  * Owns: the pass state (store cursor, the batch being checked) and a
  * timer.  Calls: coord (preference lists, liveness), peer (PCHECK, PREAP),
- * handoff (hints held here), replica (the conditional removal), ae
+ * handoff (hints held here), replica (the conditional removal), siblings
  * (digests).  Callers: main (create/destroy), cmd_peer (serving).
  *
  * Every REAP_TICK_MS, when no batch is in flight, the pass visits up to
@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/ae.h"
 #include "cluster/coord.h"
 #include "core/gossip.h"
 #include "cluster/handoff.h"
@@ -103,7 +102,7 @@ static void consider(void *arg, const struct store_entry *e)
             newest = version_newest_ts(&set.v[i]);
     int64_t age = clock_now_ms() - (int64_t)newest;
     bool old = age > n->cfg.tombstone_reap_ms;
-    uint64_t d = old ? ae_digest(key, klen, &set) : 0;
+    uint64_t d = old ? sib_digest(key, klen, &set) : 0;
     sib_fini(&set);
     if (!old || (n->hh && hh_holds(n->hh, key, klen)))
         return;
@@ -258,7 +257,7 @@ void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys,
         if (e)
             store_entry_load(e, &set);
         char row[REAP_ROW];
-        le64_put((uint8_t *)row, ae_digest(keys[i].p, keys[i].len, &set));
+        le64_put((uint8_t *)row, sib_digest(keys[i].p, keys[i].len, &set));
         row[8] = (char)(node->hh && hh_holds(node->hh, keys[i].p, keys[i].len));
         buf_append(&b, row, REAP_ROW);
         sib_fini(&set);

@@ -2,7 +2,8 @@
  *
  * Owns: the pass state (store cursor, the batch in flight) and its timer.
  * Calls: coord (preference lists, liveness), peer (PPUT), replica (the
- * conditional drop).  Callers: cluster.c (ring changes), cmd_peer (pokes).
+ * conditional drop).  Callers: cluster.c (ring changes), cmd_peer (pokes),
+ * main's replica observer (xfer_note_write: a stray arrived).
  *
  * A tick (every 100 ms) visits up to XFER_VISIT entries of the store and
  * collects the strays among them, at most the tick's share of

@@ -6,7 +6,8 @@
  * ways in and both keep it.
  *
  * Callers: store.c (loading and reconciling entries), coord.c (merging
- * replica answers, read repair) and the peer codec (sib_encode/decode).
+ * replica answers, read repair), the peer codec (sib_encode/decode), and
+ * the key digest (sib_digest): replica, ae, reaper, main's observer.
  * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
  * added version, and sets are tiny in practice (Dynamo saw > 1 version for
  * well under 1% of reads).
@@ -27,6 +28,7 @@
 #include "core/siblings.h"
 #include "util/varint.h"
 
+#include <murmurhash.h>
 #include <string.h>
 
 #include "util/errors.h"
@@ -411,4 +413,49 @@ size_t sib_encoded_bound(const struct sibset *s)
     for (uint32_t i = 0; i < s->n; i++)
         total += SIB_VERSION_BOUND(s->v[i].val ? s->v[i].val->len : 0, s->v[i].vc.n);
     return total;
+}
+
+/* ---- digest (moved from ae.c unchanged: nodes compare these) ---- */
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t h64(const void *p, size_t n, uint32_t seed)
+{
+    uint64_t out[2];
+    lmmh_x64_128(p, (unsigned)n, seed, out);
+    return out[0];
+}
+
+uint64_t sib_digest(const void *key, size_t klen, const struct sibset *set)
+{
+    if (!set || set->n == 0)
+        return 0;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < set->n; i++) {
+        const struct version *v = &set->v[i];
+        uint64_t h = v->val ? h64(v->val->data, v->val->len, 1) : 0x7f0b5700eULL;
+        h ^= mix((uint64_t)v->expire_ms + 0x9e3779b97f4a7c15ULL);
+        uint64_t clock = 0;
+        for (uint32_t j = 0; j < v->vc.n; j++) {
+            size_t alen;
+            const char *an = vc_actor_name(v->vc.e[j].actor, &alen);
+            clock += mix(h64(an, alen, 2) ^ v->vc.e[j].counter);
+        }
+        if (v->dot_actor != VERSION_NO_DOT) { /* the dot and what it skipped */
+            size_t alen;
+            const char *an = vc_actor_name(v->dot_actor, &alen);
+            clock ^= mix(h64(an, alen, 6) ^ v->dot_base);
+        }
+        sum += mix(h ^ clock);
+    }
+    uint64_t d = mix(h64(key, klen, 3) ^ sum);
+    return d ? d : 1;
 }

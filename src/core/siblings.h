@@ -148,4 +148,12 @@ size_t sib_encoded_bound(const struct sibset *s);
     ((size_t)(vlen) + 64 + ((size_t)(n) + 1) * (VC_MAX_ACTOR_LEN + 1 + 20))
 int sib_decode(struct sibset *s, const void *p, size_t len, size_t max_val);
 
+/* A digest of key's versions that is equal on every node holding the same
+ * versions, whatever their order (0 for none or a NULL set, never 0
+ * otherwise): values, tombstones, expiry, clock counters and the dot by
+ * actor name.  The anti-entropy trees XOR these (ae.h), the reaper compares
+ * them (replica_drop_if_digest); nodes exchange them, so the function must
+ * never change.  O(versions + clock entries); MurmurHash3. */
+uint64_t sib_digest(const void *key, size_t klen, const struct sibset *s);
+
 #endif

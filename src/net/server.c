@@ -25,6 +25,8 @@
  *     instead of spinning on a listener that stays readable.
  *   - a connection is freed only from its own event callbacks after its
  *     handler returned (CLI_F_CLOSING), never from inside a handler.
+ *   - no output leaves before the durability barrier main.c registered
+ *     (the log: srv_set_barrier) holds what it acknowledges.
  * Never blocks: sockets are non-blocking; work per wakeup is bounded by the
  * bytes one read() returns (SRV_READ_CHUNK, or one large bulk argument).
  */
@@ -43,7 +45,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "storage/aof.h"
 #include "node.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -81,11 +82,34 @@ struct srv {
     unsigned npending[SRV_KIND_COUNT];
     struct srv_stats st;
     uint64_t evicted_logged;            /* st.evicted_pending when last logged */
+    struct srv_barrier barrier;         /* durability before replies (main.c) */
 };
 
 static void client_free(struct client *c);
 static bool client_flush(struct client *c);
 static void client_process(struct client *c);
+
+/* ---- durability barrier (srv_set_barrier; none = all durable) ---- */
+
+void srv_set_barrier(struct srv *s, const struct srv_barrier *b)
+{
+    s->barrier = *b;
+}
+
+static bool barrier_flush(struct srv *s)
+{
+    return !s->barrier.flush || s->barrier.flush(s->barrier.arg);
+}
+
+static unsigned long long barrier_seq(struct srv *s)
+{
+    return s->barrier.queued_seq ? s->barrier.queued_seq(s->barrier.arg) : 0;
+}
+
+static bool barrier_durable(struct srv *s, unsigned long long seq)
+{
+    return !s->barrier.durable || s->barrier.durable(s->barrier.arg, seq);
+}
 
 /* ---- id index ---- */
 
@@ -638,12 +662,12 @@ static void dispatch(struct client *c, int argc, bool is_write)
     }
     c->slot_opened = NULL;
     c->flags |= CLI_F_IN_DISPATCH;
-    unsigned long long logged = aof_queued_seq(c->node->aof);
+    unsigned long long logged = barrier_seq(c->srv);
     cmd_dispatch(c, argc, c->argv);
     c->flags &= ~CLI_F_IN_DISPATCH;
     /* the reply acknowledges what this request logged */
-    if (aof_queued_seq(c->node->aof) != logged)
-        c->log_need = aof_queued_seq(c->node->aof);
+    if (barrier_seq(c->srv) != logged)
+        c->log_need = barrier_seq(c->srv);
     c->node->stats.commands_processed++;
     if (queued) {
         struct buf produced = c->out;
@@ -860,7 +884,7 @@ static bool client_flush(struct client *c)
     /* Whatever these replies acknowledge must be in the log first.  While
      * the log cannot be written, a connection whose output acknowledges an
      * unwritten change is held (srv_log_resumed releases it). */
-    if (!aof_flush(c->node->aof) && !aof_durable(c->node->aof, c->log_need)) {
+    if (!barrier_flush(c->srv) && !barrier_durable(c->srv, c->log_need)) {
         c->flags |= CLI_F_LOG_WAIT;
         read_pause(c, true);
         return true;
@@ -922,7 +946,7 @@ void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, vo
     /* a deferred write's reply acknowledges whatever its coordination
      * logged meanwhile (conservatively: everything logged so far) */
     if (slot->write || c->kind == SRV_PEER)
-        c->log_need = aof_queued_seq(c->node->aof);
+        c->log_need = barrier_seq(c->srv);
     pend_check(c); /* a handshake may complete late */
     c->slot_bytes += slot->out.len;
     if (slot->write) {

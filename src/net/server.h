@@ -109,7 +109,7 @@ struct client {
     size_t held_bytes;              /* reply data gathered by requests in flight
                                        (srv_client_hold), not yet a reply */
     unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
-    unsigned long long log_need;    /* aof_queued_seq the output acknowledges */
+    unsigned long long log_need;    /* barrier queued_seq the output acknowledges */
 };
 
 /* Creates the server for node (borrowed, must outlive it). */
@@ -151,8 +151,27 @@ void srv_client_hold(struct client *c, long long delta);
  * does not, c is marked to close and the caller must not build the reply
  * (a peer connection always fits: peers are trusted). */
 bool srv_reply_fits(struct client *c, size_t more);
-/* The log is writable again: writes out every connection held for it.
- * An aof_resume_fn (arg is the struct srv). */
+/* The durability barrier every reply passes (main.c wires the append-only
+ * log into it; without one, everything counts as durable at once):
+ *   flush(arg)          before any output is written: writes what is
+ *                       queued (one write per batch of requests: group
+ *                       commit); true when everything queued is durable;
+ *   queued_seq(arg)     a mark for "everything queued up to now", read
+ *                       around each request and when a deferred write's
+ *                       reply is filled: that reply acknowledges it;
+ *   durable(arg, seq)   everything up to mark seq is durable.
+ * A connection whose output acknowledges a mark that is not durable yet
+ * (flush failed: the log is broken) is held, reading paused, until
+ * srv_log_resumed.  All three set, or none.  b is copied. */
+struct srv_barrier {
+    bool (*flush)(void *arg);
+    unsigned long long (*queued_seq)(void *arg);
+    bool (*durable)(void *arg, unsigned long long seq);
+    void *arg;
+};
+void srv_set_barrier(struct srv *s, const struct srv_barrier *b);
+/* The barrier is durable again: writes out every connection held for it
+ * (arg is the struct srv; main.c registers it with the log). */
 void srv_log_resumed(void *srv);
 
 /* Marks c to be closed once its output is flushed. */

@@ -5,9 +5,10 @@
  * could not apply (kept and carried into every rewrite), and the log's
  * health (whether what was queued reached the file).  Record framing and
  * the tolerant scan are aof_scan.c's.  Callers: replica, handoff, cmd_conn
- * (INFO, BGREWRITEAOF), server (aof_flush / aof_durable before replies),
- * cmd (refuses writes while the log is broken), main.  Calls: store,
- * siblings, handoff (hint stores).
+ * (INFO, BGREWRITEAOF), cmd (refuses writes while the log is broken), main
+ * (wires aof_flush / aof_durable into the server's reply barrier, and the
+ * hint stores into replay and rewrite: struct aof_hints).  Calls: store,
+ * siblings, and the hint callbacks main.c gave it.
  * Blocking: one write(2) per batch of requests (page cache); fdatasync only
  * with appendfsync always; fork() when a compaction starts; at start-up the
  * replay (mmap of the file).  The fsync thread touches nothing but the
@@ -46,7 +47,6 @@
 
 #include "core/config.h"
 #include "util/errors.h"
-#include "cluster/handoff.h"
 #include "node.h"
 #include "core/siblings.h"
 #include "storage/store.h"
@@ -61,6 +61,7 @@
 
 struct aof {
     struct kv_node *node;
+    struct aof_hints hints;          /* the hint stores (main.c's callbacks) */
     char *path;
     char *tmp_path;
     int fd;
@@ -287,14 +288,6 @@ void aof_log_flush(struct aof *a)
 
 /* ---- replay ---- */
 
-static int owner_index(const struct kv_node *n, const uint8_t *name, size_t len)
-{
-    for (int i = 0; i < n->cfg.nnodes; i++)
-        if (strlen(n->cfg.nodes[i].name) == len && memcmp(n->cfg.nodes[i].name, name, len) == 0)
-            return i;
-    return -1;
-}
-
 /* Applies one record (aof_record_fn); false when its payload does not
  * decode.  The record passed its checksum, so its values are taken at the
  * size they were written with (no client limit applies to them). */
@@ -312,15 +305,15 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     struct aof_rec r;
     if (!aof_rec_parse(type, p, len, &r))
         return false;
-    int owner = r.owner ? owner_index(n, r.owner, r.owner_len) : -1;
     struct sibset set;
     sib_init(&set);
     bool ok = sib_decode(&set, r.versions, r.vlen, SIZE_MAX) == 0;
     if (ok) {
         if (!r.owner)
             store_replace(n->store, r.key, r.klen, &set);
-        else if (owner >= 0 && n->hh)
-            hh_load(n->hh, owner, r.key, r.klen, &set);
+        else if (a->hints.load && a->hints.load(a->hints.arg, (const char *)r.owner,
+                                                r.owner_len, r.key, r.klen, &set))
+            ; /* taken by its hint store */
         else if (set.n > 0)
             /* a hint for a node no longer in the table: keep it as local
              * data, which the transfer hands to the key's owners */
@@ -455,8 +448,7 @@ struct rw_ctx {
     int err;                /* first failure (-errno), or 1 for a record that does not fit */
     struct buf rec;
     struct buf out;         /* batched writes of the child */
-    int owner;          /* -1 = main store */
-    struct store *s;
+    const char *owner;  /* NULL = main store, else the hints' owner */
 };
 
 static void rw_entry(void *arg, const struct store_entry *e)
@@ -467,10 +459,10 @@ static void rw_entry(void *arg, const struct store_entry *e)
     struct sibset set;
     sib_init(&set);
     store_entry_load(e, &set);
-    if (w->owner < 0) {
+    if (!w->owner) {
         aof_rec_begin(&w->rec, AOF_KEY);
     } else {
-        const char *name = w->a->node->cfg.nodes[w->owner].name;
+        const char *name = w->owner;
         aof_rec_begin(&w->rec, AOF_HINT);
         buf_putc(&w->rec, (char)strlen(name));
         buf_append(&w->rec, name, strlen(name));
@@ -491,7 +483,7 @@ static void rw_entry(void *arg, const struct store_entry *e)
     }
 }
 
-static void rw_store(struct rw_ctx *w, struct store *s, int owner)
+static void rw_store(struct rw_ctx *w, struct store *s, const char *owner)
 {
     w->owner = owner;
     uint64_t cur = 0;
@@ -500,7 +492,7 @@ static void rw_store(struct rw_ctx *w, struct store *s, int owner)
     while (cur != 0);
 }
 
-static void rw_hint_store(void *arg, int owner, struct store *s)
+static void rw_hint_store(void *arg, const char *owner, struct store *s)
 {
     rw_store(arg, s, owner);
 }
@@ -523,9 +515,9 @@ static void rewrite_child(struct aof *a)
     struct rw_ctx w = {.a = a, .fd = fd};
     buf_init(&w.rec);
     buf_init(&w.out);
-    rw_store(&w, a->node->store, -1);
-    if (a->node->hh)
-        hh_foreach_store(a->node->hh, rw_hint_store, &w);
+    rw_store(&w, a->node->store, NULL);
+    if (a->hints.foreach_store)
+        a->hints.foreach_store(a->hints.arg, rw_hint_store, &w);
     /* records replay could not apply stay in the log, whatever rewrites */
     buf_append(&w.out, a->retained.data ? a->retained.data : "", a->retained.len);
     int rc = write_all(fd, w.out.data ? w.out.data : "", w.out.len);
@@ -630,10 +622,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle ---- */
 
-struct aof *aof_open(struct kv_node *node, struct buf *err)
+struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct buf *err)
 {
     struct aof *a = mem_calloc(1, sizeof(*a));
     a->node = node;
+    if (hints)
+        a->hints = *hints;
     buf_init(&a->rec);
     buf_init(&a->pending);
     buf_init(&a->rewrite_buf);

@@ -50,10 +50,28 @@ struct sibset;
 struct buf;
 struct aof;
 
-/* Opens (creating) the node's log and replays it into node->store and
- * node->hh (when present).  Returns NULL with a reason in err when the file
- * cannot be opened or created. */
-struct aof *aof_open(struct kv_node *node, struct buf *err);
+/* The hint stores, which the log records but does not own (they belong to
+ * hinted handoff, a layer above): main.c fills this in.  Both functions
+ * NULL = no hint stores (a single node). */
+typedef void (*aof_hint_store_fn)(void *fn_arg, const char *owner, struct store *hints);
+struct aof_hints {
+    /* Replay: owner's hint for key becomes exactly set (empty = removed).
+     * owner is a node name, olen bytes, not NUL-terminated; set is
+     * borrowed.  false when owner is not known (or there are no hint
+     * stores): the log then keeps non-empty versions as local data, which
+     * the transfer hands to the key's owners. */
+    bool (*load)(void *arg, const char *owner, size_t olen, const void *key, size_t klen,
+                 const struct sibset *set);
+    /* Rewrite (runs in the forked child, so it must only read memory):
+     * calls fn(fn_arg, owner name, hints) for every non-empty hint store. */
+    void (*foreach_store)(void *arg, aof_hint_store_fn fn, void *fn_arg);
+    void *arg;
+};
+
+/* Opens (creating) the node's log and replays it into node->store and,
+ * through hints (copied; may be NULL), the hint stores.  Returns NULL with a
+ * reason in err when the file cannot be opened or created. */
+struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct buf *err);
 void aof_close(struct aof *a);   /* final fsync; accepts NULL */
 
 /* key's versions changed: log set, what is stored now (empty = removed). */

@@ -1,10 +1,14 @@
 /* replica.h — the local replica's write path.
  *
  * Every change to this node's own copy of the data goes through here, so
- * the three things that must follow a change always do: reconcile into the
- * store, append to the log (before the change is acknowledged), and update
- * the anti-entropy hash trees.  Callers: coord (its own stamped writes and
- * read repair), cmd_peer (PPUT), anti-entropy repairs, FLUSHALL, and the
+ * the things that must follow a change always do: reconcile into the
+ * store, append to the log (before the change is acknowledged; a write the
+ * log cannot take is refused), and tell the observer registered from
+ * main.c (which updates the anti-entropy hash trees and lets the transfer
+ * pick up stray keys).  The storage layer calls nothing above it: what the
+ * cluster does with a change it learns through the observer.  Callers:
+ * coord (its own stamped writes and read repair), cmd_peer (PPUT),
+ * anti-entropy repairs, FLUSHALL, the reaper, hint absorption, and the
  * transfer of keys this node no longer owns (xfer).
  */
 #ifndef KV_REPLICA_H
@@ -17,6 +21,29 @@
 struct kv_node;
 struct sibset;
 struct version;
+
+/* Told about every change made here, after it is stored and logged.  Any
+ * callback may be NULL.  Pointers passed are valid only during the call;
+ * the callbacks must not write through replica_* themselves. */
+struct replica_observer {
+    /* key's versions changed: before is the sib_digest of what was stored
+     * before (0 = nothing), stored what is stored now (empty = removed).
+     * The stored versions are decoded once per change and shared with the
+     * log; when on_change is NULL the digest before is not computed. */
+    void (*on_change)(void *arg, const void *key, size_t klen, uint64_t before,
+                      const struct sibset *stored);
+    /* Versions that came from elsewhere (a replica write, a repair, a pull)
+     * changed key, which this node may no longer own. */
+    void (*on_arrived)(void *arg, const void *key, size_t klen);
+    /* The store was emptied (FLUSHALL). */
+    void (*on_flush)(void *arg);
+    void *arg;
+};
+
+/* Registers n's observer (main.c, once the modules it feeds exist); obs is
+ * borrowed and must outlive n; NULL removes it.  Only one observer: main.c
+ * fans out to the modules. */
+void replica_set_observer(struct kv_node *n, const struct replica_observer *obs);
 
 /* Reconciles set (borrowed) into key's versions.  True when they changed. */
 bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set);

@@ -1,4 +1,4 @@
-/* test_siblings.c — reconcile rules, sib_covers, the set codec, and a
+/* test_siblings.c — reconcile rules, sib_covers, the set codec, sib_digest, and a
  * randomized convergence property (seed fixed, override with KV_TEST_SEED). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -819,6 +819,41 @@ static void test_version_limit(void **state)
     sib_fini(&t);
 }
 
+/* sib_digest: order-independent, 0 only for nothing, sensitive to the key,
+ * values, tombstones, expiry and clocks, and pinned (nodes compare them:
+ * the anti-entropy trees and the reaper's listings). */
+static void test_digest(void **state)
+{
+    (void)state;
+    struct version x, y, x2, t;
+    mkver(&x, "x", 1, 0, 0);
+    mkver(&y, "y", 0, 1, 0);
+    mkver(&x2, "x", 2, 0, 0);
+    mkver(&t, NULL, 1, 0, 0);
+    struct version xy[2] = {x, y}, yx[2] = {y, x};
+    struct sibset s_xy = {2, 2, xy}, s_yx = {2, 2, yx}; /* read-only views */
+    struct sibset s_x = {1, 1, &x}, s_x2 = {1, 1, &x2}, s_t = {1, 1, &t}, empty;
+    sib_init(&empty);
+    assert_int_equal(sib_digest("k", 1, NULL), 0);
+    assert_int_equal(sib_digest("k", 1, &empty), 0);
+    uint64_t d = sib_digest("k", 1, &s_x);
+    assert_int_not_equal(d, 0);
+    assert_int_equal(sib_digest("k", 1, &s_xy), sib_digest("k", 1, &s_yx));
+    assert_int_not_equal(sib_digest("k", 1, &s_xy), d);
+    assert_int_not_equal(sib_digest("j", 1, &s_x), d);   /* the key counts */
+    assert_int_not_equal(sib_digest("k", 1, &s_x2), d);  /* the clock counts */
+    assert_int_not_equal(sib_digest("k", 1, &s_t), d);   /* a tombstone differs */
+    x.expire_ms = 5;
+    assert_int_not_equal(sib_digest("k", 1, &s_x), d);   /* expiry counts */
+    x.expire_ms = 0;
+    /* pinned: the value of the digest before it moved out of ae.c */
+    assert_int_equal(d, 0x0fe3985267d83651ULL);
+    version_fini(&x);
+    version_fini(&y);
+    version_fini(&x2);
+    version_fini(&t);
+}
+
 int main(void)
 {
     const char *env = getenv("KV_TEST_SEED");
@@ -840,6 +875,7 @@ int main(void)
         cmocka_unit_test_setup(test_dvv_properties, setup),
         cmocka_unit_test_setup(test_dvv_old_format, setup),
         cmocka_unit_test_setup(test_version_limit, setup),
+        cmocka_unit_test_setup(test_digest, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
