@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/ae_listing.h"
+#include "core/config.h"
 #include "cluster/coord.h"
 #include "node.h"
 #include "net/peer.h"
@@ -206,15 +207,6 @@ static uint64_t root_hash(const struct ae *ae, int peer)
 
 /* ---- serving a peer's requests ---- */
 
-static int node_index(const struct kv_node *n, const struct arg *name)
-{
-    for (int i = 0; i < n->cfg.nnodes; i++)
-        if (strlen(n->cfg.nodes[i].name) == name->len &&
-            memcmp(n->cfg.nodes[i].name, name->p, name->len) == 0)
-            return i;
-    return -1;
-}
-
 static void put_u64(struct buf *b, uint64_t v)
 {
     uint8_t tmp[8];
@@ -269,7 +261,7 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out)
 {
     struct buf b;
     buf_init(&b);
-    int peer = argc >= 3 && ae ? node_index(ae->node, &argv[2]) : -1;
+    int peer = argc >= 3 && ae ? cfg_node_index(&ae->node->cfg, argv[2].p, argv[2].len) : -1;
     const struct arg *sub = argc >= 2 ? &argv[1] : NULL;
     if (peer < 0 || peer == ae->node->self_idx || peer >= ae->nnodes) {
         resp_add_error(out, "ERR", "PAE: unknown peer or anti-entropy off");
