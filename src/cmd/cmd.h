@@ -215,5 +215,6 @@ void cmd_info(struct client *c, int argc, const struct arg *argv);
 void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);
 void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
+void cmd_object(struct client *c, int argc, const struct arg *argv);
 
 #endif
