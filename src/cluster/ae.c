@@ -2,8 +2,13 @@
  *
  * Owns: the per-peer leaf arrays, the exchange state (one exchange in flight
  * at a time) and its timer.  Key listings (PAE KEYS, bytes from peers) are
- * encoded and decoded by ae_listing.c, which the fuzz target also drives.  Callers: replica (ae_update), cmd_peer (PAE),
- * cmd_conn (INFO, DYNAMO CHECK), main.  Calls: ring, store, peer, replica.
+ * encoded and decoded by ae_listing.c, which the fuzz target also drives.
+ * Callers: replica.c (ae_update, ae_reset, ae_digest on every local
+ * change), reaper.c (ae_digest), cluster.c (ae_ring_changed), cmd_peer.c
+ * (PAE: ae_serve), cmd_info.c (INFO), cmd_dynamo.c (DYNAMO CHECK), main
+ * (create/destroy).  Calls: coord (preference lists, liveness), ring,
+ * store, siblings, peer (PAE to the partner), replica (repairs through
+ * replica_put_set), ae_listing, cfg_node_index.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */

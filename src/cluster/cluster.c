@@ -12,8 +12,11 @@
  * tick, and the transfer takes them on).  The member list is
  * saved to <dir>/<node>.members so a restart knows the nodes that joined
  * (and their hints in the log) before gossip tells it again.
- * Calls: gossip (pure membership), ring, handoff, xfer, ae, peer.  Gossip
- * never calls the ring.
+ * Callers: main (cluster_start/stop), cmd_peer.c (PGOSSIP:
+ * cluster_gossip_exchange), cmd_dynamo.c (DYNAMO JOIN/LEAVE/REMOVE).
+ * Calls: gossip (pure membership), ring, handoff (create/destroy, stats),
+ * xfer, ae, peer (links, seeds), coord (liveness), store (key count),
+ * cfg_node_index.  Gossip never calls the ring.
  */
 #include "cluster/cluster.h"
 
