@@ -92,16 +92,11 @@ static bool hint_load(void *arg, const char *owner, size_t olen, const void *key
                       const struct sibset *set)
 {
     struct kv_node *n = arg;
-    if (!n->hh)
-        return false;
-    for (int i = 0; i < n->cfg.nnodes; i++) {
-        const char *name = n->cfg.nodes[i].name;
-        if (strlen(name) == olen && memcmp(name, owner, olen) == 0) {
-            hh_load(n->hh, i, key, klen, set);
-            return true;
-        }
-    }
-    return false; /* an owner no longer in the table: the log keeps it as local data */
+    int i = n->hh ? cfg_node_index(&n->cfg, owner, olen) : -1;
+    if (i < 0)
+        return false; /* an owner no longer in the table: the log keeps it as local data */
+    hh_load(n->hh, i, key, klen, set);
+    return true;
 }
 
 struct hint_walk {

@@ -4,8 +4,11 @@
  * at a time) and its timer.  Key listings (PAE KEYS, bytes from peers) are
  * encoded and decoded by ae_listing.c, which the fuzz target also drives;
  * the digests are sib_digest's (core/siblings.c).  Callers: main (the
- * replica observer: ae_update, ae_reset), cmd_peer (PAE), cmd_conn (INFO,
- * DYNAMO CHECK).  Calls: ring, store, peer, replica, siblings.
+ * replica observer: ae_update, ae_reset; create/destroy), cluster.c
+ * (ae_ring_changed), cmd_peer.c (PAE: ae_serve), cmd_info.c (INFO),
+ * cmd_dynamo.c (DYNAMO CHECK).  Calls: coord (preference lists, liveness),
+ * ring, store, siblings, peer (PAE to the partner), replica (repairs through
+ * replica_put_set), ae_listing, cfg_node_index.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "core/ae_listing.h"
+#include "core/config.h"
 #include "cluster/coord.h"
 #include "node.h"
 #include "net/peer.h"
@@ -172,15 +176,6 @@ static uint64_t root_hash(const struct ae *ae, int peer)
 
 /* ---- serving a peer's requests ---- */
 
-static int node_index(const struct kv_node *n, const struct arg *name)
-{
-    for (int i = 0; i < n->cfg.nnodes; i++)
-        if (strlen(n->cfg.nodes[i].name) == name->len &&
-            memcmp(n->cfg.nodes[i].name, name->p, name->len) == 0)
-            return i;
-    return -1;
-}
-
 static void put_u64(struct buf *b, uint64_t v)
 {
     uint8_t tmp[8];
@@ -235,7 +230,7 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out)
 {
     struct buf b;
     buf_init(&b);
-    int peer = argc >= 3 && ae ? node_index(ae->node, &argv[2]) : -1;
+    int peer = argc >= 3 && ae ? cfg_node_index(&ae->node->cfg, argv[2].p, argv[2].len) : -1;
     const struct arg *sub = argc >= 2 ? &argv[1] : NULL;
     if (peer < 0 || peer == ae->node->self_idx || peer >= ae->nnodes) {
         resp_add_error(out, "ERR", "PAE: unknown peer or anti-entropy off");

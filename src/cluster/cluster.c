@@ -12,8 +12,11 @@
  * tick, and the transfer takes them on).  The member list is
  * saved to <dir>/<node>.members so a restart knows the nodes that joined
  * (and their hints in the log) before gossip tells it again.
- * Calls: gossip (pure membership), ring, handoff, xfer, ae, peer.  Gossip
- * never calls the ring.
+ * Callers: main (cluster_start/stop), cmd_peer.c (PGOSSIP:
+ * cluster_gossip_exchange), cmd_dynamo.c (DYNAMO JOIN/LEAVE/REMOVE).
+ * Calls: gossip (pure membership), ring, handoff (create/destroy, stats),
+ * xfer, ae, peer (links, seeds), coord (liveness), store (key count),
+ * cfg_node_index.  Gossip never calls the ring.
  */
 #include "cluster/cluster.h"
 
@@ -27,6 +30,7 @@
 
 #include "cluster/ae.h"
 #include "cluster/coord.h"
+#include "core/config.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "core/gossip.h"
@@ -145,10 +149,7 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
             log_warn("%s:%d: malformed member line, skipped", path, lineno);
             continue;
         }
-        int idx = -1;
-        for (int i = 0; i < node->cfg.nnodes; i++)
-            if (strcmp(node->cfg.nodes[i].name, cn.name) == 0)
-                idx = i;
+        int idx = cfg_node_index(&node->cfg, cn.name, strlen(cn.name));
         struct in_addr a;
         if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
             /* peer links never resolve names on the loop (main.c) */
@@ -396,13 +397,12 @@ int cluster_remove(struct kv_node *node, const char *name, size_t len)
 {
     if (!node->gossip)
         return KV_ENOTFOUND;
-    for (int i = 0; i < node->cfg.nnodes; i++)
-        if (strlen(node->cfg.nodes[i].name) == len && memcmp(node->cfg.nodes[i].name, name, len) == 0) {
-            if (i == node->self_idx)
-                return KV_EINVAL;
-            if (gossip_remove(node->gossip, i))
-                apply_membership(node);
-            return 0;
-        }
-    return KV_ENOTFOUND;
+    int i = cfg_node_index(&node->cfg, name, len);
+    if (i < 0)
+        return KV_ENOTFOUND;
+    if (i == node->self_idx)
+        return KV_EINVAL;
+    if (gossip_remove(node->gossip, i))
+        apply_membership(node);
+    return 0;
 }

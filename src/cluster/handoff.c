@@ -1,8 +1,13 @@
 /* handoff.c — hinted handoff (see handoff.h).
  *
- * Owns: the per-owner hint stores and the drain timer.  Callers: coord
- * (hh_add via PHINT and for its own substitute role), main.  Calls: store,
- * siblings, peer (PPUT to the owner).  Never blocks; the drain sends at most
+ * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
+ * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
+ * cluster.c (hh_create/destroy, hh_stats), aof.c (hh_load at replay,
+ * hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
+ * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
+ * siblings, ring (is the owner still a member), peer (PPUT to the owner),
+ * aof (hints are logged), replica (a hint for a node that left becomes
+ * local data).  Never blocks; the drain sends at most
  * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
  * a batch before sending the next one, so a long outage cannot flood the
  * returning node.

@@ -1,9 +1,10 @@
 /* reaper.c — tombstone reaping (see reaper.h for when and why it is safe).
  *
  * Owns: the pass state (store cursor, the batch being checked) and a
- * timer.  Calls: coord (preference lists, liveness), peer (PCHECK, PREAP),
- * handoff (hints held here), replica (the conditional removal), siblings
- * (digests).  Callers: main (create/destroy), cmd_peer (serving).
+ * timer.  Calls: coord (preference lists, liveness), gossip (ring status),
+ * store (the pass), peer (PCHECK, PREAP), handoff (hints held here),
+ * replica (the conditional removal), siblings (digests).  Callers: main
+ * (create/destroy), cmd_peer.c (serving PCHECK/PREAP), cmd_info.c (INFO).
  *
  * Every REAP_TICK_MS, when no batch is in flight, the pass visits up to
  * REAP_VISIT store entries and takes the candidates among them (at most

@@ -1,9 +1,10 @@
 /* xfer.c — hands keys this node no longer owns to their owners (xfer.h).
  *
  * Owns: the pass state (store cursor, the batch in flight) and its timer.
- * Calls: coord (preference lists, liveness), peer (PPUT), replica (the
- * conditional drop).  Callers: cluster.c (ring changes), cmd_peer (pokes),
- * main's replica observer (xfer_note_write: a stray arrived).
+ * Calls: coord (preference lists, liveness), ring, store (the pass), peer
+ * (PPUT), replica (the conditional drop).  Callers: cluster.c (create/
+ * destroy, ring changes, xfer_busy), main's replica observer
+ * (xfer_note_write: a write to a stray), cmd_peer.c (pokes), cmd_info.c (INFO).
  *
  * A tick (every 100 ms) visits up to XFER_VISIT entries of the store and
  * collects the strays among them, at most the tick's share of

@@ -1,6 +1,9 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
- * cmd_conn.c: connection and server commands; cmd_kv.c: key commands;
- * cmd_peer.c: the cluster port's commands).  Not used outside them. */
+ * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
+ * cmd_dynamo.c: DYNAMO; cmd_kv.c: key commands; cmd_string.c: string
+ * commands; cmd_keyspace.c: cluster-wide key space, RENAME/COPY, EXEC;
+ * cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue; cmd_peer.c: the
+ * cluster port's commands).  Not used outside them. */
 #ifndef KV_CMD_H
 #define KV_CMD_H
 
@@ -215,5 +218,6 @@ void cmd_info(struct client *c, int argc, const struct arg *argv);
 void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);
 void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
+void cmd_object(struct client *c, int argc, const struct arg *argv);
 
 #endif

@@ -1,11 +1,13 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
- * UNLINK, TOUCH, OBJECT, and transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH).
+ * UNLINK, TOUCH, and EXEC; the command table rows of OBJECT (cmd_object.c)
+ * and MULTI/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: struct kreq (one per client command that waits on other nodes;
- * answered later into a reserved reply slot, like cmd_kv.c's ops) and the
- * per-connection MULTI queue (struct multi, hung on client->multi).
- * Callers: cmd.c (the table, and the MULTI hooks in cmd_dispatch_client).
+ * answered later into a reserved reply slot, like cmd_kv.c's ops) and an
+ * EXEC's run over the MULTI queue it took from the connection (struct
+ * execq; the queue itself is cmd_multi.c's, see there for MULTI/EXEC).
+ * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
  * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
  * cmd_call (writes with SET/VDEL semantics), the store's live-key count
@@ -64,25 +66,6 @@
  * that coordinator is alive.  COPY's DB option accepts only 0 (there is one
  * key space); other indexes are an error.
  *
- * ---- MULTI / EXEC ----
- * MULTI queues commands (+QUEUED); an unknown command, a wrong arity or a
- * NOAUTH refusal while queuing makes EXEC fail with EXECABORT, as in Redis.
- * EXEC runs the queued commands one after the other (each starts when the
- * one before has its reply, so SET k then GET k inside one EXEC reads the
- * write even when different nodes answer them) and replies with the array
- * of their replies, in order.  There is no isolation and no atomicity across
- * keys: other clients' commands can interleave, and a failing command does
- * not undo the others (Redis does not roll back either).  So clients that
- * use MULTI as an ordered batch (redis-py's pipeline(), transaction=True)
- * work.  The server counts EXEC as a write (cmd_is_write): requests
- * pipelined after it on the same connection start only when its reply is
- * complete, so they see its writes.  A connection that closes during EXEC
- * stops it: the commands not started yet are not run.
- * WATCH is refused with an error: optimistic locking needs a check-and-set
- * over all watched keys at EXEC time, which an eventually consistent store
- * with per-key coordinators cannot give; code built on WATCH must fail
- * loudly rather than run without the protection it relies on.  Conditional
- * updates of one key use VGET/VPUT contexts.  UNWATCH is accepted (+OK).
  */
 #include <assert.h>
 #include <stdint.h>
@@ -91,6 +74,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_multi.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "util/clock.h"
@@ -803,204 +787,14 @@ static void cmd_copy(struct client *c, int argc, const struct arg *argv)
     move_start(c, &argv[1], &argv[2], MOVE_COPY, replace);
 }
 
-/* ---- OBJECT ---- */
-
-enum obj_sub {
-    OBJ_ENCODING = 0,
-    OBJ_REFCOUNT,
-    OBJ_SUB_COUNT
-};
-
-/* Redis's string encodings, derived from the bytes (the store keeps every
- * value as bytes): "int" for a canonical 64-bit integer of at most 20
- * characters, "embstr" up to 44 bytes, "raw" beyond. */
-static const char *string_encoding(const struct val *v)
-{
-    struct arg a = {v->data, v->len};
-    long long ignored;
-    if (v->len <= 20 && cmd_arg_ll(&a, &ignored))
-        return "int";
-    return v->len <= 44 ? "embstr" : "raw";
-}
-
-static void object_fmt(void *params, const struct sibset *set, int64_t now, int proto,
-                       struct buf *out)
-{
-    enum obj_sub sub = (enum obj_sub)(intptr_t)params;
-    /* cmd_rmw_current writes GET's siblings error (one wording) into o.reply. */
-    struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0, .reply = *out};
-    const struct version *live;
-    bool one = cmd_rmw_current(set, now, &o, &live);
-    *out = o.reply;
-    if (!one)
-        return;
-    if (!live)
-        resp_add_null(out, proto);
-    else if (sub == OBJ_ENCODING)
-        resp_add_cstr(out, string_encoding(live->val));
-    else
-        resp_add_int(out, 1); /* values are not shared between keys */
-}
-
-static const char *const object_help[] = {
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "ENCODING <key>",
-    "    Return the kind of internal representation Redis would use for the string",
-    "    stored at <key>: int, embstr or raw.",
-    "REFCOUNT <key>",
-    "    Return the number of references of the value stored at <key> (always 1).",
-    "IDLETIME <key>",
-    "    Not supported: dynamo-node does not track access times.",
-    "FREQ <key>",
-    "    Not supported: dynamo-node does not track access frequencies.",
-    "HELP",
-    "    Print this help.",
-};
-
-static void cmd_object(struct client *c, int argc, const struct arg *argv)
-{
-    const struct arg *sub = &argv[1];
-    if (cmd_arg_eq(sub, "HELP") && argc == 2) {
-        size_t n = sizeof(object_help) / sizeof(object_help[0]);
-        resp_add_array(&c->out, (long long)n);
-        for (size_t i = 0; i < n; i++)
-            resp_add_simple(&c->out, object_help[i]);
-        return;
-    }
-    static const char *const keyed[] = {"ENCODING", "REFCOUNT", "IDLETIME", "FREQ"};
-    int which = -1;
-    for (int i = 0; i < 4; i++)
-        if (cmd_arg_eq(sub, keyed[i]))
-            which = i;
-    if (which < 0 || (cmd_arg_eq(sub, "HELP") && argc != 2)) {
-        resp_add_errorf(&c->out, "ERR", "unknown subcommand or wrong number of arguments for "
-                        "'%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len), sub->p);
-        return;
-    }
-    if (argc != 3) {
-        resp_add_errorf(&c->out, "ERR", "wrong number of arguments for 'object|%s' command",
-                        which == 0 ? "encoding" : which == 1 ? "refcount" : which == 2 ? "idletime"
-                                                                                   : "freq");
-        return;
-    }
-    if (which == 2) {
-        cmd_reply_err(c, "OBJECT IDLETIME is not supported: dynamo-node does not track when "
-                         "keys were last accessed");
-        return;
-    }
-    if (which == 3) {
-        cmd_reply_err(c, "OBJECT FREQ is not supported: dynamo-node does not track how often "
-                         "keys are accessed (there is no LFU maxmemory policy)");
-        return;
-    }
-    cmd_read(c, &argv[2], object_fmt, (void *)(intptr_t)(which == 0 ? OBJ_ENCODING : OBJ_REFCOUNT),
-             NULL);
-}
-
 /* ---- MULTI / EXEC / DISCARD / WATCH / UNWATCH ---- */
 
-struct queued {
-    int argc;
-    struct arg *argv;         /* points into the same allocation */
-};
-
-struct multi {
-    struct queued *cmds;
-    int n, cap;
-    size_t bytes;             /* queued argument bytes, bounded like a query buffer */
-    bool aborted;             /* a command was refused while queuing: EXECABORT */
-};
-
+/* struct multi and the MULTI queue are cmd_multi.c's; EXEC stays here with
+ * the deferred replies (kreq) it runs the queued commands through.  Under
+ * its old name so EXEC's code is untouched until that mechanism moves. */
 static void multi_destroy(struct multi *m)
 {
-    if (!m)
-        return;
-    for (int i = 0; i < m->n; i++)
-        mem_free(m->cmds[i].argv);
-    mem_free(m->cmds);
-    mem_free(m);
-}
-
-void cmd_multi_free(struct client *c)
-{
-    multi_destroy(c->multi);
-    c->multi = NULL;
-}
-
-void cmd_multi_flag_error(struct client *c)
-{
-    struct multi *m = c->multi;
-    if (m)
-        m->aborted = true;
-}
-
-static void cmd_multi(struct client *c, int argc, const struct arg *argv);
-static void cmd_exec(struct client *c, int argc, const struct arg *argv);
-static void cmd_discard(struct client *c, int argc, const struct arg *argv);
-static void cmd_watch(struct client *c, int argc, const struct arg *argv);
-
-bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
-{
-    struct multi *m = c->multi;
-    if (!m || d->fn == cmd_exec || d->fn == cmd_discard || d->fn == cmd_multi ||
-        d->fn == cmd_watch || d->fn == cmd_quit)
-        return false;
-    size_t bytes = (size_t)argc * sizeof(struct arg);
-    for (int i = 0; i < argc; i++)
-        bytes += argv[i].len;
-    if ((long long)(m->bytes + bytes) > c->node->cfg.client_query_buffer_limit) {
-        cmd_reply_err(c, "MULTI queue over client-query-buffer-limit; the transaction is "
-                         "discarded at EXEC");
-        m->aborted = true;
-        return true;
-    }
-    if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 8;
-        m->cmds = mem_realloc(m->cmds, (size_t)m->cap * sizeof(*m->cmds));
-    }
-    /* One allocation: the argument array, then the argument bytes. */
-    struct arg *copy = mem_alloc(bytes ? bytes : 1);
-    char *p = (char *)(copy + argc);
-    for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        copy[i].p = p;
-        copy[i].len = argv[i].len;
-        p += argv[i].len;
-    }
-    m->cmds[m->n].argc = argc;
-    m->cmds[m->n].argv = copy;
-    m->n++;
-    m->bytes += bytes;
-    resp_add_simple(&c->out, "QUEUED");
-    return true;
-}
-
-static void cmd_multi(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    if (c->multi) {
-        cmd_reply_err(c, "MULTI calls can not be nested");
-        return;
-    }
-    if (c->kind != SRV_CLIENT) {
-        cmd_reply_err(c, "MULTI is only available on the client port");
-        return;
-    }
-    c->multi = mem_calloc(1, sizeof(struct multi));
-    cmd_reply_ok(c);
-}
-
-static void cmd_discard(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    if (!c->multi) {
-        cmd_reply_err(c, "DISCARD without MULTI");
-        return;
-    }
-    cmd_multi_free(c);
-    cmd_reply_ok(c);
+    cmd_multi_destroy(m);
 }
 
 /* EXEC in progress: the queued commands run one after the other, each
@@ -1113,26 +907,6 @@ static void cmd_exec(struct client *c, int argc, const struct arg *argv)
     exec_run(e);
     c->last_cmd = "exec";
     kreq_dispatched(&e->k, c);
-}
-
-static void cmd_watch(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    if (c->multi) {
-        cmd_reply_err(c, "WATCH inside MULTI is not allowed");
-        return;
-    }
-    cmd_reply_err(c, "WATCH is not supported: dynamo-node is eventually consistent and cannot "
-                     "give EXEC a check-and-set over the watched keys (optimistic locking); "
-                     "use VGET and VPUT with its context for conditional updates of a key");
-}
-
-static void cmd_unwatch(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    cmd_reply_ok(c); /* nothing is ever watched */
 }
 
 /* ---- the table ---- */

@@ -108,7 +108,7 @@ struct cfg {
     struct cfg_node seeds[CFG_MAX_SEEDS];
     /* set by cfg_set when something changed that needs applying (e.g. ring) */
     bool changed_quorum;
-    /* config.c only: bit i = option table entry i was given as a flag, so
+    /* config*.c only: bit i = option table entry i was given as a flag, so
      * cfg_finish lets --bind/--port/--cluster-port beat the node line. */
     uint64_t flag_set;
 };
@@ -160,7 +160,12 @@ void cfg_usage(struct buf *out);
 int cfg_parse_address(const char *hostport, const char *cport, struct cfg_node *out,
                       struct buf *err);
 
-/* Redis-style glob match, exposed for KEYS/SCAN MATCH too. */
+/* The index in c->nodes of the member named name (len bytes, need not be
+ * NUL-terminated; exact, case-sensitive), or -1.  The one name-to-index
+ * lookup of the member table: O(nnodes), at most CFG_MAX_NODES. */
+int cfg_node_index(const struct cfg *c, const char *name, size_t len);
+
+/* Redis-style glob match (config_glob.c), exposed for KEYS/SCAN MATCH too. */
 bool cfg_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase);
 
 #endif

@@ -27,8 +27,10 @@
  * A row for an unknown name that carries an address adds a member
  * (pass 2, after the whole table validated); the callback announces it.
  *
- * Callers: the event loop's gossip timer (tick, pick, encode) and the
- * PGOSSIP handler (merge).  Everything is bounded CPU work — at most
+ * Callers: cluster.c (its gossip timer: tick, pick, encode; the PGOSSIP
+ * exchange: merge; JOIN/LEAVE/REMOVE, restore at start), coord.c
+ * (gossip_state: liveness), reaper.c (gossip_status), cmd_dynamo.c
+ * (DYNAMO NODES), the fuzz target.  Everything is bounded CPU work — at most
  * GOSSIP_MAX_ROWS x CFG_MAX_NODES name comparisons per merge — and nothing
  * blocks or allocates outside create.  The change callback runs with the
  * member's new state already stored; it may read the table but must not

@@ -1,7 +1,9 @@
 /* peer_auth.c — the peer handshake's pure core, see peer_auth.h.
  *
  * Owns: nothing but the limiter table its caller passes in.  Called from
- * the event loop by peer.c and cmd_peer.c; every function is bounded work
+ * the event loop by peer.c (our side of the handshake) and cmd_peer.c
+ * (the other side, the failure limiter), and once by main (pauth_init,
+ * before the loop); every function is bounded work
  * (one HMAC over at most ~200 bytes, a scan of PAUTH_LIMIT_SLOTS slots) and
  * never blocks.  All crypto is libsodium's: HMAC-SHA256 (crypto_auth_
  * hmacsha256_*, key of any length, so an empty secret is a valid key),

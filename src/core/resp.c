@@ -1,8 +1,11 @@
 /* resp.c — incremental RESP request parser and reply encoder (see resp.h).
  *
  * Owns: the args span array of each struct resp_req, nothing else.  Pure: no
- * I/O, no event loop, no copies of argument bytes.  Called by server.c (one
- * struct resp_req per connection), by the unit tests and by the fuzzer.
+ * I/O, no event loop, no copies of argument bytes.  The parser is called by
+ * server.c (one struct resp_req per connection), the unit tests and the
+ * fuzzer; the encoders (resp_add_*) by everything that writes a reply:
+ * server.c, the command handlers (cmd/), and ae.c and reaper.c, which
+ * answer peers' PAE/PCHECK/PREAP.
  * Nothing here blocks; a resp_parse() call does work proportional to the
  * bytes it has not seen before.
  *

@@ -11,8 +11,10 @@
  * index and name but own no token;
  * nnodes <= RING_MAX_NODES so a 64-bit word can record "seen" nodes.
  *
- * Callers: coord (preference lists on every request), gossip (rebuilds on
- * membership change), cmd (DYNAMO RING/PREFLIST).  Lookups never allocate,
+ * Callers: coord (preference lists on every request), cluster.c (a new
+ * snapshot on every membership change; gossip never calls the ring),
+ * main (the first snapshot), ae/handoff/xfer (membership and hashing),
+ * cmd_dynamo.c (DYNAMO RING/PREFLIST), cmd_info.c (INFO).  Lookups never allocate,
  * lock or block; a snapshot is never modified after ring_create returns, so
  * any number of readers may share it.
  */

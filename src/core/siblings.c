@@ -6,8 +6,11 @@
  * ways in and both keep it.
  *
  * Callers: store.c (loading and reconciling entries), coord.c (merging
- * replica answers, read repair), the peer codec (sib_encode/decode), and
- * the key digest (sib_digest): replica, ae, reaper, main's observer.
+ * replica answers, read repair, contexts), the wire format (sib_encode/
+ * decode) wherever versions cross a node or the log: cmd_peer.c, aof.c,
+ * ae.c, handoff.c, xfer.c; the key digest (sib_digest): replica, ae,
+ * reaper, main's observer; replica.c, reaper.c and the command handlers
+ * (cmd_kv.c, cmd_keyspace.c, cmd_string.c, cmd_dynamo.c) read sets.
  * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
  * added version, and sets are tiny in practice (Dynamo saw > 1 version for
  * well under 1% of reads).

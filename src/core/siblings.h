@@ -128,7 +128,9 @@ const struct version *sib_agreed(const struct sibset *s);
 /* Number of live versions at now_ms. */
 unsigned sib_live_count(const struct sibset *s, int64_t now_ms);
 /* True when every version of b is equal to or dominated by some version of a
- * (a holds everything b knows). Used by read repair to find stale replicas. */
+ * (a holds everything b knows). Used by read repair to find stale replicas,
+ * and wherever a copy may only go once others hold all of it (handoff,
+ * stray transfer, replica drops, PPUT's answer). */
 bool sib_covers(const struct sibset *a, const struct sibset *b);
 
 /* Wire codec for a whole set (between nodes and in the log): count, then

@@ -8,9 +8,11 @@
  * clock that lacks it").  Every decoder re-establishes both invariants or
  * fails; nothing else can break them.
  *
- * Callers: siblings.c and store.c (compare, pack/unpack), coord.c (increment,
- * merge, prune, contexts), the peer codec (encode/decode) and the command
- * handlers (contexts, format).  Everything here is pure CPU work on the event
+ * Callers: siblings.c (compare, pack/unpack, encode/decode: the store and
+ * the wire reach clocks through it), coord.c (merge, prune, counters), the
+ * command handlers (cmd_kv.c, cmd_keyspace.c: contexts; cmd_dynamo.c:
+ * format; cmd_info.c: actor names), ae.c (actor names), main (interns this
+ * node's actor).  Everything here is pure CPU work on the event
  * loop thread; nothing blocks.  The actor table is not locked: all
  * interning happens on the event loop thread.
  *

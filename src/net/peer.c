@@ -12,6 +12,11 @@
  *     caller, before the handshake completed both ways (LINK_UP): a seed
  *     or JOIN target that cannot prove the secret never gets our gossip
  *     nor has its table merged (peer_auth.h, cmd_peer.c).
+ * Callers: coord.c (replica requests, forwarding), cluster.c (gossip,
+ * seeds, links for new members), handoff.c, xfer.c, reaper.c, ae.c,
+ * cmd_keyspace.c (PSCAN/PDBSIZE/PRANDOMKEY), main (create/destroy);
+ * cmd_dynamo.c and cmd_info.c read link states and counters.  Calls:
+ * hiredis, peer_auth (the handshake), cfg_cluster_bind.
  * Never blocks: connects are non-blocking; reconnects are timer-driven.
  */
 #include "net/peer.h"

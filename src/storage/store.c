@@ -34,9 +34,16 @@
  *
  * Counts: the number of keys holding a value (INFO) and of those not yet
  * expired (DBSIZE) are kept by every insert/rewrite/remove, so neither
- * needs a scan (see count_section).
+ * needs a scan (see count_section; the min-heaps are timeheap.c).
  *
- * Callers: coord.c and the command handlers, on the event loop thread.
+ * Callers, all on the event loop thread: writes come through replica.c
+ * (the local write engine: store_put_checked, store_put_set_checked,
+ * store_remove), aof.c (replay and rewrite) and handoff.c (its own hint
+ * store, a second struct store); reads from coord.c, cluster.c, the
+ * command handlers (cmd_kv.c, cmd_peer.c, cmd_keyspace.c, cmd_info.c) and
+ * the cluster tasks
+ * that walk the key space with store_scan (xfer.c, ae.c, reaper.c,
+ * handoff.c); main.c creates and destroys the node's store.
  * Pure: nothing blocks; the only unbounded work is store_flush/destroy,
  * which are O(keys) by nature.  Scan callbacks must not modify the store.
  */
@@ -49,6 +56,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "storage/timeheap.h"
 #include "util/errors.h"
 #include "util/mem.h"
 
@@ -71,56 +79,6 @@ struct table {
     size_t used; /* entries */
 };
 
-/* Min-heap of times. */
-struct i64heap {
-    int64_t *v;
-    size_t n, cap;
-};
-
-static void heap_push(struct i64heap *h, int64_t x)
-{
-    if (h->n == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 64;
-        h->v = mem_realloc(h->v, h->cap * sizeof(*h->v));
-    }
-    size_t i = h->n++;
-    while (i > 0 && h->v[(i - 1) / 2] > x) {
-        h->v[i] = h->v[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->v[i] = x;
-}
-
-static void heap_pop(struct i64heap *h)
-{
-    int64_t x = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-            c++;
-        if (h->v[c] >= x)
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n > 0)
-        h->v[i] = x;
-}
-
-/* Pops every time <= now; returns how many. */
-static uint64_t heap_pop_le(struct i64heap *h, int64_t now)
-{
-    uint64_t k = 0;
-    while (h->n > 0 && h->v[0] <= now) {
-        heap_pop(h);
-        k++;
-    }
-    return k;
-}
-
 struct store {
     struct table t[2];   /* t[1] is only allocated while rehashing */
     size_t rehash_idx;   /* next t[0] bucket to move */
@@ -136,7 +94,7 @@ struct store {
      * to exp_del when it is rewritten or removed.  Keys expired by time T
      * = (entries of exp_add <= T) - (entries of exp_del <= T); each heap
      * is popped as time passes, into add_le / del_le. */
-    struct i64heap exp_add, exp_del;
+    struct timeheap exp_add, exp_del;
     uint64_t add_le, del_le;
     int64_t exp_now;     /* latest time counted (never goes back) */
     /* Scratch reused by writers so a put does not allocate besides the
@@ -250,7 +208,7 @@ static void count_section(struct store *s, const uint8_t *sec, int sign)
         return;
     s->nvalued += (size_t)(ptrdiff_t)sign;
     if (eff > 0)
-        heap_push(sign > 0 ? &s->exp_add : &s->exp_del, eff);
+        timeheap_push(sign > 0 ? &s->exp_add : &s->exp_del, eff);
 }
 
 static void count_maybe_rebuild(struct store *s)
@@ -466,9 +424,9 @@ static void count_rebuild(struct store *s)
             for (struct store_entry *e = s->t[t].b[i]; e; e = e->next) {
                 int64_t eff;
                 if (section_valued(section(e), &eff) && eff > 0)
-                    heap_push(&s->exp_add, eff);
+                    timeheap_push(&s->exp_add, eff);
             }
-    s->add_le = heap_pop_le(&s->exp_add, s->exp_now);
+    s->add_le = timeheap_pop_le(&s->exp_add, s->exp_now);
 }
 
 void store_destroy(struct store *s)
@@ -499,8 +457,8 @@ size_t store_count_live(struct store *s, int64_t now)
 {
     if (now > s->exp_now)
         s->exp_now = now;
-    s->add_le += heap_pop_le(&s->exp_add, s->exp_now);
-    s->del_le += heap_pop_le(&s->exp_del, s->exp_now);
+    s->add_le += timeheap_pop_le(&s->exp_add, s->exp_now);
+    s->del_le += timeheap_pop_le(&s->exp_del, s->exp_now);
     return s->nvalued - (size_t)(s->add_le - s->del_le);
 }
 

@@ -1,7 +1,7 @@
 /* fs.h — small file-system helpers for durable files (log, member list).
- * Callers: aof.c, cluster.c.  They block on fsync(2): call them only where
- * the caller already accepts a disk wait (start-up, compaction swap, rare
- * membership saves). */
+ * Callers: aof.c, cluster.c, main.c (creating dir).  They block on fsync(2):
+ * call them only where the caller already accepts a disk wait (start-up,
+ * compaction swap, rare membership saves). */
 #ifndef KV_FS_H
 #define KV_FS_H
 

@@ -876,6 +876,29 @@ static void test_glob(void **state)
     assert_true(cfg_glob_match(pat, pl, str, sizeof(str), false));
 }
 
+/* cfg_node_index: exact, length-bounded (the name need not end in NUL),
+ * -1 for a prefix, an extension, another case or an empty table. */
+static void test_node_index(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct buf err;
+    cfg_init(&c);
+    buf_init(&err);
+    assert_int_equal(cfg_node_index(&c, "n1", 2), -1);
+    assert_int_equal(load_text(&c, cluster_file, &err), 0);
+    assert_int_equal(cfg_node_index(&c, "n1", 2), 0);
+    assert_int_equal(cfg_node_index(&c, "n2", 2), 1);
+    assert_int_equal(cfg_node_index(&c, "n3", 2), 2);
+    assert_int_equal(cfg_node_index(&c, "n3xyz", 2), 2); /* only len bytes count */
+    assert_int_equal(cfg_node_index(&c, "n", 1), -1);
+    assert_int_equal(cfg_node_index(&c, "n12", 3), -1);
+    assert_int_equal(cfg_node_index(&c, "N1", 2), -1);
+    assert_int_equal(cfg_node_index(&c, "", 0), -1);
+    buf_fini(&err);
+    cfg_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -891,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_requirepass_needs_secret),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_node_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
