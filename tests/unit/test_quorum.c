@@ -362,6 +362,21 @@ static void test_stamp_refusals(void **state)
     assert_int_equal(quorum_stamp(&st, &local, NULL, &v, &reply), 0);
     assert_int_equal(st.siblings, 1);
     version_fini(&v);
+    /* A key already past max-siblings (lowered at runtime, or merged from
+     * replicas): a write that does not add to it passes. */
+    add(&local, "z", NULL, A3, 1);
+    assert_int_equal(local.n, 3);
+    vc_clear(&ctx);
+    vc_increment(&ctx, A2, 1); /* resolves y only: x, z and the new one stay */
+    version_init(&v);
+    assert_int_equal(quorum_stamp(&st, &local, &ctx, &v, &reply), 0);
+    assert_int_equal(st.siblings, 3);
+    version_fini(&v);
+    vc_clear(&ctx); /* a blind one adds to it: refused */
+    version_init(&v);
+    assert_int_equal(quorum_stamp(&st, &local, &ctx, &v, &reply), KV_EMAXSIB);
+    assert_int_equal(st.siblings, 4);
+    version_fini(&v);
     vc_fini(&ctx);
     vc_fini(&reply);
     sib_fini(&local);
@@ -507,6 +522,22 @@ static void test_sloppy_coordinator_substitute(void **state)
     assert_int_equal(qw.acct.acks, 1); /* W = 2 missed: one distinct copy */
     assert_int_equal(quorum_poll(&qw.acct), QUORUM_MISSED);
     assert_true(quorum_done(&qw.acct));
+    quorum_write_fini(&qw);
+
+    /* The coordinator takes its turn in ring order (it is up without being
+     * asked): first substitute for owner 1, the next healthy node for owner 2. */
+    const unsigned walk5[] = {1, 2, 3, 0, 4};
+    const int live4[] = {4};
+    set_alive(live4, 1);
+    quorum_write_init(&qw, 2, walk5, 5, 3, 0, true);
+    a = quorum_write_route(&qw, 0, up, NULL);
+    assert_int_equal(a.kind, QUORUM_ACT_HINT);
+    assert_int_equal(a.target, 0);
+    b = quorum_write_route(&qw, 1, up, NULL);
+    assert_int_equal(b.kind, QUORUM_ACT_HINT);
+    assert_int_equal(b.target, 4);
+    c = quorum_write_route(&qw, 2, up, NULL);
+    assert_int_equal(c.kind, QUORUM_ACT_KEEP);
     quorum_write_fini(&qw);
 
     /* A coordinator outside the walk (not yet a ring member) substitutes
