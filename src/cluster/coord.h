@@ -1,5 +1,8 @@
-/* coord.h — request coordination (Dynamo §4.5): one state machine per
- * request, quorum reads and writes over the key's preference list.
+/* coord.h — request coordination (Dynamo §4.5): one request record per
+ * quorum read or write over the key's preference list.  The rules below
+ * (accounting, stamping, substitutes, hints, read repair, supersede) are
+ * the pure quorum core's (core/quorum.h, unit-tested alone); this module is
+ * its I/O shell.
  *
  * Callbacks: every coord_* call either completes before returning (returns 0,
  * the callback has already run) or later from the event loop (returns 1).

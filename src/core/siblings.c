@@ -5,8 +5,8 @@
  * another (siblings.h gives the order); sib_add and sib_decode are the only
  * ways in and both keep it.
  *
- * Callers: store.c (loading and reconciling entries), coord.c (merging
- * replica answers, read repair, contexts), the wire format (sib_encode/
+ * Callers: store.c (loading and reconciling entries), quorum.c (merging
+ * replica answers, read repair, stamping) and coord.c (contexts), the wire format (sib_encode/
  * decode) wherever versions cross a node or the log: cmd_peer.c, aof.c,
  * ae.c, handoff.c, xfer.c; the key digest (sib_digest): replica, ae,
  * reaper, main's observer; replica.c, reaper.c and the command handlers
