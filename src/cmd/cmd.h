@@ -42,6 +42,11 @@ struct cmd_def {
 extern const struct cmd_def cmd_table[];          /* cmd.c */
 extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+/* The cluster port's commands (cmd_peer.c), indexed apart from the client
+ * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
+ * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
+ * be written"; arity as for client commands. */
+extern const struct cmd_def cmd_peer_table[];
 
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
@@ -179,14 +184,19 @@ bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc,
 void cmd_multi_flag_error(struct client *c);
 void cmd_multi_free(struct client *c);
 
-/* Runs a client command on c (client connection, or a peer's PFWD). */
+/* Runs a client command on c (client connection, or a peer's PFWD): looks
+ * argv[0] up, then cmd_run_client. */
 void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
-/* Runs a cluster-port command (cmd_peer.c). */
-void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Runs a client command already looked up (d from cmd_resolve; NULL =
+ * unknown): the arity, AUTH, log and MULTI checks, then the handler. */
+void cmd_run_client(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
+/* Runs a cluster-port command already looked up in cmd_peer_table (NULL =
+ * unknown): the handshake and log checks, then the handler (cmd_peer.c). */
+void cmd_peer_run(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
 /* Frees a cluster-port connection's handshake state (cmd_client_gone). */
 void cmd_peer_gone(struct client *c);
 
-/* The table, for COMMAND. */
+/* A client command by name (case-insensitive), or NULL. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n);
 
 /* Handlers (argc/argv borrowed; see the table in cmd.c for arity). */

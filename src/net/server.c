@@ -628,7 +628,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 
 /* Runs one request.  While replies are pending, this request's reply is
  * collected in a slot of its own so it cannot overtake them. */
-static void dispatch(struct client *c, int argc, bool is_write)
+static void dispatch(struct client *c, const struct cmd_def *d, int argc, bool is_write)
 {
     bool queued = c->slot_head != NULL;
     struct buf saved;
@@ -639,7 +639,7 @@ static void dispatch(struct client *c, int argc, bool is_write)
     c->slot_opened = NULL;
     c->flags |= CLI_F_IN_DISPATCH;
     unsigned long long logged = aof_queued_seq(c->node->aof);
-    cmd_dispatch(c, argc, c->argv);
+    cmd_dispatch(c, d, argc, c->argv);
     c->flags &= ~CLI_F_IN_DISPATCH;
     /* the reply acknowledges what this request logged */
     if (aof_queued_seq(c->node->aof) != logged)
@@ -782,6 +782,7 @@ static void client_process(struct client *c)
         int argc = c->req.argc;
         const char *base = c->qbuf + c->qstart;
         bool is_write = false;
+        const struct cmd_def *d = NULL;
         if (argc > 0) {
             struct arg name = {base + c->req.args[0].off, c->req.args[0].len};
             /* Cross-protocol scripting: a web page can make a browser send
@@ -797,7 +798,7 @@ static void client_process(struct client *c)
                 c->flags |= CLI_F_CLOSING;
                 return;
             }
-            is_write = cmd_is_write(&name);
+            d = cmd_resolve(c, &name, &is_write);
         }
         /* Read-your-writes on one connection, as Redis gives it: while a
          * write is pending, nothing after it starts; a write waits for
@@ -819,7 +820,7 @@ static void client_process(struct client *c)
         }
         size_t consumed = c->req.consumed;
         if (argc > 0) {
-            dispatch(c, argc, is_write);
+            dispatch(c, d, argc, is_write);
             pend_check(c);
         }
         c->qstart += consumed;

@@ -168,9 +168,13 @@ void srv_client_info(const struct client *c, struct buf *out);
 /* Total bytes buffered in query and output buffers (INFO memory). */
 void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
 
-/* Dispatchers implemented by cmd.c. */
-void cmd_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Dispatchers implemented by cmd.c.  A request's name is looked up once:
+ * cmd_resolve finds its command in c's port's table (NULL = unknown) and
+ * sets *is_write (a client-port write or EXEC: read-your-writes holds);
+ * cmd_dispatch runs that command. */
+struct cmd_def;
+const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write);
+void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
 void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
-bool cmd_is_write(const struct arg *name); /* the command modifies data */
 
 #endif
