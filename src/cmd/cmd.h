@@ -1,6 +1,8 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
- * cmd_conn.c: connection and server commands; cmd_kv.c: key commands;
- * cmd_peer.c: the cluster port's commands).  Not used outside them. */
+ * cmd_conn.c: connection and server commands; cmd_kv.c, cmd_fwd.c,
+ * cmd_vkv.c: key commands; cmd_string.c, cmd_keyspace.c: command families;
+ * cmd_peer.c: the cluster port's commands; defer.c: replies that come
+ * later).  Not used outside them. */
 #ifndef KV_CMD_H
 #define KV_CMD_H
 
@@ -110,46 +112,9 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
 
-/* ---- reply capture and internal calls (cmd_kv.c) ----
- *
- * A capture redirects the reply of one command that answers later: while
- * it is active (cmd_capture_begin ... cmd_capture_end, around one
- * synchronous cmd_dispatch_client on c), the first piece of deferred-reply
- * machinery started for c (an op in cmd_kv.c, a kreq in cmd_keyspace.c)
- * takes it with cmd_capture_take and, instead of reserving a reply slot,
- * passes its finished reply (encoded in c's protocol) to done(arg, reply,
- * len) once; reply is valid only during done().  done() may run before
- * cmd_dispatch_client returns.  A command that answers at once is not
- * captured (cap->taken stays false): its reply is in c->out as usual.
- * Captures nest (innermost wins); cap is the caller's memory. */
+/* Deferred replies (a command that answers later) and internal calls of
+ * one command by another: defer.h. */
 struct kv_node;
-typedef void (*cmd_call_fn)(void *arg, const char *reply, size_t len);
-struct cmd_capture {
-    struct client *c;
-    cmd_call_fn done;
-    void *arg;
-    bool taken;                  /* a deferred reply took the capture */
-    struct cmd_capture *outer;
-};
-void cmd_capture_begin(struct cmd_capture *cap, struct client *c, cmd_call_fn done, void *arg);
-void cmd_capture_end(struct cmd_capture *cap);
-/* For deferred-reply machinery created for c: true, with done/arg set, when
- * c's running dispatch is captured and nothing took the capture yet. */
-bool cmd_capture_take(struct client *c, cmd_call_fn *done, void **arg);
-
-/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
- * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
- * out are set.  buf_fini(&c->out) when done. */
-void cmd_scratch_init(struct client *c, struct kv_node *node, int proto);
-
-/* cmd_call runs a client command (argv borrowed; typically SET or VDEL) on
- * behalf of another command (RENAME, COPY), with the same routing and
- * quorum as for a client, but for no connection: on a scratch client,
- * captured.  Its RESP2 reply is passed to done(arg, reply, len) exactly
- * once, possibly before cmd_call returns.  Callable from event-loop
- * callbacks and from handlers. */
-void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
-              void *arg);
 
 /* ---- keys a node reports for cluster-wide commands (cmd_peer.c) ----
  *

@@ -2,13 +2,13 @@
  * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
  * UNLINK, TOUCH, OBJECT, and transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH).
  *
- * Owns: struct kreq (one per client command that waits on other nodes;
- * answered later into a reserved reply slot, like cmd_kv.c's ops) and the
- * per-connection MULTI queue (struct multi, hung on client->multi).
+ * Owns: the state of its commands that wait on other nodes (struct
+ * gather, struct move, struct execq: each a deferred reply, defer.h) and
+ * the per-connection MULTI queue (struct multi, hung on client->multi).
  * Callers: cmd.c (the table, and the MULTI hooks in cmd_dispatch_client).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
  * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
- * cmd_call (writes with SET/VDEL semantics), the store's live-key count
+ * defer_call (writes with SET/VDEL semantics), the store's live-key count
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
  * whole store (O(keys held)), each node in one step, and so does DBSIZE in
@@ -74,7 +74,7 @@
  * keys: other clients' commands can interleave, and a failing command does
  * not undo the others (Redis does not roll back either).  So clients that
  * use MULTI as an ordered batch (redis-py's pipeline(), transaction=True)
- * work.  The server counts EXEC as a write (cmd_is_write): requests
+ * work.  The server counts EXEC as a write (cmd_resolve): requests
  * pipelined after it on the same connection start only when its reply is
  * complete, so they see its writes.  A connection that closes during EXEC
  * stops it: the commands not started yet are not run.
@@ -91,6 +91,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/defer.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "util/clock.h"
@@ -105,101 +106,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "core/vclock.h"
-
-/* ---- struct kreq: a command answered when its callbacks are done ---- */
-
-struct kreq;
-typedef void (*kreq_fn)(struct kreq *k);
-
-struct kreq {
-    struct kv_node *node;
-    uint64_t cid;             /* the client, found again with srv_client_find */
-    int proto;
-    int left;                 /* callbacks outstanding + the dispatch guard */
-    struct reply_slot *slot;  /* reserved when answered late */
-    cmd_call_fn call_done;    /* captured (EXEC, cmd_call): the reply goes here */
-    void *call_arg;
-    kreq_fn complete;         /* builds out when everything answered; may be NULL */
-    kreq_fn fini;             /* frees the command's own fields; may be NULL */
-    int err;                  /* a KV_E* code replaces out */
-    unsigned nsib;            /* KV_ESIBLINGS: how many */
-    struct buf out;           /* the reply */
-};
-
-/* Allocates size bytes (a struct starting with struct kreq) for c. */
-static void *kreq_create(size_t size, struct client *c, kreq_fn complete, kreq_fn fini)
-{
-    struct kreq *k = mem_calloc(1, size);
-    k->node = c->node;
-    k->cid = c->id;
-    k->proto = c->proto;
-    k->left = 1;
-    k->complete = complete;
-    k->fini = fini;
-    buf_init(&k->out);
-    cmd_capture_take(c, &k->call_done, &k->call_arg);
-    return k;
-}
-
-static void kreq_destroy(struct kreq *k)
-{
-    if (k->fini)
-        k->fini(k);
-    buf_fini(&k->out);
-    mem_free(k);
-}
-
-static void kreq_deliver(void *arg, struct client *c)
-{
-    struct kreq *k = arg;
-    if (k->err == KV_ESIBLINGS)
-        cmd_reply_siblings(c, k->nsib);
-    else if (k->err)
-        cmd_reply_kverr(c, k->err);
-    else
-        buf_put(&c->out, k->out.data ? k->out.data : "", k->out.len);
-}
-
-/* Everything answered: the reply goes to the client (now, when c is given:
- * inside the handler; else into the reserved slot) or to the capturer. */
-static void kreq_finish(struct kreq *k, struct client *c)
-{
-    if (k->complete)
-        k->complete(k);
-    if (k->call_done) {
-        struct client tmp;
-        cmd_scratch_init(&tmp, k->node, k->proto);
-        kreq_deliver(k, &tmp);
-        k->call_done(k->call_arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
-        buf_fini(&tmp.out);
-    } else if (c) {
-        kreq_deliver(k, c);
-    } else if ((c = srv_client_find(k->node->srv, k->cid)) != NULL) {
-        srv_slot_fill(c, k->slot, kreq_deliver, k);
-    }
-    kreq_destroy(k);
-}
-
-/* One callback is done (or the dispatch guard is dropped). */
-static void kreq_release(struct kreq *k)
-{
-    if (--k->left > 0)
-        return;
-    kreq_finish(k, NULL);
-}
-
-/* Called by the handler once everything is under way: answers now when all
- * is done already, else reserves the reply's place. */
-static void kreq_dispatched(struct kreq *k, struct client *c)
-{
-    if (k->left == 1) {
-        kreq_finish(k, c);
-        return;
-    }
-    if (!k->call_done)
-        k->slot = srv_slot_open(c);
-    kreq_release(k);
-}
 
 /* ---- small parsers ---- */
 
@@ -282,7 +188,7 @@ enum gather_kind {
 };
 
 struct gather {
-    struct kreq k;
+    struct defer k;
     enum gather_kind kind;
     struct buf keys;          /* RESP bulks (KEYS, SCAN) */
     long long nkeys;
@@ -302,44 +208,44 @@ struct gather_ref {
     int idx;
 };
 
-static void gather_fini(struct kreq *k)
+static void gather_fini(struct defer *k)
 {
     struct gather *g = (struct gather *)k;
     buf_fini(&g->keys);
 }
 
-static void gather_complete(struct kreq *k)
+static void gather_reply(struct defer *k, struct client *c)
 {
     struct gather *g = (struct gather *)k;
     switch (g->kind) {
     case GATHER_KEYS:
         if (g->toobig || (k->node->cfg.client_output_buffer_limit > 0 &&
                           (long long)g->keys.len > k->node->cfg.client_output_buffer_limit / 2)) {
-            resp_add_error(&k->out, "ERR", "too many keys for one KEYS reply "
+            resp_add_error(&c->out, "ERR", "too many keys for one KEYS reply "
                                            "(client-output-buffer-limit); use SCAN");
             break;
         }
-        resp_add_array(&k->out, g->nkeys);
-        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        resp_add_array(&c->out, g->nkeys);
+        buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
     case GATHER_SCAN:
-        resp_add_array(&k->out, 2);
-        add_u64_bulk(&k->out, g->cursor);
+        resp_add_array(&c->out, 2);
+        add_u64_bulk(&c->out, g->cursor);
         if (!g->type_ok) {
-            resp_add_array(&k->out, 0);
+            resp_add_array(&c->out, 0);
             break;
         }
-        resp_add_array(&k->out, g->nkeys);
-        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        resp_add_array(&c->out, g->nkeys);
+        buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
     case GATHER_DBSIZE:
-        resp_add_int(&k->out, g->total);
+        resp_add_int(&c->out, g->total);
         break;
     case GATHER_RANDOMKEY:
         if (g->found)
-            resp_add_bulk(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+            resp_add_bulk(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         else
-            resp_add_null(&k->out, k->proto);
+            resp_add_null(&c->out, c->proto);
         break;
     default:
         break;
@@ -368,7 +274,7 @@ static void gather_node_reply(void *arg, int err, const struct peer_reply *rep)
                  node_name(g->k.node, ref->idx), err ? kv_strerror(err) : "unexpected reply");
     }
     mem_free(ref);
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* KEYS and DBSIZE: this node's part at once, every other live node's by
@@ -376,7 +282,7 @@ static void gather_node_reply(void *arg, int err, const struct peer_reply *rep)
 static void gather_all(struct client *c, enum gather_kind kind, const struct arg *pattern)
 {
     struct kv_node *n = c->node;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = kind;
     buf_init(&g->keys);
     if (kind == GATHER_KEYS)
@@ -397,7 +303,7 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
         struct gather_ref *ref = mem_alloc(sizeof(*ref));
         ref->g = g;
         ref->idx = i;
-        g->k.left++;
+        defer_hold_open(&g->k);
         if (kind == GATHER_KEYS) {
             const char *argv[4] = {"PSCAN", "0", "0", pattern->p};
             size_t lens[4] = {5, 1, 1, pattern->len};
@@ -410,7 +316,7 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
                        1, argv, lens);
         }
     }
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 static void cmd_keys(struct client *c, int argc, const struct arg *argv)
@@ -453,7 +359,7 @@ static void scan_node_reply(void *arg, int err, const struct peer_reply *rep)
                  err ? kv_strerror(err) : "unexpected reply");
         g->cursor = scan_cursor_after(g->k.node, g->scan_node, 0);
     }
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
@@ -493,19 +399,19 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     }
     const char *pp = pat ? pat->p : "*";
     size_t plen = pat ? pat->len : 1;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_SCAN;
     g->type_ok = type_ok;
     buf_init(&g->keys);
     if (!n->peers) {
         g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
-        kreq_dispatched(&g->k, c);
+        defer_dispatched(&g->k, c);
         return;
     }
     int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
     uint64_t local = cursor >> SCAN_NODE_BITS;
     if (idx >= n->cfg.nnodes) {
-        kreq_destroy(&g->k);
+        defer_destroy(&g->k);
         cmd_reply_err(c, "invalid cursor");
         return;
     }
@@ -528,11 +434,11 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         int cl = snprintf(cc, sizeof(cc), "%lld", count);
         const char *pargv[4] = {"PSCAN", lc, cc, pp};
         size_t lens[4] = {5, (size_t)ll, (size_t)cl, plen};
-        g->k.left++;
+        defer_hold_open(&g->k);
         peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g, 4,
                    pargv, lens);
     }
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 static void randomkey_next(struct gather *g);
@@ -550,7 +456,7 @@ static void randomkey_reply(void *arg, int err, const struct peer_reply *rep)
                      err ? kv_strerror(err) : "unexpected reply");
         randomkey_next(g);
     }
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* Asks the next node in g->order, until one has a key. */
@@ -566,7 +472,7 @@ static void randomkey_next(struct gather *g)
         }
         const char *argv[1] = {"PRANDOMKEY"};
         size_t lens[1] = {10};
-        g->k.left++;
+        defer_hold_open(&g->k);
         peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, randomkey_reply, g, 1,
                    argv, lens);
         return;
@@ -578,7 +484,7 @@ static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
     (void)argc;
     (void)argv;
     struct kv_node *n = c->node;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_RANDOMKEY;
     buf_init(&g->keys);
     if (!n->peers) {
@@ -595,7 +501,7 @@ static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
         }
     }
     randomkey_next(g);
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 /* ---- UNLINK, TOUCH ---- */
@@ -622,7 +528,7 @@ enum move_kind {
 };
 
 struct move {
-    struct kreq k;
+    struct defer k;
     enum move_kind kind;
     bool replace;             /* COPY REPLACE */
     char *src, *dst;
@@ -638,7 +544,7 @@ static const char *move_name(const struct move *m)
     return names[m->kind];
 }
 
-static void move_fini(struct kreq *k)
+static void move_fini(struct defer *k)
 {
     struct move *m = (struct move *)k;
     mem_free(m->src);
@@ -677,7 +583,7 @@ static void move_del_done(void *arg, const char *reply, size_t len)
     } else {
         buf_put(&m->k.out, RESP_OK, 5);
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_set_done(void *arg, const char *reply, size_t len)
@@ -693,10 +599,10 @@ static void move_set_done(void *arg, const char *reply, size_t len)
         /* Delete exactly the versions that were copied: a write to the
          * source since the read stays, as a sibling of the tombstone. */
         struct arg argv[3] = {{"VDEL", 4}, {m->src, m->slen}, {m->ctx.data ? m->ctx.data : "", m->ctx.len}};
-        cmd_call(m->k.node, 3, argv, move_del_done, m);
+        defer_call(m->k.node, 3, argv, move_del_done, m);
         return;
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_read_done(void *arg, int err, const struct sibset *set)
@@ -740,16 +646,16 @@ static void move_read_done(void *arg, int err, const struct sibset *set)
             argv[argc++] = (struct arg){"PXAT", 4};
             argv[argc++] = (struct arg){px, (size_t)pl};
         }
-        cmd_call(m->k.node, argc, argv, move_set_done, m);
+        defer_call(m->k.node, argc, argv, move_set_done, m);
         return;
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_start(struct client *c, const struct arg *src, const struct arg *dst,
                        enum move_kind kind, bool replace)
 {
-    struct move *m = kreq_create(sizeof(*m), c, NULL, move_fini);
+    struct move *m = defer_create(sizeof(*m), c, NULL, move_fini);
     m->kind = kind;
     m->replace = replace;
     m->src = mem_memdup(src->p, src->len);
@@ -757,9 +663,9 @@ static void move_start(struct client *c, const struct arg *src, const struct arg
     m->dst = mem_memdup(dst->p, dst->len);
     m->dlen = dst->len;
     buf_init(&m->ctx);
-    m->k.left++;
+    defer_hold_open(&m->k);
     coord_read(c->node->coord, m->src, m->slen, 0, move_read_done, m);
-    kreq_dispatched(&m->k, c);
+    defer_dispatched(&m->k, c);
 }
 
 static void cmd_rename(struct client *c, int argc, const struct arg *argv)
@@ -1007,7 +913,7 @@ static void cmd_discard(struct client *c, int argc, const struct arg *argv)
  * started when the one before has its reply (so SET k then GET k reads
  * what was written, even when the two are answered by different nodes). */
 struct execq {
-    struct kreq k;            /* EXEC's own reply */
+    struct defer k;            /* EXEC's own reply */
     struct multi *m;
     int next;                 /* the next queued command to run */
     struct buf body;          /* the replies so far */
@@ -1015,25 +921,25 @@ struct execq {
     bool answered;            /* the command just run has its reply */
 };
 
-static void exec_fini(struct kreq *k)
+static void exec_fini(struct defer *k)
 {
     struct execq *e = (struct execq *)k;
     multi_destroy(e->m);
     buf_fini(&e->body);
 }
 
-static void exec_complete(struct kreq *k)
+static void exec_reply(struct defer *k, struct client *c)
 {
     struct execq *e = (struct execq *)k;
     if (e->next < e->m->n)
         return; /* the client went away: nobody to answer */
-    resp_add_array(&k->out, e->m->n);
-    buf_put(&k->out, e->body.data ? e->body.data : "", e->body.len);
+    resp_add_array(&c->out, e->m->n);
+    buf_put(&c->out, e->body.data ? e->body.data : "", e->body.len);
 }
 
 static void exec_run(struct execq *e);
 
-/* A captured command's reply (maybe from inside its own dispatch). */
+/* A redirected command's reply (maybe from inside its own dispatch). */
 static void exec_cmd_done(void *arg, const char *reply, size_t len)
 {
     struct execq *e = arg;
@@ -1048,7 +954,7 @@ static void exec_cmd_done(void *arg, const char *reply, size_t len)
 /* Runs queued commands from e->next on until one answers later (its reply
  * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
  * on the client itself (CLIENT SETNAME and the like act on it) with its
- * output and any deferred reply captured into e->body. */
+ * output and any deferred reply redirected into e->body (c->defer_to). */
 static void exec_run(struct execq *e)
 {
     e->running = true;
@@ -1066,29 +972,30 @@ static void exec_run(struct execq *e)
         c->slot_opened = NULL;
         c->multi = NULL;
         e->answered = false;
-        struct cmd_capture cap;
-        cmd_capture_begin(&cap, c, exec_cmd_done, e);
+        struct defer_to to = {.done = exec_cmd_done, .arg = e, .taken = false};
+        struct defer_to *outer = c->defer_to;
+        c->defer_to = &to;
         cmd_dispatch_client(c, q->argc, q->argv);
-        cmd_capture_end(&cap);
+        c->defer_to = outer;
         struct buf produced = c->out;
         bool slot_used = c->slot_opened != NULL;
         c->out = saved;
         c->slot_opened = opened;
         c->multi = multi;
-        if (!cap.taken) {
-            if (slot_used) /* deferred machinery that ignores captures */
+        if (!to.taken) {
+            if (slot_used) /* a reply slot opened despite the redirect */
                 resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
             else
                 buf_put(&e->body, produced.data ? produced.data : "", produced.len);
         }
         buf_fini(&produced);
-        if (cap.taken && !e->answered) {
+        if (to.taken && !e->answered) {
             e->running = false;
             return; /* exec_cmd_done resumes */
         }
     }
     e->running = false;
-    kreq_release(&e->k);
+    defer_release(&e->k);
 }
 
 static void cmd_exec(struct client *c, int argc, const struct arg *argv)
@@ -1106,13 +1013,13 @@ static void cmd_exec(struct client *c, int argc, const struct arg *argv)
         multi_destroy(m);
         return;
     }
-    struct execq *e = kreq_create(sizeof(*e), c, exec_complete, exec_fini);
+    struct execq *e = defer_create(sizeof(*e), c, exec_reply, exec_fini);
     e->m = m;
     buf_init(&e->body);
-    e->k.left++; /* held by the run until the last command has answered */
+    defer_hold_open(&e->k); /* held by the run until the last command has answered */
     exec_run(e);
     c->last_cmd = "exec";
-    kreq_dispatched(&e->k, c);
+    defer_dispatched(&e->k, c);
 }
 
 static void cmd_watch(struct client *c, int argc, const struct arg *argv)

@@ -14,7 +14,7 @@
  *     (srv_reply_fits).  So a client that sends and never reads cannot grow
  *     the server's memory without bound.
  *   - a client-port connection stops parsing and reading at
- *     max-inflight-per-client coordinator requests (counted by cmd_kv.c).
+ *     max-inflight-per-client coordinator requests (counted by cmd/defer.c).
  *   - bounded before trust: a connection that must authenticate gets small
  *     request limits (unauth-max-*), is on its port's pending list (at most
  *     max-pending-connections, oldest closed first) and is closed after
@@ -709,7 +709,7 @@ void srv_client_hold(struct client *c, long long delta)
 
 bool srv_reply_fits(struct client *c, size_t more)
 {
-    if (!c->srv || !over_output_limit(c, more)) /* !srv: cmd_call's scratch client */
+    if (!c->srv || !over_output_limit(c, more)) /* !srv: defer_call's scratch client */
         return true;
     output_overflow(c);
     return false;

@@ -49,6 +49,7 @@ enum srv_kind {
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
 struct reply_slot;
+struct defer_to;
 
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
@@ -100,6 +101,8 @@ struct client {
     const char *last_cmd;
     void *multi;                /* MULTI queue state owned by cmd.c, or NULL */
     void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
+    struct defer_to *defer_to;  /* cmd/defer.h: where the reply of the command now
+                                   running goes if it answers later, or NULL */
     /* replies awaited, in request order */
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;
@@ -133,7 +136,7 @@ struct reply_slot *srv_slot_open(struct client *c);
 typedef void (*srv_fill_fn)(void *arg, struct client *c);
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
 
-/* In-flight accounting (cmd_kv.c): one coordinator request of c started /
+/* In-flight accounting (cmd/defer.c): one coordinator request of c started /
  * completed.  At max-inflight-per-client, c's parsing and reading pause. */
 void srv_inflight_begin(struct client *c);
 void srv_inflight_end(struct client *c);
