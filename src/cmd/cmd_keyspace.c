@@ -399,6 +399,14 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     }
     const char *pp = pat ? pat->p : "*";
     size_t plen = pat ? pat->len : 1;
+    int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
+    uint64_t local = cursor >> SCAN_NODE_BITS;
+    /* refused before the deferred reply exists: under EXEC, one created
+     * takes the redirect, and a reply given at once would never reach it */
+    if (n->peers && idx >= n->cfg.nnodes) {
+        cmd_reply_err(c, "invalid cursor");
+        return;
+    }
     struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_SCAN;
     g->type_ok = type_ok;
@@ -406,13 +414,6 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     if (!n->peers) {
         g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
         defer_dispatched(&g->k, c);
-        return;
-    }
-    int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
-    uint64_t local = cursor >> SCAN_NODE_BITS;
-    if (idx >= n->cfg.nnodes) {
-        defer_destroy(&g->k);
-        cmd_reply_err(c, "invalid cursor");
         return;
     }
     /* Nodes that look down are passed over at once (like a failed one). */

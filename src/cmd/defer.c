@@ -60,7 +60,7 @@ void *defer_create(size_t size, struct client *c, defer_reply_fn reply, defer_fi
     return d;
 }
 
-void defer_destroy(struct defer *d)
+static void defer_destroy(struct defer *d)
 {
     if (d->fini)
         d->fini(d);

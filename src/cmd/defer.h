@@ -86,9 +86,9 @@ void defer_init(struct defer *d, struct client *c, defer_reply_fn reply, defer_f
 /* Allocates size bytes (a struct starting with struct defer), zeroed, and
  * defer_inits it; freed with mem_free after the reply. */
 void *defer_create(size_t size, struct client *c, defer_reply_fn reply, defer_fini_fn fini);
-/* Frees a d whose handler gave up before defer_dispatched (it replied at
- * once itself): fini, then the memory. */
-void defer_destroy(struct defer *d);
+/* Once created, d must reach defer_dispatched: under a redirect it took
+ * the redirect, so a handler that replied into c->out itself instead would
+ * leave the redirected caller waiting. */
 
 /* d's connection, or NULL (gone, or a scratch client). */
 struct client *defer_client(const struct defer *d);
