@@ -1,14 +1,24 @@
-/* cmd.c — the command table, dispatch, COMMAND, and the reply helpers.
+/* cmd.c — the command table, the name index of both ports' tables, the
+ * one lookup per request, dispatch, COMMAND, and the reply helpers.
  *
- * Owns: the command table (name, arity, flags, key positions, docs) and the
- * per-request aggregation state (struct op) of commands that wait on the
- * coordinator.  Callers: server.c (cmd_dispatch).  Calls: coord for every
- * key operation, config, store (counts), resp encoders.
+ * Owns: the core command table (name, arity, flags, key positions, docs),
+ * the list of every client command (this table, cmd_string_table,
+ * cmd_keyspace_table) and two name indexes (client port, cluster port:
+ * cmd_peer_table).  Each request's name is looked up once: server.c calls
+ * cmd_resolve (which also tells it whether the command writes, for
+ * read-your-writes) and passes the result to cmd_dispatch; the client
+ * checks (arity, AUTH, the log's MISCONF, MULTI queueing) run in
+ * cmd_run_client, the cluster port's in cmd_peer_run.
+ * Callers: server.c (cmd_resolve, cmd_dispatch, cmd_client_gone), every
+ * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
+ * cmd_keyspace.c (EXEC) and defer.c (defer_call) through
+ * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,
+ * resp encoders.
  *
  * Reply discipline: a handler either writes its whole reply before it
- * returns, or starts an op; the op writes the reply when its last key
- * completes and unblocks the connection.  Handlers copy what they keep:
- * argv points into the connection's query buffer.
+ * returns, or creates a deferred reply (defer.h) that writes it into the
+ * request's reserved slot when its last sub-request ends.  Handlers copy
+ * what they keep: argv points into the connection's query buffer.
  */
 #include <assert.h>
 #include <ctype.h>

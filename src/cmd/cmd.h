@@ -65,7 +65,7 @@ bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive 
 bool cmd_arg_ll(const struct arg *a, long long *out);       /* canonical decimal */
 char *cmd_arg_dup(const struct arg *a);                     /* new; mem_free it */
 
-/* ---- read-modify-write commands (string and expiry families) ----
+/* ---- read-modify-write commands (string and expiry families; cmd_kv.c) ----
  *
  * cmd_rmw runs at the key's coordinator (forwarding the whole command there
  * when that is another node): it reads the key as SET does, calls decide()
@@ -103,7 +103,8 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
 bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
                      const struct version **live);
 
-/* A quorum read of key (like GET) whose reply fmt() appends to out. */
+/* A quorum read of key (like GET) whose reply fmt() appends to out
+ * (cmd_vkv.c). */
 typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_ms, int proto,
                             struct buf *out);
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,

@@ -111,7 +111,7 @@ struct client {
     size_t slot_bytes;              /* bytes of finished replies waiting in slots */
     size_t held_bytes;              /* reply data gathered by requests in flight
                                        (srv_client_hold), not yet a reply */
-    unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
+    unsigned inflight;              /* coordinator requests in flight (cmd/defer.c) */
     unsigned long long log_need;    /* aof_queued_seq the output acknowledges */
 };
 
