@@ -798,7 +798,11 @@ static void client_process(struct client *c)
                 c->flags |= CLI_F_CLOSING;
                 return;
             }
-            d = cmd_resolve(c, &name, &is_write);
+            /* one lookup per request: a held one keeps what it resolved */
+            if (!(c->flags & CLI_F_HELD))
+                c->req_cmd = cmd_resolve(c, &name, &c->req_write);
+            d = c->req_cmd;
+            is_write = c->req_write;
         }
         /* Read-your-writes on one connection, as Redis gives it: while a
          * write is pending, nothing after it starts; a write waits for

@@ -50,6 +50,7 @@ enum srv_kind {
 
 struct reply_slot;
 struct defer_to;
+struct cmd_def;
 
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
@@ -85,6 +86,8 @@ struct client {
     char *qbuf;
     size_t qcap, qlen, qstart;
     struct resp_req req;
+    const struct cmd_def *req_cmd; /* req's command (cmd_resolve), kept while held */
+    bool req_write;                /* and whether it writes */
     struct arg *argv;
     int argv_cap;
     /* output */
@@ -175,7 +178,6 @@ void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
  * cmd_resolve finds its command in c's port's table (NULL = unknown) and
  * sets *is_write (a client-port write or EXEC: read-your-writes holds);
  * cmd_dispatch runs that command. */
-struct cmd_def;
 const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write);
 void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
 void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
