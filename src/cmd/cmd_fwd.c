@@ -207,7 +207,7 @@ static void forwarded_done(struct op *op, struct client *c)
 }
 
 bool op_forward_whole(struct client *c, int argc, const struct arg *argv,
-                          const struct arg *key)
+                      const struct arg *key)
 {
     int t = op_route(c, key);
     if (t == ROUTE_HERE)

@@ -1,5 +1,5 @@
 /* cmd_kv.c — key commands (GET/SET/DEL/MGET/MSET/EXISTS/TYPE, UNLINK and
- * TOUCH through them, DBSIZE's live count, FLUSHALL), the read-then-write
+ * TOUCH through them, FLUSHALL, INFO's live-key count), the read-then-write
  * at the coordinator behind SET/DEL/MSET and cmd_rmw, and struct op
  * (kv_op.h), the per-request state of the key commands.
  *
@@ -13,11 +13,12 @@
  * Handlers copy what they keep: argv points into the connection's query
  * buffer.
  *
- * Callers: cmd.c (the table), cmd_string.c (cmd_rmw, cmd_read),
- * cmd_keyspace.c (UNLINK/TOUCH, RENAME/COPY through defer_call), cmd_fwd.c
- * and cmd_vkv.c (op_*).  Calls: coord (reads, writes, local loads),
- * cmd_fwd.c (routing and forwarding), replica (FLUSHALL), the store (GET's
- * fast path).  Nothing here blocks.
+ * Callers: cmd.c (the table), cmd_string.c (cmd_rmw, cmd_rmw_current),
+ * cmd_keyspace.c (UNLINK/TOUCH; RENAME/COPY run SET through defer_call),
+ * cmd_conn.c (cmd_count_live for INFO), cmd_fwd.c and cmd_vkv.c (op_*).
+ * Calls: coord (reads, writes, local loads), cmd_fwd.c (routing and
+ * forwarding), defer.c, replica (FLUSHALL), the store (GET's fast path).
+ * Nothing here blocks.
  */
 #include <assert.h>
 #include <ctype.h>
