@@ -1,14 +1,24 @@
-/* cmd.c — the command table, dispatch, COMMAND, and the reply helpers.
+/* cmd.c — the command table, the name index of both ports' tables, the
+ * one lookup per request, dispatch, COMMAND, and the reply helpers.
  *
- * Owns: the command table (name, arity, flags, key positions, docs) and the
- * per-request aggregation state (struct op) of commands that wait on the
- * coordinator.  Callers: server.c (cmd_dispatch).  Calls: coord for every
- * key operation, config, store (counts), resp encoders.
+ * Owns: the core command table (name, arity, flags, key positions, docs),
+ * the list of every client command (this table, cmd_string_table,
+ * cmd_keyspace_table) and two name indexes (client port, cluster port:
+ * cmd_peer_table).  Each request's name is looked up once: server.c calls
+ * cmd_resolve (which also tells it whether the command writes, for
+ * read-your-writes) and passes the result to cmd_dispatch; the client
+ * checks (arity, AUTH, the log's MISCONF, MULTI queueing) run in
+ * cmd_run_client, the cluster port's in cmd_peer_run.
+ * Callers: server.c (cmd_resolve, cmd_dispatch, cmd_client_gone), every
+ * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
+ * cmd_keyspace.c (EXEC) and defer.c (defer_call) through
+ * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,
+ * resp encoders.
  *
  * Reply discipline: a handler either writes its whole reply before it
- * returns, or starts an op; the op writes the reply when its last key
- * completes and unblocks the connection.  Handlers copy what they keep:
- * argv points into the connection's query buffer.
+ * returns, or creates a deferred reply (defer.h) that writes it into the
+ * request's reserved slot when its last sub-request ends.  Handlers copy
+ * what they keep: argv points into the connection's query buffer.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -225,9 +235,13 @@ static size_t cmd_count;
 
 #define CMD_COUNT cmd_count
 
-/* Name lookup: open addressing over lower-cased names. */
+/* Name lookup: open addressing over lower-cased names, one index for the
+ * client port's commands and one for the cluster port's (cmd_peer.c). */
 #define CMD_HASH_SIZE 512
-static const struct cmd_def *cmd_hash[CMD_HASH_SIZE];
+struct name_index {
+    const struct cmd_def *slot[CMD_HASH_SIZE];
+};
+static struct name_index client_index, peer_index;
 
 static uint32_t name_hash(const char *p, size_t n)
 {
@@ -235,6 +249,26 @@ static uint32_t name_hash(const char *p, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ (uint32_t)tolower((unsigned char)p[i])) * 16777619u;
     return h;
+}
+
+static void index_add(struct name_index *ix, const struct cmd_def *d)
+{
+    uint32_t h = name_hash(d->name, strlen(d->name)) & (CMD_HASH_SIZE - 1);
+    while (ix->slot[h])
+        h = (h + 1) & (CMD_HASH_SIZE - 1);
+    ix->slot[h] = d;
+}
+
+/* HOT: finds a command by name, case-insensitively. */
+static const struct cmd_def *index_find(const struct name_index *ix, const char *p, size_t n)
+{
+    if (n == 0 || n > 32)
+        return NULL;
+    uint32_t h = name_hash(p, n) & (CMD_HASH_SIZE - 1);
+    for (const struct cmd_def *d; (d = ix->slot[h]) != NULL; h = (h + 1) & (CMD_HASH_SIZE - 1))
+        if (strlen(d->name) == n && strncasecmp(d->name, p, n) == 0)
+            return d;
+    return NULL;
 }
 
 static void cmd_hash_init(void)
@@ -248,25 +282,19 @@ static void cmd_hash_init(void)
             assert(cmd_count < CMD_MAX);
             cmd_all[cmd_count++] = d;
         }
-    for (size_t i = 0; i < cmd_count; i++) {
-        uint32_t h = name_hash(cmd_all[i]->name, strlen(cmd_all[i]->name)) & (CMD_HASH_SIZE - 1);
-        while (cmd_hash[h])
-            h = (h + 1) & (CMD_HASH_SIZE - 1);
-        cmd_hash[h] = cmd_all[i];
-    }
+    for (size_t i = 0; i < cmd_count; i++)
+        index_add(&client_index, cmd_all[i]);
+    size_t npeer = 0;
+    for (const struct cmd_def *d = cmd_peer_table; d->name; d++, npeer++)
+        index_add(&peer_index, d);
+    assert(npeer <= CMD_HASH_SIZE / 2);
     done = true;
 }
 
-/* HOT: finds a command by name, case-insensitively. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n)
 {
-    if (n == 0 || n > 32)
-        return NULL;
-    uint32_t h = name_hash(p, n) & (CMD_HASH_SIZE - 1);
-    for (const struct cmd_def *d; (d = cmd_hash[h]) != NULL; h = (h + 1) & (CMD_HASH_SIZE - 1))
-        if (strlen(d->name) == n && strncasecmp(d->name, p, n) == 0)
-            return d;
-    return NULL;
+    cmd_hash_init();
+    return index_find(&client_index, p, n);
 }
 
 static void add_flags(struct client *c, const struct cmd_def *d)
@@ -553,19 +581,42 @@ static void reply_unknown(struct client *c, int argc, const struct arg *argv)
     buf_fini(&b);
 }
 
-void cmd_dispatch(struct client *c, int argc, const struct arg *argv)
+/* A client-port command that writes, or EXEC (it runs queued writes). */
+static bool def_writes(const struct cmd_def *d)
 {
-    if (c->kind == SRV_PEER)
-        cmd_peer_dispatch(c, argc, argv);
-    else
-        cmd_dispatch_client(c, argc, argv);
+    return d && ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0);
 }
 
-/* HOT: a client command (from the client port, or PFWD from a peer). */
-void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
+/* HOT: the one lookup of a request's name, in its port's table. */
+const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write)
 {
     cmd_hash_init();
-    const struct cmd_def *d = cmd_lookup(argv[0].p, argv[0].len);
+    if (c->kind == SRV_PEER) {
+        *is_write = false; /* read-your-writes ordering is for client ports */
+        return index_find(&peer_index, name->p, name->len);
+    }
+    const struct cmd_def *d = index_find(&client_index, name->p, name->len);
+    *is_write = def_writes(d);
+    return d;
+}
+
+void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
+{
+    if (c->kind == SRV_PEER)
+        cmd_peer_run(c, d, argc, argv);
+    else
+        cmd_run_client(c, d, argc, argv);
+}
+
+/* A client command by name (a peer's PFWD, EXEC's queued commands, defer_call). */
+void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_run_client(c, cmd_lookup(argv[0].p, argv[0].len), argc, argv);
+}
+
+/* HOT: a client command already looked up (d NULL: unknown). */
+void cmd_run_client(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
+{
     if (!d) {
         c->last_cmd = "unknown";
         reply_unknown(c, argc, argv);
@@ -583,8 +634,7 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
         cmd_multi_flag_error(c);
         return;
     }
-    if (!aof_writable(c->node->aof) &&
-        ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0)) {
+    if (!aof_writable(c->node->aof) && def_writes(d)) {
         /* as Redis's MISCONF: nothing is changed that could not be logged.
          * A write forwarded by a peer (PFWD) is declined instead: nothing
          * was written, so the sender safely tries the next coordinator and
@@ -608,14 +658,6 @@ void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv)
     if (c->multi && cmd_multi_queue(c, d, argc, argv))
         return;
     d->fn(c, argc, argv);
-}
-
-bool cmd_is_write(const struct arg *name)
-{
-    cmd_hash_init();
-    const struct cmd_def *d = cmd_lookup(name->p, name->len);
-    /* EXEC runs queued writes; unknown names answer at once either way */
-    return d && ((d->flags & CMD_F_WRITE) || strcmp(d->name, "exec") == 0);
 }
 
 void cmd_client_gone(struct client *c)

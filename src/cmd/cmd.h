@@ -1,9 +1,10 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
  * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
- * cmd_dynamo.c: DYNAMO; cmd_kv.c: key commands; cmd_string.c: string
- * commands; cmd_keyspace.c: cluster-wide key space, RENAME/COPY, EXEC;
- * cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue; cmd_peer.c: the
- * cluster port's commands).  Not used outside them. */
+ * cmd_dynamo.c: DYNAMO; cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
+ * cmd_string.c: string commands; cmd_keyspace.c: cluster-wide key space,
+ * RENAME/COPY, EXEC; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue;
+ * cmd_peer.c: the cluster port's commands; defer.c: replies that come
+ * later).  Not used outside them. */
 #ifndef KV_CMD_H
 #define KV_CMD_H
 
@@ -45,6 +46,11 @@ struct cmd_def {
 extern const struct cmd_def cmd_table[];          /* cmd.c */
 extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+/* The cluster port's commands (cmd_peer.c), indexed apart from the client
+ * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
+ * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
+ * be written"; arity as for client commands. */
+extern const struct cmd_def cmd_peer_table[];
 
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
@@ -61,7 +67,7 @@ bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive 
 bool cmd_arg_ll(const struct arg *a, long long *out);       /* canonical decimal */
 char *cmd_arg_dup(const struct arg *a);                     /* new; mem_free it */
 
-/* ---- read-modify-write commands (string and expiry families) ----
+/* ---- read-modify-write commands (string and expiry families; cmd_kv.c) ----
  *
  * cmd_rmw runs at the key's coordinator (forwarding the whole command there
  * when that is another node): it reads the key as SET does, calls decide()
@@ -99,7 +105,8 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
 bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
                      const struct version **live);
 
-/* A quorum read of key (like GET) whose reply fmt() appends to out. */
+/* A quorum read of key (like GET) whose reply fmt() appends to out
+ * (cmd_vkv.c). */
 typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_ms, int proto,
                             struct buf *out);
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
@@ -108,46 +115,9 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
 
-/* ---- reply capture and internal calls (cmd_kv.c) ----
- *
- * A capture redirects the reply of one command that answers later: while
- * it is active (cmd_capture_begin ... cmd_capture_end, around one
- * synchronous cmd_dispatch_client on c), the first piece of deferred-reply
- * machinery started for c (an op in cmd_kv.c, a kreq in cmd_keyspace.c)
- * takes it with cmd_capture_take and, instead of reserving a reply slot,
- * passes its finished reply (encoded in c's protocol) to done(arg, reply,
- * len) once; reply is valid only during done().  done() may run before
- * cmd_dispatch_client returns.  A command that answers at once is not
- * captured (cap->taken stays false): its reply is in c->out as usual.
- * Captures nest (innermost wins); cap is the caller's memory. */
+/* Deferred replies (a command that answers later) and internal calls of
+ * one command by another: defer.h. */
 struct kv_node;
-typedef void (*cmd_call_fn)(void *arg, const char *reply, size_t len);
-struct cmd_capture {
-    struct client *c;
-    cmd_call_fn done;
-    void *arg;
-    bool taken;                  /* a deferred reply took the capture */
-    struct cmd_capture *outer;
-};
-void cmd_capture_begin(struct cmd_capture *cap, struct client *c, cmd_call_fn done, void *arg);
-void cmd_capture_end(struct cmd_capture *cap);
-/* For deferred-reply machinery created for c: true, with done/arg set, when
- * c's running dispatch is captured and nothing took the capture yet. */
-bool cmd_capture_take(struct client *c, cmd_call_fn *done, void **arg);
-
-/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
- * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
- * out are set.  buf_fini(&c->out) when done. */
-void cmd_scratch_init(struct client *c, struct kv_node *node, int proto);
-
-/* cmd_call runs a client command (argv borrowed; typically SET or VDEL) on
- * behalf of another command (RENAME, COPY), with the same routing and
- * quorum as for a client, but for no connection: on a scratch client,
- * captured.  Its RESP2 reply is passed to done(arg, reply, len) exactly
- * once, possibly before cmd_call returns.  Callable from event-loop
- * callbacks and from handlers. */
-void cmd_call(struct kv_node *node, int argc, const struct arg *argv, cmd_call_fn done,
-              void *arg);
 
 /* ---- keys a node reports for cluster-wide commands (cmd_peer.c) ----
  *
@@ -182,14 +152,19 @@ bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc,
 void cmd_multi_flag_error(struct client *c);
 void cmd_multi_free(struct client *c);
 
-/* Runs a client command on c (client connection, or a peer's PFWD). */
+/* Runs a client command on c (client connection, or a peer's PFWD): looks
+ * argv[0] up, then cmd_run_client. */
 void cmd_dispatch_client(struct client *c, int argc, const struct arg *argv);
-/* Runs a cluster-port command (cmd_peer.c). */
-void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Runs a client command already looked up (d from cmd_resolve; NULL =
+ * unknown): the arity, AUTH, log and MULTI checks, then the handler. */
+void cmd_run_client(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
+/* Runs a cluster-port command already looked up in cmd_peer_table (NULL =
+ * unknown): the handshake and log checks, then the handler (cmd_peer.c). */
+void cmd_peer_run(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
 /* Frees a cluster-port connection's handshake state (cmd_client_gone). */
 void cmd_peer_gone(struct client *c);
 
-/* The table, for COMMAND. */
+/* A client command by name (case-insensitive), or NULL. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n);
 
 /* Handlers (argc/argv borrowed; see the table in cmd.c for arity). */

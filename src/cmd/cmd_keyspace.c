@@ -3,14 +3,13 @@
  * UNLINK, TOUCH, and EXEC; the command table rows of OBJECT (cmd_object.c)
  * and MULTI/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
- * Owns: struct kreq (one per client command that waits on other nodes;
- * answered later into a reserved reply slot, like cmd_kv.c's ops) and an
- * EXEC's run over the MULTI queue it took from the connection (struct
- * execq; the queue itself is cmd_multi.c's, see there for MULTI/EXEC).
+ * Owns: the state of its commands that wait on other nodes (struct
+ * gather, struct move, struct execq: each a deferred reply, defer.h); the
+ * MULTI queue itself is cmd_multi.c's (see there for MULTI/EXEC).
  * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
  * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
- * cmd_call (writes with SET/VDEL semantics), the store's live-key count
+ * defer_call (writes with SET/VDEL semantics), the store's live-key count
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
  * whole store (O(keys held)), each node in one step, and so does DBSIZE in
@@ -75,6 +74,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_multi.h"
+#include "cmd/defer.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "util/clock.h"
@@ -89,101 +89,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "core/vclock.h"
-
-/* ---- struct kreq: a command answered when its callbacks are done ---- */
-
-struct kreq;
-typedef void (*kreq_fn)(struct kreq *k);
-
-struct kreq {
-    struct kv_node *node;
-    uint64_t cid;             /* the client, found again with srv_client_find */
-    int proto;
-    int left;                 /* callbacks outstanding + the dispatch guard */
-    struct reply_slot *slot;  /* reserved when answered late */
-    cmd_call_fn call_done;    /* captured (EXEC, cmd_call): the reply goes here */
-    void *call_arg;
-    kreq_fn complete;         /* builds out when everything answered; may be NULL */
-    kreq_fn fini;             /* frees the command's own fields; may be NULL */
-    int err;                  /* a KV_E* code replaces out */
-    unsigned nsib;            /* KV_ESIBLINGS: how many */
-    struct buf out;           /* the reply */
-};
-
-/* Allocates size bytes (a struct starting with struct kreq) for c. */
-static void *kreq_create(size_t size, struct client *c, kreq_fn complete, kreq_fn fini)
-{
-    struct kreq *k = mem_calloc(1, size);
-    k->node = c->node;
-    k->cid = c->id;
-    k->proto = c->proto;
-    k->left = 1;
-    k->complete = complete;
-    k->fini = fini;
-    buf_init(&k->out);
-    cmd_capture_take(c, &k->call_done, &k->call_arg);
-    return k;
-}
-
-static void kreq_destroy(struct kreq *k)
-{
-    if (k->fini)
-        k->fini(k);
-    buf_fini(&k->out);
-    mem_free(k);
-}
-
-static void kreq_deliver(void *arg, struct client *c)
-{
-    struct kreq *k = arg;
-    if (k->err == KV_ESIBLINGS)
-        cmd_reply_siblings(c, k->nsib);
-    else if (k->err)
-        cmd_reply_kverr(c, k->err);
-    else
-        buf_put(&c->out, k->out.data ? k->out.data : "", k->out.len);
-}
-
-/* Everything answered: the reply goes to the client (now, when c is given:
- * inside the handler; else into the reserved slot) or to the capturer. */
-static void kreq_finish(struct kreq *k, struct client *c)
-{
-    if (k->complete)
-        k->complete(k);
-    if (k->call_done) {
-        struct client tmp;
-        cmd_scratch_init(&tmp, k->node, k->proto);
-        kreq_deliver(k, &tmp);
-        k->call_done(k->call_arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
-        buf_fini(&tmp.out);
-    } else if (c) {
-        kreq_deliver(k, c);
-    } else if ((c = srv_client_find(k->node->srv, k->cid)) != NULL) {
-        srv_slot_fill(c, k->slot, kreq_deliver, k);
-    }
-    kreq_destroy(k);
-}
-
-/* One callback is done (or the dispatch guard is dropped). */
-static void kreq_release(struct kreq *k)
-{
-    if (--k->left > 0)
-        return;
-    kreq_finish(k, NULL);
-}
-
-/* Called by the handler once everything is under way: answers now when all
- * is done already, else reserves the reply's place. */
-static void kreq_dispatched(struct kreq *k, struct client *c)
-{
-    if (k->left == 1) {
-        kreq_finish(k, c);
-        return;
-    }
-    if (!k->call_done)
-        k->slot = srv_slot_open(c);
-    kreq_release(k);
-}
 
 /* ---- small parsers ---- */
 
@@ -266,7 +171,7 @@ enum gather_kind {
 };
 
 struct gather {
-    struct kreq k;
+    struct defer k;
     enum gather_kind kind;
     struct buf keys;          /* RESP bulks (KEYS, SCAN) */
     long long nkeys;
@@ -286,44 +191,44 @@ struct gather_ref {
     int idx;
 };
 
-static void gather_fini(struct kreq *k)
+static void gather_fini(struct defer *k)
 {
     struct gather *g = (struct gather *)k;
     buf_fini(&g->keys);
 }
 
-static void gather_complete(struct kreq *k)
+static void gather_reply(struct defer *k, struct client *c)
 {
     struct gather *g = (struct gather *)k;
     switch (g->kind) {
     case GATHER_KEYS:
         if (g->toobig || (k->node->cfg.client_output_buffer_limit > 0 &&
                           (long long)g->keys.len > k->node->cfg.client_output_buffer_limit / 2)) {
-            resp_add_error(&k->out, "ERR", "too many keys for one KEYS reply "
+            resp_add_error(&c->out, "ERR", "too many keys for one KEYS reply "
                                            "(client-output-buffer-limit); use SCAN");
             break;
         }
-        resp_add_array(&k->out, g->nkeys);
-        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        resp_add_array(&c->out, g->nkeys);
+        buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
     case GATHER_SCAN:
-        resp_add_array(&k->out, 2);
-        add_u64_bulk(&k->out, g->cursor);
+        resp_add_array(&c->out, 2);
+        add_u64_bulk(&c->out, g->cursor);
         if (!g->type_ok) {
-            resp_add_array(&k->out, 0);
+            resp_add_array(&c->out, 0);
             break;
         }
-        resp_add_array(&k->out, g->nkeys);
-        buf_put(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+        resp_add_array(&c->out, g->nkeys);
+        buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
     case GATHER_DBSIZE:
-        resp_add_int(&k->out, g->total);
+        resp_add_int(&c->out, g->total);
         break;
     case GATHER_RANDOMKEY:
         if (g->found)
-            resp_add_bulk(&k->out, g->keys.data ? g->keys.data : "", g->keys.len);
+            resp_add_bulk(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         else
-            resp_add_null(&k->out, k->proto);
+            resp_add_null(&c->out, c->proto);
         break;
     default:
         break;
@@ -352,7 +257,7 @@ static void gather_node_reply(void *arg, int err, const struct peer_reply *rep)
                  node_name(g->k.node, ref->idx), err ? kv_strerror(err) : "unexpected reply");
     }
     mem_free(ref);
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* KEYS and DBSIZE: this node's part at once, every other live node's by
@@ -360,7 +265,7 @@ static void gather_node_reply(void *arg, int err, const struct peer_reply *rep)
 static void gather_all(struct client *c, enum gather_kind kind, const struct arg *pattern)
 {
     struct kv_node *n = c->node;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = kind;
     buf_init(&g->keys);
     if (kind == GATHER_KEYS)
@@ -381,7 +286,7 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
         struct gather_ref *ref = mem_alloc(sizeof(*ref));
         ref->g = g;
         ref->idx = i;
-        g->k.left++;
+        defer_hold_open(&g->k);
         if (kind == GATHER_KEYS) {
             const char *argv[4] = {"PSCAN", "0", "0", pattern->p};
             size_t lens[4] = {5, 1, 1, pattern->len};
@@ -394,7 +299,7 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
                        1, argv, lens);
         }
     }
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 static void cmd_keys(struct client *c, int argc, const struct arg *argv)
@@ -437,7 +342,7 @@ static void scan_node_reply(void *arg, int err, const struct peer_reply *rep)
                  err ? kv_strerror(err) : "unexpected reply");
         g->cursor = scan_cursor_after(g->k.node, g->scan_node, 0);
     }
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
@@ -477,20 +382,21 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     }
     const char *pp = pat ? pat->p : "*";
     size_t plen = pat ? pat->len : 1;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
+    uint64_t local = cursor >> SCAN_NODE_BITS;
+    /* refused before the deferred reply exists: under EXEC, one created
+     * takes the redirect, and a reply given at once would never reach it */
+    if (n->peers && idx >= n->cfg.nnodes) {
+        cmd_reply_err(c, "invalid cursor");
+        return;
+    }
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_SCAN;
     g->type_ok = type_ok;
     buf_init(&g->keys);
     if (!n->peers) {
         g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
-        kreq_dispatched(&g->k, c);
-        return;
-    }
-    int idx = (int)(cursor & ((1u << SCAN_NODE_BITS) - 1));
-    uint64_t local = cursor >> SCAN_NODE_BITS;
-    if (idx >= n->cfg.nnodes) {
-        kreq_destroy(&g->k);
-        cmd_reply_err(c, "invalid cursor");
+        defer_dispatched(&g->k, c);
         return;
     }
     /* Nodes that look down are passed over at once (like a failed one). */
@@ -512,11 +418,11 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         int cl = snprintf(cc, sizeof(cc), "%lld", count);
         const char *pargv[4] = {"PSCAN", lc, cc, pp};
         size_t lens[4] = {5, (size_t)ll, (size_t)cl, plen};
-        g->k.left++;
+        defer_hold_open(&g->k);
         peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g, 4,
                    pargv, lens);
     }
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 static void randomkey_next(struct gather *g);
@@ -534,7 +440,7 @@ static void randomkey_reply(void *arg, int err, const struct peer_reply *rep)
                      err ? kv_strerror(err) : "unexpected reply");
         randomkey_next(g);
     }
-    kreq_release(&g->k);
+    defer_release(&g->k);
 }
 
 /* Asks the next node in g->order, until one has a key. */
@@ -550,7 +456,7 @@ static void randomkey_next(struct gather *g)
         }
         const char *argv[1] = {"PRANDOMKEY"};
         size_t lens[1] = {10};
-        g->k.left++;
+        defer_hold_open(&g->k);
         peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, randomkey_reply, g, 1,
                    argv, lens);
         return;
@@ -562,7 +468,7 @@ static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
     (void)argc;
     (void)argv;
     struct kv_node *n = c->node;
-    struct gather *g = kreq_create(sizeof(*g), c, gather_complete, gather_fini);
+    struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_RANDOMKEY;
     buf_init(&g->keys);
     if (!n->peers) {
@@ -579,7 +485,7 @@ static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
         }
     }
     randomkey_next(g);
-    kreq_dispatched(&g->k, c);
+    defer_dispatched(&g->k, c);
 }
 
 /* ---- UNLINK, TOUCH ---- */
@@ -606,7 +512,7 @@ enum move_kind {
 };
 
 struct move {
-    struct kreq k;
+    struct defer k;
     enum move_kind kind;
     bool replace;             /* COPY REPLACE */
     char *src, *dst;
@@ -622,7 +528,7 @@ static const char *move_name(const struct move *m)
     return names[m->kind];
 }
 
-static void move_fini(struct kreq *k)
+static void move_fini(struct defer *k)
 {
     struct move *m = (struct move *)k;
     mem_free(m->src);
@@ -661,7 +567,7 @@ static void move_del_done(void *arg, const char *reply, size_t len)
     } else {
         buf_put(&m->k.out, RESP_OK, 5);
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_set_done(void *arg, const char *reply, size_t len)
@@ -677,10 +583,10 @@ static void move_set_done(void *arg, const char *reply, size_t len)
         /* Delete exactly the versions that were copied: a write to the
          * source since the read stays, as a sibling of the tombstone. */
         struct arg argv[3] = {{"VDEL", 4}, {m->src, m->slen}, {m->ctx.data ? m->ctx.data : "", m->ctx.len}};
-        cmd_call(m->k.node, 3, argv, move_del_done, m);
+        defer_call(m->k.node, 3, argv, move_del_done, m);
         return;
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_read_done(void *arg, int err, const struct sibset *set)
@@ -724,16 +630,16 @@ static void move_read_done(void *arg, int err, const struct sibset *set)
             argv[argc++] = (struct arg){"PXAT", 4};
             argv[argc++] = (struct arg){px, (size_t)pl};
         }
-        cmd_call(m->k.node, argc, argv, move_set_done, m);
+        defer_call(m->k.node, argc, argv, move_set_done, m);
         return;
     }
-    kreq_release(&m->k);
+    defer_release(&m->k);
 }
 
 static void move_start(struct client *c, const struct arg *src, const struct arg *dst,
                        enum move_kind kind, bool replace)
 {
-    struct move *m = kreq_create(sizeof(*m), c, NULL, move_fini);
+    struct move *m = defer_create(sizeof(*m), c, NULL, move_fini);
     m->kind = kind;
     m->replace = replace;
     m->src = mem_memdup(src->p, src->len);
@@ -741,9 +647,9 @@ static void move_start(struct client *c, const struct arg *src, const struct arg
     m->dst = mem_memdup(dst->p, dst->len);
     m->dlen = dst->len;
     buf_init(&m->ctx);
-    m->k.left++;
+    defer_hold_open(&m->k);
     coord_read(c->node->coord, m->src, m->slen, 0, move_read_done, m);
-    kreq_dispatched(&m->k, c);
+    defer_dispatched(&m->k, c);
 }
 
 static void cmd_rename(struct client *c, int argc, const struct arg *argv)
@@ -789,9 +695,8 @@ static void cmd_copy(struct client *c, int argc, const struct arg *argv)
 
 /* ---- MULTI / EXEC / DISCARD / WATCH / UNWATCH ---- */
 
-/* struct multi and the MULTI queue are cmd_multi.c's; EXEC stays here with
- * the deferred replies (kreq) it runs the queued commands through.  Under
- * its old name so EXEC's code is untouched until that mechanism moves. */
+/* struct multi and the MULTI queue are cmd_multi.c's; EXEC stays here,
+ * running the queued commands through deferred replies (defer.h). */
 static void multi_destroy(struct multi *m)
 {
     cmd_multi_destroy(m);
@@ -801,7 +706,7 @@ static void multi_destroy(struct multi *m)
  * started when the one before has its reply (so SET k then GET k reads
  * what was written, even when the two are answered by different nodes). */
 struct execq {
-    struct kreq k;            /* EXEC's own reply */
+    struct defer k;            /* EXEC's own reply */
     struct multi *m;
     int next;                 /* the next queued command to run */
     struct buf body;          /* the replies so far */
@@ -809,25 +714,25 @@ struct execq {
     bool answered;            /* the command just run has its reply */
 };
 
-static void exec_fini(struct kreq *k)
+static void exec_fini(struct defer *k)
 {
     struct execq *e = (struct execq *)k;
     multi_destroy(e->m);
     buf_fini(&e->body);
 }
 
-static void exec_complete(struct kreq *k)
+static void exec_reply(struct defer *k, struct client *c)
 {
     struct execq *e = (struct execq *)k;
     if (e->next < e->m->n)
         return; /* the client went away: nobody to answer */
-    resp_add_array(&k->out, e->m->n);
-    buf_put(&k->out, e->body.data ? e->body.data : "", e->body.len);
+    resp_add_array(&c->out, e->m->n);
+    buf_put(&c->out, e->body.data ? e->body.data : "", e->body.len);
 }
 
 static void exec_run(struct execq *e);
 
-/* A captured command's reply (maybe from inside its own dispatch). */
+/* A redirected command's reply (maybe from inside its own dispatch). */
 static void exec_cmd_done(void *arg, const char *reply, size_t len)
 {
     struct execq *e = arg;
@@ -842,7 +747,7 @@ static void exec_cmd_done(void *arg, const char *reply, size_t len)
 /* Runs queued commands from e->next on until one answers later (its reply
  * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
  * on the client itself (CLIENT SETNAME and the like act on it) with its
- * output and any deferred reply captured into e->body. */
+ * output and any deferred reply redirected into e->body (c->defer_to). */
 static void exec_run(struct execq *e)
 {
     e->running = true;
@@ -860,29 +765,30 @@ static void exec_run(struct execq *e)
         c->slot_opened = NULL;
         c->multi = NULL;
         e->answered = false;
-        struct cmd_capture cap;
-        cmd_capture_begin(&cap, c, exec_cmd_done, e);
+        struct defer_to to = {.done = exec_cmd_done, .arg = e, .taken = false};
+        struct defer_to *outer = c->defer_to;
+        c->defer_to = &to;
         cmd_dispatch_client(c, q->argc, q->argv);
-        cmd_capture_end(&cap);
+        c->defer_to = outer;
         struct buf produced = c->out;
         bool slot_used = c->slot_opened != NULL;
         c->out = saved;
         c->slot_opened = opened;
         c->multi = multi;
-        if (!cap.taken) {
-            if (slot_used) /* deferred machinery that ignores captures */
+        if (!to.taken) {
+            if (slot_used) /* a reply slot opened despite the redirect */
                 resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
             else
                 buf_put(&e->body, produced.data ? produced.data : "", produced.len);
         }
         buf_fini(&produced);
-        if (cap.taken && !e->answered) {
+        if (to.taken && !e->answered) {
             e->running = false;
             return; /* exec_cmd_done resumes */
         }
     }
     e->running = false;
-    kreq_release(&e->k);
+    defer_release(&e->k);
 }
 
 static void cmd_exec(struct client *c, int argc, const struct arg *argv)
@@ -900,13 +806,13 @@ static void cmd_exec(struct client *c, int argc, const struct arg *argv)
         multi_destroy(m);
         return;
     }
-    struct execq *e = kreq_create(sizeof(*e), c, exec_complete, exec_fini);
+    struct execq *e = defer_create(sizeof(*e), c, exec_reply, exec_fini);
     e->m = m;
     buf_init(&e->body);
-    e->k.left++; /* held by the run until the last command has answered */
+    defer_hold_open(&e->k); /* held by the run until the last command has answered */
     exec_run(e);
     c->last_cmd = "exec";
-    kreq_dispatched(&e->k, c);
+    defer_dispatched(&e->k, c);
 }
 
 /* ---- the table ---- */

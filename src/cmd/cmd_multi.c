@@ -21,7 +21,7 @@
  * keys: other clients' commands can interleave, and a failing command does
  * not undo the others (Redis does not roll back either).  So clients that
  * use MULTI as an ordered batch (redis-py's pipeline(), transaction=True)
- * work.  The server counts EXEC as a write (cmd_is_write): requests
+ * work.  The server counts EXEC as a write (cmd_resolve): requests
  * pipelined after it on the same connection start only when its reply is
  * complete, so they see its writes.  A connection that closes during EXEC
  * stops it: the commands not started yet are not run.

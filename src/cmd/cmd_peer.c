@@ -59,6 +59,12 @@
  *
  * Input from peers is validated like client input: a malformed encoding is
  * an error reply, never a crash.
+ *
+ * Owns: cmd_peer_table (name, arity, flags, handler: looked up once per
+ * request by cmd_resolve) and the handshake state of each cluster-port
+ * connection.  Callers: cmd.c (cmd_dispatch -> cmd_peer_run, the table),
+ * cmd_keyspace.c (cmd_primary_*).  Nothing here blocks; KEYS-style PSCAN
+ * with count 0 walks the whole store in one step (bounded by TOOBIG).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -233,11 +239,7 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
 static void peer_hint(struct client *c, const struct arg *argv)
 {
     struct kv_node *n = c->node;
-    int owner = -1;
-    for (int i = 0; i < n->cfg.nnodes; i++)
-        if (strlen(n->cfg.nodes[i].name) == argv[1].len &&
-            memcmp(n->cfg.nodes[i].name, argv[1].p, argv[1].len) == 0)
-            owner = i;
+    int owner = cfg_node_index(&n->cfg, argv[1].p, argv[1].len);
     struct sibset set;
     sib_init(&set);
     if (owner < 0 || owner == n->self_idx) {
@@ -392,15 +394,126 @@ static void peer_randomkey(struct client *c)
     buf_fini(&key);
 }
 
-void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
+/* ---- handlers with the table's signature ---- */
+
+static void peer_ping(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    resp_add_simple(&c->out, "PONG");
+}
+
+static void peer_get_cmd(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    peer_get(c, &argv[1]);
+}
+
+static void peer_put_cmd(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    peer_put(c, &argv[1], &argv[2]);
+}
+
+static void peer_ae(struct client *c, int argc, const struct arg *argv)
+{
+    ae_serve(c->node->ae, argc, argv, &c->out);
+}
+
+static void peer_hint_cmd(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    peer_hint(c, argv);
+}
+
+static void peer_gossip(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    struct buf out;
+    buf_init(&out);
+    if (cluster_gossip_exchange(c->node, argv[1].p, argv[1].len, &out) != 0)
+        resp_add_error(&c->out, "ERR", "malformed gossip table");
+    else
+        resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
+    buf_fini(&out);
+}
+
+static void peer_check(struct client *c, int argc, const struct arg *argv)
+{
+    reaper_serve_check(c->node, argc - 1, argv + 1, &c->out);
+}
+
+static void peer_reap(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    reaper_serve_reap(c->node, &argv[1], &argv[2], &c->out);
+}
+
+static void peer_scan_cmd(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    peer_scan(c, argv);
+}
+
+static void peer_dbsize(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    resp_add_int(&c->out, cmd_primary_count(c->node));
+}
+
+static void peer_randomkey_cmd(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    peer_randomkey(c);
+}
+
+static void peer_fwd(struct client *c, int argc, const struct arg *argv)
+{
+    long long deadline;
+    if (!cmd_arg_ll(&argv[1], &deadline)) {
+        resp_add_error(&c->out, "ERR", "PFWD: bad deadline");
+    } else if (clock_now_ms() > deadline) {
+        /* The sender has given up on this write (told its client the
+         * outcome is unknown); applying it now would resurrect it. */
+        resp_add_error(&c->out, "EXPIRED", "forwarded command arrived after its deadline");
+    } else {
+        cmd_dispatch_client(c, argc - 2, argv + 2);
+    }
+}
+
+/* ---- the table (cmd.h: CMD_F_NOAUTH = before the handshake, CMD_F_WRITE =
+ * refused while the log cannot be written) ---- */
+
+#define PEER_ROW(name, arity, flags, fn) \
+    {name, arity, flags, 0, 0, 0, fn, NULL, NULL, NULL, NULL}
+
+const struct cmd_def cmd_peer_table[] = {
+    /* the handshake checks its own arguments: a malformed one is a failure */
+    PEER_ROW("phello", -1, CMD_F_NOAUTH, peer_hello),
+    PEER_ROW("pprove", -1, CMD_F_NOAUTH, peer_prove),
+    PEER_ROW("pping", -1, 0, peer_ping),
+    PEER_ROW("pget", 2, 0, peer_get_cmd),
+    PEER_ROW("pput", 3, CMD_F_WRITE, peer_put_cmd),
+    PEER_ROW("pae", -3, 0, peer_ae),
+    PEER_ROW("phint", 4, CMD_F_WRITE, peer_hint_cmd),
+    PEER_ROW("pgossip", 2, 0, peer_gossip),
+    PEER_ROW("pcheck", -2, 0, peer_check),
+    PEER_ROW("preap", 3, CMD_F_WRITE, peer_reap),
+    PEER_ROW("pscan", 4, 0, peer_scan_cmd),
+    PEER_ROW("pdbsize", 1, 0, peer_dbsize),
+    PEER_ROW("prandomkey", 1, 0, peer_randomkey_cmd),
+    PEER_ROW("pfwd", -3, 0, peer_fwd),
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+};
+
+/* HOT: d is argv[0]'s row of cmd_peer_table (cmd_resolve), or NULL. */
+void cmd_peer_run(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
 {
     const struct arg *name = &argv[0];
-    if (cmd_arg_eq(name, "PHELLO")) {
-        peer_hello(c, argc, argv);
-        return;
-    }
-    if (cmd_arg_eq(name, "PPROVE")) {
-        peer_prove(c, argc, argv);
+    if (d && (d->flags & CMD_F_NOAUTH)) {
+        d->fn(c, argc, argv);
         return;
     }
     if (!(c->flags & CLI_F_AUTHED)) {
@@ -408,55 +521,17 @@ void cmd_peer_dispatch(struct client *c, int argc, const struct arg *argv)
         srv_client_close_after_reply(c);
         return;
     }
-    if (!aof_writable(c->node->aof) && (cmd_arg_eq(name, "PPUT") || cmd_arg_eq(name, "PHINT") ||
-                                        cmd_arg_eq(name, "PREAP"))) {
+    if (d && (d->flags & CMD_F_WRITE) && !aof_writable(c->node->aof)) {
         /* a replica write here could not be logged: the coordinator counts
          * this as a failed replica and goes on to another (sloppy quorum) */
         resp_add_error(&c->out, "MISCONF", "this node's append-only log cannot be written; "
                                            "replica writes are refused until it can");
         return;
     }
-    if (cmd_arg_eq(name, "PPING")) {
-        resp_add_simple(&c->out, "PONG");
-    } else if (cmd_arg_eq(name, "PGET") && argc == 2) {
-        peer_get(c, &argv[1]);
-    } else if (cmd_arg_eq(name, "PPUT") && argc == 3) {
-        peer_put(c, &argv[1], &argv[2]);
-    } else if (cmd_arg_eq(name, "PAE") && argc >= 3) {
-        ae_serve(c->node->ae, argc, argv, &c->out);
-    } else if (cmd_arg_eq(name, "PHINT") && argc == 4) {
-        peer_hint(c, argv);
-    } else if (cmd_arg_eq(name, "PGOSSIP") && argc == 2) {
-        struct buf out;
-        buf_init(&out);
-        if (cluster_gossip_exchange(c->node, argv[1].p, argv[1].len, &out) != 0)
-            resp_add_error(&c->out, "ERR", "malformed gossip table");
-        else
-            resp_add_bulk(&c->out, out.data ? out.data : "", out.len);
-        buf_fini(&out);
-    } else if (cmd_arg_eq(name, "PCHECK") && argc >= 2) {
-        reaper_serve_check(c->node, argc - 1, argv + 1, &c->out);
-    } else if (cmd_arg_eq(name, "PREAP") && argc == 3) {
-        reaper_serve_reap(c->node, &argv[1], &argv[2], &c->out);
-    } else if (cmd_arg_eq(name, "PSCAN") && argc == 4) {
-        peer_scan(c, argv);
-    } else if (cmd_arg_eq(name, "PDBSIZE") && argc == 1) {
-        resp_add_int(&c->out, cmd_primary_count(c->node));
-    } else if (cmd_arg_eq(name, "PRANDOMKEY") && argc == 1) {
-        peer_randomkey(c);
-    } else if (cmd_arg_eq(name, "PFWD") && argc >= 3) {
-        long long deadline;
-        if (!cmd_arg_ll(&argv[1], &deadline)) {
-            resp_add_error(&c->out, "ERR", "PFWD: bad deadline");
-        } else if (clock_now_ms() > deadline) {
-            /* The sender has given up on this write (told its client the
-             * outcome is unknown); applying it now would resurrect it. */
-            resp_add_error(&c->out, "EXPIRED", "forwarded command arrived after its deadline");
-        } else {
-            cmd_dispatch_client(c, argc - 2, argv + 2);
-        }
-    } else {
+    if (!d || (d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
         resp_add_errorf(&c->out, "ERR", "unknown peer command '%.*s' or wrong arity",
                         (int)(name->len > 32 ? 32 : name->len), name->p);
+        return;
     }
+    d->fn(c, argc, argv);
 }

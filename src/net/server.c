@@ -14,7 +14,7 @@
  *     (srv_reply_fits).  So a client that sends and never reads cannot grow
  *     the server's memory without bound.
  *   - a client-port connection stops parsing and reading at
- *     max-inflight-per-client coordinator requests (counted by cmd_kv.c).
+ *     max-inflight-per-client coordinator requests (counted by cmd/defer.c).
  *   - bounded before trust: a connection that must authenticate gets small
  *     request limits (unauth-max-*), is on its port's pending list (at most
  *     max-pending-connections, oldest closed first) and is closed after
@@ -652,7 +652,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 
 /* Runs one request.  While replies are pending, this request's reply is
  * collected in a slot of its own so it cannot overtake them. */
-static void dispatch(struct client *c, int argc, bool is_write)
+static void dispatch(struct client *c, const struct cmd_def *d, int argc, bool is_write)
 {
     bool queued = c->slot_head != NULL;
     struct buf saved;
@@ -663,7 +663,7 @@ static void dispatch(struct client *c, int argc, bool is_write)
     c->slot_opened = NULL;
     c->flags |= CLI_F_IN_DISPATCH;
     unsigned long long logged = barrier_seq(c->srv);
-    cmd_dispatch(c, argc, c->argv);
+    cmd_dispatch(c, d, argc, c->argv);
     c->flags &= ~CLI_F_IN_DISPATCH;
     /* the reply acknowledges what this request logged */
     if (barrier_seq(c->srv) != logged)
@@ -733,7 +733,7 @@ void srv_client_hold(struct client *c, long long delta)
 
 bool srv_reply_fits(struct client *c, size_t more)
 {
-    if (!c->srv || !over_output_limit(c, more)) /* !srv: cmd_call's scratch client */
+    if (!c->srv || !over_output_limit(c, more)) /* !srv: defer_call's scratch client */
         return true;
     output_overflow(c);
     return false;
@@ -806,6 +806,7 @@ static void client_process(struct client *c)
         int argc = c->req.argc;
         const char *base = c->qbuf + c->qstart;
         bool is_write = false;
+        const struct cmd_def *d = NULL;
         if (argc > 0) {
             struct arg name = {base + c->req.args[0].off, c->req.args[0].len};
             /* Cross-protocol scripting: a web page can make a browser send
@@ -821,7 +822,11 @@ static void client_process(struct client *c)
                 c->flags |= CLI_F_CLOSING;
                 return;
             }
-            is_write = cmd_is_write(&name);
+            /* one lookup per request: a held one keeps what it resolved */
+            if (!(c->flags & CLI_F_HELD))
+                c->req_cmd = cmd_resolve(c, &name, &c->req_write);
+            d = c->req_cmd;
+            is_write = c->req_write;
         }
         /* Read-your-writes on one connection, as Redis gives it: while a
          * write is pending, nothing after it starts; a write waits for
@@ -843,7 +848,7 @@ static void client_process(struct client *c)
         }
         size_t consumed = c->req.consumed;
         if (argc > 0) {
-            dispatch(c, argc, is_write);
+            dispatch(c, d, argc, is_write);
             pend_check(c);
         }
         c->qstart += consumed;

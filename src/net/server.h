@@ -49,6 +49,8 @@ enum srv_kind {
 #define SRV_MAX_PENDING 512 /* reply slots per connection before parsing pauses */
 
 struct reply_slot;
+struct defer_to;
+struct cmd_def;
 
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
@@ -84,6 +86,8 @@ struct client {
     char *qbuf;
     size_t qcap, qlen, qstart;
     struct resp_req req;
+    const struct cmd_def *req_cmd; /* req's command (cmd_resolve), kept while held */
+    bool req_write;                /* and whether it writes */
     struct arg *argv;
     int argv_cap;
     /* output */
@@ -100,6 +104,8 @@ struct client {
     const char *last_cmd;
     void *multi;                /* MULTI queue state owned by cmd.c, or NULL */
     void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
+    struct defer_to *defer_to;  /* cmd/defer.h: where the reply of the command now
+                                   running goes if it answers later, or NULL */
     /* replies awaited, in request order */
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;
@@ -108,7 +114,7 @@ struct client {
     size_t slot_bytes;              /* bytes of finished replies waiting in slots */
     size_t held_bytes;              /* reply data gathered by requests in flight
                                        (srv_client_hold), not yet a reply */
-    unsigned inflight;              /* coordinator requests in flight (cmd_kv.c) */
+    unsigned inflight;              /* coordinator requests in flight (cmd/defer.c) */
     unsigned long long log_need;    /* barrier queued_seq the output acknowledges */
 };
 
@@ -133,7 +139,7 @@ struct reply_slot *srv_slot_open(struct client *c);
 typedef void (*srv_fill_fn)(void *arg, struct client *c);
 void srv_slot_fill(struct client *c, struct reply_slot *slot, srv_fill_fn fn, void *arg);
 
-/* In-flight accounting (cmd_kv.c): one coordinator request of c started /
+/* In-flight accounting (cmd/defer.c): one coordinator request of c started /
  * completed.  At max-inflight-per-client, c's parsing and reading pause. */
 void srv_inflight_begin(struct client *c);
 void srv_inflight_end(struct client *c);
@@ -187,9 +193,12 @@ void srv_client_info(const struct client *c, struct buf *out);
 /* Total bytes buffered in query and output buffers (INFO memory). */
 void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
 
-/* Dispatchers implemented by cmd.c. */
-void cmd_dispatch(struct client *c, int argc, const struct arg *argv);
+/* Dispatchers implemented by cmd.c.  A request's name is looked up once:
+ * cmd_resolve finds its command in c's port's table (NULL = unknown) and
+ * sets *is_write (a client-port write or EXEC: read-your-writes holds);
+ * cmd_dispatch runs that command. */
+const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write);
+void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
 void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
-bool cmd_is_write(const struct arg *name); /* the command modifies data */
 
 #endif

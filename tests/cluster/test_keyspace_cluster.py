@@ -189,6 +189,19 @@ def test_exec_between_pipelined_requests_keeps_every_reply_in_order(cluster):
             assert raw.cmd("GET", kc) == str(via).encode()
 
 
+def test_exec_answers_when_a_queued_scan_is_refused(cluster):
+    """SCAN with a cursor that names no node is refused at once, inside EXEC
+    too: EXEC answers with the error in its place and goes on (the refusal
+    used to leave EXEC waiting for a deferred reply that never came)."""
+    start3(cluster)
+    with cluster.raw(1) as raw:
+        reqs = [("MULTI",), ("SCAN", "63"), ("PING",), ("EXEC",), ("ECHO", "after")]
+        raw.send(b"".join(encode_command(*r) for r in reqs))
+        got = [raw.read_reply() for _ in reqs]
+        assert got == [b"OK", b"QUEUED", b"QUEUED", [Err("ERR invalid cursor"), b"PONG"],
+                       b"after"]
+
+
 def test_watch_fails_loudly(cluster):
     start3(cluster)
     c = cluster.client(1)

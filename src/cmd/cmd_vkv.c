@@ -1,0 +1,219 @@
+/* cmd_vkv.c — the versioned commands of the Dynamo API (VGET, VPUT, VDEL,
+ * VCLOCK: contexts and siblings exposed to the client, R and W per
+ * request) and cmd_read, a quorum read whose reply a callback formats
+ * (OBJECT, the string family's reads).
+ *
+ * Owns: nothing beyond the ops it creates (kv_op.h).
+ * Callers: cmd.c (the table), cmd_string.c and cmd_keyspace.c (cmd_read).
+ * Calls: cmd_kv.c (op_create, op_read, op_write), cmd_fwd.c
+ * (op_forward_whole: VPUT/VDEL go to the key's coordinator).  Nothing here
+ * blocks.
+ */
+#include <stdint.h>
+
+#include "cmd/cmd.h"
+#include "cmd/defer.h"
+#include "cmd/kv_op.h"
+#include "core/resp.h"
+#include "core/siblings.h"
+#include "core/vclock.h"
+#include "net/server.h"
+#include "node.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/errors.h"
+#include "util/mem.h"
+
+/* A quorum read whose reply a callback formats. */
+struct cread {
+    cmd_read_fn fmt;
+    void *params;
+    void (*free_params)(void *);
+};
+
+static void cread_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    struct cread *r = op->extra;
+    if (s->err)
+        cmd_reply_kverr(c, s->err);
+    else
+        r->fmt(r->params, &s->set, clock_now_ms(), c->proto, &c->out);
+    if (r->free_params)
+        r->free_params(r->params);
+    mem_free(r);
+    op->extra = NULL;
+}
+
+void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
+              void (*free_params)(void *))
+{
+    struct op *op = op_create(c, 1, cread_done);
+    struct cread *r = mem_alloc(sizeof(*r));
+    r->fmt = fmt;
+    r->params = params;
+    r->free_params = free_params;
+    op->extra = r;
+    op_read(op, 0, key, 0);
+    op_dispatched(op, c);
+}
+
+/* ---- versioned commands (the Dynamo API) ---- */
+
+/* Parses a trailing "R n" / "W n" override; false = replied with an error. */
+static bool parse_quorum_opt(struct client *c, int argc, const struct arg *argv, int from,
+                             const char *letter, int *out)
+{
+    *out = 0;
+    if (argc == from)
+        return true;
+    long long v;
+    if (argc != from + 2 || !cmd_arg_eq(&argv[from], letter)) {
+        cmd_reply_syntax(c);
+        return false;
+    }
+    if (!cmd_arg_ll(&argv[from + 1], &v)) {
+        cmd_reply_not_int(c);
+        return false;
+    }
+    if (v < 1 || v > c->node->cfg.n) {
+        resp_add_errorf(&c->out, "ERR", "%s must be between 1 and n (%d)", letter,
+                        c->node->cfg.n);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+static void vget_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    if (sib_live_count(&s->set, now) == 0 && s->set.n <= 1) {
+        cmd_reply_null(c);
+        return;
+    }
+    struct vclock ctx;
+    vc_init(&ctx);
+    sib_context(&s->set, &ctx);
+    struct buf tok;
+    buf_init(&tok);
+    vc_to_context(&ctx, &tok);
+    resp_add_array(&c->out, 2);
+    resp_add_bulk(&c->out, tok.data ? tok.data : "", tok.len);
+    resp_add_array(&c->out, s->set.n);
+    for (uint32_t i = 0; i < s->set.n; i++) {
+        const struct version *v = &s->set.v[i];
+        if (version_live(v, now))
+            resp_add_bulk(&c->out, v->val->data, v->val->len);
+        else
+            cmd_reply_null(c); /* a concurrent delete (tombstone sibling) */
+    }
+    buf_fini(&tok);
+    vc_fini(&ctx);
+}
+
+void cmd_vget(struct client *c, int argc, const struct arg *argv)
+{
+    int r;
+    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+        return;
+    struct op *op = op_create(c, 1, vget_done);
+    op_read(op, 0, &argv[1], r);
+    op_dispatched(op, c);
+}
+
+static void vput_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    struct buf tok;
+    buf_init(&tok);
+    vc_to_context(&s->vc, &tok);
+    resp_add_bulk(&c->out, tok.data ? tok.data : "", tok.len);
+    buf_fini(&tok);
+}
+
+/* VPUT key context value [W n] / VDEL key context [W n] */
+static void vwrite(struct client *c, int argc, const struct arg *argv, bool del)
+{
+    int w;
+    if (!parse_quorum_opt(c, argc, argv, del ? 3 : 4, "W", &w))
+        return;
+    struct vclock ctx;
+    vc_init(&ctx);
+    if (vc_from_context(&ctx, argv[2].p, argv[2].len) != 0) {
+        cmd_reply_kverr(c, KV_EBADCTX);
+        vc_fini(&ctx);
+        return;
+    }
+    if (op_forward_whole(c, argc, argv, &argv[1])) {
+        vc_fini(&ctx);
+        return;
+    }
+    struct op *op = op_create(c, 1, vput_done);
+    struct val *v = del ? NULL : val_create(argv[3].p, argv[3].len);
+    op_write(op, 0, &argv[1], &ctx, v, 0, w);
+    val_unref(v);
+    vc_fini(&ctx);
+    op_dispatched(op, c);
+}
+
+void cmd_vput(struct client *c, int argc, const struct arg *argv)
+{
+    vwrite(c, argc, argv, false);
+}
+
+void cmd_vdel(struct client *c, int argc, const struct arg *argv)
+{
+    vwrite(c, argc, argv, true);
+}
+
+static void vclock_done(struct op *op, struct client *c)
+{
+    const struct op_slot *s = &op->slots[0];
+    if (s->err) {
+        cmd_reply_kverr(c, s->err);
+        return;
+    }
+    if (s->set.n == 0) {
+        cmd_reply_null(c);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    resp_add_array(&c->out, s->set.n);
+    struct buf b;
+    buf_init(&b);
+    for (uint32_t i = 0; i < s->set.n; i++) {
+        const struct version *v = &s->set.v[i];
+        b.len = 0;
+        if (!v->val)
+            buf_printf(&b, "tombstone ");
+        else if (!version_live(v, now))
+            buf_printf(&b, "expired len=%u ", v->val->len);
+        else
+            buf_printf(&b, "value len=%u ", v->val->len);
+        if (v->expire_ms)
+            buf_printf(&b, "expire_ms=%lld ", (long long)v->expire_ms);
+        version_format_clock(v, &b);
+        resp_add_bulk(&c->out, b.data, b.len);
+    }
+    buf_fini(&b);
+}
+
+void cmd_vclock(struct client *c, int argc, const struct arg *argv)
+{
+    int r;
+    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+        return;
+    struct op *op = op_create(c, 1, vclock_done);
+    op_read(op, 0, &argv[1], r);
+    op_dispatched(op, c);
+}
