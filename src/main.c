@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cluster/ae.h"
+#include "cmd/cmd.h"
 #include "storage/aof.h"
 #include "cluster/handoff.h"
 #include "storage/replica.h"
@@ -338,7 +339,8 @@ int main(int argc, char **argv)
     node.store = store_create();
     build_ring(&node);
     node.coord = coord_create(&node);
-    node.srv = srv_create(&node);
+    struct srv_dispatch disp = {cmd_resolve, cmd_dispatch, cmd_client_gone};
+    node.srv = srv_create(node.base, &node.cfg, &disp, &node);
     int exit_code = 0;
     rc = srv_listen(node.srv, SRV_CLIENT, node.cfg.bind, node.cfg.port);
     if (rc != 0) {
@@ -355,7 +357,7 @@ int main(int argc, char **argv)
             exit_code = 1;
             goto out;
         }
-        node.peers = peers_create(&node);
+        node.peers = peers_create(node.base, &node.cfg, node.self_idx);
         cluster_start(&node);
     }
     if (node.cfg.appendonly) {

@@ -25,16 +25,10 @@ struct xfer;
 struct reaper;
 struct replica_observer;
 
+/* The connection layer's counters are the server's (srv_traffic). */
 struct kv_stats {
-    uint64_t connections_received;
-    uint64_t commands_processed;
-    uint64_t rejected_connections;
-    uint64_t net_input_bytes;
-    uint64_t net_output_bytes;
     uint64_t keyspace_hits;
     uint64_t keyspace_misses;
-    uint64_t protocol_errors;
-    uint64_t output_limit_disconnections;
     uint64_t sibling_reads;       /* GETs refused because of siblings */
     uint64_t expired_keys;
 };

@@ -9,7 +9,8 @@
  * read-your-writes) and passes the result to cmd_dispatch; the client
  * checks (arity, AUTH, the log's MISCONF, MULTI queueing) run in
  * cmd_run_client, the cluster port's in cmd_peer_run.
- * Callers: server.c (cmd_resolve, cmd_dispatch, cmd_client_gone), every
+ * Callers: net/server.c through the struct srv_dispatch main.c registers
+ * (cmd_resolve, cmd_dispatch, cmd_client_gone), every
  * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
  * cmd_keyspace.c (EXEC) and defer.c (defer_call) through
  * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,

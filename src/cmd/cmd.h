@@ -164,6 +164,15 @@ void cmd_peer_run(struct client *c, const struct cmd_def *d, int argc, const str
 /* Frees a cluster-port connection's handshake state (cmd_client_gone). */
 void cmd_peer_gone(struct client *c);
 
+/* The server's dispatcher (struct srv_dispatch, registered by main.c):
+ * cmd_resolve looks a request's name up once in c's port's table (NULL =
+ * unknown) and sets *is_write (a client-port write or EXEC: read-your-writes
+ * holds); cmd_dispatch runs that command; cmd_client_gone frees the
+ * per-connection state (MULTI queue, peer handshake). */
+const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write);
+void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
+void cmd_client_gone(struct client *c);
+
 /* A client command by name (case-insensitive), or NULL. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n);
 

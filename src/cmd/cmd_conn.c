@@ -363,6 +363,7 @@ void cmd_config(struct client *c, int argc, const struct arg *argv)
         config_set(c, argc, argv);
     } else if (cmd_arg_eq(sub, "RESETSTAT") && argc == 2) {
         memset(&c->node->stats, 0, sizeof(c->node->stats));
+        srv_traffic_reset(c->node->srv);
         cmd_reply_ok(c);
     } else if (cmd_arg_eq(sub, "REWRITE") && argc == 2) {
         cmd_reply_err(c, "CONFIG REWRITE is not supported: edit the config file");

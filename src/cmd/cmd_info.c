@@ -2,7 +2,7 @@
  * cluster and keyspace sections, in Redis's "field:value" format.
  *
  * Owns nothing: it formats counters owned elsewhere (struct kv_stats in
- * node.h, srv_stats, coord_stats, hh_stats, peers_stats, aof_info, ae_info,
+ * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats, aof_info, ae_info,
  * xfer_info, reaper_info, the store's counts, the allocator's figures).
  * Callers: the command table in cmd.c (cmd_info).
  * The reply is written before the handler returns; nothing blocks (the
@@ -121,6 +121,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
     }
     if (want_section(argc, argv, "stats", true)) {
         const struct kv_stats *s = &n->stats;
+        const struct srv_traffic *t = srv_traffic(n->srv);
         buf_printf(&b,
                    "# Stats\r\ntotal_connections_received:%llu\r\n"
                    "total_commands_processed:%llu\r\ntotal_net_input_bytes:%llu\r\n"
@@ -129,14 +130,14 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "protocol_errors:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
                    "sibling_reads:%llu\r\nexpired_keys:%llu\r\nsibling_warnings:%llu\r\n"
                    "sibling_writes_refused:%llu\r\n\r\n",
-                   (unsigned long long)s->connections_received,
-                   (unsigned long long)s->commands_processed,
-                   (unsigned long long)s->net_input_bytes,
-                   (unsigned long long)s->net_output_bytes,
-                   (unsigned long long)s->rejected_connections,
+                   (unsigned long long)t->connections_received,
+                   (unsigned long long)t->commands_processed,
+                   (unsigned long long)t->net_input_bytes,
+                   (unsigned long long)t->net_output_bytes,
+                   (unsigned long long)t->rejected_connections,
                    (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
-                   (unsigned long long)s->protocol_errors,
-                   (unsigned long long)s->output_limit_disconnections,
+                   (unsigned long long)t->protocol_errors,
+                   (unsigned long long)t->output_limit_disconnections,
                    (unsigned long long)s->sibling_reads, (unsigned long long)s->expired_keys,
                    (unsigned long long)coord_stats(n->coord)->sibling_warnings,
                    (unsigned long long)coord_stats(n->coord)->sibling_writes_refused);

@@ -31,8 +31,8 @@
 
 #include "util/clock.h"
 #include "util/errors.h"
+#include "core/config.h"
 #include "core/peer_auth.h"
-#include "node.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -84,7 +84,9 @@ struct link {
 };
 
 struct peers {
-    struct kv_node *node;
+    struct event_base *base; /* borrowed: the node's loop */
+    const struct cfg *cfg;   /* borrowed: members, secret, name (read live) */
+    int self_idx;            /* this node's index in cfg->nodes: no link */
     struct event *probe;     /* periodic PPING of every link */
     int nlinks;              /* nodes; each has one link per channel */
     struct link links[PEER_CHAN_COUNT][CFG_MAX_NODES];
@@ -253,7 +255,7 @@ static void on_hello(redisAsyncContext *ac, void *reply, void *privdata)
     redisReply *rep = reply;
     if (!rep || l->ac != ac || l->state != LINK_HANDSHAKE)
         return;
-    struct kv_node *node = l->peers->node;
+    const struct cfg *cfg = l->peers->cfg;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
         rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len != PAUTH_NONCE_LEN ||
         rep->element[1]->type != REDIS_REPLY_STRING ||
@@ -267,8 +269,8 @@ static void on_hello(redisAsyncContext *ac, void *reply, void *privdata)
         handshake_failed(l, ac, shown);
         return;
     }
-    const char *secret = node->cfg.cluster_secret ? node->cfg.cluster_secret : "";
-    const char *self = node->cfg.node_name;
+    const char *secret = cfg->cluster_secret ? cfg->cluster_secret : "";
+    const char *self = cfg->node_name;
     const uint8_t *na = (const uint8_t *)rep->element[0]->str;
     const char *name_a = rep->element[1]->str;
     size_t la = rep->element[1]->len;
@@ -368,8 +370,8 @@ static void on_connect_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void link_connect(struct link *l)
 {
-    struct kv_node *node = l->peers->node;
-    redisAsyncContext *ac = redisAsyncConnectBind(l->host, l->cport, cfg_cluster_bind(&node->cfg));
+    const struct cfg *cfg = l->peers->cfg;
+    redisAsyncContext *ac = redisAsyncConnectBind(l->host, l->cport, cfg_cluster_bind(cfg));
     if (!ac || ac->err) {
         log_debug("peer %s: cannot start connect: %s", l->label, ac ? ac->errstr : "oom");
         if (ac)
@@ -381,15 +383,15 @@ static void link_connect(struct link *l)
     ac->data = l;
     l->ac = ac;
     l->state = LINK_CONNECTING;
-    redisLibeventAttach(ac, node->base);
+    redisLibeventAttach(ac, l->peers->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
     event_add(l->connect_deadline, &tv);
     /* Queued now, sent once connected: the handshake's first step. */
     pauth_nonce(l->nonce);
-    const char *argv[3] = {"PHELLO", (const char *)l->nonce, node->cfg.node_name};
-    size_t lens[3] = {6, PAUTH_NONCE_LEN, strlen(node->cfg.node_name)};
+    const char *argv[3] = {"PHELLO", (const char *)l->nonce, cfg->node_name};
+    size_t lens[3] = {6, PAUTH_NONCE_LEN, strlen(cfg->node_name)};
     redisAsyncCommandArgv(ac, on_hello, l, 3, argv, lens);
 }
 
@@ -403,8 +405,8 @@ static void link_init(struct peers *p, struct link *l, int idx, enum peer_chan c
     l->cport = cport;
     snprintf(l->label, sizeof(l->label), "%s", label);
     l->backoff_ms = PEER_BACKOFF_MIN_MS;
-    l->retry = evtimer_new(p->node->base, on_retry, l);
-    l->connect_deadline = evtimer_new(p->node->base, on_connect_deadline, l);
+    l->retry = evtimer_new(p->base, on_retry, l);
+    l->connect_deadline = evtimer_new(p->base, on_connect_deadline, l);
     link_connect(l);
 }
 
@@ -413,7 +415,7 @@ void peers_add(struct peers *p, int nnodes)
     if (nnodes > CFG_MAX_NODES)
         nnodes = CFG_MAX_NODES;
     for (int i = p->nlinks; i < nnodes; i++) {
-        const struct cfg_node *cn = &p->node->cfg.nodes[i];
+        const struct cfg_node *cn = &p->cfg->nodes[i];
         for (int ch = 0; ch < PEER_CHAN_COUNT; ch++) /* self too: failover may route here */
             link_init(p, &p->links[ch][i], i, (enum peer_chan)ch, cn->host, cn->cport,
                       cn->name);
@@ -441,14 +443,16 @@ int peers_nseeds(const struct peers *p)
     return p->nseeds;
 }
 
-struct peers *peers_create(struct kv_node *node)
+struct peers *peers_create(struct event_base *base, const struct cfg *cfg, int self_idx)
 {
     struct peers *p = mem_calloc(1, sizeof(*p));
-    p->node = node;
-    peers_add(p, node->cfg.nnodes);
-    for (int i = 0; i < node->cfg.nseeds; i++)
-        peers_add_seed(p, node->cfg.seeds[i].host, node->cfg.seeds[i].cport);
-    p->probe = event_new(node->base, -1, EV_PERSIST, on_probe, p);
+    p->base = base;
+    p->cfg = cfg;
+    p->self_idx = self_idx;
+    peers_add(p, cfg->nnodes);
+    for (int i = 0; i < cfg->nseeds; i++)
+        peers_add_seed(p, cfg->seeds[i].host, cfg->seeds[i].cport);
+    p->probe = event_new(base, -1, EV_PERSIST, on_probe, p);
     struct timeval tv = {0, PEER_PROBE_MS * 1000};
     event_add(p->probe, &tv);
     return p;
@@ -472,7 +476,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
     static const char *argv[1] = {"PPING"};
     static const size_t lens[1] = {5};
     for (int i = 0; i < p->nlinks; i++)
-        if (i != p->node->self_idx && p->links[PEER_CHAN_DATA][i].state == LINK_UP)
+        if (i != p->self_idx && p->links[PEER_CHAN_DATA][i].state == LINK_UP)
             peers_send(p, i, PEER_CHAN_DATA, PEER_PROBE_TIMEOUT_MS, probe_done, NULL, 1, argv,
                        lens);
 }
@@ -505,7 +509,7 @@ void peers_destroy(struct peers *p)
 
 bool peers_up(const struct peers *p, int idx)
 {
-    if (idx == p->node->self_idx)
+    if (idx == p->self_idx)
         return true;
     if (idx < 0 || idx >= p->nlinks)
         return false;
@@ -530,7 +534,7 @@ static void send_on(struct peers *p, struct link *l, int timeout_ms, peer_reply_
         preq_maybe_free(r);
         return;
     }
-    r->timer = evtimer_new(p->node->base, on_deadline, r);
+    r->timer = evtimer_new(p->base, on_deadline, r);
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     event_add(r->timer, &tv);
 }
@@ -560,11 +564,11 @@ void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long 
 
 void peers_describe(const struct peers *p, int idx, struct buf *out)
 {
-    const struct cfg_node *cn = &p->node->cfg.nodes[idx];
+    const struct cfg_node *cn = &p->cfg->nodes[idx];
     const struct link *l = &p->links[PEER_CHAN_DATA][idx];
-    const char *state = idx == p->node->self_idx ? "self"
+    const char *state = idx == p->self_idx ? "self"
                         : (l->state == LINK_UP && l->suspect) ? "suspect"
                                                               : link_state_name(l->state);
     buf_printf(out, "%s %s:%d cport=%d link=%s fails=%llu", cn->name, cn->host, cn->port,
-               cn->cport, state, idx == p->node->self_idx ? 0ULL : l->fails);
+               cn->cport, state, idx == p->self_idx ? 0ULL : l->fails);
 }

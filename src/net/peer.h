@@ -29,7 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct kv_node;
+struct event_base;
+struct cfg;
 struct peers;
 
 enum peer_chan {
@@ -61,8 +62,12 @@ struct peer_reply {
 /* err: 0 with reply set, or a KV_E* code with reply NULL. */
 typedef void (*peer_reply_fn)(void *arg, int err, const struct peer_reply *reply);
 
-/* Creates connections to every configured node but self (node->cfg.nodes). */
-struct peers *peers_create(struct kv_node *node);
+/* Creates connections to every configured node but self (cfg->nodes, and
+ * a link to each seed of cfg->seeds).  base and cfg are borrowed and must
+ * outlive the peers; cfg is read live (members that join, the cluster
+ * secret and node name of each handshake).  self_idx is this node's index
+ * in cfg->nodes. */
+struct peers *peers_create(struct event_base *base, const struct cfg *cfg, int self_idx);
 /* Opens links to nodes that joined: cfg.nodes[old count .. nnodes). */
 void peers_add(struct peers *p, int nnodes);
 /* Seeds: nodes known only by address (seed lines, DYNAMO JOIN), reached on

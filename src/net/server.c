@@ -45,7 +45,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node.h"
+#include "core/config.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -68,7 +68,11 @@ struct listener {
 };
 
 struct srv {
-    struct kv_node *node;
+    struct event_base *base;            /* borrowed: the node's loop */
+    const struct cfg *cfg;              /* borrowed: read live (CONFIG SET) */
+    struct kv_node *app;                /* opaque: copied into each c->node */
+    struct srv_dispatch disp;           /* the command layer (main.c) */
+    struct srv_traffic tr;              /* INFO stats counters */
     struct client *clients;             /* all connections */
     unsigned nclients[SRV_KIND_COUNT];
     uint64_t next_id;
@@ -197,7 +201,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     struct client *next;
     /* Unauthenticated connections: the list is in connect order, so the
      * walk stops at the first one still within its time. */
-    int64_t auth_ms = (int64_t)s->node->cfg.auth_grace_period * 1000;
+    int64_t auth_ms = (int64_t)s->cfg->auth_grace_period * 1000;
     for (int k = 0; k < SRV_KIND_COUNT; k++) {
         struct client *c;
         while ((c = s->pend_head[k]) && now - c->ctime_ms > auth_ms) {
@@ -219,10 +223,10 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         log_warn("%llu unauthenticated connections closed to stay within "
                  "max-pending-connections (%d) since the last report",
                  (unsigned long long)(s->st.evicted_pending - s->evicted_logged),
-                 s->node->cfg.max_pending_connections);
+                 s->cfg->max_pending_connections);
         s->evicted_logged = s->st.evicted_pending;
     }
-    int timeout = s->node->cfg.timeout;
+    int timeout = s->cfg->timeout;
     if (timeout <= 0)
         return;
     for (struct client *c = s->clients; c; c = next) {
@@ -262,15 +266,19 @@ static void fd_limit_fit(const struct cfg *cfg)
                  (unsigned long long)rl.rlim_cur);
 }
 
-struct srv *srv_create(struct kv_node *node)
+struct srv *srv_create(struct event_base *base, const struct cfg *cfg,
+                       const struct srv_dispatch *disp, struct kv_node *app)
 {
-    fd_limit_fit(&node->cfg);
+    fd_limit_fit(cfg);
     struct srv *s = mem_calloc(1, sizeof(*s));
-    s->node = node;
+    s->base = base;
+    s->cfg = cfg;
+    s->disp = *disp;
+    s->app = app;
     s->next_id = 1;
     s->idx_mask = 4096 - 1;
     s->idx = mem_calloc(s->idx_mask + 1, sizeof(*s->idx));
-    s->cron = event_new(node->base, -1, EV_PERSIST, on_cron, s);
+    s->cron = event_new(base, -1, EV_PERSIST, on_cron, s);
     struct timeval tv = {1, 0};
     event_add(s->cron, &tv);
     return s;
@@ -306,7 +314,7 @@ static void client_create(struct srv *s, int fd, enum srv_kind kind)
 {
     struct client *c = mem_calloc(1, sizeof(*c));
     c->srv = s;
-    c->node = s->node;
+    c->node = s->app;
     c->id = s->next_id++;
     c->fd = fd;
     c->kind = kind;
@@ -324,14 +332,14 @@ static void client_create(struct srv *s, int fd, enum srv_kind kind)
     /* Without a password a client connection starts authenticated; a
      * cluster-port connection never does: it must complete the peer
      * handshake (cmd_peer.c), whatever the secret. */
-    const struct cfg *cfg = &s->node->cfg;
+    const struct cfg *cfg = s->cfg;
     const char *secret = cfg->requirepass;
     if (kind == SRV_CLIENT && (!secret || !*secret))
         c->flags |= CLI_F_AUTHED;
     else
         pend_add(s, c);
-    c->ev_read = event_new(s->node->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->ev_write = event_new(s->node->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     event_add(c->ev_read, NULL);
     c->next = s->clients;
     if (s->clients)
@@ -339,7 +347,7 @@ static void client_create(struct srv *s, int fd, enum srv_kind kind)
     s->clients = c;
     s->nclients[kind]++;
     idx_insert(s, c);
-    s->node->stats.connections_received++;
+    s->tr.connections_received++;
 }
 
 struct reply_slot {
@@ -390,7 +398,7 @@ struct reply_slot *srv_slot_open(struct client *c)
 static void client_free(struct client *c)
 {
     struct srv *s = c->srv;
-    cmd_client_gone(c);
+    s->disp.client_gone(c);
     while (c->slot_head) {
         struct reply_slot *sl = c->slot_head;
         c->slot_head = sl->next;
@@ -497,7 +505,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
     (void)what;
     struct listener *l = arg;
     struct srv *s = l->srv;
-    const struct cfg *cfg = &s->node->cfg;
+    const struct cfg *cfg = s->cfg;
     /* Bounded: at most 64 accepts per wakeup so a connection storm cannot
      * starve established clients. */
     for (int i = 0; i < 64; i++) {
@@ -547,7 +555,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         if (l->kind == SRV_CLIENT && s->nclients[SRV_CLIENT] >= (unsigned)cfg->maxclients) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
             refuse(fd, msg, sizeof(msg) - 1);
-            s->node->stats.rejected_connections++;
+            s->tr.rejected_connections++;
             continue;
         }
         if (l->kind == SRV_PEER && s->nclients[SRV_PEER] >= (unsigned)cfg->cluster_maxclients) {
@@ -555,7 +563,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
                                       "(cluster-maxclients)\r\n";
             refuse(fd, msg, sizeof(msg) - 1);
             s->st.cluster_rejected++;
-            s->node->stats.rejected_connections++;
+            s->tr.rejected_connections++;
             continue;
         }
         int one = 1;
@@ -580,7 +588,7 @@ int srv_listen(struct srv *s, enum srv_kind kind, const char *host, int port)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(fd, s->node->cfg.tcp_backlog) < 0) {
+        listen(fd, s->cfg->tcp_backlog) < 0) {
         int err = -errno;
         close(fd);
         return err;
@@ -589,8 +597,8 @@ int srv_listen(struct srv *s, enum srv_kind kind, const char *host, int port)
     l->srv = s;
     l->kind = kind;
     l->fd = fd;
-    l->ev = event_new(s->node->base, fd, EV_READ | EV_PERSIST, on_accept, l);
-    l->retry = evtimer_new(s->node->base, on_accept_retry, l);
+    l->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+    l->retry = evtimer_new(s->base, on_accept_retry, l);
     l->backoff_ms = 0;
     event_add(l->ev, NULL);
     return 0;
@@ -635,8 +643,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     } else {
         c->qlen += (size_t)n;
         c->last_ms = clock_now_ms();
-        c->node->stats.net_input_bytes += (uint64_t)n;
-        if ((long long)(c->qlen - c->qstart) > c->node->cfg.client_query_buffer_limit) {
+        c->srv->tr.net_input_bytes += (uint64_t)n;
+        if ((long long)(c->qlen - c->qstart) > c->srv->cfg->client_query_buffer_limit) {
             log_warn("closing client %s: query buffer over client-query-buffer-limit", c->addr);
             c->flags |= CLI_F_CLOSING;
         } else {
@@ -663,12 +671,12 @@ static void dispatch(struct client *c, const struct cmd_def *d, int argc, bool i
     c->slot_opened = NULL;
     c->flags |= CLI_F_IN_DISPATCH;
     unsigned long long logged = barrier_seq(c->srv);
-    cmd_dispatch(c, d, argc, c->argv);
+    c->srv->disp.dispatch(c, d, argc, c->argv);
     c->flags &= ~CLI_F_IN_DISPATCH;
     /* the reply acknowledges what this request logged */
     if (barrier_seq(c->srv) != logged)
         c->log_need = barrier_seq(c->srv);
-    c->node->stats.commands_processed++;
+    c->srv->tr.commands_processed++;
     if (queued) {
         struct buf produced = c->out;
         c->out = saved;
@@ -703,7 +711,9 @@ static size_t queued_bytes(const struct client *c)
  * anti-entropy key listing can be large): the limit is for clients. */
 static bool over_output_limit(const struct client *c, size_t more)
 {
-    long long lim = c->node->cfg.client_output_buffer_limit;
+    if (!c->srv) /* defer_call's scratch client: no connection, no limit */
+        return false;
+    long long lim = c->srv->cfg->client_output_buffer_limit;
     return c->kind == SRV_CLIENT && lim > 0 && (long long)(queued_bytes(c) + more) > lim;
 }
 
@@ -715,8 +725,8 @@ static void output_overflow(struct client *c)
     if (c->flags & CLI_F_CLOSING)
         return;
     log_warn("closing client %s: output over client-output-buffer-limit (%lld bytes)", c->addr,
-             c->node->cfg.client_output_buffer_limit);
-    c->node->stats.output_limit_disconnections++;
+             c->srv->cfg->client_output_buffer_limit);
+    c->srv->tr.output_limit_disconnections++;
     c->flags |= CLI_F_CLOSING;
     event_active(c->ev_write, EV_WRITE, 1);
 }
@@ -757,14 +767,14 @@ void srv_inflight_end(struct client *c)
  * on each other; peers are trusted like for the output limit. */
 bool srv_inflight_full(const struct client *c)
 {
-    return c->kind == SRV_CLIENT &&
-           c->inflight >= (unsigned)c->node->cfg.max_inflight_per_client;
+    return c->kind == SRV_CLIENT && c->srv &&
+           c->inflight >= (unsigned)c->srv->cfg->max_inflight_per_client;
 }
 
 /* HOT: parses and dispatches every complete request in the buffer. */
 static void client_process(struct client *c)
 {
-    const struct cfg *cfg = &c->node->cfg;
+    const struct cfg *cfg = c->srv->cfg;
     while (!(c->flags & (CLI_F_BLOCKED | CLI_F_CLOSE_AFTER_REPLY | CLI_F_CLOSING))) {
         /* Before authentication a request is small (AUTH, HELLO, the peer
          * handshake): Redis's limits since CVE-2021-32675. */
@@ -789,7 +799,7 @@ static void client_process(struct client *c)
             if (st == RESP_AGAIN)
                 break;
             if (st == RESP_EPROTO) {
-                c->node->stats.protocol_errors++;
+                c->srv->tr.protocol_errors++;
                 if (authed)
                     resp_add_errorf(&c->out, "ERR", "Protocol error: %s",
                                     err ? err : "invalid request");
@@ -824,7 +834,7 @@ static void client_process(struct client *c)
             }
             /* one lookup per request: a held one keeps what it resolved */
             if (!(c->flags & CLI_F_HELD))
-                c->req_cmd = cmd_resolve(c, &name, &c->req_write);
+                c->req_cmd = c->srv->disp.resolve(c, &name, &c->req_write);
             d = c->req_cmd;
             is_write = c->req_write;
         }
@@ -906,7 +916,7 @@ static bool client_flush(struct client *c)
             return false;
         }
         c->out_sent += (size_t)n;
-        c->node->stats.net_output_bytes += (uint64_t)n;
+        c->srv->tr.net_output_bytes += (uint64_t)n;
     }
     size_t backlog = c->out.len - c->out_sent;
     if (backlog == 0) {
@@ -1006,6 +1016,16 @@ unsigned srv_npending(const struct srv *s, enum srv_kind kind)
 const struct srv_stats *srv_stats(const struct srv *s)
 {
     return &s->st;
+}
+
+const struct srv_traffic *srv_traffic(const struct srv *s)
+{
+    return &s->tr;
+}
+
+void srv_traffic_reset(struct srv *s)
+{
+    memset(&s->tr, 0, sizeof(s->tr));
 }
 
 void srv_client_info(const struct client *c, struct buf *out)

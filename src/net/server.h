@@ -2,7 +2,7 @@
  * port), query/output buffers, back-pressure.
  *
  * A connection parses requests with resp_parse() and hands each complete one
- * to a dispatcher (cmd.c).  Replies are appended to c->out and written after
+ * to the dispatcher main.c registered (cmd/).  Replies are appended to c->out and written after
  * each batch of input.  Replies are strictly in order, even though requests
  * that wait on other nodes complete out of order: a handler that answers
  * later reserves a reply slot (srv_slot_open); while any slot is pending,
@@ -23,8 +23,10 @@
 #include "core/resp.h"
 #include "util/buf.h"
 
-struct kv_node;
+struct kv_node; /* opaque here: the command layer's (c->node) */
 struct event;
+struct event_base;
+struct cfg;
 struct srv;
 
 enum srv_kind {
@@ -62,6 +64,17 @@ struct srv_stats {
     uint64_t accept_pauses;       /* accepting paused: no file descriptors left */
     uint64_t inflight_waits;      /* parsing paused: max-inflight-per-client reached */
     uint64_t inflight_peak;       /* most requests in flight on one connection */
+};
+
+/* Traffic counters (INFO stats; CONFIG RESETSTAT zeroes them). */
+struct srv_traffic {
+    uint64_t connections_received;
+    uint64_t commands_processed;
+    uint64_t rejected_connections;       /* maxclients / cluster-maxclients */
+    uint64_t net_input_bytes;
+    uint64_t net_output_bytes;
+    uint64_t protocol_errors;
+    uint64_t output_limit_disconnections;
 };
 
 struct arg {
@@ -118,8 +131,27 @@ struct client {
     unsigned long long log_need;    /* barrier queued_seq the output acknowledges */
 };
 
-/* Creates the server for node (borrowed, must outlive it). */
-struct srv *srv_create(struct kv_node *node);
+/* The command layer, called by the server (main.c registers cmd/'s).  A
+ * request's name is looked up once: resolve finds its command in c's port's
+ * table (NULL = unknown) and sets *is_write (a client-port write or EXEC:
+ * read-your-writes holds); dispatch runs that command (d from resolve, may
+ * be NULL); client_gone frees the command layer's per-connection state.
+ * All three are called from the server's event callbacks, never re-entered
+ * for the same connection. */
+struct srv_dispatch {
+    const struct cmd_def *(*resolve)(const struct client *c, const struct arg *name,
+                                     bool *is_write);
+    void (*dispatch)(struct client *c, const struct cmd_def *d, int argc,
+                     const struct arg *argv);
+    void (*client_gone)(struct client *c);
+};
+
+/* Creates the server.  base and cfg are borrowed and must outlive it; cfg
+ * is read live (CONFIG SET takes effect on the next use).  disp is copied.
+ * app is opaque to the server: it is copied into each connection's
+ * c->node for the command handlers. */
+struct srv *srv_create(struct event_base *base, const struct cfg *cfg,
+                       const struct srv_dispatch *disp, struct kv_node *app);
 void srv_destroy(struct srv *s);        /* closes every connection; accepts NULL */
 
 /* Opens a listening socket of the given kind. 0 or -errno. */
@@ -187,18 +219,13 @@ unsigned srv_nclients(const struct srv *s, enum srv_kind kind);
 /* Connections of that port not yet authenticated. */
 unsigned srv_npending(const struct srv *s, enum srv_kind kind);
 const struct srv_stats *srv_stats(const struct srv *s);
+const struct srv_traffic *srv_traffic(const struct srv *s);
+void srv_traffic_reset(struct srv *s);
 /* Appends CLIENT LIST lines for every client-port connection. */
 void srv_client_list(struct srv *s, struct buf *out);
 void srv_client_info(const struct client *c, struct buf *out);
 /* Total bytes buffered in query and output buffers (INFO memory). */
 void srv_buffer_totals(const struct srv *s, size_t *qbuf, size_t *obuf);
 
-/* Dispatchers implemented by cmd.c.  A request's name is looked up once:
- * cmd_resolve finds its command in c's port's table (NULL = unknown) and
- * sets *is_write (a client-port write or EXEC: read-your-writes holds);
- * cmd_dispatch runs that command. */
-const struct cmd_def *cmd_resolve(const struct client *c, const struct arg *name, bool *is_write);
-void cmd_dispatch(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv);
-void cmd_client_gone(struct client *c);  /* per-connection state cleanup */
 
 #endif
