@@ -2,8 +2,8 @@
  * port), query/output buffers, back-pressure.
  *
  * A connection parses requests with resp_parse() and hands each complete one
- * to the dispatcher main.c registered (cmd/).  Replies are appended to c->out and written after
- * each batch of input.  Replies are strictly in order, even though requests
+ * to the dispatcher main.c registered (struct srv_dispatch: cmd/).  Replies
+ * are appended to c->out and written after each batch of input.  Replies are strictly in order, even though requests
  * that wait on other nodes complete out of order: a handler that answers
  * later reserves a reply slot (srv_slot_open); while any slot is pending,
  * the replies of the requests after it are kept in slots of their own and
