@@ -413,6 +413,23 @@ class TestInfo:
         r.set(key, "x")
         assert r.info("keyspace")["db0"]["keys"] >= 1
 
+    def test_config_resetstat_zeroes_traffic_and_keyspace_counters(self, r, key):
+        # The traffic counters are the server's (srv_traffic), the keyspace
+        # ones the node's: RESETSTAT zeroes both.
+        r.set(key, "x")
+        for _ in range(20):
+            r.get(key)
+        before = r.info("stats")
+        assert before["keyspace_hits"] >= 20 and before["total_commands_processed"] > 20
+        assert r.config_resetstat()
+        after = r.info("stats")
+        assert after["keyspace_hits"] == 0
+        assert after["total_commands_processed"] < 5
+        assert after["total_connections_received"] < before["total_connections_received"] or \
+            before["total_connections_received"] <= 1
+        assert after["total_net_input_bytes"] < 200
+        assert after["total_net_output_bytes"] < 2000
+
 
 class TestResp3:
     def test_hello3_switches_reply_types(self, node, key):
