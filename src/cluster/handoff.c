@@ -2,8 +2,8 @@
  *
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
- * cluster.c (hh_create/destroy, hh_stats), aof.c (hh_load at replay,
- * hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
+ * cluster.c (hh_create/destroy, hh_stats), main.c's log callbacks (hh_load
+ * at replay, hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, ring (is the owner still a member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes

@@ -6,9 +6,12 @@
  * health (whether what was queued reached the file).  Record framing and
  * the tolerant scan are aof_scan.c's.  Callers: replica, handoff, cmd_conn
  * (INFO, BGREWRITEAOF), cmd (refuses writes while the log is broken), main
- * (wires aof_flush / aof_durable into the server's reply barrier, and the
- * hint stores into replay and rewrite: struct aof_hints).  Calls: store,
- * siblings, and the hint callbacks main.c gave it.
+ * (opens it with the event base, the store and the config it reads; wires
+ * aof_flush / aof_durable into the server's reply barrier, and the hint
+ * stores into replay and rewrite: struct aof_hints).  Calls: store,
+ * siblings, and the hint callbacks main.c gave it; hint records name their
+ * owner as handoff passes it (aof_log_hint), so the log knows no member
+ * table.
  * Blocking: one write(2) per batch of requests (page cache); fdatasync only
  * with appendfsync always; fork() when a compaction starts; at start-up the
  * replay (mmap of the file).  The fsync thread touches nothing but the
