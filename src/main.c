@@ -364,7 +364,7 @@ int main(int argc, char **argv)
         struct buf aerr;
         buf_init(&aerr);
         struct aof_hints hints = {hint_load, hint_foreach_store, &node};
-        node.aof = aof_open(&node, &hints, &aerr);
+        node.aof = aof_open(node.base, node.store, &node.cfg, &hints, &aerr);
         if (!node.aof) {
             buf_putc(&aerr, '\0');
             fprintf(stderr, "dynamo-node: %s\n", aerr.data);
@@ -378,6 +378,7 @@ int main(int argc, char **argv)
                                       node.aof};
         srv_set_barrier(node.srv, &barrier);
     }
+    node.replica = replica_create(node.store, node.aof);
     if (node.cfg.nnodes > 0)
         node.ae = ae_create(&node); /* after the log was replayed */
     /* the trees are told only when there are trees: the digest before a
@@ -388,7 +389,7 @@ int main(int argc, char **argv)
         .on_flush = node.ae ? on_local_flush : NULL,
         .arg = &node,
     };
-    replica_set_observer(&node, &observer);
+    replica_set_observer(node.replica, &observer);
     node.reaper = reaper_create(&node);
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
@@ -411,6 +412,8 @@ out:
     node.reaper = NULL;
     ae_destroy(node.ae);
     node.ae = NULL;
+    replica_destroy(node.replica);
+    node.replica = NULL;
     aof_close(node.aof);
     node.aof = NULL;
     cluster_stop(&node);

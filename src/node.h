@@ -23,7 +23,7 @@ struct aof;
 struct ae;
 struct xfer;
 struct reaper;
-struct replica_observer;
+struct replica;
 
 /* The connection layer's counters are the server's (srv_traffic). */
 struct kv_stats {
@@ -47,7 +47,7 @@ struct kv_node {
     struct ae *ae;           /* anti-entropy trees; NULL without a cluster */
     struct xfer *xfer;       /* moves keys after ring changes; NULL without a cluster */
     struct reaper *reaper;   /* removes tombstones once that is safe */
-    const struct replica_observer *replica_obs; /* told about local changes (main.c) */
+    struct replica *replica; /* the local write path (main.c, once the log is open) */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

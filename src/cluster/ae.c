@@ -486,7 +486,7 @@ static void on_pulled(void *arg, int err, const struct peer_reply *rep)
         struct sibset set;
         sib_init(&set);
         if (sib_decode(&set, rep->str, rep->len, (size_t)n->cfg.proto_max_bulk_len) == 0 &&
-            replica_put_set(n, r->key, r->klen, &set)) {
+            replica_put_set(n->replica, r->key, r->klen, &set)) {
             ae->keys_repaired++;
             ae->ps[ae->peer].repaired++;
             ae->round_repaired++;

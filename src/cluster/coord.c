@@ -298,7 +298,7 @@ static void read_repair(struct creq *q)
     for (unsigned i = 0; i < nstale; i++) {
         q->co->stats.read_repairs++;
         if (stale[i] == n->self_idx) {
-            replica_put_set(n, q->key, q->klen, &q->rd.merged);
+            replica_put_set(n->replica, q->key, q->klen, &q->rd.merged);
             continue;
         }
         if (enc.len == 0)
@@ -582,7 +582,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
      * because the owners look down, and holds the write as a hint below. */
     int self_rc = 0; /* this node's own copy: refused (< 0) is not an ack */
     if (self_owner || nwalk == 0)
-        self_rc = replica_put(n, key, klen, &v); /* logged before anyone hears of it */
+        self_rc = replica_put(n->replica, key, klen, &v); /* logged before anyone hears of it */
     quorum_write_init(&q->wr, w > 0 ? w : n->cfg.w, walk, nwalk, nowners, n->self_idx,
                       self_rc >= 0);
     if (nwalk > 1 || !self_owner) {

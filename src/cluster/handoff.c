@@ -2,8 +2,8 @@
  *
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
- * cluster.c (hh_create/destroy, hh_stats), aof.c (hh_load at replay,
- * hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
+ * cluster.c (hh_create/destroy, hh_stats), main.c's log callbacks (hh_load
+ * at replay, hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, ring (is the owner still a member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
@@ -96,7 +96,7 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
              : !aof_fits_merge(h->node->aof, q->hints, key, klen, set) ? KV_ETOOBIG
                                                                        : store_put_set_checked(q->hints, key, klen, set);
     if (rc > 0 || rc == KV_EMAXSIB) /* (a set refused at the limit may be merged in part) */
-        aof_log_hint(h->node->aof, owner, q->hints, key, klen);
+        aof_log_hint(h->node->aof, h->node->cfg.nodes[owner].name, q->hints, key, klen);
     if (!exists && store_find(q->hints, key, klen))
         h->pending++;
     if (rc < 0) { /* past the hard sibling limit, too large or unloggable: not an ack */
@@ -143,7 +143,8 @@ static void on_delivered(void *arg, int err, const struct peer_reply *rep)
             store_entry_load(e, &cur);
             if (sib_covers(&s->sent, &cur)) {
                 store_remove(q->hints, s->key, s->klen);
-                aof_log_hint(h->node->aof, s->owner, q->hints, s->key, s->klen);
+                aof_log_hint(h->node->aof, h->node->cfg.nodes[s->owner].name, q->hints, s->key,
+                             s->klen);
                 h->pending--;
                 h->delivered++;
                 q->delivered++;
@@ -271,10 +272,11 @@ size_t hh_absorb(struct handoff *h, int owner)
             struct sibset set;
             sib_init(&set);
             store_entry_load(e, &set);
-            replica_put_set(h->node, a.keys[i], a.klens[i], &set); /* logged first */
+            replica_put_set(h->node->replica, a.keys[i], a.klens[i], &set); /* logged first */
             sib_fini(&set);
             store_remove(q->hints, a.keys[i], a.klens[i]);
-            aof_log_hint(h->node->aof, owner, q->hints, a.keys[i], a.klens[i]);
+            aof_log_hint(h->node->aof, h->node->cfg.nodes[owner].name, q->hints, a.keys[i],
+                         a.klens[i]);
             h->pending--;
         }
         mem_free(a.keys[i]);

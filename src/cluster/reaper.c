@@ -133,7 +133,7 @@ static void finish(struct reaper *r)
                 r->blocked++;
                 continue;
             }
-            if (!replica_drop_if_digest(n, c->key, c->klen, c->digest))
+            if (!replica_drop_if_digest(n->replica, c->key, c->klen, c->digest))
                 continue; /* changed meanwhile */
             r->reaped++;
             char hex[17];
@@ -283,7 +283,7 @@ void reaper_serve_reap(struct kv_node *node, const struct arg *key, const struct
         resp_add_error(out, "ERR", "PREAP: digest must be 16 hex digits");
         return;
     }
-    resp_add_int(out, replica_drop_if_digest(node, key->p, key->len, (uint64_t)d));
+    resp_add_int(out, replica_drop_if_digest(node->replica, key->p, key->len, (uint64_t)d));
 }
 
 void reaper_info(const struct reaper *r, struct buf *out)

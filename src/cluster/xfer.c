@@ -76,7 +76,7 @@ static void item_done(struct item *it)
         x->failed++;
         x->incomplete = true;
     } else if (is_stray(n, it->key, it->klen)) {
-        if (replica_drop_if_covered(n, it->key, it->klen, &it->sent))
+        if (replica_drop_if_covered(n->replica, it->key, it->klen, &it->sent))
             x->moved++;
         else if (store_find(n->store, it->key, it->klen))
             x->incomplete = true; /* a newer version arrived: send that too */

@@ -726,7 +726,7 @@ void cmd_flushall(struct client *c, int argc, const struct arg *argv)
         cmd_reply_syntax(c);
         return;
     }
-    replica_flush(c->node);
+    replica_flush(c->node->replica);
     cmd_reply_ok(c);
 }
 

@@ -217,7 +217,7 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     /* logged before the coordinator hears the ack */
     struct sibset stored;
     sib_init(&stored);
-    int changed = replica_put_set_stored(c->node, key->p, key->len, &set, &stored);
+    int changed = replica_put_set_stored(c->node->replica, key->p, key->len, &set, &stored);
     /* When this replica holds versions the write does not cover, the
      * coordinator's copy was stale: say which (it may supersede them). */
     if (changed < 0) {

@@ -6,9 +6,12 @@
  * health (whether what was queued reached the file).  Record framing and
  * the tolerant scan are aof_scan.c's.  Callers: replica, handoff, cmd_conn
  * (INFO, BGREWRITEAOF), cmd (refuses writes while the log is broken), main
- * (wires aof_flush / aof_durable into the server's reply barrier, and the
- * hint stores into replay and rewrite: struct aof_hints).  Calls: store,
- * siblings, and the hint callbacks main.c gave it.
+ * (opens it with the event base, the store and the config it reads; wires
+ * aof_flush / aof_durable into the server's reply barrier, and the hint
+ * stores into replay and rewrite: struct aof_hints).  Calls: store,
+ * siblings, and the hint callbacks main.c gave it; hint records name their
+ * owner as handoff passes it (aof_log_hint), so the log knows no member
+ * table.
  * Blocking: one write(2) per batch of requests (page cache); fdatasync only
  * with appendfsync always; fork() when a compaction starts; at start-up the
  * replay (mmap of the file).  The fsync thread touches nothing but the
@@ -47,7 +50,6 @@
 
 #include "core/config.h"
 #include "util/errors.h"
-#include "node.h"
 #include "core/siblings.h"
 #include "storage/store.h"
 #include "util/buf.h"
@@ -60,7 +62,8 @@
 #define AOF_REWRITE_BACKOFF_MAX_MS (5 * 60 * 1000) /* failed compactions back off to this */
 
 struct aof {
-    struct kv_node *node;
+    const struct cfg *cfg;           /* borrowed: the live settings (CONFIG SET) */
+    struct store *store;             /* borrowed: the node's own data */
     struct aof_hints hints;          /* the hint stores (main.c's callbacks) */
     char *path;
     char *tmp_path;
@@ -191,7 +194,7 @@ bool aof_flush(struct aof *a)
         atomic_fetch_add(&a->written, (long long)a->pending.len);
         a->pending.len = 0;
         buf_trim(&a->pending, 1 << 20);
-        a->unsynced = a->node->cfg.appendfsync == CFG_FSYNC_ALWAYS;
+        a->unsynced = a->cfg->appendfsync == CFG_FSYNC_ALWAYS;
     }
     if (a->unsynced) {
         if (fdatasync(a->fd) < 0) {
@@ -264,14 +267,14 @@ void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibse
     rec_append(a);
 }
 
-void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key, size_t klen)
+void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const void *key,
+                  size_t klen)
 {
     if (!a)
         return;
-    const char *name = a->node->cfg.nodes[owner].name;
     aof_rec_begin(&a->rec, AOF_HINT);
-    buf_putc(&a->rec, (char)strlen(name));
-    buf_append(&a->rec, name, strlen(name));
+    buf_putc(&a->rec, (char)strlen(owner));
+    buf_append(&a->rec, owner, strlen(owner));
     buf_varint(&a->rec, klen);
     buf_append(&a->rec, key, klen);
     add_versions(&a->rec, hints, key, klen);
@@ -295,11 +298,10 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
 {
     (void)off;
     struct aof *a = arg;
-    struct kv_node *n = a->node;
     if (type == AOF_FLUSH) {
         if (len != 0)
             return false;
-        store_flush(n->store);
+        store_flush(a->store);
         return true;
     }
     struct aof_rec r;
@@ -310,14 +312,14 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     bool ok = sib_decode(&set, r.versions, r.vlen, SIZE_MAX) == 0;
     if (ok) {
         if (!r.owner)
-            store_replace(n->store, r.key, r.klen, &set);
+            store_replace(a->store, r.key, r.klen, &set);
         else if (a->hints.load && a->hints.load(a->hints.arg, (const char *)r.owner,
                                                 r.owner_len, r.key, r.klen, &set))
             ; /* taken by its hint store */
         else if (set.n > 0)
             /* a hint for a node no longer in the table: keep it as local
              * data, which the transfer hands to the key's owners */
-            store_put_set(n->store, r.key, r.klen, &set);
+            store_put_set(a->store, r.key, r.klen, &set);
     }
     sib_fini(&set);
     return ok;
@@ -426,7 +428,7 @@ static void *fsync_main(void *arg)
     while (!atomic_load(&a->stop)) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if (a->node->cfg.appendfsync != CFG_FSYNC_EVERYSEC)
+        if (a->cfg->appendfsync != CFG_FSYNC_EVERYSEC)
             continue;
         long long w = atomic_load(&a->written);
         if (w == atomic_load(&a->synced) || clock_mono_ms() - atomic_load(&a->last_sync_ms) < 1000)
@@ -515,7 +517,7 @@ static void rewrite_child(struct aof *a)
     struct rw_ctx w = {.a = a, .fd = fd};
     buf_init(&w.rec);
     buf_init(&w.out);
-    rw_store(&w, a->node->store, NULL);
+    rw_store(&w, a->store, NULL);
     if (a->hints.foreach_store)
         a->hints.foreach_store(a->hints.arg, rw_hint_store, &w);
     /* records replay could not apply stay in the log, whatever rewrites */
@@ -612,7 +614,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             rewrite_finish(a, WIFEXITED(status) && WEXITSTATUS(status) == 0);
         return;
     }
-    const struct cfg *c = &a->node->cfg;
+    const struct cfg *c = a->cfg;
     if (a->broken || clock_mono_ms() < a->rewrite_not_before_ms)
         return;
     if (c->aof_rewrite_pct > 0 && a->size >= c->aof_rewrite_min &&
@@ -622,10 +624,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle ---- */
 
-struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct buf *err)
+struct aof *aof_open(struct event_base *base, struct store *store, const struct cfg *cfg,
+                     const struct aof_hints *hints, struct buf *err)
 {
     struct aof *a = mem_calloc(1, sizeof(*a));
-    a->node = node;
+    a->cfg = cfg;
+    a->store = store;
     if (hints)
         a->hints = *hints;
     buf_init(&a->rec);
@@ -635,11 +639,11 @@ struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct
     a->retry_ms = AOF_RETRY_MIN_MS;
     struct buf p;
     buf_init(&p);
-    buf_printf(&p, "%s/%s.aol", node->cfg.dir, node->cfg.node_name);
+    buf_printf(&p, "%s/%s.aol", cfg->dir, cfg->node_name);
     buf_putc(&p, '\0');
     a->path = mem_strdup(p.data);
     p.len = 0;
-    buf_printf(&p, "%s/%s.aol.rewrite.tmp", node->cfg.dir, node->cfg.node_name);
+    buf_printf(&p, "%s/%s.aol.rewrite.tmp", cfg->dir, cfg->node_name);
     buf_putc(&p, '\0');
     a->tmp_path = mem_strdup(p.data);
     buf_fini(&p);
@@ -669,7 +673,7 @@ struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct
     atomic_store(&a->last_sync_ms, clock_mono_ms());
     if (pthread_create(&a->thread, NULL, fsync_main, a) == 0)
         a->thread_running = true;
-    a->tick = event_new(node->base, -1, EV_PERSIST, on_tick, a);
+    a->tick = event_new(base, -1, EV_PERSIST, on_tick, a);
     struct timeval tv = {0, AOF_TICK_MS * 1000};
     event_add(a->tick, &tv);
     return a;
@@ -699,7 +703,7 @@ void aof_close(struct aof *a)
     atomic_store(&a->stop, true);
     if (a->thread_running)
         pthread_join(a->thread, NULL);
-    if (a->node->cfg.appendfsync != CFG_FSYNC_NO)
+    if (a->cfg->appendfsync != CFG_FSYNC_NO)
         fdatasync(a->fd);
     if (a->pending.len > 0)
         log_warn("append-only log: %zu bytes of changes could not be written before exit: %s",
@@ -733,7 +737,7 @@ void aof_info(const struct aof *a, struct buf *out)
                "aof_load_corrupt_bytes:%lld\r\naof_write_errors:%lld\r\n"
                "aof_last_write_status:%s\r\naof_last_write_error:%s\r\n"
                "aof_pending_bytes:%zu\r\naof_oversize_records:%lld\r\n",
-               a->path, fs[a->node->cfg.appendfsync % 3], a->size, a->base_size, w - s, lag,
+               a->path, fs[a->cfg->appendfsync % 3], a->size, a->base_size, w - s, lag,
                a->child > 0, a->rewrites, a->last_rewrite_ms, (long long)a->last_rewrite_at,
                a->last_rewrite_at == 0 || a->last_rewrite_ok ? "ok" : "err", a->loaded_records,
                a->truncated_bytes, a->unreadable_records, a->corrupt_bytes, a->write_errors,

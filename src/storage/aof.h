@@ -44,7 +44,8 @@
 
 #include "core/aof_scan.h"
 
-struct kv_node;
+struct event_base;
+struct cfg;
 struct store;
 struct sibset;
 struct buf;
@@ -68,16 +69,22 @@ struct aof_hints {
     void *arg;
 };
 
-/* Opens (creating) the node's log and replays it into node->store and,
- * through hints (copied; may be NULL), the hint stores.  Returns NULL with a
+/* Opens (creating) the log <cfg->dir>/<cfg->node_name>.aol and replays it
+ * into store and, through hints (copied; may be NULL), the hint stores.
+ * base (its housekeeping timer runs there), store and cfg are borrowed and
+ * must outlive the log; cfg is read live (appendfsync and the
+ * auto-aof-rewrite settings may change at run time).  Returns NULL with a
  * reason in err when the file cannot be opened or created. */
-struct aof *aof_open(struct kv_node *node, const struct aof_hints *hints, struct buf *err);
+struct aof *aof_open(struct event_base *base, struct store *store, const struct cfg *cfg,
+                     const struct aof_hints *hints, struct buf *err);
 void aof_close(struct aof *a);   /* final fsync; accepts NULL */
 
 /* key's versions changed: log set, what is stored now (empty = removed). */
 void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibset *set);
-/* owner's hint for key changed: log its current versions in hints. */
-void aof_log_hint(struct aof *a, int owner, struct store *hints, const void *key, size_t klen);
+/* The hint for key owed to the node named owner (NUL-terminated, at most
+ * 255 bytes: a member name) changed: log its current versions in hints. */
+void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const void *key,
+                  size_t klen);
 /* The whole store was emptied (FLUSHALL). */
 void aof_log_flush(struct aof *a);
 

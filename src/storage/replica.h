@@ -9,7 +9,8 @@
  * cluster does with a change it learns through the observer.  Callers:
  * coord (its own stamped writes and read repair), cmd_peer (PPUT),
  * anti-entropy repairs, FLUSHALL, the reaper, hint absorption, and the
- * transfer of keys this node no longer owns (xfer).
+ * transfer of keys this node no longer owns (xfer).  main.c creates the
+ * one struct replica (node->replica) once the log is open.
  */
 #ifndef KV_REPLICA_H
 #define KV_REPLICA_H
@@ -18,8 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kv_node;
+struct aof;
+struct replica;
 struct sibset;
+struct store;
 struct version;
 
 /* Told about every change made here, after it is stored and logged.  Any
@@ -40,13 +43,19 @@ struct replica_observer {
     void *arg;
 };
 
-/* Registers n's observer (main.c, once the modules it feeds exist); obs is
- * borrowed and must outlive n; NULL removes it.  Only one observer: main.c
+/* The write path over store, logging to log (NULL = no log: every write is
+ * accepted and nothing is logged); both borrowed, and must outlive it.
+ * Returned new, freed by replica_destroy; no observer until one is set. */
+struct replica *replica_create(struct store *store, struct aof *log);
+void replica_destroy(struct replica *r); /* accepts NULL */
+
+/* Registers r's observer (main.c, once the modules it feeds exist); obs is
+ * borrowed and must outlive r; NULL removes it.  Only one observer: main.c
  * fans out to the modules. */
-void replica_set_observer(struct kv_node *n, const struct replica_observer *obs);
+void replica_set_observer(struct replica *r, const struct replica_observer *obs);
 
 /* Reconciles set (borrowed) into key's versions.  True when they changed. */
-bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const struct sibset *set);
+bool replica_put_set(struct replica *r, const void *key, size_t klen, const struct sibset *set);
 /* Same, and fills stored (empty on entry) with key's versions as they are
  * now, changed or not — what a replica reports back to its coordinator.
  * Returns 1 changed, 0 unchanged, or KV_EMAXSIB when some version was
@@ -55,18 +64,18 @@ bool replica_put_set(struct kv_node *n, const void *key, size_t klen, const stru
  * (aof_fits_merge; nothing changes), or KV_ELOG while the log cannot be
  * written (nothing changes): the replica must then answer an error, never
  * an ack. */
-int replica_put_set_stored(struct kv_node *n, const void *key, size_t klen,
+int replica_put_set_stored(struct replica *r, const void *key, size_t klen,
                            const struct sibset *set, struct sibset *stored);
 /* Same for one version: 1, 0, KV_EMAXSIB, KV_ETOOBIG or KV_ELOG. */
-int replica_put(struct kv_node *n, const void *key, size_t klen, const struct version *v);
+int replica_put(struct replica *r, const void *key, size_t klen, const struct version *v);
 /* Removes key's versions from this node (they were handed to the key's
  * owners) if every version stored now is covered by sent; true if so. */
-bool replica_drop_if_covered(struct kv_node *n, const void *key, size_t klen,
+bool replica_drop_if_covered(struct replica *r, const void *key, size_t klen,
                              const struct sibset *sent);
 /* Removes key when its versions' anti-entropy digest is still digest
  * (tombstone reaping); true if so. */
-bool replica_drop_if_digest(struct kv_node *n, const void *key, size_t klen, uint64_t digest);
+bool replica_drop_if_digest(struct replica *r, const void *key, size_t klen, uint64_t digest);
 /* Empties the store (FLUSHALL). */
-void replica_flush(struct kv_node *n);
+void replica_flush(struct replica *r);
 
 #endif
