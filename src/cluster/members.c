@@ -66,16 +66,6 @@ void members_set_ring(struct members *m, struct ring *r)
     m->ring = r;
 }
 
-int members_count(const struct members *m)
-{
-    return m->cfg->nnodes;
-}
-
-const struct cfg_node *members_node(const struct members *m, int idx)
-{
-    return &m->cfg->nodes[idx];
-}
-
 int members_index(const struct members *m, const char *name, size_t len)
 {
     return cfg_node_index(m->cfg, name, len);

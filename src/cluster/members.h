@@ -16,7 +16,6 @@
 #include <stddef.h>
 
 struct cfg;
-struct cfg_node;
 struct gossip;
 struct peers;
 struct ring;
@@ -43,10 +42,8 @@ const struct ring *members_ring(const struct members *m);
 /* Replaces the snapshot with r (taken) and frees the old one. */
 void members_set_ring(struct members *m, struct ring *r);
 
-/* Member table: how many slots, one slot's entry (borrowed), and the index
- * of a name (name borrowed, not NUL-terminated; -1 when unknown). */
-int members_count(const struct members *m);
-const struct cfg_node *members_node(const struct members *m, int idx);
+/* Member table (cfg.nodes): the index of a name (name borrowed, not
+ * NUL-terminated; -1 when unknown). */
 int members_index(const struct members *m, const char *name, size_t len);
 
 /* True when node idx looks reachable: self, or a live peer link that gossip
