@@ -41,6 +41,7 @@
 #include "cluster/cluster.h"
 #include "core/config.h"
 #include "cluster/coord.h"
+#include "cluster/members.h"
 #include "util/errors.h"
 #include "node.h"
 #include "net/peer.h"
@@ -93,7 +94,7 @@ static bool hint_load(void *arg, const char *owner, size_t olen, const void *key
                       const struct sibset *set)
 {
     struct kv_node *n = arg;
-    int i = n->hh ? cfg_node_index(&n->cfg, owner, olen) : -1;
+    int i = n->hh ? members_index(n->members, owner, olen) : -1;
     if (i < 0)
         return false; /* an owner no longer in the table: the log keeps it as local data */
     hh_load(n->hh, i, key, klen, set);
@@ -259,11 +260,12 @@ static int build_ring(struct kv_node *node)
         for (int i = 0; i < node->cfg.nnodes; i++)
             names[nn++] = node->cfg.nodes[i].name;
     }
-    node->ring = ring_create(names, nn, (unsigned)node->cfg.vnodes_per_node, 1);
     node->self_idx = 0;
     for (unsigned i = 0; i < nn; i++)
         if (strcmp(names[i], node->cfg.node_name) == 0)
             node->self_idx = (int)i;
+    node->members = members_create(&node->cfg, node->self_idx,
+                                   ring_create(names, nn, (unsigned)node->cfg.vnodes_per_node, 1));
     return 0;
 }
 
@@ -358,6 +360,7 @@ int main(int argc, char **argv)
             goto out;
         }
         node.peers = peers_create(node.base, &node.cfg, node.self_idx);
+        members_set_peers(node.members, node.peers);
         cluster_start(&node);
     }
     if (node.cfg.appendonly) {
@@ -408,6 +411,7 @@ out:
      * still exist. */
     peers_destroy(node.peers);
     node.peers = NULL;
+    members_set_peers(node.members, NULL);
     reaper_destroy(node.reaper);
     node.reaper = NULL;
     ae_destroy(node.ae);
@@ -419,7 +423,7 @@ out:
     cluster_stop(&node);
     srv_destroy(node.srv);
     coord_destroy(node.coord);
-    ring_destroy(node.ring);
+    members_destroy(node.members);
     store_destroy(node.store);
     event_base_free(node.base);
     log_info("bye");

@@ -13,7 +13,8 @@
 
 struct event_base;
 struct store;
-struct ring;
+struct members;
+struct cluster;
 struct srv;
 struct coord;
 struct peers;
@@ -37,11 +38,12 @@ struct kv_node {
     struct event_base *base;
     struct cfg cfg;
     struct store *store;
-    struct ring *ring;       /* current immutable snapshot */
+    struct members *members; /* ring snapshot, member table, liveness (members.h) */
     struct srv *srv;         /* client + cluster listeners and connections */
     struct coord *coord;     /* request coordination */
     struct peers *peers;     /* outgoing peer connections; NULL without a cluster */
     struct gossip *gossip;   /* membership; NULL without a cluster */
+    struct cluster *cluster; /* gossip rounds' state (cluster.c); NULL without a cluster */
     struct handoff *hh;      /* hints held for unreachable nodes; NULL without a cluster */
     struct aof *aof;         /* append-only log; NULL with appendonly no */
     struct ae *ae;           /* anti-entropy trees; NULL without a cluster */

@@ -6,9 +6,9 @@
  * the digests are sib_digest's (core/siblings.c).  Callers: main (the
  * replica observer: ae_update, ae_reset; create/destroy), cluster.c
  * (ae_ring_changed), cmd_peer.c (PAE: ae_serve), cmd_info.c (INFO),
- * cmd_dynamo.c (DYNAMO CHECK).  Calls: coord (preference lists, liveness),
- * ring, store, siblings, peer (PAE to the partner), replica (repairs through
- * replica_put_set), ae_listing, cfg_node_index.
+ * cmd_dynamo.c (DYNAMO CHECK).  Calls: members (preference lists, liveness,
+ * name -> index), ring, store, siblings, peer (PAE to the partner), replica
+ * (repairs through replica_put_set), ae_listing.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */
@@ -22,7 +22,7 @@
 
 #include "core/ae_listing.h"
 #include "core/config.h"
-#include "cluster/coord.h"
+#include "cluster/members.h"
 #include "node.h"
 #include "net/peer.h"
 #include "storage/replica.h"
@@ -110,7 +110,7 @@ static unsigned leaf_of(const void *key, size_t klen)
 static unsigned sharing_peers(struct ae *ae, const void *key, size_t klen, unsigned *out)
 {
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(ae->node->coord, key, klen, pl);
+    unsigned np = members_preflist(ae->node->members, key, klen, pl);
     bool self = false;
     unsigned n = 0;
     for (unsigned i = 0; i < np; i++) {
@@ -230,7 +230,7 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out)
 {
     struct buf b;
     buf_init(&b);
-    int peer = argc >= 3 && ae ? cfg_node_index(&ae->node->cfg, argv[2].p, argv[2].len) : -1;
+    int peer = argc >= 3 && ae ? members_index(ae->node->members, argv[2].p, argv[2].len) : -1;
     const struct arg *sub = argc >= 2 ? &argv[1] : NULL;
     if (peer < 0 || peer == ae->node->self_idx || peer >= ae->nnodes) {
         resp_add_error(out, "ERR", "PAE: unknown peer or anti-entropy off");
@@ -578,7 +578,7 @@ static void exchange_end(struct ae *ae, bool in_sync)
         ae->synced_mask |= 1ull << peer;
         uint64_t want = 0;
         for (int i = 0; i < ae->nnodes; i++)
-            if (i != ae->node->self_idx && ring_is_member(ae->node->ring, (unsigned)i))
+            if (i != ae->node->self_idx && ring_is_member(members_ring(ae->node->members), (unsigned)i))
                 want |= 1ull << i;
         if ((ae->synced_mask & want) == want) {
             ae->last_full_pass_ms = clock_now_ms();
@@ -603,8 +603,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         for (int tries = 0; tries < ae->nnodes; tries++) {
             int p = ae->next_peer % ae->nnodes;
             ae->next_peer = p + 1;
-            if (p != n->self_idx && ring_is_member(n->ring, (unsigned)p) &&
-                coord_node_up(n->coord, p)) {
+            if (p != n->self_idx && ring_is_member(members_ring(n->members), (unsigned)p) &&
+                members_node_up(n->members, p)) {
                 exchange_start(ae, p);
                 break;
             }

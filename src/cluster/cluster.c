@@ -1,8 +1,10 @@
 /* cluster.c — gossip rounds, membership changes and hinted-handoff wiring
  * (see cluster.h).
  *
- * Owns: the gossip timer and the membership file.  Every gossip-interval:
- * bump our heartbeat, re-evaluate every member's state, and exchange
+ * Owns: struct cluster (node->cluster: the gossip timer, the round count,
+ * the seeds that never answered, whether the ring must be rebuilt) and the
+ * membership file; the ring snapshot itself is members.c's.  Every
+ * gossip-interval: bump our heartbeat, re-evaluate every member's state, and exchange
  * tables with one random peer (PGOSSIP over the data channel; its reply is
  * its table).  When gossip reports a new member or a ring status change,
  * the node list grows (cfg.nodes, peer links) and, once the merge or tick
@@ -15,8 +17,8 @@
  * Callers: main (cluster_start/stop), cmd_peer.c (PGOSSIP:
  * cluster_gossip_exchange), cmd_dynamo.c (DYNAMO JOIN/LEAVE/REMOVE).
  * Calls: gossip (pure membership), ring, handoff (create/destroy, stats),
- * xfer, ae, peer (links, seeds), coord (liveness), store (key count),
- * cfg_node_index.  Gossip never calls the ring.
+ * xfer, ae, peer (links, seeds), members (the ring's replacement,
+ * liveness, name -> index), store (key count).  Gossip never calls the ring.
  */
 #include "cluster/cluster.h"
 
@@ -29,7 +31,7 @@
 #include <unistd.h>
 
 #include "cluster/ae.h"
-#include "cluster/coord.h"
+#include "cluster/members.h"
 #include "core/config.h"
 #include "util/clock.h"
 #include "util/errors.h"
@@ -45,10 +47,15 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-static struct event *gossip_timer;
-static bool ring_dirty; /* membership changed: rebuild the ring when the merge is over */
-static unsigned gossip_round;
-static uint64_t seeds_unanswered; /* bit s: seed s never answered a PGOSSIP */
+/* The gossip rounds' state: created by cluster_start (node->cluster),
+ * freed by cluster_stop. */
+struct cluster {
+    struct kv_node *node;
+    struct event *gossip_timer;
+    bool ring_dirty; /* membership changed: rebuild the ring when the merge is over */
+    unsigned gossip_round;
+    uint64_t seeds_unanswered; /* bit s: seed s never answered a PGOSSIP */
+};
 /* Every this many rounds a random seed is gossiped with even when others
  * are known, so clusters that formed apart (a logical partition) merge. */
 #define SEED_EVERY_ROUNDS 10
@@ -77,7 +84,7 @@ static void on_member(void *arg, int idx, bool added)
         log_info("membership: node %s is now %s", c->nodes[idx].name,
                  gossip_status_name(gossip_status(node->gossip, idx)));
     }
-    ring_dirty = true;
+    node->cluster->ring_dirty = true;
 }
 
 static char *members_path(const struct kv_node *node)
@@ -149,7 +156,7 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
             log_warn("%s:%d: malformed member line, skipped", path, lineno);
             continue;
         }
-        int idx = cfg_node_index(&node->cfg, cn.name, strlen(cn.name));
+        int idx = members_index(node->members, cn.name, strlen(cn.name));
         struct in_addr a;
         if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
             /* peer links never resolve names on the loop (main.c) */
@@ -175,28 +182,27 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
 /* After membership changed: a new ring, then what depends on it. */
 static void apply_membership(struct kv_node *node)
 {
-    if (!ring_dirty || !node->gossip)
+    if (!node->gossip || !node->cluster->ring_dirty)
         return;
-    ring_dirty = false;
+    node->cluster->ring_dirty = false;
     const char *names[CFG_MAX_NODES];
     bool member[CFG_MAX_NODES];
     int n = node->cfg.nnodes;
-    bool same = ring_nnodes(node->ring) == (unsigned)n;
+    bool same = ring_nnodes(members_ring(node->members)) == (unsigned)n;
     for (int i = 0; i < n; i++) {
         names[i] = node->cfg.nodes[i].name;
         member[i] = gossip_status(node->gossip, i) == GOSSIP_MEMBER;
-        same = same && member[i] == ring_is_member(node->ring, (unsigned)i);
+        same = same && member[i] == ring_is_member(members_ring(node->members), (unsigned)i);
     }
     save_members(node);
     if (same)
         return;
     struct ring *r = ring_create_members(names, (unsigned)n, member,
                                          (unsigned)node->cfg.vnodes_per_node,
-                                         ring_version(node->ring) + 1);
+                                         ring_version(members_ring(node->members)) + 1);
     if (!r)
         return;
-    ring_destroy(node->ring);
-    node->ring = r;
+    members_set_ring(node->members, r);
     struct buf b;
     buf_init(&b);
     for (int i = 0; i < n; i++)
@@ -228,8 +234,8 @@ struct seed_call {
 static void on_seed_reply(void *arg, int err, const struct peer_reply *rep)
 {
     struct seed_call *sc = arg;
-    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64)
-        seeds_unanswered &= ~((uint64_t)1 << sc->seed);
+    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64 && sc->node->cluster)
+        sc->node->cluster->seeds_unanswered &= ~((uint64_t)1 << sc->seed);
     struct kv_node *node = sc->node;
     mem_free(sc);
     on_gossip_reply(node, err, rep);
@@ -257,9 +263,9 @@ static void gossip_seeds(struct kv_node *node)
 {
     int ns = peers_nseeds(node->peers);
     for (int s = 0; s < ns && s < 64; s++)
-        if (seeds_unanswered & ((uint64_t)1 << s))
+        if (node->cluster->seeds_unanswered & ((uint64_t)1 << s))
             gossip_to_seed(node, s);
-    if (ns > 0 && gossip_round % SEED_EVERY_ROUNDS == 0)
+    if (ns > 0 && node->cluster->gossip_round % SEED_EVERY_ROUNDS == 0)
         gossip_to_seed(node, (int)((uint32_t)random() % (uint32_t)ns));
 }
 
@@ -267,7 +273,7 @@ static void arm(struct kv_node *node)
 {
     int ms = node->cfg.gossip_interval_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(gossip_timer, &tv);
+    evtimer_add(node->cluster->gossip_timer, &tv);
 }
 
 static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
@@ -301,7 +307,7 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
                    on_gossip_reply, node, 2, argv, lens);
         buf_fini(&enc);
     }
-    gossip_round++;
+    node->cluster->gossip_round++;
     gossip_seeds(node);
     arm(node); /* re-armed each round so CONFIG SET gossip-interval applies */
 }
@@ -309,11 +315,14 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
 static bool hint_owner_up(void *arg, int owner)
 {
     struct kv_node *node = arg;
-    return owner != node->self_idx && coord_node_up(node->coord, owner);
+    return owner != node->self_idx && members_node_up(node->members, owner);
 }
 
 void cluster_start(struct kv_node *node)
 {
+    struct cluster *cl = mem_calloc(1, sizeof(*cl));
+    cl->node = node;
+    node->cluster = cl;
     int status[CFG_MAX_NODES];
     unsigned long long sversion[CFG_MAX_NODES];
     for (int i = 0; i < CFG_MAX_NODES; i++) {
@@ -324,6 +333,7 @@ void cluster_start(struct kv_node *node)
     peers_add(node->peers, node->cfg.nnodes);
     node->gossip = gossip_create(node->cfg.nodes, node->cfg.nnodes, node->self_idx,
                                  node->incarnation, clock_mono_ms());
+    members_set_gossip(node->members, node->gossip);
     gossip_set_timeouts(node->gossip, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
     gossip_set_evict(node->gossip, node->cfg.dead_node_evict_ms);
     gossip_on_change(node->gossip, on_change, node);
@@ -333,27 +343,30 @@ void cluster_start(struct kv_node *node)
         else if (i == node->self_idx)
             gossip_restore(node->gossip, i, GOSSIP_MEMBER, sversion[i]);
     gossip_on_member(node->gossip, on_member, node);
-    ring_dirty = true;
+    cl->ring_dirty = true;
     apply_membership(node);
-    seeds_unanswered = 0;
+    cl->seeds_unanswered = 0;
     for (int s = 0; s < peers_nseeds(node->peers) && s < 64; s++)
-        seeds_unanswered |= (uint64_t)1 << s;
+        cl->seeds_unanswered |= (uint64_t)1 << s;
     node->hh = hh_create(node, hint_owner_up, node);
     node->xfer = xfer_create(node);
     srandom((unsigned)(clock_mono_us() ^ (int64_t)node->incarnation));
-    gossip_timer = evtimer_new(node->base, on_gossip_timer, node);
+    cl->gossip_timer = evtimer_new(node->base, on_gossip_timer, node);
     arm(node);
 }
 
 void cluster_stop(struct kv_node *node)
 {
-    if (gossip_timer)
-        event_free(gossip_timer);
-    gossip_timer = NULL;
+    struct cluster *cl = node->cluster;
+    if (cl && cl->gossip_timer)
+        event_free(cl->gossip_timer);
+    mem_free(cl);
+    node->cluster = NULL;
     xfer_destroy(node->xfer);
     node->xfer = NULL;
     hh_destroy(node->hh);
     node->hh = NULL;
+    members_set_gossip(node->members, NULL);
     gossip_destroy(node->gossip);
     node->gossip = NULL;
 }
@@ -380,7 +393,7 @@ int cluster_join(struct kv_node *node, const char *host, int cport)
         return KV_ETOOBIG;
     log_info("membership: joining through %s:%d", host, cport);
     if (s < 64)
-        seeds_unanswered |= (uint64_t)1 << s;
+        node->cluster->seeds_unanswered |= (uint64_t)1 << s;
     gossip_to_seed(node, s); /* at once if its link is up; every round until it answers */
     return 0;
 }
@@ -397,7 +410,7 @@ int cluster_remove(struct kv_node *node, const char *name, size_t len)
 {
     if (!node->gossip)
         return KV_ENOTFOUND;
-    int i = cfg_node_index(&node->cfg, name, len);
+    int i = members_index(node->members, name, len);
     if (i < 0)
         return KV_ENOTFOUND;
     if (i == node->self_idx)

@@ -10,7 +10,8 @@
 struct kv_node;
 struct buf;
 
-/* Creates node->gossip and node->hh and arms the gossip timer.  Needs
+/* Creates node->cluster (the rounds' state), node->gossip, node->hh and
+ * node->xfer, and arms the gossip timer.  Needs
  * node->peers. */
 void cluster_start(struct kv_node *node);
 /* Frees them; call after peers_destroy (pending callbacks have run). */

@@ -6,14 +6,15 @@
  * callback), the counter floor for writes it coordinates without owning
  * the key, and the siblings-warn log rate limit.
  * Callers: cmd/ (cmd_kv reads and writes, cmd_keyspace, cmd_conn, cmd_peer),
- * main.c (create/destroy); ae, xfer, reaper and cluster.c ask it for
- * preference lists, owner ranks and liveness.
+ * main.c (create/destroy).  Preference lists, owner ranks and liveness are
+ * members.h's (ae, xfer, reaper and cmd/ ask there).
  * Calls: quorum (every rule: accounting, stamping, substitutes, hints, read
- * repair, supersede), ring (preference lists, the walk), store / replica
+ * repair, supersede), members (preference lists, liveness, the ring), ring
+ * (the walk), store / replica
  * (the local copy), handoff (hints kept here), peer (remote replicas).
  *
  * The shell builds the core's inputs (the ring walk of the key, liveness
- * through coord_node_up, the versions stored here), feeds it every answer,
+ * through members_node_up, the versions stored here), feeds it every answer,
  * and performs what it decides: send PPUT/PHINT, keep a hint, answer the
  * caller, repair a replica, redo a write over a stale coordinator's copy.
  * A request asks every node of the key's preference list (itself directly,
@@ -36,6 +37,7 @@
 #include "core/gossip.h"
 #include "core/quorum.h"
 #include "cluster/handoff.h"
+#include "cluster/members.h"
 #include "storage/aof.h"
 #include "storage/replica.h"
 #include "node.h"
@@ -120,40 +122,6 @@ void coord_local_load(struct coord *co, const void *key, size_t klen, struct sib
         store_entry_load(e, out);
 }
 
-unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned *out)
-{
-    struct kv_node *n = co->node;
-    unsigned nrep = (unsigned)n->cfg.n;
-    if (nrep > ring_nmembers(n->ring))
-        nrep = ring_nmembers(n->ring);
-    return ring_preflist(n->ring, key, klen, nrep, out);
-}
-
-int coord_owner_rank(struct coord *co, const void *key, size_t klen, int idx)
-{
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(co, key, klen, pl);
-    for (unsigned i = 0; i < np; i++)
-        if ((int)pl[i] == idx)
-            return (int)i;
-    return -1;
-}
-
-int coord_write_target(struct coord *co, const void *key, size_t klen)
-{
-    struct kv_node *n = co->node;
-    if (!n->peers)
-        return n->self_idx;
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(co, key, klen, pl);
-    for (unsigned i = 0; i < np; i++)
-        if (coord_node_up(co, (int)pl[i]))
-            return (int)pl[i];
-    /* Nobody in the list looks alive: coordinate here; replication will
-     * report the missing quorum. */
-    return n->self_idx;
-}
-
 static struct creq *creq_create(struct coord *co, enum creq_kind kind)
 {
     struct creq *q = mem_calloc(1, sizeof(*q));
@@ -226,36 +194,10 @@ static unsigned remote_count(const struct coord *co, const unsigned *pl, unsigne
     return n;
 }
 
-bool coord_node_up(struct coord *co, int idx)
-{
-    struct kv_node *n = co->node;
-    if (idx == n->self_idx)
-        return true;
-    if (!n->peers || !peers_up(n->peers, idx))
-        return false;
-    return !n->gossip || gossip_state(n->gossip, idx) != GOSSIP_DEAD;
-}
-
-/* coord_node_up as the quorum core's liveness predicate. */
+/* members_node_up as the quorum core's liveness predicate. */
 static bool node_up(void *co, int idx)
 {
-    return coord_node_up(co, idx);
-}
-
-bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w)
-{
-    struct kv_node *n = co->node;
-    (void)key;
-    (void)klen;
-    if (!n->peers)
-        return true;
-    /* Sloppy quorum: any healthy nodes can hold the N copies, owners or
-     * substitutes, so what matters is how many nodes are reachable. */
-    int up = 0;
-    for (int i = 0; i < n->cfg.nnodes; i++)
-        up += ring_is_member(n->ring, (unsigned)i) && coord_node_up(co, i);
-    int reach = up < n->cfg.n ? up : n->cfg.n;
-    return reach >= (w > 0 ? w : n->cfg.w);
+    return members_node_up(((struct coord *)co)->node->members, idx);
 }
 
 /* ---- reads ---- */
@@ -324,7 +266,7 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
 {
     struct kv_node *n = co->node;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(co, key, klen, pl);
+    unsigned np = members_preflist(n->members, key, klen, pl);
     struct creq *q = creq_create(co, CREQ_READ);
     q->rcb = cb;
     q->arg = arg;
@@ -367,7 +309,7 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
     const struct store_entry *e = store_find(n->store, key, klen);
     unsigned pl[CFG_MAX_NODES];
     if ((e && !fresh) || !n->peers ||
-        remote_count(co, pl, coord_preflist(co, key, klen, pl)) == 0) {
+        remote_count(co, pl, members_preflist(n->members, key, klen, pl)) == 0) {
         struct sibset local;
         sib_init(&local);
         if (e)
@@ -535,7 +477,8 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     unsigned walk[CFG_MAX_NODES];
     /* The walk of the ring from the key: the first N distinct nodes own it;
      * the ones after them are the substitutes of the sloppy quorum. */
-    unsigned nwalk = ring_walk(n->ring, ring_hash(key, klen), ring_nmembers(n->ring), walk);
+    unsigned nwalk = ring_walk(members_ring(n->members), ring_hash(key, klen),
+                              ring_nmembers(members_ring(n->members)), walk);
     unsigned nowners = (unsigned)n->cfg.n < nwalk ? (unsigned)n->cfg.n : nwalk;
     bool self_owner = quorum_owns(walk, nowners, n->self_idx);
     struct sibset local;

@@ -109,27 +109,6 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
 
 const struct coord_stats *coord_stats(const struct coord *co);
 
-/* Writes the key's preference list (N distinct node indices, indices into
- * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
-unsigned coord_preflist(struct coord *co, const void *key, size_t klen, unsigned *out);
-
-/* idx's position in key's preference list (0 = first owner), or -1 when
- * idx does not replicate key. */
-int coord_owner_rank(struct coord *co, const void *key, size_t klen, int idx);
-
-/* The node that must coordinate a write of key: the first node of its
- * preference list that looks alive (self when it is that node). */
-int coord_write_target(struct coord *co, const void *key, size_t klen);
-
-/* True when node idx looks reachable: self, or a live peer link that gossip
- * does not consider dead. */
-bool coord_node_up(struct coord *co, int idx);
-
-/* True when at least w (0 = configured w) nodes of key's preference list
- * look alive from here.  A node asked to coordinate (PFWD) that cannot
- * reach a write quorum declines, so the sender can try the next node. */
-bool coord_can_reach_quorum(struct coord *co, const void *key, size_t klen, int w);
-
 /* Sends a client command to node idx's cluster port as PFWD argv...; the
  * reply is that node's reply to the command. */
 void coord_forward(struct coord *co, int idx, int argc, const char **argv, const size_t *lens,

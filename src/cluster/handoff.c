@@ -5,7 +5,7 @@
  * cluster.c (hh_create/destroy, hh_stats), main.c's log callbacks (hh_load
  * at replay, hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
- * siblings, ring (is the owner still a member), peer (PPUT to the owner),
+ * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
  * local data).  Never blocks; the drain sends at most
  * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <string.h>
 
+#include "cluster/members.h"
 #include "storage/aof.h"
 #include "util/errors.h"
 #include "node.h"
@@ -226,7 +227,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         /* A hint that arrived for a node no longer in the ring (sent by a
          * node whose ring was older) is this node's data now; the transfer
          * hands it to the key's owners. */
-        if (i != n->self_idx && !ring_is_member(n->ring, (unsigned)i) && h->q[i].hints &&
+        if (i != n->self_idx && !ring_is_member(members_ring(n->members), (unsigned)i) && h->q[i].hints &&
             store_count(h->q[i].hints) > 0 && h->q[i].inflight == 0) {
             size_t moved = hh_absorb(h, i);
             log_info("membership: %zu hint(s) for %s (not in the ring) are now local data",

@@ -1,7 +1,7 @@
 /* reaper.c — tombstone reaping (see reaper.h for when and why it is safe).
  *
  * Owns: the pass state (store cursor, the batch being checked) and a
- * timer.  Calls: coord (preference lists, liveness), gossip (ring status),
+ * timer.  Calls: members (preference lists, liveness), gossip (ring status),
  * store (the pass), peer (PCHECK, PREAP), handoff (hints held here),
  * replica (the conditional removal), siblings (digests).  Callers: main
  * (create/destroy), cmd_peer.c (serving PCHECK/PREAP), cmd_info.c (INFO).
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/coord.h"
+#include "cluster/members.h"
 #include "core/gossip.h"
 #include "cluster/handoff.h"
 #include "node.h"
@@ -92,7 +92,7 @@ static void consider(void *arg, const struct store_entry *e)
     }
     size_t klen;
     const char *key = store_entry_key(e, &klen);
-    if (coord_owner_rank(n->coord, key, klen, n->self_idx) != 0)
+    if (members_owner_rank(n->members, key, klen, n->self_idx) != 0)
         return;
     struct sibset set;
     sib_init(&set);
@@ -139,7 +139,7 @@ static void finish(struct reaper *r)
             char hex[17];
             snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)c->digest);
             unsigned pl[CFG_MAX_NODES];
-            unsigned np = coord_preflist(n->coord, c->key, c->klen, pl);
+            unsigned np = members_preflist(n->members, c->key, c->klen, pl);
             for (unsigned k = 0; k < np; k++) {
                 if ((int)pl[k] == n->self_idx)
                     continue;
@@ -166,7 +166,7 @@ static void on_check(void *arg, int err, const struct peer_reply *rep)
             struct cand *c = &r->c[i];
             uint64_t d = le64_get(p + (size_t)i * REAP_ROW);
             bool hint = p[(size_t)i * REAP_ROW + 8] != 0;
-            bool owner = coord_owner_rank(n->coord, c->key, c->klen, cc->node) >= 0;
+            bool owner = members_owner_rank(n->members, c->key, c->klen, cc->node) >= 0;
             if (hint || d != (owner ? c->digest : 0))
                 c->ok = false;
         }
@@ -192,7 +192,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     /* Every node of the table must be reachable, or nothing can be reaped;
      * nodes that left and said they hold nothing (GONE) are not asked. */
     for (int i = 0; i < n->cfg.nnodes; i++)
-        if (!gone(n, i) && !coord_node_up(n->coord, i))
+        if (!gone(n, i) && !members_node_up(n->members, i))
             return;
     size_t visited = 0;
     do {

@@ -1,7 +1,7 @@
 /* xfer.c — hands keys this node no longer owns to their owners (xfer.h).
  *
  * Owns: the pass state (store cursor, the batch in flight) and its timer.
- * Calls: coord (preference lists, liveness), ring, store (the pass), peer
+ * Calls: members (preference lists, liveness), ring, store (the pass), peer
  * (PPUT), replica (the conditional drop).  Callers: cluster.c (create/
  * destroy, ring changes, xfer_busy), main's replica observer
  * (xfer_note_write: a write to a stray), cmd_peer.c (pokes), cmd_info.c (INFO).
@@ -18,7 +18,7 @@
 #include <event2/event.h>
 #include <string.h>
 
-#include "cluster/coord.h"
+#include "cluster/members.h"
 #include "node.h"
 #include "net/peer.h"
 #include "storage/replica.h"
@@ -65,7 +65,7 @@ struct item {
  * nothing: then the data stays). */
 static bool is_stray(struct kv_node *n, const void *key, size_t klen)
 {
-    return ring_nmembers(n->ring) > 0 && coord_owner_rank(n->coord, key, klen, n->self_idx) < 0;
+    return ring_nmembers(members_ring(n->members)) > 0 && members_owner_rank(n->members, key, klen, n->self_idx) < 0;
 }
 
 static void item_done(struct item *it)
@@ -102,14 +102,14 @@ static void send_item(struct xfer *x, struct item *it, struct buf *enc)
 {
     struct kv_node *n = x->node;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(n->coord, it->key, it->klen, pl);
+    unsigned np = members_preflist(n->members, it->key, it->klen, pl);
     it->needed = n->cfg.w < (int)np ? n->cfg.w : (int)np;
     enc->len = 0;
     sib_encode(&it->sent, enc);
     it->waiting = 1; /* guard: callbacks may run inside peers_send */
     x->inflight++;
     for (unsigned i = 0; i < np; i++) {
-        if (!coord_node_up(n->coord, (int)pl[i]))
+        if (!members_node_up(n->members, (int)pl[i]))
             continue;
         const char *argv[3] = {"PPUT", it->key, enc->data ? enc->data : ""};
         size_t lens[3] = {4, it->klen, enc->len};

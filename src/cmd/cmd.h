@@ -123,7 +123,7 @@ struct kv_node;
  *
  * A node reports a key when it holds a live value of it (not only
  * tombstones, not expired) and is the first node of the key's preference
- * list that it sees alive (coord_write_target); without a cluster, every
+ * list that it sees alive (members_write_target); without a cluster, every
  * live key.  So, when the nodes agree on who is alive, every key is
  * reported by exactly one node.  The PSCAN/PDBSIZE/PRANDOMKEY peer
  * commands answer with these; cmd_keyspace.c calls them directly for self.

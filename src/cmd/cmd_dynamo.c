@@ -3,12 +3,13 @@
  *
  * Owns nothing: every subcommand reads (or, for JOIN/LEAVE/REMOVE, asks
  * cluster.c to change) state owned elsewhere: the member table and liveness
- * (peers, gossip, coord), the ring, the hint store (handoff), this node's
- * own versions (coord_local_load), the last Merkle comparison (ae_check).
+ * (peers, gossip, members), the ring (members), the hint store (handoff),
+ * this node's own versions (coord_local_load), the last Merkle comparison
+ * (ae_check).
  * Callers: the command table in cmd.c (cmd_dynamo).
- * Calls: peers_describe, gossip_* queries, coord_node_up/preflist/
- * write_target/local_load, ring_* queries, hh_pending_for/delivered_to,
- * ae_check, cfg_parse_address, cluster_join/leave/remove.
+ * Calls: peers_describe, gossip_* queries, members_node_up/preflist/
+ * write_target/ring, coord_local_load, ring_* queries,
+ * hh_pending_for/delivered_to, ae_check, cfg_parse_address, cluster_join/leave/remove.
  * Every reply is written before the handler returns; nothing blocks (each
  * subcommand is bounded by the member count, the ring's members or one
  * key's versions).
@@ -21,6 +22,7 @@
 #include "core/config.h"
 #include "cluster/cluster.h"
 #include "cluster/coord.h"
+#include "cluster/members.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "node.h"
@@ -58,7 +60,7 @@ static void dynamo_nodes(struct client *c)
                            (unsigned long long)gossip_heartbeat(n->gossip, i),
                            i == n->self_idx ? 0LL
                                             : (long long)gossip_silence_ms(n->gossip, i, now));
-            buf_printf(&b, " up=%d ring=%s", coord_node_up(n->coord, i) ? 1 : 0,
+            buf_printf(&b, " up=%d ring=%s", members_node_up(n->members, i) ? 1 : 0,
                        n->gossip ? gossip_status_name(gossip_status(n->gossip, i))
                                  : "member");
             resp_add_bulk(&c->out, b.data, b.len);
@@ -69,7 +71,7 @@ static void dynamo_nodes(struct client *c)
 
 static void dynamo_ring(struct client *c)
 {
-    const struct ring *r = c->node->ring;
+    const struct ring *r = members_ring(c->node->members);
     struct buf b;
     buf_init(&b);
     unsigned nn = ring_nnodes(r);
@@ -92,14 +94,14 @@ static void dynamo_preflist(struct client *c, const struct arg *key)
 {
     struct kv_node *n = c->node;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(n->coord, key->p, key->len, pl);
-    int target = coord_write_target(n->coord, key->p, key->len);
+    unsigned np = members_preflist(n->members, key->p, key->len, pl);
+    int target = members_write_target(n->members, key->p, key->len);
     resp_add_array(&c->out, np);
     struct buf b;
     buf_init(&b);
     for (unsigned i = 0; i < np; i++) {
         b.len = 0;
-        buf_printf(&b, "%s%s", ring_node_name(n->ring, pl[i]),
+        buf_printf(&b, "%s%s", ring_node_name(members_ring(n->members), pl[i]),
                    (int)pl[i] == target ? " coordinator" : "");
         resp_add_bulk(&c->out, b.data, b.len);
     }

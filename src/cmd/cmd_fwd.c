@@ -7,8 +7,8 @@
  * The reply of the coordinator lands, encoded for the client, in the op's
  * slot (kv_op.h).
  * Callers: cmd_kv.c (SET, MSET, DEL, cmd_rmw), cmd_vkv.c (VPUT, VDEL).
- * Calls: coord (preference list, write target, quorum reachability,
- * coord_forward), defer (sub-request accounting).  Nothing here blocks.
+ * Calls: members (preference list, write target, quorum reachability),
+ * coord (coord_forward), defer (sub-request accounting).  Nothing here blocks.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
 #include "cluster/coord.h"
+#include "cluster/members.h"
 #include "core/config.h"
 #include "core/resp.h"
 #include "net/peer.h"
@@ -146,7 +147,7 @@ void op_forward(struct op *op, int slot, const struct arg *key, int target, int 
     f->op = op;
     f->slot = slot;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = coord_preflist(op->d.node->coord, key->p, key->len, pl);
+    unsigned np = members_preflist(op->d.node->members, key->p, key->len, pl);
     bool on = false;
     for (unsigned i = 0; i < np; i++) {
         on |= (int)pl[i] == target;
@@ -186,9 +187,9 @@ int op_route(struct client *c, const struct arg *key)
     if (!n->peers)
         return ROUTE_HERE;
     if (c->kind != SRV_CLIENT)
-        return coord_can_reach_quorum(n->coord, key->p, key->len, 0) ? ROUTE_HERE
-                                                                     : ROUTE_DECLINE;
-    int t = coord_write_target(n->coord, key->p, key->len);
+        return members_can_reach_quorum(n->members, key->p, key->len, 0) ? ROUTE_HERE
+                                                                         : ROUTE_DECLINE;
+    int t = members_write_target(n->members, key->p, key->len);
     return t == n->self_idx ? ROUTE_HERE : t;
 }
 

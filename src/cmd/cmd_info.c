@@ -2,8 +2,9 @@
  * cluster and keyspace sections, in Redis's "field:value" format.
  *
  * Owns nothing: it formats counters owned elsewhere (struct kv_stats in
- * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats, aof_info, ae_info,
- * xfer_info, reaper_info, the store's counts, the allocator's figures).
+ * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats,
+ * aof_info, ae_info, members (liveness, the ring), xfer_info, reaper_info,
+ * the store's counts, the allocator's figures).
  * Callers: the command table in cmd.c (cmd_info).
  * The reply is written before the handler returns; nothing blocks (the
  * cluster section is bounded by the member count).
@@ -17,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "cluster/coord.h"
+#include "cluster/members.h"
 #include "util/clock.h"
 #include "node.h"
 #include "net/peer.h"
@@ -152,7 +154,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
             peers_stats(n->peers, &sent, &failed, &answered, &lat);
         int up = 0;
         for (int i = 0; i < n->cfg.nnodes; i++)
-            up += coord_node_up(n->coord, i);
+            up += members_node_up(n->members, i);
         buf_printf(&b,
                    "# Cluster\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_known:%d\r\n"
                    "nodes_reachable:%d\r\n"
@@ -161,7 +163,8 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    "replica_answers:%llu\r\nreplica_latency_avg_us:%llu\r\n"
                    "hinted_writes:%llu\r\nhints_pending:%llu\r\nhints_stored:%llu\r\n"
                    "hints_delivered:%llu\r\nhints_refused:%llu\r\nread_repairs:%llu\r\n",
-                   (unsigned long long)ring_version(n->ring), ring_nmembers(n->ring),
+                   (unsigned long long)ring_version(members_ring(n->members)),
+                   ring_nmembers(members_ring(n->members)),
                    n->cfg.nnodes > 0 ? n->cfg.nnodes : 1, n->cfg.nnodes > 0 ? up : 1, n->cfg.n, n->cfg.w, n->cfg.r,
                    (unsigned long long)cs->forwarded, (unsigned long long)cs->quorum_failures,
                    sent, failed, (unsigned long long)cs->replica_answers,

@@ -77,6 +77,7 @@
 #include "cmd/defer.h"
 #include "core/config.h"
 #include "cluster/coord.h"
+#include "cluster/members.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "node.h"
@@ -278,7 +279,7 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
     for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
         if (i == n->self_idx)
             continue;
-        if (!coord_node_up(n->coord, i)) {
+        if (!members_node_up(n->members, i)) {
             log_debug("%s: node %s is down, skipped", kind == GATHER_KEYS ? "KEYS" : "DBSIZE",
                       node_name(n, i));
             continue;
@@ -400,7 +401,7 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         return;
     }
     /* Nodes that look down are passed over at once (like a failed one). */
-    while (idx != n->self_idx && !coord_node_up(n->coord, idx)) {
+    while (idx != n->self_idx && !members_node_up(n->members, idx)) {
         log_debug("SCAN: node %s is down, skipped", node_name(n, idx));
         local = 0;
         if (++idx == n->cfg.nnodes)
@@ -475,7 +476,7 @@ static void cmd_randomkey(struct client *c, int argc, const struct arg *argv)
         g->order[g->norder++] = n->self_idx;
     } else {
         for (int i = 0; i < n->cfg.nnodes; i++)
-            if (coord_node_up(n->coord, i))
+            if (members_node_up(n->members, i))
                 g->order[g->norder++] = i;
         for (int i = g->norder - 1; i > 0; i--) { /* Fisher-Yates */
             int j = (int)((unsigned long)random() % (unsigned long)(i + 1));

@@ -78,7 +78,7 @@
 #include "cluster/cluster.h"
 #include "cmd/cmd.h"
 #include "core/config.h"
-#include "cluster/coord.h"
+#include "cluster/members.h"
 #include "cluster/handoff.h"
 #include "util/clock.h"
 #include "util/errors.h"
@@ -239,7 +239,7 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
 static void peer_hint(struct client *c, const struct arg *argv)
 {
     struct kv_node *n = c->node;
-    int owner = cfg_node_index(&n->cfg, argv[1].p, argv[1].len);
+    int owner = members_index(n->members, argv[1].p, argv[1].len);
     struct sibset set;
     sib_init(&set);
     if (owner < 0 || owner == n->self_idx) {
@@ -273,7 +273,7 @@ static bool reports(struct kv_node *n, const struct store_entry *e, int64_t now)
         return true;
     size_t klen;
     const char *key = store_entry_key(e, &klen);
-    return coord_write_target(n->coord, key, klen) == n->self_idx;
+    return members_write_target(n->members, key, klen) == n->self_idx;
 }
 
 struct pscan {
