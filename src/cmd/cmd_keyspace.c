@@ -1,11 +1,10 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
- * UNLINK, TOUCH, and EXEC; the command table rows of OBJECT (cmd_object.c)
- * and MULTI/DISCARD/WATCH/UNWATCH (cmd_multi.c).
+ * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
+ * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: the state of its commands that wait on other nodes (struct
- * gather, struct move, struct execq: each a deferred reply, defer.h); the
- * MULTI queue itself is cmd_multi.c's (see there for MULTI/EXEC).
+ * gather, struct move: each a deferred reply, defer.h).
  * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
  * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
@@ -692,128 +691,6 @@ static void cmd_copy(struct client *c, int argc, const struct arg *argv)
         return;
     }
     move_start(c, &argv[1], &argv[2], MOVE_COPY, replace);
-}
-
-/* ---- MULTI / EXEC / DISCARD / WATCH / UNWATCH ---- */
-
-/* struct multi and the MULTI queue are cmd_multi.c's; EXEC stays here,
- * running the queued commands through deferred replies (defer.h). */
-static void multi_destroy(struct multi *m)
-{
-    cmd_multi_destroy(m);
-}
-
-/* EXEC in progress: the queued commands run one after the other, each
- * started when the one before has its reply (so SET k then GET k reads
- * what was written, even when the two are answered by different nodes). */
-struct execq {
-    struct defer k;            /* EXEC's own reply */
-    struct multi *m;
-    int next;                 /* the next queued command to run */
-    struct buf body;          /* the replies so far */
-    bool running;             /* inside exec_run's loop */
-    bool answered;            /* the command just run has its reply */
-};
-
-static void exec_fini(struct defer *k)
-{
-    struct execq *e = (struct execq *)k;
-    multi_destroy(e->m);
-    buf_fini(&e->body);
-}
-
-static void exec_reply(struct defer *k, struct client *c)
-{
-    struct execq *e = (struct execq *)k;
-    if (e->next < e->m->n)
-        return; /* the client went away: nobody to answer */
-    resp_add_array(&c->out, e->m->n);
-    buf_put(&c->out, e->body.data ? e->body.data : "", e->body.len);
-}
-
-static void exec_run(struct execq *e);
-
-/* A redirected command's reply (maybe from inside its own dispatch). */
-static void exec_cmd_done(void *arg, const char *reply, size_t len)
-{
-    struct execq *e = arg;
-    buf_put(&e->body, reply, len);
-    if (e->running) {
-        e->answered = true;
-        return;
-    }
-    exec_run(e);
-}
-
-/* Runs queued commands from e->next on until one answers later (its reply
- * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
- * on the client itself (CLIENT SETNAME and the like act on it) with its
- * output and any deferred reply redirected into e->body (c->defer_to). */
-static void exec_run(struct execq *e)
-{
-    e->running = true;
-    while (e->next < e->m->n) {
-        struct client *c = srv_client_find(e->k.node->srv, e->k.cid);
-        if (!c) {
-            log_debug("EXEC: client gone, %d queued commands not run", e->m->n - e->next);
-            break;
-        }
-        const struct queued *q = &e->m->cmds[e->next++];
-        struct buf saved = c->out;
-        struct reply_slot *opened = c->slot_opened;
-        void *multi = c->multi; /* a MULTI pipelined after this EXEC */
-        buf_init(&c->out);
-        c->slot_opened = NULL;
-        c->multi = NULL;
-        e->answered = false;
-        struct defer_to to = {.done = exec_cmd_done, .arg = e, .taken = false};
-        struct defer_to *outer = c->defer_to;
-        c->defer_to = &to;
-        cmd_dispatch_client(c, q->argc, q->argv);
-        c->defer_to = outer;
-        struct buf produced = c->out;
-        bool slot_used = c->slot_opened != NULL;
-        c->out = saved;
-        c->slot_opened = opened;
-        c->multi = multi;
-        if (!to.taken) {
-            if (slot_used) /* a reply slot opened despite the redirect */
-                resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
-            else
-                buf_put(&e->body, produced.data ? produced.data : "", produced.len);
-        }
-        buf_fini(&produced);
-        if (to.taken && !e->answered) {
-            e->running = false;
-            return; /* exec_cmd_done resumes */
-        }
-    }
-    e->running = false;
-    defer_release(&e->k);
-}
-
-static void cmd_exec(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    struct multi *m = c->multi;
-    if (!m) {
-        cmd_reply_err(c, "EXEC without MULTI");
-        return;
-    }
-    c->multi = NULL; /* the queued commands run for real */
-    if (m->aborted) {
-        resp_add_error(&c->out, "EXECABORT", "Transaction discarded because of previous errors.");
-        multi_destroy(m);
-        return;
-    }
-    struct execq *e = defer_create(sizeof(*e), c, exec_reply, exec_fini);
-    e->m = m;
-    buf_init(&e->body);
-    defer_hold_open(&e->k); /* held by the run until the last command has answered */
-    exec_run(e);
-    c->last_cmd = "exec";
-    defer_dispatched(&e->k, c);
 }
 
 /* ---- the table ---- */
