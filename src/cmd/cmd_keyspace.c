@@ -7,7 +7,8 @@
  * gather, struct move: each a deferred reply, defer.h).
  * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
- * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
+ * cmd_peer.c's cmd_primary_* for this node, pscan.c (cursor text, PSCAN
+ * answer checks), coord (quorum reads), and
  * defer_call (writes with SET/VDEL semantics), the store's live-key count
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
@@ -74,6 +75,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_multi.h"
 #include "cmd/defer.h"
+#include "cmd/pscan.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "cluster/members.h"
@@ -89,76 +91,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "core/vclock.h"
-
-/* ---- small parsers ---- */
-
-/* An unsigned 64-bit decimal (SCAN cursors go up to 2^64 - 1). */
-static bool parse_u64(const char *p, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-static void add_u64_bulk(struct buf *b, uint64_t v)
-{
-    char tmp[24];
-    int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-    resp_add_bulk(b, tmp, (size_t)len);
-}
-
-/* True when p[0..n) is exactly `count` RESP bulk strings ("$3\r\nkey\r\n"). */
-static bool bulks_valid(const char *p, size_t n, long long count)
-{
-    size_t i = 0;
-    long long seen = 0;
-    while (i < n) {
-        if (p[i++] != '$')
-            return false;
-        size_t len = 0, digits = 0;
-        while (i < n && p[i] >= '0' && p[i] <= '9' && digits < 12) {
-            len = len * 10 + (size_t)(p[i++] - '0');
-            digits++;
-        }
-        if (digits == 0 || n - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
-            return false;
-        i += 2;
-        if (n - i < len || n - i - len < 2 || p[i + len] != '\r' || p[i + len + 1] != '\n')
-            return false;
-        i += len + 2;
-        seen++;
-    }
-    return seen == count;
-}
-
-/* A PSCAN answer: [cursor, nkeys, keys] with a decimal cursor and keys as
- * nkeys RESP bulk strings in one bulk (see cmd_peer.c). */
-static bool pscan_reply_ok(const struct peer_reply *rep, uint64_t *cursor)
-{
-    if (!rep || rep->type != PEER_R_ARRAY || rep->nelem != 3 ||
-        rep->elem[0].type != PEER_R_BULK || rep->elem[1].type != PEER_R_INT ||
-        rep->elem[2].type != PEER_R_BULK || rep->elem[1].integer < 0)
-        return false;
-    return parse_u64(rep->elem[0].str, rep->elem[0].len, cursor) &&
-           bulks_valid(rep->elem[2].str, rep->elem[2].len, rep->elem[1].integer);
-}
-
-/* Appends a valid PSCAN answer's keys (already RESP bulks) to keys. */
-static void pscan_take_keys(const struct peer_reply *rep, struct buf *keys, long long *nkeys)
-{
-    buf_put(keys, rep->elem[2].str, rep->elem[2].len);
-    *nkeys += rep->elem[1].integer;
-}
 
 /* ---- gathering from every node: KEYS, SCAN, DBSIZE, RANDOMKEY ---- */
 
@@ -213,7 +145,7 @@ static void gather_reply(struct defer *k, struct client *c)
         break;
     case GATHER_SCAN:
         resp_add_array(&c->out, 2);
-        add_u64_bulk(&c->out, g->cursor);
+        pscan_add_u64_bulk(&c->out, g->cursor);
         if (!g->type_ok) {
             resp_add_array(&c->out, 0);
             break;
@@ -350,7 +282,7 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
 {
     struct kv_node *n = c->node;
     uint64_t cursor;
-    if (!parse_u64(argv[1].p, argv[1].len, &cursor)) {
+    if (!pscan_parse_u64(argv[1].p, argv[1].len, &cursor)) {
         cmd_reply_err(c, "invalid cursor");
         return;
     }
