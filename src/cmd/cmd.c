@@ -3,6 +3,7 @@
  *
  * Owns: the core command table (name, arity, flags, key positions, docs),
  * the list of every client command (this table, cmd_string_table,
+ * cmd_expire_table,
  * cmd_keyspace_table) and two name indexes (client port, cluster port:
  * cmd_peer_table).  Each request's name is looked up once: server.c calls
  * cmd_resolve (which also tells it whether the command writes, for
@@ -12,7 +13,7 @@
  * Callers: net/server.c through the struct srv_dispatch main.c registers
  * (cmd_resolve, cmd_dispatch, cmd_client_gone), every
  * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
- * cmd_keyspace.c (EXEC) and defer.c (defer_call) through
+ * cmd_multi.c (EXEC) and defer.c (defer_call) through
  * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,
  * resp encoders.
  *
@@ -227,9 +228,10 @@ const struct cmd_def cmd_table[] = {
 };
 
 /* Every command, gathered once from the per-family tables (each ends with a
- * {NULL} row): the core table above, cmd_string.c, cmd_keyspace.c. */
+ * {NULL} row): the core table above, cmd_string.c, cmd_expire.c,
+ * cmd_keyspace.c. */
 static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
-                                                   cmd_keyspace_table};
+                                                   cmd_expire_table, cmd_keyspace_table};
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;

@@ -1,8 +1,9 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
  * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
  * cmd_dynamo.c: DYNAMO; cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
- * cmd_string.c: string commands; cmd_keyspace.c: cluster-wide key space,
- * RENAME/COPY, EXEC; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue;
+ * cmd_string.c: string commands; cmd_expire.c: EXPIRE, PERSIST and TTL
+ * families; cmd_keyspace.c: cluster-wide key space,
+ * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
 #ifndef KV_CMD_H
@@ -45,6 +46,7 @@ struct cmd_def {
 /* Command tables, one per family, each ending with a {NULL} row. */
 extern const struct cmd_def cmd_table[];          /* cmd.c */
 extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
+extern const struct cmd_def cmd_expire_table[];   /* cmd_expire.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
@@ -140,7 +142,7 @@ long long cmd_primary_count(struct kv_node *n);
 /* Appends one random reported key's bytes to key; false when there is none. */
 bool cmd_primary_random(struct kv_node *n, struct buf *key);
 
-/* ---- MULTI (cmd_keyspace.c), hooked into cmd_dispatch_client ----
+/* ---- MULTI (cmd_multi.c), hooked into cmd_dispatch_client ----
  * cmd_multi_queue: while c is in MULTI, queues the command (replying
  * +QUEUED) and returns true; returns false for the commands that run at
  * once (EXEC, DISCARD, MULTI, WATCH, QUIT) and outside MULTI.

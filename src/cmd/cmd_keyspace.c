@@ -1,14 +1,14 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
- * UNLINK, TOUCH, and EXEC; the command table rows of OBJECT (cmd_object.c)
- * and MULTI/DISCARD/WATCH/UNWATCH (cmd_multi.c).
+ * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
+ * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: the state of its commands that wait on other nodes (struct
- * gather, struct move, struct execq: each a deferred reply, defer.h); the
- * MULTI queue itself is cmd_multi.c's (see there for MULTI/EXEC).
+ * gather, struct move: each a deferred reply, defer.h).
  * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
- * cmd_peer.c's cmd_primary_* for this node, coord (quorum reads), and
+ * cmd_peer.c's cmd_primary_* for this node, pscan.c (cursor text, PSCAN
+ * answer checks), coord (quorum reads), and
  * defer_call (writes with SET/VDEL semantics), the store's live-key count
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
@@ -75,6 +75,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_multi.h"
 #include "cmd/defer.h"
+#include "cmd/pscan.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "cluster/members.h"
@@ -90,76 +91,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "core/vclock.h"
-
-/* ---- small parsers ---- */
-
-/* An unsigned 64-bit decimal (SCAN cursors go up to 2^64 - 1). */
-static bool parse_u64(const char *p, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-static void add_u64_bulk(struct buf *b, uint64_t v)
-{
-    char tmp[24];
-    int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-    resp_add_bulk(b, tmp, (size_t)len);
-}
-
-/* True when p[0..n) is exactly `count` RESP bulk strings ("$3\r\nkey\r\n"). */
-static bool bulks_valid(const char *p, size_t n, long long count)
-{
-    size_t i = 0;
-    long long seen = 0;
-    while (i < n) {
-        if (p[i++] != '$')
-            return false;
-        size_t len = 0, digits = 0;
-        while (i < n && p[i] >= '0' && p[i] <= '9' && digits < 12) {
-            len = len * 10 + (size_t)(p[i++] - '0');
-            digits++;
-        }
-        if (digits == 0 || n - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
-            return false;
-        i += 2;
-        if (n - i < len || n - i - len < 2 || p[i + len] != '\r' || p[i + len + 1] != '\n')
-            return false;
-        i += len + 2;
-        seen++;
-    }
-    return seen == count;
-}
-
-/* A PSCAN answer: [cursor, nkeys, keys] with a decimal cursor and keys as
- * nkeys RESP bulk strings in one bulk (see cmd_peer.c). */
-static bool pscan_reply_ok(const struct peer_reply *rep, uint64_t *cursor)
-{
-    if (!rep || rep->type != PEER_R_ARRAY || rep->nelem != 3 ||
-        rep->elem[0].type != PEER_R_BULK || rep->elem[1].type != PEER_R_INT ||
-        rep->elem[2].type != PEER_R_BULK || rep->elem[1].integer < 0)
-        return false;
-    return parse_u64(rep->elem[0].str, rep->elem[0].len, cursor) &&
-           bulks_valid(rep->elem[2].str, rep->elem[2].len, rep->elem[1].integer);
-}
-
-/* Appends a valid PSCAN answer's keys (already RESP bulks) to keys. */
-static void pscan_take_keys(const struct peer_reply *rep, struct buf *keys, long long *nkeys)
-{
-    buf_put(keys, rep->elem[2].str, rep->elem[2].len);
-    *nkeys += rep->elem[1].integer;
-}
 
 /* ---- gathering from every node: KEYS, SCAN, DBSIZE, RANDOMKEY ---- */
 
@@ -214,7 +145,7 @@ static void gather_reply(struct defer *k, struct client *c)
         break;
     case GATHER_SCAN:
         resp_add_array(&c->out, 2);
-        add_u64_bulk(&c->out, g->cursor);
+        pscan_add_u64_bulk(&c->out, g->cursor);
         if (!g->type_ok) {
             resp_add_array(&c->out, 0);
             break;
@@ -351,7 +282,7 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
 {
     struct kv_node *n = c->node;
     uint64_t cursor;
-    if (!parse_u64(argv[1].p, argv[1].len, &cursor)) {
+    if (!pscan_parse_u64(argv[1].p, argv[1].len, &cursor)) {
         cmd_reply_err(c, "invalid cursor");
         return;
     }
@@ -692,128 +623,6 @@ static void cmd_copy(struct client *c, int argc, const struct arg *argv)
         return;
     }
     move_start(c, &argv[1], &argv[2], MOVE_COPY, replace);
-}
-
-/* ---- MULTI / EXEC / DISCARD / WATCH / UNWATCH ---- */
-
-/* struct multi and the MULTI queue are cmd_multi.c's; EXEC stays here,
- * running the queued commands through deferred replies (defer.h). */
-static void multi_destroy(struct multi *m)
-{
-    cmd_multi_destroy(m);
-}
-
-/* EXEC in progress: the queued commands run one after the other, each
- * started when the one before has its reply (so SET k then GET k reads
- * what was written, even when the two are answered by different nodes). */
-struct execq {
-    struct defer k;            /* EXEC's own reply */
-    struct multi *m;
-    int next;                 /* the next queued command to run */
-    struct buf body;          /* the replies so far */
-    bool running;             /* inside exec_run's loop */
-    bool answered;            /* the command just run has its reply */
-};
-
-static void exec_fini(struct defer *k)
-{
-    struct execq *e = (struct execq *)k;
-    multi_destroy(e->m);
-    buf_fini(&e->body);
-}
-
-static void exec_reply(struct defer *k, struct client *c)
-{
-    struct execq *e = (struct execq *)k;
-    if (e->next < e->m->n)
-        return; /* the client went away: nobody to answer */
-    resp_add_array(&c->out, e->m->n);
-    buf_put(&c->out, e->body.data ? e->body.data : "", e->body.len);
-}
-
-static void exec_run(struct execq *e);
-
-/* A redirected command's reply (maybe from inside its own dispatch). */
-static void exec_cmd_done(void *arg, const char *reply, size_t len)
-{
-    struct execq *e = arg;
-    buf_put(&e->body, reply, len);
-    if (e->running) {
-        e->answered = true;
-        return;
-    }
-    exec_run(e);
-}
-
-/* Runs queued commands from e->next on until one answers later (its reply
- * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
- * on the client itself (CLIENT SETNAME and the like act on it) with its
- * output and any deferred reply redirected into e->body (c->defer_to). */
-static void exec_run(struct execq *e)
-{
-    e->running = true;
-    while (e->next < e->m->n) {
-        struct client *c = srv_client_find(e->k.node->srv, e->k.cid);
-        if (!c) {
-            log_debug("EXEC: client gone, %d queued commands not run", e->m->n - e->next);
-            break;
-        }
-        const struct queued *q = &e->m->cmds[e->next++];
-        struct buf saved = c->out;
-        struct reply_slot *opened = c->slot_opened;
-        void *multi = c->multi; /* a MULTI pipelined after this EXEC */
-        buf_init(&c->out);
-        c->slot_opened = NULL;
-        c->multi = NULL;
-        e->answered = false;
-        struct defer_to to = {.done = exec_cmd_done, .arg = e, .taken = false};
-        struct defer_to *outer = c->defer_to;
-        c->defer_to = &to;
-        cmd_dispatch_client(c, q->argc, q->argv);
-        c->defer_to = outer;
-        struct buf produced = c->out;
-        bool slot_used = c->slot_opened != NULL;
-        c->out = saved;
-        c->slot_opened = opened;
-        c->multi = multi;
-        if (!to.taken) {
-            if (slot_used) /* a reply slot opened despite the redirect */
-                resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
-            else
-                buf_put(&e->body, produced.data ? produced.data : "", produced.len);
-        }
-        buf_fini(&produced);
-        if (to.taken && !e->answered) {
-            e->running = false;
-            return; /* exec_cmd_done resumes */
-        }
-    }
-    e->running = false;
-    defer_release(&e->k);
-}
-
-static void cmd_exec(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    (void)argv;
-    struct multi *m = c->multi;
-    if (!m) {
-        cmd_reply_err(c, "EXEC without MULTI");
-        return;
-    }
-    c->multi = NULL; /* the queued commands run for real */
-    if (m->aborted) {
-        resp_add_error(&c->out, "EXECABORT", "Transaction discarded because of previous errors.");
-        multi_destroy(m);
-        return;
-    }
-    struct execq *e = defer_create(sizeof(*e), c, exec_reply, exec_fini);
-    e->m = m;
-    buf_init(&e->body);
-    defer_hold_open(&e->k); /* held by the run until the last command has answered */
-    exec_run(e);
-    c->last_cmd = "exec";
-    defer_dispatched(&e->k, c);
 }
 
 /* ---- the table ---- */

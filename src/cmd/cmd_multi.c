@@ -1,16 +1,18 @@
-/* cmd_multi.c — MULTI, DISCARD, WATCH, UNWATCH and the per-connection
- * queue MULTI fills (EXEC, which runs the queue through deferred replies,
- * is in cmd_keyspace.c).
+/* cmd_multi.c — MULTI, EXEC, DISCARD, WATCH, UNWATCH and the
+ * per-connection queue MULTI fills.
  *
  * Owns: struct multi, hung on client->multi from MULTI until EXEC takes it
  * (and frees it when the run ends), DISCARD, or the connection closes
  * (cmd_multi_free); its queued bytes are bounded by
- * client-query-buffer-limit.
+ * client-query-buffer-limit.  struct execq: an EXEC in progress, a
+ * deferred reply (defer.h) that runs the queue.
  * Callers: cmd.c (cmd_multi_queue while c->multi is set,
  * cmd_multi_flag_error when it refuses a command, cmd_multi_free on
- * disconnect), the command table in cmd_keyspace.c (the handlers),
- * cmd_keyspace.c's EXEC (struct multi, cmd_multi_destroy).
- * Every reply is written before the handler returns; nothing blocks.
+ * disconnect), the command table in cmd_keyspace.c (the handlers).
+ * Calls: cmd_dispatch_client (EXEC's queued commands, each with its reply
+ * redirected through c->defer_to), defer.c.
+ * Every reply but EXEC's is written before the handler returns; EXEC's
+ * comes when its last queued command has answered.  Nothing blocks.
  *
  * MULTI queues commands (+QUEUED); an unknown command, a wrong arity or a
  * NOAUTH refusal while queuing makes EXEC fail with EXECABORT, as in Redis.
@@ -36,10 +38,13 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_multi.h"
+#include "cmd/defer.h"
 #include "core/config.h"
 #include "node.h"
 #include "core/resp.h"
 #include "net/server.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 void cmd_multi_destroy(struct multi *m)
@@ -68,9 +73,7 @@ void cmd_multi_flag_error(struct client *c)
 bool cmd_multi_queue(struct client *c, const struct cmd_def *d, int argc, const struct arg *argv)
 {
     struct multi *m = c->multi;
-    /* EXEC by name: its handler is static in cmd_keyspace.c (cmd.c tests
-     * for "exec" the same way). */
-    if (!m || strcmp(d->name, "exec") == 0 || d->fn == cmd_discard || d->fn == cmd_multi ||
+    if (!m || d->fn == cmd_exec || d->fn == cmd_discard || d->fn == cmd_multi ||
         d->fn == cmd_watch || d->fn == cmd_quit)
         return false;
     size_t bytes = (size_t)argc * sizeof(struct arg);
@@ -149,4 +152,119 @@ void cmd_unwatch(struct client *c, int argc, const struct arg *argv)
     (void)argc;
     (void)argv;
     cmd_reply_ok(c); /* nothing is ever watched */
+}
+
+/* ---- EXEC ---- */
+
+/* EXEC in progress: the queued commands run one after the other, each
+ * started when the one before has its reply (so SET k then GET k reads
+ * what was written, even when the two are answered by different nodes). */
+struct execq {
+    struct defer k;            /* EXEC's own reply */
+    struct multi *m;
+    int next;                 /* the next queued command to run */
+    struct buf body;          /* the replies so far */
+    bool running;             /* inside exec_run's loop */
+    bool answered;            /* the command just run has its reply */
+};
+
+static void exec_fini(struct defer *k)
+{
+    struct execq *e = (struct execq *)k;
+    cmd_multi_destroy(e->m);
+    buf_fini(&e->body);
+}
+
+static void exec_reply(struct defer *k, struct client *c)
+{
+    struct execq *e = (struct execq *)k;
+    if (e->next < e->m->n)
+        return; /* the client went away: nobody to answer */
+    resp_add_array(&c->out, e->m->n);
+    buf_put(&c->out, e->body.data ? e->body.data : "", e->body.len);
+}
+
+static void exec_run(struct execq *e);
+
+/* A redirected command's reply (maybe from inside its own dispatch). */
+static void exec_cmd_done(void *arg, const char *reply, size_t len)
+{
+    struct execq *e = arg;
+    buf_put(&e->body, reply, len);
+    if (e->running) {
+        e->answered = true;
+        return;
+    }
+    exec_run(e);
+}
+
+/* Runs queued commands from e->next on until one answers later (its reply
+ * then calls exec_cmd_done, which resumes here) or all are done.  Each runs
+ * on the client itself (CLIENT SETNAME and the like act on it) with its
+ * output and any deferred reply redirected into e->body (c->defer_to). */
+static void exec_run(struct execq *e)
+{
+    e->running = true;
+    while (e->next < e->m->n) {
+        struct client *c = srv_client_find(e->k.node->srv, e->k.cid);
+        if (!c) {
+            log_debug("EXEC: client gone, %d queued commands not run", e->m->n - e->next);
+            break;
+        }
+        const struct queued *q = &e->m->cmds[e->next++];
+        struct buf saved = c->out;
+        struct reply_slot *opened = c->slot_opened;
+        void *multi = c->multi; /* a MULTI pipelined after this EXEC */
+        buf_init(&c->out);
+        c->slot_opened = NULL;
+        c->multi = NULL;
+        e->answered = false;
+        struct defer_to to = {.done = exec_cmd_done, .arg = e, .taken = false};
+        struct defer_to *outer = c->defer_to;
+        c->defer_to = &to;
+        cmd_dispatch_client(c, q->argc, q->argv);
+        c->defer_to = outer;
+        struct buf produced = c->out;
+        bool slot_used = c->slot_opened != NULL;
+        c->out = saved;
+        c->slot_opened = opened;
+        c->multi = multi;
+        if (!to.taken) {
+            if (slot_used) /* a reply slot opened despite the redirect */
+                resp_add_error(&e->body, "ERR", "this command cannot run inside EXEC");
+            else
+                buf_put(&e->body, produced.data ? produced.data : "", produced.len);
+        }
+        buf_fini(&produced);
+        if (to.taken && !e->answered) {
+            e->running = false;
+            return; /* exec_cmd_done resumes */
+        }
+    }
+    e->running = false;
+    defer_release(&e->k);
+}
+
+void cmd_exec(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    (void)argv;
+    struct multi *m = c->multi;
+    if (!m) {
+        cmd_reply_err(c, "EXEC without MULTI");
+        return;
+    }
+    c->multi = NULL; /* the queued commands run for real */
+    if (m->aborted) {
+        resp_add_error(&c->out, "EXECABORT", "Transaction discarded because of previous errors.");
+        cmd_multi_destroy(m);
+        return;
+    }
+    struct execq *e = defer_create(sizeof(*e), c, exec_reply, exec_fini);
+    e->m = m;
+    buf_init(&e->body);
+    defer_hold_open(&e->k); /* held by the run until the last command has answered */
+    exec_run(e);
+    c->last_cmd = "exec";
+    defer_dispatched(&e->k, c);
 }

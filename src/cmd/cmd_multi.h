@@ -1,4 +1,4 @@
-/* cmd_multi.h — PRIVATE to cmd_multi.c and cmd_keyspace.c (EXEC): the
+/* cmd_multi.h — PRIVATE to cmd_multi.c and cmd_keyspace.c (the table): the
  * per-connection MULTI queue and the transaction handlers of the command
  * table.  cmd.c reaches the queue only through cmd_multi_queue,
  * cmd_multi_flag_error and cmd_multi_free (cmd.h).
@@ -29,6 +29,7 @@ void cmd_multi_destroy(struct multi *m);
 
 /* Handlers for the table in cmd_keyspace.c (argc/argv borrowed). */
 void cmd_multi(struct client *c, int argc, const struct arg *argv);
+void cmd_exec(struct client *c, int argc, const struct arg *argv);
 void cmd_discard(struct client *c, int argc, const struct arg *argv);
 void cmd_watch(struct client *c, int argc, const struct arg *argv);
 void cmd_unwatch(struct client *c, int argc, const struct arg *argv);

@@ -1,20 +1,22 @@
 /* cmd_string.c — the Redis string family beyond GET/SET (APPEND, INCR...,
- * GETRANGE, SETRANGE, GETDEL, GETEX...) and the expiry commands (EXPIRE
- * family, TTL family, PERSIST).  Writes are read-modify-writes at the key's
- * coordinator (cmd_rmw); reads are quorum reads (cmd_read).
+ * GETRANGE, SETRANGE, GETDEL, GETEX...).  Writes are read-modify-writes at
+ * the key's coordinator (cmd_rmw); reads are quorum reads (cmd_read).  The
+ * expiry commands (EXPIRE family, TTL family, PERSIST) are in cmd_expire.c.
  *
  * Owns: the per-command parameters (struct str_params, struct range_params)
  * that a handler parses from argv and hands to its decide()/fmt() callback;
  * they are heap copies because argv points into the connection's query
- * buffer and is gone once the handler returns.
+ * buffer and is gone once the handler returns.  struct str_params and its
+ * helpers (str_params_new/free, str_read_current, str_write_val) are shared
+ * with cmd_expire.c through cmd_string_priv.h.
  *
  * Invariants:
  *   - Every argument error is answered by the handler, before anything is
  *     read or forwarded, in the order Redis 7 checks them; decide() only
  *     sees well-formed parameters and answers what depends on the value.
  *   - decide() writes nothing (CMD_RMW_NONE) when the command would not
- *     change the key (PERSIST without a TTL, EXPIRE NX on a key with one,
- *     SETRANGE/APPEND of nothing on an existing key, INCRBY 0 ...), so such
+ *     change the key (GETEX PERSIST without a TTL, SETRANGE/APPEND of
+ *     nothing on an existing key, INCRBY 0 ...), so such
  *     commands cost no write quorum and create no new version.
  *   - A key with siblings is refused with the same error GET gives by every
  *     command that needs to know "the" value (cmd_rmw_current).  SETEX and
@@ -23,7 +25,8 @@
  *   - Expiry times are absolute unix ms; 0 means none and is never stored
  *     as a time (a time at or before now deletes the key instead).
  *
- * Callers: cmd.c dispatches through cmd_string_table.  decide() and fmt()
+ * Callers: cmd.c dispatches through cmd_string_table; cmd_expire.c calls
+ * the cmd_string_priv.h helpers.  decide() and fmt()
  * run in event-loop callbacks and never block; values are rebuilt whole
  * (struct val is immutable), so APPEND and SETRANGE cost O(length) each.
  *
@@ -40,6 +43,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_string_priv.h"
 #include "node.h"
 #include "core/resp.h"
 #include "core/siblings.h"
@@ -59,32 +63,11 @@ static const char STR_ERR_OFFSET[] = "offset is out of range";
  * results (at most ~4950 characters for the largest long double) fit too. */
 #define STR_LD_CHARS (5 * 1024)
 
-#define STR_O_NX (1u << 0)      /* EXPIRE NX: only when the key has no TTL */
-#define STR_O_XX (1u << 1)      /* EXPIRE XX: only when the key has a TTL */
-#define STR_O_GT (1u << 2)      /* EXPIRE GT: only to a later time */
-#define STR_O_LT (1u << 3)      /* EXPIRE LT: only to an earlier time */
-#define STR_O_PERSIST (1u << 4) /* GETEX PERSIST: remove the TTL */
-#define STR_O_EXPIRE (1u << 5)  /* GETEX EX/PX/EXAT/PXAT: set when_ms */
-#define STR_O_ABS (1u << 6)     /* GETEX EXAT/PXAT: a past time deletes the key */
-
-/* What a write command's decide() needs from its arguments. */
-struct str_params {
-    struct val *val;      /* the value argument (a copy) or NULL; owned */
-    long long n;          /* INCRBY's increment, SETRANGE's offset */
-    long double incr;     /* INCRBYFLOAT's increment */
-    int64_t when_ms;      /* expiry time the command sets (absolute unix ms) */
-    unsigned opts;        /* STR_O_* */
-    long long max_len;    /* longest value allowed: proto-max-bulk-len, and
-                           * what a struct val can hold */
-    const char *err;      /* GETEX: its expiry's error (static text), replied
-                           * only when the key exists, as Redis 7.0 does */
-};
-
-/* Returns new params (free with params_free); value (borrowed) is copied
+/* Returns new params (free with str_params_free); value (borrowed) is copied
  * when not NULL.  NULL (with the error replied) when value is longer than
  * a value may be: the parser bounds it by proto-max-bulk-len already, but
  * that may be configured past the 4 GB a struct val holds. */
-static struct str_params *params_new(struct client *c, const struct arg *value)
+struct str_params *str_params_new(struct client *c, const struct arg *value)
 {
     long long lim = c->node->cfg.proto_max_bulk_len;
     if (lim > (long long)UINT32_MAX)
@@ -100,7 +83,7 @@ static struct str_params *params_new(struct client *c, const struct arg *value)
     return p;
 }
 
-static void params_free(void *arg)
+void str_params_free(void *arg)
 {
     struct str_params *p = arg;
     if (!p)
@@ -118,8 +101,8 @@ static void add_err(struct buf *b, const char *msg)
 
 /* cmd_rmw_current for a read: the same siblings error, into a reply buffer
  * (moved into a cmd_rmw_out and back, so the wording lives in one place). */
-static bool read_current(const struct sibset *set, int64_t now, struct buf *reply,
-                         const struct version **live)
+bool str_read_current(const struct sibset *set, int64_t now, struct buf *reply,
+                      const struct version **live)
 {
     struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0,
                             .reply = *reply};
@@ -129,7 +112,7 @@ static bool read_current(const struct sibset *set, int64_t now, struct buf *repl
 }
 
 /* Makes out write v (reference taken) with expiry expire_ms. */
-static void write_val(struct cmd_rmw_out *out, struct val *v, int64_t expire_ms)
+void str_write_val(struct cmd_rmw_out *out, struct val *v, int64_t expire_ms)
 {
     out->action = CMD_RMW_WRITE;
     out->val = v;
@@ -248,7 +231,7 @@ static void append_decide(void *arg, const struct sibset *cur, int64_t now, int 
         return;
     if (!live) { /* Redis creates the key even for an empty value */
         resp_add_int(&out->reply, p->val->len);
-        write_val(out, val_ref(p->val), 0);
+        str_write_val(out, val_ref(p->val), 0);
         return;
     }
     size_t olen = live->val->len;
@@ -258,14 +241,14 @@ static void append_decide(void *arg, const struct sibset *cur, int64_t now, int 
     }
     resp_add_int(&out->reply, (long long)(olen + p->val->len));
     if (p->val->len > 0) /* the TTL is kept, as Redis keeps it */
-        write_val(out, splice(live->val, olen, p->val), live->expire_ms);
+        str_write_val(out, splice(live->val, olen, p->val), live->expire_ms);
 }
 
 static void cmd_append(struct client *c, int argc, const struct arg *argv)
 {
-    struct str_params *p = params_new(c, &argv[2]);
+    struct str_params *p = str_params_new(c, &argv[2]);
     if (p)
-        cmd_rmw(c, argc, argv, &argv[1], append_decide, p, params_free);
+        cmd_rmw(c, argc, argv, &argv[1], append_decide, p, str_params_free);
 }
 
 /* ---- SETRANGE key offset value ---- */
@@ -290,7 +273,7 @@ static void setrange_decide(void *arg, const struct sibset *cur, int64_t now, in
     }
     struct val *v = splice(live ? live->val : NULL, (size_t)p->n, p->val);
     resp_add_int(&out->reply, v->len);
-    write_val(out, v, live ? live->expire_ms : 0);
+    str_write_val(out, v, live ? live->expire_ms : 0);
 }
 
 static void cmd_setrange(struct client *c, int argc, const struct arg *argv)
@@ -304,11 +287,11 @@ static void cmd_setrange(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, STR_ERR_OFFSET);
         return;
     }
-    struct str_params *p = params_new(c, &argv[3]);
+    struct str_params *p = str_params_new(c, &argv[3]);
     if (!p)
         return;
     p->n = off;
-    cmd_rmw(c, argc, argv, &argv[1], setrange_decide, p, params_free);
+    cmd_rmw(c, argc, argv, &argv[1], setrange_decide, p, str_params_free);
 }
 
 /* ---- INCR / DECR / INCRBY / DECRBY key [n] ---- */
@@ -337,14 +320,14 @@ static void incr_decide(void *arg, const struct sibset *cur, int64_t now, int pr
         return; /* a canonical integer plus 0 is the same text */
     char tmp[24];
     int len = snprintf(tmp, sizeof(tmp), "%lld", v);
-    write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
+    str_write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
 }
 
 static void incr_by(struct client *c, int argc, const struct arg *argv, long long n)
 {
-    struct str_params *p = params_new(c, NULL);
+    struct str_params *p = str_params_new(c, NULL);
     p->n = n;
-    cmd_rmw(c, argc, argv, &argv[1], incr_decide, p, params_free);
+    cmd_rmw(c, argc, argv, &argv[1], incr_decide, p, str_params_free);
 }
 
 static void cmd_incr(struct client *c, int argc, const struct arg *argv)
@@ -408,7 +391,7 @@ static void incrbyfloat_decide(void *arg, const struct sibset *cur, int64_t now,
         return;
     }
     resp_add_bulk(&out->reply, tmp, (size_t)len);
-    write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
+    str_write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
 }
 
 static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
@@ -418,9 +401,9 @@ static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, STR_ERR_NOT_FLOAT);
         return;
     }
-    struct str_params *p = params_new(c, NULL);
+    struct str_params *p = str_params_new(c, NULL);
     p->incr = incr;
-    cmd_rmw(c, argc, argv, &argv[1], incrbyfloat_decide, p, params_free);
+    cmd_rmw(c, argc, argv, &argv[1], incrbyfloat_decide, p, str_params_free);
 }
 
 /* ---- SETNX key value / SETEX key seconds value / PSETEX ---- */
@@ -436,14 +419,14 @@ static void setnx_decide(void *arg, const struct sibset *cur, int64_t now, int p
         return;
     }
     resp_add_int(&out->reply, 1);
-    write_val(out, val_ref(p->val), 0);
+    str_write_val(out, val_ref(p->val), 0);
 }
 
 static void cmd_setnx(struct client *c, int argc, const struct arg *argv)
 {
-    struct str_params *p = params_new(c, &argv[2]);
+    struct str_params *p = str_params_new(c, &argv[2]);
     if (p)
-        cmd_rmw(c, argc, argv, &argv[1], setnx_decide, p, params_free);
+        cmd_rmw(c, argc, argv, &argv[1], setnx_decide, p, str_params_free);
 }
 
 /* SET EX: a blind write that supersedes whatever the key held. */
@@ -455,7 +438,7 @@ static void setex_decide(void *arg, const struct sibset *cur, int64_t now, int p
     (void)proto;
     const struct str_params *p = arg;
     resp_add_simple(&out->reply, "OK");
-    write_val(out, val_ref(p->val), p->when_ms);
+    str_write_val(out, val_ref(p->val), p->when_ms);
 }
 
 static void setex_common(struct client *c, int argc, const struct arg *argv, bool secs,
@@ -467,11 +450,11 @@ static void setex_common(struct client *c, int argc, const struct arg *argv, boo
         cmd_reply_err(c, err);
         return;
     }
-    struct str_params *p = params_new(c, &argv[3]);
+    struct str_params *p = str_params_new(c, &argv[3]);
     if (!p)
         return;
     p->when_ms = when;
-    cmd_rmw(c, argc, argv, &argv[1], setex_decide, p, params_free);
+    cmd_rmw(c, argc, argv, &argv[1], setex_decide, p, str_params_free);
 }
 
 static void cmd_setex(struct client *c, int argc, const struct arg *argv)
@@ -497,14 +480,14 @@ static void getset_decide(void *arg, const struct sibset *cur, int64_t now, int 
         resp_add_bulk(&out->reply, live->val->data, live->val->len);
     else
         resp_add_null(&out->reply, proto);
-    write_val(out, val_ref(p->val), 0); /* like SET: the TTL goes */
+    str_write_val(out, val_ref(p->val), 0); /* like SET: the TTL goes */
 }
 
 static void cmd_getset(struct client *c, int argc, const struct arg *argv)
 {
-    struct str_params *p = params_new(c, &argv[2]);
+    struct str_params *p = str_params_new(c, &argv[2]);
     if (p)
-        cmd_rmw(c, argc, argv, &argv[1], getset_decide, p, params_free);
+        cmd_rmw(c, argc, argv, &argv[1], getset_decide, p, str_params_free);
 }
 
 static void getdel_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
@@ -548,9 +531,9 @@ static void getex_decide(void *arg, const struct sibset *cur, int64_t now, int p
     if ((p->opts & STR_O_ABS) && p->when_ms <= now)
         out->action = CMD_RMW_DELETE;
     else if ((p->opts & STR_O_EXPIRE) && p->when_ms != live->expire_ms)
-        write_val(out, val_ref(live->val), p->when_ms);
+        str_write_val(out, val_ref(live->val), p->when_ms);
     else if ((p->opts & STR_O_PERSIST) && live->expire_ms != 0)
-        write_val(out, val_ref(live->val), 0);
+        str_write_val(out, val_ref(live->val), 0);
 }
 
 /* Options as Redis parses them: one kind of expiry or PERSIST; the same
@@ -581,132 +564,12 @@ static void cmd_getex(struct client *c, int argc, const struct arg *argv)
     if (kind >= 0)
         err = parse_set_expire(&argv[at], kind == 0 || kind == 2, kind < 2,
                                "invalid expire time in 'getex' command", &when);
-    struct str_params *p = params_new(c, NULL);
+    struct str_params *p = str_params_new(c, NULL);
     p->err = err;
     p->when_ms = when;
     p->opts = (persist ? STR_O_PERSIST : 0) | (kind >= 0 ? STR_O_EXPIRE : 0) |
               (kind >= 2 ? STR_O_ABS : 0);
-    cmd_rmw(c, argc, argv, &argv[1], getex_decide, p, params_free);
-}
-
-/* ---- EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT] ---- */
-
-static void expire_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
-                          struct cmd_rmw_out *out)
-{
-    (void)proto;
-    const struct str_params *p = arg;
-    const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
-        return;
-    if (!live) {
-        resp_add_int(&out->reply, 0);
-        return;
-    }
-    /* Redis's view: no TTL is -1, an infinite TTL for GT and LT */
-    int64_t ttl = live->expire_ms ? live->expire_ms : -1;
-    int64_t when = p->when_ms;
-    if (((p->opts & STR_O_NX) && ttl != -1) || ((p->opts & STR_O_XX) && ttl == -1) ||
-        ((p->opts & STR_O_GT) && (ttl == -1 || when <= ttl)) ||
-        ((p->opts & STR_O_LT) && ttl != -1 && when >= ttl)) {
-        resp_add_int(&out->reply, 0);
-        return;
-    }
-    resp_add_int(&out->reply, 1);
-    if (when <= now)
-        out->action = CMD_RMW_DELETE;
-    else if (when != live->expire_ms)
-        write_val(out, val_ref(live->val), when);
-}
-
-/* Options first, then the time, as Redis checks them. */
-static void expire_common(struct client *c, int argc, const struct arg *argv, bool secs,
-                          bool relative, const char *cmd)
-{
-    unsigned opts = 0;
-    for (int i = 3; i < argc; i++) {
-        const struct arg *a = &argv[i];
-        if (cmd_arg_eq(a, "NX")) {
-            opts |= STR_O_NX;
-        } else if (cmd_arg_eq(a, "XX")) {
-            opts |= STR_O_XX;
-        } else if (cmd_arg_eq(a, "GT")) {
-            opts |= STR_O_GT;
-        } else if (cmd_arg_eq(a, "LT")) {
-            opts |= STR_O_LT;
-        } else {
-            resp_add_errorf(&c->out, "ERR", "Unsupported option %.*s",
-                            (int)(a->len > 128 ? 128 : a->len), a->p);
-            return;
-        }
-    }
-    if ((opts & STR_O_NX) && (opts & (STR_O_XX | STR_O_GT | STR_O_LT))) {
-        cmd_reply_err(c, "NX and XX, GT or LT options at the same time are not compatible");
-        return;
-    }
-    if ((opts & STR_O_GT) && (opts & STR_O_LT)) {
-        cmd_reply_err(c, "GT and LT options at the same time are not compatible");
-        return;
-    }
-    long long when;
-    if (!cmd_arg_ll(&argv[2], &when)) {
-        cmd_reply_not_int(c);
-        return;
-    }
-    /* Negative times are allowed (they delete); only overflow is refused. */
-    long long base = relative ? clock_now_ms() : 0;
-    if ((secs && (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)) ||
-        (secs ? when * 1000 : when) > LLONG_MAX - base) {
-        resp_add_errorf(&c->out, "ERR", "invalid expire time in '%s' command", cmd);
-        return;
-    }
-    struct str_params *p = params_new(c, NULL);
-    p->when_ms = (secs ? when * 1000 : when) + base;
-    p->opts = opts;
-    cmd_rmw(c, argc, argv, &argv[1], expire_decide, p, params_free);
-}
-
-static void cmd_expire(struct client *c, int argc, const struct arg *argv)
-{
-    expire_common(c, argc, argv, true, true, "expire");
-}
-
-static void cmd_pexpire(struct client *c, int argc, const struct arg *argv)
-{
-    expire_common(c, argc, argv, false, true, "pexpire");
-}
-
-static void cmd_expireat(struct client *c, int argc, const struct arg *argv)
-{
-    expire_common(c, argc, argv, true, false, "expireat");
-}
-
-static void cmd_pexpireat(struct client *c, int argc, const struct arg *argv)
-{
-    expire_common(c, argc, argv, false, false, "pexpireat");
-}
-
-/* ---- PERSIST key ---- */
-
-static void persist_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
-                           struct cmd_rmw_out *out)
-{
-    (void)arg;
-    (void)proto;
-    const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
-        return;
-    if (!live || live->expire_ms == 0) {
-        resp_add_int(&out->reply, 0);
-        return;
-    }
-    resp_add_int(&out->reply, 1);
-    write_val(out, val_ref(live->val), 0);
-}
-
-static void cmd_persist(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_rmw(c, argc, argv, &argv[1], persist_decide, NULL, NULL);
+    cmd_rmw(c, argc, argv, &argv[1], getex_decide, p, str_params_free);
 }
 
 /* ---- reads: STRLEN, GETRANGE/SUBSTR, TTL family ---- */
@@ -717,7 +580,7 @@ static void strlen_fmt(void *arg, const struct sibset *set, int64_t now, int pro
     (void)arg;
     (void)proto;
     const struct version *live;
-    if (read_current(set, now, out, &live))
+    if (str_read_current(set, now, out, &live))
         resp_add_int(out, live ? (long long)live->val->len : 0);
 }
 
@@ -739,7 +602,7 @@ static void getrange_fmt(void *arg, const struct sibset *set, int64_t now, int p
     (void)proto;
     const struct range_params *rp = arg;
     const struct version *live;
-    if (!read_current(set, now, out, &live))
+    if (!str_read_current(set, now, out, &live))
         return;
     long long len = live ? (long long)live->val->len : 0;
     long long start = rp->start, end = rp->end;
@@ -774,86 +637,10 @@ static void cmd_getrange(struct client *c, int argc, const struct arg *argv)
     cmd_read(c, &argv[1], getrange_fmt, mem_memdup(&rp, sizeof(rp)), mem_free);
 }
 
-/* -2 missing, -1 no expiry; else the remaining time (ms, or seconds
- * rounded to nearest as Redis rounds) or the absolute time. */
-static void ttl_reply(const struct sibset *set, int64_t now, struct buf *out, bool ms, bool abs)
-{
-    const struct version *live;
-    if (!read_current(set, now, out, &live))
-        return;
-    if (!live) {
-        resp_add_int(out, -2);
-        return;
-    }
-    if (live->expire_ms == 0) {
-        resp_add_int(out, -1);
-        return;
-    }
-    long long t = abs ? live->expire_ms : live->expire_ms - now;
-    if (t < 0)
-        t = 0;
-    resp_add_int(out, ms ? t : (t + 500) / 1000);
-}
-
-static void ttl_fmt(void *arg, const struct sibset *set, int64_t now, int proto, struct buf *out)
-{
-    (void)arg;
-    (void)proto;
-    ttl_reply(set, now, out, false, false);
-}
-
-static void pttl_fmt(void *arg, const struct sibset *set, int64_t now, int proto, struct buf *out)
-{
-    (void)arg;
-    (void)proto;
-    ttl_reply(set, now, out, true, false);
-}
-
-static void expiretime_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
-                           struct buf *out)
-{
-    (void)arg;
-    (void)proto;
-    ttl_reply(set, now, out, false, true);
-}
-
-static void pexpiretime_fmt(void *arg, const struct sibset *set, int64_t now, int proto,
-                            struct buf *out)
-{
-    (void)arg;
-    (void)proto;
-    ttl_reply(set, now, out, true, true);
-}
-
-static void cmd_ttl(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    cmd_read(c, &argv[1], ttl_fmt, NULL, NULL);
-}
-
-static void cmd_pttl(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    cmd_read(c, &argv[1], pttl_fmt, NULL, NULL);
-}
-
-static void cmd_expiretime(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    cmd_read(c, &argv[1], expiretime_fmt, NULL, NULL);
-}
-
-static void cmd_pexpiretime(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    cmd_read(c, &argv[1], pexpiretime_fmt, NULL, NULL);
-}
-
 /* ---- the table (arity, flags, key positions and since as Redis 7) ---- */
 
 #define STR_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
 #define STR_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
-#define STR_EXPIRE_COND "condition?(NX|XX|GT|LT)"
 
 const struct cmd_def cmd_string_table[] = {
     {"append", 3, STR_WRITE_FAST, 1, 1, 1, cmd_append, "string",
@@ -909,27 +696,5 @@ const struct cmd_def cmd_string_table[] = {
      "Returns a substring of the string stored at a key.", "key start end", "2.4.0"},
     {"substr", 4, CMD_F_READONLY, 1, 1, 1, cmd_getrange, "string",
      "Returns a substring from a string value.", "key start end", "1.0.0"},
-    {"expire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expire, "generic",
-     "Sets the expiration time of a key in seconds.", "key seconds " STR_EXPIRE_COND, "1.0.0"},
-    {"pexpire", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpire, "generic",
-     "Sets the expiration time of a key in milliseconds.", "key milliseconds " STR_EXPIRE_COND,
-     "2.6.0"},
-    {"expireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_expireat, "generic",
-     "Sets the expiration time of a key to a Unix timestamp.",
-     "key unix-time-seconds " STR_EXPIRE_COND, "1.2.0"},
-    {"pexpireat", -3, STR_WRITE_FAST, 1, 1, 1, cmd_pexpireat, "generic",
-     "Sets the expiration time of a key to a Unix milliseconds timestamp.",
-     "key unix-time-milliseconds " STR_EXPIRE_COND, "2.6.0"},
-    {"persist", 2, STR_WRITE_FAST, 1, 1, 1, cmd_persist, "generic",
-     "Removes the expiration time of a key.", "key", "2.2.0"},
-    {"ttl", 2, STR_READ_FAST, 1, 1, 1, cmd_ttl, "generic",
-     "Returns the expiration time in seconds of a key.", "key", "1.0.0"},
-    {"pttl", 2, STR_READ_FAST, 1, 1, 1, cmd_pttl, "generic",
-     "Returns the expiration time in milliseconds of a key.", "key", "2.6.0"},
-    {"expiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_expiretime, "generic",
-     "Returns the expiration time of a key as a Unix timestamp.", "key", "7.0.0"},
-    {"pexpiretime", 2, STR_READ_FAST, 1, 1, 1, cmd_pexpiretime, "generic",
-     "Returns the expiration time of a key as a Unix milliseconds timestamp.", "key",
-     "7.0.0"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
