@@ -13,7 +13,7 @@
  * Handlers copy what they keep: argv points into the connection's query
  * buffer.
  *
- * Callers: cmd.c (the table), cmd_string.c (cmd_rmw, cmd_rmw_current),
+ * Callers: cmd.c (the table), cmd_string.c and cmd_expire.c (cmd_rmw, cmd_rmw_current),
  * cmd_keyspace.c (UNLINK/TOUCH; RENAME/COPY run SET through defer_call),
  * cmd_conn.c (cmd_count_live for INFO), cmd_fwd.c and cmd_vkv.c (op_*).
  * Calls: coord (reads, writes, local loads), cmd_fwd.c (routing and
