@@ -294,13 +294,6 @@ static uint32_t find_actor(const struct vclock *vc, uint32_t actor, bool *found)
     return lo;
 }
 
-uint64_t vc_counter(const struct vclock *vc, uint32_t actor)
-{
-    bool found;
-    uint32_t i = find_actor(vc, actor, &found);
-    return found ? vc->e[i].counter : 0;
-}
-
 void vc_increment(struct vclock *vc, uint32_t actor, uint64_t now_ms)
 {
     bool found;
