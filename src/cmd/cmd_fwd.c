@@ -147,8 +147,5 @@ bool op_forward_whole(struct client *c, int argc, const struct arg *argv,
  * from what the op remembers of its connection's port. */
 int op_route_later(struct op *op, const struct arg *key)
 {
-    struct client tmp;
-    defer_scratch_init(&tmp, op->d.node, op->d.proto);
-    tmp.kind = op->via_peer ? SRV_PEER : SRV_CLIENT;
-    return op_route(&tmp, key);
+    return coord_route(op->d.node->coord, key->p, key->len, op->via_peer);
 }
