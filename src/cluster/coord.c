@@ -4,8 +4,11 @@
  * Owns: one struct creq per quorum read or write in flight (the core's
  * state plus what its I/O needs: the key, the encoded copy, the caller's
  * callback), the counter floor for writes it coordinates without owning
- * the key, and the siblings-warn log rate limit.
- * Callers: cmd/ (cmd_kv reads and writes, cmd_keyspace, cmd_conn, cmd_peer),
+ * the key, and the siblings-warn log rate limit; and forwarding (one
+ * struct cfwd per client command sent to its key's coordinator as PFWD:
+ * which node coordinates, the deadline it carries, the failover rule).
+ * Callers: cmd/ (cmd_kv reads and writes, cmd_keyspace, cmd_conn, cmd_peer,
+ * cmd_fwd forwarding),
  * main.c (create/destroy).  Preference lists, owner ranks and liveness are
  * members.h's (ae, xfer, reaper and cmd/ ask there).
  * Calls: quorum (every rule: accounting, stamping, substitutes, hints, read
@@ -552,15 +555,127 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     return sync ? 0 : 1;
 }
 
-/* ---- forwarding ---- */
+/* ---- forwarding a command to its coordinator ---- */
 
-void coord_forward(struct coord *co, int idx, int argc, const char **argv, const size_t *lens,
-                   peer_reply_fn cb, void *arg)
+/* A command on its way to the key's coordinator: the candidates are the
+ * preference list from the chosen coordinator on; a candidate that cannot
+ * be reached (disconnected) or declines passes the command to the next one
+ * (see declined()). */
+struct cfwd {
+    struct coord *co;
+    coord_forward_cb cb;
+    void *arg;
+    int cands[CFG_MAX_NODES];
+    int ncand, next;
+    int argc;
+    const char **argv;      /* "PFWD" deadline-ms command...; point into blob */
+    size_t *lens;
+    char *blob;
+    char deadline[24];
+};
+
+int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer)
 {
+    struct kv_node *n = co->node;
+    if (!n->peers)
+        return COORD_ROUTE_HERE;
+    if (via_peer)
+        return members_can_reach_quorum(n->members, key, klen, 0) ? COORD_ROUTE_HERE
+                                                                   : COORD_ROUTE_DECLINE;
+    int t = members_write_target(n->members, key, klen);
+    return t == n->self_idx ? COORD_ROUTE_HERE : t;
+}
+
+/* Failover rule: the next candidate is tried only when this one certainly
+ * did not coordinate the write: its connection was down (KV_EDISCONN), or it
+ * declined (-NOTCOORD, it cannot reach a write quorum).  A timeout is not
+ * such a proof: the coordinator may be slow, not gone, and a write sent on
+ * to the next node would then be applied twice.  The caller gets
+ * KV_ENOQUORUM with the outcome unknown, and the deadline carried by PFWD
+ * stops a coordinator that wakes up later from applying it. */
+static bool declined(const struct peer_reply *rep)
+{
+    return rep && rep->type == PEER_R_ERROR && rep->len >= 8 &&
+           memcmp(rep->str, "NOTCOORD", 8) == 0;
+}
+
+static void cfwd_send(struct cfwd *f);
+
+static void cfwd_done(void *arg, int err, const struct peer_reply *rep)
+{
+    struct cfwd *f = arg;
+    if ((err == KV_EDISCONN || (!err && declined(rep))) && f->next + 1 < f->ncand) {
+        f->next++;
+        cfwd_send(f);
+        return;
+    }
+    struct coord_fwd_result res = {.node = f->cands[f->next]};
+    if (err) {
+        res.err = KV_ENOQUORUM;
+        res.unknown = true;
+    } else if (declined(rep)) {
+        /* every candidate declined: nothing was written anywhere */
+        res.err = KV_ENOQUORUM;
+    } else {
+        res.rep = rep;
+    }
+    f->cb(f->arg, &res);
+    mem_free(f->blob);
+    mem_free(f->argv);
+    mem_free(f->lens);
+    mem_free(f);
+}
+
+static void cfwd_send(struct cfwd *f)
+{
+    struct coord *co = f->co;
+    int t = co->node->cfg.put_timeout_ms;
+    /* The coordinator refuses the command once this deadline has passed
+     * (wall clock: nodes of a cluster share one well enough for this). */
+    int len = snprintf(f->deadline, sizeof(f->deadline), "%lld",
+                       (long long)(clock_now_ms() + t));
+    f->argv[1] = f->deadline;
+    f->lens[1] = (size_t)len;
     co->stats.forwarded++;
     /* A little past put-timeout, so the coordinator's own NOQUORUM (sent at
      * put-timeout) normally arrives before this side gives up. */
-    int t = co->node->cfg.put_timeout_ms;
-    peers_send(co->node->peers, idx, PEER_CHAN_FWD, t + (t / 10 < 200 ? t / 10 : 200), cb, arg,
-               argc, argv, lens);
+    peers_send(co->node->peers, f->cands[f->next], PEER_CHAN_FWD,
+               t + (t / 10 < 200 ? t / 10 : 200), cfwd_done, f, f->argc, f->argv, f->lens);
+}
+
+void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int argc,
+                       const char *const *argv, const size_t *lens, coord_forward_cb cb,
+                       void *arg)
+{
+    struct cfwd *f = mem_calloc(1, sizeof(*f));
+    f->co = co;
+    f->cb = cb;
+    f->arg = arg;
+    unsigned pl[CFG_MAX_NODES];
+    unsigned np = members_preflist(co->node->members, key, klen, pl);
+    bool on = false;
+    for (unsigned i = 0; i < np; i++) {
+        on |= (int)pl[i] == target;
+        if (on)
+            f->cands[f->ncand++] = (int)pl[i];
+    }
+    if (f->ncand == 0)
+        f->cands[f->ncand++] = target;
+    size_t total = 0;
+    for (int i = 0; i < argc; i++)
+        total += lens[i];
+    f->argc = argc + 2;
+    f->argv = mem_alloc((size_t)f->argc * sizeof(*f->argv));
+    f->lens = mem_alloc((size_t)f->argc * sizeof(*f->lens));
+    f->blob = mem_alloc(total ? total : 1);
+    f->argv[0] = "PFWD";
+    f->lens[0] = 4;
+    char *p = f->blob;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i], lens[i]);
+        f->argv[i + 2] = p;
+        f->lens[i + 2] = lens[i];
+        p += lens[i];
+    }
+    cfwd_send(f);
 }

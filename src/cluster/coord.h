@@ -109,10 +109,42 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
 
 const struct coord_stats *coord_stats(const struct coord *co);
 
-/* Sends a client command to node idx's cluster port as PFWD argv...; the
- * reply is that node's reply to the command. */
-void coord_forward(struct coord *co, int idx, int argc, const char **argv, const size_t *lens,
-                   peer_reply_fn cb, void *arg);
+/* ---- forwarding a command to the key's coordinator ----
+ * A write is coordinated by the first live node of its key's preference
+ * list (members_write_target).  A node that is not it forwards the whole
+ * client command there as PFWD deadline-ms command..., and a node that got
+ * a PFWD coordinates it or declines it (-NOTCOORD) when it cannot reach a
+ * write quorum, never forwarding it again. */
+#define COORD_ROUTE_HERE (-1)    /* coordinate the command on this node */
+#define COORD_ROUTE_DECLINE (-2) /* asked to coordinate (PFWD) but cannot reach W */
+
+/* Where a write of key is coordinated: COORD_ROUTE_HERE, COORD_ROUTE_DECLINE
+ * (via_peer: the command arrived as PFWD, and this node cannot reach a
+ * write quorum for key: nothing may be stamped or stored, the sender tries
+ * the next node), or the index of the node to forward it to (>= 0). */
+int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer);
+
+struct coord_fwd_result {
+    int err;                     /* 0, or KV_ENOQUORUM */
+    bool unknown;                /* err: the last coordinator tried did not answer
+                                    in time (the command may or may not have been
+                                    applied); false: every candidate declined
+                                    (nothing was written) */
+    int node;                    /* the last coordinator tried (config index) */
+    const struct peer_reply *rep;/* err == 0: its reply (borrowed) */
+};
+/* res and what it points to are valid only during the call. */
+typedef void (*coord_forward_cb)(void *arg, const struct coord_fwd_result *res);
+
+/* Forwards a client command (argv[0..argc), borrowed: copied) on key to
+ * target, the node coord_route chose, with the put-timeout deadline.  The
+ * candidates are key's preference list from target on: the next one is
+ * tried only when one certainly did not apply it (disconnected, or
+ * -NOTCOORD); a timeout ends with err KV_ENOQUORUM, unknown set.  cb runs
+ * exactly once, possibly before this returns. */
+void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int argc,
+                       const char *const *argv, const size_t *lens, coord_forward_cb cb,
+                       void *arg);
 
 /* Local versions of key (coordinator-side read for read-modify-write
  * commands). out must be empty. */

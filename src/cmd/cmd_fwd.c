@@ -1,48 +1,32 @@
-/* cmd_fwd.c — forwarding a key command to the key's coordinator.
+/* cmd_fwd.c — the command side of forwarding a key command to the key's
+ * coordinator.
  *
- * Owns: the routing decision of a write (op_route: coordinate here, send
- * to the key's coordinator, or decline a PFWD this node cannot serve) and
- * struct fwd, one command on its way to a coordinator over PFWD, with the
- * failover rule (see declined()) and the put-timeout deadline it carries.
- * The reply of the coordinator lands, encoded for the client, in the op's
- * slot (kv_op.h).
+ * Owns: turning a client command into the argv coord_forward_cmd sends,
+ * and the coordinator's answer into the client's reply (encoded into the
+ * op's slot, kv_op.h), with the NOQUORUM and NOTCOORD texts.  Which node
+ * coordinates, the PFWD deadline and the failover rule are coord's
+ * (coord_route, coord_forward_cmd in cluster/coord.h).
  * Callers: cmd_kv.c (SET, MSET, DEL, cmd_rmw), cmd_vkv.c (VPUT, VDEL).
- * Calls: members (preference list, write target, quorum reachability),
- * coord (coord_forward), defer (sub-request accounting).  Nothing here blocks.
+ * Calls: coord (coord_route, coord_forward_cmd), defer (sub-request
+ * accounting).  Nothing here blocks.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
 #include "cluster/coord.h"
-#include "cluster/members.h"
-#include "core/config.h"
 #include "core/resp.h"
 #include "net/peer.h"
 #include "net/server.h"
 #include "node.h"
-#include "util/clock.h"
 #include "util/errors.h"
 #include "util/mem.h"
 
-/* ---- forwarding writes to their coordinator ---- */
-
-/* A command on its way to the key's coordinator: the candidates are the
- * preference list from the chosen coordinator on; a candidate that cannot
- * be reached (disconnected, or no answer before put-timeout) passes the
- * command to the next one. */
+/* One forwarded command: the op slot its reply lands in. */
 struct fwd {
     struct op *op;
     int slot;
-    int cands[CFG_MAX_NODES];
-    int ncand, next;
-    int argc;
-    const char **argv;      /* "PFWD" deadline-ms command...; point into blob */
-    size_t *lens;
-    char *blob;
-    char deadline[24];
 };
 
 static void encode_peer_reply(struct buf *out, int proto, const struct peer_reply *r)
@@ -77,120 +61,56 @@ static void encode_peer_reply(struct buf *out, int proto, const struct peer_repl
     }
 }
 
-static void fwd_send(struct fwd *f);
-
-/* Failover rule: the next candidate is tried only when this one certainly
- * did not coordinate the write: its connection was down (KV_EDISCONN), or it
- * declined (-NOTCOORD, it cannot reach a write quorum).  A timeout is not
- * such a proof: the coordinator may be slow, not gone, and a write sent on
- * to the next node would then be applied twice.  The client gets NOQUORUM
- * (outcome unknown), and the deadline carried by PFWD stops a coordinator
- * that wakes up later from applying it. */
-static bool declined(const struct peer_reply *rep)
-{
-    return rep && rep->type == PEER_R_ERROR && rep->len >= 8 &&
-           memcmp(rep->str, "NOTCOORD", 8) == 0;
-}
-
-static void fwd_done(void *arg, int err, const struct peer_reply *rep)
+static void fwd_done(void *arg, const struct coord_fwd_result *res)
 {
     struct fwd *f = arg;
-    if ((err == KV_EDISCONN || (!err && declined(rep))) && f->next + 1 < f->ncand) {
-        f->next++;
-        fwd_send(f);
-        return;
-    }
-    struct op_slot *s = &f->op->slots[f->slot];
+    struct op *op = f->op;
+    struct op_slot *s = &op->slots[f->slot];
+    mem_free(f);
     s->forwarded = true;
-    if (err) {
-        s->err = KV_ENOQUORUM;
+    if (res->err && res->unknown) {
+        s->err = res->err;
         s->remote_err = true;
         resp_add_errorf(&s->raw, "NOQUORUM",
                         "coordinator %s did not answer in time; the write may or may not "
                         "have been applied",
-                        f->op->d.node->cfg.nodes[f->cands[f->next]].name);
-    } else if (declined(rep)) {
-        /* every candidate declined: nothing was written anywhere */
-        s->err = KV_ENOQUORUM;
+                        op->d.node->cfg.nodes[res->node].name);
+    } else if (res->err) {
+        s->err = res->err;
         s->remote_err = true;
         resp_add_error(&s->raw, "NOQUORUM",
                        "no node can reach a write quorum for this key; nothing was written");
     } else {
-        encode_peer_reply(&s->raw, f->op->d.proto, rep);
-        s->ival = rep->type == PEER_R_INT ? rep->integer : 0;
-        s->remote_err = rep->type == PEER_R_ERROR;
+        encode_peer_reply(&s->raw, op->d.proto, res->rep);
+        s->ival = res->rep->type == PEER_R_INT ? res->rep->integer : 0;
+        s->remote_err = res->rep->type == PEER_R_ERROR;
     }
-    struct op *op = f->op;
-    mem_free(f->blob);
-    mem_free(f->argv);
-    mem_free(f->lens);
-    mem_free(f);
     defer_sub_end(&op->d);
 }
 
-static void fwd_send(struct fwd *f)
-{
-    struct kv_node *n = f->op->d.node;
-    /* The coordinator refuses the command once this deadline has passed
-     * (wall clock: nodes of a cluster share one well enough for this). */
-    int len = snprintf(f->deadline, sizeof(f->deadline), "%lld",
-                       (long long)(clock_now_ms() + n->cfg.put_timeout_ms));
-    f->argv[1] = f->deadline;
-    f->lens[1] = (size_t)len;
-    coord_forward(n->coord, f->cands[f->next], f->argc, f->argv, f->lens, fwd_done, f);
-}
-
 void op_forward(struct op *op, int slot, const struct arg *key, int target, int argc,
-                       const struct arg *argv)
+                const struct arg *argv)
 {
-    struct fwd *f = mem_calloc(1, sizeof(*f));
+    struct fwd *f = mem_alloc(sizeof(*f));
     f->op = op;
     f->slot = slot;
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = members_preflist(op->d.node->members, key->p, key->len, pl);
-    bool on = false;
-    for (unsigned i = 0; i < np; i++) {
-        on |= (int)pl[i] == target;
-        if (on)
-            f->cands[f->ncand++] = (int)pl[i];
-    }
-    if (f->ncand == 0)
-        f->cands[f->ncand++] = target;
-    size_t total = 0;
-    for (int i = 0; i < argc; i++)
-        total += argv[i].len;
-    f->argc = argc + 2;
-    f->argv = mem_alloc((size_t)f->argc * sizeof(*f->argv));
-    f->lens = mem_alloc((size_t)f->argc * sizeof(*f->lens));
-    f->blob = mem_alloc(total ? total : 1);
-    f->argv[0] = "PFWD";
-    f->lens[0] = 4;
-    char *p = f->blob;
+    const char **av = mem_alloc((size_t)argc * sizeof(*av));
+    size_t *lens = mem_alloc((size_t)argc * sizeof(*lens));
     for (int i = 0; i < argc; i++) {
-        memcpy(p, argv[i].p, argv[i].len);
-        f->argv[i + 2] = p;
-        f->lens[i + 2] = argv[i].len;
-        p += argv[i].len;
+        av[i] = argv[i].p;
+        lens[i] = argv[i].len;
     }
     defer_sub_begin(&op->d);
-    fwd_send(f);
+    coord_forward_cmd(op->d.node->coord, key->p, key->len, target, argc, av, lens, fwd_done, f);
+    mem_free(av);
+    mem_free(lens);
 }
 
-/* The node that must coordinate a write of key (>= 0), or ROUTE_HERE, or
- * ROUTE_DECLINE.  A command that arrived as PFWD was sent here to be
- * coordinated: it is never forwarded again, but declined when this node
- * cannot reach a write quorum (then nothing was stamped or stored, and the
- * sender safely tries the next node). */
+/* The node that must coordinate a write of key (coord_route): a command
+ * that arrived as PFWD is never forwarded again. */
 int op_route(struct client *c, const struct arg *key)
 {
-    struct kv_node *n = c->node;
-    if (!n->peers)
-        return ROUTE_HERE;
-    if (c->kind != SRV_CLIENT)
-        return members_can_reach_quorum(n->members, key->p, key->len, 0) ? ROUTE_HERE
-                                                                         : ROUTE_DECLINE;
-    int t = members_write_target(n->members, key->p, key->len);
-    return t == n->self_idx ? ROUTE_HERE : t;
+    return coord_route(c->node->coord, key->p, key->len, c->kind != SRV_CLIENT);
 }
 
 static void reply_decline(struct client *c)
@@ -211,9 +131,9 @@ bool op_forward_whole(struct client *c, int argc, const struct arg *argv,
                       const struct arg *key)
 {
     int t = op_route(c, key);
-    if (t == ROUTE_HERE)
+    if (t == COORD_ROUTE_HERE)
         return false;
-    if (t == ROUTE_DECLINE) {
+    if (t == COORD_ROUTE_DECLINE) {
         reply_decline(c);
         return true;
     }
@@ -227,8 +147,5 @@ bool op_forward_whole(struct client *c, int argc, const struct arg *argv,
  * from what the op remembers of its connection's port. */
 int op_route_later(struct op *op, const struct arg *key)
 {
-    struct client tmp;
-    defer_scratch_init(&tmp, op->d.node, op->d.proto);
-    tmp.kind = op->via_peer ? SRV_PEER : SRV_CLIENT;
-    return op_route(&tmp, key);
+    return coord_route(op->d.node->coord, key->p, key->len, op->via_peer);
 }

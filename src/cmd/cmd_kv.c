@@ -656,7 +656,7 @@ static void launch_mset(struct defer *d, int i)
         return;
     const struct arg *key = &op->d.largv[2 * i], *val = &op->d.largv[2 * i + 1];
     int t = op_route_later(op, key);
-    if (t == ROUTE_DECLINE) {
+    if (t == COORD_ROUTE_DECLINE) {
         op->slots[i].err = KV_ENOQUORUM;
         return;
     }
@@ -699,7 +699,7 @@ static void launch_del(struct defer *d, int i)
         return;
     const struct arg *key = &op->d.largv[i];
     int t = op_route_later(op, key);
-    if (t == ROUTE_DECLINE) {
+    if (t == COORD_ROUTE_DECLINE) {
         op->slots[i].err = KV_ENOQUORUM;
         return;
     }

@@ -57,11 +57,9 @@ void op_read(struct op *op, int slot, const struct arg *key, int r);
 void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
               struct val *v, int64_t expire_ms, int w);
 
-/* cmd_fwd.c: forwarding a write to the key's coordinator */
-#define ROUTE_HERE (-1)     /* coordinate the write on this node */
-#define ROUTE_DECLINE (-2)  /* asked to coordinate (PFWD) but cannot reach W */
-/* The node that must coordinate a write of key (>= 0), or ROUTE_HERE, or
- * ROUTE_DECLINE (c arrived as PFWD and this node cannot reach W). */
+/* cmd_fwd.c: forwarding a write to the key's coordinator (coord.h) */
+/* The node that must coordinate a write of key (>= 0), or COORD_ROUTE_HERE,
+ * or COORD_ROUTE_DECLINE (c arrived as PFWD and this node cannot reach W). */
 int op_route(struct client *c, const struct arg *key);
 /* As op_route, for a key launched after the handler returned. */
 int op_route_later(struct op *op, const struct arg *key);
