@@ -93,6 +93,19 @@ static void deliver(void *arg, struct client *c)
     else
         buf_put(&c->out, d->out.data ? d->out.data : "", d->out.len);
 }
+/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
+ * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
+ * out are set.  buf_fini(&c->out) when done. */
+static void defer_scratch_init(struct client *c, struct kv_node *node, int proto)
+{
+    memset(c, 0, sizeof(*c));
+    c->node = node;
+    c->proto = proto;
+    c->kind = SRV_CLIENT;
+    c->flags = CLI_F_AUTHED;
+    buf_init(&c->out);
+}
+
 
 /* Everything ended: the reply goes to the redirect, or to c (given: inside
  * the handler), or into the reserved slot of the client if it is still
@@ -218,15 +231,6 @@ void defer_launch_all(struct defer *d, int n, int argc, const struct arg *argv,
     pump(d);
 }
 
-void defer_scratch_init(struct client *c, struct kv_node *node, int proto)
-{
-    memset(c, 0, sizeof(*c));
-    c->node = node;
-    c->proto = proto;
-    c->kind = SRV_CLIENT;
-    c->flags = CLI_F_AUTHED;
-    buf_init(&c->out);
-}
 
 void defer_call(struct kv_node *node, int argc, const struct arg *argv, defer_call_fn done,
                 void *arg)

@@ -123,10 +123,6 @@ void defer_hold_bytes(struct defer *d, size_t bytes);
 void defer_launch_all(struct defer *d, int n, int argc, const struct arg *argv,
                       defer_launch_fn launch);
 
-/* A connection-less client (node borrowed, protocol 2 or 3) that handlers
- * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
- * out are set.  buf_fini(&c->out) when done. */
-void defer_scratch_init(struct client *c, struct kv_node *node, int proto);
 
 /* Runs a client command (argv borrowed; typically SET or VDEL) on behalf of
  * another command (RENAME, COPY), with the same routing and quorum as for a
