@@ -93,6 +93,7 @@ static void deliver(void *arg, struct client *c)
     else
         buf_put(&c->out, d->out.data ? d->out.data : "", d->out.len);
 }
+
 /* A connection-less client (node borrowed, protocol 2 or 3) that handlers
  * and reply helpers can run on: only node, proto, kind, flags, last_cmd and
  * out are set.  buf_fini(&c->out) when done. */
