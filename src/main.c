@@ -382,8 +382,12 @@ int main(int argc, char **argv)
         srv_set_barrier(node.srv, &barrier);
     }
     node.replica = replica_create(node.store, node.aof);
-    if (node.cfg.nnodes > 0)
-        node.ae = ae_create(&node); /* after the log was replayed */
+    if (node.cfg.nnodes > 0) { /* after the log was replayed */
+        struct ae_deps ad = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                             .replica = node.replica, .peers = node.peers,
+                             .members = node.members, .self_idx = node.self_idx};
+        node.ae = ae_create(&ad);
+    }
     /* the trees are told only when there are trees: the digest before a
      * change is computed only then */
     struct replica_observer observer = {
