@@ -397,7 +397,11 @@ int main(int argc, char **argv)
         .arg = &node,
     };
     replica_set_observer(node.replica, &observer);
-    node.reaper = reaper_create(&node);
+    struct reaper_deps rd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                             .replica = node.replica, .peers = node.peers,
+                             .members = node.members, .hh = node.hh, .gossip = node.gossip,
+                             .self_idx = node.self_idx};
+    node.reaper = reaper_create(&rd);
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
