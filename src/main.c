@@ -387,6 +387,10 @@ int main(int argc, char **argv)
                              .replica = node.replica, .peers = node.peers,
                              .members = node.members, .self_idx = node.self_idx};
         node.ae = ae_create(&ad);
+        struct xfer_deps xd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                               .replica = node.replica, .peers = node.peers,
+                               .members = node.members, .self_idx = node.self_idx};
+        node.xfer = xfer_create(&xd);
     }
     /* the trees are told only when there are trees: the digest before a
      * change is computed only then */
@@ -422,6 +426,8 @@ out:
     members_set_peers(node.members, NULL);
     reaper_destroy(node.reaper);
     node.reaper = NULL;
+    xfer_destroy(node.xfer);
+    node.xfer = NULL;
     ae_destroy(node.ae);
     node.ae = NULL;
     replica_destroy(node.replica);
