@@ -382,8 +382,16 @@ int main(int argc, char **argv)
         srv_set_barrier(node.srv, &barrier);
     }
     node.replica = replica_create(node.store, node.aof);
-    if (node.cfg.nnodes > 0)
-        node.ae = ae_create(&node); /* after the log was replayed */
+    if (node.cfg.nnodes > 0) { /* after the log was replayed */
+        struct ae_deps ad = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                             .replica = node.replica, .peers = node.peers,
+                             .members = node.members, .self_idx = node.self_idx};
+        node.ae = ae_create(&ad);
+        struct xfer_deps xd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                               .replica = node.replica, .peers = node.peers,
+                               .members = node.members, .self_idx = node.self_idx};
+        node.xfer = xfer_create(&xd);
+    }
     /* the trees are told only when there are trees: the digest before a
      * change is computed only then */
     struct replica_observer observer = {
@@ -393,7 +401,11 @@ int main(int argc, char **argv)
         .arg = &node,
     };
     replica_set_observer(node.replica, &observer);
-    node.reaper = reaper_create(&node);
+    struct reaper_deps rd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                             .replica = node.replica, .peers = node.peers,
+                             .members = node.members, .hh = node.hh, .gossip = node.gossip,
+                             .self_idx = node.self_idx};
+    node.reaper = reaper_create(&rd);
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
@@ -414,6 +426,8 @@ out:
     members_set_peers(node.members, NULL);
     reaper_destroy(node.reaper);
     node.reaper = NULL;
+    xfer_destroy(node.xfer);
+    node.xfer = NULL;
     ae_destroy(node.ae);
     node.ae = NULL;
     replica_destroy(node.replica);

@@ -8,7 +8,8 @@
  * (ae_ring_changed), cmd_peer.c (PAE: ae_serve), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO CHECK).  Calls: members (preference lists, liveness,
  * name -> index), ring, store, siblings, peer (PAE to the partner), replica
- * (repairs through replica_put_set), ae_listing.
+ * (repairs through replica_put_set), ae_listing; all handed to ae_create
+ * (struct ae_deps), none reached through struct kv_node.
  * Work per call: ae_update O(N); serving PAE KEYS scans the store once
  * (O(keys)); an exchange keeps at most AE_INFLIGHT repairs outstanding.
  */
@@ -23,7 +24,6 @@
 #include "core/ae_listing.h"
 #include "core/config.h"
 #include "cluster/members.h"
-#include "node.h"
 #include "net/peer.h"
 #include "storage/replica.h"
 #include "core/ring.h"
@@ -66,7 +66,7 @@ struct ae_peer_stats {
 #define kd ae_kd                 /* a (key, digest) pair of a leaf listing */
 
 struct ae {
-    struct kv_node *node;
+    struct ae_deps d;            /* collaborators, borrowed (ae_create) */
     int nnodes;
     uint64_t *leaf;              /* nnodes * AE_LEAVES */
     struct event *timer;
@@ -110,11 +110,11 @@ static unsigned leaf_of(const void *key, size_t klen)
 static unsigned sharing_peers(struct ae *ae, const void *key, size_t klen, unsigned *out)
 {
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = members_preflist(ae->node->members, key, klen, pl);
+    unsigned np = members_preflist(ae->d.members, key, klen, pl);
     bool self = false;
     unsigned n = 0;
     for (unsigned i = 0; i < np; i++) {
-        if ((int)pl[i] == ae->node->self_idx)
+        if ((int)pl[i] == ae->d.self_idx)
             self = true;
         else
             out[n++] = pl[i];
@@ -217,7 +217,7 @@ static void list_keys(struct ae *ae, int peer, const uint8_t *bitmap, struct buf
     struct keys_ctx k = {ae, peer, bitmap, out};
     uint64_t cur = 0;
     do
-        cur = store_scan(ae->node->store, cur, 1024, list_entry, &k);
+        cur = store_scan(ae->d.store, cur, 1024, list_entry, &k);
     while (cur != 0);
 }
 
@@ -230,9 +230,9 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out)
 {
     struct buf b;
     buf_init(&b);
-    int peer = argc >= 3 && ae ? members_index(ae->node->members, argv[2].p, argv[2].len) : -1;
+    int peer = argc >= 3 && ae ? members_index(ae->d.members, argv[2].p, argv[2].len) : -1;
     const struct arg *sub = argc >= 2 ? &argv[1] : NULL;
-    if (peer < 0 || peer == ae->node->self_idx || peer >= ae->nnodes) {
+    if (peer < 0 || peer == ae->d.self_idx || peer >= ae->nnodes) {
         resp_add_error(out, "ERR", "PAE: unknown peer or anti-entropy off");
     } else if (sub->len == 4 && memcmp(sub->p, "ROOT", 4) == 0 && argc == 3) {
         put_u64(&b, root_hash(ae, peer));
@@ -285,12 +285,12 @@ static void exchange_start(struct ae *ae, int peer)
 static void send_pae(struct ae *ae, peer_reply_fn cb, void *arg, const char *sub,
                      const char *extra, size_t extra_len)
 {
-    struct kv_node *n = ae->node;
-    const char *self = n->cfg.node_name;
+    const struct ae_deps *n = &ae->d;
+    const char *self = n->cfg->node_name;
     const char *argv[4] = {"PAE", sub, self, extra};
     size_t lens[4] = {3, strlen(sub), strlen(self), extra_len};
     ae->bytes_exchanged += 16 + strlen(self) + extra_len;
-    peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg.get_timeout_ms, cb, arg, extra ? 4 : 3,
+    peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg->get_timeout_ms, cb, arg, extra ? 4 : 3,
                argv, lens);
 }
 
@@ -405,7 +405,7 @@ static void on_keys(void *arg, int err, const struct peer_reply *rep)
     struct kd *theirs;
     if (ae_listing_decode(ae->theirs_blob, rep->len, &theirs, &nt) != 0) {
         log_warn("anti-entropy: malformed key listing from %s",
-                 ae->node->cfg.nodes[ae->peer].name);
+                 ae->d.cfg->nodes[ae->peer].name);
         mem_free(ae->theirs_blob);
         ae->theirs_blob = NULL;
         exchange_end(ae, false);
@@ -481,11 +481,11 @@ static void on_pulled(void *arg, int err, const struct peer_reply *rep)
 {
     struct rep_ctx *r = arg;
     struct ae *ae = r->ae;
-    struct kv_node *n = ae->node;
+    const struct ae_deps *n = &ae->d;
     if (reply_ok(ae, err, rep, 0)) {
         struct sibset set;
         sib_init(&set);
-        if (sib_decode(&set, rep->str, rep->len, (size_t)n->cfg.proto_max_bulk_len) == 0 &&
+        if (sib_decode(&set, rep->str, rep->len, (size_t)n->cfg->proto_max_bulk_len) == 0 &&
             replica_put_set(n->replica, r->key, r->klen, &set)) {
             ae->keys_repaired++;
             ae->ps[ae->peer].repaired++;
@@ -512,7 +512,7 @@ static void on_pushed(void *arg, int err, const struct peer_reply *rep)
 /* Keeps up to AE_INFLIGHT pulls/pushes outstanding. */
 static void repair_more(struct ae *ae)
 {
-    struct kv_node *n = ae->node;
+    const struct ae_deps *n = &ae->d;
     struct buf enc;
     buf_init(&enc);
     ae->in_repair = true;
@@ -527,7 +527,7 @@ static void repair_more(struct ae *ae)
             size_t glens[2] = {4, k->klen};
             ae->inflight++;
             ae->bytes_exchanged += k->klen + 16;
-            peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_pulled, r, 2,
+            peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg->get_timeout_ms, on_pulled, r, 2,
                        gargv, glens);
         }
         /* push ours */
@@ -543,7 +543,7 @@ static void repair_more(struct ae *ae)
             size_t plens[3] = {4, k->klen, enc.len};
             ae->inflight++;
             ae->bytes_exchanged += k->klen + enc.len + 16;
-            peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg.put_timeout_ms, on_pushed, ae,
+            peers_send(n->peers, ae->peer, PEER_CHAN_DATA, n->cfg->put_timeout_ms, on_pushed, ae,
                        3, pargv, plens);
         }
     }
@@ -578,7 +578,7 @@ static void exchange_end(struct ae *ae, bool in_sync)
         ae->synced_mask |= 1ull << peer;
         uint64_t want = 0;
         for (int i = 0; i < ae->nnodes; i++)
-            if (i != ae->node->self_idx && ring_is_member(members_ring(ae->node->members), (unsigned)i))
+            if (i != ae->d.self_idx && ring_is_member(members_ring(ae->d.members), (unsigned)i))
                 want |= 1ull << i;
         if ((ae->synced_mask & want) == want) {
             ae->last_full_pass_ms = clock_now_ms();
@@ -597,8 +597,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct ae *ae = arg;
-    struct kv_node *n = ae->node;
-    int interval = n->cfg.anti_entropy_interval_ms;
+    const struct ae_deps *n = &ae->d;
+    int interval = n->cfg->anti_entropy_interval_ms;
     if (ae->stage == AE_IDLE && interval > 0 && ae->nnodes > 1) {
         for (int tries = 0; tries < ae->nnodes; tries++) {
             int p = ae->next_peer % ae->nnodes;
@@ -614,19 +614,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         arm(ae, interval > 0 ? interval : 1000);
 }
 
-struct ae *ae_create(struct kv_node *node)
+struct ae *ae_create(const struct ae_deps *deps)
 {
     struct ae *ae = mem_calloc(1, sizeof(*ae));
-    ae->node = node;
-    ae->nnodes = node->cfg.nnodes;
+    ae->d = *deps;
+    ae->nnodes = deps->cfg->nnodes;
     ae->leaf = mem_calloc((size_t)(ae->nnodes ? ae->nnodes : 1) * AE_LEAVES, sizeof(*ae->leaf));
     uint64_t cur = 0;
     do
-        cur = store_scan(node->store, cur, 1024, build_entry, ae);
+        cur = store_scan(deps->store, cur, 1024, build_entry, ae);
     while (cur != 0);
-    ae->next_peer = node->self_idx + 1;
-    ae->timer = evtimer_new(node->base, on_timer, ae);
-    arm(ae, node->cfg.anti_entropy_interval_ms > 0 ? node->cfg.anti_entropy_interval_ms : 1000);
+    ae->next_peer = deps->self_idx + 1;
+    ae->timer = evtimer_new(deps->base, on_timer, ae);
+    arm(ae, deps->cfg->anti_entropy_interval_ms > 0 ? deps->cfg->anti_entropy_interval_ms : 1000);
     return ae;
 }
 
@@ -634,7 +634,7 @@ void ae_ring_changed(struct ae *ae)
 {
     if (!ae)
         return;
-    int nn = ae->node->cfg.nnodes;
+    int nn = ae->d.cfg->nnodes;
     if (nn > ae->nnodes) {
         mem_free(ae->leaf);
         ae->leaf = mem_calloc((size_t)nn * AE_LEAVES, sizeof(*ae->leaf));
@@ -647,7 +647,7 @@ void ae_ring_changed(struct ae *ae)
      * at worst it repairs a key needlessly (repairs are idempotent). */
     uint64_t cur = 0;
     do
-        cur = store_scan(ae->node->store, cur, 1024, build_entry, ae);
+        cur = store_scan(ae->d.store, cur, 1024, build_entry, ae);
     while (cur != 0);
     ae->synced_mask = 0;
 }
@@ -682,13 +682,13 @@ void ae_check(const struct ae *ae, struct buf *out, int *lines)
         return;
     int64_t now = clock_mono_ms();
     for (int i = 0; i < ae->nnodes; i++) {
-        if (i == ae->node->self_idx)
+        if (i == ae->d.self_idx)
             continue;
         const struct ae_peer_stats *s = &ae->ps[i];
         uint64_t ours = root_hash(ae, i);
         buf_printf(out, "%s differing_leaves=%d of %u compared_ms_ago=%lld in_sync_ms_ago=%lld "
                         "exchanges=%llu keys_repaired=%llu root=%016llx\n",
-                   ae->node->cfg.nodes[i].name, s->last_diff_leaves, AE_LEAVES,
+                   ae->d.cfg->nodes[i].name, s->last_diff_leaves, AE_LEAVES,
                    s->last_compare_ms ? (long long)(now - s->last_compare_ms) : -1LL,
                    s->last_in_sync_ms ? (long long)(now - s->last_in_sync_ms) : -1LL,
                    (unsigned long long)s->exchanges, (unsigned long long)s->repaired,

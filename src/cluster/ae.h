@@ -22,14 +22,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kv_node;
+struct event_base;
+struct cfg;
+struct store;
+struct replica;
+struct peers;
+struct members;
 struct buf;
 struct arg;
 struct ae;
 
+/* What anti-entropy works with; all borrowed, and all must outlive the ae
+ * (peers: until after peers_destroy, whose callbacks may still reach it). */
+struct ae_deps {
+    struct event_base *base;   /* the exchange timer */
+    const struct cfg *cfg;     /* read live: names, timeouts, interval, nnodes */
+    struct store *store;       /* scanned to build trees and serve key lists */
+    struct replica *replica;   /* repairs are written through it */
+    struct peers *peers;       /* PAE/PGET/PPUT to the partner */
+    struct members *members;   /* preference lists, liveness, name -> index */
+    int self_idx;              /* this node's index in cfg->nodes */
+};
+
 /* Builds the trees from the current store (after the log was replayed) and
- * arms the exchange timer. */
-struct ae *ae_create(struct kv_node *node);
+ * arms the exchange timer.  deps is copied. */
+struct ae *ae_create(const struct ae_deps *deps);
 void ae_destroy(struct ae *ae);    /* accepts NULL */
 
 /* key's digest (sib_digest, core/siblings.h) went from old to new (0 =

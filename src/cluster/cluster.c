@@ -17,7 +17,7 @@
  * Callers: main (cluster_start/stop), cmd_peer.c (PGOSSIP:
  * cluster_gossip_exchange), cmd_dynamo.c (DYNAMO JOIN/LEAVE/REMOVE).
  * Calls: gossip (pure membership), ring, handoff (create/destroy, stats),
- * xfer, ae, peer (links, seeds), members (the ring's replacement,
+ * xfer (created by main), ae, peer (links, seeds), members (the ring's replacement,
  * liveness, name -> index), store (key count).  Gossip never calls the ring.
  */
 #include "cluster/cluster.h"
@@ -349,7 +349,6 @@ void cluster_start(struct kv_node *node)
     for (int s = 0; s < peers_nseeds(node->peers) && s < 64; s++)
         cl->seeds_unanswered |= (uint64_t)1 << s;
     node->hh = hh_create(node, hint_owner_up, node);
-    node->xfer = xfer_create(node);
     srandom((unsigned)(clock_mono_us() ^ (int64_t)node->incarnation));
     cl->gossip_timer = evtimer_new(node->base, on_gossip_timer, node);
     arm(node);
@@ -362,8 +361,6 @@ void cluster_stop(struct kv_node *node)
         event_free(cl->gossip_timer);
     mem_free(cl);
     node->cluster = NULL;
-    xfer_destroy(node->xfer);
-    node->xfer = NULL;
     hh_destroy(node->hh);
     node->hh = NULL;
     members_set_gossip(node->members, NULL);

@@ -3,7 +3,8 @@
  * Owns: the pass state (store cursor, the batch being checked) and a
  * timer.  Calls: members (preference lists, liveness), gossip (ring status),
  * store (the pass), peer (PCHECK, PREAP), handoff (hints held here),
- * replica (the conditional removal), siblings (digests).  Callers: main
+ * replica (the conditional removal), siblings (digests); main hands all of
+ * them to reaper_create (struct reaper_deps).  Callers: main
  * (create/destroy), cmd_peer.c (serving PCHECK/PREAP), cmd_info.c (INFO).
  *
  * Every REAP_TICK_MS, when no batch is in flight, the pass visits up to
@@ -23,9 +24,9 @@
 #include <string.h>
 
 #include "cluster/members.h"
+#include "core/config.h"
 #include "core/gossip.h"
 #include "cluster/handoff.h"
-#include "node.h"
 #include "net/peer.h"
 #include "storage/replica.h"
 #include "core/resp.h"
@@ -51,7 +52,7 @@ struct cand {
 };
 
 struct reaper {
-    struct kv_node *node;
+    struct reaper_deps d;     /* collaborators, borrowed (reaper_create) */
     struct event *tick;
     uint64_t cursor;
     struct cand *c;           /* the batch in flight */
@@ -78,7 +79,7 @@ static void free_batch(struct reaper *r)
 static void consider(void *arg, const struct store_entry *e)
 {
     struct reaper *r = arg;
-    struct kv_node *n = r->node;
+    const struct reaper_deps *n = &r->d;
     if (r->nc >= REAP_BATCH)
         return; /* the next pass sees it */
     unsigned nv = store_entry_nversions(e);
@@ -102,7 +103,7 @@ static void consider(void *arg, const struct store_entry *e)
         if (version_newest_ts(&set.v[i]) > newest)
             newest = version_newest_ts(&set.v[i]);
     int64_t age = clock_now_ms() - (int64_t)newest;
-    bool old = age > n->cfg.tombstone_reap_ms;
+    bool old = age > n->cfg->tombstone_reap_ms;
     uint64_t d = old ? sib_digest(key, klen, &set) : 0;
     sib_fini(&set);
     if (!old || (n->hh && hh_holds(n->hh, key, klen)))
@@ -124,7 +125,7 @@ static void reap_done(void *arg, int err, const struct peer_reply *rep)
 /* Every node answered: reap what all answers allow. */
 static void finish(struct reaper *r)
 {
-    struct kv_node *n = r->node;
+    const struct reaper_deps *n = &r->d;
     if (!r->failed) {
         for (int i = 0; i < r->nc; i++) {
             struct cand *c = &r->c[i];
@@ -145,7 +146,7 @@ static void finish(struct reaper *r)
                     continue;
                 const char *argv[3] = {"PREAP", c->key, hex};
                 size_t lens[3] = {5, c->klen, 16};
-                peers_send(n->peers, (int)pl[k], PEER_CHAN_DATA, n->cfg.put_timeout_ms,
+                peers_send(n->peers, (int)pl[k], PEER_CHAN_DATA, n->cfg->put_timeout_ms,
                            reap_done, NULL, 3, argv, lens);
             }
         }
@@ -157,7 +158,7 @@ static void on_check(void *arg, int err, const struct peer_reply *rep)
 {
     struct check_call *cc = arg;
     struct reaper *r = cc->r;
-    struct kv_node *n = r->node;
+    const struct reaper_deps *n = &r->d;
     if (err || !rep || rep->type != PEER_R_BULK || rep->len != (size_t)r->nc * REAP_ROW) {
         r->failed = true;
     } else {
@@ -176,7 +177,7 @@ static void on_check(void *arg, int err, const struct peer_reply *rep)
         finish(r);
 }
 
-static bool gone(const struct kv_node *n, int idx)
+static bool gone(const struct reaper_deps *n, int idx)
 {
     return n->gossip && idx != n->self_idx && gossip_status(n->gossip, idx) == GOSSIP_GONE;
 }
@@ -186,12 +187,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct reaper *r = arg;
-    struct kv_node *n = r->node;
-    if (r->waiting > 0 || n->cfg.tombstone_reap_ms <= 0)
+    const struct reaper_deps *n = &r->d;
+    if (r->waiting > 0 || n->cfg->tombstone_reap_ms <= 0)
         return;
     /* Every node of the table must be reachable, or nothing can be reaped;
      * nodes that left and said they hold nothing (GONE) are not asked. */
-    for (int i = 0; i < n->cfg.nnodes; i++)
+    for (int i = 0; i < n->cfg->nnodes; i++)
         if (!gone(n, i) && !members_node_up(n->members, i))
             return;
     size_t visited = 0;
@@ -211,14 +212,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
     r->failed = false;
     r->waiting = 1; /* guard: answers may come back inside peers_send */
-    for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
+    for (int i = 0; n->peers && i < n->cfg->nnodes; i++) {
         if (i == n->self_idx || gone(n, i))
             continue;
         struct check_call *cc = mem_alloc(sizeof(*cc));
         cc->r = r;
         cc->node = i;
         r->waiting++;
-        peers_send(n->peers, i, PEER_CHAN_DATA, n->cfg.get_timeout_ms, on_check, cc, r->nc + 1,
+        peers_send(n->peers, i, PEER_CHAN_DATA, n->cfg->get_timeout_ms, on_check, cc, r->nc + 1,
                    argv, lens);
     }
     mem_free(argv);
@@ -227,11 +228,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         finish(r);
 }
 
-struct reaper *reaper_create(struct kv_node *node)
+struct reaper *reaper_create(const struct reaper_deps *deps)
 {
     struct reaper *r = mem_calloc(1, sizeof(*r));
-    r->node = node;
-    r->tick = event_new(node->base, -1, EV_PERSIST, on_tick, r);
+    r->d = *deps;
+    r->tick = event_new(deps->base, -1, EV_PERSIST, on_tick, r);
     struct timeval tv = {0, REAP_TICK_MS * 1000};
     event_add(r->tick, &tv);
     return r;
@@ -247,19 +248,19 @@ void reaper_destroy(struct reaper *r)
     mem_free(r);
 }
 
-void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys, struct buf *out)
+void reaper_serve_check(struct reaper *r, int nkeys, const struct arg *keys, struct buf *out)
 {
     struct buf b;
     buf_init(&b);
     for (int i = 0; i < nkeys; i++) {
         struct sibset set;
         sib_init(&set);
-        const struct store_entry *e = store_find(node->store, keys[i].p, keys[i].len);
+        const struct store_entry *e = store_find(r->d.store, keys[i].p, keys[i].len);
         if (e)
             store_entry_load(e, &set);
         char row[REAP_ROW];
         le64_put((uint8_t *)row, sib_digest(keys[i].p, keys[i].len, &set));
-        row[8] = (char)(node->hh && hh_holds(node->hh, keys[i].p, keys[i].len));
+        row[8] = (char)(r->d.hh && hh_holds(r->d.hh, keys[i].p, keys[i].len));
         buf_append(&b, row, REAP_ROW);
         sib_fini(&set);
     }
@@ -267,7 +268,7 @@ void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys,
     buf_fini(&b);
 }
 
-void reaper_serve_reap(struct kv_node *node, const struct arg *key, const struct arg *digest,
+void reaper_serve_reap(struct reaper *r, const struct arg *key, const struct arg *digest,
                        struct buf *out)
 {
     char hex[17];
@@ -283,7 +284,7 @@ void reaper_serve_reap(struct kv_node *node, const struct arg *key, const struct
         resp_add_error(out, "ERR", "PREAP: digest must be 16 hex digits");
         return;
     }
-    resp_add_int(out, replica_drop_if_digest(node->replica, key->p, key->len, (uint64_t)d));
+    resp_add_int(out, replica_drop_if_digest(r->d.replica, key->p, key->len, (uint64_t)d));
 }
 
 void reaper_info(const struct reaper *r, struct buf *out)

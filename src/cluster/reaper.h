@@ -28,20 +28,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kv_node;
+struct event_base;
+struct cfg;
+struct store;
+struct replica;
+struct peers;
+struct members;
+struct handoff;
+struct gossip;
 struct reaper;
 struct arg;
 struct buf;
 
-struct reaper *reaper_create(struct kv_node *node);
+/* What the reaper works with; all borrowed and outliving the reaper.
+ * peers, hh and gossip are NULL without a cluster. */
+struct reaper_deps {
+    struct event_base *base;   /* the pass timer */
+    const struct cfg *cfg;     /* read live: tombstone-reap-after, timeouts, nnodes */
+    struct store *store;       /* the pass; PCHECK digests */
+    struct replica *replica;   /* the conditional removal (replica_drop_if_digest) */
+    struct peers *peers;       /* PCHECK, PREAP */
+    struct members *members;   /* preference lists, liveness */
+    struct handoff *hh;        /* hints held here */
+    struct gossip *gossip;     /* which nodes left with nothing (GONE) */
+    int self_idx;              /* this node's index in cfg->nodes */
+};
+
+/* deps is copied. */
+struct reaper *reaper_create(const struct reaper_deps *deps);
 void reaper_destroy(struct reaper *r);   /* accepts NULL; after peers_destroy */
 
 /* PCHECK key...: per key, this node's digest (8 bytes little-endian, 0 =
  * nothing) and whether it holds a hint for it (1 byte); one bulk. */
-void reaper_serve_check(struct kv_node *node, int nkeys, const struct arg *keys, struct buf *out);
+void reaper_serve_check(struct reaper *r, int nkeys, const struct arg *keys, struct buf *out);
 /* PREAP key digest-hex: removes key when its digest is still that;
  * replies :1 when removed, :0 otherwise. */
-void reaper_serve_reap(struct kv_node *node, const struct arg *key, const struct arg *digest,
+void reaper_serve_reap(struct reaper *r, const struct arg *key, const struct arg *digest,
                        struct buf *out);
 
 void reaper_info(const struct reaper *r, struct buf *out);

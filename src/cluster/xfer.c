@@ -2,9 +2,10 @@
  *
  * Owns: the pass state (store cursor, the batch in flight) and its timer.
  * Calls: members (preference lists, liveness), ring, store (the pass), peer
- * (PPUT), replica (the conditional drop).  Callers: cluster.c (create/
- * destroy, ring changes, xfer_busy), main's replica observer
- * (xfer_note_write: a write to a stray), cmd_peer.c (pokes), cmd_info.c (INFO).
+ * (PPUT), replica (the conditional drop); main hands them to xfer_create
+ * (struct xfer_deps).  Callers: main (create/destroy; its replica observer:
+ * xfer_note_write, a write to a stray), cluster.c (ring changes, xfer_busy),
+ * cmd_peer.c (pokes), cmd_info.c (INFO).
  *
  * A tick (every 100 ms) visits up to XFER_VISIT entries of the store and
  * collects the strays among them, at most the tick's share of
@@ -19,7 +20,7 @@
 #include <string.h>
 
 #include "cluster/members.h"
-#include "node.h"
+#include "core/config.h"
 #include "net/peer.h"
 #include "storage/replica.h"
 #include "core/ring.h"
@@ -37,7 +38,7 @@
 #define XFER_RETRY_MS 1000     /* an incomplete pass runs again this much later */
 
 struct xfer {
-    struct kv_node *node;
+    struct xfer_deps d;        /* collaborators, borrowed (xfer_create) */
     struct event *tick;
     bool active;               /* a pass is under way */
     bool again;                /* another pass is due at again_at_ms */
@@ -63,7 +64,7 @@ struct item {
 
 /* True when this node is not among key's owners (an empty ring owns
  * nothing: then the data stays). */
-static bool is_stray(struct kv_node *n, const void *key, size_t klen)
+static bool is_stray(const struct xfer_deps *n, const void *key, size_t klen)
 {
     return ring_nmembers(members_ring(n->members)) > 0 && members_owner_rank(n->members, key, klen, n->self_idx) < 0;
 }
@@ -71,7 +72,7 @@ static bool is_stray(struct kv_node *n, const void *key, size_t klen)
 static void item_done(struct item *it)
 {
     struct xfer *x = it->x;
-    struct kv_node *n = x->node;
+    const struct xfer_deps *n = &x->d;
     if (it->errors > 0 || it->acks < it->needed) {
         x->failed++;
         x->incomplete = true;
@@ -100,10 +101,10 @@ static void on_put(void *arg, int err, const struct peer_reply *rep)
 
 static void send_item(struct xfer *x, struct item *it, struct buf *enc)
 {
-    struct kv_node *n = x->node;
+    const struct xfer_deps *n = &x->d;
     unsigned pl[CFG_MAX_NODES];
     unsigned np = members_preflist(n->members, it->key, it->klen, pl);
-    it->needed = n->cfg.w < (int)np ? n->cfg.w : (int)np;
+    it->needed = n->cfg->w < (int)np ? n->cfg->w : (int)np;
     enc->len = 0;
     sib_encode(&it->sent, enc);
     it->waiting = 1; /* guard: callbacks may run inside peers_send */
@@ -114,7 +115,7 @@ static void send_item(struct xfer *x, struct item *it, struct buf *enc)
         const char *argv[3] = {"PPUT", it->key, enc->data ? enc->data : ""};
         size_t lens[3] = {4, it->klen, enc->len};
         it->waiting++;
-        peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg.put_timeout_ms, on_put, it, 3,
+        peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, n->cfg->put_timeout_ms, on_put, it, 3,
                    argv, lens);
     }
     if (--it->waiting == 0)
@@ -134,7 +135,7 @@ static void collect(void *arg, const struct store_entry *e)
     struct batch *b = arg;
     size_t klen;
     const char *key = store_entry_key(e, &klen);
-    if (!is_stray(b->x->node, key, klen))
+    if (!is_stray(&b->x->d, key, klen))
         return;
     struct item *it = mem_calloc(1, sizeof(*it));
     it->x = b->x;
@@ -179,7 +180,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         x->cursor = 0;
         x->credit = 0;
     }
-    x->credit += (double)x->node->cfg.handoff_rate * XFER_TICK_MS / 1000.0;
+    x->credit += (double)x->d.cfg->handoff_rate * XFER_TICK_MS / 1000.0;
     if (x->credit > XFER_MAX_BATCH)
         x->credit = XFER_MAX_BATCH;
     if (x->credit < 1)
@@ -188,7 +189,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int room = (int)x->credit;
     size_t visited = 0;
     do {
-        x->cursor = store_scan(x->node->store, x->cursor, XFER_STEP, collect, &b);
+        x->cursor = store_scan(x->d.store, x->cursor, XFER_STEP, collect, &b);
         visited += XFER_STEP;
     } while (b.n < room && x->cursor != 0 && visited < XFER_VISIT);
     x->credit -= b.n;
@@ -203,11 +204,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     mem_free(b.items);
 }
 
-struct xfer *xfer_create(struct kv_node *node)
+struct xfer *xfer_create(const struct xfer_deps *deps)
 {
     struct xfer *x = mem_calloc(1, sizeof(*x));
-    x->node = node;
-    x->tick = event_new(node->base, -1, EV_PERSIST, on_tick, x);
+    x->d = *deps;
+    x->tick = event_new(deps->base, -1, EV_PERSIST, on_tick, x);
     struct timeval tv = {0, XFER_TICK_MS * 1000};
     event_add(x->tick, &tv);
     /* A restarted node may hold keys the ring gave away while it was down. */
@@ -245,7 +246,7 @@ void xfer_poke(struct xfer *x)
 
 void xfer_note_write(struct xfer *x, const void *key, size_t klen)
 {
-    if (x && !x->again && is_stray(x->node, key, klen))
+    if (x && !x->again && is_stray(&x->d, key, klen))
         xfer_poke(x);
 }
 

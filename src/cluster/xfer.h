@@ -24,11 +24,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kv_node;
+struct event_base;
+struct cfg;
+struct store;
+struct replica;
+struct peers;
+struct members;
 struct xfer;
 struct buf;
 
-struct xfer *xfer_create(struct kv_node *node);
+/* What the transfer works with; all borrowed and outliving the xfer. */
+struct xfer_deps {
+    struct event_base *base;   /* the pass timer */
+    const struct cfg *cfg;     /* read live: handoff-rate, W, put timeout */
+    struct store *store;       /* the pass */
+    struct replica *replica;   /* the conditional drop (replica_drop_if_covered) */
+    struct peers *peers;       /* PPUT to the owners */
+    struct members *members;   /* preference lists, liveness */
+    int self_idx;              /* this node's index in cfg->nodes */
+};
+
+/* deps is copied; created once the replica exists (main.c). */
+struct xfer *xfer_create(const struct xfer_deps *deps);
 void xfer_destroy(struct xfer *x);   /* accepts NULL; after peers_destroy */
 
 /* The ring changed: start a new pass at once. */

@@ -440,13 +440,13 @@ static void peer_gossip(struct client *c, int argc, const struct arg *argv)
 
 static void peer_check(struct client *c, int argc, const struct arg *argv)
 {
-    reaper_serve_check(c->node, argc - 1, argv + 1, &c->out);
+    reaper_serve_check(c->node->reaper, argc - 1, argv + 1, &c->out);
 }
 
 static void peer_reap(struct client *c, int argc, const struct arg *argv)
 {
     (void)argc;
-    reaper_serve_reap(c->node, &argv[1], &argv[2], &c->out);
+    reaper_serve_reap(c->node->reaper, &argv[1], &argv[2], &c->out);
 }
 
 static void peer_scan_cmd(struct client *c, int argc, const struct arg *argv)
