@@ -294,6 +294,17 @@ static uint32_t find_actor(const struct vclock *vc, uint32_t actor, bool *found)
     return lo;
 }
 
+bool vc_identical(const struct vclock *a, const struct vclock *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (uint32_t i = 0; i < a->n; i++)
+        if (a->e[i].actor != b->e[i].actor || a->e[i].counter != b->e[i].counter ||
+            a->e[i].ts_ms != b->e[i].ts_ms)
+            return false;
+    return true;
+}
+
 void vc_increment(struct vclock *vc, uint32_t actor, uint64_t now_ms)
 {
     bool found;

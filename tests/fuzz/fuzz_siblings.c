@@ -28,20 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_VAL (1u << 20)
 
-static bool vc_same(const struct vclock *a, const struct vclock *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (uint32_t i = 0; i < a->n; i++)
-        if (a->e[i].actor != b->e[i].actor || a->e[i].counter != b->e[i].counter ||
-            a->e[i].ts_ms != b->e[i].ts_ms)
-            return false;
-    return true;
-}
-
 static bool version_same(const struct version *x, const struct version *y)
 {
-    if (x->expire_ms != y->expire_ms || !vc_same(&x->vc, &y->vc) ||
+    if (x->expire_ms != y->expire_ms || !vc_identical(&x->vc, &y->vc) ||
         x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
         return false;
     if ((x->val == NULL) != (y->val == NULL))
@@ -98,7 +87,7 @@ static void check_set(const struct sibset *s)
         version_pack_clock(&s->v[i], &b);
         size_t used = 0;
         if (version_unpack_clock(&u, b.data, b.len, &used) != 0 || used != b.len ||
-            !vc_same(&u.vc, &s->v[i].vc) || u.dot_actor != s->v[i].dot_actor ||
+            !vc_identical(&u.vc, &s->v[i].vc) || u.dot_actor != s->v[i].dot_actor ||
             u.dot_base != s->v[i].dot_base)
             abort();
         version_fini(&u);

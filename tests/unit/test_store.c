@@ -65,17 +65,6 @@ static void mkver(struct version *v, const char *s, unsigned c0, unsigned c1, un
             vc_increment(&v->vc, A[i], 1764064488000 + k);
 }
 
-static bool vc_same(const struct vclock *a, const struct vclock *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (uint32_t i = 0; i < a->n; i++)
-        if (a->e[i].actor != b->e[i].actor || a->e[i].counter != b->e[i].counter ||
-            a->e[i].ts_ms != b->e[i].ts_ms)
-            return false;
-    return true;
-}
-
 /* The entry holds exactly ref's versions, in order, sharing its values. */
 static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
 {
@@ -95,11 +84,11 @@ static bool entry_matches(const struct store_entry *e, const struct sibset *ref)
         size_t used = 0;
         ok = r.val == ref->v[i].val && r.expire_ms == ref->v[i].expire_ms &&
              got.v[i].val == ref->v[i].val && got.v[i].expire_ms == ref->v[i].expire_ms &&
-             vc_same(&got.v[i].vc, &ref->v[i].vc) &&
+             vc_identical(&got.v[i].vc, &ref->v[i].vc) &&
              got.v[i].dot_actor == ref->v[i].dot_actor &&
              got.v[i].dot_base == ref->v[i].dot_base &&
              version_unpack_clock(&vr, r.clock, r.clock_len, &used) == 0 &&
-             used == r.clock_len && vc_same(&vr.vc, &ref->v[i].vc) &&
+             used == r.clock_len && vc_identical(&vr.vc, &ref->v[i].vc) &&
              vr.dot_actor == ref->v[i].dot_actor && vr.dot_base == ref->v[i].dot_base;
     }
     version_fini(&vr);

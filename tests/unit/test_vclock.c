@@ -70,17 +70,6 @@ static void rand_clock(struct vclock *vc)
     }
 }
 
-static bool vc_equal(const struct vclock *a, const struct vclock *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (uint32_t i = 0; i < a->n; i++)
-        if (a->e[i].actor != b->e[i].actor || a->e[i].counter != b->e[i].counter ||
-            a->e[i].ts_ms != b->e[i].ts_ms)
-            return false;
-    return true;
-}
-
 static bool vc_sorted(const struct vclock *a)
 {
     for (uint32_t i = 0; i < a->n; i++) {
@@ -164,11 +153,11 @@ static void test_basics(void **state)
     assert_true(vc_descends(&a, &b));
     assert_false(vc_descends(&b, &a));
     vc_copy(&b, &a);
-    assert_true(vc_equal(&a, &b));
+    assert_true(vc_identical(&a, &b));
     vc_copy(&b, &b);
-    assert_true(vc_equal(&a, &b));
+    assert_true(vc_identical(&a, &b));
     vc_merge(&b, &b);
-    assert_true(vc_equal(&a, &b));
+    assert_true(vc_identical(&a, &b));
     vc_clear(&b);
     assert_int_equal(b.n, 0);
     vc_move(&b, &a);
@@ -256,7 +245,7 @@ static void test_prop_merge(void **state)
         vc_merge(&x, &b);
         vc_copy(&y, &b);
         vc_merge(&y, &a);
-        PROP(vc_equal(&x, &y));
+        PROP(vc_identical(&x, &y));
         PROP(vc_sorted(&x));
         /* pointwise max */
         for (int i = 0; i < NACTORS; i++) {
@@ -270,9 +259,9 @@ static void test_prop_merge(void **state)
         /* idempotent */
         vc_copy(&y, &x);
         vc_merge(&y, &x);
-        PROP(vc_equal(&x, &y));
+        PROP(vc_identical(&x, &y));
         vc_merge(&y, &a);
-        PROP(vc_equal(&x, &y));
+        PROP(vc_identical(&x, &y));
         /* associative */
         vc_merge(&x, &c); /* (a b) c */
         vc_copy(&y, &b);
@@ -281,7 +270,7 @@ static void test_prop_merge(void **state)
         vc_init(&z);
         vc_copy(&z, &a);
         vc_merge(&z, &y); /* a (b c) */
-        PROP(vc_equal(&x, &z));
+        PROP(vc_identical(&x, &z));
         vc_fini(&z);
         /* increment strictly advances */
         vc_copy(&y, &a);
@@ -326,7 +315,7 @@ static void test_prop_codecs(void **state)
         rand_clock(&b);
         PROP(vc_unpack(&b, out.data, out.len, &used) == 0);
         PROP(used == plen);
-        PROP(vc_equal(&a, &b));
+        PROP(vc_identical(&a, &b));
         for (size_t cut = 0; cut < plen; cut++)
             PROP(vc_unpack(&b, out.data, cut, &used) == KV_EPROTO && b.n == 0);
         /* wire */
@@ -336,7 +325,7 @@ static void test_prop_codecs(void **state)
         buf_putc(&out, 'x');
         PROP(vc_decode(&b, out.data, out.len, &used) == 0);
         PROP(used == elen);
-        PROP(vc_equal(&a, &b));
+        PROP(vc_identical(&a, &b));
         for (size_t cut = 0; cut < elen; cut++)
             PROP(vc_decode(&b, out.data, cut, &used) == KV_EBADCTX && b.n == 0);
         /* context */
@@ -350,7 +339,7 @@ static void test_prop_codecs(void **state)
         }
         rand_clock(&b);
         PROP(vc_from_context(&b, out.data, out.len) == 0);
-        PROP(vc_equal(&a, &b));
+        PROP(vc_identical(&a, &b));
     }
     vc_fini(&a);
     vc_fini(&b);
@@ -635,7 +624,7 @@ static void test_prune_bound(void **state)
         vc_init(&again);
         vc_copy(&again, &orig);
         vc_prune(&again, max);
-        PROP(vc_equal(&again, &a));
+        PROP(vc_identical(&again, &a));
         vc_fini(&again);
     }
     vc_fini(&a);
@@ -662,7 +651,7 @@ static void test_prune_order_property(void **state)
         unsigned dropped = vc_prune(&p, max);
         enum vc_order after = vc_compare(&p, &b);
         if (dropped == 0) {
-            PROP(vc_equal(&p, &a));
+            PROP(vc_identical(&p, &a));
             PROP(after == before);
         } else if (after != before) {
             changed_only_when_dropped++;
