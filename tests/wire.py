@@ -1,7 +1,10 @@
-"""Byte-level helpers for tests that craft what the node reads: the
+"""Byte-level helpers for tests that craft or read what the node writes: the
 MurmurHash3 x86_32 checksum (Debian's python3 has no murmur3 module; the
 node checksums log records and client contexts with libmurmurhash's
-lmmh_x86_32) and unsigned LEB128 varints (src/util/varint.h)."""
+lmmh_x86_32), unsigned LEB128 varints (src/util/varint.h), and the
+append-only log's record framing (src/core/aof_scan.h)."""
+
+import struct
 
 
 def murmur3_x86_32(data, seed=0):
@@ -61,3 +64,31 @@ def get_varint(p, pos):
         shift += 7
         if not b & 0x80:
             return n, pos
+
+
+AOF_SEED = 0xA0F1
+AOF_KEY = 1   # payload: varint klen, key, versions
+
+
+def aof_record(typ, payload):
+    """A log record with a valid checksum: u32 payload length, u32 checksum
+    of type + payload, u8 type, payload."""
+    body = bytes([typ]) + payload
+    return struct.pack("<II", len(payload), murmur3_x86_32(body, AOF_SEED)) + body
+
+
+def aof_records(data):
+    """The whole records of a log image, in order: [(offset, total length,
+    type, key or None)] (the key of AOF_KEY records, latin-1)."""
+    out, pos = [], 0
+    while pos + 9 <= len(data):
+        plen, _sum, typ = struct.unpack_from("<IIB", data, pos)
+        if pos + 9 + plen > len(data):
+            break
+        key = None
+        if typ == AOF_KEY:
+            klen, at = get_varint(data, pos + 9)
+            key = data[at:at + klen].decode("latin-1")
+        out.append((pos, 9 + plen, typ, key))
+        pos += 9 + plen
+    return out

@@ -26,6 +26,7 @@ import redis
 
 import harness
 from harness import wait_until
+from wire import aof_records
 
 KILL_AFTER_ACKS = 3000     # acked writes before the kill -9
 WRITERS = 4                # concurrent writer connections during the kill
@@ -67,27 +68,7 @@ def pipelined_set(c, pairs, chunk=1000):
 def records(path):
     """Parses the log: [(offset, total length, type, key or None)]."""
     with open(path, "rb") as f:
-        data = f.read()
-    out, pos = [], 0
-    while pos + 9 <= len(data):
-        plen, _sum, typ = struct.unpack_from("<IIB", data, pos)
-        if pos + 9 + plen > len(data):
-            break
-        payload = data[pos + 9:pos + 9 + plen]
-        key = None
-        if typ == 1:  # AOF_KEY: varint klen, key, versions
-            klen, shift, i = 0, 0, 0
-            while True:
-                b = payload[i]
-                i += 1
-                klen |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
-            key = payload[i:i + klen].decode("latin-1")
-        out.append((pos, 9 + plen, typ, key))
-        pos += 9 + plen
-    return out
+        return aof_records(f.read())
 
 
 class Writer(threading.Thread):

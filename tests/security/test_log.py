@@ -13,7 +13,6 @@ Attacks and faults, each through the real binary:
   - a --dir that does not exist is created; one that cannot be is refused.
 """
 import os
-import struct
 import subprocess
 import time
 
@@ -21,10 +20,7 @@ import pytest
 
 import harness
 from harness import RawConn, wait_until
-from wire import murmur3_x86_32
-
-AOF_SEED = 0xA0F1
-AOF_KEY = 1
+from wire import AOF_KEY, aof_record, aof_records
 
 
 def pinfo(c):
@@ -36,32 +32,14 @@ def aof_path(c):
     return p.decode() if isinstance(p, bytes) else str(p)
 
 
-def record_spans(data):
-    """[(offset, length)] of the whole records of a log image."""
-    out, pos = [], 0
-    while pos + 9 <= len(data):
-        plen = struct.unpack_from("<I", data, pos)[0]
-        if pos + 9 + plen > len(data):
-            break
-        out.append((pos, 9 + plen))
-        pos += 9 + plen
-    return out
-
-
 def reply(conn, timeout):
     conn.sock.settimeout(timeout)
     return conn.read_reply()
 
 
-def craft_record(typ, payload):
-    """A record with a valid checksum (framing of src/aof_scan.h)."""
-    body = bytes([typ]) + payload
-    return struct.pack("<II", len(payload), murmur3_x86_32(body, AOF_SEED)) + body
-
-
 # A key record whose versions do not decode: a count of 2^35 versions in a
 # few bytes.  Checksummed, so it is not damage: a record the node cannot apply.
-UNREADABLE = craft_record(AOF_KEY, b"\x05bogus" + b"\x80\x80\x80\x80\x01" + b"\x00" * 6)
+UNREADABLE = aof_record(AOF_KEY, b"\x05bogus" + b"\x80\x80\x80\x80\x01" + b"\x00" * 6)
 
 
 def test_unreadable_record_keeps_every_record_after_it(node_factory):
@@ -73,7 +51,7 @@ def test_unreadable_record_keeps_every_record_after_it(node_factory):
     path = aof_path(c)
     assert n.stop() == 0
     data = open(path, "rb").read()
-    spans = record_spans(data)
+    spans = aof_records(data)
     assert len(spans) == len(keys)
     cut = spans[20][0]
     with open(path, "wb") as f:
