@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
 """check-layers.py — guards the layer rule of src/ (STYLE.md section 1).
 
-Each folder of src/ is a layer; a file may include headers of its own layer
-and of the layers below it, never above:
+Each folder of src/ is a layer; a file may use its own layer and the layers
+below it, never one above:
 
-    util < core < storage < net < cluster < cmd < (src/ top: main.c, node.h)
+    util < core < storage < net < cluster < cmd < (src/ top: main.c)
 
-Usage: scripts/check-layers.py [--allowed FILE] [--write-allowed FILE]
+Two checks, both run by scripts/test.sh:
+  1. includes: every #include "x/y.h" of every file in src/ (from the
+     sources, no build needed);
+  2. calls (with --objects DIR...): every undefined symbol of every object
+     file of a build (nm) that another object file of the tree defines, so
+     a function reached through a hand-written prototype, without its header,
+     is caught too.  Object files are named <folder>_<file>.c.o by meson.
 
-Prints every upward include (file -> header) and the folder-level graph.
-Without --allowed, any upward include fails the check.  With --allowed, the
-file lists upward includes still tolerated while the restructuring of issue
-12 goes on: a new one fails, and one that is gone must be removed from the
-list (so the list only shrinks).  Exit 0 = the rule holds (up to the list).
+Prints the folder-level graph of each check and every upward edge.
+Usage: scripts/check-layers.py [--objects BUILD_DIR ...]
+Exit 0 = no upward include and no upward call, so no cycle crosses a folder.
 """
+import glob
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,7 +37,7 @@ def layer_of(rel):
     return head if head in RANK else None
 
 
-def edges():
+def include_edges():
     out = []
     for dirpath, _, files in os.walk(SRC):
         for fn in sorted(files):
@@ -39,60 +45,83 @@ def edges():
                 continue
             path = os.path.join(dirpath, fn)
             rel = os.path.relpath(path, SRC)
-            src_layer = layer_of(rel)
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
             for inc in INCLUDE.findall(text):
-                dst_layer = layer_of(inc)
-                if dst_layer is None or not os.path.exists(os.path.join(SRC, inc)):
+                if layer_of(inc) is None or not os.path.exists(os.path.join(SRC, inc)):
                     continue
-                out.append((rel, inc, src_layer, dst_layer))
+                out.append((rel, inc, layer_of(rel), layer_of(inc)))
     return sorted(out)
 
 
-def main(argv):
-    allowed_path = write_path = None
-    if "--allowed" in argv:
-        allowed_path = argv[argv.index("--allowed") + 1]
-    if "--write-allowed" in argv:
-        write_path = argv[argv.index("--write-allowed") + 1]
-    es = edges()
-    upward = ["%s -> %s" % (a, b) for a, b, la, lb in es if RANK[lb] > RANK[la]]
+def nm(path, *flags):
+    res = subprocess.run(["nm", "-P", *flags, path], capture_output=True, text=True, check=True)
+    return {line.split()[0] for line in res.stdout.splitlines() if line.strip()}
+
+
+def object_layer(name):
+    """meson names src/<folder>/<file>.c's object <folder>_<file>.c.o."""
+    if name == "main.c.o":
+        return "top", "main.c"
+    head, _, rest = name.partition("_")
+    if head in RANK and head != "top" and rest:
+        return head, "%s/%s" % (head, rest[:-2])
+    return None, None
+
+
+def call_edges(build_dirs):
+    objs = []
+    for d in build_dirs:
+        for path in sorted(glob.glob(os.path.join(d, "src", "*.p", "*.c.o"))):
+            layer, rel = object_layer(os.path.basename(path))
+            if layer:
+                objs.append((rel, layer, path))
+    if not objs:
+        raise SystemExit("check-layers: no object files under %s (build first)" % build_dirs)
+    defined = {}
+    for rel, layer, path in objs:
+        for sym in nm(path, "--defined-only", "-g"):
+            defined.setdefault(sym, (rel, layer))
+    out = set()
+    for rel, layer, path in objs:
+        for sym in nm(path, "--undefined-only"):
+            if sym in defined:
+                drel, dlayer = defined[sym]
+                out.add((rel, "%s (%s)" % (drel, sym), layer, dlayer))
+    return sorted(out), len(objs)
+
+
+def report(title, es):
     graph = {}
     for _, _, la, lb in es:
         if la != lb:
             graph.setdefault(la, set()).add(lb)
-    print("folder graph (who includes whom):")
+    print("%s — folder graph:" % title)
     for la in LAYERS:
         if la in graph:
             ups = [lb for lb in sorted(graph[la], key=RANK.get) if RANK[lb] > RANK[la]]
             downs = [lb for lb in sorted(graph[la], key=RANK.get) if RANK[lb] < RANK[la]]
             print("  %-8s -> %s%s" % (la, " ".join(downs) or "-",
                                       ("   UPWARD: " + " ".join(ups)) if ups else ""))
-    if write_path:
-        with open(write_path, "w") as f:
-            f.write("# Upward includes still tolerated (scripts/check-layers.py);"
-                    " this list may only shrink.\n")
-            for u in upward:
-                f.write(u + "\n")
-        print("wrote %d upward includes to %s" % (len(upward), write_path))
-        return 0
-    allowed = set()
-    if allowed_path:
-        with open(allowed_path) as f:
-            allowed = {l.strip() for l in f if l.strip() and not l.startswith("#")}
-    new = [u for u in upward if u not in allowed]
-    gone = sorted(allowed - set(upward))
-    print("upward includes: %d (%d tolerated by %s)" % (
-        len(upward), len(upward) - len(new), allowed_path or "nothing"))
-    for u in new:
-        print("  NEW upward include: " + u)
-    for u in gone:
-        print("  fixed, remove it from the list: " + u)
-    if new or gone:
-        return 1
-    print("layer rule: ok" if not upward else "layer rule: ok up to the tolerated list")
-    return 0
+    upward = ["%s -> %s" % (a, b) for a, b, la, lb in es if RANK[lb] > RANK[la]]
+    print("%s: %d edges, %d upward" % (title, len(es), len(upward)))
+    for u in upward:
+        print("  UPWARD: " + u)
+    return not upward
+
+
+def main(argv):
+    build_dirs = []
+    if "--objects" in argv:
+        build_dirs = argv[argv.index("--objects") + 1:]
+        if not build_dirs:
+            raise SystemExit("usage: check-layers.py [--objects BUILD_DIR ...]")
+    ok = report("includes", include_edges())
+    if build_dirs:
+        es, nobjs = call_edges(build_dirs)
+        ok = report("calls (%d object files)" % nobjs, es) and ok
+    print("layer rule: ok" if ok else "layer rule: BROKEN (see UPWARD above)")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@
 #include "cluster/coord.h"
 #include "cluster/members.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "net/peer.h"
 #include "core/peer_auth.h"
 #include "cluster/reaper.h"
@@ -80,6 +80,19 @@ static void on_local_arrived(void *arg, const void *key, size_t klen)
 {
     struct kv_node *n = arg;
     xfer_note_write(n->xfer, key, klen);
+}
+
+/* The cluster's hooks: what depends on the ring is told of each new one. */
+static void on_ring_changed(void *arg)
+{
+    struct kv_node *n = arg;
+    ae_ring_changed(n->ae);
+    xfer_ring_changed(n->xfer);
+}
+
+static bool on_transfer_busy(void *arg)
+{
+    return xfer_busy(((struct kv_node *)arg)->xfer);
 }
 
 static void on_local_flush(void *arg)
@@ -340,7 +353,6 @@ int main(int argc, char **argv)
     node.base = event_base_new();
     node.store = store_create();
     build_ring(&node);
-    node.coord = coord_create(&node);
     struct srv_dispatch disp = {cmd_resolve, cmd_dispatch, cmd_client_gone};
     node.srv = srv_create(node.base, &node.cfg, &disp, &node);
     int exit_code = 0;
@@ -361,7 +373,17 @@ int main(int argc, char **argv)
         }
         node.peers = peers_create(node.base, &node.cfg, node.self_idx);
         members_set_peers(node.members, node.peers);
-        cluster_start(&node);
+        /* before the log: its replay loads hints into it */
+        struct hh_deps hd = {.base = node.base, .cfg = &node.cfg, .peers = node.peers,
+                             .members = node.members, .self_idx = node.self_idx};
+        node.hh = hh_create(&hd);
+        struct cluster_deps cd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                                  .peers = node.peers, .members = node.members, .hh = node.hh,
+                                  .incarnation = node.incarnation, .self_idx = node.self_idx,
+                                  .ring_changed = on_ring_changed,
+                                  .transfer_busy = on_transfer_busy, .arg = &node};
+        node.cluster = cluster_start(&cd);
+        node.gossip = cluster_gossip(node.cluster);
     }
     if (node.cfg.appendonly) {
         struct buf aerr;
@@ -382,6 +404,12 @@ int main(int argc, char **argv)
         srv_set_barrier(node.srv, &barrier);
     }
     node.replica = replica_create(node.store, node.aof);
+    if (node.hh)
+        hh_set_storage(node.hh, node.aof, node.replica);
+    struct coord_deps cod = {.cfg = &node.cfg, .store = node.store, .replica = node.replica,
+                             .peers = node.peers, .members = node.members, .hh = node.hh,
+                             .actor = node.actor, .self_idx = node.self_idx};
+    node.coord = coord_create(&cod);
     if (node.cfg.nnodes > 0) { /* after the log was replayed */
         struct ae_deps ad = {.base = node.base, .cfg = &node.cfg, .store = node.store,
                              .replica = node.replica, .peers = node.peers,
@@ -434,7 +462,11 @@ out:
     node.replica = NULL;
     aof_close(node.aof);
     node.aof = NULL;
-    cluster_stop(&node);
+    cluster_stop(node.cluster);
+    node.cluster = NULL;
+    node.gossip = NULL;
+    hh_destroy(node.hh);
+    node.hh = NULL;
     srv_destroy(node.srv);
     coord_destroy(node.coord);
     members_destroy(node.members);

@@ -1,9 +1,8 @@
-/* cluster.c — gossip rounds, membership changes and hinted-handoff wiring
- * (see cluster.h).
+/* cluster.c — gossip rounds and membership changes (see cluster.h).
  *
- * Owns: struct cluster (node->cluster: the gossip timer, the round count,
- * the seeds that never answered, whether the ring must be rebuilt) and the
- * membership file; the ring snapshot itself is members.c's.  Every
+ * Owns: struct cluster (the gossip table, the gossip timer, the round
+ * count, the seeds that never answered, whether the ring must be rebuilt)
+ * and the membership file; the ring snapshot itself is members.c's.  Every
  * gossip-interval: bump our heartbeat, re-evaluate every member's state, and exchange
  * tables with one random peer (PGOSSIP over the data channel; its reply is
  * its table).  When gossip reports a new member or a ring status change,
@@ -14,11 +13,13 @@
  * tick, and the transfer takes them on).  The member list is
  * saved to <dir>/<node>.members so a restart knows the nodes that joined
  * (and their hints in the log) before gossip tells it again.
- * Callers: main (cluster_start/stop), cmd_peer.c (PGOSSIP:
+ * Callers: main (cluster_start/stop, cluster_gossip), cmd_peer.c (PGOSSIP:
  * cluster_gossip_exchange), cmd_dynamo.c (DYNAMO JOIN/LEAVE/REMOVE).
- * Calls: gossip (pure membership), ring, handoff (create/destroy, stats),
- * xfer (created by main), ae, peer (links, seeds), members (the ring's replacement,
- * liveness, name -> index), store (key count).  Gossip never calls the ring.
+ * Calls: gossip (pure membership), ring, handoff (stats), peer (links,
+ * seeds), members (the ring's replacement, liveness, name -> index), store
+ * (key count); the anti-entropy trees and the transfer only through the
+ * ring_changed / transfer_busy hooks main.c hands it (cluster_deps), so
+ * this file knows neither.  Gossip never calls the ring.
  */
 #include "cluster/cluster.h"
 
@@ -30,27 +31,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/ae.h"
 #include "cluster/members.h"
 #include "core/config.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "core/gossip.h"
 #include "cluster/handoff.h"
-#include "node.h"
 #include "net/peer.h"
 #include "core/ring.h"
 #include "storage/store.h"
-#include "cluster/xfer.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/mem.h"
 
-/* The gossip rounds' state: created by cluster_start (node->cluster),
- * freed by cluster_stop. */
+/* The gossip rounds' state: created by cluster_start, freed by
+ * cluster_stop. */
 struct cluster {
-    struct kv_node *node;
+    struct cluster_deps d;
+    struct gossip *gossip;   /* the membership table (core/gossip.h) */
     struct event *gossip_timer;
     bool ring_dirty; /* membership changed: rebuild the ring when the merge is over */
     unsigned gossip_round;
@@ -62,46 +61,46 @@ struct cluster {
 
 static void on_change(void *arg, int idx, enum gossip_state from, enum gossip_state to)
 {
-    struct kv_node *node = arg;
-    log_info("gossip: node %s is %s (was %s)", node->cfg.nodes[idx].name, gossip_state_name(to),
+    struct cluster *cl = arg;
+    log_info("gossip: node %s is %s (was %s)", cl->d.cfg->nodes[idx].name, gossip_state_name(to),
              gossip_state_name(from));
 }
 
 static void on_member(void *arg, int idx, bool added)
 {
-    struct kv_node *node = arg;
-    struct cfg *c = &node->cfg;
+    struct cluster *cl = arg;
+    struct cfg *c = cl->d.cfg;
     if (added) {
         if (idx != c->nnodes || idx >= CFG_MAX_NODES)
             return; /* cannot happen: gossip and cfg.nodes grow together */
-        gossip_member(node->gossip, idx, &c->nodes[idx]);
+        gossip_member(cl->gossip, idx, &c->nodes[idx]);
         c->nnodes = idx + 1;
-        peers_add(node->peers, c->nnodes);
+        peers_add(cl->d.peers, c->nnodes);
         log_info("membership: node %s (%s:%d, cluster port %d) is new, %s", c->nodes[idx].name,
                  c->nodes[idx].host, c->nodes[idx].port, c->nodes[idx].cport,
-                 gossip_status_name(gossip_status(node->gossip, idx)));
+                 gossip_status_name(gossip_status(cl->gossip, idx)));
     } else {
         log_info("membership: node %s is now %s", c->nodes[idx].name,
-                 gossip_status_name(gossip_status(node->gossip, idx)));
+                 gossip_status_name(gossip_status(cl->gossip, idx)));
     }
-    node->cluster->ring_dirty = true;
+    cl->ring_dirty = true;
 }
 
-static char *members_path(const struct kv_node *node)
+static char *members_path(const struct cluster *cl)
 {
     struct buf p;
     buf_init(&p);
-    buf_printf(&p, "%s/%s.members", node->cfg.dir, node->cfg.node_name);
+    buf_printf(&p, "%s/%s.members", cl->d.cfg->dir, cl->d.cfg->node_name);
     buf_putc(&p, '\0');
     return p.data;
 }
 
 /* Writes the member list (tmp file, then rename: never half a file). */
-static void save_members(struct kv_node *node)
+static void save_members(struct cluster *cl)
 {
-    if (!node->cfg.appendonly)
+    if (!cl->d.cfg->appendonly)
         return; /* without persistence a restart starts from cluster.conf */
-    char *path = members_path(node);
+    char *path = members_path(cl);
     struct buf tmp;
     buf_init(&tmp);
     buf_printf(&tmp, "%s.tmp", path);
@@ -109,11 +108,11 @@ static void save_members(struct kv_node *node)
     FILE *f = fopen(tmp.data, "w");
     if (f) {
         fprintf(f, "# dynamo-node member list, rewritten on every change\n");
-        for (int i = 0; i < node->cfg.nnodes; i++) {
-            const struct cfg_node *cn = &node->cfg.nodes[i];
+        for (int i = 0; i < cl->d.cfg->nnodes; i++) {
+            const struct cfg_node *cn = &cl->d.cfg->nodes[i];
             fprintf(f, "member %s %s %d %d %s %llu\n", cn->name, cn->host, cn->port, cn->cport,
-                    gossip_status_name(gossip_status(node->gossip, i)),
-                    (unsigned long long)gossip_status_version(node->gossip, i));
+                    gossip_status_name(gossip_status(cl->gossip, i)),
+                    (unsigned long long)gossip_status_version(cl->gossip, i));
         }
         bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
         ok = (fclose(f) == 0) && ok;
@@ -132,9 +131,9 @@ static void save_members(struct kv_node *node)
  * written are appended to cfg.nodes; ring statuses are restored after the
  * table exists (status[] / sversion[] by index).  A missing file is normal;
  * a malformed line is skipped with a warning (gossip will tell again). */
-static void load_members(struct kv_node *node, int *status, unsigned long long *sversion)
+static void load_members(struct cluster *cl, int *status, unsigned long long *sversion)
 {
-    char *path = members_path(node);
+    char *path = members_path(cl);
     FILE *f = fopen(path, "r");
     if (!f) {
         mem_free(path);
@@ -156,7 +155,7 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
             log_warn("%s:%d: malformed member line, skipped", path, lineno);
             continue;
         }
-        int idx = members_index(node->members, cn.name, strlen(cn.name));
+        int idx = members_index(cl->d.members, cn.name, strlen(cn.name));
         struct in_addr a;
         if (idx < 0 && inet_pton(AF_INET, cn.host, &a) != 1) {
             /* peer links never resolve names on the loop (main.c) */
@@ -164,9 +163,9 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
                      "again)", path, lineno, cn.name);
             continue;
         }
-        if (idx < 0 && node->cfg.nnodes < CFG_MAX_NODES) {
-            idx = node->cfg.nnodes++;
-            node->cfg.nodes[idx] = cn;
+        if (idx < 0 && cl->d.cfg->nnodes < CFG_MAX_NODES) {
+            idx = cl->d.cfg->nnodes++;
+            cl->d.cfg->nodes[idx] = cn;
         }
         if (idx >= 0) {
             status[idx] = strcmp(st, "gone") == 0   ? GOSSIP_GONE
@@ -180,29 +179,29 @@ static void load_members(struct kv_node *node, int *status, unsigned long long *
 }
 
 /* After membership changed: a new ring, then what depends on it. */
-static void apply_membership(struct kv_node *node)
+static void apply_membership(struct cluster *cl)
 {
-    if (!node->gossip || !node->cluster->ring_dirty)
+    if (!cl->ring_dirty)
         return;
-    node->cluster->ring_dirty = false;
+    cl->ring_dirty = false;
     const char *names[CFG_MAX_NODES];
     bool member[CFG_MAX_NODES];
-    int n = node->cfg.nnodes;
-    bool same = ring_nnodes(members_ring(node->members)) == (unsigned)n;
+    int n = cl->d.cfg->nnodes;
+    bool same = ring_nnodes(members_ring(cl->d.members)) == (unsigned)n;
     for (int i = 0; i < n; i++) {
-        names[i] = node->cfg.nodes[i].name;
-        member[i] = gossip_status(node->gossip, i) == GOSSIP_MEMBER;
-        same = same && member[i] == ring_is_member(members_ring(node->members), (unsigned)i);
+        names[i] = cl->d.cfg->nodes[i].name;
+        member[i] = gossip_status(cl->gossip, i) == GOSSIP_MEMBER;
+        same = same && member[i] == ring_is_member(members_ring(cl->d.members), (unsigned)i);
     }
-    save_members(node);
+    save_members(cl);
     if (same)
         return;
     struct ring *r = ring_create_members(names, (unsigned)n, member,
-                                         (unsigned)node->cfg.vnodes_per_node,
-                                         ring_version(members_ring(node->members)) + 1);
+                                         (unsigned)cl->d.cfg->vnodes_per_node,
+                                         ring_version(members_ring(cl->d.members)) + 1);
     if (!r)
         return;
-    members_set_ring(node->members, r);
+    members_set_ring(cl->d.members, r);
     struct buf b;
     buf_init(&b);
     for (int i = 0; i < n; i++)
@@ -212,46 +211,47 @@ static void apply_membership(struct kv_node *node)
     log_info("ring version %llu: %u member(s):%s", (unsigned long long)ring_version(r),
              ring_nmembers(r), b.data);
     buf_fini(&b);
-    ae_ring_changed(node->ae);
-    xfer_ring_changed(node->xfer); /* hints for nodes that left: handoff.c's next tick */
+    if (cl->d.ring_changed) /* the trees, the transfer (hints for nodes that left:
+                               handoff.c's next tick) */
+        cl->d.ring_changed(cl->d.arg);
 }
 
 static void on_gossip_reply(void *arg, int err, const struct peer_reply *rep)
 {
-    struct kv_node *node = arg;
-    if (err || !rep || rep->type != PEER_R_BULK || !node->gossip)
+    struct cluster *cl = arg;
+    if (err || !rep || rep->type != PEER_R_BULK)
         return;
-    if (gossip_merge(node->gossip, rep->str, rep->len, clock_mono_ms()) < 0)
+    if (gossip_merge(cl->gossip, rep->str, rep->len, clock_mono_ms()) < 0)
         log_warn("gossip: malformed table in a PGOSSIP reply");
-    apply_membership(node);
+    apply_membership(cl);
 }
 
 struct seed_call {
-    struct kv_node *node;
+    struct cluster *cl;
     int seed;
 };
 
 static void on_seed_reply(void *arg, int err, const struct peer_reply *rep)
 {
     struct seed_call *sc = arg;
-    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64 && sc->node->cluster)
-        sc->node->cluster->seeds_unanswered &= ~((uint64_t)1 << sc->seed);
-    struct kv_node *node = sc->node;
+    if (!err && rep && rep->type == PEER_R_BULK && sc->seed < 64 && sc->cl)
+        sc->cl->seeds_unanswered &= ~((uint64_t)1 << sc->seed);
+    struct cluster *cl = sc->cl;
     mem_free(sc);
-    on_gossip_reply(node, err, rep);
+    on_gossip_reply(cl, err, rep);
 }
 
-static void gossip_to_seed(struct kv_node *node, int seed)
+static void gossip_to_seed(struct cluster *cl, int seed)
 {
     struct buf enc;
     buf_init(&enc);
-    gossip_encode(node->gossip, &enc);
+    gossip_encode(cl->gossip, &enc);
     const char *argv[2] = {"PGOSSIP", enc.data ? enc.data : ""};
     size_t lens[2] = {7, enc.len};
     struct seed_call *sc = mem_alloc(sizeof(*sc));
-    sc->node = node;
+    sc->cl = cl;
     sc->seed = seed;
-    peers_send_seed(node->peers, seed, node->cfg.gossip_interval_ms, on_seed_reply, sc, 2, argv,
+    peers_send_seed(cl->d.peers, seed, cl->d.cfg->gossip_interval_ms, on_seed_reply, sc, 2, argv,
                     lens);
     buf_fini(&enc);
 }
@@ -259,41 +259,41 @@ static void gossip_to_seed(struct kv_node *node, int seed)
 /* Seeds: every round, each one that never answered yet (a configured seed
  * at start, a DYNAMO JOIN target); besides, one random seed every
  * SEED_EVERY_ROUNDS rounds. */
-static void gossip_seeds(struct kv_node *node)
+static void gossip_seeds(struct cluster *cl)
 {
-    int ns = peers_nseeds(node->peers);
+    int ns = peers_nseeds(cl->d.peers);
     for (int s = 0; s < ns && s < 64; s++)
-        if (node->cluster->seeds_unanswered & ((uint64_t)1 << s))
-            gossip_to_seed(node, s);
-    if (ns > 0 && node->cluster->gossip_round % SEED_EVERY_ROUNDS == 0)
-        gossip_to_seed(node, (int)((uint32_t)random() % (uint32_t)ns));
+        if (cl->seeds_unanswered & ((uint64_t)1 << s))
+            gossip_to_seed(cl, s);
+    if (ns > 0 && cl->gossip_round % SEED_EVERY_ROUNDS == 0)
+        gossip_to_seed(cl, (int)((uint32_t)random() % (uint32_t)ns));
 }
 
-static void arm(struct kv_node *node)
+static void arm(struct cluster *cl)
 {
-    int ms = node->cfg.gossip_interval_ms;
+    int ms = cl->d.cfg->gossip_interval_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(node->cluster->gossip_timer, &tv);
+    evtimer_add(cl->gossip_timer, &tv);
 }
 
 static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct kv_node *node = arg;
-    struct gossip *g = node->gossip;
-    gossip_set_timeouts(g, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
-    gossip_set_evict(g, node->cfg.dead_node_evict_ms);
+    struct cluster *cl = arg;
+    struct gossip *g = cl->gossip;
+    gossip_set_timeouts(g, cl->d.cfg->gossip_suspect_ms, cl->d.cfg->gossip_dead_ms);
+    gossip_set_evict(g, cl->d.cfg->dead_node_evict_ms);
     gossip_tick(g, clock_mono_ms());
     /* A node that left and has handed everything over says so: GONE nodes
      * hold no data, so they do not hold back tombstone reaping. */
     struct hh_stats hs = {0, 0, 0, 0};
-    if (node->hh)
-        hh_stats(node->hh, &hs);
-    if (gossip_status(g, node->self_idx) == GOSSIP_LEFT && store_count(node->store) == 0 &&
-        hs.pending == 0 && !xfer_busy(node->xfer) && gossip_mark_gone(g))
+    if (cl->d.hh)
+        hh_stats(cl->d.hh, &hs);
+    if (gossip_status(g, cl->d.self_idx) == GOSSIP_LEFT && store_count(cl->d.store) == 0 &&
+        hs.pending == 0 && !(cl->d.transfer_busy && cl->d.transfer_busy(cl->d.arg)) && gossip_mark_gone(g))
         log_info("membership: this node left and holds no data any more: gone");
-    apply_membership(node);
+    apply_membership(cl);
     /* random() gives 31 bits; gossip_pick wants 32 */
     uint32_t rnd = (uint32_t)random() ^ ((uint32_t)random() << 16);
     int peer = gossip_pick(g, rnd);
@@ -303,116 +303,111 @@ static void on_gossip_timer(evutil_socket_t fd, short what, void *arg)
         gossip_encode(g, &enc);
         const char *argv[2] = {"PGOSSIP", enc.data ? enc.data : ""};
         size_t lens[2] = {7, enc.len};
-        peers_send(node->peers, peer, PEER_CHAN_DATA, node->cfg.gossip_interval_ms,
-                   on_gossip_reply, node, 2, argv, lens);
+        peers_send(cl->d.peers, peer, PEER_CHAN_DATA, cl->d.cfg->gossip_interval_ms,
+                   on_gossip_reply, cl, 2, argv, lens);
         buf_fini(&enc);
     }
-    node->cluster->gossip_round++;
-    gossip_seeds(node);
-    arm(node); /* re-armed each round so CONFIG SET gossip-interval applies */
+    cl->gossip_round++;
+    gossip_seeds(cl);
+    arm(cl); /* re-armed each round so CONFIG SET gossip-interval applies */
 }
 
-static bool hint_owner_up(void *arg, int owner)
-{
-    struct kv_node *node = arg;
-    return owner != node->self_idx && members_node_up(node->members, owner);
-}
-
-void cluster_start(struct kv_node *node)
+struct cluster *cluster_start(const struct cluster_deps *deps)
 {
     struct cluster *cl = mem_calloc(1, sizeof(*cl));
-    cl->node = node;
-    node->cluster = cl;
+    cl->d = *deps;
     int status[CFG_MAX_NODES];
     unsigned long long sversion[CFG_MAX_NODES];
     for (int i = 0; i < CFG_MAX_NODES; i++) {
         status[i] = -1;
         sversion[i] = 0;
     }
-    load_members(node, status, sversion);
-    peers_add(node->peers, node->cfg.nnodes);
-    node->gossip = gossip_create(node->cfg.nodes, node->cfg.nnodes, node->self_idx,
-                                 node->incarnation, clock_mono_ms());
-    members_set_gossip(node->members, node->gossip);
-    gossip_set_timeouts(node->gossip, node->cfg.gossip_suspect_ms, node->cfg.gossip_dead_ms);
-    gossip_set_evict(node->gossip, node->cfg.dead_node_evict_ms);
-    gossip_on_change(node->gossip, on_change, node);
-    for (int i = 0; i < node->cfg.nnodes; i++)
-        if (status[i] >= 0 && i != node->self_idx)
-            gossip_restore(node->gossip, i, (enum gossip_status)status[i], sversion[i]);
-        else if (i == node->self_idx)
-            gossip_restore(node->gossip, i, GOSSIP_MEMBER, sversion[i]);
-    gossip_on_member(node->gossip, on_member, node);
+    load_members(cl, status, sversion);
+    peers_add(cl->d.peers, cl->d.cfg->nnodes);
+    cl->gossip = gossip_create(cl->d.cfg->nodes, cl->d.cfg->nnodes, cl->d.self_idx,
+                                 cl->d.incarnation, clock_mono_ms());
+    members_set_gossip(cl->d.members, cl->gossip);
+    gossip_set_timeouts(cl->gossip, cl->d.cfg->gossip_suspect_ms, cl->d.cfg->gossip_dead_ms);
+    gossip_set_evict(cl->gossip, cl->d.cfg->dead_node_evict_ms);
+    gossip_on_change(cl->gossip, on_change, cl);
+    for (int i = 0; i < cl->d.cfg->nnodes; i++)
+        if (status[i] >= 0 && i != cl->d.self_idx)
+            gossip_restore(cl->gossip, i, (enum gossip_status)status[i], sversion[i]);
+        else if (i == cl->d.self_idx)
+            gossip_restore(cl->gossip, i, GOSSIP_MEMBER, sversion[i]);
+    gossip_on_member(cl->gossip, on_member, cl);
     cl->ring_dirty = true;
-    apply_membership(node);
+    apply_membership(cl);
     cl->seeds_unanswered = 0;
-    for (int s = 0; s < peers_nseeds(node->peers) && s < 64; s++)
+    for (int s = 0; s < peers_nseeds(cl->d.peers) && s < 64; s++)
         cl->seeds_unanswered |= (uint64_t)1 << s;
-    node->hh = hh_create(node, hint_owner_up, node);
-    srandom((unsigned)(clock_mono_us() ^ (int64_t)node->incarnation));
-    cl->gossip_timer = evtimer_new(node->base, on_gossip_timer, node);
-    arm(node);
+    srandom((unsigned)(clock_mono_us() ^ (int64_t)cl->d.incarnation));
+    cl->gossip_timer = evtimer_new(cl->d.base, on_gossip_timer, cl);
+    arm(cl);
+    return cl;
 }
 
-void cluster_stop(struct kv_node *node)
+struct gossip *cluster_gossip(const struct cluster *cl)
 {
-    struct cluster *cl = node->cluster;
-    if (cl && cl->gossip_timer)
+    return cl ? cl->gossip : NULL;
+}
+
+void cluster_stop(struct cluster *cl)
+{
+    if (!cl)
+        return;
+    if (cl->gossip_timer)
         event_free(cl->gossip_timer);
+    members_set_gossip(cl->d.members, NULL);
+    gossip_destroy(cl->gossip);
     mem_free(cl);
-    node->cluster = NULL;
-    hh_destroy(node->hh);
-    node->hh = NULL;
-    members_set_gossip(node->members, NULL);
-    gossip_destroy(node->gossip);
-    node->gossip = NULL;
 }
 
-int cluster_gossip_exchange(struct kv_node *node, const void *p, size_t len, struct buf *out)
+int cluster_gossip_exchange(struct cluster *cl, const void *p, size_t len, struct buf *out)
 {
-    if (!node->gossip)
+    if (!cl)
         return KV_EPROTO;
-    int rc = gossip_merge(node->gossip, p, len, clock_mono_ms());
-    gossip_encode(node->gossip, out);
-    apply_membership(node);
+    int rc = gossip_merge(cl->gossip, p, len, clock_mono_ms());
+    gossip_encode(cl->gossip, out);
+    apply_membership(cl);
     return rc < 0 ? rc : 0;
 }
 
-int cluster_join(struct kv_node *node, const char *host, int cport)
+int cluster_join(struct cluster *cl, const char *host, int cport)
 {
     struct in_addr a;
-    if (!node->gossip)
+    if (!cl)
         return KV_EINVAL;
     if (inet_pton(AF_INET, host, &a) != 1)
         return KV_ENOTFOUND; /* a name: resolving it would block the loop */
-    int s = peers_add_seed(node->peers, host, cport);
+    int s = peers_add_seed(cl->d.peers, host, cport);
     if (s < 0)
         return KV_ETOOBIG;
     log_info("membership: joining through %s:%d", host, cport);
     if (s < 64)
-        node->cluster->seeds_unanswered |= (uint64_t)1 << s;
-    gossip_to_seed(node, s); /* at once if its link is up; every round until it answers */
+        cl->seeds_unanswered |= (uint64_t)1 << s;
+    gossip_to_seed(cl, s); /* at once if its link is up; every round until it answers */
     return 0;
 }
 
-void cluster_leave(struct kv_node *node)
+void cluster_leave(struct cluster *cl)
 {
-    if (!node->gossip)
+    if (!cl)
         return;
-    gossip_leave(node->gossip);
-    apply_membership(node);
+    gossip_leave(cl->gossip);
+    apply_membership(cl);
 }
 
-int cluster_remove(struct kv_node *node, const char *name, size_t len)
+int cluster_remove(struct cluster *cl, const char *name, size_t len)
 {
-    if (!node->gossip)
+    if (!cl)
         return KV_ENOTFOUND;
-    int i = members_index(node->members, name, len);
+    int i = members_index(cl->d.members, name, len);
     if (i < 0)
         return KV_ENOTFOUND;
-    if (i == node->self_idx)
+    if (i == cl->d.self_idx)
         return KV_EINVAL;
-    if (gossip_remove(node->gossip, i))
-        apply_membership(node);
+    if (gossip_remove(cl->gossip, i))
+        apply_membership(cl);
     return 0;
 }

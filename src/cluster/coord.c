@@ -41,9 +41,9 @@
 #include "core/quorum.h"
 #include "cluster/handoff.h"
 #include "cluster/members.h"
+#include "core/config.h"
 #include "storage/aof.h"
 #include "storage/replica.h"
-#include "node.h"
 #include "net/peer.h"
 #include "core/ring.h"
 #include "storage/store.h"
@@ -52,7 +52,7 @@
 #include "util/mem.h"
 
 struct coord {
-    struct kv_node *node;
+    struct coord_deps d;
     uint64_t sloppy_floor;   /* highest dot counter issued for a key this node
                                 does not own (and so does not store) */
     int64_t last_sib_warn_ms;/* siblings-warn log lines: at most one a second */
@@ -101,10 +101,10 @@ struct rput {
     struct quorum_act a;     /* reads: target only */
 };
 
-struct coord *coord_create(struct kv_node *node)
+struct coord *coord_create(const struct coord_deps *deps)
 {
     struct coord *co = mem_calloc(1, sizeof(*co));
-    co->node = node;
+    co->d = *deps;
     return co;
 }
 
@@ -120,7 +120,7 @@ const struct coord_stats *coord_stats(const struct coord *co)
 
 void coord_local_load(struct coord *co, const void *key, size_t klen, struct sibset *out)
 {
-    const struct store_entry *e = store_find(co->node->store, key, klen);
+    const struct store_entry *e = store_find(co->d.store, key, klen);
     if (e)
         store_entry_load(e, out);
 }
@@ -193,14 +193,14 @@ static unsigned remote_count(const struct coord *co, const unsigned *pl, unsigne
 {
     unsigned n = 0;
     for (unsigned i = 0; i < np; i++)
-        n += (int)pl[i] != co->node->self_idx;
+        n += (int)pl[i] != co->d.self_idx;
     return n;
 }
 
 /* members_node_up as the quorum core's liveness predicate. */
 static bool node_up(void *co, int idx)
 {
-    return members_node_up(((struct coord *)co)->node->members, idx);
+    return members_node_up(((struct coord *)co)->d.members, idx);
 }
 
 /* ---- reads ---- */
@@ -212,7 +212,7 @@ static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
     struct sibset set;
     sib_init(&set);
     if (!err && rep && rep->type == PEER_R_BULK &&
-        sib_decode(&set, rep->str, rep->len, (size_t)q->co->node->cfg.proto_max_bulk_len) == 0) {
+        sib_decode(&set, rep->str, rep->len, (size_t)q->co->d.cfg->proto_max_bulk_len) == 0) {
         quorum_read_answer(&q->rd, rp->a.target, &set);
         record_latency(q->co, q->start_us);
     } else {
@@ -235,7 +235,7 @@ static void repair_done(void *arg, int err, const struct peer_reply *rep)
  * set) get it. */
 static void read_repair(struct creq *q)
 {
-    struct kv_node *n = q->co->node;
+    const struct coord_deps *n = &q->co->d;
     int stale[QUORUM_MAX_NODES];
     unsigned nstale = quorum_read_repairs(&q->rd, stale);
     struct buf enc;
@@ -250,7 +250,7 @@ static void read_repair(struct creq *q)
             sib_encode(&q->rd.merged, &enc);
         const char *argv[3] = {"PPUT", q->key, enc.data};
         size_t lens[3] = {4, q->klen, enc.len};
-        peers_send(n->peers, stale[i], PEER_CHAN_DATA, n->cfg.put_timeout_ms, repair_done, NULL,
+        peers_send(n->peers, stale[i], PEER_CHAN_DATA, n->cfg->put_timeout_ms, repair_done, NULL,
                    3, argv, lens);
     }
     buf_fini(&enc);
@@ -261,13 +261,13 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
 
 int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg)
 {
-    return read_quorum(co, key, klen, r, co->node->cfg.get_timeout_ms, cb, arg);
+    return read_quorum(co, key, klen, r, co->d.cfg->get_timeout_ms, cb, arg);
 }
 
 static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
                        coord_read_cb cb, void *arg)
 {
-    struct kv_node *n = co->node;
+    const struct coord_deps *n = &co->d;
     unsigned pl[CFG_MAX_NODES];
     unsigned np = members_preflist(n->members, key, klen, pl);
     struct creq *q = creq_create(co, CREQ_READ);
@@ -277,7 +277,7 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
      * down answers inside peers_send, and the quorum test must already see
      * the replicas still to come (the core's guard keeps the record until
      * the loop is over). */
-    quorum_read_init(&q->rd, r > 0 ? r : n->cfg.r, np);
+    quorum_read_init(&q->rd, r > 0 ? r : n->cfg->r, np);
     q->key = mem_memdup(key, klen);
     q->klen = klen;
     for (unsigned i = 0; i < np; i++) {
@@ -308,7 +308,7 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
 int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fresh,
                          coord_read_cb cb, void *arg)
 {
-    struct kv_node *n = co->node;
+    const struct coord_deps *n = &co->d;
     const struct store_entry *e = store_find(n->store, key, klen);
     unsigned pl[CFG_MAX_NODES];
     if ((e && !fresh) || !n->peers ||
@@ -323,7 +323,7 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
     }
     /* Half the write's budget: the write that follows gets the rest, so a
      * SET answers within put-timeout even when replicas do not answer. */
-    int t = n->cfg.put_timeout_ms / 2;
+    int t = n->cfg->put_timeout_ms / 2;
     return read_quorum(co, key, klen, 0, t > 0 ? t : 1, cb, arg);
 }
 
@@ -333,7 +333,7 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
  * and logged, at most one line a second. */
 static void warn_siblings(struct coord *co, const void *key, size_t klen, uint32_t left)
 {
-    struct kv_node *node = co->node;
+    const struct coord_deps *node = &co->d;
     co->stats.sibling_warnings++;
     int64_t ms = clock_mono_us() / 1000;
     if (ms - co->last_sib_warn_ms >= 1000) {
@@ -347,7 +347,7 @@ static void warn_siblings(struct coord *co, const void *key, size_t klen, uint32
         log_warn("key '%s' would hold %u siblings (siblings-warn %d, max-siblings %d); "
                  "%llu more such writes not logged",
                  shown, left,
-                 node->cfg.siblings_warn, node->cfg.max_siblings,
+                 node->cfg->siblings_warn, node->cfg->max_siblings,
                  (unsigned long long)co->sib_warns_quiet);
         co->last_sib_warn_ms = ms;
         co->sib_warns_quiet = 0;
@@ -398,7 +398,7 @@ static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
         record_latency(q->co, q->start_us);
         if (rep->type == PEER_R_BULK && rp->a.kind == QUORUM_ACT_PUT)
             has_more = sib_decode(&more, rep->str, rep->len,
-                                  (size_t)q->co->node->cfg.proto_max_bulk_len) == 0;
+                                  (size_t)q->co->d.cfg->proto_max_bulk_len) == 0;
     }
     struct quorum_act next =
         quorum_write_reply(&q->wr, &rp->a, ok, has_more ? &more : NULL, node_up, q->co);
@@ -412,7 +412,7 @@ static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
  * owner is back).  Returns false when it could not be kept. */
 static bool hint_here(struct creq *q, int owner)
 {
-    struct kv_node *n = q->co->node;
+    const struct coord_deps *n = &q->co->d;
     struct sibset set;
     sib_init(&set);
     bool ok = n->hh && sib_decode(&set, q->enc.data, q->enc.len, SIZE_MAX) == 0 &&
@@ -425,13 +425,13 @@ static bool hint_here(struct creq *q, int owner)
  * the owner. */
 static void send_copy(struct creq *q, struct quorum_act a)
 {
-    struct kv_node *n = q->co->node;
+    const struct coord_deps *n = &q->co->d;
     struct rput *rp = mem_calloc(1, sizeof(*rp));
     rp->q = q;
     rp->a = a;
     int t = q->timeout_ms;
     if (a.kind == QUORUM_ACT_HINT) {
-        const char *oname = n->cfg.nodes[a.owner].name;
+        const char *oname = n->cfg->nodes[a.owner].name;
         const char *argv[4] = {"PHINT", oname, q->key, q->enc.data};
         size_t lens[4] = {5, strlen(oname), q->klen, q->enc.len};
         peers_send(n->peers, a.target, PEER_CHAN_DATA, t, on_replica_put, rp, 4, argv, lens);
@@ -454,7 +454,7 @@ static void perform(struct creq *q, struct quorum_act a)
         break;
     case QUORUM_ACT_HINT: /* a substitute: counts toward W */
         co->stats.hinted_writes++;
-        if (a.target == co->node->self_idx)
+        if (a.target == co->d.self_idx)
             quorum_write_kept(&q->wr, &a, hint_here(q, a.owner));
         else
             send_copy(q, a);
@@ -476,13 +476,13 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
                 struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
                 coord_write_cb cb, void *arg)
 {
-    struct kv_node *n = co->node;
+    const struct coord_deps *n = &co->d;
     unsigned walk[CFG_MAX_NODES];
     /* The walk of the ring from the key: the first N distinct nodes own it;
      * the ones after them are the substitutes of the sloppy quorum. */
     unsigned nwalk = ring_walk(members_ring(n->members), ring_hash(key, klen),
                               ring_nmembers(members_ring(n->members)), walk);
-    unsigned nowners = (unsigned)n->cfg.n < nwalk ? (unsigned)n->cfg.n : nwalk;
+    unsigned nowners = (unsigned)n->cfg->n < nwalk ? (unsigned)n->cfg->n : nwalk;
     bool self_owner = quorum_owns(walk, nowners, n->self_idx);
     struct sibset local;
     sib_init(&local);
@@ -497,13 +497,13 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
         .actor = n->actor,
         .owner = self_owner || nwalk == 0,
         .client_ctx = ctx && (flags & COORD_W_CLIENT_CTX),
-        .vclock_max_entries = (unsigned)n->cfg.vclock_max_entries,
-        .max_siblings = (unsigned)n->cfg.max_siblings,
+        .vclock_max_entries = (unsigned)n->cfg->vclock_max_entries,
+        .max_siblings = (unsigned)n->cfg->max_siblings,
         .now_ms = (uint64_t)clock_now_ms(),
         .sloppy_floor = &co->sloppy_floor,
     };
     int err = quorum_stamp(&st, &local, ctx, &v, &reply);
-    if (st.siblings > (uint32_t)n->cfg.siblings_warn)
+    if (st.siblings > (uint32_t)n->cfg->siblings_warn)
         warn_siblings(co, key, klen, st.siblings);
     if (err == KV_EMAXSIB)
         co->stats.sibling_writes_refused++;
@@ -518,7 +518,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     struct creq *q = creq_create(co, CREQ_WRITE);
     q->wcb = cb;
     q->arg = arg;
-    q->timeout_ms = timeout_ms > 0 ? timeout_ms : n->cfg.put_timeout_ms;
+    q->timeout_ms = timeout_ms > 0 ? timeout_ms : n->cfg->put_timeout_ms;
     q->wflags = flags;
     q->val = val_ref(val);
     q->expire_ms = expire_ms;
@@ -529,7 +529,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     int self_rc = 0; /* this node's own copy: refused (< 0) is not an ack */
     if (self_owner || nwalk == 0)
         self_rc = replica_put(n->replica, key, klen, &v); /* logged before anyone hears of it */
-    quorum_write_init(&q->wr, w > 0 ? w : n->cfg.w, walk, nwalk, nowners, n->self_idx,
+    quorum_write_init(&q->wr, w > 0 ? w : n->cfg->w, walk, nwalk, nowners, n->self_idx,
                       self_rc >= 0);
     if (nwalk > 1 || !self_owner) {
         /* The replicas get the whole set as it is here after the write, not
@@ -576,7 +576,7 @@ struct cfwd {
 
 int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer)
 {
-    struct kv_node *n = co->node;
+    const struct coord_deps *n = &co->d;
     if (!n->peers)
         return COORD_ROUTE_HERE;
     if (via_peer)
@@ -629,7 +629,7 @@ static void cfwd_done(void *arg, int err, const struct peer_reply *rep)
 static void cfwd_send(struct cfwd *f)
 {
     struct coord *co = f->co;
-    int t = co->node->cfg.put_timeout_ms;
+    int t = co->d.cfg->put_timeout_ms;
     /* The coordinator refuses the command once this deadline has passed
      * (wall clock: nodes of a cluster share one well enough for this). */
     int len = snprintf(f->deadline, sizeof(f->deadline), "%lld",
@@ -639,7 +639,7 @@ static void cfwd_send(struct cfwd *f)
     co->stats.forwarded++;
     /* A little past put-timeout, so the coordinator's own NOQUORUM (sent at
      * put-timeout) normally arrives before this side gives up. */
-    peers_send(co->node->peers, f->cands[f->next], PEER_CHAN_FWD,
+    peers_send(co->d.peers, f->cands[f->next], PEER_CHAN_FWD,
                t + (t / 10 < 200 ? t / 10 : 200), cfwd_done, f, f->argc, f->argv, f->lens);
 }
 
@@ -652,7 +652,7 @@ void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int targe
     f->cb = cb;
     f->arg = arg;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = members_preflist(co->node->members, key, klen, pl);
+    unsigned np = members_preflist(co->d.members, key, klen, pl);
     bool on = false;
     for (unsigned i = 0; i < np; i++) {
         on |= (int)pl[i] == target;

@@ -56,8 +56,26 @@
 
 #include "net/peer.h"
 
-struct kv_node;
+struct cfg;
+struct store;
+struct replica;
+struct peers;
+struct members;
+struct handoff;
 struct coord;
+
+/* What the coordinator works with; all borrowed, and all must outlive it
+ * (peers: until after peers_destroy, whose callbacks may still reach it). */
+struct coord_deps {
+    const struct cfg *cfg;     /* read live: N/W/R, timeouts, sibling limits */
+    struct store *store;       /* this node's versions (read directly) */
+    struct replica *replica;   /* this node's copy of a write (logged first) */
+    struct peers *peers;       /* replica requests; NULL without a cluster */
+    struct members *members;   /* preference lists, liveness */
+    struct handoff *hh;        /* hints this node keeps as a substitute; NULL without a cluster */
+    uint32_t actor;            /* this node's clock identity (name.incarnation) */
+    int self_idx;              /* this node's index in cfg->nodes */
+};
 
 struct coord_stats {
     uint64_t forwarded;          /* writes sent to their coordinator */
@@ -77,7 +95,8 @@ typedef void (*coord_read_cb)(void *arg, int err, const struct sibset *set);
 /* stored: the written version's clock (borrowed). */
 typedef void (*coord_write_cb)(void *arg, int err, const struct vclock *stored);
 
-struct coord *coord_create(struct kv_node *node);
+/* Created by main.c once the log was replayed (deps is copied). */
+struct coord *coord_create(const struct coord_deps *deps);
 void coord_destroy(struct coord *co);          /* accepts NULL */
 
 /* Quorum read of key with r answers (0 = configured r). */

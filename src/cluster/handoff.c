@@ -2,8 +2,8 @@
  *
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
- * cluster.c (hh_create/destroy, hh_stats), main.c's log callbacks (hh_load
- * at replay, hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
+ * main.c (hh_create/hh_set_storage/destroy, and its log callbacks: hh_load
+ * at replay, hh_foreach_store at rewrite), cluster.c (hh_stats), reaper.c (hh_holds), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "cluster/members.h"
+#include "core/config.h"
 #include "storage/aof.h"
 #include "util/errors.h"
-#include "node.h"
 #include "net/peer.h"
 #include "storage/replica.h"
 #include "core/ring.h"
@@ -39,9 +39,9 @@ struct owner_q {
 };
 
 struct handoff {
-    struct kv_node *node;
-    hh_up_fn up;
-    void *up_arg;
+    struct hh_deps d;
+    struct aof *aof;         /* hh_set_storage */
+    struct replica *replica;
     struct event *tick;
     struct owner_q q[CFG_MAX_NODES];
     uint64_t pending, stored, delivered, refused;
@@ -58,16 +58,20 @@ struct hh_send {
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
 
-struct handoff *hh_create(struct kv_node *node, hh_up_fn up, void *up_arg)
+struct handoff *hh_create(const struct hh_deps *deps)
 {
     struct handoff *h = mem_calloc(1, sizeof(*h));
-    h->node = node;
-    h->up = up;
-    h->up_arg = up_arg;
-    h->tick = event_new(node->base, -1, EV_PERSIST, on_tick, h);
+    h->d = *deps;
+    h->tick = event_new(deps->base, -1, EV_PERSIST, on_tick, h);
     struct timeval tv = {0, HH_TICK_MS * 1000};
     event_add(h->tick, &tv);
     return h;
+}
+
+void hh_set_storage(struct handoff *h, struct aof *aof, struct replica *replica)
+{
+    h->aof = aof;
+    h->replica = replica;
 }
 
 void hh_destroy(struct handoff *h)
@@ -88,16 +92,16 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
     if (!q->hints)
         q->hints = store_create();
     bool exists = store_find(q->hints, key, klen) != NULL;
-    if (!exists && (long long)h->pending >= h->node->cfg.max_hints) {
+    if (!exists && (long long)h->pending >= h->d.cfg->max_hints) {
         h->refused++;
         return false;
     }
     /* a hint that could not be logged is refused (not an ack) */
-    int rc = !aof_writable(h->node->aof)                              ? KV_ELOG
-             : !aof_fits_merge(h->node->aof, q->hints, key, klen, set) ? KV_ETOOBIG
+    int rc = !aof_writable(h->aof)                              ? KV_ELOG
+             : !aof_fits_merge(h->aof, q->hints, key, klen, set) ? KV_ETOOBIG
                                                                        : store_put_set_checked(q->hints, key, klen, set);
     if (rc > 0 || rc == KV_EMAXSIB) /* (a set refused at the limit may be merged in part) */
-        aof_log_hint(h->node->aof, h->node->cfg.nodes[owner].name, q->hints, key, klen);
+        aof_log_hint(h->aof, h->d.cfg->nodes[owner].name, q->hints, key, klen);
     if (!exists && store_find(q->hints, key, klen))
         h->pending++;
     if (rc < 0) { /* past the hard sibling limit, too large or unloggable: not an ack */
@@ -144,7 +148,7 @@ static void on_delivered(void *arg, int err, const struct peer_reply *rep)
             store_entry_load(e, &cur);
             if (sib_covers(&s->sent, &cur)) {
                 store_remove(q->hints, s->key, s->klen);
-                aof_log_hint(h->node->aof, h->node->cfg.nodes[s->owner].name, q->hints, s->key,
+                aof_log_hint(h->aof, h->d.cfg->nodes[s->owner].name, q->hints, s->key,
                              s->klen);
                 h->pending--;
                 h->delivered++;
@@ -186,12 +190,12 @@ static void drain_owner(struct handoff *h, int owner)
     struct owner_q *q = &h->q[owner];
     if (!q->hints || store_count(q->hints) == 0 || q->inflight > 0)
         return;
-    if (!h->up(h->up_arg, owner))
+    if (owner == h->d.self_idx || !members_node_up(h->d.members, owner))
         return;
     struct batch b = {.h = h, .owner = owner};
     /* handoff-rate hints per second: each tick adds its share of credit
      * (fractions carry over, so 4/s means one hint every 250 ms). */
-    q->credit += (double)h->node->cfg.handoff_rate * HH_TICK_MS / 1000.0;
+    q->credit += (double)h->d.cfg->handoff_rate * HH_TICK_MS / 1000.0;
     if (q->credit > 1024)
         q->credit = 1024;
     if (q->credit < 1)
@@ -211,7 +215,7 @@ static void drain_owner(struct handoff *h, int owner)
         const char *argv[3] = {"PPUT", s->key, enc.data ? enc.data : ""};
         size_t lens[3] = {4, s->klen, enc.len};
         q->inflight++;
-        peers_send(h->node->peers, owner, PEER_CHAN_DATA, h->node->cfg.put_timeout_ms,
+        peers_send(h->d.peers, owner, PEER_CHAN_DATA, h->d.cfg->put_timeout_ms,
                    on_delivered, s, 3, argv, lens);
     }
     buf_fini(&enc);
@@ -222,8 +226,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct handoff *h = arg;
-    struct kv_node *n = h->node;
-    for (int i = 0; i < n->cfg.nnodes; i++) {
+    const struct hh_deps *n = &h->d;
+    for (int i = 0; i < n->cfg->nnodes; i++) {
         /* A hint that arrived for a node no longer in the ring (sent by a
          * node whose ring was older) is this node's data now; the transfer
          * hands it to the key's owners. */
@@ -231,7 +235,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             store_count(h->q[i].hints) > 0 && h->q[i].inflight == 0) {
             size_t moved = hh_absorb(h, i);
             log_info("membership: %zu hint(s) for %s (not in the ring) are now local data",
-                     moved, n->cfg.nodes[i].name);
+                     moved, n->cfg->nodes[i].name);
         }
         drain_owner(h, i);
     }
@@ -273,10 +277,10 @@ size_t hh_absorb(struct handoff *h, int owner)
             struct sibset set;
             sib_init(&set);
             store_entry_load(e, &set);
-            replica_put_set(h->node->replica, a.keys[i], a.klens[i], &set); /* logged first */
+            replica_put_set(h->replica, a.keys[i], a.klens[i], &set); /* logged first */
             sib_fini(&set);
             store_remove(q->hints, a.keys[i], a.klens[i]);
-            aof_log_hint(h->node->aof, h->node->cfg.nodes[owner].name, q->hints, a.keys[i],
+            aof_log_hint(h->aof, h->d.cfg->nodes[owner].name, q->hints, a.keys[i],
                          a.klens[i]);
             h->pending--;
         }

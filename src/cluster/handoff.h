@@ -20,13 +20,32 @@
 #include "core/siblings.h"
 #include "util/buf.h"
 
-struct kv_node;
+struct event_base;
+struct cfg;
+struct peers;
+struct members;
+struct aof;
+struct replica;
 struct handoff;
 
-/* Decides whether an owner can be sent hints now (set by main/coord). */
-typedef bool (*hh_up_fn)(void *arg, int owner);
+/* What hinted handoff works with; all borrowed, and all must outlive it
+ * (peers: until after peers_destroy, whose callbacks may still reach it). */
+struct hh_deps {
+    struct event_base *base;   /* the drain timer */
+    const struct cfg *cfg;     /* read live: names, max-hints, handoff-rate, put-timeout */
+    struct peers *peers;       /* PPUT to the owners */
+    struct members *members;   /* is an owner up / still a ring member */
+    int self_idx;              /* this node's index in cfg->nodes */
+};
 
-struct handoff *hh_create(struct kv_node *node, hh_up_fn up, void *up_arg);
+/* Created by main.c before the log is replayed (the replay loads hints
+ * into it); deps is copied.  The drain timer is armed at once but only
+ * fires from the event loop. */
+struct handoff *hh_create(const struct hh_deps *deps);
+/* The log hints are written to (NULL with appendonly no) and the local
+ * write path a node-that-left's hints are absorbed into: known only once
+ * the log is open, so main.c hands them over then, before the loop runs. */
+void hh_set_storage(struct handoff *h, struct aof *aof, struct replica *replica);
 void hh_destroy(struct handoff *h);        /* accepts NULL */
 
 /* Stores (reconciles) set as a hint for owner.  set borrowed.  Returns false

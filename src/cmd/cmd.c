@@ -38,7 +38,7 @@
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "core/resp.h"
 #include "net/server.h"
 #include "core/siblings.h"

@@ -21,7 +21,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "storage/aof.h"
 #include <event2/event.h>
 #include "core/resp.h"

@@ -25,7 +25,7 @@
 #include "cluster/members.h"
 #include "util/clock.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "net/peer.h"
 #include "cluster/ae.h"
 #include "core/gossip.h"
@@ -192,7 +192,7 @@ static void dynamo_join(struct client *c, int argc, const struct arg *argv)
     if (cfg_parse_address(hp, cp, &addr, &err) != 0) {
         buf_putc(&err, '\0');
         resp_add_errorf(&c->out, "ERR", "DYNAMO JOIN: %s", err.data);
-    } else if ((rc = cluster_join(n, addr.host, addr.cport)) == KV_ENOTFOUND) {
+    } else if ((rc = cluster_join(n->cluster, addr.host, addr.cport)) == KV_ENOTFOUND) {
         resp_add_error(&c->out, "ERR", "DYNAMO JOIN: give the address as numeric IPv4 "
                                        "(host names are not resolved at run time)");
     } else if (rc != 0) {
@@ -214,14 +214,14 @@ static void dynamo_leave(struct client *c)
         return;
     }
     log_info("DYNAMO LEAVE requested by client %s", c->addr);
-    cluster_leave(n);
+    cluster_leave(n->cluster);
     cmd_reply_ok(c);
 }
 
 static void dynamo_remove(struct client *c, const struct arg *name)
 {
     struct kv_node *n = c->node;
-    int rc = cluster_remove(n, name->p, name->len);
+    int rc = cluster_remove(n->cluster, name->p, name->len);
     if (rc == KV_ENOTFOUND)
         resp_add_errorf(&c->out, "ERR", "no node named '%.*s' in the membership table",
                         (int)(name->len > 64 ? 64 : name->len), name->p);

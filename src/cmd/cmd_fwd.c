@@ -19,7 +19,7 @@
 #include "core/resp.h"
 #include "net/peer.h"
 #include "net/server.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "util/errors.h"
 #include "util/mem.h"
 

@@ -20,7 +20,7 @@
 #include "cluster/coord.h"
 #include "cluster/members.h"
 #include "util/clock.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "net/peer.h"
 #include "storage/aof.h"
 #include "cluster/ae.h"

@@ -81,7 +81,7 @@
 #include "cluster/members.h"
 #include "util/clock.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "net/peer.h"
 #include "core/resp.h"
 #include "net/server.h"

@@ -40,7 +40,7 @@
 #include "cmd/cmd_multi.h"
 #include "cmd/defer.h"
 #include "core/config.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "core/resp.h"
 #include "net/server.h"
 #include "util/buf.h"

@@ -82,7 +82,7 @@
 #include "cluster/handoff.h"
 #include "util/clock.h"
 #include "util/errors.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "core/peer_auth.h"
 #include "core/resp.h"
 #include "core/siblings.h"
@@ -431,7 +431,7 @@ static void peer_gossip(struct client *c, int argc, const struct arg *argv)
     (void)argc;
     struct buf out;
     buf_init(&out);
-    if (cluster_gossip_exchange(c->node, argv[1].p, argv[1].len, &out) != 0)
+    if (cluster_gossip_exchange(c->node->cluster, argv[1].p, argv[1].len, &out) != 0)
         resp_add_error(&c->out, "ERR", "malformed gossip table");
     else
         resp_add_bulk(&c->out, out.data ? out.data : "", out.len);

@@ -44,7 +44,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_string_priv.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "core/resp.h"
 #include "core/siblings.h"
 #include "util/clock.h"

@@ -19,7 +19,7 @@
 #include "core/siblings.h"
 #include "core/vclock.h"
 #include "net/server.h"
-#include "node.h"
+#include "cmd/node.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/errors.h"

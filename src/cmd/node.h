@@ -1,6 +1,9 @@
-/* node.h — struct kv_node: the one place that holds a node's global state.
- * Created in main.c and passed explicitly; modules never reach it through a
- * global variable. */
+/* node.h — struct kv_node: what the command layer runs against, the one
+ * place that holds a node's modules and global state.  Filled in by main.c
+ * and handed to the command handlers (cmd/), which reach every module
+ * through it; the layers below never see it (each module gets only its own
+ * collaborators, through its *_deps struct), and nothing reaches it through
+ * a global variable. */
 #ifndef KV_NODE_H
 #define KV_NODE_H
 
