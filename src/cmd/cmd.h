@@ -204,6 +204,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv);
 void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);
 void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
+void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
 
 #endif

@@ -1,12 +1,14 @@
 /* cmd_dynamo.c — DYNAMO, the cluster administration command: NODES, RING,
- * PREFLIST key, HINTS, LOCAL key, CHECK, JOIN, LEAVE, REMOVE.
+ * PREFLIST key, HINTS, LOCAL key, CHECK, JOIN, LEAVE, REMOVE; and DEBUG,
+ * the test hooks (CLOCK-ADVANCE: util/clock.h), served only with
+ * enable-debug-command yes.
  *
  * Owns nothing: every subcommand reads (or, for JOIN/LEAVE/REMOVE, asks
  * cluster.c to change) state owned elsewhere: the member table and liveness
  * (peers, gossip, members), the ring (members), the hint store (handoff),
  * this node's own versions (coord_local_load), the last Merkle comparison
  * (ae_check).
- * Callers: the command table in cmd.c (cmd_dynamo).
+ * Callers: the command table in cmd.c (cmd_dynamo, cmd_debug).
  * Calls: peers_describe, gossip_* queries, members_node_up/preflist/
  * write_target/ring, coord_local_load, ring_* queries,
  * hh_pending_for/delivered_to, ae_check, cfg_parse_address, cluster_join/leave/remove.
@@ -258,4 +260,48 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
                         "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, "
                         "JOIN host:port [cluster-port], LEAVE or REMOVE node.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+}
+
+/* DEBUG CLOCK-ADVANCE ms: both of this node's clocks jump ms forward (so a
+ * test sees tombstones age or peers fall silent without waiting); replies
+ * the total offset in ms.  Refused unless enable-debug-command is yes. */
+void cmd_debug(struct client *c, int argc, const struct arg *argv)
+{
+    if (!c->node->cfg.enable_debug_command) {
+        cmd_reply_err(c, "DEBUG is disabled on this node: start it with enable-debug-command "
+                         "yes (a config file line or --enable-debug-command yes); it is meant "
+                         "for tests");
+        return;
+    }
+    if (cmd_arg_eq(&argv[1], "HELP") && argc == 2) {
+        static const char *const lines[] = {
+            "DEBUG <subcommand> [<arg> ...]. Subcommands are:",
+            "CLOCK-ADVANCE <ms>",
+            "    Move this node's wall and monotonic clocks <ms> forward (tests only).",
+            "    Returns the total offset in milliseconds.",
+            "HELP",
+            "    Print this help.",
+        };
+        size_t n = sizeof(lines) / sizeof(lines[0]);
+        resp_add_array(&c->out, (long long)n);
+        for (size_t i = 0; i < n; i++)
+            resp_add_simple(&c->out, lines[i]);
+        return;
+    }
+    long long ms;
+    if (cmd_arg_eq(&argv[1], "CLOCK-ADVANCE") && argc == 3) {
+        if (!cmd_arg_ll(&argv[2], &ms) || ms < 0 || ms > 100LL * 365 * 86400 * 1000) {
+            cmd_reply_err(c, "CLOCK-ADVANCE takes a number of milliseconds from 0 to 100 "
+                             "years");
+            return;
+        }
+        int64_t total = clock_advance_ms(ms);
+        log_info("DEBUG CLOCK-ADVANCE %lld: this node's clocks now run %lld ms ahead", ms,
+                   (long long)total);
+        resp_add_int(&c->out, total);
+        return;
+    }
+    resp_add_errorf(&c->out, "ERR",
+                    "unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                    (int)(argv[1].len > 64 ? 64 : argv[1].len), argv[1].p);
 }

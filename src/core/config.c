@@ -141,6 +141,8 @@ static const struct opt opts[] = {
      OPT_F_RUNTIME, "BYTES", "no automatic compaction below this log size", NULL},
     {"databases", OPT_CONST, NOFLD, 0, 0, "1", OPT_F_READONLY, NULL, NULL, NULL},
     /* limits for connections not yet trusted and per connection (server.c) */
+    {"enable-debug-command", OPT_ENUM, FLD(enable_debug_command), 0, 1, "no", 0, "yes|no",
+     "serve DEBUG (CLOCK-ADVANCE moves this node's clocks forward: tests only)", yesno_names},
     {"protected-mode", OPT_ENUM, FLD(protected_mode), 0, 1, "yes", OPT_F_RUNTIME, "yes|no",
      "when bind is not a loopback address and requirepass is empty, refuse clients that do "
      "not connect from loopback (with an error saying what to configure)", yesno_names},

@@ -92,6 +92,7 @@ struct cfg {
     int timeout;                  /* idle client timeout, seconds, 0 = never */
     int tcp_backlog;              /* 511 */
     /* bounded before trust, bounded per client (server.c) */
+    int enable_debug_command;     /* 1 = DEBUG is served (tests); 0 (default) = refused */
     int protected_mode;           /* 1 = yes (default): refuse remote clients
                                      when bound beyond loopback without requirepass */
     int auth_grace_period;        /* seconds an unauthenticated connection lives, 10 */

@@ -585,3 +585,35 @@ def test_tombstones_are_reaped_after_tombstone_reap_after_and_stay_gone(node_fac
     c.delete("x")
     time.sleep(1.0)  # several reaper ticks: 0 means never
     assert c.execute_command("DYNAMO", "LOCAL", "x")[0].startswith(b"tombstone")
+
+
+def test_debug_clock_advance_drives_tombstone_age_and_expiry(node_factory):
+    """The node's clock can be driven (DEBUG CLOCK-ADVANCE, only with
+    enable-debug-command yes): an hour-old tombstone is reaped and a TTL
+    runs down without the test waiting an hour.  Without the option DEBUG is
+    refused and says what to set."""
+    plain = node_factory()
+    with pytest.raises(redis.ResponseError, match="enable-debug-command yes"):
+        plain.client().execute_command("DEBUG", "CLOCK-ADVANCE", "1000")
+
+    n = node_factory("--tombstone-reap-after", "3600000", "--enable-debug-command", "yes")
+    c = n.client()
+    for i in range(50):
+        c.set("k%d" % i, "v")
+    c.set("ttl", "v", ex=7200)
+    assert c.delete(*["k%d" % i for i in range(40)]) == 40
+    assert int(c.info("keyspace")["db0"]["stored_keys"]) == 51
+    assert c.execute_command("DEBUG", "CLOCK-ADVANCE", "3600001") == 3600001
+
+    def reaped():
+        return int(c.info("keyspace")["db0"]["stored_keys"]) == 11
+    wait_until(reaped, 10, msg="hour-old tombstones not reaped")
+    assert int(c.info("cluster")["tombstones_reaped"]) == 40
+    assert 3590000 < c.pttl("ttl") <= 3600000  # an hour of its two ran down
+    assert c.get("k45") == b"v"
+    assert c.execute_command("DEBUG", "CLOCK-ADVANCE", "3600000") == 7200001
+    assert c.get("ttl") is None and c.exists("ttl") == 0
+    with pytest.raises(redis.ResponseError, match="milliseconds"):
+        c.execute_command("DEBUG", "CLOCK-ADVANCE", "-5")
+    with pytest.raises(redis.ResponseError, match="Try DEBUG HELP"):
+        c.execute_command("DEBUG", "NOPE")
