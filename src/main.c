@@ -134,13 +134,14 @@ static void hint_foreach_store(void *arg, aof_hint_store_fn fn, void *fn_arg)
         hh_foreach_store(n->hh, hint_walk_one, &w);
 }
 
-/* The clock's wall source: the loop's time, cached once per iteration. */
-static int loop_wall_us(void *arg, int64_t *us)
+/* The clock's iteration source: libevent's cached time, refreshed once
+ * per loop iteration (util/clock.h). */
+static int loop_iteration(void *arg, int64_t *iteration)
 {
     struct timeval tv;
     if (event_base_gettimeofday_cached(arg, &tv) != 0)
         return -1;
-    *us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    *iteration = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
     return 0;
 }
 
@@ -360,8 +361,14 @@ int main(int argc, char **argv)
     node.start_time = time(NULL);
     make_run_id(node.run_id);
     make_actor(&node);
-    node.base = event_base_new();
-    clock_set_wall_source(loop_wall_us, node.base);
+    /* A precise monotonic clock (not CLOCK_MONOTONIC_COARSE, libevent's
+     * default): timers fire on time, and the cached time that names a loop
+     * iteration for util/clock changes from one iteration to the next. */
+    struct event_config *ecfg = event_config_new();
+    event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    node.base = event_base_new_with_config(ecfg);
+    event_config_free(ecfg);
+    clock_set_iteration_source(loop_iteration, node.base);
     node.store = store_create();
     build_ring(&node);
     struct srv_dispatch disp = {cmd_resolve, cmd_dispatch, cmd_client_gone};
@@ -482,7 +489,7 @@ out:
     coord_destroy(node.coord);
     members_destroy(node.members);
     store_destroy(node.store);
-    clock_set_wall_source(NULL, NULL);
+    clock_set_iteration_source(NULL, NULL);
     event_base_free(node.base);
     log_info("bye");
     log_close();

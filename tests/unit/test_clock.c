@@ -1,6 +1,8 @@
-/* test_clock.c — util/clock: the wall source (the loop's cached time) is
- * what clock_now_ms reads, a source that fails falls back to the system
- * clock, and the test offset moves both clocks forward and never back. */
+/* test_clock.c — util/clock: within one loop iteration (the iteration
+ * source's value unchanged) every wall reading is the same instant, a real
+ * reading of the system clock taken at the first; a new iteration reads
+ * again; without a source (or when it says no iteration runs) each reading
+ * is fresh; the test offset moves both clocks forward and never back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,24 +10,25 @@
 #include <cmocka.h>
 
 #include <sys/time.h>
+#include <time.h>
 
 #include "util/clock.h"
 
-static int64_t fixed_us;
+static int64_t iteration;
 static int source_calls;
 
-static int fixed_source(void *arg, int64_t *us)
+static int iteration_source(void *arg, int64_t *it)
 {
     (void)arg;
     source_calls++;
-    *us = fixed_us;
+    *it = iteration;
     return 0;
 }
 
-static int failing_source(void *arg, int64_t *us)
+static int no_iteration(void *arg, int64_t *it)
 {
     (void)arg;
-    (void)us;
+    (void)it;
     return -1;
 }
 
@@ -36,30 +39,47 @@ static int64_t system_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static void test_wall_source(void **state)
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_cached_per_iteration(void **state)
 {
     (void)state;
-    fixed_us = 1700000000123456LL;
-    clock_set_wall_source(fixed_source, NULL);
     int64_t off = clock_offset_ms();
-    assert_int_equal(clock_now_ms(), 1700000000123LL + off);
-    assert_int_equal(clock_now_ms(), 1700000000123LL + off); /* one instant */
+    clock_set_iteration_source(iteration_source, NULL);
+    iteration = 1;
+    int64_t a = system_ms();
+    int64_t first = clock_now_ms() - off;
+    int64_t b = system_ms();
+    assert_true(first >= a && first <= b); /* a real reading */
+    sleep_ms(5);
+    assert_int_equal(clock_now_ms() - off, first); /* same iteration, same instant */
     assert_true(source_calls >= 2);
-    fixed_us += 5000;
-    assert_int_equal(clock_now_ms(), 1700000000128LL + off);
-    clock_set_wall_source(failing_source, NULL);
-    int64_t a = system_ms(), now = clock_now_ms() - off, b = system_ms();
+    iteration = 2;
+    a = system_ms();
+    int64_t second = clock_now_ms() - off;
+    assert_true(second >= a && second >= first + 5); /* a new iteration reads again */
+    clock_set_iteration_source(no_iteration, NULL);
+    a = system_ms();
+    int64_t now = clock_now_ms() - off;
+    b = system_ms();
     assert_true(now >= a && now <= b);
-    clock_set_wall_source(NULL, NULL);
-    a = system_ms(), now = clock_now_ms() - off, b = system_ms();
+    clock_set_iteration_source(NULL, NULL);
+    sleep_ms(2);
+    a = system_ms();
+    now = clock_now_ms() - off;
+    b = system_ms();
     assert_true(now >= a && now <= b);
 }
 
 static void test_advance(void **state)
 {
     (void)state;
-    fixed_us = 1000000;
-    clock_set_wall_source(fixed_source, NULL);
+    clock_set_iteration_source(iteration_source, NULL);
+    iteration = 7;
     int64_t off0 = clock_offset_ms();
     int64_t wall0 = clock_now_ms();
     int64_t mono0 = clock_mono_ms();
@@ -71,13 +91,13 @@ static void test_advance(void **state)
     assert_int_equal(clock_advance_ms(-50), off0 + 3600000); /* never backwards */
     assert_int_equal(clock_advance_ms(0), off0 + 3600000);
     assert_true(clock_mono_us() / 1000 >= mono1);
-    clock_set_wall_source(NULL, NULL);
+    clock_set_iteration_source(NULL, NULL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wall_source),
+        cmocka_unit_test(test_cached_per_iteration),
         cmocka_unit_test(test_advance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
