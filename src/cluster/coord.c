@@ -256,20 +256,52 @@ static void read_repair(struct creq *q)
     buf_fini(&enc);
 }
 
-static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
-                       coord_read_cb cb, void *arg);
+static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int pr,
+                       int timeout_ms, coord_read_cb cb, void *arg);
 
-int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg)
+int coord_read(struct coord *co, const void *key, size_t klen, int r, int pr, coord_read_cb cb,
+               void *arg)
 {
-    return read_quorum(co, key, klen, r, co->d.cfg->get_timeout_ms, cb, arg);
+    return read_quorum(co, key, klen, r, pr, co->d.cfg->get_timeout_ms, cb, arg);
 }
 
-static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int timeout_ms,
-                       coord_read_cb cb, void *arg)
+/* The walk of the ring from the key: the first nowners (N) distinct nodes
+ * own it; the ones after them are the substitutes of the sloppy quorum.
+ * Returns nwalk (0 without a ring: a lone node). */
+static unsigned key_walk(const struct coord *co, const void *key, size_t klen, unsigned *walk,
+                         unsigned *nowners)
+{
+    const struct ring *ring = members_ring(co->d.members);
+    unsigned nwalk = ring_walk(ring, ring_hash(key, klen), ring_nmembers(ring), walk);
+    *nowners = (unsigned)co->d.cfg->n < nwalk ? (unsigned)co->d.cfg->n : nwalk;
+    return nwalk;
+}
+
+/* This node's versions of key for a read: its store, and the hints it
+ * keeps for the key's owners (a substitute answers with what it holds in
+ * their place). */
+static void local_read(struct coord *co, const void *key, size_t klen, struct sibset *out)
+{
+    coord_local_load(co, key, klen, out);
+    if (co->d.hh)
+        hh_merge_hints(co->d.hh, key, klen, out);
+}
+
+static int read_quorum(struct coord *co, const void *key, size_t klen, int r, int pr,
+                       int timeout_ms, coord_read_cb cb, void *arg)
 {
     const struct coord_deps *n = &co->d;
-    unsigned pl[CFG_MAX_NODES];
-    unsigned np = members_preflist(n->members, key, klen, pl);
+    unsigned walk[CFG_MAX_NODES], targets[CFG_MAX_NODES], nowners;
+    bool primary[CFG_MAX_NODES];
+    unsigned nwalk = key_walk(co, key, klen, walk, &nowners);
+    /* Sloppy reads: the first N healthy nodes of the walk (quorum.h). */
+    unsigned nt = quorum_read_targets(walk, nwalk, nowners, n->self_idx, node_up, co, targets,
+                                      primary);
+    if (nwalk == 0) { /* a lone node owns every key */
+        targets[0] = (unsigned)n->self_idx;
+        primary[0] = true;
+        nt = nowners = 1;
+    }
     struct creq *q = creq_create(co, CREQ_READ);
     q->rcb = cb;
     q->arg = arg;
@@ -277,27 +309,28 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
      * down answers inside peers_send, and the quorum test must already see
      * the replicas still to come (the core's guard keeps the record until
      * the loop is over). */
-    quorum_read_init(&q->rd, r > 0 ? r : n->cfg->r, np);
+    quorum_read_init(&q->rd, r > 0 ? r : n->cfg->r, pr > 0 ? pr : n->cfg->pr, targets, primary,
+                     nt, nowners);
     q->key = mem_memdup(key, klen);
     q->klen = klen;
-    for (unsigned i = 0; i < np; i++) {
-        if ((int)pl[i] == n->self_idx) {
-            struct sibset local;
-            sib_init(&local);
-            coord_local_load(co, key, klen, &local);
-            quorum_read_answer(&q->rd, n->self_idx, &local);
-            sib_fini(&local);
+    for (unsigned i = 0; i < nt; i++) {
+        if ((int)targets[i] == n->self_idx) {
+            struct sibset mine;
+            sib_init(&mine);
+            local_read(co, key, klen, &mine);
+            quorum_read_answer(&q->rd, n->self_idx, &mine);
+            sib_fini(&mine);
         }
     }
     const char *argv[2] = {"PGET", key};
     size_t lens[2] = {4, klen};
-    for (unsigned i = 0; i < np; i++)
-        if ((int)pl[i] != n->self_idx) {
+    for (unsigned i = 0; i < nt; i++)
+        if ((int)targets[i] != n->self_idx) {
             struct rput *rp = mem_calloc(1, sizeof(*rp));
             rp->q = q;
-            rp->a.target = (int)pl[i];
-            peers_send(n->peers, (int)pl[i], PEER_CHAN_DATA, timeout_ms, on_replica_get, rp, 2,
-                       argv, lens);
+            rp->a.target = (int)targets[i];
+            peers_send(n->peers, (int)targets[i], PEER_CHAN_DATA, timeout_ms, on_replica_get,
+                       rp, 2, argv, lens);
         }
     quorum_seal(&q->rd.acct);
     bool sync = quorum_settled(&q->rd.acct);
@@ -324,7 +357,7 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
     /* Half the write's budget: the write that follows gets the rest, so a
      * SET answers within put-timeout even when replicas do not answer. */
     int t = n->cfg->put_timeout_ms / 2;
-    return read_quorum(co, key, klen, 0, t > 0 ? t : 1, cb, arg);
+    return read_quorum(co, key, klen, 0, 0, t > 0 ? t : 1, cb, arg);
 }
 
 /* ---- writes ---- */
@@ -380,7 +413,8 @@ static void supersede(struct creq *q)
     vc_init(&ctx);
     if (quorum_supersede(&local, &q->stamped, &q->wr.newer, &ctx)) {
         co->stats.superseding_writes++;
-        coord_write(co, q->key, q->klen, &ctx, q->val, q->expire_ms, 0, 0, 0, ignore_write, NULL);
+        coord_write(co, q->key, q->klen, &ctx, q->val, q->expire_ms, 0, 0, 0, 0, ignore_write,
+                    NULL);
     }
     vc_fini(&ctx);
     sib_fini(&local);
@@ -473,16 +507,12 @@ static void perform(struct creq *q, struct quorum_act a)
 }
 
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
-                coord_write_cb cb, void *arg)
+                struct val *val, int64_t expire_ms, int w, int pw, int timeout_ms,
+                unsigned flags, coord_write_cb cb, void *arg)
 {
     const struct coord_deps *n = &co->d;
-    unsigned walk[CFG_MAX_NODES];
-    /* The walk of the ring from the key: the first N distinct nodes own it;
-     * the ones after them are the substitutes of the sloppy quorum. */
-    unsigned nwalk = ring_walk(members_ring(n->members), ring_hash(key, klen),
-                              ring_nmembers(members_ring(n->members)), walk);
-    unsigned nowners = (unsigned)n->cfg->n < nwalk ? (unsigned)n->cfg->n : nwalk;
+    unsigned walk[CFG_MAX_NODES], nowners;
+    unsigned nwalk = key_walk(co, key, klen, walk, &nowners);
     bool self_owner = quorum_owns(walk, nowners, n->self_idx);
     struct sibset local;
     sib_init(&local);
@@ -531,6 +561,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
         self_rc = replica_put(n->replica, key, klen, &v); /* logged before anyone hears of it */
     quorum_write_init(&q->wr, w > 0 ? w : n->cfg->w, walk, nwalk, nowners, n->self_idx,
                       self_rc >= 0);
+    quorum_write_need_primaries(&q->wr, pw > 0 ? pw : n->cfg->pw);
     if (nwalk > 1 || !self_owner) {
         /* The replicas get the whole set as it is here after the write, not
          * the new version alone: a dot that skipped counters of this actor

@@ -99,8 +99,15 @@ typedef void (*coord_write_cb)(void *arg, int err, const struct vclock *stored);
 struct coord *coord_create(const struct coord_deps *deps);
 void coord_destroy(struct coord *co);          /* accepts NULL */
 
-/* Quorum read of key with r answers (0 = configured r). */
-int coord_read(struct coord *co, const void *key, size_t klen, int r, coord_read_cb cb, void *arg);
+/* Quorum read of key with r answers (0 = configured r), pr of them from
+ * the key's owners (0 = configured pr).  Sloppy: it asks the first N
+ * healthy nodes of the key's ring walk (a substitute stands in for each
+ * owner that looks down and answers with its store and the hints it keeps
+ * for the key), so it succeeds whenever r of them answer; pr > 0 asks for
+ * that many answers from owners themselves (Riak's PR), for callers who
+ * want R + W > N to hold among owners.  Read repair writes owners only. */
+int coord_read(struct coord *co, const void *key, size_t klen, int r, int pr, coord_read_cb cb,
+               void *arg);
 
 /* The read a coordinator does before a write that depends on the current
  * value.  fresh = false (plain SET/DEL): its own versions when it holds the
@@ -121,10 +128,12 @@ int coord_read_for_write(struct coord *co, const void *key, size_t klen, bool fr
 
 /* Coordinated write.  ctx NULL = the local context (SET/DEL semantics).
  * val: borrowed (a reference is taken); NULL writes a tombstone.
- * w: 0 = configured w.  timeout_ms: 0 = put-timeout. */
+ * w: 0 = configured w.  pw: acks needed from the key's owners themselves,
+ * not counting substitutes' hints (0 = configured pw).  timeout_ms: 0 =
+ * put-timeout. */
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
-                struct val *val, int64_t expire_ms, int w, int timeout_ms, unsigned flags,
-                coord_write_cb cb, void *arg);
+                struct val *val, int64_t expire_ms, int w, int pw, int timeout_ms,
+                unsigned flags, coord_write_cb cb, void *arg);
 
 const struct coord_stats *coord_stats(const struct coord *co);
 

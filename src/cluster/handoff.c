@@ -3,7 +3,8 @@
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
  * main.c (hh_create/hh_set_storage/destroy, and its log callbacks: hh_load
- * at replay, hh_foreach_store at rewrite), cluster.c (hh_stats), reaper.c (hh_holds), cmd_info.c (INFO),
+ * at replay, hh_foreach_store at rewrite), cluster.c (hh_stats), reaper.c (hh_holds),
+ * coord.c and cmd_peer.c (hh_merge_hints: a substitute's answer to a read), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
@@ -298,6 +299,20 @@ void hh_stats(const struct handoff *h, struct hh_stats *out)
     out->stored = h->stored;
     out->delivered = h->delivered;
     out->refused = h->refused;
+}
+
+void hh_merge_hints(const struct handoff *h, const void *key, size_t klen, struct sibset *out)
+{
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        const struct store_entry *e = h->q[i].hints ? store_find(h->q[i].hints, key, klen) : NULL;
+        if (!e)
+            continue;
+        struct sibset set;
+        sib_init(&set);
+        store_entry_load(e, &set);
+        sib_merge(out, &set);
+        sib_fini(&set);
+    }
 }
 
 bool hh_holds(const struct handoff *h, const void *key, size_t klen)

@@ -75,6 +75,9 @@ struct hh_stats {
 };
 void hh_stats(const struct handoff *h, struct hh_stats *out);
 uint64_t hh_pending_for(const struct handoff *h, int owner);
+/* Merges into out every hint held for key, whichever owner it is for (a
+ * substitute's answer to a sloppy read). */
+void hh_merge_hints(const struct handoff *h, const void *key, size_t klen, struct sibset *out);
 /* True when a hint for key is held for any owner. */
 bool hh_holds(const struct handoff *h, const void *key, size_t klen);
 uint64_t hh_delivered_to(const struct handoff *h, int owner);

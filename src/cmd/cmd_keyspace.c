@@ -580,7 +580,7 @@ static void move_start(struct client *c, const struct arg *src, const struct arg
     m->dlen = dst->len;
     buf_init(&m->ctx);
     defer_hold_open(&m->k);
-    coord_read(c->node->coord, m->src, m->slen, 0, move_read_done, m);
+    coord_read(c->node->coord, m->src, m->slen, 0, 0, move_read_done, m);
     defer_dispatched(&m->k, c);
 }
 

@@ -157,14 +157,14 @@ static struct op_ref *op_ref_continued(struct op *op, int slot)
 
 void op_read(struct op *op, int slot, const struct arg *key, int r)
 {
-    coord_read(op->d.node->coord, key->p, key->len, r, op_read_cb, op_ref(op, slot));
+    coord_read(op->d.node->coord, key->p, key->len, r, op->pr, op_read_cb, op_ref(op, slot));
 }
 
 void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
               struct val *v, int64_t expire_ms, int w)
 {
-    coord_write(op->d.node->coord, key->p, key->len, ctx, v, expire_ms, w, 0, COORD_W_CLIENT_CTX,
-                op_write_cb, op_ref(op, slot));
+    coord_write(op->d.node->coord, key->p, key->len, ctx, v, expire_ms, w, op->pw, 0,
+                COORD_W_CLIENT_CTX, op_write_cb, op_ref(op, slot));
 }
 
 /* Reply for a plain read of one reconciled set (GET semantics). */
@@ -429,7 +429,7 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
     unsigned wflags = w->mode == RMW_CUSTOM || (op->flags & SET_CONDITIONAL)
                           ? 0
                           : COORD_W_SUPERSEDE;
-    coord_write(op->d.node->coord, w->key, w->klen, &ctx, val, expire_ms, 0,
+    coord_write(op->d.node->coord, w->key, w->klen, &ctx, val, expire_ms, 0, op->pw,
                 left_ms > 0 ? left_ms : 1, wflags, op_write_cb, op_ref_continued(op, w->slot));
     vc_fini(&ctx);
     wrote = true;

@@ -3,7 +3,8 @@
  *   PHELLO nonce node-name   handshake, step 1 (see below)
  *   PPROVE proof             handshake, step 2
  *   PPING                    liveness probe
- *   PGET key                 this replica's versions: bulk of sib_encode
+ *   PGET key                 this replica's versions and the hints it keeps
+ *                            for the key: bulk of sib_encode
  *   PPUT key versions        reconcile sib_encode'd versions into the store;
  *                            reply :changed, or (when this replica holds
  *                            versions the write does not cover) their set
@@ -196,6 +197,8 @@ static void peer_get(struct client *c, const struct arg *key)
     const struct store_entry *e = store_find(c->node->store, key->p, key->len);
     if (e)
         store_entry_load(e, &set);
+    if (c->node->hh) /* a substitute answers with what it keeps for the owners */
+        hh_merge_hints(c->node->hh, key->p, key->len, &set);
     struct buf enc;
     buf_init(&enc);
     sib_encode(&set, &enc);

@@ -61,28 +61,34 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
 
 /* ---- versioned commands (the Dynamo API) ---- */
 
-/* Parses a trailing "R n" / "W n" override; false = replied with an error. */
-static bool parse_quorum_opt(struct client *c, int argc, const struct arg *argv, int from,
-                             const char *letter, int *out)
+/* Parses trailing quorum overrides from argv[from..): "R n" and "PR n"
+ * (reads) or "W n" and "PW n" (writes), each at most once, in any order;
+ * q (n) and pq (PR/PW) stay 0 when not given.  False = replied with an
+ * error. */
+static bool parse_quorum_opts(struct client *c, int argc, const struct arg *argv, int from,
+                              bool write, int *q, int *pq)
 {
-    *out = 0;
-    if (argc == from)
-        return true;
-    long long v;
-    if (argc != from + 2 || !cmd_arg_eq(&argv[from], letter)) {
-        cmd_reply_syntax(c);
-        return false;
+    const char *letter = write ? "W" : "R", *pletter = write ? "PW" : "PR";
+    *q = *pq = 0;
+    for (int i = from; i < argc; i += 2) {
+        bool primary = cmd_arg_eq(&argv[i], pletter);
+        if ((!primary && !cmd_arg_eq(&argv[i], letter)) || i + 1 >= argc ||
+            (primary ? *pq : *q) != 0) {
+            cmd_reply_syntax(c);
+            return false;
+        }
+        long long v;
+        if (!cmd_arg_ll(&argv[i + 1], &v)) {
+            cmd_reply_not_int(c);
+            return false;
+        }
+        if (v < 1 || v > c->node->cfg.n) {
+            resp_add_errorf(&c->out, "ERR", "%s must be between 1 and n (%d)",
+                            primary ? pletter : letter, c->node->cfg.n);
+            return false;
+        }
+        *(primary ? pq : q) = (int)v;
     }
-    if (!cmd_arg_ll(&argv[from + 1], &v)) {
-        cmd_reply_not_int(c);
-        return false;
-    }
-    if (v < 1 || v > c->node->cfg.n) {
-        resp_add_errorf(&c->out, "ERR", "%s must be between 1 and n (%d)", letter,
-                        c->node->cfg.n);
-        return false;
-    }
-    *out = (int)v;
     return true;
 }
 
@@ -120,10 +126,11 @@ static void vget_done(struct op *op, struct client *c)
 
 void cmd_vget(struct client *c, int argc, const struct arg *argv)
 {
-    int r;
-    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+    int r, pr;
+    if (!parse_quorum_opts(c, argc, argv, 2, false, &r, &pr))
         return;
     struct op *op = op_create(c, 1, vget_done);
+    op->pr = pr;
     op_read(op, 0, &argv[1], r);
     op_dispatched(op, c);
 }
@@ -142,11 +149,11 @@ static void vput_done(struct op *op, struct client *c)
     buf_fini(&tok);
 }
 
-/* VPUT key context value [W n] / VDEL key context [W n] */
+/* VPUT key context value [W n] [PW n] / VDEL key context [W n] [PW n] */
 static void vwrite(struct client *c, int argc, const struct arg *argv, bool del)
 {
-    int w;
-    if (!parse_quorum_opt(c, argc, argv, del ? 3 : 4, "W", &w))
+    int w, pw;
+    if (!parse_quorum_opts(c, argc, argv, del ? 3 : 4, true, &w, &pw))
         return;
     struct vclock ctx;
     vc_init(&ctx);
@@ -160,6 +167,7 @@ static void vwrite(struct client *c, int argc, const struct arg *argv, bool del)
         return;
     }
     struct op *op = op_create(c, 1, vput_done);
+    op->pw = pw;
     struct val *v = del ? NULL : val_create(argv[3].p, argv[3].len);
     op_write(op, 0, &argv[1], &ctx, v, 0, w);
     val_unref(v);
@@ -211,10 +219,11 @@ static void vclock_done(struct op *op, struct client *c)
 
 void cmd_vclock(struct client *c, int argc, const struct arg *argv)
 {
-    int r;
-    if (!parse_quorum_opt(c, argc, argv, 2, "R", &r))
+    int r, pr;
+    if (!parse_quorum_opts(c, argc, argv, 2, false, &r, &pr))
         return;
     struct op *op = op_create(c, 1, vclock_done);
+    op->pr = pr;
     op_read(op, 0, &argv[1], r);
     op_dispatched(op, c);
 }

@@ -42,6 +42,7 @@ struct op {
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     void *extra;            /* per-command state (cmd_read) */
+    int pr, pw;             /* PR / PW of the request (VGET, VPUT...); 0 = configured */
     struct op_slot slots[];
 };
 
@@ -52,7 +53,8 @@ void op_dispatched(struct op *op, struct client *c);
 /* Launch of key i of a multi-key command after its connection went away:
  * the slot fails (KV_ETIMEDOUT) and true is returned. */
 bool op_abandoned(struct op *op, int i);
-/* A quorum read / write of key into slot (a counted sub-request). */
+/* A quorum read / write of key into slot (a counted sub-request), with
+ * the op's pr / pw. */
 void op_read(struct op *op, int slot, const struct arg *key, int r);
 void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
               struct val *v, int64_t expire_ms, int w);

@@ -79,6 +79,12 @@ static const struct opt opts[] = {
      "write quorum (W), 1 <= W <= N", NULL},
     {"r", OPT_INT, FLD(r), 1, CFG_MAX_NODES, "1", OPT_F_RUNTIME | OPT_F_QUORUM, "R",
      "read quorum (R), 1 <= R <= N; R + W > N gives read-your-writes", NULL},
+    {"pr", OPT_INT, FLD(pr), 0, CFG_MAX_NODES, "0", OPT_F_RUNTIME | OPT_F_QUORUM, "PR",
+     "answers a read needs from the key's owners themselves, not substitutes (0 <= PR <= N; "
+     "0 = none: reads are fully sloppy)", NULL},
+    {"pw", OPT_INT, FLD(pw), 0, CFG_MAX_NODES, "0", OPT_F_RUNTIME | OPT_F_QUORUM, "PW",
+     "acks a write needs from the key's owners themselves, not substitutes' hints "
+     "(0 <= PW <= N; 0 = none)", NULL},
     {"vnodes-per-node", OPT_INT, FLD(vnodes_per_node), 1, 4096, "128", 0, "COUNT",
      "virtual nodes (ring tokens) per node; must match on every node", NULL},
     {"put-timeout", OPT_INT, FLD(put_timeout_ms), 1, 3600000, "5000",
@@ -299,15 +305,29 @@ bool cfg_has_space_or_ctl(const char *s)
 
 /* The quorum rules, shared by cfg_finish and runtime cfg_set.  where is a
  * message prefix (may be ""). */
-int cfg_check_quorum(int n, int w, int r, int nnodes, const char *where, struct buf *err)
+int cfg_check_quorum(const int q[CFG_Q_COUNT], int nnodes, const char *where, struct buf *err)
 {
+    int n = q[CFG_Q_N];
     if (nnodes > 0 && n > nnodes)
         return cfg_fail(err, "%sn (%d) must not exceed the number of nodes (%d)", where, n, nnodes);
-    if (w < 1 || w > n)
-        return cfg_fail(err, "%sw (%d) must be between 1 and n (%d)", where, w, n);
-    if (r < 1 || r > n)
-        return cfg_fail(err, "%sr (%d) must be between 1 and n (%d)", where, r, n);
+    if (q[CFG_Q_W] < 1 || q[CFG_Q_W] > n)
+        return cfg_fail(err, "%sw (%d) must be between 1 and n (%d)", where, q[CFG_Q_W], n);
+    if (q[CFG_Q_R] < 1 || q[CFG_Q_R] > n)
+        return cfg_fail(err, "%sr (%d) must be between 1 and n (%d)", where, q[CFG_Q_R], n);
+    if (q[CFG_Q_PR] > n)
+        return cfg_fail(err, "%spr (%d) must be between 0 and n (%d)", where, q[CFG_Q_PR], n);
+    if (q[CFG_Q_PW] > n)
+        return cfg_fail(err, "%spw (%d) must be between 0 and n (%d)", where, q[CFG_Q_PW], n);
     return 0;
+}
+
+void cfg_quorum(const struct cfg *c, int q[CFG_Q_COUNT])
+{
+    q[CFG_Q_N] = c->n;
+    q[CFG_Q_W] = c->w;
+    q[CFG_Q_R] = c->r;
+    q[CFG_Q_PR] = c->pr;
+    q[CFG_Q_PW] = c->pw;
 }
 
 /* Parses value for option o and stores it.  Messages read
@@ -351,14 +371,13 @@ int cfg_opt_set(struct cfg *c, const struct opt *o, const char *value, bool runt
         int iv = (int)v;
         int *ip = (int *)(void *)field;
         if (runtime && (o->flags & OPT_F_QUORUM)) {
-            int n = c->n, w = c->w, r = c->r;
-            if (ip == &c->n)
-                n = iv;
-            else if (ip == &c->w)
-                w = iv;
-            else if (ip == &c->r)
-                r = iv;
-            int rc = cfg_check_quorum(n, w, r, c->nnodes, where, err);
+            int q[CFG_Q_COUNT];
+            cfg_quorum(c, q);
+            int *const fields[CFG_Q_COUNT] = {&c->n, &c->w, &c->r, &c->pr, &c->pw};
+            for (int k = 0; k < CFG_Q_COUNT; k++)
+                if (ip == fields[k])
+                    q[k] = iv;
+            int rc = cfg_check_quorum(q, c->nnodes, where, err);
             if (rc)
                 return rc;
             if (*ip != iv)

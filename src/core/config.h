@@ -64,6 +64,8 @@ struct cfg {
     char *cluster_secret;         /* shared secret for peers; default "" */
     /* quorum */
     int n, w, r;                  /* default 1/1/1 when no nodes configured */
+    int pr, pw;                   /* answers needed from owners themselves, not
+                                     substitutes (Riak's PR/PW); 0 = no such rule */
     int vnodes_per_node;          /* 128 */
     int put_timeout_ms;           /* 5000 */
     int get_timeout_ms;           /* 5000 */

@@ -464,5 +464,7 @@ int cfg_finish(struct cfg *c, struct buf *err)
         memcpy(c->node_name, name, strlen(name) + 1);
     }
     /* With seeds the cluster is larger than the nodes this file lists. */
-    return cfg_check_quorum(c->n, c->w, c->r, c->nseeds > 0 ? 0 : c->nnodes, "", err);
+    int q[CFG_Q_COUNT];
+    cfg_quorum(c, q);
+    return cfg_check_quorum(q, c->nseeds > 0 ? 0 : c->nnodes, "", err);
 }

@@ -86,6 +86,9 @@ bool cfg_has_space_or_ctl(const char *s);
 /* The quorum rules (n <= nnodes when nnodes > 0, 1 <= w,r <= n), shared by
  * cfg_finish and runtime cfg_set.  where is a message prefix (may be "").
  * 0 or KV_ECONFIG. */
-int cfg_check_quorum(int n, int w, int r, int nnodes, const char *where, struct buf *err);
+/* The quorum settings, checked together (n, w, r, pr, pw). */
+enum { CFG_Q_N, CFG_Q_W, CFG_Q_R, CFG_Q_PR, CFG_Q_PW, CFG_Q_COUNT };
+void cfg_quorum(const struct cfg *c, int q[CFG_Q_COUNT]);
+int cfg_check_quorum(const int q[CFG_Q_COUNT], int nnodes, const char *where, struct buf *err);
 
 #endif

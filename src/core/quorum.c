@@ -33,6 +33,23 @@ void quorum_init(struct quorum *q, int needed, int expected)
     q->pending = expected + 1; /* the guard */
 }
 
+void quorum_need_primaries(struct quorum *q, int pneeded, int pexpected)
+{
+    q->pneeded = pneeded;
+    q->ppending = pexpected;
+}
+
+void quorum_primary_ack(struct quorum *q)
+{
+    q->ppending--;
+    q->packs++;
+}
+
+void quorum_primary_fail(struct quorum *q)
+{
+    q->ppending--;
+}
+
 void quorum_ack(struct quorum *q)
 {
     q->pending--;
@@ -52,13 +69,14 @@ void quorum_seal(struct quorum *q)
 
 static bool met(const struct quorum *q)
 {
-    return q->acks >= q->needed;
+    return q->acks >= q->needed && q->packs >= q->pneeded;
 }
 
 /* Even if every answer still expected counts, too few would. */
 static bool lost(const struct quorum *q)
 {
-    return !met(q) && q->acks + q->pending < q->needed;
+    return !met(q) &&
+           (q->acks + q->pending < q->needed || q->packs + q->ppending < q->pneeded);
 }
 
 enum quorum_verdict quorum_poll(struct quorum *q)
@@ -189,6 +207,7 @@ void quorum_write_init(struct quorum_write *qw, int needed, const unsigned *walk
     /* Every owner's answer (self's own copy included); a lone node (no
      * ring) answers for itself at the seal. */
     quorum_init(&qw->acct, needed, (int)nowners + (nwalk == 0));
+    quorum_need_primaries(&qw->acct, 0, (int)nowners + (nwalk == 0));
     qw->self = self;
     qw->self_stored = self_stored;
     qw->nwalk = nwalk;
@@ -200,6 +219,11 @@ void quorum_write_init(struct quorum_write *qw, int needed, const unsigned *walk
         qw->used[walk[i]] = true;
     qw->self_owner = quorum_owns(walk, nowners, self);
     sib_init(&qw->newer);
+}
+
+void quorum_write_need_primaries(struct quorum_write *qw, int pw)
+{
+    qw->acct.pneeded = pw;
 }
 
 void quorum_write_fini(struct quorum_write *qw)
@@ -232,14 +256,18 @@ struct quorum_act quorum_write_route(struct quorum_write *qw, unsigned i, quorum
 {
     int owner = (int)qw->walk[i];
     if (owner == qw->self) {
-        if (qw->self_stored)
+        if (qw->self_stored) {
             quorum_ack(&qw->acct);
-        else
+            quorum_primary_ack(&qw->acct);
+        } else {
             quorum_fail(&qw->acct); /* refused here (its log) is not an ack */
+            quorum_primary_fail(&qw->acct);
+        }
         return act(QUORUM_ACT_NONE, owner, owner);
     }
     if (up(ctx, owner))
         return act(QUORUM_ACT_PUT, owner, owner);
+    quorum_primary_fail(&qw->acct); /* its copy goes elsewhere */
     int sub = next_substitute(qw, up, ctx);
     if (sub < 0 && !qw->self_owner && !qw->used[qw->self]) {
         qw->used[qw->self] = true; /* a distinct node: counts */
@@ -252,11 +280,14 @@ struct quorum_act quorum_write_route(struct quorum_write *qw, unsigned i, quorum
 
 void quorum_write_seal(struct quorum_write *qw)
 {
-    if (qw->nwalk == 0) {
-        if (qw->self_stored)
+    if (qw->nwalk == 0) { /* a lone node is the key's only owner */
+        if (qw->self_stored) {
             quorum_ack(&qw->acct);
-        else
+            quorum_primary_ack(&qw->acct);
+        } else {
             quorum_fail(&qw->acct);
+            quorum_primary_fail(&qw->acct);
+        }
     }
     quorum_seal(&qw->acct);
 }
@@ -266,12 +297,15 @@ struct quorum_act quorum_write_reply(struct quorum_write *qw, const struct quoru
 {
     if (ok) {
         quorum_ack(&qw->acct);
+        if (sent->kind == QUORUM_ACT_PUT)
+            quorum_primary_ack(&qw->acct);
         /* an owner holds versions this write does not cover */
         if (sent->kind == QUORUM_ACT_PUT && newer)
             sib_merge(&qw->newer, newer);
         return act(QUORUM_ACT_NONE, sent->target, sent->owner);
     }
     if (sent->kind == QUORUM_ACT_PUT) {
+        quorum_primary_fail(&qw->acct);
         /* The owner did not take it: hand it to a substitute with a hint
          * naming the owner.  (pending stays: the hint replaces this one.) */
         int sub = next_substitute(qw, up, ctx);
@@ -314,16 +348,53 @@ bool quorum_supersede(const struct sibset *local, const struct vclock *stamped,
 
 /* ---- reads ---- */
 
-void quorum_read_init(struct quorum_read *qr, int needed, unsigned nreplicas)
+unsigned quorum_read_targets(const unsigned *walk, unsigned nwalk, unsigned nowners, int self,
+                             quorum_up_fn up, void *ctx, unsigned *targets, bool *primary)
+{
+    if (nwalk > QUORUM_MAX_NODES)
+        nwalk = QUORUM_MAX_NODES;
+    if (nowners > nwalk)
+        nowners = nwalk;
+    unsigned n = 0, down = 0;
+    for (unsigned i = 0; i < nowners; i++) {
+        int node = (int)walk[i];
+        if (node == self || up(ctx, node)) {
+            targets[n] = walk[i];
+            primary[n++] = true;
+        } else {
+            down++;
+        }
+    }
+    for (unsigned i = nowners; i < nwalk && down > 0; i++) {
+        int node = (int)walk[i];
+        if (node == self || up(ctx, node)) {
+            targets[n] = walk[i];
+            primary[n++] = false;
+            down--;
+        }
+    }
+    return n;
+}
+
+void quorum_read_init(struct quorum_read *qr, int needed, int pr, const unsigned *targets,
+                      const bool *primary, unsigned ntargets, unsigned nowners)
 {
     memset(qr, 0, sizeof(*qr));
-    if (nreplicas > QUORUM_MAX_NODES)
-        nreplicas = QUORUM_MAX_NODES;
-    quorum_init(&qr->acct, needed, (int)nreplicas);
+    if (ntargets > QUORUM_MAX_NODES)
+        ntargets = QUORUM_MAX_NODES;
+    quorum_init(&qr->acct, needed, (int)ntargets);
+    unsigned nprimary = 0;
+    for (unsigned i = 0; i < ntargets; i++)
+        if (primary[i] && targets[i] < QUORUM_MAX_NODES) {
+            qr->primary[targets[i]] = true;
+            nprimary++;
+        }
+    /* owners that were not asked (down) can give no primary answer */
+    quorum_need_primaries(&qr->acct, pr, (int)(nprimary < nowners ? nprimary : nowners));
     sib_init(&qr->merged);
-    qr->cap = nreplicas;
-    qr->ans_set = mem_alloc((nreplicas ? nreplicas : 1) * sizeof(*qr->ans_set));
-    for (unsigned i = 0; i < nreplicas; i++)
+    qr->cap = ntargets;
+    qr->ans_set = mem_alloc((ntargets ? ntargets : 1) * sizeof(*qr->ans_set));
+    for (unsigned i = 0; i < ntargets; i++)
         sib_init(&qr->ans_set[i]);
 }
 
@@ -339,10 +410,15 @@ void quorum_read_fini(struct quorum_read *qr)
 
 void quorum_read_answer(struct quorum_read *qr, int node, struct sibset *set)
 {
+    bool primary = node >= 0 && node < QUORUM_MAX_NODES && qr->primary[node];
     if (!set || qr->nans >= qr->cap) {
         quorum_fail(&qr->acct);
+        if (primary)
+            quorum_primary_fail(&qr->acct);
         return;
     }
+    if (primary)
+        quorum_primary_ack(&qr->acct);
     sib_merge(&qr->merged, set);
     qr->ans_set[qr->nans] = *set; /* taken */
     sib_init(set);
@@ -358,7 +434,7 @@ unsigned quorum_read_repairs(const struct quorum_read *qr, int *nodes)
         return 0;
     unsigned k = 0;
     for (unsigned i = 0; i < qr->nans; i++)
-        if (!sib_covers(&qr->ans_set[i], &qr->merged))
+        if (qr->primary[qr->ans_node[i]] && !sib_covers(&qr->ans_set[i], &qr->merged))
             nodes[k++] = qr->ans_node[i];
     return k;
 }

@@ -21,8 +21,16 @@
  *     used once and its copy (a hint naming the owner) counts toward W.
  *     When there is none, the coordinator keeps the hint itself, counted
  *     only when it is a distinct node (not an owner already holding a copy).
- *   - read repair (struct quorum_read): once every replica answered, those
- *     whose answer did not cover the reconciled set get that set.
+ *   - primary quorums (PR / PW, as Riak has them): a request may also
+ *     need that many of its answers from the key's owners themselves
+ *     (primaries), not from substitutes; it fails as soon as too few owners
+ *     are left to give them.
+ *   - sloppy reads (quorum_read_targets): a read asks the first N healthy
+ *     nodes of the ring walk, like a write: each owner that looks up, and
+ *     for each that looks down the next healthy node past the owners.
+ *   - read repair (struct quorum_read): once every replica answered, the
+ *     owners whose answer did not cover the reconciled set get that set
+ *     (substitutes are not written: what they hold are hints).
  *   - supersede (quorum_supersede): a plain write whose owners reported
  *     versions it did not cover (a stale coordinator) is written again over
  *     them, unless the coordinator stamped something newer meanwhile.
@@ -50,6 +58,9 @@ struct quorum {
     int acks;      /* answers that count toward needed */
     int fails;     /* answers that do not (errors, timeouts, refusals) */
     int pending;   /* answers still expected, plus a guard until sealed */
+    int pneeded;   /* PR or PW: acks needed from primaries (owners); 0 = none */
+    int packs;     /* primaries' answers that counted */
+    int ppending;  /* primaries' answers still possible */
     bool answered; /* the caller has had its answer */
 };
 
@@ -66,9 +77,16 @@ const char *quorum_verdict_name(enum quorum_verdict v);
  * whose replicas answer while it is still being sent (a peer that is down
  * answers inside the send) is neither declared lost early nor finished. */
 void quorum_init(struct quorum *q, int needed, int expected);
+/* Also needs pneeded of the answers from primaries, of which pexpected
+ * are expected (call right after quorum_init). */
+void quorum_need_primaries(struct quorum *q, int pneeded, int pexpected);
 /* One expected answer arrived and counts / does not count. */
 void quorum_ack(struct quorum *q);
 void quorum_fail(struct quorum *q);
+/* One expected primary answer arrived and counts / does not count, or a
+ * primary will not be asked (it looks down): only the primary tally. */
+void quorum_primary_ack(struct quorum *q);
+void quorum_primary_fail(struct quorum *q);
 /* Every expected answer has been asked for: drops the guard. */
 void quorum_seal(struct quorum *q);
 /* MET or MISSED exactly once, the moment the caller must be answered
@@ -161,6 +179,10 @@ bool quorum_owns(const unsigned *walk, unsigned nowners, int self);
 void quorum_write_init(struct quorum_write *qw, int needed, const unsigned *walk, unsigned nwalk,
                        unsigned nowners, int self, bool self_stored);
 void quorum_write_fini(struct quorum_write *qw); /* accepts zeroed memory */
+/* PW: the write also needs pw acks from owners themselves (their PUT, or
+ * self's own copy as an owner); substitutes' hints do not count toward it.
+ * Call right after quorum_write_init. */
+void quorum_write_need_primaries(struct quorum_write *qw, int pw);
 
 /* Where the copy of owner i (0 <= i < nowners) goes: self's own copy is
  * accounted (NONE); an owner that looks up gets it (PUT); for one that
@@ -205,16 +227,29 @@ struct quorum_read {
     unsigned nans;           /* answers that counted */
     int ans_node[QUORUM_MAX_NODES];
     struct sibset *ans_set;  /* what each of them answered (cap entries) */
+    bool primary[QUORUM_MAX_NODES]; /* by node: an owner of the key */
 };
 
-/* Starts a read of R = needed over nreplicas replicas (the preference list,
- * at most QUORUM_MAX_NODES). */
-void quorum_read_init(struct quorum_read *qr, int needed, unsigned nreplicas);
+/* The nodes a read asks, Dynamo's "first N healthy nodes" of the ring walk
+ * of its key (walk[0..nwalk), the first nowners own it): each owner that
+ * looks up (self always does), then for each owner that looks down the next
+ * node past the owners that looks up.  Writes them to targets (and whether
+ * each is an owner to primary), owners first in walk order; returns how
+ * many (at most nowners). */
+unsigned quorum_read_targets(const unsigned *walk, unsigned nwalk, unsigned nowners, int self,
+                             quorum_up_fn up, void *ctx, unsigned *targets, bool *primary);
+
+/* Starts a read of R = needed over the ntargets nodes of targets (from
+ * quorum_read_targets; primary[i]: targets[i] is an owner) of a key with
+ * nowners owners, of which pr must answer (PR; 0 = no such rule; owners
+ * not among the targets count as failed at once). */
+void quorum_read_init(struct quorum_read *qr, int needed, int pr, const unsigned *targets,
+                      const bool *primary, unsigned ntargets, unsigned nowners);
 void quorum_read_fini(struct quorum_read *qr); /* accepts zeroed memory */
 /* Replica node answered with set (taken: left empty), or failed (set NULL:
  * an error, a timeout, or an answer that did not decode). */
 void quorum_read_answer(struct quorum_read *qr, int node, struct sibset *set);
-/* Read repair: writes to nodes[QUORUM_MAX_NODES] the replicas whose answer
+/* Read repair: writes to nodes[QUORUM_MAX_NODES] the owners whose answer
  * does not cover the reconciled set (stale or missing the key), in answer
  * order; returns how many.  None when nothing was found, or when the
  * reconciled set is past SIB_MAX_VERSIONS (every receiver would refuse it).

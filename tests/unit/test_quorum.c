@@ -717,6 +717,18 @@ static void test_supersede_decision(void **state)
 
 /* ---- reads and read repair ---- */
 
+/* A read over n owners first..first+n-1, all asked, no PR. */
+static void read_owners(struct quorum_read *qr, int r, unsigned n, unsigned first)
+{
+    unsigned t[QUORUM_MAX_NODES];
+    bool p[QUORUM_MAX_NODES];
+    for (unsigned i = 0; i < n; i++) {
+        t[i] = first + i;
+        p[i] = true;
+    }
+    quorum_read_init(qr, r, 0, t, p, n, n);
+}
+
 static void test_read_repair(void **state)
 {
     (void)state;
@@ -724,7 +736,7 @@ static void test_read_repair(void **state)
     mkdot(&v1, "v1", NULL, A1, 1);
     mkdot(&v2, "v2", &v1.vc, A2, 1); /* supersedes v1 */
     struct quorum_read qr;
-    quorum_read_init(&qr, 2, 4);
+    read_owners(&qr, 2, 4, 0);
     struct sibset s;
     sib_init(&s);
     sib_add(&s, &v2);
@@ -747,14 +759,14 @@ static void test_read_repair(void **state)
     quorum_read_fini(&qr);
 
     /* Everyone up to date, or the key found nowhere: no repair. */
-    quorum_read_init(&qr, 1, 2);
+    read_owners(&qr, 1, 2, 0);
     sib_add(&s, &v2);
     quorum_read_answer(&qr, 0, &s);
     sib_add(&s, &v2);
     quorum_read_answer(&qr, 1, &s);
     assert_int_equal(quorum_read_repairs(&qr, nodes), 0);
     quorum_read_fini(&qr);
-    quorum_read_init(&qr, 1, 2);
+    read_owners(&qr, 1, 2, 0);
     quorum_read_answer(&qr, 0, &s);
     quorum_read_answer(&qr, 1, &s);
     assert_int_equal(qr.acct.acks, 2);
@@ -764,7 +776,7 @@ static void test_read_repair(void **state)
     /* Concurrent answers: each replica lacks the other's sibling. */
     struct version c;
     mkdot(&c, "c", &v1.vc, A3, 1);
-    quorum_read_init(&qr, 2, 3);
+    read_owners(&qr, 2, 3, 4);
     sib_add(&s, &v2);
     quorum_read_answer(&qr, 4, &s);
     sib_add(&s, &c);
@@ -790,7 +802,7 @@ static void test_read_missed(void **state)
 {
     (void)state;
     struct quorum_read qr;
-    quorum_read_init(&qr, 2, 3);
+    read_owners(&qr, 2, 3, 0);
     struct sibset s;
     sib_init(&s);
     quorum_read_answer(&qr, 0, &s);
@@ -801,11 +813,135 @@ static void test_read_missed(void **state)
     assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
     assert_true(quorum_done(&qr.acct));
     quorum_read_fini(&qr);
-    quorum_read_init(&qr, 1, 0);
+    read_owners(&qr, 1, 0, 0);
     quorum_seal(&qr.acct);
     assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
     quorum_read_fini(&qr);
     sib_fini(&s);
+}
+
+
+/* Sloppy reads: the first N healthy nodes of the walk, owners first; a down
+ * owner is replaced by the next healthy node past the owners. */
+static void test_sloppy_read_targets(void **state)
+{
+    (void)state;
+    const unsigned walk[5] = {0, 1, 2, 3, 4};
+    unsigned t[QUORUM_MAX_NODES];
+    bool p[QUORUM_MAX_NODES];
+    set_alive((const int[]){0, 1, 2, 3, 4}, 5);
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 3);
+    assert_true(t[0] == 0 && t[1] == 1 && t[2] == 2 && p[0] && p[1] && p[2]);
+    set_alive((const int[]){0, 3, 4}, 3); /* a 2|3 split seen from {0,3,4} */
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 3);
+    assert_true(t[0] == 0 && p[0]);
+    assert_true(t[1] == 3 && !p[1] && t[2] == 4 && !p[2]);
+    set_alive((const int[]){1, 2}, 2); /* self (4) is not an owner, 0 is down */
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 4, up, NULL, t, p), 3);
+    assert_true(t[0] == 1 && p[0] && t[1] == 2 && p[1] && t[2] == 4 && !p[2]);
+    set_alive((const int[]){0}, 1); /* nobody else: only self */
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 1);
+    assert_true(t[0] == 0 && p[0]);
+    set_alive((const int[]){0, 1, 2, 3, 4}, 5);
+}
+
+/* PR: a read that could meet R through substitutes still fails when too
+ * few owners can answer; with enough owners it waits for them. */
+static void test_read_primary_quorum(void **state)
+{
+    (void)state;
+    const unsigned targets[3] = {0, 3, 4};
+    const bool primary[3] = {true, false, false};
+    struct quorum_read qr;
+    struct sibset s;
+    sib_init(&s);
+    /* PR 2 with one owner reachable: missed at once, before any answer */
+    quorum_read_init(&qr, 2, 2, targets, primary, 3, 3);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
+    quorum_read_fini(&qr);
+    /* PR 0 (plain R 2): the substitutes' answers are enough */
+    quorum_read_init(&qr, 2, 0, targets, primary, 3, 3);
+    quorum_read_answer(&qr, 3, &s);
+    quorum_read_answer(&qr, 4, &s);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_MET);
+    quorum_read_fini(&qr);
+    /* PR 1: two substitutes answered, the owner's answer is still needed */
+    quorum_read_init(&qr, 2, 1, targets, primary, 3, 3);
+    quorum_read_answer(&qr, 3, &s);
+    quorum_read_answer(&qr, 4, &s);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_WAIT);
+    quorum_read_answer(&qr, 0, &s);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_MET);
+    quorum_read_fini(&qr);
+    /* PR 1 and the owner fails: missed although R was met */
+    quorum_read_init(&qr, 2, 1, targets, primary, 3, 3);
+    quorum_read_answer(&qr, 3, &s);
+    quorum_read_answer(&qr, 4, &s);
+    quorum_read_answer(&qr, 0, NULL);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
+    quorum_read_fini(&qr);
+    sib_fini(&s);
+}
+
+/* Read repair writes owners only: a substitute's answer is hints. */
+static void test_read_repair_owners_only(void **state)
+{
+    (void)state;
+    struct version v1;
+    mkdot(&v1, "v1", NULL, A1, 1);
+    const unsigned targets[3] = {0, 3, 4};
+    const bool primary[3] = {true, false, false};
+    struct quorum_read qr;
+    quorum_read_init(&qr, 1, 0, targets, primary, 3, 3);
+    struct sibset s;
+    sib_init(&s);
+    quorum_read_answer(&qr, 3, &s); /* substitute without the key */
+    sib_add(&s, &v1);
+    quorum_read_answer(&qr, 4, &s); /* substitute holding a hint */
+    quorum_read_answer(&qr, 0, &s); /* the owner, without the key */
+    quorum_seal(&qr.acct);
+    int nodes[QUORUM_MAX_NODES];
+    assert_int_equal(quorum_read_repairs(&qr, nodes), 1);
+    assert_int_equal(nodes[0], 0);
+    assert_true(has_value(&qr.merged, "v1"));
+    quorum_read_fini(&qr);
+    sib_fini(&s);
+    version_fini(&v1);
+}
+
+/* PW: substitutes' hints count toward W but not toward PW. */
+static void test_write_primary_quorum(void **state)
+{
+    (void)state;
+    const unsigned walk[5] = {0, 1, 2, 3, 4};
+    set_alive((const int[]){0, 2, 3, 4}, 4); /* owner 1 down */
+    struct quorum_write qw;
+    /* PW 3 with an owner down: missed as soon as it is routed away */
+    quorum_write_init(&qw, 2, walk, 5, 3, 0, true);
+    quorum_write_need_primaries(&qw, 3);
+    struct quorum_act a = quorum_write_route(&qw, 0, up, NULL);
+    assert_int_equal(a.kind, QUORUM_ACT_NONE);
+    a = quorum_write_route(&qw, 1, up, NULL);
+    assert_int_equal(a.kind, QUORUM_ACT_HINT);
+    assert_int_equal(a.target, 3);
+    assert_int_equal(quorum_poll(&qw.acct), QUORUM_MISSED);
+    quorum_write_fini(&qw);
+    /* PW 2: the hint's ack makes W 2 but the write waits for owner 2 */
+    quorum_write_init(&qw, 2, walk, 5, 3, 0, true);
+    quorum_write_need_primaries(&qw, 2);
+    a = quorum_write_route(&qw, 0, up, NULL);
+    struct quorum_act hint = quorum_write_route(&qw, 1, up, NULL);
+    struct quorum_act put = quorum_write_route(&qw, 2, up, NULL);
+    assert_int_equal(put.kind, QUORUM_ACT_PUT);
+    quorum_write_seal(&qw);
+    a = quorum_write_reply(&qw, &hint, true, NULL, up, NULL);
+    assert_int_equal(qw.acct.acks, 2);
+    assert_int_equal(quorum_poll(&qw.acct), QUORUM_WAIT);
+    a = quorum_write_reply(&qw, &put, true, NULL, up, NULL);
+    assert_int_equal(quorum_poll(&qw.acct), QUORUM_MET);
+    assert_true(quorum_done(&qw.acct));
+    quorum_write_fini(&qw);
+    set_alive((const int[]){0, 1, 2, 3, 4}, 5);
 }
 
 int main(void)
@@ -829,6 +965,10 @@ int main(void)
         cmocka_unit_test_setup(test_supersede_decision, setup),
         cmocka_unit_test_setup(test_read_repair, setup),
         cmocka_unit_test_setup(test_read_missed, setup),
+        cmocka_unit_test_setup(test_sloppy_read_targets, setup),
+        cmocka_unit_test_setup(test_read_primary_quorum, setup),
+        cmocka_unit_test_setup(test_read_repair_owners_only, setup),
+        cmocka_unit_test_setup(test_write_primary_quorum, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
