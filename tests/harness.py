@@ -95,12 +95,14 @@ def _port_free(port):
 
 
 def free_port():
-    """A loopback TCP port that is free now and not handed out before by this
-    process (so two nodes started in a row never get the same one)."""
+    """A TCP port that is free now on every address (a node bound to 0.0.0.0
+    must not meet a client socket some earlier test bound to another
+    address) and not handed out before by this process (so two nodes
+    started in a row never get the same one)."""
     with _ports_lock:
         for _ in range(200):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.bind(("127.0.0.1", 0))
+                s.bind(("0.0.0.0", 0))
                 port = s.getsockname()[1]
             if port not in _handed_out:
                 _handed_out.add(port)
