@@ -1,5 +1,6 @@
 /* cmd_info.c — INFO: the server, clients, memory, persistence, stats,
- * cluster and keyspace sections, in Redis's "field:value" format.
+ * cpu (getrusage), cluster and keyspace sections, in Redis's "field:value"
+ * format.
  *
  * Owns nothing: it formats counters owned elsewhere (struct kv_stats in
  * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats,
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +145,20 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)s->sibling_reads, (unsigned long long)s->expired_keys,
                    (unsigned long long)coord_stats(n->coord)->sibling_warnings,
                    (unsigned long long)coord_stats(n->coord)->sibling_writes_refused);
+    }
+    if (want_section(argc, argv, "cpu", true)) {
+        /* getrusage's CPU times, in Redis's "seconds.microseconds" form */
+        struct rusage self, children;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        buf_printf(&b,
+                   "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+                   "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
+                   "\r\n",
+                   (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
+                   (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+                   (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
+                   (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec);
     }
     if (want_section(argc, argv, "cluster", true)) {
         const struct coord_stats *cs = coord_stats(n->coord);
