@@ -25,6 +25,7 @@
 #include "node.h"
 #include "net/peer.h"
 #include "storage/aof.h"
+#include "storage/replica.h"
 #include "cluster/ae.h"
 #include "cluster/handoff.h"
 #include "cluster/reaper.h"
@@ -119,7 +120,10 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    used, h1, rss, h2, store_overhead(n->store), qb, ob, mem_allocator());
     }
     if (want_section(argc, argv, "persistence", true)) {
-        buf_printf(&b, "# Persistence\r\nloading:0\r\n");
+        /* No snapshots here: changes count from the start, as in a Redis
+         * that never saved */
+        buf_printf(&b, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:%llu\r\n",
+                   (unsigned long long)replica_changes(n->replica));
         aof_info(n->aof, &b);
         buf_printf(&b, "\r\n");
     }
