@@ -14,7 +14,9 @@ import threading
 import pytest
 import redis
 
+import harness
 from cluster_harness import wait_for
+from harness import encode_command
 
 SETTINGS = {"put-timeout": 1000, "get-timeout": 1000}
 SIBLINGS = ("key has 2 siblings (concurrent versions); use VGET to read them and VPUT "
@@ -57,6 +59,17 @@ def converge(cluster, keys):
 
     wait_for(same, timeout=10, msg="replicas of %r to converge" % (keys,))
     return last
+
+
+def last_cmd(client, name):
+    """The cmd= field of the connection called name in CLIENT LIST."""
+    raw = client.execute_command("CLIENT", "LIST")
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    for line in text.splitlines():
+        fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+        if fields.get("name") == name:
+            return fields.get("cmd")
+    return None
 
 
 def forwarded(cluster, i):
@@ -194,3 +207,41 @@ def test_offsets_bounded_by_proto_max_bulk_len_on_every_node(cluster):
         for i in (1, 2, 3):
             assert cluster.client(i).strlen(k) == 1024 * 1024 - 1024
             assert cluster.client(i).bitcount(k) == 1
+
+
+def test_reads_abandoned_by_their_client_free_their_state(cluster):
+    """A read whose client disconnects before the answer (here: the other
+    replicas are paused, so every read waits for get-timeout) frees the
+    state its reply would have used.  A leak shows as LeakSanitizer's report
+    and a non-zero exit of the node when the cluster stops, so this needs
+    the ASan binary (scripts/test.sh runs this file on it)."""
+    if not harness.binary_is_sanitized(cluster.binary):
+        pytest.skip("leaks are seen by LeakSanitizer: run with the ASan binary")
+    start3(cluster)
+    c1 = bclient(cluster, 1)
+    c1.set("k1", "ohmytext")
+    c1.set("k2", "mynewtext")
+    reads = (("GETBIT", "k1", 3), ("BITCOUNT", "k1", 0, -1, "BIT"), ("BITPOS", "k1", 1),
+             ("BITFIELD_RO", "k1", "GET", "u8", 0), ("BITFIELD", "k1", "GET", "i4", 2),
+             ("LCS", "k1", "k2", "IDX"), ("STRLEN", "k1"))
+    coordinator_reads = len(reads) + 1  # LCS reads two keys
+
+    def quorum_failures():
+        return cluster.info_cluster(1)["quorum_failures"]
+
+    base = quorum_failures()
+    cluster.pause(2)
+    cluster.pause(3)
+    for i, cmd in enumerate(reads):
+        name = "abandon-%d" % i
+        with cluster.raw(1) as raw:
+            assert raw.cmd("CLIENT", "SETNAME", name) in (b"OK", "OK")
+            raw.send(encode_command(*cmd))
+            # the read is under way (its reply still to come) before the close
+            wait_for(lambda: last_cmd(c1, name) == cmd[0].lower(), timeout=10,
+                     msg="%s to start" % cmd[0])
+    wait_for(lambda: quorum_failures() >= base + coordinator_reads, timeout=30,
+             msg="the abandoned reads to time out")
+    cluster.resume(2)
+    cluster.resume(3)
+    assert c1.execute_command("LCS", "k1", "k2") == b"mytext"  # n1 still serves
