@@ -65,6 +65,8 @@ static void op_fini(struct defer *d)
         buf_fini(&op->slots[i].raw);
     }
     val_unref(op->oldval);
+    if (op->extra && op->extra_free)
+        op->extra_free(op->extra);
 }
 
 struct op *op_create(struct client *c, int nslots, op_finish_fn finish)

@@ -32,6 +32,14 @@ struct cread {
     void (*free_params)(void *);
 };
 
+static void cread_free(void *arg)
+{
+    struct cread *r = arg;
+    if (r->free_params)
+        r->free_params(r->params);
+    mem_free(r);
+}
+
 static void cread_done(struct op *op, struct client *c)
 {
     const struct op_slot *s = &op->slots[0];
@@ -40,9 +48,7 @@ static void cread_done(struct op *op, struct client *c)
         cmd_reply_kverr(c, s->err);
     else
         r->fmt(r->params, &s->set, clock_now_ms(), c->proto, &c->out);
-    if (r->free_params)
-        r->free_params(r->params);
-    mem_free(r);
+    cread_free(r);
     op->extra = NULL;
 }
 
@@ -55,6 +61,7 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
     r->params = params;
     r->free_params = free_params;
     op->extra = r;
+    op->extra_free = cread_free; /* when the client leaves before the reply */
     op_read(op, 0, key, 0);
     op_dispatched(op, c);
 }

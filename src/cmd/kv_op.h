@@ -42,6 +42,8 @@ struct op {
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     void *extra;            /* per-command state (cmd_read) */
+    void (*extra_free)(void *extra); /* frees extra when the op ends without
+                                        finish() having run (client gone) */
     struct op_slot slots[];
 };
 
