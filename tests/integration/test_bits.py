@@ -518,3 +518,25 @@ class TestServer:
             assert info[1][3:6] == [2, -1, 1]
             assert info[2][3:6] == [1, 2, 1]
             assert set(info[3][2]) == {b"readonly", b"fast"}
+
+
+class TestArityAndProtocol:
+    @pytest.mark.parametrize("cmd,argc", [("setbit", 4), ("getbit", 3)])
+    def test_exact_arity(self, r, cmd, argc):
+        want = "wrong number of arguments for '%s' command" % cmd
+        assert err(r, cmd, "k", *["1"] * (argc - 1)) == want  # one too many
+        assert err(r, cmd, *["k", "1", "1"][:argc - 2]) == want  # one too few
+
+    @pytest.mark.parametrize("cmd,least", [
+        ("bitcount", 2), ("bitpos", 3), ("bitop", 4), ("bitfield", 2), ("bitfield_ro", 2),
+        ("lcs", 3), ("function", 2), ("script", 2)])
+    def test_minimum_arity(self, r, cmd, least):
+        want = "wrong number of arguments for '%s' command" % cmd
+        assert err(r, cmd, *["x"] * (least - 2)) == want
+
+    def test_resp3_null_for_a_failed_field(self, node, key):
+        with RawConn(node.port) as c:
+            c.cmd("HELLO", "3")
+            c.send(encode_command("BITFIELD", key, "OVERFLOW", "FAIL", "INCRBY", "u2", 0, 9,
+                                  "GET", "u2", 0))
+            assert c.read_exact(11, timeout=2) == b"*2\r\n_\r\n:0\r\n"
