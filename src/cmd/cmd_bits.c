@@ -703,25 +703,25 @@ const struct cmd_def cmd_bits_table[] = {
      "Returns a bit value by offset.", "key offset", "2.2.0"},
     {"bitcount", -2, CMD_F_READONLY, 1, 1, 1, cmd_bitcount, "bitmap",
      "Counts the number of set bits (population counting) in a string.",
-     "key range?(start end unit?(BYTE|BIT))", "2.6.0"},
+     "key range?(start end) unit?(BYTE|BIT)", "2.6.0"},
     {"bitpos", -3, CMD_F_READONLY, 1, 1, 1, cmd_bitpos, "bitmap",
      "Finds the first set (1) or clear (0) bit in a string.",
-     "key bit range?(start end-unit-block?(end unit?(BYTE|BIT)))", "2.8.7"},
+     "key bit start? end? unit?(BYTE|BIT)", "2.8.7"},
     {"bitop", -4, CMD_F_WRITE, 2, -1, 1, cmd_bitop, "bitmap",
      "Performs bitwise operations on multiple strings, and stores the result (reads the "
      "sources, then sets the destination: not atomic across keys).",
      "operation(AND|OR|XOR|NOT) destkey key+", "2.6.0"},
     {"bitfield", -2, CMD_F_WRITE, 1, 1, 1, cmd_bitfield, "bitmap",
      "Performs arbitrary bitfield integer operations on strings.",
-     "key operation*(GET encoding offset|OVERFLOW WRAP|SAT|FAIL|SET encoding offset "
-     "value|INCRBY encoding offset increment)",
+     "key get*(GET encoding-offset) set*(SET encoding-offset-value) "
+     "incrby*(INCRBY encoding-offset-increment) overflow*(OVERFLOW WRAP-SAT-FAIL)",
      "3.2.0"},
     {"bitfield_ro", -2, CMD_F_READONLY | CMD_F_FAST, 1, 1, 1, cmd_bitfield_ro, "bitmap",
      "Performs arbitrary read-only bitfield integer operations on strings.",
-     "key get-block*(GET encoding offset)", "6.0.0"},
+     "key get*(GET encoding-offset)", "6.0.0"},
     {"lcs", -3, CMD_F_READONLY, 1, 2, 1, cmd_lcs, "string",
      "Finds the longest common substring.",
-     "key1 key2 len?(LEN) idx?(IDX) min-match-len?(MINMATCHLEN min-match-len) "
+     "key key len?(LEN) idx?(IDX) min-match-len?(MINMATCHLEN len) "
      "withmatchlen?(WITHMATCHLEN)",
      "7.0.0"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
