@@ -4,8 +4,9 @@
  * (OBJECT, the string family's reads).
  *
  * Owns: nothing beyond the ops it creates (kv_op.h).
- * Callers: cmd.c (the table), cmd_string.c, cmd_expire.c and cmd_keyspace.c
- * (cmd_read).
+ * Callers: cmd.c (the table), cmd_string.c, cmd_expire.c, cmd_keyspace.c and
+ * cmd_bits.c (cmd_read).  A cmd_read whose client leaves before the answer
+ * frees its state through the op's extra_free.
  * Calls: cmd_kv.c (op_create, op_read, op_write), cmd_fwd.c
  * (op_forward_whole: VPUT/VDEL go to the key's coordinator).  Nothing here
  * blocks.
