@@ -17,6 +17,9 @@ Throughput: redis-benchmark -t set,get -n 300000 -r 100000 -d 64 -c 50, with
 Both without persistence on either side (dynamo-node --appendonly no, redis
 --appendonly no --save "").
 
+Bits: redis-benchmark SETBIT/GETBIT/BITCOUNT over keys bm:__rand_int__ of
+1 000 bits (-r 100000 -c 50), -P 1 and -P 16.
+
 AOF: redis-benchmark -t set -n 200000 -r 100000 -d 64 -c 50, -P 1 and -P 16,
 dynamo-node --appendonly yes --appendfsync everysec against redis-server
 --appendonly yes --appendfsync everysec (each in its own directory; the log
@@ -216,6 +219,41 @@ def throughput_bench(tmp, n):
         stop(rp)
 
 
+def rbench_cmd(port, pipeline, n, *cmd):
+    """redis-benchmark running one given command (placeholders such as
+    __rand_int__ as redis-benchmark expands them); returns requests/s."""
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
+                          "-r", "100000", "-c", "50", "-P", str(pipeline), "--csv", *cmd],
+                         check=True, capture_output=True, text=True, timeout=600)
+    for row in csv.reader(io.StringIO(out.stdout)):
+        if len(row) >= 2 and row[0] != "test":
+            return float(row[1])
+    raise RuntimeError("no figure from redis-benchmark %s: %r" % (cmd, out.stdout + out.stderr))
+
+
+def bits_bench(tmp, n):
+    """SETBIT/GETBIT/BITCOUNT over 100 000 bitmaps of 1 000 bits each
+    (redis-benchmark's __rand_int__ is zero-padded, which both servers
+    refuse as an offset, so the randomness is in the key)."""
+    print("== bits: redis-benchmark -n %d -r 100000 -c 50, keys bm:__rand_int__ of 1 000 "
+          "bits" % n)
+    print("%-14s %14s %14s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
+    dp, dport = start_dynamo(tmp)
+    rp, rport = start_redis(tmp)
+    cmds = (("SETBIT", ("SETBIT", "bm:__rand_int__", "999", "1")),
+            ("GETBIT", ("GETBIT", "bm:__rand_int__", "999")),
+            ("BITCOUNT", ("BITCOUNT", "bm:__rand_int__")))
+    try:
+        for pipe in (1, 16):
+            for name, cmd in cmds:
+                d = rbench_cmd(dport, pipe, n, *cmd)
+                r = rbench_cmd(rport, pipe, n, *cmd)
+                print("%-14s %14.0f %14.0f %8.2f" % ("%s -P %d" % (name, pipe), d, r, d / r))
+    finally:
+        stop(dp)
+        stop(rp)
+
+
 def aof_bench(tmp, n):
     print("== aof: redis-benchmark -t set -n %d -r 100000 -d 64 -c 50, appendonly yes, "
           "appendfsync everysec on both" % n)
@@ -246,7 +284,7 @@ def aof_bench(tmp, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
-    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof"),
+    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof", "bits"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -260,6 +298,8 @@ def main():
             replication_bench(tmp, 30000 if args.quick else 200000)
         if want("aof"):
             aof_bench(tmp, 50000 if args.quick else 200000)
+        if want("bits"):
+            bits_bench(tmp, 50000 if args.quick else 200000)
         if not want("memory"):
             return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)

@@ -28,7 +28,8 @@ echo "== single-node integration tests on the ASan + UBSan binary"
 DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 echo "== cluster basics on the ASan + UBSan binary"
-DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" ./tests/cluster/run.sh tests/cluster/test_cluster.py
+DYNAMO_NODE_BIN="$PWD/build-asan/src/dynamo-node" ./tests/cluster/run.sh tests/cluster/test_cluster.py \
+    tests/cluster/test_bits_cluster.py
 echo "== integration and client tests (real processes)"
 DYNAMO_NODE_BIN="$PWD/build/src/dynamo-node" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration redis-tests "$@"

@@ -1,7 +1,8 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
  * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
  * cmd_dynamo.c: DYNAMO; cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
- * cmd_string.c: string commands; cmd_expire.c: EXPIRE, PERSIST and TTL
+ * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
+ * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
  * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
@@ -48,6 +49,8 @@ extern const struct cmd_def cmd_table[];          /* cmd.c */
 extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
 extern const struct cmd_def cmd_expire_table[];   /* cmd_expire.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
+extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot

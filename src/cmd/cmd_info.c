@@ -1,5 +1,6 @@
 /* cmd_info.c — INFO: the server, clients, memory, persistence, stats,
- * cluster and keyspace sections, in Redis's "field:value" format.
+ * cpu (getrusage), cluster and keyspace sections, in Redis's "field:value"
+ * format.
  *
  * Owns nothing: it formats counters owned elsewhere (struct kv_stats in
  * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats,
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "cmd/node.h"
 #include "net/peer.h"
 #include "storage/aof.h"
+#include "storage/replica.h"
 #include "cluster/ae.h"
 #include "cluster/handoff.h"
 #include "cluster/reaper.h"
@@ -117,7 +120,10 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    used, h1, rss, h2, store_overhead(n->store), qb, ob, mem_allocator());
     }
     if (want_section(argc, argv, "persistence", true)) {
-        buf_printf(&b, "# Persistence\r\nloading:0\r\n");
+        /* No snapshots here: changes count from the start, as in a Redis
+         * that never saved */
+        buf_printf(&b, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:%llu\r\n",
+                   (unsigned long long)replica_changes(n->replica));
         aof_info(n->aof, &b);
         buf_printf(&b, "\r\n");
     }
@@ -143,6 +149,20 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)s->sibling_reads, (unsigned long long)s->expired_keys,
                    (unsigned long long)coord_stats(n->coord)->sibling_warnings,
                    (unsigned long long)coord_stats(n->coord)->sibling_writes_refused);
+    }
+    if (want_section(argc, argv, "cpu", true)) {
+        /* getrusage's CPU times, in Redis's "seconds.microseconds" form */
+        struct rusage self, children;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        buf_printf(&b,
+                   "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+                   "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
+                   "\r\n",
+                   (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
+                   (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+                   (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
+                   (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec);
     }
     if (want_section(argc, argv, "cluster", true)) {
         const struct coord_stats *cs = coord_stats(n->coord);

@@ -13,7 +13,8 @@
  * Handlers copy what they keep: argv points into the connection's query
  * buffer.
  *
- * Callers: cmd.c (the table), cmd_string.c and cmd_expire.c (cmd_rmw, cmd_rmw_current),
+ * Callers: cmd.c (the table), cmd_string.c, cmd_expire.c and cmd_bits.c (cmd_rmw,
+ * cmd_rmw_current; cmd_bits.c also op_* for BITOP's and LCS's reads),
  * cmd_keyspace.c (UNLINK/TOUCH; RENAME/COPY run SET through defer_call),
  * cmd_conn.c (cmd_count_live for INFO), cmd_fwd.c and cmd_vkv.c (op_*).
  * Calls: coord (reads, writes, local loads), cmd_fwd.c (routing and
@@ -64,6 +65,8 @@ static void op_fini(struct defer *d)
         buf_fini(&op->slots[i].raw);
     }
     val_unref(op->oldval);
+    if (op->extra && op->extra_free)
+        op->extra_free(op->extra);
 }
 
 struct op *op_create(struct client *c, int nslots, op_finish_fn finish)
@@ -264,7 +267,7 @@ static void mget_done(struct op *op, struct client *c)
     }
 }
 
-static void launch_read(struct defer *d, int i)
+void op_launch_read(struct defer *d, int i)
 {
     struct op *op = (struct op *)d;
     if (op_abandoned(op, i))
@@ -275,7 +278,7 @@ static void launch_read(struct defer *d, int i)
 void cmd_mget(struct client *c, int argc, const struct arg *argv)
 {
     struct op *op = op_create(c, argc - 1, mget_done);
-    defer_launch_all(&op->d, argc - 1, argc - 1, argv + 1, launch_read);
+    defer_launch_all(&op->d, argc - 1, argc - 1, argv + 1, op_launch_read);
     op_dispatched(op, c);
 }
 
@@ -298,7 +301,7 @@ static void exists_done(struct op *op, struct client *c)
 void cmd_exists(struct client *c, int argc, const struct arg *argv)
 {
     struct op *op = op_create(c, argc - 1, exists_done);
-    defer_launch_all(&op->d, argc - 1, argc - 1, argv + 1, launch_read);
+    defer_launch_all(&op->d, argc - 1, argc - 1, argv + 1, op_launch_read);
     op_dispatched(op, c);
 }
 

@@ -7,8 +7,9 @@
  * that a handler parses from argv and hands to its decide()/fmt() callback;
  * they are heap copies because argv points into the connection's query
  * buffer and is gone once the handler returns.  struct str_params and its
- * helpers (str_params_new/free, str_read_current, str_write_val) are shared
- * with cmd_expire.c through cmd_string_priv.h.
+ * helpers (str_params_new/free, str_read_current, str_write_val,
+ * str_max_len) are shared with cmd_expire.c and cmd_bits.c through
+ * cmd_string_priv.h.
  *
  * Invariants:
  *   - Every argument error is answered by the handler, before anything is
@@ -31,8 +32,8 @@
  * (struct val is immutable), so APPEND and SETRANGE cost O(length) each.
  *
  * Not here: MSETNX (it needs atomicity across keys that have different
- * coordinators), LCS (it reads two keys; cmd_read reads one).  Both answer
- * "unknown command".
+ * coordinators: it answers "unknown command"); the bit commands and LCS
+ * (cmd_bits.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -67,11 +68,15 @@ static const char STR_ERR_OFFSET[] = "offset is out of range";
  * when not NULL.  NULL (with the error replied) when value is longer than
  * a value may be: the parser bounds it by proto-max-bulk-len already, but
  * that may be configured past the 4 GB a struct val holds. */
-struct str_params *str_params_new(struct client *c, const struct arg *value)
+long long str_max_len(const struct client *c)
 {
     long long lim = c->node->cfg.proto_max_bulk_len;
-    if (lim > (long long)UINT32_MAX)
-        lim = (long long)UINT32_MAX;
+    return lim > (long long)UINT32_MAX ? (long long)UINT32_MAX : lim;
+}
+
+struct str_params *str_params_new(struct client *c, const struct arg *value)
+{
+    long long lim = str_max_len(c);
     if (value && (long long)value->len > lim) {
         cmd_reply_err(c, STR_ERR_TOO_BIG);
         return NULL;

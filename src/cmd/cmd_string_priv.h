@@ -1,8 +1,8 @@
-/* cmd_string_priv.h — what cmd_string.c shares with cmd_expire.c: the
- * parameters a read-modify-write command hands to its decide() callback
- * (struct str_params, STR_O_* options) and the helpers that build them and
- * a decide()'s or fmt()'s answer.  Defined in cmd_string.c; private to
- * these two files. */
+/* cmd_string_priv.h — what cmd_string.c shares with cmd_expire.c and
+ * cmd_bits.c: the parameters a read-modify-write command hands to its
+ * decide() callback (struct str_params, STR_O_* options), the helpers that
+ * build them and a decide()'s or fmt()'s answer, and the value size limit.  Defined in cmd_string.c; private to
+ * these three files. */
 #ifndef KV_CMD_STRING_PRIV_H
 #define KV_CMD_STRING_PRIV_H
 
@@ -37,6 +37,10 @@ struct str_params {
  * c, when value is longer than a value may be. */
 struct str_params *str_params_new(struct client *c, const struct arg *value);
 void str_params_free(void *arg);
+
+/* The longest value c may create: proto-max-bulk-len, and what a struct val
+ * can hold (4 GB - 1). */
+long long str_max_len(const struct client *c);
 
 /* cmd_rmw_current for a read (fmt()): the same siblings error, into reply. */
 bool str_read_current(const struct sibset *set, int64_t now, struct buf *reply,

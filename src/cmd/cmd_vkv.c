@@ -4,8 +4,9 @@
  * (OBJECT, the string family's reads).
  *
  * Owns: nothing beyond the ops it creates (kv_op.h).
- * Callers: cmd.c (the table), cmd_string.c, cmd_expire.c and cmd_keyspace.c
- * (cmd_read).
+ * Callers: cmd.c (the table), cmd_string.c, cmd_expire.c, cmd_keyspace.c and
+ * cmd_bits.c (cmd_read).  A cmd_read whose client leaves before the answer
+ * frees its state through the op's extra_free.
  * Calls: cmd_kv.c (op_create, op_read, op_write), cmd_fwd.c
  * (op_forward_whole: VPUT/VDEL go to the key's coordinator).  Nothing here
  * blocks.
@@ -32,6 +33,14 @@ struct cread {
     void (*free_params)(void *);
 };
 
+static void cread_free(void *arg)
+{
+    struct cread *r = arg;
+    if (r->free_params)
+        r->free_params(r->params);
+    mem_free(r);
+}
+
 static void cread_done(struct op *op, struct client *c)
 {
     const struct op_slot *s = &op->slots[0];
@@ -40,9 +49,7 @@ static void cread_done(struct op *op, struct client *c)
         cmd_reply_kverr(c, s->err);
     else
         r->fmt(r->params, &s->set, clock_now_ms(), c->proto, &c->out);
-    if (r->free_params)
-        r->free_params(r->params);
-    mem_free(r);
+    cread_free(r);
     op->extra = NULL;
 }
 
@@ -55,6 +62,7 @@ void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *pa
     r->params = params;
     r->free_params = free_params;
     op->extra = r;
+    op->extra_free = cread_free; /* when the client leaves before the reply */
     op_read(op, 0, key, 0);
     op_dispatched(op, c);
 }

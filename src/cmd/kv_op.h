@@ -1,5 +1,5 @@
 /* kv_op.h — struct op, the per-request state of the key commands (private
- * to cmd_kv.c, cmd_fwd.c and cmd_vkv.c).
+ * to cmd_kv.c, cmd_fwd.c, cmd_vkv.c and cmd_bits.c).
  *
  * An op is a deferred reply (struct defer, defer.h) with one result slot per
  * key: each sub-request (a coordinator read or write, or the command
@@ -42,6 +42,8 @@ struct op {
     bool skipped;           /* SET NX/XX: condition not met, nothing written */
     struct val *oldval;     /* SET GET */
     void *extra;            /* per-command state (cmd_read) */
+    void (*extra_free)(void *extra); /* frees extra when the op ends without
+                                        finish() having run (client gone) */
     int pr, pw;             /* PR / PW of the request (VGET, VPUT...); 0 = configured */
     struct op_slot slots[];
 };
@@ -58,6 +60,9 @@ bool op_abandoned(struct op *op, int i);
 void op_read(struct op *op, int slot, const struct arg *key, int r);
 void op_write(struct op *op, int slot, const struct arg *key, const struct vclock *ctx,
               struct val *v, int64_t expire_ms, int w);
+/* defer_launch_all's launch for reads: a quorum read of d->largv[i] into
+ * slot i (MGET, EXISTS, BITOP's sources). */
+void op_launch_read(struct defer *d, int i);
 
 /* cmd_fwd.c: forwarding a write to the key's coordinator (coord.h) */
 /* The node that must coordinate a write of key (>= 0), or COORD_ROUTE_HERE,

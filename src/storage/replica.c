@@ -16,6 +16,7 @@ struct replica {
     struct store *store;
     struct aof *log;                    /* NULL: no log */
     const struct replica_observer *obs; /* NULL: nobody listens */
+    uint64_t changes;                   /* changes made (replica_changes) */
 };
 
 struct replica *replica_create(struct store *store, struct aof *log)
@@ -74,6 +75,7 @@ static void notify(struct replica *r, const void *key, size_t klen, uint64_t bef
 static void changed(struct replica *r, const void *key, size_t klen, uint64_t before,
                     struct sibset *stored)
 {
+    r->changes++;
     load(r, key, klen, stored);
     aof_log_key(r->log, key, klen, stored);
     notify(r, key, klen, before, stored);
@@ -174,8 +176,14 @@ bool replica_drop_if_digest(struct replica *r, const void *key, size_t klen, uin
     return ok;
 }
 
+uint64_t replica_changes(const struct replica *r)
+{
+    return r->changes;
+}
+
 void replica_flush(struct replica *r)
 {
+    r->changes++;
     store_flush(r->store);
     aof_log_flush(r->log);
     if (r->obs && r->obs->on_flush)

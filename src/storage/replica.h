@@ -77,5 +77,9 @@ bool replica_drop_if_covered(struct replica *r, const void *key, size_t klen,
 bool replica_drop_if_digest(struct replica *r, const void *key, size_t klen, uint64_t digest);
 /* Empties the store (FLUSHALL). */
 void replica_flush(struct replica *r);
+/* Changes made through r since it was created (each changed key, each
+ * FLUSHALL): INFO's rdb_changes_since_last_save, as this node never saves
+ * a snapshot. */
+uint64_t replica_changes(const struct replica *r);
 
 #endif

@@ -15,6 +15,14 @@ struct val *val_create(const void *p, size_t n)
     return v;
 }
 
+struct val *val_alloc(size_t n)
+{
+    struct val *v = mem_calloc(1, sizeof(*v) + n);
+    v->refs = 1;
+    v->len = (uint32_t)n;
+    return v;
+}
+
 void val_unref(struct val *v)
 {
     if (v && --v->refs == 0)

@@ -17,6 +17,9 @@ struct val {
 
 /* Returns a new value (refs = 1) holding a copy of p[0..n). n < 4 GB. */
 struct val *val_create(const void *p, size_t n);
+/* Returns a new value of n zero bytes (refs = 1) for its creator to fill
+ * before anyone else holds it.  n < 4 GB. */
+struct val *val_alloc(size_t n);
 
 static inline struct val *val_ref(struct val *v)
 {
