@@ -478,10 +478,10 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
 {
     struct kv_node *n = co->node;
     unsigned walk[CFG_MAX_NODES];
-    /* The walk of the ring from the key: the first N distinct nodes own it;
+    /* The walk of the ring from the key's slot: the first N distinct nodes own it;
      * the ones after them are the substitutes of the sloppy quorum. */
-    unsigned nwalk = ring_walk(members_ring(n->members), ring_hash(key, klen),
-                              ring_nmembers(members_ring(n->members)), walk);
+    unsigned nwalk = ring_preflist(members_ring(n->members), key, klen,
+                                  ring_nmembers(members_ring(n->members)), walk);
     unsigned nowners = (unsigned)n->cfg.n < nwalk ? (unsigned)n->cfg.n : nwalk;
     bool self_owner = quorum_owns(walk, nowners, n->self_idx);
     struct sibset local;
