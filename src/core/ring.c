@@ -80,8 +80,9 @@ static uint64_t hash64(const void *p, size_t len)
 
 uint64_t ring_slot_pos(unsigned slot)
 {
-    const uint8_t be[2] = {(uint8_t)(slot >> 8), (uint8_t)slot};
-    return hash64(be, sizeof(be));
+    /* The middle of the slot's arc: slot s covers [s, s+1) * 2^64/16384. */
+    static_assert(SLOT_COUNT == 1u << 14, "a slot is 2^50 ring positions");
+    return (uint64_t)(slot & (SLOT_COUNT - 1)) << 50 | UINT64_C(1) << 49;
 }
 
 uint64_t ring_key_pos(const void *key, size_t klen)

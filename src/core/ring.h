@@ -3,10 +3,14 @@
  * Each physical node gets vnodes tokens: token i of node NAME is the first
  * 64 bits of MurmurHash3_x64_128("NAME#i", seed 0x5eed).  Keys are not
  * hashed onto the ring themselves: a key belongs to its Redis Cluster hash
- * slot (slot.h), and a slot's position is the first 64 bits of
- * MurmurHash3_x64_128 of the slot number as two big-endian bytes (seed
- * 0x5eed), so every key of a slot shares one preference list (the paper's
- * strategy 3: fixed equal-sized partitions placed by tokens).  The
+ * slot (slot.h), and the ring's 2^64 positions are cut into SLOT_COUNT equal
+ * arcs, slot s being arc s (the paper's strategy 3: Q equal-sized
+ * partitions, tokens only decide who owns them).  A slot's position is the
+ * middle of its arc, so every key of a slot shares one preference list, and
+ * consecutive slots fall between the same tokens: owners change only at
+ * the ~nodes*vnodes token boundaries, so CLUSTER SLOTS merges the 16384
+ * slots into about that many ranges (hashing each slot to a random position
+ * would give nearly 16384 one-slot ranges).  The
  * preference list of a slot (and of each of its keys) = the first N
  * distinct physical nodes met walking clockwise from the first token >= the
  * slot's position (wrapping around).
