@@ -86,6 +86,12 @@ unsigned members_preflist(const struct members *m, const void *key, size_t klen,
     return preflist_of(m->ring, (unsigned)m->cfg->n, key, klen, out);
 }
 
+unsigned members_slot_preflist(const struct members *m, unsigned slot, unsigned *out)
+{
+    unsigned n = (unsigned)m->cfg->n;
+    return ring_slot_walk(m->ring, slot, n, out); /* at most the ring's members */
+}
+
 int members_owner_rank(const struct members *m, const void *key, size_t klen, int idx)
 {
     unsigned pl[CFG_MAX_NODES];

@@ -54,6 +54,9 @@ bool members_node_up(const struct members *m, int idx);
  * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
 unsigned members_preflist(const struct members *m, const void *key, size_t klen, unsigned *out);
 
+/* The same for a hash slot (slot.h): every key of the slot has this list. */
+unsigned members_slot_preflist(const struct members *m, unsigned slot, unsigned *out);
+
 /* idx's position in key's preference list (0 = first owner), or -1 when
  * idx does not replicate key. */
 int members_owner_rank(const struct members *m, const void *key, size_t klen, int idx);
