@@ -4,7 +4,7 @@
  * Owns: the core command table (name, arity, flags, key positions, docs),
  * the list of every client command (this table, cmd_string_table,
  * cmd_expire_table,
- * cmd_keyspace_table) and two name indexes (client port, cluster port:
+ * cmd_keyspace_table, cmd_cluster_table) and two name indexes (client port, cluster port:
  * cmd_peer_table).  Each request's name is looked up once: server.c calls
  * cmd_resolve (which also tells it whether the command writes, for
  * read-your-writes) and passes the result to cmd_dispatch; the client
@@ -14,8 +14,9 @@
  * (cmd_resolve, cmd_dispatch, cmd_client_gone), every
  * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
  * cmd_multi.c (EXEC) and defer.c (defer_call) through
- * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,
- * resp encoders.
+ * cmd_dispatch_client; cmd_cluster.c (cmd_node_view: the node's cfg,
+ * members and store, so that file needs no node.h).  Calls: the handlers,
+ * aof (writable?), config, resp encoders.
  *
  * Reply discipline: a handler either writes its whole reply before it
  * returns, or creates a deferred reply (defer.h) that writes it into the
@@ -147,6 +148,13 @@ char *cmd_arg_dup(const struct arg *a)
     return mem_strndup(a->p, a->len);
 }
 
+void cmd_node_view(const struct client *c, struct cmd_node_view *out)
+{
+    const struct kv_node *n = c->node;
+    *out = (struct cmd_node_view){.cfg = &n->cfg, .members = n->members, .store = n->store,
+                                  .self_idx = n->self_idx};
+}
+
 /* ---- COMMAND ---- */
 
 static void cmd_command(struct client *c, int argc, const struct arg *argv);
@@ -231,7 +239,8 @@ const struct cmd_def cmd_table[] = {
  * {NULL} row): the core table above, cmd_string.c, cmd_expire.c,
  * cmd_keyspace.c. */
 static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
-                                                   cmd_expire_table, cmd_keyspace_table};
+                                                   cmd_expire_table, cmd_keyspace_table,
+                                                   cmd_cluster_table};
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;

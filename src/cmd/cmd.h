@@ -1,6 +1,7 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
  * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
- * cmd_dynamo.c: DYNAMO; cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
+ * cmd_dynamo.c: DYNAMO; cmd_cluster.c: CLUSTER (topology for cluster clients);
+ * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
  * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
@@ -48,6 +49,7 @@ extern const struct cmd_def cmd_table[];          /* cmd.c */
 extern const struct cmd_def cmd_string_table[];   /* cmd_string.c */
 extern const struct cmd_def cmd_expire_table[];   /* cmd_expire.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
+extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
@@ -113,6 +115,18 @@ typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_
                             struct buf *out);
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
               void (*free_params)(void *));
+
+/* What the topology commands (cmd_cluster.c) read of the node, all
+ * borrowed for the duration of the call (cmd.c fills it from c->node). */
+struct cfg;
+struct members;
+struct cmd_node_view {
+    const struct cfg *cfg;
+    const struct members *members;
+    struct store *store;
+    int self_idx;
+};
+void cmd_node_view(const struct client *c, struct cmd_node_view *out);
 
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
