@@ -384,3 +384,36 @@ def test_joining_node_gets_slots(own_cluster):
     harness.wait_until(lambda: all(rc.get("join:old:%d" % i) == "o%d" % i for i in range(300)),
                        timeout=30, msg="the keys written before the join readable")
     rc.close()
+
+
+def test_dbsize_from_slot_counts_and_with_expiring_keys(own_cluster):
+    """Cluster DBSIZE sums each node's per-slot counts over the slots it
+    coordinates; keys with a TTL make a node scan instead, so expired keys
+    are never counted.  Same answer through every node, also with a node
+    down (its slots are then reported by their next live owner)."""
+    c = own_cluster
+    rc = cluster_client(c.nodes[0])
+    for i in range(500):
+        rc.set("dbs:%d" % i, "v")
+    clients = [n.client() for n in c.nodes]
+    assert [x.dbsize() for x in clients] == [500] * 3
+    c.nodes[2].kill()
+    harness.wait_until(lambda: clients[0].dbsize() == 500 and clients[1].dbsize() == 500,
+                       timeout=20, msg="DBSIZE 500 through n1 and n2 with n3 down")
+    c.nodes[2].start()
+    harness.wait_until(c.linked, timeout=20, msg="n3 linked again")
+    clients[2] = c.nodes[2].client()
+    harness.wait_until(lambda: [x.dbsize() for x in clients] == [500] * 3, timeout=20,
+                       msg="DBSIZE 500 everywhere with n3 back")
+    for i in range(40):
+        rc.set("dbs:ttl:%d" % i, "v", px=400)
+    for i in range(10):
+        rc.set("dbs:long:%d" % i, "v", px=600000)
+    # the 40 short-lived keys leave the count once they expire
+    harness.wait_until(lambda: [x.dbsize() for x in clients] == [510] * 3, timeout=20,
+                       msg="DBSIZE 510 on every node once the 400 ms keys expired")
+    rc.delete(*["dbs:%d" % i for i in range(100)])
+    assert [x.dbsize() for x in clients] == [410] * 3
+    for x in clients:
+        x.close()
+    rc.close()

@@ -66,6 +66,9 @@ int members_owner_rank(const struct members *m, const void *key, size_t klen, in
  * none is, or without a cluster). */
 int members_write_target(const struct members *m, const void *key, size_t klen);
 
+/* The same for every key of a hash slot. */
+int members_slot_write_target(const struct members *m, unsigned slot);
+
 /* True when at least w (0 = configured w) nodes of the ring look alive
  * from here, up to N (sloppy quorum: owners or substitutes).  A node asked
  * to coordinate (PFWD) that cannot reach a write quorum declines, so the

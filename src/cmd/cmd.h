@@ -151,7 +151,9 @@ struct kv_node;
  * cursor (0 = done). */
 uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
                           size_t plen, struct buf *keys, long long *nkeys);
-/* Number of keys this node reports (a whole scan: O(keys held)). */
+/* Number of keys this node reports: O(SLOT_COUNT) from the store's per-slot
+ * counts, a whole scan (O(keys held)) when a slot it coordinates holds keys
+ * that may have expired. */
 long long cmd_primary_count(struct kv_node *n);
 /* Appends one random reported key's bytes to key; false when there is none. */
 bool cmd_primary_random(struct kv_node *n, struct buf *key);

@@ -318,7 +318,7 @@ static void cluster_getkeysinslot(struct client *c, const struct cmd_node_view *
         cmd_reply_err(c, "Invalid number of keys");
         return;
     }
-    size_t have = store_count_slot(v->store, slot);
+    size_t have = store_count_slot(v->store, slot, NULL);
     struct buf keys;
     buf_init(&keys);
     struct slot_keys sk = {.slot = slot, .want = (size_t)count < have ? (size_t)count : have,
@@ -378,7 +378,7 @@ static void cmd_cluster(struct client *c, int argc, const struct arg *argv)
     } else if (cmd_arg_eq(sub, "COUNTKEYSINSLOT") && argc == 3) {
         unsigned slot;
         if (slot_arg(c, &argv[2], &slot))
-            resp_add_int(&c->out, (long long)store_count_slot(v.store, slot));
+            resp_add_int(&c->out, (long long)store_count_slot(v.store, slot, NULL));
     } else if (cmd_arg_eq(sub, "GETKEYSINSLOT") && argc == 4) {
         cluster_getkeysinslot(c, &v, argv);
     } else if (cmd_arg_eq(sub, "HELP") && argc == 2) {

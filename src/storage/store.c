@@ -91,8 +91,8 @@ struct store {
     size_t nvalued;      /* entries with at least one value (not only
                             tombstones): kept by insert/rewrite/remove so
                             INFO and DBSIZE need no scan */
-    uint32_t *slot_valued; /* SLOT_COUNT: nvalued per hash slot (CLUSTER
-                              COUNTKEYSINSLOT), kept with nvalued */
+    uint32_t *slot_valued; /* nvalued per hash slot, then per slot those
+                              whose every value expires (2 * SLOT_COUNT) */
     /* Expiry count (store_count_live): every valued entry whose values all
      * expire adds its last expiry time to exp_add when it is written, and
      * to exp_del when it is rewritten or removed.  Keys expired by time T
@@ -212,7 +212,10 @@ static void count_section(struct store *s, const void *key, size_t klen, const u
     if (!section_valued(sec, &eff))
         return;
     s->nvalued += (size_t)(ptrdiff_t)sign;
-    s->slot_valued[slot_of_key(key, klen)] += (uint32_t)sign;
+    unsigned slot = slot_of_key(key, klen);
+    s->slot_valued[slot] += (uint32_t)sign;
+    if (eff > 0)
+        s->slot_valued[SLOT_COUNT + slot] += (uint32_t)sign;
     if (eff > 0)
         timeheap_push(sign > 0 ? &s->exp_add : &s->exp_del, eff);
 }
@@ -381,7 +384,7 @@ struct store *store_create(void)
 {
     struct store *s = mem_calloc(1, sizeof(*s));
     table_alloc(&s->t[0], STORE_MIN_BUCKETS);
-    s->slot_valued = mem_calloc(SLOT_COUNT, sizeof(*s->slot_valued));
+    s->slot_valued = mem_calloc(2 * SLOT_COUNT, sizeof(*s->slot_valued));
     uint64_t r[2] = { 0, 0 };
     /* A per-process random seed makes bucket collisions hard to aim at;
      * without entropy the store still works with a weaker, time-based seed. */
@@ -417,7 +420,7 @@ static void free_entries(struct store *s)
     s->rehash_idx = 0;
     s->entry_bytes = 0;
     s->nvalued = 0;
-    memset(s->slot_valued, 0, SLOT_COUNT * sizeof(*s->slot_valued));
+    memset(s->slot_valued, 0, 2 * SLOT_COUNT * sizeof(*s->slot_valued));
     s->exp_add.n = s->exp_del.n = 0;
     s->add_le = s->del_le = 0;
 }
@@ -462,9 +465,12 @@ size_t store_count_valued(const struct store *s)
     return s->nvalued;
 }
 
-size_t store_count_slot(const struct store *s, unsigned slot)
+size_t store_count_slot(const struct store *s, unsigned slot, size_t *expiring)
 {
-    return slot < SLOT_COUNT ? s->slot_valued[slot] : 0;
+    slot &= SLOT_COUNT - 1;
+    if (expiring)
+        *expiring = s->slot_valued[SLOT_COUNT + slot];
+    return s->slot_valued[slot];
 }
 
 size_t store_count_live(struct store *s, int64_t now)

@@ -480,7 +480,8 @@ static void test_random(void **state)
 struct live_ref {
     int64_t now;
     size_t valued, live;
-    uint32_t *slots;    /* SLOT_COUNT: valued keys per hash slot */
+    uint32_t *slots;    /* 2 * SLOT_COUNT: valued keys per hash slot, then
+                           those whose every value expires */
 };
 
 static void live_cb(void *arg, const struct store_entry *e)
@@ -500,6 +501,13 @@ static void live_cb(void *arg, const struct store_entry *e)
     size_t kl;
     const char *key = store_entry_key(e, &kl);
     r->slots[slot_of_key(key, kl)] += valued;
+    bool forever = false;
+    for (unsigned i = 0; i < store_entry_nversions(e); i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        forever |= vr.val && vr.expire_ms <= 0;
+    }
+    r->slots[SLOT_COUNT + slot_of_key(key, kl)] += valued && !forever;
 }
 
 /* Random puts (values, tombstones, expiring or not, concurrent or
@@ -510,7 +518,7 @@ static void test_counts(void **state)
 {
     (void)state;
     enum { NKEYS = 300 };
-    static uint32_t slots[SLOT_COUNT];
+    static uint32_t slots[2 * SLOT_COUNT];
     struct store *s = store_create();
     int64_t now = 1000000;
     unsigned clock[NKEYS] = { 0 };
@@ -555,8 +563,11 @@ static void test_counts(void **state)
             while (cur != 0);
             PROP(store_count_valued(s) == r.valued);
             PROP(store_count_live(s, now) == r.live);
-            for (unsigned sl = 0; sl < SLOT_COUNT; sl++)
-                PROP(store_count_slot(s, sl) == slots[sl]);
+            for (unsigned sl = 0; sl < SLOT_COUNT; sl++) {
+                size_t exp;
+                PROP(store_count_slot(s, sl, &exp) == slots[sl]);
+                PROP(exp == slots[SLOT_COUNT + sl]);
+            }
         }
     }
     store_destroy(s);
