@@ -32,15 +32,21 @@ static unsigned slot_owners(const struct ring *r, unsigned n, uint64_t up, unsig
                             uint8_t *out)
 {
     unsigned walk[RING_MAX_NODES];
-    unsigned nwalk = ring_slot_walk(r, slot, RING_MAX_NODES, walk);
-    unsigned nlist = n < nwalk ? n : nwalk, got = 0;
+    unsigned nlist = ring_slot_walk(r, slot, n, walk), got = 0;
     for (unsigned i = 0; i < nlist; i++)
         if (up & PREFLIST_BIT(walk[i]))
             out[got++] = (uint8_t)walk[i];
-    for (unsigned i = nlist; got == 0 && i < nwalk; i++)
-        if (up & PREFLIST_BIT(walk[i]))
-            out[got++] = (uint8_t)walk[i];
-    return got;
+    if (got > 0)
+        return got;
+    /* none of the list is live: the walk goes on to a substitute (rare,
+     * so only then is the whole ring walked) */
+    unsigned nwalk = ring_slot_walk(r, slot, RING_MAX_NODES, walk);
+    for (unsigned i = nlist; i < nwalk; i++)
+        if (up & PREFLIST_BIT(walk[i])) {
+            out[0] = (uint8_t)walk[i];
+            return 1;
+        }
+    return 0;
 }
 
 static void add_run(struct topo *t, unsigned slot, const uint8_t *own, unsigned nown)
