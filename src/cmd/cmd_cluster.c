@@ -128,8 +128,6 @@ static void cluster_slots(struct client *c, const struct cmd_node_view *v)
 
 static void add_shard_node(struct client *c, const struct ann *a, bool master)
 {
-    char endpoint[128];
-    snprintf(endpoint, sizeof(endpoint), "%s", a->host);
     resp_add_map(&c->out, c->proto, 7);
     resp_add_cstr(&c->out, "id");
     resp_add_cstr(&c->out, a->id);
@@ -138,7 +136,7 @@ static void add_shard_node(struct client *c, const struct ann *a, bool master)
     resp_add_cstr(&c->out, "ip");
     resp_add_cstr(&c->out, a->host);
     resp_add_cstr(&c->out, "endpoint");
-    resp_add_cstr(&c->out, endpoint);
+    resp_add_cstr(&c->out, a->host);
     resp_add_cstr(&c->out, "role");
     resp_add_cstr(&c->out, master ? "master" : "replica");
     resp_add_cstr(&c->out, "replication-offset");
@@ -369,7 +367,7 @@ static void cmd_cluster(struct client *c, int argc, const struct arg *argv)
         cluster_nodes(c, &v);
     } else if (cmd_arg_eq(sub, "MYID") && argc == 2) {
         char id[NODE_ID_HEX + 1];
-        node_id(ring_node_name(members_ring(v.members), (unsigned)v.self_idx), id);
+        node_id(v.cfg->node_name, id); /* the ring's name for this node */
         resp_add_cstr(&c->out, id);
     } else if (cmd_arg_eq(sub, "INFO") && argc == 2) {
         cluster_info(c, &v);
