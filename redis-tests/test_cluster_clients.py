@@ -92,6 +92,21 @@ def test_slots_follow_the_preference_lists(cluster):
     c.close()
 
 
+def test_dynamo_ring_counts_the_slots_each_node_coordinates(cluster):
+    """With every node up, DYNAMO RING's slots= is the number of slots the
+    node is the master of in CLUSTER SLOTS."""
+    c = cluster.nodes[0].client(decode_responses=True)
+    lines = c.execute_command("DYNAMO", "RING")[1:]
+    c.close()
+    port_of = {n.name: n.port for n in cluster.nodes}
+    mastered = {}
+    for ports in slots_map(cluster.nodes[0]).values():
+        mastered[ports[0]] = mastered.get(ports[0], 0) + 1
+    got = {port_of[l.split()[0]]: int(re.search(r"slots=(\d+)", l).group(1)) for l in lines}
+    assert got == mastered
+    assert sum(got.values()) == 16384
+
+
 def test_nodes_shards_myid_info(cluster):
     ids = {}
     for n in cluster.nodes:
