@@ -27,6 +27,7 @@
 #include "net/peer.h"
 #include "storage/replica.h"
 #include "core/ring.h"
+#include "core/slot.h"
 #include "net/server.h"
 #include "core/siblings.h"
 #include "storage/store.h"
@@ -100,9 +101,12 @@ static uint64_t h64(const void *p, size_t n, uint32_t seed)
     return out[0];
 }
 
+/* A leaf is 4 consecutive hash slots, so all keys of a slot (one
+ * preference list) fall in one leaf. */
+static_assert(AE_LEAVES * 4 == SLOT_COUNT, "a leaf covers 4 slots");
 static unsigned leaf_of(const void *key, size_t klen)
 {
-    return (unsigned)(ring_hash(key, klen) >> (64 - AE_LEAF_BITS));
+    return slot_of_key(key, klen) >> 2;
 }
 
 /* Peers (other than self) that replicate key together with this node;

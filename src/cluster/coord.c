@@ -265,14 +265,14 @@ int coord_read(struct coord *co, const void *key, size_t klen, int r, int pr, co
     return read_quorum(co, key, klen, r, pr, co->d.cfg->get_timeout_ms, cb, arg);
 }
 
-/* The walk of the ring from the key: the first nowners (N) distinct nodes
+/* The walk of the ring from the key's slot: the first nowners (N) distinct nodes
  * own it; the ones after them are the substitutes of the sloppy quorum.
  * Returns nwalk (0 without a ring: a lone node). */
 static unsigned key_walk(const struct coord *co, const void *key, size_t klen, unsigned *walk,
                          unsigned *nowners)
 {
     const struct ring *ring = members_ring(co->d.members);
-    unsigned nwalk = ring_walk(ring, ring_hash(key, klen), ring_nmembers(ring), walk);
+    unsigned nwalk = ring_preflist(ring, key, klen, ring_nmembers(ring), walk); /* by its slot */
     *nowners = (unsigned)co->d.cfg->n < nwalk ? (unsigned)co->d.cfg->n : nwalk;
     return nwalk;
 }

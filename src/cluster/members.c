@@ -17,6 +17,7 @@
 #include "core/gossip.h"
 #include "core/preflist.h"
 #include "core/ring.h"
+#include "core/slot.h"
 #include "net/peer.h"
 #include "util/mem.h"
 
@@ -86,6 +87,12 @@ unsigned members_preflist(const struct members *m, const void *key, size_t klen,
     return preflist_of(m->ring, (unsigned)m->cfg->n, key, klen, out);
 }
 
+unsigned members_slot_preflist(const struct members *m, unsigned slot, unsigned *out)
+{
+    unsigned n = (unsigned)m->cfg->n;
+    return ring_slot_walk(m->ring, slot, n, out); /* at most the ring's members */
+}
+
 int members_owner_rank(const struct members *m, const void *key, size_t klen, int idx)
 {
     unsigned pl[CFG_MAX_NODES];
@@ -95,10 +102,15 @@ int members_owner_rank(const struct members *m, const void *key, size_t klen, in
 
 int members_write_target(const struct members *m, const void *key, size_t klen)
 {
+    return members_slot_write_target(m, slot_of_key(key, klen));
+}
+
+int members_slot_write_target(const struct members *m, unsigned slot)
+{
     if (!m->peers)
         return m->self;
     unsigned pl[CFG_MAX_NODES];
-    unsigned np = members_preflist(m, key, klen, pl);
+    unsigned np = members_slot_preflist(m, slot, pl);
     uint64_t up = 0; /* only the list's nodes are asked */
     for (unsigned i = 0; i < np; i++)
         if (members_node_up(m, (int)pl[i]))

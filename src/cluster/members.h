@@ -54,6 +54,9 @@ bool members_node_up(const struct members *m, int idx);
  * cfg.nodes / the ring) into out[CFG_MAX_NODES]; returns its length. */
 unsigned members_preflist(const struct members *m, const void *key, size_t klen, unsigned *out);
 
+/* The same for a hash slot (slot.h): every key of the slot has this list. */
+unsigned members_slot_preflist(const struct members *m, unsigned slot, unsigned *out);
+
 /* idx's position in key's preference list (0 = first owner), or -1 when
  * idx does not replicate key. */
 int members_owner_rank(const struct members *m, const void *key, size_t klen, int idx);
@@ -62,6 +65,9 @@ int members_owner_rank(const struct members *m, const void *key, size_t klen, in
  * preference list that looks alive (self when it is that node, or when
  * none is, or without a cluster). */
 int members_write_target(const struct members *m, const void *key, size_t klen);
+
+/* The same for every key of a hash slot. */
+int members_slot_write_target(const struct members *m, unsigned slot);
 
 /* True when at least w (0 = configured w) nodes of the ring look alive
  * from here, up to N (sloppy quorum: owners or substitutes).  A node asked

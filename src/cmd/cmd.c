@@ -3,7 +3,8 @@
  *
  * Owns: the core command table (name, arity, flags, key positions, docs),
  * the list of every client command (this table, cmd_string_table,
- * cmd_expire_table, cmd_keyspace_table, cmd_bits_table, cmd_script_table)
+ * cmd_expire_table, cmd_keyspace_table, cmd_bits_table, cmd_script_table,
+ * cmd_cluster_table)
  * and two name indexes (client port, cluster port: cmd_peer_table).  Each request's name is looked up once: server.c calls
  * cmd_resolve (which also tells it whether the command writes, for
  * read-your-writes) and passes the result to cmd_dispatch; the client
@@ -13,8 +14,8 @@
  * (cmd_resolve, cmd_dispatch, cmd_client_gone), every
  * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
  * cmd_multi.c (EXEC) and defer.c (defer_call) through
- * cmd_dispatch_client.  Calls: the handlers, aof (writable?), config,
- * resp encoders.
+ * cmd_dispatch_client.  Calls: the handlers,
+ * aof (writable?), config, resp encoders.
  *
  * Reply discipline: a handler either writes its whole reply before it
  * returns, or creates a deferred reply (defer.h) that writes it into the
@@ -234,7 +235,7 @@ const struct cmd_def cmd_table[] = {
  * cmd_keyspace.c, cmd_bits.c, cmd_script.c. */
 static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
                                                    cmd_expire_table, cmd_keyspace_table,
-                                                   cmd_bits_table, cmd_script_table};
+                                                   cmd_bits_table, cmd_script_table, cmd_cluster_table};
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;

@@ -1,6 +1,7 @@
 /* cmd.h — shared by the command modules (cmd.c: table and dispatch;
  * cmd_conn.c: connection and server commands; cmd_info.c: INFO;
- * cmd_dynamo.c: DYNAMO; cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
+ * cmd_dynamo.c: DYNAMO; cmd_cluster.c: CLUSTER (topology for cluster clients);
+ * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
@@ -51,6 +52,7 @@ extern const struct cmd_def cmd_expire_table[];   /* cmd_expire.c */
 extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
 extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
 extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
+extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
@@ -117,6 +119,7 @@ typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
               void (*free_params)(void *));
 
+
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
 
@@ -140,7 +143,9 @@ struct kv_node;
  * cursor (0 = done). */
 uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
                           size_t plen, struct buf *keys, long long *nkeys);
-/* Number of keys this node reports (a whole scan: O(keys held)). */
+/* Number of keys this node reports: O(SLOT_COUNT) from the store's per-slot
+ * counts, a whole scan (O(keys held)) when a slot it coordinates holds keys
+ * that may have expired. */
 long long cmd_primary_count(struct kv_node *n);
 /* Appends one random reported key's bytes to key; false when there is none. */
 bool cmd_primary_random(struct kv_node *n, struct buf *key);

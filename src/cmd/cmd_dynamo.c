@@ -86,7 +86,8 @@ static void dynamo_ring(struct client *c)
         if (!ring_is_member(r, i))
             continue;
         b.len = 0;
-        buf_printf(&b, "%s ownership=%.4f", ring_node_name(r, i), ring_ownership(r, i));
+        buf_printf(&b, "%s ownership=%.4f slots=%u", ring_node_name(r, i), ring_ownership(r, i),
+                   ring_slots_primary(r, i));
         resp_add_bulk(&c->out, b.data, b.len);
     }
     buf_fini(&b);

@@ -176,7 +176,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
         for (int i = 0; i < n->cfg.nnodes; i++)
             up += members_node_up(n->members, i);
         buf_printf(&b,
-                   "# Cluster\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_known:%d\r\n"
+                   "# Cluster\r\ncluster_enabled:1\r\nring_version:%llu\r\nring_nodes:%u\r\nnodes_known:%d\r\n"
                    "nodes_reachable:%d\r\n"
                    "n:%d\r\nw:%d\r\nr:%d\r\nforwarded_requests:%llu\r\n"
                    "quorum_failures:%llu\r\npeer_requests:%llu\r\npeer_failures:%llu\r\n"

@@ -13,7 +13,8 @@
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
  * whole store (O(keys held)), each node in one step, and so does DBSIZE in
- * a cluster (which keys a node reports depends on the ring and liveness).
+ * a cluster when keys with a TTL are in the slots a node reports (without
+ * them it sums the store's per-slot counts, O(16384)).
  *
  * ---- Cluster-wide key listing (KEYS, SCAN, DBSIZE, RANDOMKEY) ----
  * There is no global index.  Every node reports the keys for which it is
@@ -205,7 +206,8 @@ static void gather_all(struct client *c, enum gather_kind kind, const struct arg
     else if (!n->peers) /* every live key: counted by the store, O(1) */
         g->total = (long long)store_count_live(n->store, clock_now_ms());
     else /* the keys this node coordinates: depends on the ring and on
-            which nodes are up, so it is counted by a scan */
+            which nodes are up; summed over its slots (or a scan when
+            some of them hold keys that may have expired) */
         g->total = cmd_primary_count(n);
     for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
         if (i == n->self_idx)

@@ -4,6 +4,7 @@
  * parallel arrays sorted by (token, node name): tokens[] (searched) and
  * owner[] (node index per token), so a binary search touches only the
  * 8-byte keys.  Per-node primary ownership is computed once at build time.
+ * Keys reach the ring only through their hash slot (ring_key_pos).
  *
  * Invariants: ntokens == nmembers * vnodes; tokens[] is non-decreasing;
  * every member owns at least one token, so a walk over all tokens meets
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/slot.h"
 #include "util/mem.h"
 
 static_assert(RING_MAX_NODES <= 64, "the walk's seen-set is one uint64_t");
@@ -43,6 +45,8 @@ struct ring {
     uint64_t *tokens;    /* ntokens, sorted */
     uint8_t *owner;      /* ntokens, node index of tokens[i] */
     double *ownership;   /* nnodes, primary-range fraction */
+    uint32_t *slot_first; /* SLOT_COUNT: index of each slot's first token */
+    unsigned *slot_primary; /* nnodes: slots whose first owner is the node */
 };
 
 /* Build-time only: one token with what the sort needs to break ties. */
@@ -74,9 +78,16 @@ static uint64_t hash64(const void *p, size_t len)
     return out[0];
 }
 
-uint64_t ring_hash(const void *key, size_t klen)
+uint64_t ring_slot_pos(unsigned slot)
 {
-    return hash64(key, klen);
+    /* The middle of the slot's arc: slot s covers [s, s+1) * 2^64/16384. */
+    static_assert(SLOT_COUNT == 1u << 14, "a slot is 2^50 ring positions");
+    return (uint64_t)(slot & (SLOT_COUNT - 1)) << 50 | UINT64_C(1) << 49;
+}
+
+uint64_t ring_key_pos(const void *key, size_t klen)
+{
+    return ring_slot_pos(slot_of_key(key, klen));
 }
 
 static void compute_ownership(struct ring *r)
@@ -101,6 +112,23 @@ static void compute_ownership(struct ring *r)
     }
     for (unsigned i = 0; i < r->nnodes; i++)
         r->ownership[i] /= space;
+}
+
+static size_t first_at_or_after(const struct ring *r, uint64_t pos);
+
+/* Each slot's first token, looked up once per snapshot (16384 binary
+ * searches), so a key's lookup is its CRC16 and a table read. */
+static void compute_slots(struct ring *r)
+{
+    r->slot_first = mem_calloc(SLOT_COUNT, sizeof(*r->slot_first));
+    r->slot_primary = mem_calloc(r->nnodes ? r->nnodes : 1, sizeof(*r->slot_primary));
+    if (r->ntokens == 0)
+        return;
+    for (unsigned s = 0; s < SLOT_COUNT; s++) {
+        size_t i = first_at_or_after(r, ring_slot_pos(s));
+        r->slot_first[s] = (uint32_t)i;
+        r->slot_primary[r->owner[i]]++;
+    }
 }
 
 struct ring *ring_create(const char *const *names, unsigned nnodes, unsigned vnodes, uint64_t version)
@@ -158,6 +186,7 @@ struct ring *ring_create_members(const char *const *names, unsigned nnodes, cons
     }
     mem_free(toks);
     compute_ownership(r);
+    compute_slots(r);
     return r;
 }
 
@@ -171,6 +200,8 @@ void ring_destroy(struct ring *r)
     mem_free(r->tokens);
     mem_free(r->owner);
     mem_free(r->ownership);
+    mem_free(r->slot_first);
+    mem_free(r->slot_primary);
     mem_free(r);
 }
 
@@ -220,12 +251,11 @@ static size_t first_at_or_after(const struct ring *r, uint64_t pos)
 
 /* HOT: clockwise walk from pos collecting distinct nodes.  Visits at most
  * ntokens tokens (fewer once `want` nodes are found); no allocation. */
-unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *out)
+static unsigned walk_from(const struct ring *r, size_t i, unsigned max, unsigned *out)
 {
     unsigned want = max < r->nmembers ? max : r->nmembers;
     if (want == 0)
         return 0;
-    size_t i = first_at_or_after(r, pos);
     uint64_t seen = 0;
     unsigned got = 0;
     for (size_t k = 0; k < r->ntokens && got < want; k++) {
@@ -241,6 +271,16 @@ unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *o
     return got;
 }
 
+unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *out)
+{
+    return r->ntokens ? walk_from(r, first_at_or_after(r, pos), max, out) : 0;
+}
+
+unsigned ring_slot_walk(const struct ring *r, unsigned slot, unsigned max, unsigned *out)
+{
+    return r->ntokens ? walk_from(r, r->slot_first[slot & (SLOT_COUNT - 1)], max, out) : 0;
+}
+
 unsigned ring_preflist_at(const struct ring *r, uint64_t pos, unsigned n, unsigned *out)
 {
     return ring_walk(r, pos, n, out);
@@ -248,7 +288,12 @@ unsigned ring_preflist_at(const struct ring *r, uint64_t pos, unsigned n, unsign
 
 unsigned ring_preflist(const struct ring *r, const void *key, size_t klen, unsigned n, unsigned *out)
 {
-    return ring_walk(r, ring_hash(key, klen), n, out);
+    return ring_slot_walk(r, slot_of_key(key, klen), n, out);
+}
+
+unsigned ring_slots_primary(const struct ring *r, unsigned idx)
+{
+    return idx < r->nnodes ? r->slot_primary[idx] : 0;
 }
 
 double ring_ownership(const struct ring *r, unsigned idx)

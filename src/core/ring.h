@@ -1,10 +1,19 @@
 /* ring.h — consistent hash ring (Dynamo §4.2). Pure module.
  *
  * Each physical node gets vnodes tokens: token i of node NAME is the first
- * 64 bits of MurmurHash3_x64_128("NAME#i", seed 0x5eed).  A key's position is
- * the first 64 bits of MurmurHash3_x64_128(key, seed 0x5eed).  The preference
- * list of a key = the first N distinct physical nodes met walking clockwise
- * from the first token >= the key's position (wrapping around).
+ * 64 bits of MurmurHash3_x64_128("NAME#i", seed 0x5eed).  Keys are not
+ * hashed onto the ring themselves: a key belongs to its Redis Cluster hash
+ * slot (slot.h), and the ring's 2^64 positions are cut into SLOT_COUNT equal
+ * arcs, slot s being arc s (the paper's strategy 3: Q equal-sized
+ * partitions, tokens only decide who owns them).  A slot's position is the
+ * middle of its arc, so every key of a slot shares one preference list, and
+ * consecutive slots fall between the same tokens: owners change only at
+ * the ~nodes*vnodes token boundaries, so CLUSTER SLOTS merges the 16384
+ * slots into about that many ranges (hashing each slot to a random position
+ * would give nearly 16384 one-slot ranges).  The
+ * preference list of a slot (and of each of its keys) = the first N
+ * distinct physical nodes met walking clockwise from the first token >= the
+ * slot's position (wrapping around).
  *
  * A ring is an immutable snapshot with a version number: membership changes
  * build a new ring and swap the pointer.  Lookups take no lock and allocate
@@ -44,17 +53,27 @@ bool ring_is_member(const struct ring *r, unsigned idx);
 unsigned ring_vnodes(const struct ring *r);
 const char *ring_node_name(const struct ring *r, unsigned idx);
 
-/* HOT: the 64-bit ring position of a key. */
-uint64_t ring_hash(const void *key, size_t klen);
+/* HOT: the ring position of a hash slot (slot < SLOT_COUNT). */
+uint64_t ring_slot_pos(unsigned slot);
+/* HOT: the ring position of a key = ring_slot_pos(slot_of_key(key)): the one
+ * key -> slot -> position function that placement, transfer, anti-entropy
+ * and reaping all go through. */
+uint64_t ring_key_pos(const void *key, size_t klen);
 
 /* HOT: writes up to n distinct node indices (preference order) for the key
- * into out[] and returns how many were written (min(n, nmembers)). */
+ * (its slot) into out[] and returns how many were written (min(n, nmembers)). */
 unsigned ring_preflist(const struct ring *r, const void *key, size_t klen, unsigned n, unsigned *out);
 /* Same, starting from a ring position. */
 unsigned ring_preflist_at(const struct ring *r, uint64_t pos, unsigned n, unsigned *out);
 /* Like ring_preflist but walks past the first n: writes up to max distinct
  * nodes in clockwise order (for sloppy-quorum fallbacks). */
 unsigned ring_walk(const struct ring *r, uint64_t pos, unsigned max, unsigned *out);
+
+/* HOT: ring_walk from a hash slot's position (slot < SLOT_COUNT), through
+ * the snapshot's per-slot table (no hashing, no search). */
+unsigned ring_slot_walk(const struct ring *r, unsigned slot, unsigned max, unsigned *out);
+/* How many of the SLOT_COUNT slots have node idx as their first owner. */
+unsigned ring_slots_primary(const struct ring *r, unsigned idx);
 
 /* Fraction of the hash space for which node idx is the FIRST owner (primary
  * ranges), in [0,1].  Used for balance reports. */

@@ -32,8 +32,9 @@
  * empty ones), so no operation stalls on a large table.  store_scan uses the
  * reverse-binary cursor so it survives resizes between calls.
  *
- * Counts: the number of keys holding a value (INFO) and of those not yet
- * expired (DBSIZE) are kept by every insert/rewrite/remove, so neither
+ * Counts: the number of keys holding a value (INFO), per hash slot
+ * (CLUSTER COUNTKEYSINSLOT) and of those not yet
+ * expired (DBSIZE) are kept by every insert/rewrite/remove, so none
  * needs a scan (see count_section; the min-heaps are timeheap.c).
  *
  * Callers, all on the event loop thread: writes come through replica.c
@@ -56,6 +57,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "core/slot.h"
 #include "storage/timeheap.h"
 #include "util/errors.h"
 #include "util/mem.h"
@@ -89,6 +91,8 @@ struct store {
     size_t nvalued;      /* entries with at least one value (not only
                             tombstones): kept by insert/rewrite/remove so
                             INFO and DBSIZE need no scan */
+    uint32_t *slot_valued; /* nvalued per hash slot, then per slot those
+                              whose every value expires (2 * SLOT_COUNT) */
     /* Expiry count (store_count_live): every valued entry whose values all
      * expire adds its last expiry time to exp_add when it is written, and
      * to exp_del when it is rewritten or removed.  Keys expired by time T
@@ -201,12 +205,17 @@ static void count_rebuild(struct store *s);
  * until that time passes; past 2x the key count (+1024) they are rebuilt
  * from the entries, so they stay O(keys) and the rebuild is amortised
  * over at least that many writes. */
-static void count_section(struct store *s, const uint8_t *sec, int sign)
+static void count_section(struct store *s, const void *key, size_t klen, const uint8_t *sec,
+                          int sign)
 {
     int64_t eff;
     if (!section_valued(sec, &eff))
         return;
     s->nvalued += (size_t)(ptrdiff_t)sign;
+    unsigned slot = slot_of_key(key, klen);
+    s->slot_valued[slot] += (uint32_t)sign;
+    if (eff > 0)
+        s->slot_valued[SLOT_COUNT + slot] += (uint32_t)sign;
     if (eff > 0)
         timeheap_push(sign > 0 ? &s->exp_add : &s->exp_del, eff);
 }
@@ -337,7 +346,7 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
     t->b[i] = e;
     t->used++;
     s->entry_bytes += sz;
-    count_section(s, s->sec.data, +1);
+    count_section(s, key, klen, s->sec.data, +1);
     count_maybe_rebuild(s);
 }
 
@@ -346,8 +355,8 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
 static void entry_rewrite(struct store *s, struct store_entry **link, size_t old_len)
 {
     struct store_entry *e = *link;
-    count_section(s, section(e), -1);
-    count_section(s, s->sec.data, +1);
+    count_section(s, e->data, e->klen, section(e), -1);
+    count_section(s, e->data, e->klen, s->sec.data, +1);
     if (s->sec.len != old_len) {
         size_t base = sizeof(*e) + e->klen;
         e = mem_realloc(e, base + s->sec.len);
@@ -375,6 +384,7 @@ struct store *store_create(void)
 {
     struct store *s = mem_calloc(1, sizeof(*s));
     table_alloc(&s->t[0], STORE_MIN_BUCKETS);
+    s->slot_valued = mem_calloc(2 * SLOT_COUNT, sizeof(*s->slot_valued));
     uint64_t r[2] = { 0, 0 };
     /* A per-process random seed makes bucket collisions hard to aim at;
      * without entropy the store still works with a weaker, time-based seed. */
@@ -410,6 +420,7 @@ static void free_entries(struct store *s)
     s->rehash_idx = 0;
     s->entry_bytes = 0;
     s->nvalued = 0;
+    memset(s->slot_valued, 0, 2 * SLOT_COUNT * sizeof(*s->slot_valued));
     s->exp_add.n = s->exp_del.n = 0;
     s->add_le = s->del_le = 0;
 }
@@ -440,6 +451,7 @@ void store_destroy(struct store *s)
     mem_free(s->drop);
     mem_free(s->exp_add.v);
     mem_free(s->exp_del.v);
+    mem_free(s->slot_valued);
     mem_free(s);
 }
 
@@ -451,6 +463,14 @@ size_t store_count(const struct store *s)
 size_t store_count_valued(const struct store *s)
 {
     return s->nvalued;
+}
+
+size_t store_count_slot(const struct store *s, unsigned slot, size_t *expiring)
+{
+    slot &= SLOT_COUNT - 1;
+    if (expiring)
+        *expiring = s->slot_valued[SLOT_COUNT + slot];
+    return s->slot_valued[slot];
 }
 
 size_t store_count_live(struct store *s, int64_t now)
@@ -674,7 +694,7 @@ bool store_remove(struct store *s, const void *key, size_t klen)
     struct store_entry *e = *link;
     *link = e->next;
     s->t[ti].used--;
-    count_section(s, section(e), -1);
+    count_section(s, e->data, e->klen, section(e), -1);
     s->entry_bytes -= entry_free(e);
     maybe_shrink(s);
     return true;

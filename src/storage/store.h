@@ -37,6 +37,11 @@ void store_destroy(struct store *s);                     /* accepts NULL */
 
 size_t store_count(const struct store *s);               /* keys held, tombstone-only keys included */
 size_t store_count_valued(const struct store *s);        /* keys with a value version, O(1) */
+/* Keys with a value version in hash slot `slot` (slot.h; < SLOT_COUNT),
+ * expired ones not yet removed included; *expiring (may be NULL) = those
+ * of them whose every value has an expiry, so when it is 0 every key
+ * counted is live.  O(1). */
+size_t store_count_slot(const struct store *s, unsigned slot, size_t *expiring);
 /* Keys with a value version that has not expired at now (ms): amortised
  * O(1) (pops the expiry times that passed since the last call). */
 size_t store_count_live(struct store *s, int64_t now);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/ring.h"
+#include "core/slot.h"
 
 #define VNODES 128
 #define NKEYS 100000
@@ -142,14 +143,69 @@ static void test_determinism(void **state)
 }
 
 /* The hash is fixed by the header's contract; pin it so a library or
- * seed change that would split a mixed-version cluster is caught. */
+ * seed change that would split a mixed-version cluster is caught.  Keys
+ * reach the ring through their hash slot (issue 13). */
 static void test_hash_stable(void **state)
 {
     (void)state;
-    /* h1 of MurmurHash3_x64_128("foo", seed 0x5eed). */
-    assert_true(ring_hash("foo", 3) == UINT64_C(0xaed06280dc0fa4f7));
-    assert_true(ring_hash("foo", 3) != ring_hash("fop", 3));
-    assert_true(ring_hash("", 0) == ring_hash("", 0));
+    /* the middle of the slot's 1/16384 arc */
+    assert_true(ring_slot_pos(0) == UINT64_C(0x0002000000000000));
+    assert_true(ring_slot_pos(12182) == UINT64_C(0xbe5a000000000000));
+    assert_true(ring_slot_pos(16383) == UINT64_C(0xfffe000000000000));
+    /* "foo" is slot 12182; a hash tag places a key with its tag's slot */
+    assert_true(ring_key_pos("foo", 3) == ring_slot_pos(12182));
+    assert_true(ring_key_pos("{foo}.bar", 9) == ring_key_pos("foo", 3));
+    assert_true(ring_key_pos("foo", 3) != ring_key_pos("fop", 3));
+    assert_true(ring_key_pos("", 0) == ring_slot_pos(0));
+}
+
+/* Slots per node for 3, 5 and 10 nodes (N = 3): as coordinator (first of
+ * the preference list) and as any replica.  Printed for the README. */
+static void test_slot_balance(void **state)
+{
+    (void)state;
+    const unsigned sizes[] = {3, 5, 10};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        unsigned n = sizes[s], nrep = 3;
+        make_names(n);
+        struct ring *r = ring_create(names, n, VNODES, 1);
+        assert_non_null(r);
+        unsigned first[RING_MAX_NODES] = {0}, any[RING_MAX_NODES] = {0};
+        for (unsigned slot = 0; slot < SLOT_COUNT; slot++) {
+            unsigned out[3];
+            assert_int_equal(ring_slot_walk(r, slot, nrep, out), nrep);
+            first[out[0]]++;
+            for (unsigned i = 0; i < nrep; i++)
+                any[out[i]]++;
+        }
+        /* owner lists change only at token boundaries: count the runs of
+         * consecutive slots with one preference list (CLUSTER SLOTS rows) */
+        unsigned runs = 0, prev[3] = {RING_MAX_NODES, 0, 0};
+        for (unsigned slot = 0; slot < SLOT_COUNT; slot++) {
+            unsigned out[3];
+            ring_slot_walk(r, slot, nrep, out);
+            runs += memcmp(out, prev, sizeof(out)) != 0;
+            memcpy(prev, out, sizeof(prev));
+        }
+        printf("# slots %2u nodes: %u runs of one preference list (%zu tokens)\n", n, runs,
+               ring_ntokens(r));
+        assert_true(runs <= ring_ntokens(r) + 1);
+        unsigned fmax = 0, amax = 0, fsum = 0;
+        for (unsigned i = 0; i < n; i++) {
+            assert_int_equal(first[i], ring_slots_primary(r, i));
+            fsum += first[i];
+            fmax = first[i] > fmax ? first[i] : fmax;
+            amax = any[i] > amax ? any[i] : amax;
+        }
+        assert_int_equal(fsum, SLOT_COUNT);
+        double fmean = (double)SLOT_COUNT / n, amean = (double)SLOT_COUNT * nrep / n;
+        printf("# slots %2u nodes x %u vnodes, N=3: coordinator max/mean %.3f (max %u, "
+               "mean %.1f); any replica max/mean %.3f (max %u, mean %.1f)\n",
+               n, VNODES, fmax / fmean, fmax, fmean, amax / amean, amax, amean);
+        assert_true(fmax / fmean < 1.5);
+        assert_true(amax / amean <= 1.5);
+        ring_destroy(r);
+    }
 }
 
 static void test_distinct(void **state)
@@ -173,11 +229,14 @@ static void test_distinct(void **state)
                 seen |= UINT64_C(1) << out[i];
             }
         }
-        /* preflist_at(hash) == preflist(key); longer lists extend shorter. */
-        unsigned p3[3], p5[5];
+        /* preflist_at(position) == slot walk == preflist(key); longer
+         * lists extend shorter. */
+        unsigned p3[3], p5[5], s5[5];
         ring_preflist(r, key, klen, 3, p3);
-        ring_preflist_at(r, ring_hash(key, klen), 5, p5);
+        ring_preflist_at(r, ring_key_pos(key, klen), 5, p5);
+        ring_slot_walk(r, slot_of_key(key, klen), 5, s5);
         assert_memory_equal(p3, p5, sizeof(p3));
+        assert_memory_equal(p5, s5, sizeof(p5));
     }
     ring_destroy(r);
 }
@@ -592,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_balance),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_hash_stable),
+        cmocka_unit_test(test_slot_balance),
         cmocka_unit_test(test_distinct),
         cmocka_unit_test(test_token_boundaries),
         cmocka_unit_test(test_minimal_movement),

@@ -16,6 +16,7 @@
 
 #include "core/siblings.h"
 #include "util/errors.h"
+#include "core/slot.h"
 #include "storage/store.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -479,6 +480,8 @@ static void test_random(void **state)
 struct live_ref {
     int64_t now;
     size_t valued, live;
+    uint32_t *slots;    /* 2 * SLOT_COUNT: valued keys per hash slot, then
+                           those whose every value expires */
 };
 
 static void live_cb(void *arg, const struct store_entry *e)
@@ -495,16 +498,27 @@ static void live_cb(void *arg, const struct store_entry *e)
     }
     r->valued += valued;
     r->live += live;
+    size_t kl;
+    const char *key = store_entry_key(e, &kl);
+    r->slots[slot_of_key(key, kl)] += valued;
+    bool forever = false;
+    for (unsigned i = 0; i < store_entry_nversions(e); i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        forever |= vr.val && vr.expire_ms <= 0;
+    }
+    r->slots[SLOT_COUNT + slot_of_key(key, kl)] += valued && !forever;
 }
 
 /* Random puts (values, tombstones, expiring or not, concurrent or
  * superseding), replaces, removes and flushes, with time moving on: the
- * counters always equal what a full scan counts, also across the rebuilds
+ * counters (total, live and per hash slot) always equal what a full scan counts, also across the rebuilds
  * of the expiry heaps that many rewrites of expiring keys cause. */
 static void test_counts(void **state)
 {
     (void)state;
     enum { NKEYS = 300 };
+    static uint32_t slots[2 * SLOT_COUNT];
     struct store *s = store_create();
     int64_t now = 1000000;
     unsigned clock[NKEYS] = { 0 };
@@ -512,6 +526,8 @@ static void test_counts(void **state)
         unsigned k = (unsigned)(rnd() % NKEYS);
         char key[32];
         size_t kl = mkkey(key, k);
+        if (k % 3 == 0) /* a third share hash tags: several keys per slot */
+            kl = (size_t)snprintf(key, sizeof(key), "{t%u}%u", k % 7, k);
         unsigned op = (unsigned)(rnd() % 100);
         struct version v;
         if (op < 70) {
@@ -539,13 +555,19 @@ static void test_counts(void **state)
             now += (int64_t)(rnd() % 300);
         }
         if (it % 97 == 0) {
-            struct live_ref r = { .now = now };
+            struct live_ref r = { .now = now, .slots = slots };
+            memset(slots, 0, sizeof(slots));
             uint64_t cur = 0;
             do
                 cur = store_scan(s, cur, 64, live_cb, &r);
             while (cur != 0);
             PROP(store_count_valued(s) == r.valued);
             PROP(store_count_live(s, now) == r.live);
+            for (unsigned sl = 0; sl < SLOT_COUNT; sl++) {
+                size_t exp;
+                PROP(store_count_slot(s, sl, &exp) == slots[sl]);
+                PROP(exp == slots[SLOT_COUNT + sl]);
+            }
         }
     }
     store_destroy(s);
