@@ -358,12 +358,10 @@ unsigned quorum_read_targets(const unsigned *walk, unsigned nwalk, unsigned nown
     unsigned n = 0, down = 0;
     for (unsigned i = 0; i < nowners; i++) {
         int node = (int)walk[i];
-        if (node == self || up(ctx, node)) {
-            targets[n] = walk[i];
-            primary[n++] = true;
-        } else {
+        targets[n] = walk[i];
+        primary[n++] = true;
+        if (node != self && !up(ctx, node))
             down++;
-        }
     }
     for (unsigned i = nowners; i < nwalk && down > 0; i++) {
         int node = (int)walk[i];

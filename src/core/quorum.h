@@ -26,8 +26,8 @@
  *     (primaries), not from substitutes; it fails as soon as too few owners
  *     are left to give them.
  *   - sloppy reads (quorum_read_targets): a read asks the first N healthy
- *     nodes of the ring walk, like a write: each owner that looks up, and
- *     for each that looks down the next healthy node past the owners.
+ *     nodes of the ring walk, like a write: each owner, and for each that
+ *     looks down also the next healthy node past the owners.
  *   - read repair (struct quorum_read): once every replica answered, the
  *     owners whose answer did not cover the reconciled set get that set
  *     (substitutes are not written: what they hold are hints).
@@ -230,12 +230,14 @@ struct quorum_read {
     bool primary[QUORUM_MAX_NODES]; /* by node: an owner of the key */
 };
 
-/* The nodes a read asks, Dynamo's "first N healthy nodes" of the ring walk
- * of its key (walk[0..nwalk), the first nowners own it): each owner that
- * looks up (self always does), then for each owner that looks down the next
- * node past the owners that looks up.  Writes them to targets (and whether
- * each is an owner to primary), owners first in walk order; returns how
- * many (at most nowners). */
+/* The nodes a read asks: every owner of the key (walk[0..nwalk), the first
+ * nowners own it), and for each owner that looks down the next node past
+ * the owners that looks up (self always does) — Dynamo's "first N healthy
+ * nodes", plus the owners that look down, which cost one message (a link
+ * that is down fails at once) and may answer after all (a node just back,
+ * not yet seen up by gossip).  Writes them to targets (and whether each is
+ * an owner to primary), owners first in walk order; returns how many (at
+ * most 2 * nowners). */
 unsigned quorum_read_targets(const unsigned *walk, unsigned nwalk, unsigned nowners, int self,
                              quorum_up_fn up, void *ctx, unsigned *targets, bool *primary);
 

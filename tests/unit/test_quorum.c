@@ -821,8 +821,8 @@ static void test_read_missed(void **state)
 }
 
 
-/* Sloppy reads: the first N healthy nodes of the walk, owners first; a down
- * owner is replaced by the next healthy node past the owners. */
+/* Sloppy reads: every owner, and for each owner that looks down also the
+ * next healthy node past the owners (owners first, in walk order). */
 static void test_sloppy_read_targets(void **state)
 {
     (void)state;
@@ -833,15 +833,16 @@ static void test_sloppy_read_targets(void **state)
     assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 3);
     assert_true(t[0] == 0 && t[1] == 1 && t[2] == 2 && p[0] && p[1] && p[2]);
     set_alive((const int[]){0, 3, 4}, 3); /* a 2|3 split seen from {0,3,4} */
-    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 3);
-    assert_true(t[0] == 0 && p[0]);
-    assert_true(t[1] == 3 && !p[1] && t[2] == 4 && !p[2]);
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 5);
+    assert_true(t[0] == 0 && p[0] && t[1] == 1 && p[1] && t[2] == 2 && p[2]);
+    assert_true(t[3] == 3 && !p[3] && t[4] == 4 && !p[4]);
     set_alive((const int[]){1, 2}, 2); /* self (4) is not an owner, 0 is down */
-    assert_int_equal(quorum_read_targets(walk, 5, 3, 4, up, NULL, t, p), 3);
-    assert_true(t[0] == 1 && p[0] && t[1] == 2 && p[1] && t[2] == 4 && !p[2]);
-    set_alive((const int[]){0}, 1); /* nobody else: only self */
-    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 1);
-    assert_true(t[0] == 0 && p[0]);
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 4, up, NULL, t, p), 4);
+    assert_true(t[0] == 0 && p[0] && t[1] == 1 && p[1] && t[2] == 2 && p[2]);
+    assert_true(t[3] == 4 && !p[3]);
+    set_alive((const int[]){0}, 1); /* nobody else up: no substitute either */
+    assert_int_equal(quorum_read_targets(walk, 5, 3, 0, up, NULL, t, p), 3);
+    assert_true(t[0] == 0 && t[1] == 1 && t[2] == 2);
     set_alive((const int[]){0, 1, 2, 3, 4}, 5);
 }
 
@@ -855,8 +856,20 @@ static void test_read_primary_quorum(void **state)
     struct quorum_read qr;
     struct sibset s;
     sib_init(&s);
-    /* PR 2 with one owner reachable: missed at once, before any answer */
+    /* PR 2 with one owner asked: missed at once, before any answer */
     quorum_read_init(&qr, 2, 2, targets, primary, 3, 3);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
+    quorum_read_fini(&qr);
+    /* PR 2 with all three owners asked (two look down, with substitutes):
+     * missed once two owners failed, although R was met by substitutes */
+    const unsigned all[5] = {0, 1, 2, 3, 4};
+    const bool owner[5] = {true, true, true, false, false};
+    quorum_read_init(&qr, 2, 2, all, owner, 5, 3);
+    quorum_read_answer(&qr, 0, &s);
+    quorum_read_answer(&qr, 3, &s);
+    assert_int_equal(quorum_poll(&qr.acct), QUORUM_WAIT);
+    quorum_read_answer(&qr, 1, NULL);
+    quorum_read_answer(&qr, 2, NULL);
     assert_int_equal(quorum_poll(&qr.acct), QUORUM_MISSED);
     quorum_read_fini(&qr);
     /* PR 0 (plain R 2): the substitutes' answers are enough */
