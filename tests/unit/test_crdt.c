@@ -408,6 +408,8 @@ static int dot_qcmp(const void *pa, const void *pb)
 
 static void dv_sort_unique(struct dotv *v)
 {
+    if (v->n == 0)
+        return;
     qsort(v->d, v->n, sizeof(*v->d), dot_qcmp);
     size_t w = 0;
     for (size_t i = 0; i < v->n; i++)
@@ -418,7 +420,7 @@ static void dv_sort_unique(struct dotv *v)
 
 static bool dv_has(const struct dotv *v, const struct crdt_dot *x)
 {
-    return bsearch(x, v->d, v->n, sizeof(*v->d), dot_qcmp) != NULL;
+    return v->n && bsearch(x, v->d, v->n, sizeof(*v->d), dot_qcmp) != NULL;
 }
 
 static bool collect_entries(const struct crdt_elem *el, void *arg)
