@@ -103,7 +103,9 @@ enum crdt_kind {
 
 /* Limits of the codec (and so of a state that must survive a round trip). */
 #define CRDT_MAX_ELEMS (1u << 26)   /* elements of one state */
-#define CRDT_MAX_ENTRIES 1024       /* entries of one element */
+/* Entries of one element: one per concurrent register or actor total,
+ * more only while removals are in flight; the bound is for the decoder. */
+#define CRDT_MAX_ENTRIES (1u << 16)
 #define CRDT_MAX_CLOUD (1u << 20)   /* out-of-order dots of one context */
 #define CRDT_MAX_ACTORS VC_MAX_DECODE_ENTRIES
 
@@ -163,7 +165,9 @@ void crdt_copy(struct crdt *dst, const struct crdt *src); /* dst: inited or fini
  * changes; concurrent creation of a key as two types is the caller's
  * conflict).  A scoped dst stays scoped only if src is. */
 int crdt_join(struct crdt *dst, const struct crdt *src);
-/* True when a has seen every dot b has (b's context included in a's). */
+/* True when a has seen every dot b has (b's context included in a's).
+ * Not an order of states: a removal mints no dot, so two states can have
+ * seen the same dots and differ by a removal one of them has not had. */
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
 /* True when the dot is in c's context. */
 bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter);
@@ -189,7 +193,8 @@ void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
  * KV_EINVAL when c's type does not have the operation. */
 
 /* Removes every observed entry of every element (DEL, or an
- * overwrite by another type).  The delta is unscoped: context = c's. */
+ * overwrite by another type).  c keeps its context and becomes (or stays)
+ * a full state; the delta is unscoped too: context = c's. */
 int crdt_clear(struct crdt *c, struct crdt *delta);
 /* Drops the observed entries of element key (SREM, HDEL, ZREM).  *existed
  * (may be NULL) = the element had entries. */

@@ -119,10 +119,8 @@ int crdt_clear(struct crdt *c, struct crdt *delta)
     keep.capcloud = c->capcloud;
     c->cloud = NULL;
     c->ncloud = c->capcloud = 0;
-    bool scoped = c->scoped;
     crdt_fini(c);
-    *c = keep;
-    c->scoped = scoped;
+    *c = keep; /* unscoped: the context may cover dots of any element */
     return 0;
 }
 

@@ -377,6 +377,20 @@ static void test_clear(void **state)
     assert_true(contains(&b, "late"));
     roundtrip(&d);
     crdt_fini(&d);
+    /* clearing a scoped delta leaves a context that covers anything: the
+     * result must join as a full state */
+    struct crdt c, e;
+    crdt_init(&c, CRDT_NONE);
+    crdt_copy(&c, &b);
+    assert_int_equal(crdt_set_add(&b, actor[1], "later", 5, &d, NULL), 0);
+    join_into(&d, &b); /* a scoped delta that has seen everything b holds */
+    assert_int_equal(crdt_clear(&d, &e), 0);
+    assert_false(d.scoped);
+    join_into(&c, &d);
+    assert_int_equal(crdt_count(&c), 0);
+    crdt_fini(&e);
+    crdt_fini(&d);
+    crdt_fini(&c);
     crdt_fini(&a);
     crdt_fini(&b);
 }
@@ -595,6 +609,8 @@ static void run_history(uint8_t t)
     joined(&tmp, &h.rep[0], &h.rep[1]);
     joined(&full, &tmp, &h.rep[2]);
     crdt_fini(&tmp);
+    for (int i = 0; i < NREP; i++)
+        PROP(crdt_ctx_covers(&full, &h.rep[i]));
 
     /* deltas alone: every delta, random order, some twice, to each replica
      * and to an empty state */
