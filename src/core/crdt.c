@@ -55,12 +55,25 @@ const char *crdt_type_name(enum crdt_type t)
 /* ------------------------------------------------------------------ */
 /* context                                                              */
 
-/* vc[actor] = counter (counter above the current prefix). */
+/* vc[actor] = counter (counter above the current prefix).  A new actor
+ * grows the array by one entry, not vclock's default four: most keys see
+ * one or two coordinators, and a small collection pays this per key. */
 static void vc_raise(struct vclock *vc, uint32_t actor, uint64_t counter)
 {
-    struct vc_entry e = { .actor = actor, .counter = counter, .ts_ms = 0 };
-    struct vclock one = { .n = 1, .cap = 1, .e = &e };
-    vc_merge(vc, &one);
+    uint32_t i = 0;
+    while (i < vc->n && vc->e[i].actor < actor)
+        i++;
+    if (i < vc->n && vc->e[i].actor == actor) {
+        vc->e[i].counter = counter;
+        return;
+    }
+    if (vc->n == vc->cap) {
+        vc->e = mem_realloc(vc->e, ((size_t)vc->n + 1) * sizeof(*vc->e));
+        vc->cap = vc->n + 1;
+    }
+    memmove(&vc->e[i + 1], &vc->e[i], (size_t)(vc->n - i) * sizeof(*vc->e));
+    vc->e[i] = (struct vc_entry){ .actor = actor, .counter = counter, .ts_ms = 0 };
+    vc->n++;
 }
 
 static int dot_cmp(uint32_t a1, uint64_t k1, uint32_t a2, uint64_t k2)
