@@ -62,7 +62,10 @@
  * whose dots their context covers, so joining one into a state visits only
  * those elements — O(delta), not O(state) — which is what lets a SADD to a
  * 1 M-member set ship and apply one member.  A full state is unscoped and
- * a join with it visits everything.
+ * a join with it visits everything.  A delta's scope cannot be checked (a
+ * dot does not say its element); a peer that sends a false one can only
+ * fail to remove entries, which the next full-state join (anti-entropy)
+ * repairs.
  *
  * Dots must be unique per key: an actor's coordinator must hold all the
  * dots it issued for the key when it applies an operation (the same rule as

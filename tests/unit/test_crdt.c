@@ -443,6 +443,54 @@ static void test_delta_size(void **state)
 }
 
 
+/* Removed members leave no residue: 10 000 members added and removed at
+ * two coordinators, the deltas delivered out of order to a third replica,
+ * end in an empty state whose context is one counter per actor. */
+static void test_no_residue(void **state)
+{
+    (void)state;
+    struct crdt r[3], d;
+    for (int i = 0; i < 3; i++)
+        crdt_init(&r[i], CRDT_SET);
+    struct crdt *held = mem_alloc(2 * sizeof(*held));
+    char m[24];
+    for (int i = 0; i < 10000; i++) {
+        int w = i % 2, n = snprintf(m, sizeof(m), "member:%d", i);
+        assert_int_equal(crdt_set_add(&r[w], actor[w], m, (size_t)n, &held[0], NULL), 0);
+        assert_int_equal(crdt_remove(&r[w], m, (size_t)n, &held[1], NULL), 0);
+        join_into(&r[2], &held[1]); /* the removal first, then the add */
+        join_into(&r[2], &held[0]);
+        crdt_fini(&held[0]);
+        crdt_fini(&held[1]);
+    }
+    mem_free(held);
+    join_into(&r[0], &r[1]);
+    assert_true(same(&r[0], &r[2]));
+    assert_int_equal(crdt_count(&r[2]), 0);
+    assert_int_equal(r[2].nelem, 0);
+    assert_int_equal(r[2].vc.n, 2);
+    assert_int_equal(r[2].ncloud, 0);
+    struct buf b;
+    buf_init(&b);
+    crdt_encode(&r[2], &b);
+    assert_true(b.len < 64);
+    /* and a full DEL of a big set leaves the same kind of state */
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(m, sizeof(m), "x:%d", i);
+        crdt_set_add(&r[1], actor[1], m, (size_t)n, NULL, NULL);
+    }
+    assert_int_equal(crdt_clear(&r[1], &d), 0);
+    join_into(&r[2], &d);
+    b.len = 0;
+    crdt_encode(&r[2], &b);
+    assert_true(b.len < 64);
+    assert_int_equal(r[2].nelem, 0);
+    buf_fini(&b);
+    crdt_fini(&d);
+    for (int i = 0; i < 3; i++)
+        crdt_fini(&r[i]);
+}
+
 int main(void)
 {
     crdt_test_init("test_crdt");
@@ -456,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
+        cmocka_unit_test_setup(test_no_residue, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
