@@ -491,6 +491,60 @@ static void test_no_residue(void **state)
         crdt_fini(&r[i]);
 }
 
+/* The element table against a reference: random SADD/SREM over 3 000
+ * members (growth, backward-shift deletion across probe runs), every member
+ * looked up after each batch, and crdt_each visiting each live one once. */
+struct each_count {
+    uint32_t n;
+};
+
+static bool count_elem(const struct crdt_elem *el, void *arg)
+{
+    (void)el;
+    ((struct each_count *)arg)->n++;
+    return true;
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    bool *ref = mem_calloc(N, sizeof(*ref));
+    struct crdt c;
+    crdt_init(&c, CRDT_SET);
+    char m[16];
+    uint32_t live = 0;
+    for (int batch = 0; batch < 40; batch++) {
+        for (int k = 0; k < 500; k++) {
+            unsigned i = rnd_below(N);
+            int n = snprintf(m, sizeof(m), "%u", i);
+            bool was;
+            if (rnd_below(3) == 0 || batch > 30) {
+                assert_int_equal(crdt_remove(&c, m, (size_t)n, NULL, &was), 0);
+                PROP(was == ref[i]);
+                live -= ref[i];
+                ref[i] = false;
+            } else {
+                bool added;
+                assert_int_equal(crdt_set_add(&c, actor[0], m, (size_t)n, NULL, &added), 0);
+                PROP(added == !ref[i]);
+                live += !ref[i];
+                ref[i] = true;
+            }
+        }
+        for (unsigned i = 0; i < N; i++) {
+            snprintf(m, sizeof(m), "%u", i);
+            PROP(contains(&c, m) == ref[i]);
+        }
+        struct each_count ec = { 0 };
+        crdt_each(&c, count_elem, &ec);
+        PROP(ec.n == live && crdt_count(&c) == live);
+    }
+    roundtrip(&c);
+    crdt_fini(&c);
+    mem_free(ref);
+}
+
 int main(void)
 {
     crdt_test_init("test_crdt");
@@ -505,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup(test_digest, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
+        cmocka_unit_test_setup(test_table, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
