@@ -226,8 +226,11 @@ int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
 int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
                   int64_t by, struct crdt *delta, int64_t *result);
 /* INCRBYFLOAT / HINCRBYFLOAT / ZINCRBY (counter, hash, zset): adds by to
- * actor's total as a float.  KV_ENOTNUM when the value is not a number or
- * the result is NaN or infinite. *result (may be NULL) = the new value. */
+ * actor's total as a float.  KV_ENOTNUM when the value is not a number, by
+ * is infinite (a ZINCRBY by inf is a ZADD of inf to Redis; here the
+ * caller's choice), the actor's total would be infinite, or the result is
+ * NaN (or infinite, outside a zset).  *result (may be NULL) = the new
+ * value. */
 int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
                     long double by, struct crdt *delta, long double *result);
 

@@ -481,8 +481,13 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
                 own += el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
                                                        : (long double)el->e[i].u.f;
     }
+    /* The actor's total must stay finite (the codec refuses others); the
+     * value may be infinite in a zset (ZINCRBY on an "inf" score gives
+     * inf, as in Redis) but never NaN, and never infinite elsewhere
+     * (INCRBYFLOAT refuses it). */
     double total = (double)(own + by);
-    if (!isfinite(cur + by) || !isfinite(total))
+    long double val = cur + by;
+    if (!isfinite(total) || isnan(val) || (c->type != CRDT_ZSET && !isfinite(val)))
         return KV_ENOTNUM;
     struct crdt_entry e = { .kind = CRDT_K_CNT_FLOAT, .u.f = total };
     int rc = put_entry(c, f, flen, actor, SUP_OWN_CNT, &e, delta);

@@ -198,6 +198,9 @@ static void test_zset_scores(void **state)
     assert_int_equal(crdt_zset_add(&a, actor[0], "inf", 3, INFINITY, NULL, NULL), 0);
     value_is(&a, "inf", "inf");
     assert_int_equal(crdt_incr_float(&a, actor[0], "inf", 3, -INFINITY, NULL, &r), KV_ENOTNUM);
+    assert_int_equal(crdt_incr_float(&a, actor[0], "inf", 3, 1.0L, NULL, &r), 0);
+    assert_true(isinf(r) && r > 0); /* inf + 1 = inf, as ZINCRBY answers */
+    value_is(&a, "inf", "inf");
     /* ZINCRBY on a new member starts from 0 */
     assert_int_equal(crdt_incr_float(&a, actor[2], "new", 3, 2.5L, NULL, &r), 0);
     assert_true(r == 2.5L);
