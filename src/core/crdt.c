@@ -21,8 +21,9 @@
  *
  * Table: open addressing with linear probing over element pointers, load
  * at most 3/4, backward-shift deletion (no tombstone slots).  One
- * allocation per element (header, entries, key), so a 1 M-member set costs
- * about one small allocation and 1.3 slots per member.
+ * allocation per element (8-byte header, entries, key), so a 1 M-member
+ * set costs about one small allocation and 1.3 to 2.7 slots per member;
+ * hashes are recomputed from the keys when the table grows or shifts.
  */
 #include "core/crdt_priv.h"
 
@@ -35,7 +36,7 @@
 #include "util/mem.h"
 
 static_assert(sizeof(struct crdt_entry) == 24, "crdt_entry layout");
-static_assert(sizeof(struct crdt_elem) == 16, "crdt_elem header");
+static_assert(sizeof(struct crdt_elem) == 8, "crdt_elem header");
 
 #define KEY_HASH_SEED 0x2c1b3c6du
 
@@ -223,16 +224,19 @@ uint32_t crdt_key_hash(const void *key, size_t klen)
     return h;
 }
 
-static struct crdt_elem *elem_new(const void *key, size_t klen, uint32_t h, uint32_t cap)
+static struct crdt_elem *elem_new(const void *key, size_t klen)
 {
-    struct crdt_elem *el = mem_alloc(sizeof(*el) + (size_t)cap * sizeof(el->e[0]) + klen);
-    el->hash = h;
+    struct crdt_elem *el = mem_alloc(sizeof(*el) + klen);
     el->klen = (uint32_t)klen;
     el->n = 0;
-    el->cap = cap;
     if (klen)
-        memcpy((char *)&el->e[cap], key, klen);
+        memcpy((char *)el->e, key, klen);
     return el;
+}
+
+static uint32_t elem_hash(const struct crdt_elem *el)
+{
+    return crdt_key_hash(crdt_elem_key(el), el->klen);
 }
 
 static void elem_free(const struct crdt *c, struct crdt_elem *el)
@@ -245,13 +249,15 @@ static void elem_free(const struct crdt *c, struct crdt_elem *el)
 
 uint32_t crdt_slot_find(const struct crdt *c, const void *key, size_t klen, uint32_t h)
 {
+    /* HOT: each probe costs one element's first bytes; the load stays at
+     * most 3/4, so a miss probes a few slots on average */
     if (!c->slot)
         return UINT32_MAX;
     for (uint32_t i = h & c->mask;; i = (i + 1) & c->mask) {
         const struct crdt_elem *el = c->slot[i];
         if (!el)
             return UINT32_MAX;
-        if (el->hash == h && el->klen == klen && memcmp(crdt_elem_key(el), key, klen) == 0)
+        if (el->klen == klen && memcmp(crdt_elem_key(el), key, klen) == 0)
             return i;
     }
 }
@@ -273,11 +279,11 @@ static void table_grow(struct crdt *c)
     c->mask = nslots - 1;
     for (uint32_t i = 0; i < old; i++)
         if (prev[i])
-            c->slot[slot_free_for(c, prev[i]->hash)] = prev[i];
+            c->slot[slot_free_for(c, elem_hash(prev[i]))] = prev[i];
     mem_free(prev);
 }
 
-uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen, uint32_t cap)
+uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen)
 {
     uint32_t h = crdt_key_hash(key, klen);
     uint32_t si = crdt_slot_find(c, key, klen, h);
@@ -286,7 +292,7 @@ uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen, uint32_t ca
     if (!c->slot || ((uint64_t)c->nelem + 1) * 4 > ((uint64_t)c->mask + 1) * 3)
         table_grow(c);
     si = slot_free_for(c, h);
-    c->slot[si] = elem_new(key, klen, h, cap ? cap : 1);
+    c->slot[si] = elem_new(key, klen);
     c->nelem++;
     return si;
 }
@@ -299,7 +305,7 @@ void crdt_slot_remove(struct crdt *c, uint32_t si)
     /* backward shift: move later members of the probe run into the hole */
     uint32_t hole = si;
     for (uint32_t i = (si + 1) & c->mask; c->slot[i]; i = (i + 1) & c->mask) {
-        uint32_t home = c->slot[i]->hash & c->mask;
+        uint32_t home = elem_hash(c->slot[i]) & c->mask;
         /* i may move to hole when home is not cyclically in (hole, i] */
         bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
         if (!stays) {
@@ -313,14 +319,9 @@ void crdt_slot_remove(struct crdt *c, uint32_t si)
 void crdt_entry_insert(struct crdt *c, uint32_t si, const struct crdt_entry *e)
 {
     struct crdt_elem *el = c->slot[si];
-    if (el->n == el->cap) {
-        uint32_t cap = el->cap * 2;
-        struct crdt_elem *g = elem_new(crdt_elem_key(el), el->klen, el->hash, cap);
-        g->n = el->n;
-        memcpy(g->e, el->e, (size_t)el->n * sizeof(el->e[0]));
-        mem_free(el);
-        c->slot[si] = el = g;
-    }
+    el = mem_realloc(el, sizeof(*el) + ((size_t)el->n + 1) * sizeof(el->e[0]) + el->klen);
+    c->slot[si] = el;
+    memmove(&el->e[el->n + 1], &el->e[el->n], el->klen); /* the key moves up */
     uint32_t i = el->n;
     while (i > 0 && dot_cmp(el->e[i - 1].actor, el->e[i - 1].counter, e->actor, e->counter) > 0) {
         el->e[i] = el->e[i - 1];
@@ -334,7 +335,10 @@ void crdt_entry_remove(const struct crdt *c, struct crdt_elem *el, uint32_t i)
 {
     if (crdt_entry_has_val(c->type, &el->e[i]))
         val_unref(el->e[i].u.val);
-    memmove(&el->e[i], &el->e[i + 1], (size_t)(el->n - i - 1) * sizeof(el->e[0]));
+    /* entries after i, then the key, move down one entry (the allocation
+     * keeps its size until the next insert resizes it) */
+    memmove(&el->e[i], &el->e[i + 1],
+            (size_t)(el->n - i - 1) * sizeof(el->e[0]) + el->klen);
     el->n--;
 }
 
@@ -394,7 +398,7 @@ void crdt_copy(struct crdt *dst, const struct crdt *src)
         const struct crdt_elem *el = src->slot[i];
         if (!el)
             continue;
-        size_t sz = sizeof(*el) + (size_t)el->cap * sizeof(el->e[0]) + el->klen;
+        size_t sz = sizeof(*el) + (size_t)el->n * sizeof(el->e[0]) + el->klen;
         struct crdt_elem *d = mem_memdup(el, sz);
         for (uint32_t k = 0; k < d->n; k++)
             if (crdt_entry_has_val(src->type, &d->e[k]))
@@ -424,7 +428,7 @@ static void join_filter(struct crdt *dst, uint32_t si, const struct crdt *src,
 
 static const struct crdt_elem *find_elem(const struct crdt *c, const struct crdt_elem *like)
 {
-    uint32_t si = crdt_slot_find(c, crdt_elem_key(like), like->klen, like->hash);
+    uint32_t si = crdt_slot_find(c, crdt_elem_key(like), like->klen, elem_hash(like));
     return si == UINT32_MAX ? NULL : c->slot[si];
 }
 
@@ -446,7 +450,7 @@ static void drop_empty(struct crdt *c)
             elem_free(c, prev[i]);
             c->nelem--;
         } else {
-            c->slot[slot_free_for(c, prev[i]->hash)] = prev[i];
+            c->slot[slot_free_for(c, elem_hash(prev[i]))] = prev[i];
         }
     }
     mem_free(prev);
@@ -464,7 +468,7 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
             const struct crdt_elem *sel = src->slot[i];
             if (!sel)
                 continue;
-            uint32_t si = crdt_slot_find(dst, crdt_elem_key(sel), sel->klen, sel->hash);
+            uint32_t si = crdt_slot_find(dst, crdt_elem_key(sel), sel->klen, elem_hash(sel));
             if (si == UINT32_MAX)
                 continue;
             join_filter(dst, si, src, sel);
@@ -485,13 +489,13 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
             continue;
         uint32_t si = UINT32_MAX;
         if (dst->scoped) /* keep the scope: the element may have no entries */
-            si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen, sel->n);
+            si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen);
         for (uint32_t k = 0; k < sel->n; k++) {
             const struct crdt_entry *e = &sel->e[k];
             if (crdt_ctx_has(dst, e->actor, e->counter))
                 continue;
             if (si == UINT32_MAX)
-                si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen, sel->n);
+                si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen);
             struct crdt_entry copy = *e;
             if (crdt_entry_has_val(src->type, &copy))
                 val_ref(copy.u.val);

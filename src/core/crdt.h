@@ -131,19 +131,20 @@ struct crdt_entry {
     } u;
 };
 
-/* One element: its entries sorted by (actor id, counter), then its key. */
+/* One element, one allocation: its entries sorted by (actor id, counter),
+ * then its key.  Sized for exactly n entries (an insert reallocates; an
+ * element rarely holds more than one or two), and without a stored hash:
+ * both would cost 8 bytes on every member of a large set. */
 struct crdt_elem {
-    uint32_t hash;    /* of the key, for the table */
     uint32_t klen;
     uint32_t n;       /* entries; 0 only in a scoped delta */
-    uint32_t cap;
     struct crdt_entry e[];
-    /* key bytes follow e[cap] */
+    /* key bytes follow e[n] */
 };
 
 static inline const char *crdt_elem_key(const struct crdt_elem *el)
 {
-    return (const char *)&el->e[el->cap];
+    return (const char *)&el->e[el->n];
 }
 
 struct crdt {

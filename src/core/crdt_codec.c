@@ -352,7 +352,7 @@ static int decode_elems(struct crdt *c, struct dec *d, size_t max_key, size_t ma
         if (!get(d, &n) || n > CRDT_MAX_ENTRIES || n > (d->len - d->pos) / 3 ||
             (n == 0 && !c->scoped))
             return KV_EPROTO;
-        uint32_t si = crdt_slot_get(c, key, klen, n ? (uint32_t)n : 1);
+        uint32_t si = crdt_slot_get(c, key, klen);
         uint64_t pix = 0, pctr = 0;
         for (uint64_t k = 0; k < n; k++) {
             uint64_t ix, ctr;

@@ -69,7 +69,7 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
             val_unref(e->u.val);
         return KV_EOVERFLOW;
     }
-    uint32_t si = crdt_slot_get(c, key, klen, 1);
+    uint32_t si = crdt_slot_get(c, key, klen);
     struct crdt_elem *el = c->slot[si];
     for (uint32_t i = 0; i < el->n;) {
         if (superseded(&el->e[i], what, actor)) {
@@ -89,7 +89,7 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
         struct crdt_entry copy = *e;
         if (crdt_entry_has_val(c->type, &copy))
             val_ref(copy.u.val);
-        crdt_entry_insert(delta, crdt_slot_get(delta, key, klen, 1), &copy);
+        crdt_entry_insert(delta, crdt_slot_get(delta, key, klen), &copy);
     }
     return 0;
 }
@@ -137,7 +137,7 @@ int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta
     if (existed)
         *existed = el->n > 0;
     if (delta) {
-        crdt_slot_get(delta, key, klen, 1); /* the scope, even with no entries */
+        crdt_slot_get(delta, key, klen); /* the scope, even with no entries */
         for (uint32_t i = 0; i < el->n; i++)
             crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
     }

@@ -23,8 +23,8 @@ void crdt_ctx_normalize(struct crdt *c);
 uint32_t crdt_key_hash(const void *key, size_t klen);
 /* Slot of element key, or UINT32_MAX when absent. */
 uint32_t crdt_slot_find(const struct crdt *c, const void *key, size_t klen, uint32_t h);
-/* Slot of element key, creating an empty element (cap entries) when absent. */
-uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen, uint32_t cap);
+/* Slot of element key, creating an empty element when absent. */
+uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen);
 /* Frees the element in slot si and empties the slot (backward shift, so
  * other slots may move: never call while iterating the table). */
 void crdt_slot_remove(struct crdt *c, uint32_t si);
