@@ -10,8 +10,8 @@
  *
  * Callers: siblings.c (compare, pack/unpack, encode/decode: the store and
  * the wire reach clocks through it), crdt*.c (the convergent types' causal
- * contexts: merge, counters, actor names in their codec), coord.c (merge, prune, counters), the
- * command handlers (cmd_kv.c, cmd_keyspace.c: contexts; cmd_dynamo.c:
+ * contexts: merge, counters, actor names in their codec), coord.c (merge,
+ * prune, counters), the command handlers (cmd_kv.c, cmd_keyspace.c: contexts; cmd_dynamo.c:
  * format; cmd_info.c: actor names), ae.c (actor names), main (interns this
  * node's actor).  Everything here is pure CPU work on the event
  * loop thread; nothing blocks.  The actor table is not locked: all
