@@ -29,6 +29,7 @@
  * release refuses a set holding dots (its decoder rejects unknown flags).
  */
 #include "core/siblings.h"
+#include "util/hash.h"
 #include "util/varint.h"
 
 #include <murmurhash.h>
@@ -420,23 +421,6 @@ size_t sib_encoded_bound(const struct sibset *s)
 
 /* ---- digest (moved from ae.c unchanged: nodes compare these) ---- */
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t h64(const void *p, size_t n, uint32_t seed)
-{
-    uint64_t out[2];
-    lmmh_x64_128(p, (unsigned)n, seed, out);
-    return out[0];
-}
-
 uint64_t sib_digest(const void *key, size_t klen, const struct sibset *set)
 {
     if (!set || set->n == 0)
@@ -444,21 +428,21 @@ uint64_t sib_digest(const void *key, size_t klen, const struct sibset *set)
     uint64_t sum = 0;
     for (uint32_t i = 0; i < set->n; i++) {
         const struct version *v = &set->v[i];
-        uint64_t h = v->val ? h64(v->val->data, v->val->len, 1) : 0x7f0b5700eULL;
-        h ^= mix((uint64_t)v->expire_ms + 0x9e3779b97f4a7c15ULL);
+        uint64_t h = v->val ? hash_bytes(v->val->data, v->val->len, 1) : 0x7f0b5700eULL;
+        h ^= hash_mix((uint64_t)v->expire_ms + 0x9e3779b97f4a7c15ULL);
         uint64_t clock = 0;
         for (uint32_t j = 0; j < v->vc.n; j++) {
             size_t alen;
             const char *an = vc_actor_name(v->vc.e[j].actor, &alen);
-            clock += mix(h64(an, alen, 2) ^ v->vc.e[j].counter);
+            clock += hash_mix(hash_bytes(an, alen, 2) ^ v->vc.e[j].counter);
         }
         if (v->dot_actor != VERSION_NO_DOT) { /* the dot and what it skipped */
             size_t alen;
             const char *an = vc_actor_name(v->dot_actor, &alen);
-            clock ^= mix(h64(an, alen, 6) ^ v->dot_base);
+            clock ^= hash_mix(hash_bytes(an, alen, 6) ^ v->dot_base);
         }
-        sum += mix(h ^ clock);
+        sum += hash_mix(h ^ clock);
     }
-    uint64_t d = mix(h64(key, klen, 3) ^ sum);
+    uint64_t d = hash_mix(hash_bytes(key, klen, 3) ^ sum);
     return d ? d : 1;
 }

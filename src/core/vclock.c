@@ -9,8 +9,9 @@
  * fails; nothing else can break them.
  *
  * Callers: siblings.c (compare, pack/unpack, encode/decode: the store and
- * the wire reach clocks through it), coord.c (merge, prune, counters), the
- * command handlers (cmd_kv.c, cmd_keyspace.c: contexts; cmd_dynamo.c:
+ * the wire reach clocks through it), crdt*.c (the convergent types' causal
+ * contexts: merge, counters, actor names in their codec), coord.c (merge,
+ * prune, counters), the command handlers (cmd_kv.c, cmd_keyspace.c: contexts; cmd_dynamo.c:
  * format; cmd_info.c: actor names), ae.c (actor names), main (interns this
  * node's actor).  Everything here is pure CPU work on the event
  * loop thread; nothing blocks.  The actor table is not locked: all
@@ -202,6 +203,24 @@ static bool name_valid(const uint8_t *p, size_t len)
         if (p[i] < 0x21 || p[i] > 0x7e)
             return false;
     return true;
+}
+
+bool vc_actor_name_ok(const void *name, size_t len)
+{
+    return len <= VC_MAX_ACTOR_LEN && name_valid(name, len);
+}
+
+int vc_actor_intern_wire(const char *name, size_t len, uint32_t *id)
+{
+    if (!vc_actor_name_ok(name, len))
+        return KV_EBADCTX;
+    uint32_t h = name_hash(name, len);
+    if (actor_lookup(name, len, h, id))
+        return 0;
+    if (actors.n >= ACTOR_WIRE_LIMIT)
+        return KV_EBADCTX;
+    *id = actor_add(name, len, h);
+    return 0;
 }
 
 static int actor_cmp_names(uint32_t a, uint32_t b)

@@ -65,6 +65,13 @@ const char *vc_actor_name(uint32_t id, size_t *len);
 bool vc_actor_find(const char *name, size_t len, uint32_t *id);
 /* Actors interned so far (INFO clock_actors). */
 uint32_t vc_actor_count(void);
+/* For other codecs that carry actor names (crdt_codec.c): true when
+ * name[0..len) is a name the wire decoders accept (1..VC_MAX_ACTOR_LEN
+ * printable ASCII bytes, no space), and the interning of such a name from
+ * the network, which refuses (KV_EBADCTX) a new name once the table holds
+ * as many names as vc_decode lets peers add. */
+bool vc_actor_name_ok(const void *name, size_t len);
+int vc_actor_intern_wire(const char *name, size_t len, uint32_t *id);
 
 /* ---- algebra ---- */
 void vc_init(struct vclock *vc);

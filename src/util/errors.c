@@ -20,6 +20,8 @@ const char *kv_strerror(int err)
     case KV_EINVAL: return "invalid argument";
     case KV_EMAXSIB: return "too many siblings for key; resolve them with VGET + VPUT";
     case KV_ELOG: return "the append-only log cannot be written";
+    case KV_ENOTNUM: return "value is not a number";
+    case KV_EOVERFLOW: return "increment or decrement would overflow";
     default:
         if (err < 0 && err > -4096)
             return strerror(-err);

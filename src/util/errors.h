@@ -20,6 +20,8 @@ enum kv_error {
     KV_EINVAL = -1011,     /* invalid argument (caller error with a message) */
     KV_EMAXSIB = -1012,    /* a write would leave a key with too many siblings */
     KV_ELOG = -1013,       /* the append-only log cannot be written: local writes refused */
+    KV_ENOTNUM = -1014,    /* a value is not the number an operation needs (or NaN) */
+    KV_EOVERFLOW = -1015,  /* an integer result would leave its range */
 };
 
 /* Returns a static string for a KV_E* code or a -errno value. */

@@ -1,0 +1,293 @@
+/* crdt.h — convergent data types for Redis counters, sets, hashes and
+ * sorted sets (issue 14).  Pure module: no I/O, no event loop.
+ *
+ * One representation serves all four types, the "dot store" of the
+ * delta-state CRDT papers (Almeida, Shoker, Baquero) as Riak's ORSWOT and
+ * map use it:
+ *
+ *   state = (causal context, elements)
+ *   context = every write event (dot) this state has seen: a struct vclock
+ *             (vclock.h, the same interned actors "name.incarnation" and
+ *             counters as the key-level versions; timestamps unused, 0) for
+ *             the contiguous prefix 1..n of each actor, plus a sorted "cloud"
+ *             of the dots above that prefix seen out of order;
+ *   element = key bytes (set member, hash field, zset member; the counter
+ *             type has one element with the empty key) -> a few entries,
+ *             each tagged with the dot (actor, counter) of the write that
+ *             made it.
+ *
+ * Entry kinds: MEMBER (set presence), REG (a register value: bytes for
+ * hashes and counters, a double for zset scores), CNT_INT / CNT_FLOAT (one
+ * actor's running total of increments of the element).  An element exists
+ * while it has an entry; nothing else marks a removed element (no
+ * tombstones: its dots stay only in the context, which is O(actors) once
+ * delivery catches up).
+ *
+ * Join (merge) of (s1, c1) and (s2, c2): an entry survives when both sides
+ * hold it, or when one side holds it and the other side's context has not
+ * seen its dot (so the other side cannot have removed it); the contexts
+ * unite.  Commutative, associative, idempotent.  Operations run at a
+ * coordinator with its actor: the new entry gets the next dot of that actor
+ * (above every counter of the actor the state knows), and the entries the
+ * operation supersedes are exactly the ones the coordinator's state holds
+ * ("observed remove"): a concurrent add that it did not see survives
+ * (add-wins).  Each operation returns a delta: a small state of the same
+ * type (the new entry, and a context of the new dot plus the removed dots)
+ * that joins like a full state, so replicas can receive deltas in any
+ * order, twice, or not at all (then a full-state join repairs).
+ *
+ * Per type (README "Data types (in progress)" has the user-facing rules):
+ *   counter: per actor one CNT entry with its running total; an increment
+ *     replaces the actor's entry by one with a new dot, so the join keeps the
+ *     newest per actor, and totals of different actors add up (a PN-counter
+ *     with dots, as Riak's embedded counter).  A REG entry is an optional
+ *     base (SET k 10 then INCR k: 10 + increments).  INCRBYFLOAT turns the
+ *     actor's total into a CNT_FLOAT; a value with any float part reads as
+ *     a float, as Redis's INCRBYFLOAT result is a string INCR refuses.
+ *   set: MEMBER entries; SADD replaces the observed dots of the member by a
+ *     new one, SREM drops the observed ones (add-wins observed-remove set).
+ *   hash: each field is a multi-value register (REG entries; concurrent
+ *     HSETs stay side by side) plus per-actor counters (HINCRBY adds to the
+ *     field's value without replacing it); HSET/HDEL supersede the observed
+ *     entries of the field, registers and counters alike.
+ *   zset: each member is a register of scores (REG, concurrent ZADDs kept)
+ *     plus per-actor float counters (ZINCRBY); the score reads as the
+ *     largest concurrent register score (0 when none) plus the counters.
+ *   Reset vs increment: a removal (HDEL, HSET, ZADD, ZREM, DEL) concurrent
+ *   with an increment by actor A keeps A's whole running total (A's entry
+ *   carries a dot the removal did not see): increments are never lost, at
+ *   the price that a concurrent reset does not subtract A's earlier part.
+ *
+ * Deltas are "scoped": they list (possibly with no entries) every element
+ * whose dots their context covers, so joining one into a state visits only
+ * those elements — O(delta), not O(state) — which is what lets a SADD to a
+ * 1 M-member set ship and apply one member.  A full state is unscoped and
+ * a join with it visits everything.  A delta's scope cannot be checked (a
+ * dot does not say its element); a peer that sends a false one can only
+ * fail to remove entries, which the next full-state join (anti-entropy)
+ * repairs.
+ *
+ * Dots must be unique per key: an actor's coordinator must hold all the
+ * dots it issued for the key when it applies an operation (the same rule as
+ * the key-level dots, coord.h); the decoder refuses states that reuse one.
+ *
+ * Ownership: a struct crdt owns its context, elements and values
+ * (register bytes are struct val references).  crdt_fini accepts zeroed
+ * memory.  Elements returned by crdt_find are borrowed and valid until the
+ * next change of that state. */
+#ifndef KV_CRDT_H
+#define KV_CRDT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/val.h"
+#include "core/vclock.h"
+
+enum crdt_type {
+    CRDT_NONE = 0,
+    CRDT_COUNTER,
+    CRDT_SET,
+    CRDT_HASH,
+    CRDT_ZSET,
+    CRDT_TYPE_COUNT
+};
+const char *crdt_type_name(enum crdt_type t);
+
+enum crdt_kind {
+    CRDT_K_MEMBER = 0, /* set presence, no payload */
+    CRDT_K_REG,        /* register: u.val (counter, hash) or u.score (zset) */
+    CRDT_K_CNT_INT,    /* the actor's running total, u.i */
+    CRDT_K_CNT_FLOAT,  /* the actor's running total, u.f */
+    CRDT_K_COUNT
+};
+
+/* Limits of the codec (and so of a state that must survive a round trip). */
+#define CRDT_MAX_ELEMS (1u << 26)   /* elements of one state */
+/* Entries of one element: one per concurrent register or actor total,
+ * more only while removals are in flight; the bound is for the decoder. */
+#define CRDT_MAX_ENTRIES (1u << 16)
+#define CRDT_MAX_CLOUD (1u << 20)   /* out-of-order dots of one context */
+#define CRDT_MAX_ACTORS VC_MAX_DECODE_ENTRIES
+
+struct crdt_dot {
+    uint32_t actor;   /* interned (vc_actor_intern) */
+    uint32_t pad_;
+    uint64_t counter; /* 1..VC_MAX_COUNTER */
+};
+
+struct crdt_entry {
+    uint32_t actor;   /* the dot */
+    uint8_t kind;     /* enum crdt_kind */
+    uint8_t pad_[3];
+    uint64_t counter;
+    union {
+        struct val *val; /* REG of a counter or hash: owned reference */
+        double score;    /* REG of a zset */
+        int64_t i;       /* CNT_INT */
+        double f;        /* CNT_FLOAT */
+    } u;
+};
+
+/* One element, one allocation: its entries sorted by (actor id, counter),
+ * then its key.  Sized for exactly n entries (an insert reallocates; an
+ * element rarely holds more than one or two), and without a stored hash:
+ * both would cost 8 bytes on every member of a large set. */
+struct crdt_elem {
+    uint32_t klen;
+    uint32_t n;       /* entries; 0 only in a scoped delta */
+    struct crdt_entry e[];
+    /* key bytes follow e[n] */
+};
+
+static inline const char *crdt_elem_key(const struct crdt_elem *el)
+{
+    return (const char *)&el->e[el->n];
+}
+
+struct crdt {
+    uint8_t type;     /* enum crdt_type */
+    bool scoped;      /* a delta: see above */
+    uint16_t pad_;
+    uint32_t nelem;   /* elements in the table */
+    struct vclock vc; /* context: contiguous prefix per actor */
+    struct crdt_dot *cloud; /* context: dots above the prefix, sorted, none
+                               contiguous with it */
+    uint32_t ncloud, capcloud;
+    struct crdt_elem **slot; /* open addressing, NULL = empty */
+    uint32_t mask;           /* slots - 1 (0 with no table) */
+    uint32_t pad2_;
+};
+
+/* ---- life cycle ---- */
+void crdt_init(struct crdt *c, enum crdt_type t); /* an empty full state */
+void crdt_fini(struct crdt *c);
+void crdt_copy(struct crdt *dst, const struct crdt *src); /* dst: inited or finied */
+/* dst ⊔= src (src borrowed).  0, or KV_EINVAL when the types differ (nothing
+ * changes; concurrent creation of a key as two types is the caller's
+ * conflict).  A scoped dst stays scoped only if src is. */
+int crdt_join(struct crdt *dst, const struct crdt *src);
+/* True when a has seen every dot b has (b's context included in a's).
+ * Not an order of states: a removal mints no dot, so two states can have
+ * seen the same dots and differ by a removal one of them has not had. */
+bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
+/* True when the dot is in c's context. */
+bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter);
+/* The next dot counter actor would use for an operation on c. */
+uint64_t crdt_next_counter(const struct crdt *c, uint32_t actor);
+/* Same contents (type, context, elements, entries, payload bytes). */
+bool crdt_equal(const struct crdt *a, const struct crdt *b);
+
+/* ---- elements ---- */
+const struct crdt_elem *crdt_find(const struct crdt *c, const void *key, size_t klen);
+/* Elements that hold at least one entry (the type's cardinality). */
+uint32_t crdt_count(const struct crdt *c);
+/* Calls fn for each element with entries, in table order (not sorted);
+ * fn must not change c.  Stops early when fn returns false. */
+typedef bool (*crdt_elem_fn)(const struct crdt_elem *el, void *arg);
+void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
+
+/* ---- operations at a coordinator ----
+ * Each takes the coordinator's state c (changed in place), its actor, and
+ * delta: NULL, or caller memory that the call initialises (even on error)
+ * with the operation's delta — free it with crdt_fini.  An operation that
+ * fails changes nothing and its delta is an empty scoped state.  All return
+ * KV_EINVAL when c's type does not have the operation. */
+
+/* Removes every observed entry of every element (DEL, or an
+ * overwrite by another type).  c keeps its context and becomes (or stays)
+ * a full state; the delta is unscoped too: context = c's. */
+int crdt_clear(struct crdt *c, struct crdt *delta);
+/* Drops the observed entries of element key (SREM, HDEL, ZREM).  *existed
+ * (may be NULL) = the element had entries. */
+int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta,
+                bool *existed);
+
+/* SADD: a new MEMBER dot replaces the member's observed ones; *added = the
+ * member was absent. */
+int crdt_set_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
+                 struct crdt *delta, bool *added);
+
+/* HSET field (CRDT_HASH) or SET of the counter's base (CRDT_COUNTER, key
+ * ""): a REG entry holding a new reference to v replaces every observed
+ * entry of the field.  *added = the field was absent. */
+int crdt_reg_set(struct crdt *c, uint32_t actor, const void *f, size_t flen,
+                 struct val *v, struct crdt *delta, bool *added);
+/* ZADD member score (CRDT_ZSET): like crdt_reg_set with a score; NaN is
+ * refused with KV_ENOTNUM. */
+int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
+                  double score, struct crdt *delta, bool *added);
+
+/* INCRBY / HINCRBY (counter, hash): adds by to actor's running total of
+ * element f.  KV_ENOTNUM when the element's value (crdt_num) is not an
+ * integer, KV_EOVERFLOW when the value or the actor's total would leave
+ * int64; then nothing changes.  *result (may be NULL) = the new value. */
+int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
+                  int64_t by, struct crdt *delta, int64_t *result);
+/* INCRBYFLOAT / HINCRBYFLOAT / ZINCRBY (counter, hash, zset): adds by to
+ * actor's total as a float.  KV_ENOTNUM when the value is not a number, by
+ * is infinite (a ZINCRBY by inf is a ZADD of inf to Redis; here the
+ * caller's choice), the actor's total would be infinite, or the result is
+ * NaN (or infinite, outside a zset).  *result (may be NULL) = the new
+ * value. */
+int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
+                    long double by, struct crdt *delta, long double *result);
+
+/* ---- reads ---- */
+struct crdt_num {
+    bool is_float; /* some part is a float (or the base reads as one) */
+    int64_t i;     /* the value when !is_float */
+    long double f; /* the value when is_float */
+};
+/* The register a read shows when concurrent ones exist: for bytes the
+ * greatest in byte order (a longer value wins a common prefix), for scores
+ * the largest.  NULL when el has no REG entry. */
+const struct crdt_entry *crdt_reg_pick(const struct crdt_elem *el, uint8_t type);
+/* Number of REG entries (concurrent values: > 1 is a conflict a V-command
+ * lists, each entry with its dot). */
+uint32_t crdt_reg_count(const struct crdt_elem *el);
+/* The numeric value of el: the picked register (0 when none; bytes parsed
+ * as Redis parses an integer, else as a float) plus every actor's total.
+ * 0, KV_ENOTNUM (the picked register is not a number), or KV_EOVERFLOW (an
+ * integer sum outside int64; only concurrent increments each within range
+ * can build it). */
+int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out);
+/* Appends the value a Redis read shows for el: the picked register's bytes
+ * when el has no counter entries (or when they cannot apply to it:
+ * KV_ENOTNUM, the counters stay in the state), else the number (integer in
+ * decimal, float as Redis's INCRBYFLOAT prints it).  A zset score prints
+ * as ZSCORE does.  0 or the errors of crdt_num except KV_ENOTNUM. */
+int crdt_value(const struct crdt_elem *el, uint8_t type, struct buf *out);
+/* ZSCORE: the member's score (crdt_num as a double). 0 or KV_ENOTFOUND. */
+int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *score);
+
+/* ---- codec (crdt_codec.c) ----
+ * Canonical: equal states encode to the same bytes on every node (actors by
+ * name, elements by key bytes, entries by (actor name, counter)).
+ *   u8 version (1), u8 type, u8 flags (bit 0: scoped)
+ *   varint actors, per actor u8 name length + name (strictly increasing)
+ *   varint vc entries, per entry varint actor index (increasing), varint counter
+ *   varint cloud dots, per dot varint actor index, varint counter (sorted,
+ *          each above the actor's prefix + 1)
+ *   varint elements, per element varint key length, key bytes (strictly
+ *          increasing), varint entries, per entry u8 kind, varint actor
+ *          index, varint counter, payload (REG bytes: varint length + bytes;
+ *          REG score and CNT_FLOAT: 8-byte LE IEEE double; CNT_INT: zigzag
+ *          varint)
+ */
+void crdt_encode(const struct crdt *c, struct buf *out);
+/* Decodes what crdt_encode wrote, validating everything: limits above,
+ * key length <= max_key and register length <= max_val, canonical order,
+ * every dot in the context and used once, kinds allowed by the type, at
+ * most one counter entry per actor per element, no NaN, every actor of the
+ * table used.  0, KV_EPROTO (malformed) or KV_EBADCTX (an actor name the
+ * clock codec refuses); on error c is an empty state of type CRDT_NONE.
+ * c: caller memory, initialised by the call (free with crdt_fini). */
+int crdt_decode(struct crdt *c, const void *p, size_t len, size_t max_key, size_t max_val);
+/* Digest for anti-entropy: equal on every node holding the same state,
+ * whatever the order of operations or actor ids; never 0. O(state). */
+uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c);
+
+#endif
