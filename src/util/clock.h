@@ -13,6 +13,8 @@
 int64_t clock_now_ms(void);
 /* Monotonic clock in microseconds (arbitrary origin). */
 int64_t clock_mono_us(void);
+/* Monotonic clock in nanoseconds (arbitrary origin): latency recording. */
+int64_t clock_mono_ns(void);
 /* Monotonic clock in milliseconds (arbitrary origin). */
 int64_t clock_mono_ms(void);
 
