@@ -31,6 +31,7 @@
 
 #include "cluster/ae.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_latency.h"
 #include "storage/aof.h"
 #include "cluster/handoff.h"
 #include "storage/replica.h"
@@ -341,6 +342,7 @@ int main(int argc, char **argv)
     node.store = store_create();
     build_ring(&node);
     node.coord = coord_create(&node);
+    node.cmdstats = cmdstats_create(&node.cfg);
     struct srv_dispatch disp = {cmd_resolve, cmd_dispatch, cmd_client_gone};
     node.srv = srv_create(node.base, &node.cfg, &disp, &node);
     int exit_code = 0;
@@ -438,6 +440,7 @@ out:
     srv_destroy(node.srv);
     coord_destroy(node.coord);
     members_destroy(node.members);
+    cmdstats_destroy(node.cmdstats); /* after every deferred reply ended */
     store_destroy(node.store);
     event_base_free(node.base);
     log_info("bye");

@@ -53,6 +53,7 @@ enum srv_kind {
 struct reply_slot;
 struct defer_to;
 struct cmd_def;
+struct cmd_lat;
 
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
@@ -119,6 +120,7 @@ struct client {
     void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
     struct defer_to *defer_to;  /* cmd/defer.h: where the reply of the command now
                                    running goes if it answers later, or NULL */
+    struct cmd_lat *lat;        /* cmd/cmd_latency.h: the command now running, timed */
     /* replies awaited, in request order */
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;
