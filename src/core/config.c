@@ -170,6 +170,12 @@ static const struct opt opts[] = {
      "log (SLOWLOG GET); -1 = off, 0 = every command", NULL},
     {"slowlog-max-len", OPT_INT, FLD(slowlog_max_len), 0, 1000000, "128", OPT_F_RUNTIME,
      "COUNT", "slow log entries kept (the oldest are dropped)", NULL},
+    {"admin-port", OPT_INT, FLD(admin_port), 0, 65535, "0", 0, "PORT",
+     "admin HTTP endpoint: /status (live page), /status.json, /metrics (Prometheus), /health; "
+     "0 = off.  With requirepass set it asks for the password (Bearer token or HTTP Basic, "
+     "any user name)", NULL},
+    {"admin-bind", OPT_FIXSTR, FLD(admin_bind), 0, 0, "", 0, "ADDR",
+     "address the admin endpoint listens on; empty = bind", NULL},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -104,6 +104,8 @@ struct cfg {
     int latency_tracking;         /* 1 = yes (default): per-command latency histograms */
     long long slowlog_log_slower_than; /* µs; -1 = off, 0 = every command; 10000 */
     int slowlog_max_len;          /* slow log entries kept, 128 */
+    int admin_port;               /* admin HTTP endpoint (net/http.c); 0 = off (default) */
+    char admin_bind[64];          /* its address; "" = bind */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];
