@@ -4,9 +4,10 @@
  * node's arcs and state), the membership table, the work under way and
  * the latency table, with a legend explaining every word and number.
  *
- * Owns: the constant text.  Callers: admin.c (the /status route).  The
- * page builds its DOM with textContent/setAttribute only, never from
- * markup, so no name or reason reaches the page as HTML. */
+ * Owns: the constant text, one string per line (no literal over the 4095
+ * bytes C11 promises).  Callers: admin.c (the /status route).  The page
+ * builds its DOM with textContent/setAttribute only, never from markup, so
+ * no name or reason reaches the page as HTML. */
 #include <stddef.h>
 
 #include "cmd/admin.h"
@@ -24,11 +25,13 @@ const char *const admin_page_html[] = {
     "header h1{font-size:18px;margin:0}\n",
     "#health{padding:2px 10px;border-radius:10px;font-weight:600}\n",
     "#health.ok{background:#2e9e5b}#health.bad{background:#c8372d}\n",
-    "main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:16px;padding:16px}\n",
+    "main{display:grid;grid-template-columns:minmax(300px,400px) minmax(0,1fr);gap:16px;padding:16px}\n",
+    ".scroll{overflow-x:auto}\n",
     "section{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:12px 14px}\n",
     "h2{font-size:15px;margin:0 0 8px}\n",
     "table{border-collapse:collapse;width:100%}\n",
     "th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff3;white-space:nowrap}\n",
+    "#legend dd{white-space:normal}\n",
     "th{font-weight:600;color:#4a5264;font-size:12px}\n",
     "td.num{text-align:right;font-variant-numeric:tabular-nums}\n",
     ".st{display:inline-block;padding:0 8px;border-radius:9px;color:#fff;font-size:12px;font-weight:600}\n",
@@ -46,14 +49,14 @@ const char *const admin_page_html[] = {
     "<span id=\"updated\" class=\"muted\"></span><span id=\"summary\" class=\"muted\"></span></header>\n",
     "<main>\n",
     "<section><h2>Ring</h2>\n",
-    "<svg id=\"ring\" viewBox=\"0 0 360 360\" width=\"360\" height=\"360\" role=\"img\" aria-label=\"the ring\"></svg>\n",
+    "<svg id=\"ring\" viewBox=\"0 0 360 360\" width=\"100%\" style=\"max-width:380px\" role=\"img\" aria-label=\"the ring\"></svg>\n",
     "<p class=\"muted\">Each coloured arc is a range of the hash space whose keys the node is first owner of (the\n",
     "next N-1 distinct nodes clockwise hold the other copies). The dot beside a name shows its state.</p>\n",
     "</section>\n",
     "<section><h2>Members (as this node sees them)</h2>\n",
-    "<table id=\"members\"><thead><tr><th>node</th><th>address</th><th>state</th><th>ring</th><th>link</th>\n",
+    "<div class=\"scroll\"><table id=\"members\"><thead><tr><th>node</th><th>address</th><th>state</th><th>ring</th><th>link</th>\n",
     "<th>silent</th><th>owns</th><th>hints held for it</th><th>anti-entropy</th><th>round trip p50 / p99 / p99.9</th></tr></thead>\n",
-    "<tbody></tbody></table>\n",
+    "<tbody></tbody></table></div>\n",
     "</section>\n",
     "<section><h2>Work under way</h2>\n",
     "<div id=\"transfer\"></div>\n",
@@ -95,7 +98,7 @@ const char *const admin_page_html[] = {
     "function ago(ms){if(ms===undefined||ms<0)return \"never\";return ms<1000?ms+\" ms ago\":(ms/1000).toFixed(1)+\" s ago\";}\n",
     "function drawRing(st){\n",
     "  const svg=document.getElementById(\"ring\");while(svg.firstChild)svg.removeChild(svg.firstChild);\n",
-    "  const cx=180,cy=180,R=120,W=26;\n",
+    "  const cx=180,cy=180,R=100,W=24;\n",
     "  svg.appendChild(sv(\"circle\",{cx:cx,cy:cy,r:R,fill:\"none\",stroke:\"#eceff3\",\"stroke-width\":W}));\n",
     "  const names=st.nodes.map(n=>n.name);\n",
     "  for(const a of st.ring.arcs){\n",
@@ -110,11 +113,11 @@ const char *const admin_page_html[] = {
     "  const members=st.nodes.filter(n=>n.ring!==\"gone\");\n",
     "  members.forEach((n,i)=>{\n",
     "    const ang=(i/members.length)*2*Math.PI-Math.PI/2;\n",
-    "    const x=cx+(R+W/2+30)*Math.cos(ang),y=cy+(R+W/2+30)*Math.sin(ang);\n",
+    "    const x=cx+(R+W/2+36)*Math.cos(ang),y=cy+(R+W/2+28)*Math.sin(ang);\n",
     "    const g=sv(\"g\",{\"class\":\"label\",\"data-node\":n.name,\"data-state\":n.state});\n",
-    "    g.appendChild(sv(\"circle\",{cx:x-24,cy:y-4,r:6,\"class\":n.state,fill:{alive:\"#2e9e5b\",suspect:\"#e08a00\",dead:\"#c8372d\",leaving:\"#7b4cc2\",gone:\"#8a909c\"}[n.state]||\"#8a909c\"}));\n",
-    "    const t=sv(\"text\",{x:x-14,y:y,fill:COLORS[n.idx%COLORS.length]});t.textContent=n.name+(n.self?\" (here)\":\"\");g.appendChild(t);\n",
-    "    const s=sv(\"text\",{x:x-14,y:y+14,fill:\"#6b7385\"});s.textContent=n.state;g.appendChild(s);\n",
+    "    g.appendChild(sv(\"circle\",{cx:x,cy:y-18,r:6,\"class\":n.state,fill:{alive:\"#2e9e5b\",suspect:\"#e08a00\",dead:\"#c8372d\",leaving:\"#7b4cc2\",gone:\"#8a909c\"}[n.state]||\"#8a909c\"}));\n",
+    "    const t=sv(\"text\",{x:x,y:y,\"text-anchor\":\"middle\",fill:COLORS[n.idx%COLORS.length],\"font-weight\":\"600\"});t.textContent=n.name+(n.self?\" (here)\":\"\");g.appendChild(t);\n",
+    "    const s=sv(\"text\",{x:x,y:y+14,\"text-anchor\":\"middle\",fill:\"#6b7385\"});s.textContent=n.state;g.appendChild(s);\n",
     "    svg.appendChild(g);\n",
     "  });\n",
     "  const c=sv(\"text\",{x:cx,y:cy,\"text-anchor\":\"middle\",fill:\"#4a5264\"});c.textContent=\"ring v\"+st.ring.version;svg.appendChild(c);\n",
@@ -158,7 +161,7 @@ const char *const admin_page_html[] = {
     "  d.setAttribute(\"data-quorum-failures\",s.quorum_failures);\n",
     "  const tb=document.querySelector(\"#latency tbody\");tb.textContent=\"\";\n",
     "  for(const l of st.latency){if(!l.latency_us)continue;const tr=el(\"tr\",{\"data-cmd\":l.cmd});tr.appendChild(el(\"td\",{},l.cmd));\n",
-    "    tr.appendChild(el(\"td\",{\"class\":\"num\"},l.latency_us.count));for(const k of [\"p50\",\"p99\",\"p999\"])tr.appendChild(el(\"td\",{\"class\":\"num\",\"data-\"+k:l.latency_us[k]},us(l.latency_us[k])));tb.appendChild(tr);}\n",
+    "    tr.appendChild(el(\"td\",{\"class\":\"num\"},l.latency_us.count));for(const k of [\"p50\",\"p99\",\"p999\"])tr.appendChild(el(\"td\",{\"class\":\"num\",[\"data-\"+k]:l.latency_us[k]},us(l.latency_us[k])));tb.appendChild(tr);}\n",
     "}\n",
     "function render(st){\n",
     "  document.getElementById(\"node\").textContent=st.node;document.title=\"dynamo-node \"+st.node;\n",
@@ -179,6 +182,5 @@ const char *const admin_page_html[] = {
     "</script>\n",
     "</body>\n",
     "</html>\n",
-    "\n",
     NULL,
 };
