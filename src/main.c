@@ -286,8 +286,10 @@ int main(int argc, char **argv)
     if (help || version) {
         struct buf out;
         buf_init(&out);
-        if (help)
+        if (help) {
             cfg_usage(&out);
+            admin_help(&out);
+        }
         else
             buf_printf(&out, "dynamo-node 0.1.0\n");
         fwrite(out.data, 1, out.len, stdout);

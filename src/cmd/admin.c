@@ -29,9 +29,11 @@
 
 #define ADMIN_SAMPLE_MS 1000
 
+/* Half the weight on the newest second; a rate that was 0 (work just
+ * started) takes the new second whole, so an estimate is right at once. */
 static double smooth(double old, double now, bool first)
 {
-    return first ? now : old * 0.5 + now * 0.5;
+    return first || old == 0 ? now : old * 0.5 + now * 0.5;
 }
 
 static void on_sample(evutil_socket_t fd, short what, void *arg)
@@ -257,4 +259,41 @@ int admin_routes(struct admin *a, struct http_route *out, int max)
     for (size_t i = 0; i < sizeof(r) / sizeof(r[0]) && n < max; i++)
         out[n++] = r[i];
     return n;
+}
+
+void admin_help(struct buf *out)
+{
+    buf_printf(out,
+        "\n"
+        "Operating a node (admin-port > 0 serves these over HTTP on admin-bind):\n"
+        "  /status       live page: the ring, members, work under way, latency\n"
+        "  /status.json  the same as JSON, for scripts\n"
+        "  /metrics      Prometheus text format (dynamo_* counters, gauges, histograms)\n"
+        "  /health       200 \"ok\" while this node can serve; 503 and the reason when\n"
+        "                its log cannot be written, it left the ring, or it cannot\n"
+        "                reach W nodes\n"
+        "  With requirepass set, send it as \"Authorization: Bearer <password>\" or with\n"
+        "  HTTP Basic authentication (any user name).\n"
+        "States of a member, as this node sees it:\n"
+        "  alive    its gossip heartbeat advances\n"
+        "  suspect  no heartbeat for gossip-suspect-after\n"
+        "  dead     none for gossip-dead-after: routed around, keeps its ring place\n"
+        "  leaving  left the ring (DYNAMO LEAVE/REMOVE, eviction); may still hand data over\n"
+        "  gone     left and holds nothing\n"
+        "  link     this node's connection to it: up, suspect (a probe went unanswered),\n"
+        "           handshake, connecting, down\n"
+        "Numbers:\n"
+        "  owns          share of the hash space the node is first owner of (its arcs)\n"
+        "  hints         versions held here for a node that was unreachable, per target,\n"
+        "                delivered at handoff-rate once it is back (rate, time to finish)\n"
+        "  anti-entropy  per peer: Merkle leaves (of 4096) that differed at the last\n"
+        "                comparison, when the trees last matched\n"
+        "  transfer      after a ring change: keys scanned of all, keys moved to their\n"
+        "                new owners, scan rate, time to finish\n"
+        "  p50/p99/p99.9 half, 99%% and 99.9%% of calls took at most this long; a command\n"
+        "                is timed from dispatch to its complete reply (replicas included)\n"
+        "  quorum failures  requests answered NOQUORUM (W or R replicas not in time)\n"
+        "Commands: DYNAMO STATUS (work under way with done/total, rate, finish),\n"
+        "INFO latencystats | commandstats, LATENCY HISTOGRAM [cmd...], SLOWLOG GET [n] |\n"
+        "LEN | RESET; INFO cluster has peer_rtt_usec_<node> (replica round trips).\n");
 }

@@ -85,6 +85,10 @@ void admin_status_lines(struct admin *a, struct buf *out, int *lines);
 /* /health's verdict: true when serving; else why in reason. */
 bool admin_health(struct admin *a, char *reason, size_t rlen);
 
+/* The --help section on operating a node: the endpoint, what each state
+ * and number of the status page and DYNAMO STATUS means, latency. */
+void admin_help(struct buf *out);
+
 /* The JSON document of /status.json (admin_json.c). */
 void admin_status_json(struct admin *a, struct buf *out);
 /* The Prometheus text of /metrics (admin_metrics.c). */
