@@ -2,8 +2,8 @@
  *
  * Owns: the evhttp server, its listening socket, the route table.
  * Callers: main.c (create, listen, destroy; the routes come from
- * cmd/admin.c).  Calls: libevent's evhttp, libsodium (password check),
- * the routes.
+ * cmd/admin.c).  Calls: libevent's evhttp, core/http_auth (the password
+ * check), the routes.
  * Invariants: every request gets exactly one reply before its callback
  * returns; a request that is not GET/HEAD is refused by evhttp (501); the
  * password is never echoed or logged.  Nothing blocks.
@@ -15,11 +15,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/config.h"
+#include "core/http_auth.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -36,46 +36,15 @@ struct http {
     struct http_stats stats;
 };
 
-/* Constant-time equality of two byte strings of any lengths: both are
- * hashed (BLAKE2b) and the digests compared with sodium_memcmp. */
-static bool same_secret(const void *a, size_t alen, const char *b)
-{
-    unsigned char ha[32], hb[32];
-    crypto_generichash(ha, sizeof(ha), a, alen, NULL, 0);
-    crypto_generichash(hb, sizeof(hb), (const unsigned char *)b, strlen(b), NULL, 0);
-    return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
-}
-
 /* True when the request may be answered: no password set, or it carries
- * the password (Bearer token, or Basic with any user name). */
+ * the password (core/http_auth.h: Bearer token, or Basic, any user name). */
 static bool authorized(const struct http *h, struct evhttp_request *req)
 {
     const char *pass = h->cfg->requirepass;
     if (!pass || !*pass)
         return true;
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!a)
-        return false;
-    if (strncasecmp(a, "Bearer ", 7) == 0)
-        return same_secret(a + 7, strlen(a + 7), pass);
-    if (strncasecmp(a, "Basic ", 6) != 0)
-        return false;
-    const char *b64 = a + 6;
-    size_t blen = strlen(b64);
-    if (blen > 1024)
-        return false;
-    unsigned char dec[800];
-    size_t dlen = 0;
-    if (sodium_base642bin(dec, sizeof(dec), b64, blen, NULL, &dlen, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0)
-        return false;
-    unsigned char *colon = memchr(dec, ':', dlen);
-    if (!colon)
-        return false;
-    size_t plen = dlen - (size_t)(colon + 1 - dec);
-    bool ok = same_secret(colon + 1, plen, pass);
-    sodium_memzero(dec, sizeof(dec));
-    return ok;
+    return a && http_auth_ok(a, strlen(a), pass);
 }
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
