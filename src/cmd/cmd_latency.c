@@ -11,8 +11,9 @@
  * It never sees struct kv_node: the callers pass the struct cmdstats.  Calls: core/latency (the histogram), the
  * clock, resp encoders.
  * Cost on the hot path: two clock reads and one lat_record per command; a
- * deferred reply copies at most SLOW_MAX_ARGS arguments of at most
- * SLOW_MAX_ARG bytes for the slow log (only while the slow log is on).
+ * deferred reply copies its arguments for the slow log (only while it is
+ * on): into the defer itself when they fit CMD_LAT_INLINE bytes, else at
+ * most SLOW_MAX_ARGS arguments of at most SLOW_MAX_ARG bytes on the heap.
  * Nothing here blocks.
  */
 #include "cmd/cmd_latency.h"
@@ -123,7 +124,7 @@ static bool slowlog_on(const struct cmdstats *s)
  * took at least slowlog-log-slower-than.  Either argv (argc items) or a
  * packed copy (packed, npacked items) gives the arguments. */
 static void record(struct cmdstats *s, const struct cmd_def *d, int64_t ns, int argc,
-                   const struct arg *argv, struct buf *packed, int npacked,
+                   const struct arg *argv, const char *packed, size_t plen, int npacked,
                    const struct client *c)
 {
     if (!s || ns < 0)
@@ -147,8 +148,7 @@ static void record(struct cmdstats *s, const struct cmd_def *d, int64_t ns, int 
     if (argv) {
         e->nargs = pack_args(&e->args, argc, argv);
     } else if (packed) {
-        e->args = *packed; /* taken */
-        buf_init(packed);
+        buf_put(&e->args, packed, plen);
         e->nargs = npacked;
     }
     if (c) {
@@ -196,7 +196,7 @@ void cmd_lat_end(struct client *c, struct cmd_lat *cur, struct cmd_lat *prev)
 {
     if (c->lat == cur && !cur->taken)
         record(cur->stats, cur->d, clock_mono_ns() - cur->start_ns, cur->argc, cur->argv, NULL,
-               0, c);
+               0, 0, c);
     c->lat = prev;
 }
 
@@ -210,13 +210,38 @@ void cmd_lat_take(struct client *c, struct cmd_lat_taken *t)
     t->d = cur->d;
     t->start_ns = cur->start_ns;
     buf_init(&t->args);
-    t->argc = slowlog_on(cur->stats) ? pack_args(&t->args, cur->argc, cur->argv) : 0;
+    t->argc = 0;
+    t->inl_len = 0;
+    if (!slowlog_on(cur->stats))
+        return;
+    /* HOT: a short command is copied into inl, as pack_args would */
+    size_t need = 0;
+    bool fits = cur->argc <= SLOW_MAX_ARGS;
+    for (int i = 0; fits && i < cur->argc; i++) {
+        need += sizeof(uint32_t) + cur->argv[i].len;
+        fits = cur->argv[i].len <= SLOW_MAX_ARG && need <= sizeof(t->inl);
+    }
+    if (!fits) {
+        t->argc = pack_args(&t->args, cur->argc, cur->argv);
+        return;
+    }
+    char *p = t->inl;
+    for (int i = 0; i < cur->argc; i++) {
+        uint32_t len = (uint32_t)cur->argv[i].len;
+        memcpy(p, &len, sizeof(len));
+        memcpy(p + sizeof(len), cur->argv[i].p, len);
+        p += sizeof(len) + len;
+    }
+    t->inl_len = (uint32_t)need;
+    t->argc = cur->argc;
 }
 
 void cmd_lat_finish(struct cmd_lat_taken *t, const struct client *c, bool record_it)
 {
     if (record_it && t->d)
-        record(t->stats, t->d, clock_mono_ns() - t->start_ns, 0, NULL, &t->args, t->argc, c);
+        record(t->stats, t->d, clock_mono_ns() - t->start_ns, 0, NULL,
+               t->inl_len ? t->inl : t->args.data, t->inl_len ? t->inl_len : t->args.len,
+               t->argc, c);
     t->d = NULL;
     buf_fini(&t->args);
 }

@@ -38,13 +38,18 @@ struct cmd_lat {
     bool taken;                /* a deferred reply took the measurement */
 };
 
-/* A measurement carried by a deferred reply (embedded in struct defer). */
+/* A measurement carried by a deferred reply (embedded in struct defer).
+ * The slow log's copy of the arguments (4-byte length, bytes; per item)
+ * sits in inl when it fits (no allocation on the hot path), else in args. */
+#define CMD_LAT_INLINE 96
 struct cmd_lat_taken {
     struct cmdstats *stats;
     const struct cmd_def *d;   /* NULL: nothing to record */
     int64_t start_ns;
-    int argc;                  /* the command's argument count */
-    struct buf args;           /* slow log copy of the arguments (len-prefixed) */
+    int argc;                  /* items copied (0: none, the slow log is off) */
+    uint32_t inl_len;          /* bytes used in inl; 0 = the copy is in args */
+    struct buf args;
+    char inl[CMD_LAT_INLINE];
 };
 
 /* The node's command statistics and slow log; cfg is borrowed and read

@@ -143,6 +143,11 @@ def test_slowlog_truncates_like_redis_and_honours_max_len(fresh):
     r.execute_command("ECHO", big)
     e = r.execute_command("SLOWLOG", "GET", "1")[0]
     assert e[3] == ["ECHO", "b" * 128 + "... (172 more bytes)"]
+    # a write answers through the deferred path: its arguments were copied
+    # when it started (inline when short, as here the long value is not)
+    r.set("long:k", "x" * 300)
+    e = r.execute_command("SLOWLOG", "GET", "1")[0]
+    assert e[3] == ["SET", "long:k", "x" * 128 + "... (172 more bytes)"]
     keys = ["k%d" % i for i in range(40)]
     r.execute_command("DEL", *keys)
     e = r.execute_command("SLOWLOG", "GET", "1")[0]
