@@ -11,15 +11,17 @@
  * It never sees struct kv_node: the callers pass the struct cmdstats.  Calls: core/latency (the histogram), the
  * clock, resp encoders.
  * Cost on the hot path: two clock reads and one lat_record per command; a
- * deferred reply copies its arguments for the slow log (only while it is
- * on): into the defer itself when they fit CMD_LAT_INLINE bytes, else at
- * most SLOW_MAX_ARGS arguments of at most SLOW_MAX_ARG bytes on the heap.
+ * reply still pending when its handler returns copies its arguments for
+ * the slow log (only while it is on): into the defer itself when they fit
+ * CMD_LAT_INLINE bytes, else at most SLOW_MAX_ARGS arguments of at most
+ * SLOW_MAX_ARG bytes on the heap.
  * Nothing here blocks.
  */
 #include "cmd/cmd_latency.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cmd/cmd.h"
@@ -96,11 +98,48 @@ static void pack_item(struct buf *b, const char *p, size_t n, size_t more)
     buf_put(b, tail, tl);
 }
 
-/* Packs argv as Redis's slow log keeps it; returns the item count. */
-static int pack_args(struct buf *b, int argc, const struct arg *argv)
+static bool arg_is(const struct arg *a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a->len == n && strncasecmp(a->p, lit, n) == 0;
+}
+
+/* Commands whose arguments may hold a secret (as Redis redacts them). */
+static bool sensitive(const struct cmd_def *d)
+{
+    return strcmp(d->name, "auth") == 0 || strcmp(d->name, "hello") == 0 ||
+           strcmp(d->name, "config") == 0;
+}
+
+/* Argument i of d's argv is a secret: every AUTH argument, the two after
+ * HELLO's AUTH, the value CONFIG SET gives requirepass or cluster-secret. */
+static bool redacted(const struct cmd_def *d, int i, int argc, const struct arg *argv)
+{
+    if (i == 0 || !sensitive(d))
+        return false;
+    if (strcmp(d->name, "auth") == 0)
+        return true;
+    if (strcmp(d->name, "hello") == 0) {
+        for (int j = 1; j < i; j++)
+            if (arg_is(&argv[j], "AUTH") && i <= j + 2)
+                return true;
+        return false;
+    }
+    /* config set name value [name value ...] */
+    return argc >= 4 && arg_is(&argv[1], "SET") && i >= 3 && i % 2 == 1 &&
+           (arg_is(&argv[i - 1], "requirepass") || arg_is(&argv[i - 1], "cluster-secret"));
+}
+
+/* Packs argv as Redis's slow log keeps it (secrets as "(redacted)");
+ * returns the item count. */
+static int pack_args(struct buf *b, const struct cmd_def *d, int argc, const struct arg *argv)
 {
     int keep = argc > SLOW_MAX_ARGS ? SLOW_MAX_ARGS - 1 : argc;
     for (int i = 0; i < keep; i++) {
+        if (redacted(d, i, argc, argv)) {
+            pack_item(b, "(redacted)", 10, 0);
+            continue;
+        }
         size_t n = argv[i].len > SLOW_MAX_ARG ? SLOW_MAX_ARG : argv[i].len;
         pack_item(b, argv[i].p, n, argv[i].len - n);
     }
@@ -146,7 +185,7 @@ static void record(struct cmdstats *s, const struct cmd_def *d, int64_t ns, int 
     e->duration_us = (uint64_t)ns / 1000;
     buf_init(&e->args);
     if (argv) {
-        e->nargs = pack_args(&e->args, argc, argv);
+        e->nargs = pack_args(&e->args, d, argc, argv);
     } else if (packed) {
         buf_put(&e->args, packed, plen);
         e->nargs = npacked;
@@ -187,42 +226,26 @@ void cmd_lat_begin(struct cmdstats *s, struct client *c, struct cmd_lat *cur,
     cur->argc = argc;
     cur->argv = argv;
     cur->taken = false;
+    cur->taker = NULL;
     cur->start_ns = clock_mono_ns();
     c->lat = cur;
 }
 
-/* HOT */
-void cmd_lat_end(struct client *c, struct cmd_lat *cur, struct cmd_lat *prev)
+/* A reply still pending when its handler returns: the slow log's copy of
+ * the arguments is made now, while they are still in the query buffer
+ * (into the defer itself when they fit CMD_LAT_INLINE bytes). */
+static void copy_args(struct cmd_lat_taken *t, const struct cmd_lat *cur)
 {
-    if (c->lat == cur && !cur->taken)
-        record(cur->stats, cur->d, clock_mono_ns() - cur->start_ns, cur->argc, cur->argv, NULL,
-               0, 0, c);
-    c->lat = prev;
-}
-
-void cmd_lat_take(struct client *c, struct cmd_lat_taken *t)
-{
-    struct cmd_lat *cur = c->lat;
-    if (!cur || cur->taken)
-        return;
-    cur->taken = true;
-    t->stats = cur->stats;
-    t->d = cur->d;
-    t->start_ns = cur->start_ns;
-    buf_init(&t->args);
-    t->argc = 0;
-    t->inl_len = 0;
     if (!slowlog_on(cur->stats))
         return;
-    /* HOT: a short command is copied into inl, as pack_args would */
     size_t need = 0;
-    bool fits = cur->argc <= SLOW_MAX_ARGS;
+    bool fits = cur->argc <= SLOW_MAX_ARGS && !sensitive(cur->d);
     for (int i = 0; fits && i < cur->argc; i++) {
         need += sizeof(uint32_t) + cur->argv[i].len;
         fits = cur->argv[i].len <= SLOW_MAX_ARG && need <= sizeof(t->inl);
     }
     if (!fits) {
-        t->argc = pack_args(&t->args, cur->argc, cur->argv);
+        t->argc = pack_args(&t->args, cur->d, cur->argc, cur->argv);
         return;
     }
     char *p = t->inl;
@@ -236,14 +259,56 @@ void cmd_lat_take(struct client *c, struct cmd_lat_taken *t)
     t->argc = cur->argc;
 }
 
+/* HOT */
+void cmd_lat_end(struct client *c, struct cmd_lat *cur, struct cmd_lat *prev)
+{
+    if (c->lat == cur) {
+        if (!cur->taken) {
+            record(cur->stats, cur->d, clock_mono_ns() - cur->start_ns, cur->argc, cur->argv,
+                   NULL, 0, 0, c);
+        } else if (cur->taker) {
+            copy_args(cur->taker, cur);
+            cur->taker->cur = NULL;
+        }
+    }
+    c->lat = prev;
+}
+
+/* HOT: no copy here; a reply written before its handler returns (a local
+ * write on one node) never needs one. */
+void cmd_lat_take(struct client *c, struct cmd_lat_taken *t)
+{
+    struct cmd_lat *cur = c->lat;
+    if (!cur || cur->taken)
+        return;
+    cur->taken = true;
+    cur->taker = t;
+    t->cur = cur;
+    t->stats = cur->stats;
+    t->d = cur->d;
+    t->start_ns = cur->start_ns;
+    buf_init(&t->args);
+    t->argc = 0;
+    t->inl_len = 0;
+}
+
 void cmd_lat_finish(struct cmd_lat_taken *t, const struct client *c, bool record_it)
 {
-    if (record_it && t->d)
-        record(t->stats, t->d, clock_mono_ns() - t->start_ns, 0, NULL,
-               t->inl_len ? t->inl : t->args.data, t->inl_len ? t->inl_len : t->args.len,
-               t->argc, c);
+    if (record_it && t->d) {
+        int64_t ns = clock_mono_ns() - t->start_ns;
+        if (t->cur) /* still inside the handler: its arguments are at hand */
+            record(t->stats, t->d, ns, t->cur->argc, t->cur->argv, NULL, 0, 0, c);
+        else
+            record(t->stats, t->d, ns, 0, NULL, t->inl_len ? t->inl : t->args.data,
+                   t->inl_len ? t->inl_len : t->args.len, t->argc, c);
+    }
+    if (t->cur) {
+        t->cur->taker = NULL;
+        t->cur = NULL;
+    }
     t->d = NULL;
-    buf_fini(&t->args);
+    if (t->args.data) /* HOT: usually the copy, if any, is inline */
+        buf_fini(&t->args);
 }
 
 /* ---- INFO, RESETSTAT, /metrics ---- */

@@ -29,6 +29,8 @@ struct lat_hist;
 
 /* The command now running on a connection (c->lat points at it while its
  * handler runs; nested commands such as EXEC's save and restore it). */
+struct cmd_lat_taken;
+
 struct cmd_lat {
     struct cmdstats *stats;
     const struct cmd_def *d;
@@ -36,6 +38,8 @@ struct cmd_lat {
     int argc;
     const struct arg *argv;    /* borrowed: the query buffer, during the handler */
     bool taken;                /* a deferred reply took the measurement */
+    struct cmd_lat_taken *taker; /* that reply while it is pending and the
+                                    handler runs (it copies argv at the end) */
 };
 
 /* A measurement carried by a deferred reply (embedded in struct defer).
@@ -43,6 +47,7 @@ struct cmd_lat {
  * sits in inl when it fits (no allocation on the hot path), else in args. */
 #define CMD_LAT_INLINE 96
 struct cmd_lat_taken {
+    struct cmd_lat *cur;       /* the handler still running, or NULL */
     struct cmdstats *stats;
     const struct cmd_def *d;   /* NULL: nothing to record */
     int64_t start_ns;

@@ -175,3 +175,27 @@ def test_slowlog_threshold_filters(fresh):
         r.execute_command("SLOWLOG", "NOPE")
     with pytest.raises(redis.ResponseError, match="LATENCY HELP"):
         r.execute_command("LATENCY", "NOPE")
+
+
+def test_slowlog_never_keeps_secrets(node_factory):
+    """AUTH's password, HELLO's AUTH credentials and the values CONFIG SET
+    gives requirepass or cluster-secret show as "(redacted)", as Redis does."""
+    n = node_factory("--requirepass", "first-secret")
+    r = n.client(password="first-secret", decode_responses=True)
+    r.config_set("slowlog-log-slower-than", "0")
+    r.execute_command("SLOWLOG", "RESET")
+    r.execute_command("AUTH", "first-secret")
+    r.execute_command("AUTH", "default", "first-secret")
+    r.execute_command("HELLO", "2", "AUTH", "default", "first-secret", "SETNAME", "me")
+    r.execute_command("CONFIG", "SET", "maxclients", "5000", "requirepass", "second-secret")
+    r.execute_command("AUTH", "second-secret")
+    entries = r.execute_command("SLOWLOG", "GET", "-1")
+    text = repr(entries)
+    assert "first-secret" not in text and "second-secret" not in text
+    args = [e[3] for e in reversed(entries)]
+    assert ["AUTH", "(redacted)"] in args
+    assert ["AUTH", "(redacted)", "(redacted)"] in args
+    assert ["HELLO", "2", "AUTH", "(redacted)", "(redacted)", "SETNAME", "me"] in args
+    assert ["CONFIG", "SET", "maxclients", "5000", "requirepass", "(redacted)"] in args
+    r.config_set("slowlog-log-slower-than", "10000")
+    r.close()
