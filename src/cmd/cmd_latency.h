@@ -7,7 +7,9 @@
  * answers later (cmd/defer.h) is timed until its reply is written: the
  * first defer_init during the handler takes the measurement
  * (cmd_lat_take) and defer.c ends it when the reply is written
- * (cmd_lat_finish).  Connection-less scratch clients (defer_call) and
+ * (cmd_lat_finish).  The slow log keeps a command's arguments with
+ * secrets redacted (AUTH, HELLO AUTH, CONFIG SET requirepass /
+ * cluster-secret).  Connection-less scratch clients (defer_call) and
  * `latency-tracking no` record nothing; the slow log follows
  * slowlog-log-slower-than (µs; -1 = off, 0 = every command) and
  * slowlog-max-len.  Times are monotonic nanoseconds.
@@ -73,7 +75,9 @@ void cmd_lat_begin(struct cmdstats *s, struct client *c, struct cmd_lat *cur,
 void cmd_lat_end(struct client *c, struct cmd_lat *cur, struct cmd_lat *prev);
 
 /* defer_init: takes the running command's measurement into t (zeroed by
- * the caller) unless another deferred reply took it already. */
+ * the caller) unless another deferred reply took it already.  Nothing is
+ * copied here: if the reply is still pending when the handler returns,
+ * cmd_lat_end copies the arguments the slow log needs into t. */
 void cmd_lat_take(struct client *c, struct cmd_lat_taken *t);
 /* defer.c, when the reply is written (c: the connection, or NULL when it
  * went away): records t when record_it, and frees what it holds. */

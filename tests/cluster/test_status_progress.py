@@ -59,7 +59,7 @@ def test_hint_drain_progress(cluster):
            and float(f["rate"].rstrip("/s")) > 0]
     assert mid, seen
     assert any(float(f["eta_s"]) > 0 for f in mid), mid
-    print("hint drain: %d hints; mid-drain samples %s" % (held, mid[:3]))
+    print("hint drain: %d hints; mid-drain samples %s ... %s" % (held, mid[:2], mid[-1]))
     final = status(cluster, 1).get(("hints", "n3"))
     assert final is None or int(final[1]["delivered"]) >= held
 
@@ -87,4 +87,5 @@ def test_join_transfer_progress(cluster):
     assert any(float(f["rate"].rstrip("/s")) > 0 and float(f["eta_s"]) > 0 for f in mid), mid
     st = status_json(1)["transfer"]
     assert st["state"] == "idle" and st["moved_total"] == int(seen[-1][1]["moved_total"])
-    print("join transfer: n1 moved %s keys; mid-pass samples %s" % (st["moved_total"], mid[:2]))
+    print("join transfer: n1 moved %s keys; mid-pass samples %s ... %s"
+          % (st["moved_total"], mid[:2], mid[-1]))
