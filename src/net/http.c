@@ -5,21 +5,28 @@
  * cmd/admin.c).  Calls: libevent's evhttp, core/http_auth (the password
  * check), the routes.
  * Invariants: every request gets exactly one reply before its callback
- * returns; a request that is not GET/HEAD is refused by evhttp (501); the
+ * returns; protected mode holds as on the client port (403 to a remote
+ * client of an endpoint bound beyond loopback without requirepass); a request that is not GET/HEAD is refused by evhttp (501); the
  * password is never echoed or logged.  Nothing blocks.
  */
 #include "net/http.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/config.h"
 #include "core/http_auth.h"
+#include "net/server.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -34,6 +41,7 @@ struct http {
     struct http_route routes[HTTP_MAX_ROUTES];
     int nroutes;
     struct http_stats stats;
+    char bound[64];          /* the address it listens on (protected mode) */
 };
 
 /* True when the request may be answered: no password set, or it carries
@@ -45,6 +53,19 @@ static bool authorized(const struct http *h, struct evhttp_request *req)
         return true;
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     return a && http_auth_ok(a, strlen(a), pass);
+}
+
+/* Protected mode, as on the client port (net/accept.c). */
+static bool refused_by_protected_mode(const struct http *h, struct evhttp_request *req)
+{
+    struct evhttp_connection *con = evhttp_request_get_connection(req);
+    int fd = con ? bufferevent_getfd(evhttp_connection_get_bufferevent(con)) : -1;
+    struct sockaddr_in peer;
+    socklen_t len = sizeof(peer);
+    memset(&peer, 0, sizeof(peer));
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
+        return true; /* cannot tell: refuse rather than serve */
+    return srv_protected_refuses(h->cfg, h->bound, &peer);
 }
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
@@ -65,6 +86,16 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     evhttp_add_header(oh, "Cache-Control", "no-store");
     evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    if (refused_by_protected_mode(h, req)) {
+        h->stats.unauthorized++;
+        reply_text(req, 403, "Forbidden",
+                   "dynamo-node is running in protected mode: the admin endpoint listens beyond "
+                   "loopback and no password is set, so only loopback clients are served. Set "
+                   "requirepass (then send it as a Bearer token or with HTTP Basic), bind "
+                   "admin-bind to 127.0.0.1, or set protected-mode no if the network is "
+                   "trusted.\n");
+        return;
+    }
     if (!authorized(h, req)) {
         h->stats.unauthorized++;
         evhttp_add_header(oh, "WWW-Authenticate", "Basic realm=\"dynamo-node\", charset=\"UTF-8\"");
@@ -118,6 +149,7 @@ struct http *http_create(struct event_base *base, const struct cfg *cfg,
 
 int http_listen(struct http *h, const char *host, int port)
 {
+    snprintf(h->bound, sizeof(h->bound), "%s", host);
     errno = 0;
     if (!evhttp_bind_socket_with_handle(h->ev, host, (ev_uint16_t)port))
         return errno ? -errno : -EADDRNOTAVAIL;

@@ -214,6 +214,14 @@ void srv_set_barrier(struct srv *s, const struct srv_barrier *b);
  * (arg is the struct srv; main.c registers it with the log). */
 void srv_log_resumed(void *srv);
 
+/* Protected mode (accept.c), also for the admin endpoint (http.c): true
+ * when a connection from peer to an address bound (`bound`) must be
+ * refused: protected-mode yes, no requirepass, bound beyond loopback, and
+ * peer not on loopback. */
+struct sockaddr_in;
+bool srv_protected_refuses(const struct cfg *cfg, const char *bound,
+                           const struct sockaddr_in *peer);
+
 /* Marks c to be closed once its output is flushed. */
 void srv_client_close_after_reply(struct client *c);
 
