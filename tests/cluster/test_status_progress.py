@@ -4,6 +4,7 @@ that joins, each with done / total, a rate and a finish estimate, observed
 by polling a real cluster (handoff-rate kept low so both take seconds).
 """
 import json
+import urllib.error
 import urllib.request
 
 from cluster_harness import host_of, wait_for
@@ -89,3 +90,50 @@ def test_join_transfer_progress(cluster):
     assert st["state"] == "idle" and st["moved_total"] == int(seen[-1][1]["moved_total"])
     print("join transfer: n1 moved %s keys; mid-pass samples %s ... %s"
           % (st["moved_total"], mid[:2], mid[-1]))
+
+
+def http(i, path):
+    try:
+        with urllib.request.urlopen("http://%s:%d%s" % (host_of(i), ADMIN_PORT, path),
+                                    timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metric(i, family, name, **labels):
+    from prometheus_client.parser import text_string_to_metric_families
+    status, text = http(i, "/metrics")
+    assert status == 200
+    for f in text_string_to_metric_families(text):
+        if f.name == family:
+            for s in f.samples:
+                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                    return s.value
+    return None
+
+
+def test_health_and_metrics_follow_the_cluster(cluster):
+    """/health answers 503 with the reason once W nodes cannot be reached,
+    200 again when they are back; /metrics (parsed by prometheus_client)
+    shows each member's state and the peers' round trips."""
+    cluster.start(3, SETTINGS, flags=["--admin-port", ADMIN_PORT])
+    c = cluster.client(1)
+    for i in range(100):
+        c.set("h:%d" % i, "v")
+    assert http(1, "/health") == (200, "ok\n")
+    assert metric(1, "dynamo_peer_rtt_seconds", "dynamo_peer_rtt_seconds_count", peer="n2") > 0
+    assert metric(1, "dynamo_node_state", "dynamo_node_state", node="n3", state="alive") == 1
+    cluster.kill(3)
+    wait_for(lambda: metric(1, "dynamo_node_state", "dynamo_node_state", node="n3",
+                            state="dead") == 1, 10.0, "n3 dead in n1's /metrics")
+    assert http(1, "/health")[0] == 200  # n1 + n2 still make W=2
+    cluster.kill(2)
+    wait_for(lambda: http(1, "/health")[0] == 503, 10.0, "n1 unhealthy without W nodes")
+    status, body = http(1, "/health")
+    assert "cannot reach a write quorum" in body and "W=2" in body, body
+    assert metric(1, "dynamo_healthy", "dynamo_healthy") == 0
+    assert status_json(1)["health"]["ok"] is False
+    cluster.restart(2)
+    wait_for(lambda: http(1, "/health")[0] == 200, 15.0, "n1 healthy again with n2 back")
+    assert metric(1, "dynamo_healthy", "dynamo_healthy") == 1
