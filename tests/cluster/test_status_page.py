@@ -49,7 +49,7 @@ class Browser:
     def _run(self, url, *extra):
         argv = [self.bin, "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
-                "--user-data-dir=" + self.profile, "--window-size=1400,1000",
+                "--user-data-dir=" + self.profile, "--window-size=1600,1050",
                 "--virtual-time-budget=4000", *extra, url]
         out = subprocess.run(argv, capture_output=True, timeout=120,
                              env=dict(os.environ, HOME=self.profile))
