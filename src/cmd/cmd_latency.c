@@ -19,6 +19,7 @@
  */
 #include "cmd/cmd_latency.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -45,9 +46,21 @@ struct slow_entry {
     char name[64];
 };
 
+/* A subcommand's own histogram, named "parent|sub" as Redis 7 names them
+ * (CONFIG GET is "config|get"), for commands whose argument spec starts
+ * with a subcommand choice. */
+#define LAT_MAX_SUBS 64
+struct sub_hist {
+    const struct cmd_def *d;    /* the parent */
+    char name[48];              /* "parent|sub", lower case */
+    struct lat_hist *h;
+};
+
 struct cmdstats {
     const struct cfg *cfg;      /* borrowed, read live: tracking on?, slow log limits */
     struct lat_hist *hist[256]; /* by cmd_index; NULL until the first call */
+    struct sub_hist subs[LAT_MAX_SUBS]; /* in order of first call */
+    int nsubs;
     struct slow_entry *slow;    /* newest first */
     unsigned nslow;
     uint64_t slow_next_id;
@@ -82,6 +95,8 @@ void cmdstats_destroy(struct cmdstats *s)
         return;
     for (size_t i = 0; i < sizeof(s->hist) / sizeof(s->hist[0]); i++)
         mem_free(s->hist[i]);
+    for (int i = 0; i < s->nsubs; i++)
+        mem_free(s->subs[i].h);
     slow_reset(s);
     mem_free(s);
 }
@@ -152,6 +167,49 @@ static int pack_args(struct buf *b, const struct cmd_def *d, int argc, const str
     return keep;
 }
 
+/* ---- subcommands ---- */
+
+/* d takes a subcommand first ("subcommand(A|B)" in its argument spec). */
+static bool is_container(const struct cmd_def *d)
+{
+    return d->args && strncmp(d->args, "subcommand", 10) == 0;
+}
+
+/* The subcommand slot of a call of d (created at its first call), or -1:
+ * d has no subcommands, argv[1] is not one of those d lists, or the table
+ * is full (then the call counts under d's own name). */
+static int sub_slot(struct cmdstats *s, const struct cmd_def *d, int argc,
+                    const struct arg *argv)
+{
+    if (argc < 2 || !is_container(d))
+        return -1;
+    const char *p = strchr(d->args, '(');
+    const char *end = p ? strchr(p, ')') : NULL;
+    bool listed = false;
+    for (const char *q = p ? p + 1 : NULL; q && q < end && !listed;) {
+        const char *bar = memchr(q, '|', (size_t)(end - q));
+        size_t n = (size_t)((bar ? bar : end) - q);
+        listed = n == argv[1].len && strncasecmp(q, argv[1].p, n) == 0;
+        q = bar ? bar + 1 : end;
+    }
+    if (!listed)
+        return -1;
+    char name[48];
+    int n = snprintf(name, sizeof(name), "%s|%.*s", d->name, (int)argv[1].len, argv[1].p);
+    for (int i = 0; i < n && (size_t)i < sizeof(name); i++)
+        name[i] = (char)tolower((unsigned char)name[i]);
+    for (int i = 0; i < s->nsubs; i++)
+        if (s->subs[i].d == d && strcmp(s->subs[i].name, name) == 0)
+            return i;
+    if (s->nsubs == LAT_MAX_SUBS)
+        return -1;
+    struct sub_hist *sh = &s->subs[s->nsubs];
+    sh->d = d;
+    snprintf(sh->name, sizeof(sh->name), "%s", name);
+    sh->h = mem_calloc(1, sizeof(struct lat_hist));
+    return s->nsubs++;
+}
+
 /* ---- recording ---- */
 
 static bool slowlog_on(const struct cmdstats *s)
@@ -162,13 +220,15 @@ static bool slowlog_on(const struct cmdstats *s)
 /* Records one finished command: its histogram, and the slow log when it
  * took at least slowlog-log-slower-than.  Either argv (argc items) or a
  * packed copy (packed, npacked items) gives the arguments. */
-static void record(struct cmdstats *s, const struct cmd_def *d, int64_t ns, int argc,
+static void record(struct cmdstats *s, const struct cmd_def *d, int sub, int64_t ns, int argc,
                    const struct arg *argv, const char *packed, size_t plen, int npacked,
                    const struct client *c)
 {
     if (!s || ns < 0)
         return;
-    if (s->cfg->latency_tracking) {
+    if (s->cfg->latency_tracking && sub >= 0) {
+        lat_record(s->subs[sub].h, (uint64_t)ns);
+    } else if (s->cfg->latency_tracking) {
         int i = cmd_index(d);
         if (i >= 0 && (size_t)i < sizeof(s->hist) / sizeof(s->hist[0])) {
             if (!s->hist[i])
@@ -264,8 +324,9 @@ void cmd_lat_end(struct client *c, struct cmd_lat *cur, struct cmd_lat *prev)
 {
     if (c->lat == cur) {
         if (!cur->taken) {
-            record(cur->stats, cur->d, clock_mono_ns() - cur->start_ns, cur->argc, cur->argv,
-                   NULL, 0, 0, c);
+            int64_t ns = clock_mono_ns() - cur->start_ns;
+            record(cur->stats, cur->d, sub_slot(cur->stats, cur->d, cur->argc, cur->argv), ns,
+                   cur->argc, cur->argv, NULL, 0, 0, c);
         } else if (cur->taker) {
             copy_args(cur->taker, cur);
             cur->taker->cur = NULL;
@@ -286,6 +347,7 @@ void cmd_lat_take(struct client *c, struct cmd_lat_taken *t)
     t->cur = cur;
     t->stats = cur->stats;
     t->d = cur->d;
+    t->sub = sub_slot(cur->stats, cur->d, cur->argc, cur->argv);
     t->start_ns = cur->start_ns;
     buf_init(&t->args);
     t->argc = 0;
@@ -297,9 +359,9 @@ void cmd_lat_finish(struct cmd_lat_taken *t, const struct client *c, bool record
     if (record_it && t->d) {
         int64_t ns = clock_mono_ns() - t->start_ns;
         if (t->cur) /* still inside the handler: its arguments are at hand */
-            record(t->stats, t->d, ns, t->cur->argc, t->cur->argv, NULL, 0, 0, c);
+            record(t->stats, t->d, t->sub, ns, t->cur->argc, t->cur->argv, NULL, 0, 0, c);
         else
-            record(t->stats, t->d, ns, 0, NULL, t->inl_len ? t->inl : t->args.data,
+            record(t->stats, t->d, t->sub, ns, 0, NULL, t->inl_len ? t->inl : t->args.data,
                    t->inl_len ? t->inl_len : t->args.len, t->argc, c);
     }
     if (t->cur) {
@@ -318,9 +380,14 @@ void cmd_lat_each(struct cmdstats *s, cmd_lat_each_fn fn, void *arg)
     if (!s)
         return;
     size_t nc = cmd_ncommands();
-    for (size_t i = 0; i < nc && i < sizeof(s->hist) / sizeof(s->hist[0]); i++)
+    for (size_t i = 0; i < nc && i < sizeof(s->hist) / sizeof(s->hist[0]); i++) {
+        const struct cmd_def *d = cmd_nth(i);
         if (s->hist[i] && s->hist[i]->count)
-            fn(arg, cmd_nth(i)->name, s->hist[i]);
+            fn(arg, d->name, s->hist[i]);
+        for (int k = 0; k < s->nsubs; k++)
+            if (s->subs[k].d == d && s->subs[k].h->count)
+                fn(arg, s->subs[k].name, s->subs[k].h);
+    }
 }
 
 static void info_latency_one(void *arg, const char *cmd, const struct lat_hist *h)
@@ -359,6 +426,8 @@ void cmd_lat_reset(struct cmdstats *s)
     for (size_t i = 0; i < sizeof(s->hist) / sizeof(s->hist[0]); i++)
         if (s->hist[i])
             lat_reset(s->hist[i]);
+    for (int k = 0; k < s->nsubs; k++)
+        lat_reset(s->subs[k].h);
 }
 
 /* ---- LATENCY ---- */
@@ -407,14 +476,44 @@ static void hist_one(void *arg, const char *cmd, const struct lat_hist *h)
         add_histogram(w->c, cmd, h);
 }
 
-static const struct lat_hist *hist_of(struct cmdstats *s, const struct arg *name)
+/* The series LATENCY HISTOGRAM names select, each once, with calls only:
+ * "set", "config" (its own calls and every subcommand's), "config|get". */
+struct pick {
+    const char *name;
+    const struct lat_hist *h;
+};
+
+static void pick_add(struct pick *out, int *n, int max, const char *name,
+                     const struct lat_hist *h)
 {
-    const struct cmd_def *d = cmd_lookup(name->p, name->len);
-    int i = d ? cmd_index(d) : -1;
-    if (i < 0 || !s || (size_t)i >= sizeof(s->hist) / sizeof(s->hist[0]))
-        return NULL;
-    const struct lat_hist *h = s->hist[i];
-    return h && h->count ? h : NULL;
+    if (!h || !h->count || *n == max)
+        return;
+    for (int i = 0; i < *n; i++)
+        if (out[i].h == h)
+            return;
+    out[*n].name = name;
+    out[(*n)++].h = h;
+}
+
+static void pick_named(struct cmdstats *s, const struct arg *a, struct pick *out, int *n, int max)
+{
+    if (!s)
+        return;
+    const char *bar = memchr(a->p, '|', a->len);
+    size_t plen = bar ? (size_t)(bar - a->p) : a->len;
+    const struct cmd_def *d = cmd_lookup(a->p, plen);
+    if (!d)
+        return;
+    for (int k = 0; k < s->nsubs; k++) {
+        if (s->subs[k].d != d)
+            continue;
+        if (!bar || (strlen(s->subs[k].name) == a->len &&
+                     strncasecmp(s->subs[k].name, a->p, a->len) == 0))
+            pick_add(out, n, max, s->subs[k].name, s->subs[k].h);
+    }
+    int i = cmd_index(d);
+    if (!bar && i >= 0 && (size_t)i < sizeof(s->hist) / sizeof(s->hist[0]))
+        pick_add(out, n, max, d->name, s->hist[i]);
 }
 
 void cmd_lat_latency(struct cmdstats *n, struct client *c, int argc, const struct arg *argv)
@@ -429,24 +528,14 @@ void cmd_lat_latency(struct cmdstats *n, struct client *c, int argc, const struc
             cmd_lat_each(n, hist_one, &w);
             return;
         }
-        /* named commands, each once, those with calls only */
+        /* named commands (or "parent|sub"), each once, those with calls only */
+        struct pick picks[256 + LAT_MAX_SUBS];
         int found = 0;
-        for (int i = 2; i < argc; i++) {
-            const struct lat_hist *h = hist_of(n, &argv[i]);
-            bool dup = false;
-            for (int j = 2; j < i && h; j++)
-                dup |= hist_of(n, &argv[j]) == h;
-            found += h && !dup;
-        }
+        for (int i = 2; i < argc; i++)
+            pick_named(n, &argv[i], picks, &found, (int)(sizeof(picks) / sizeof(picks[0])));
         resp_add_map(&c->out, c->proto, found);
-        for (int i = 2; i < argc; i++) {
-            const struct lat_hist *h = hist_of(n, &argv[i]);
-            bool dup = false;
-            for (int j = 2; j < i && h; j++)
-                dup |= hist_of(n, &argv[j]) == h;
-            if (h && !dup)
-                add_histogram(c, cmd_lookup(argv[i].p, argv[i].len)->name, h);
-        }
+        for (int i = 0; i < found; i++)
+            add_histogram(c, picks[i].name, picks[i].h);
     } else if (cmd_arg_eq(sub, "LATEST") && argc == 2) {
         resp_add_array(&c->out, 0); /* no latency monitor events are kept */
     } else if (cmd_arg_eq(sub, "RESET")) {
@@ -456,7 +545,8 @@ void cmd_lat_latency(struct cmdstats *n, struct client *c, int argc, const struc
             "LATENCY <subcommand> [<arg> ...]. Subcommands are:",
             "HISTOGRAM [COMMAND ...]",
             "    Per-command latency: calls and cumulative counts per power-of-two bucket",
-            "    of microseconds (latency-tracking yes).",
+            "    of microseconds (latency-tracking yes). A command with subcommands is",
+            "    reported per subcommand (config|get); naming it selects all of them.",
             "LATEST",
             "    Latency monitor events: none are kept (empty).",
             "RESET",

@@ -52,6 +52,7 @@ struct cmd_lat_taken {
     struct cmd_lat *cur;       /* the handler still running, or NULL */
     struct cmdstats *stats;
     const struct cmd_def *d;   /* NULL: nothing to record */
+    int sub;                   /* its subcommand's slot, or -1 */
     int64_t start_ns;
     int argc;                  /* items copied (0: none, the slow log is off) */
     uint32_t inl_len;          /* bytes used in inl; 0 = the copy is in args */

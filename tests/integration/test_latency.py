@@ -199,3 +199,27 @@ def test_slowlog_never_keeps_secrets(node_factory):
     assert ["CONFIG", "SET", "maxclients", "5000", "requirepass", "(redacted)"] in args
     r.config_set("slowlog-log-slower-than", "10000")
     r.close()
+
+
+def test_subcommands_are_reported_as_redis_7_names_them(fresh):
+    """Commands with subcommands count each one apart, as "parent|sub"
+    (Redis 7's names); naming the parent selects all of them."""
+    r = fresh
+    r.execute_command("CONFIG", "RESETSTAT")
+    # RESETSTAT itself is recorded once it ran, as Redis does
+    assert list(histogram(r)) == ["config|resetstat"]
+    r.execute_command("CLIENT", "ID")
+    r.execute_command("CLIENT", "LIST")
+    r.execute_command("CLIENT", "ID")
+    h = histogram(r, "client")
+    assert sorted(h) == ["client|id", "client|list"]
+    assert h["client|id"][0] == 2 and h["client|list"][0] == 1
+    assert list(histogram(r, "CLIENT|ID")) == ["client|id"]
+    assert list(histogram(r, "client|nosuch", "blabla")) == []
+    assert r.info("commandstats")["cmdstat_client|id"]["calls"] == 2
+    p = r.info("latencystats")["latency_percentiles_usec_client|list"]
+    assert 0 < p["p50"] <= p["p99.9"]
+    # an unknown subcommand counts under the parent's own name
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("CLIENT", "NOSUCH")
+    assert histogram(r, "client")["client"][0] == 1
