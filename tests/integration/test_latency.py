@@ -169,6 +169,9 @@ def test_slowlog_threshold_filters(fresh):
     for _ in range(20):
         r.set("f", "v")
     assert r.execute_command("SLOWLOG", "LEN") == 0
+    r.config_set("slowlog-log-slower-than", str(2 ** 63 - 1))  # the largest: no overflow
+    r.set("f", "v")
+    assert r.execute_command("SLOWLOG", "LEN") == 0
     with pytest.raises(redis.ResponseError, match="count should be greater"):
         r.execute_command("SLOWLOG", "GET", "-2")
     with pytest.raises(redis.ResponseError, match="SLOWLOG HELP"):
