@@ -24,6 +24,17 @@ AOF: redis-benchmark -t set -n 200000 -r 100000 -d 64 -c 50, -P 1 and -P 16,
 dynamo-node --appendonly yes --appendfsync everysec against redis-server
 --appendonly yes --appendfsync everysec (each in its own directory; the log
 sizes after the run are printed too).
+
+Latency: what recording per-command latency costs, redis-benchmark -t
+set,get -c 50 -P 1 and -P 16 on one dynamo-node and one redis-server, each
+with latency-tracking yes and no (CONFIG SET between runs of the same
+process, alternating, best of each); then the 3-node cluster under loadgen
+(SET, then GET): the client-side p50/p99/p99.9 next to each node's INFO
+latencystats (the node that received a request times it until its reply).
+
+Recording: the same cost without noise: the instructions callgrind counts
+in the recording functions for 20 000 SET + 20 000 GET, per command and as
+a share of the whole process.
 """
 import argparse
 import csv
@@ -281,10 +292,121 @@ def aof_bench(tmp, n):
         stop(rp)
 
 
+def info_latency(port, cmd):
+    """(p50, p99, p99.9) in us from INFO latencystats, or None."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "latencystats"], check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("latency_percentiles_usec_%s:" % cmd):
+            kv = dict(x.split("=") for x in line.split(":", 1)[1].split(","))
+            return float(kv["p50"]), float(kv["p99"]), float(kv["p99.9"])
+    return None
+
+
+def config_set(port, name, value):
+    subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "SET", name, value], check=True,
+                   capture_output=True)
+
+
+def latency_bench(tmp, n, rounds):
+    """What recording costs (throughput with latency-tracking yes vs no on
+    the same server, alternating runs) next to what it costs Redis 7, and
+    the cluster's percentiles as the nodes report them against what the
+    load generator measured."""
+    print("== latency recording: redis-benchmark -t set,get -n %d -c 50, latency-tracking "
+          "yes vs no on the same server, %d alternating rounds each, best of each" % (n, rounds))
+    dp, dport = start_dynamo(tmp)
+    rp, rport = start_redis(tmp)
+    try:
+        print("%-14s %12s %12s %8s   %12s %12s %8s" % ("figure", "dynamo on", "dynamo off",
+                                                      "on/off", "redis on", "redis off",
+                                                      "on/off"))
+        for pipe in (1, 16):
+            best = {}
+            for _ in range(rounds):
+                for mode in ("yes", "no"):
+                    for name, port in (("dynamo", dport), ("redis", rport)):
+                        config_set(port, "latency-tracking", mode)
+                        res = rbench(port, pipe, n)
+                        for t, v in res.items():
+                            k = (name, mode, t)
+                            best[k] = max(best.get(k, 0.0), v)
+            for t in ("SET", "GET"):
+                d1, d0 = best[("dynamo", "yes", t)], best[("dynamo", "no", t)]
+                r1, r0 = best[("redis", "yes", t)], best[("redis", "no", t)]
+                print("%-14s %12.0f %12.0f %8.3f   %12.0f %12.0f %8.3f" % (
+                    "%s -P %d" % (t, pipe), d1, d0, d1 / d0, r1, r0, r1 / r0))
+    finally:
+        stop(dp)
+        stop(rp)
+    print("== cluster percentiles: 3 nodes N=3 W=2 R=2, loadgen 50 connections over the "
+          "three nodes, %d ops; us" % n)
+    procs, ports = start_cluster(tmp)
+    try:
+        print("%-6s %-28s %10s %10s %10s" % ("cmd", "measured by", "p50", "p99", "p99.9"))
+        for cmd in ("set", "get"):
+            g = loadgen(ports, ["-t", cmd], n)
+            print("%-6s %-28s %10s %10s %10s" % (cmd, "loadgen (client side)", g["p50_us"],
+                                                 g["p99_us"], g["p999_us"]))
+            for i, port in enumerate(ports):
+                p = info_latency(port, cmd)
+                if p:
+                    print("%-6s %-28s %10.1f %10.1f %10.1f" % (
+                        cmd, "n%d INFO latencystats" % (i + 1), p[0], p[1], p[2]))
+    finally:
+        for p in procs:
+            stop(p)
+
+
+def recording_cost(tmp, n):
+    """Instructions the node spends recording latency for n SET + n GET
+    (redis-benchmark, one connection), counted by callgrind: the inclusive
+    cost of the four recording entry points (cmd_lat_begin/end around a
+    handler, cmd_lat_take/finish for replies that come later; the clock
+    reads and histogram updates are inside them) against the whole
+    process.  Exact per call, unlike throughput on a shared machine (the
+    process totals themselves vary between runs with how often the event
+    loop wakes up)."""
+    print("== latency recording cost: callgrind, %d SET + %d GET, 1 connection" % (n, n))
+    funcs = ("cmd_lat_begin", "cmd_lat_end", "cmd_lat_take", "cmd_lat_finish")
+    for name, flags in (("latency-tracking yes, slow log on (defaults)", []),
+                        ("latency-tracking yes, slow log off",
+                         ["--slowlog-log-slower-than", "-1"])):
+        port = free_port()
+        out = os.path.join(tmp, "callgrind.out")
+        p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                              NODE_BIN, "--port", str(port), "--cluster-port", str(free_port()),
+                              "--dir", tmp, "--appendonly", "no", *flags],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port, p, timeout=60)
+        subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set,get", "-n", str(n),
+                        "-c", "1", "-r", "1000", "-q"], check=True, capture_output=True)
+        stop(p)
+        ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                             capture_output=True, text=True, check=True).stdout
+        total, spent = 0, 0
+        for line in ann.splitlines():
+            fields = line.split()
+            if not fields:
+                continue
+            count = fields[0].replace(",", "")
+            if not count.isdigit():
+                continue
+            if "PROGRAM TOTALS" in line:
+                total = int(count)
+            elif any(":%s " % f in line or line.rstrip().endswith(":" + f) or
+                     (":%s [" % f) in line for f in funcs):
+                spent += int(count)
+        os.unlink(out)
+        print("%-46s %6.1f instructions per command, %.2f %% of the process's %d" % (
+            name, spent / (2.0 * n), 100.0 * spent / total, total))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
-    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof", "bits"),
+    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof", "bits",
+                                       "latency", "recording"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -300,6 +422,10 @@ def main():
             aof_bench(tmp, 50000 if args.quick else 200000)
         if want("bits"):
             bits_bench(tmp, 50000 if args.quick else 200000)
+        if want("latency"):
+            latency_bench(tmp, 50000 if args.quick else 200000, 1 if args.quick else 3)
+        if want("recording") and shutil.which("valgrind"):
+            recording_cost(tmp, 5000 if args.quick else 20000)
         if not want("memory"):
             return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)

@@ -168,8 +168,10 @@ int main(int argc, char **argv)
     double ops = b.done * 1e6 / (double)(elapsed ? elapsed : 1);
     long long p50 = b.done ? b.lat[b.done / 2] : 0;
     long long p99 = b.done ? b.lat[(b.done * 99) / 100] : 0;
-    printf("ops=%lld errors=%lld seconds=%.3f ops_per_sec=%.0f p50_us=%lld p99_us=%lld\n",
-           b.done, b.errors, elapsed / 1e6, ops, p50, p99);
+    long long p999 = b.done ? b.lat[(b.done * 999) / 1000] : 0;
+    printf("ops=%lld errors=%lld seconds=%.3f ops_per_sec=%.0f p50_us=%lld p99_us=%lld "
+           "p999_us=%lld\n",
+           b.done, b.errors, elapsed / 1e6, ops, p50, p99, p999);
     for (int i = 0; i < nconn; i++)
         redisAsyncFree(conns[i].ac);
     free(conns);

@@ -31,6 +31,9 @@
 
 #include "cluster/ae.h"
 #include "cmd/cmd.h"
+#include "cmd/admin.h"
+#include "cmd/cmd_latency.h"
+#include "net/http.h"
 #include "storage/aof.h"
 #include "cluster/handoff.h"
 #include "storage/replica.h"
@@ -307,8 +310,10 @@ int main(int argc, char **argv)
     if (help || version) {
         struct buf out;
         buf_init(&out);
-        if (help)
+        if (help) {
             cfg_usage(&out);
+            admin_help(&out);
+        }
         else
             buf_printf(&out, "dynamo-node 0.1.0\n");
         fwrite(out.data, 1, out.len, stdout);
@@ -371,6 +376,7 @@ int main(int argc, char **argv)
     clock_set_iteration_source(loop_iteration, node.base);
     node.store = store_create();
     build_ring(&node);
+    node.cmdstats = cmdstats_create(&node.cfg);
     struct srv_dispatch disp = {cmd_resolve, cmd_dispatch, cmd_client_gone};
     node.srv = srv_create(node.base, &node.cfg, &disp, &node);
     int exit_code = 0;
@@ -452,6 +458,29 @@ int main(int argc, char **argv)
                              .members = node.members, .hh = node.hh, .gossip = node.gossip,
                              .self_idx = node.self_idx};
     node.reaper = reaper_create(&rd);
+    struct admin_deps admd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
+                              .members = node.members, .peers = node.peers,
+                              .gossip = node.gossip, .hh = node.hh, .ae = node.ae,
+                              .xfer = node.xfer, .coord = node.coord, .srv = node.srv,
+                              .aof = node.aof, .cmdstats = node.cmdstats,
+                              .self_idx = node.self_idx, .start_time = node.start_time,
+                              .run_id = node.run_id};
+    node.admin = admin_create(&admd);
+    if (node.cfg.admin_port > 0) {
+        struct http_route routes[8];
+        int nr = admin_routes(node.admin, routes, 8);
+        node.http = http_create(node.base, &node.cfg, routes, nr);
+        const char *ahost = node.cfg.admin_bind[0] ? node.cfg.admin_bind : node.cfg.bind;
+        rc = http_listen(node.http, ahost, node.cfg.admin_port);
+        if (rc != 0) {
+            fprintf(stderr, "dynamo-node: cannot listen on admin port %s:%d: %s\n", ahost,
+                    node.cfg.admin_port, kv_strerror(rc));
+            exit_code = 1;
+            goto out;
+        }
+        log_info("admin endpoint: http://%s:%d/status (also /status.json, /metrics, /health)",
+                 ahost, node.cfg.admin_port);
+    }
     struct event *sigint = evsignal_new(node.base, SIGINT, on_signal, &node);
     struct event *sigterm = evsignal_new(node.base, SIGTERM, on_signal, &node);
     event_add(sigint, NULL);
@@ -465,6 +494,10 @@ int main(int argc, char **argv)
     event_free(sigint);
     event_free(sigterm);
 out:
+    http_destroy(node.http); /* nothing is served from here on */
+    node.http = NULL;
+    admin_destroy(node.admin);
+    node.admin = NULL;
     /* Peers first: their pending callbacks complete requests whose clients
      * still exist. */
     peers_destroy(node.peers);
@@ -488,6 +521,7 @@ out:
     srv_destroy(node.srv);
     coord_destroy(node.coord);
     members_destroy(node.members);
+    cmdstats_destroy(node.cmdstats); /* after every deferred reply ended */
     store_destroy(node.store);
     clock_set_iteration_source(NULL, NULL);
     event_base_free(node.base);

@@ -700,3 +700,38 @@ void ae_check(const struct ae *ae, struct buf *out, int *lines)
         (*lines)++;
     }
 }
+
+bool ae_peer(const struct ae *ae, int idx, struct ae_peer_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!ae || idx < 0 || idx >= ae->nnodes || idx == ae->d.self_idx)
+        return false;
+    const struct ae_peer_stats *s = &ae->ps[idx];
+    int64_t now = clock_mono_ms();
+    out->last_diff_leaves = s->last_diff_leaves;
+    out->compared_ms_ago = s->last_compare_ms ? now - s->last_compare_ms : -1;
+    out->in_sync_ms_ago = s->last_in_sync_ms ? now - s->last_in_sync_ms : -1;
+    out->exchanges = s->exchanges;
+    out->repaired = s->repaired;
+    return true;
+}
+
+void ae_progress(const struct ae *ae, struct ae_progress *out)
+{
+    static const char *const names[] = {"idle", "root", "groups", "leaves", "keys", "repair"};
+    static_assert(sizeof(names) / sizeof(names[0]) == AE_STAGE_COUNT, "a name per stage");
+    memset(out, 0, sizeof(*out));
+    out->peer = -1;
+    out->stage = "idle";
+    out->leaves = AE_LEAVES;
+    if (!ae)
+        return;
+    out->keys_repaired_total = ae->keys_repaired;
+    if (ae->stage == AE_IDLE)
+        return;
+    out->peer = ae->peer;
+    out->stage = names[ae->stage];
+    out->repair_total = ae->ntodo;
+    out->repair_done = ae->todo_next > (size_t)ae->inflight ? ae->todo_next - (size_t)ae->inflight
+                                                            : 0;
+}

@@ -19,6 +19,7 @@
 #ifndef KV_AE_H
 #define KV_AE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,26 @@ void ae_serve(struct ae *ae, int argc, const struct arg *argv, struct buf *out);
  * known from the last exchange, keys repaired, last full pass). */
 void ae_info(const struct ae *ae, struct buf *out);
 void ae_check(const struct ae *ae, struct buf *out, int *lines);
+
+/* Per peer, for the status page: agreement at the last comparison. */
+struct ae_peer_view {
+    int last_diff_leaves;      /* leaves that differed at the last comparison */
+    int64_t compared_ms_ago;   /* -1 = never compared */
+    int64_t in_sync_ms_ago;    /* -1 = never found in sync */
+    uint64_t exchanges, repaired;
+};
+/* false for self or an unknown index. */
+bool ae_peer(const struct ae *ae, int idx, struct ae_peer_view *out);
+/* The exchange under way: the peer (-1 = none), its stage ("idle", "root",
+ * "groups", "leaves", "keys", "repair"), keys repaired of those found to
+ * differ this round; leaves total per tree in *leaves. */
+struct ae_progress {
+    int peer;
+    const char *stage;
+    uint64_t repair_done, repair_total;
+    uint64_t keys_repaired_total;  /* since start */
+    int leaves;
+};
+void ae_progress(const struct ae *ae, struct ae_progress *out);
 
 #endif

@@ -50,6 +50,9 @@ struct xfer {
     double credit;
     /* stats */
     uint64_t moved, passes, strays_seen, failed;
+    /* the pass under way or the last one (xfer_progress) */
+    uint64_t pass_scanned, pass_total, pass_strays, pass_moved0, pass_failed0;
+    int64_t pass_started_ms;
 };
 
 struct item {
@@ -135,6 +138,7 @@ static void collect(void *arg, const struct store_entry *e)
     struct batch *b = arg;
     size_t klen;
     const char *key = store_entry_key(e, &klen);
+    b->x->pass_scanned++;
     if (!is_stray(&b->x->d, key, klen))
         return;
     struct item *it = mem_calloc(1, sizeof(*it));
@@ -179,6 +183,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         x->incomplete = false;
         x->cursor = 0;
         x->credit = 0;
+        x->pass_scanned = x->pass_strays = 0;
+        x->pass_total = store_count(x->d.store);
+        x->pass_moved0 = x->moved;
+        x->pass_failed0 = x->failed;
+        x->pass_started_ms = clock_mono_ms();
     }
     x->credit += (double)x->d.cfg->handoff_rate * XFER_TICK_MS / 1000.0;
     if (x->credit > XFER_MAX_BATCH)
@@ -194,6 +203,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     } while (b.n < room && x->cursor != 0 && visited < XFER_VISIT);
     x->credit -= b.n;
     x->strays_seen += (uint64_t)b.n;
+    x->pass_strays += (uint64_t)b.n;
     if (x->cursor == 0)
         x->scan_done = true;
     struct buf enc;
@@ -265,6 +275,23 @@ void xfer_info(const struct xfer *x, struct buf *out)
 bool xfer_busy(const struct xfer *x)
 {
     return x && (x->active || x->again || x->inflight > 0);
+}
+
+void xfer_progress(const struct xfer *x, struct xfer_progress *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!x)
+        return;
+    out->busy = xfer_busy(x);
+    out->active = x->active;
+    out->scanned = x->pass_scanned;
+    out->total = x->pass_total > x->pass_scanned ? x->pass_total : x->pass_scanned;
+    out->strays = x->pass_strays;
+    out->moved = x->moved - x->pass_moved0;
+    out->failed = x->failed - x->pass_failed0;
+    out->inflight = x->inflight;
+    out->started_ms = x->pass_started_ms;
+    out->moved_total = x->moved;
 }
 
 uint64_t xfer_moved(const struct xfer *x)

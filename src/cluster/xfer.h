@@ -62,4 +62,18 @@ uint64_t xfer_moved(const struct xfer *x);
 /* A pass is under way, due, or has a batch in flight. */
 bool xfer_busy(const struct xfer *x);
 
+/* The pass under way (or the last one), for DYNAMO STATUS and the status
+ * page: store entries visited of those there were when it started, strays
+ * found and sent, moved (acknowledged and dropped here), failed. */
+struct xfer_progress {
+    bool busy;                 /* xfer_busy */
+    bool active;               /* a pass is scanning or waiting on its batch */
+    uint64_t scanned, total;   /* entries visited / store size at pass start */
+    uint64_t strays, moved, failed; /* this pass */
+    int inflight;              /* keys of the batch awaiting their owners */
+    int64_t started_ms;        /* monotonic; 0 = no pass yet */
+    uint64_t moved_total;      /* since start */
+};
+void xfer_progress(const struct xfer *x, struct xfer_progress *out);
+
 #endif

@@ -14,8 +14,9 @@
  * (cmd_resolve, cmd_dispatch, cmd_client_gone), every
  * cmd_*.c (reply and argument helpers), cmd_peer.c (PFWD) and
  * cmd_multi.c (EXEC) and defer.c (defer_call) through
- * cmd_dispatch_client.  Calls: the handlers,
- * aof (writable?), config, resp encoders.
+ * cmd_dispatch_client; cmd_latency.c (command numbers: cmd_index).
+ * Calls: the handlers, aof (writable?), config, resp encoders,
+ * cmd_latency.c (every client command is timed around its handler).
  *
  * Reply discipline: a handler either writes its whole reply before it
  * returns, or creates a deferred reply (defer.h) that writes it into the
@@ -26,6 +27,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_latency.h"
 
 #include "storage/aof.h"
 #include "core/config.h"
@@ -220,13 +223,21 @@ const struct cmd_def cmd_table[] = {
      cmd_shutdown, "server", "Stops this node (no data is saved: the store is in memory).",
      "save-selector?(NOSAVE|SAVE) now?(NOW) force?(FORCE)", "1.0.0"},
     {"dynamo", -2, CMD_F_ADMIN, 0, 0, 0, cmd_dynamo, "dynamo",
-     "Cluster administration: NODES, RING, PREFLIST key, HINTS, LOCAL key.",
-     "subcommand(NODES|RING|PREFLIST|HINTS|LOCAL) key?", "0.1.0"},
+     "Cluster administration: NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, STATUS.",
+     "subcommand(NODES|RING|PREFLIST|HINTS|LOCAL|CHECK|STATUS) key?", "0.1.0"},
     {"debug", -2, CMD_F_ADMIN | CMD_F_NOSCRIPT, 0, 0, 0, cmd_debug, "server",
      "Test hooks (only with enable-debug-command yes): CLOCK-ADVANCE ms.",
      "subcommand(CLOCK-ADVANCE|HELP) arg*", "1.0.0"},
     {"info", -1, CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_info, "server",
      "Returns information and statistics about the server.", "section*", "1.0.0"},
+    {"latency", -2, CMD_F_ADMIN | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0,
+     cmd_latency, "server", "Per-command latency histograms (HISTOGRAM); LATEST and RESET "
+     "answer for Redis's latency monitor, which is not kept.",
+     "subcommand(HISTOGRAM|LATEST|RESET|HELP) command*", "2.8.13"},
+    {"slowlog", -2, CMD_F_ADMIN | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_slowlog, "server",
+     "The slow log: commands that took at least slowlog-log-slower-than microseconds "
+     "(until their reply was complete).",
+     "subcommand(GET|LEN|RESET|HELP) count?", "2.2.12"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -239,6 +250,9 @@ static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;
+/* cmd_tables[t] holds numbers table_base[t] .. + table_len[t] - 1 */
+#define CMD_NTABLES (sizeof(cmd_tables) / sizeof(cmd_tables[0]))
+static size_t table_base[CMD_NTABLES], table_len[CMD_NTABLES];
 
 #define CMD_COUNT cmd_count
 
@@ -284,11 +298,14 @@ static void cmd_hash_init(void)
     if (done)
         return;
     static_assert(CMD_MAX <= CMD_HASH_SIZE / 2, "command hash too full");
-    for (size_t t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
+    for (size_t t = 0; t < CMD_NTABLES; t++) {
+        table_base[t] = cmd_count;
         for (const struct cmd_def *d = cmd_tables[t]; d->name; d++) {
             assert(cmd_count < CMD_MAX);
             cmd_all[cmd_count++] = d;
         }
+        table_len[t] = cmd_count - table_base[t];
+    }
     for (size_t i = 0; i < cmd_count; i++)
         index_add(&client_index, cmd_all[i]);
     size_t npeer = 0;
@@ -302,6 +319,31 @@ const struct cmd_def *cmd_lookup(const char *p, size_t n)
 {
     cmd_hash_init();
     return index_find(&client_index, p, n);
+}
+
+size_t cmd_ncommands(void)
+{
+    cmd_hash_init();
+    return cmd_count;
+}
+
+const struct cmd_def *cmd_nth(size_t i)
+{
+    cmd_hash_init();
+    return i < cmd_count ? cmd_all[i] : NULL;
+}
+
+/* HOT: which table d is a row of, by address (at most CMD_NTABLES compares). */
+int cmd_index(const struct cmd_def *d)
+{
+    cmd_hash_init();
+    uintptr_t a = (uintptr_t)d;
+    for (size_t t = 0; t < CMD_NTABLES; t++) {
+        uintptr_t lo = (uintptr_t)cmd_tables[t];
+        if (a >= lo && a < lo + table_len[t] * sizeof(*d))
+            return (int)(table_base[t] + (a - lo) / sizeof(*d));
+    }
+    return -1;
 }
 
 static void add_flags(struct client *c, const struct cmd_def *d)
@@ -664,7 +706,10 @@ void cmd_run_client(struct client *c, const struct cmd_def *d, int argc, const s
     }
     if (c->multi && cmd_multi_queue(c, d, argc, argv))
         return;
+    struct cmd_lat cur, *prev;
+    cmd_lat_begin(c->node->cmdstats, c, &cur, &prev, d, argc, argv);
     d->fn(c, argc, argv);
+    cmd_lat_end(c, &cur, prev);
 }
 
 void cmd_client_gone(struct client *c)

@@ -185,6 +185,12 @@ void cmd_client_gone(struct client *c);
 
 /* A client command by name (case-insensitive), or NULL. */
 const struct cmd_def *cmd_lookup(const char *p, size_t n);
+/* Every client command, numbered 0 .. cmd_ncommands() - 1 in COMMAND's
+ * order: cmd_nth(i) is number i, cmd_index(d) d's number (-1 when d is not
+ * a client command).  O(1); per-command statistics are indexed by it. */
+size_t cmd_ncommands(void);
+const struct cmd_def *cmd_nth(size_t i);
+int cmd_index(const struct cmd_def *d);
 
 /* Handlers (argc/argv borrowed; see the table in cmd.c for arity). */
 void cmd_ping(struct client *c, int argc, const struct arg *argv);
@@ -214,5 +220,7 @@ void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
+void cmd_latency(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
+void cmd_slowlog(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 
 #endif

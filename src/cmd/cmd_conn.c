@@ -1,5 +1,6 @@
 /* cmd_conn.c — connection and server commands: PING, ECHO, QUIT, SELECT,
- * AUTH, HELLO, CLIENT, CONFIG, BGREWRITEAOF, SHUTDOWN (INFO is in
+ * AUTH, HELLO, CLIENT, CONFIG, BGREWRITEAOF, SHUTDOWN, LATENCY and SLOWLOG
+ * (answered by cmd_latency.c with the node's statistics; INFO is in
  * cmd_info.c, DYNAMO in cmd_dynamo.c).
  * Owns nothing but the connection's own fields these commands set (name,
  * protocol, authenticated).
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_latency.h"
 #include "core/config.h"
 #include "util/errors.h"
 #include "cmd/node.h"
@@ -364,6 +366,7 @@ void cmd_config(struct client *c, int argc, const struct arg *argv)
     } else if (cmd_arg_eq(sub, "RESETSTAT") && argc == 2) {
         memset(&c->node->stats, 0, sizeof(c->node->stats));
         srv_traffic_reset(c->node->srv);
+        cmd_lat_reset(c->node->cmdstats);
         cmd_reply_ok(c);
     } else if (cmd_arg_eq(sub, "REWRITE") && argc == 2) {
         cmd_reply_err(c, "CONFIG REWRITE is not supported: edit the config file");
@@ -373,6 +376,18 @@ void cmd_config(struct client *c, int argc, const struct arg *argv)
                         "CONFIG HELP.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
     }
+}
+
+/* ---- LATENCY, SLOWLOG (cmd_latency.c answers) ---- */
+
+void cmd_latency(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_lat_latency(c->node->cmdstats, c, argc, argv);
+}
+
+void cmd_slowlog(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_lat_slowlog(c->node->cmdstats, c, argc, argv);
 }
 
 /* ---- BGREWRITEAOF ---- */

@@ -1,13 +1,13 @@
 /* cmd_dynamo.c — DYNAMO, the cluster administration command: NODES, RING,
- * PREFLIST key, HINTS, LOCAL key, CHECK, JOIN, LEAVE, REMOVE; and DEBUG,
- * the test hooks (CLOCK-ADVANCE: util/clock.h), served only with
+ * PREFLIST key, HINTS, LOCAL key, CHECK, STATUS, JOIN, LEAVE, REMOVE; and
+ * DEBUG, the test hooks (CLOCK-ADVANCE: util/clock.h), served only with
  * enable-debug-command yes.
  *
  * Owns nothing: every subcommand reads (or, for JOIN/LEAVE/REMOVE, asks
  * cluster.c to change) state owned elsewhere: the member table and liveness
  * (peers, gossip, members), the ring (members), the hint store (handoff),
  * this node's own versions (coord_local_load), the last Merkle comparison
- * (ae_check).
+ * (ae_check), the work under way (admin_status_lines: STATUS).
  * Callers: the command table in cmd.c (cmd_dynamo, cmd_debug).
  * Calls: peers_describe, gossip_* queries, members_node_up/preflist/
  * write_target/ring, coord_local_load, ring_* queries,
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/admin.h"
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "cluster/cluster.h"
@@ -160,6 +161,8 @@ static void dynamo_local(struct client *c, const struct arg *key)
     sib_fini(&set);
 }
 
+static void reply_lines(struct client *c, struct buf *b, int lines);
+
 /* Divergence of this node's replicas from each peer's, as of the last
  * Merkle comparison (anti-entropy runs every anti-entropy-interval). */
 static void dynamo_check(struct client *c)
@@ -168,6 +171,25 @@ static void dynamo_check(struct client *c)
     buf_init(&b);
     int lines = 0;
     ae_check(c->node->ae, &b, &lines);
+    reply_lines(c, &b, lines);
+}
+
+/* Work under way (admin.c): health, the transfer pass, hint drains, the
+ * anti-entropy exchange, each with done / total, rate and finish estimate. */
+static void dynamo_status(struct client *c)
+{
+    struct buf b;
+    buf_init(&b);
+    int lines = 0;
+    admin_status_lines(c->node->admin, &b, &lines);
+    reply_lines(c, &b, lines);
+}
+
+/* Replies with b's first `lines` newline-terminated lines as an array of
+ * bulk strings, and frees b. */
+static void reply_lines(struct client *c, struct buf *b0, int lines)
+{
+    struct buf b = *b0;
     resp_add_array(&c->out, lines);
     const char *p = b.data;
     for (int i = 0; i < lines; i++) {
@@ -245,6 +267,8 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
         dynamo_local(c, &argv[2]);
     else if (cmd_arg_eq(sub, "CHECK") && argc == 2)
         dynamo_check(c);
+    else if (cmd_arg_eq(sub, "STATUS") && argc == 2)
+        dynamo_status(c);
     else if (cmd_arg_eq(sub, "RING") && argc == 2)
         dynamo_ring(c);
     else if (cmd_arg_eq(sub, "PREFLIST") && argc == 3)
@@ -258,7 +282,7 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv)
     else
         resp_add_errorf(&c->out, "ERR",
                         "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, "
+                        "Try NODES, RING, PREFLIST key, HINTS, LOCAL key, CHECK, STATUS, "
                         "JOIN host:port [cluster-port], LEAVE or REMOVE node.",
                         (int)(sub->len > 64 ? 64 : sub->len), sub->p);
 }

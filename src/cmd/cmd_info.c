@@ -5,7 +5,8 @@
  * Owns nothing: it formats counters owned elsewhere (struct kv_stats in
  * node.h, srv_stats, srv_traffic, coord_stats, hh_stats, peers_stats,
  * aof_info, ae_info, members (liveness, the ring), xfer_info, reaper_info,
- * the store's counts, the allocator's figures).
+ * the store's counts, the allocator's figures, cmd_latency.c's
+ * commandstats and latencystats).
  * Callers: the command table in cmd.c (cmd_info).
  * The reply is written before the handler returns; nothing blocks (the
  * cluster section is bounded by the member count).
@@ -18,7 +19,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_latency.h"
 #include "core/config.h"
+#include "core/latency.h"
 #include "cluster/coord.h"
 #include "cluster/members.h"
 #include "util/clock.h"
@@ -194,11 +197,24 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
                    (unsigned long long)cs->hinted_writes, (unsigned long long)hs.pending,
                    (unsigned long long)hs.stored, (unsigned long long)hs.delivered,
                    (unsigned long long)hs.refused, (unsigned long long)cs->read_repairs);
+        for (int i = 0; n->peers && i < n->cfg.nnodes; i++) {
+            const struct lat_hist *h = peers_rtt(n->peers, i);
+            if (h && h->count)
+                buf_printf(&b, "peer_rtt_usec_%s:count=%llu,p50=%.3f,p99=%.3f,p99.9=%.3f\r\n",
+                           n->cfg.nodes[i].name, (unsigned long long)h->count,
+                           (double)lat_percentile(h, 50) / 1000.0,
+                           (double)lat_percentile(h, 99) / 1000.0,
+                           (double)lat_percentile(h, 99.9) / 1000.0);
+        }
         ae_info(n->ae, &b);
         xfer_info(n->xfer, &b);
         reaper_info(n->reaper, &b);
         buf_printf(&b, "\r\n");
     }
+    if (want_section(argc, argv, "commandstats", false))
+        cmd_lat_info_commands(n->cmdstats, &b);
+    if (want_section(argc, argv, "latencystats", false))
+        cmd_lat_info_latency(n->cmdstats, &b);
     if (want_section(argc, argv, "keyspace", true)) {
         buf_printf(&b, "# Keyspace\r\n");
         size_t live = cmd_count_live(n->store);

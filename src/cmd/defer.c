@@ -15,7 +15,8 @@
  * that went away is never written to; d is freed right after its reply.
  * Callers: cmd_kv.c, cmd_fwd.c, cmd_vkv.c (struct op embeds a defer),
  * cmd_keyspace.c (KEYS/SCAN/DBSIZE/RANDOMKEY, RENAME/COPY, EXEC).
- * Calls: server.c (slots, in-flight, hold), cmd.c (dispatch, reply
+ * Calls: server.c (slots, in-flight, hold), cmd_latency.c (a command
+ * answered here is timed until its reply), cmd.c (dispatch, reply
  * helpers).  Nothing here blocks.
  */
 #include <string.h>
@@ -45,6 +46,7 @@ void defer_init(struct defer *d, struct client *c, defer_reply_fn reply, defer_f
     d->srv = c->srv;
     d->accounted = find(d) == c;
     buf_init(&d->out);
+    cmd_lat_take(c, &d->lat);
     struct defer_to *to = c->defer_to;
     if (to && !to->taken) {
         to->taken = true;
@@ -64,6 +66,7 @@ static void defer_destroy(struct defer *d)
 {
     if (d->fini)
         d->fini(d);
+    cmd_lat_finish(&d->lat, NULL, false); /* frees; recorded in finish() */
     buf_fini(&d->out);
     mem_free(d->largv);
     mem_free(d->lblob);
@@ -113,6 +116,8 @@ static void defer_scratch_init(struct client *c, struct kv_node *node, int proto
  * there.  Frees d. */
 static void finish(struct defer *d, struct client *now)
 {
+    /* the command's latency ends here, just before its reply is written */
+    cmd_lat_finish(&d->lat, now ? now : find(d), true);
     if (d->held) {
         struct client *hc = defer_client(d);
         if (hc)

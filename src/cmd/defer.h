@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/cmd_latency.h"
 #include "net/server.h"
 #include "util/buf.h"
 
@@ -78,6 +79,7 @@ struct defer {
     char *lblob;
     int lnext, lend;
     bool pumping;              /* launching: completions only count */
+    struct cmd_lat_taken lat;  /* the command's latency, recorded with its reply */
 };
 
 /* Sets up d (memory owned by the caller, freed by it after fini) for a

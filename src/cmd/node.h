@@ -28,6 +28,9 @@ struct ae;
 struct xfer;
 struct reaper;
 struct replica;
+struct cmdstats;
+struct admin;
+struct http;
 
 /* The connection layer's counters are the server's (srv_traffic). */
 struct kv_stats {
@@ -53,6 +56,9 @@ struct kv_node {
     struct xfer *xfer;       /* moves keys after ring changes; NULL without a cluster */
     struct reaper *reaper;   /* removes tombstones once that is safe */
     struct replica *replica; /* the local write path (main.c, once the log is open) */
+    struct cmdstats *cmdstats; /* per-command latency, slow log (cmd/cmd_latency.h) */
+    struct admin *admin;     /* status, metrics, health (cmd/admin.h) */
+    struct http *http;       /* the admin HTTP endpoint (net/http.h); NULL with admin-port 0 */
     uint32_t actor;          /* interned clock identity "name.incarnation" */
     uint64_t incarnation;    /* start time in ms: distinguishes restarts */
     int self_idx;            /* this node's index in the ring */

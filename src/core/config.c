@@ -169,6 +169,21 @@ static const struct opt opts[] = {
     {"max-inflight-per-client", OPT_INT, FLD(max_inflight_per_client), 1, 1000000, "256",
      OPT_F_RUNTIME, "COUNT", "coordinator requests one connection may have in flight "
      "(multi-key commands included); beyond it the connection waits", NULL},
+    /* operating it: latency and the slow log (cmd/cmd_latency.c) */
+    {"latency-tracking", OPT_ENUM, FLD(latency_tracking), 0, 1, "yes", OPT_F_RUNTIME, "yes|no",
+     "keep a latency histogram per command (INFO latencystats, LATENCY HISTOGRAM, /metrics); "
+     "a command that waits on replicas is timed until its reply is complete", yesno_names},
+    {"slowlog-log-slower-than", OPT_LL, FLD(slowlog_log_slower_than), -1, LLONG_MAX, "10000",
+     OPT_F_RUNTIME, "MICROSECONDS", "log commands that took at least this long in the slow "
+     "log (SLOWLOG GET); -1 = off, 0 = every command", NULL},
+    {"slowlog-max-len", OPT_INT, FLD(slowlog_max_len), 0, 1000000, "128", OPT_F_RUNTIME,
+     "COUNT", "slow log entries kept (the oldest are dropped)", NULL},
+    {"admin-port", OPT_INT, FLD(admin_port), 0, 65535, "0", 0, "PORT",
+     "admin HTTP endpoint: /status (live page), /status.json, /metrics (Prometheus), /health; "
+     "0 = off.  With requirepass set it asks for the password (Bearer token or HTTP Basic, "
+     "any user name)", NULL},
+    {"admin-bind", OPT_FIXSTR, FLD(admin_bind), 0, 0, "", 0, "ADDR",
+     "address the admin endpoint listens on; empty = bind", NULL},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -103,6 +103,12 @@ struct cfg {
     int cluster_maxclients;       /* cluster-port connections, 1024 */
     int max_pending_connections;  /* unauthenticated connections per port, 1024 */
     int max_inflight_per_client;  /* coordinator requests in flight per connection, 256 */
+    /* operating it (issue 15) */
+    int latency_tracking;         /* 1 = yes (default): per-command latency histograms */
+    long long slowlog_log_slower_than; /* µs; -1 = off, 0 = every command; 10000 */
+    int slowlog_max_len;          /* slow log entries kept, 128 */
+    int admin_port;               /* admin HTTP endpoint (net/http.c); 0 = off (default) */
+    char admin_bind[64];          /* its address; "" = bind */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];

@@ -193,10 +193,11 @@ static bool bind_is_loopback(const char *bind)
 
 /* Protected mode (Redis's): bound beyond loopback with no password, only
  * loopback clients are served; others learn what to configure. */
-static bool protected_refuses(const struct cfg *cfg, const struct sockaddr_in *peer)
+bool srv_protected_refuses(const struct cfg *cfg, const char *bound,
+                           const struct sockaddr_in *peer)
 {
     if (!cfg->protected_mode || (cfg->requirepass && *cfg->requirepass) ||
-        bind_is_loopback(cfg->bind))
+        bind_is_loopback(bound))
         return false;
     return peer->sin_family != AF_INET || !is_loopback_v4(&peer->sin_addr);
 }
@@ -272,7 +273,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
             return;
         }
         l->backoff_ms = 0;
-        if (l->kind == SRV_CLIENT && protected_refuses(cfg, &peer)) {
+        if (l->kind == SRV_CLIENT && srv_protected_refuses(cfg, cfg->bind, &peer)) {
             char a[64];
             srv_fmt_addr(&peer, a, sizeof(a));
             log_warn("protected mode: refused client %s (bind %s, no requirepass)", a, cfg->bind);

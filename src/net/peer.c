@@ -15,7 +15,9 @@
  * Callers: coord.c (replica requests, forwarding), cluster.c (gossip,
  * seeds, links for new members), handoff.c, xfer.c, reaper.c, ae.c,
  * cmd_keyspace.c (PSCAN/PDBSIZE/PRANDOMKEY), main (create/destroy);
- * cmd_dynamo.c and cmd_info.c read link states and counters.  Calls:
+ * cmd_dynamo.c and cmd_info.c read link states and counters, and the
+ * round-trip histogram of each member's data channel (peers_rtt: replica
+ * requests and probes, answered ones; core/latency.h).  Calls:
  * hiredis, peer_auth (the handshake), cfg_cluster_bind.
  * Never blocks: connects are non-blocking; reconnects are timer-driven.
  */
@@ -32,6 +34,7 @@
 #include "util/clock.h"
 #include "util/errors.h"
 #include "core/config.h"
+#include "core/latency.h"
 #include "core/peer_auth.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -81,6 +84,8 @@ struct link {
     bool suspect;            /* a request timed out and nothing answered since */
     uint8_t nonce[PAUTH_NONCE_LEN]; /* ours, for the handshake under way */
     bool refused_logged;     /* the peer's failed proof was logged (once per run of them) */
+    struct lat_hist *rtt;    /* answered requests' round trips (data channel of a
+                                member); allocated at the first answer */
 };
 
 struct peers {
@@ -134,7 +139,14 @@ static void preq_answer(struct preq *r, int err, const struct peer_reply *rep)
         if (r->link)
             r->link->suspect = false;
         r->peers->answered++;
-        r->peers->lat_us += (unsigned long long)(clock_mono_us() - r->start_us);
+        int64_t us = clock_mono_us() - r->start_us;
+        r->peers->lat_us += (unsigned long long)us;
+        struct link *l = r->link;
+        if (l && l->idx >= 0 && l->chan == PEER_CHAN_DATA && us >= 0) {
+            if (!l->rtt)
+                l->rtt = mem_calloc(1, sizeof(*l->rtt));
+            lat_record(l->rtt, (uint64_t)us * 1000);
+        }
     }
     r->cb(r->arg, err, rep);
 }
@@ -490,6 +502,7 @@ static void link_free(struct link *l)
     }
     event_free(l->retry);
     event_free(l->connect_deadline);
+    mem_free(l->rtt);
 }
 
 void peers_destroy(struct peers *p)
@@ -560,6 +573,13 @@ void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long 
     *failed = p->failed;
     *answered = p->answered;
     *lat_us = p->lat_us;
+}
+
+const struct lat_hist *peers_rtt(const struct peers *p, int idx)
+{
+    if (!p || idx < 0 || idx >= p->nlinks || idx == p->self_idx)
+        return NULL;
+    return p->links[PEER_CHAN_DATA][idx].rtt;
 }
 
 void peers_describe(const struct peers *p, int idx, struct buf *out)

@@ -93,6 +93,12 @@ void peers_send(struct peers *p, int idx, enum peer_chan chan, int timeout_ms, p
 void peers_stats(const struct peers *p, unsigned long long *sent, unsigned long long *failed,
                  unsigned long long *answered, unsigned long long *lat_us);
 
+/* The round trips of the requests node idx answered on its data channel
+ * (replica reads/writes, probes), or NULL (none yet, self, unknown idx).
+ * Owned by p; valid until the next return to the event loop. */
+struct lat_hist;
+const struct lat_hist *peers_rtt(const struct peers *p, int idx);
+
 /* Appends one line per peer ("name host:cport state ...") for DYNAMO NODES. */
 struct buf;
 void peers_describe(const struct peers *p, int idx, struct buf *out);

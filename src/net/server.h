@@ -53,6 +53,7 @@ enum srv_kind {
 struct reply_slot;
 struct defer_to;
 struct cmd_def;
+struct cmd_lat;
 
 /* Counters of the limits at work (INFO clients / stats). */
 struct srv_stats {
@@ -119,6 +120,7 @@ struct client {
     void *peer_hs;              /* peer handshake state owned by cmd_peer.c, or NULL */
     struct defer_to *defer_to;  /* cmd/defer.h: where the reply of the command now
                                    running goes if it answers later, or NULL */
+    struct cmd_lat *lat;        /* cmd/cmd_latency.h: the command now running, timed */
     /* replies awaited, in request order */
     struct reply_slot *slot_head, *slot_tail;
     unsigned nslots;
@@ -211,6 +213,14 @@ void srv_set_barrier(struct srv *s, const struct srv_barrier *b);
 /* The barrier is durable again: writes out every connection held for it
  * (arg is the struct srv; main.c registers it with the log). */
 void srv_log_resumed(void *srv);
+
+/* Protected mode (accept.c), also for the admin endpoint (http.c): true
+ * when a connection from peer to an address bound (`bound`) must be
+ * refused: protected-mode yes, no requirepass, bound beyond loopback, and
+ * peer not on loopback. */
+struct sockaddr_in;
+bool srv_protected_refuses(const struct cfg *cfg, const char *bound,
+                           const struct sockaddr_in *peer);
 
 /* Marks c to be closed once its output is flushed. */
 void srv_client_close_after_reply(struct client *c);

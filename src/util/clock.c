@@ -66,3 +66,10 @@ int64_t clock_mono_ms(void)
 {
     return clock_mono_us() / 1000;
 }
+
+int64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + offset_us * 1000;
+}

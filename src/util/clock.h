@@ -36,6 +36,9 @@
 int64_t clock_now_ms(void);
 /* Monotonic clock in microseconds, arbitrary origin (+ the test offset). */
 int64_t clock_mono_us(void);
+/* Monotonic clock in nanoseconds, arbitrary origin (+ the test offset):
+ * latency recording. */
+int64_t clock_mono_ns(void);
 /* Monotonic clock in milliseconds, arbitrary origin (+ the test offset). */
 int64_t clock_mono_ms(void);
 
