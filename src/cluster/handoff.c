@@ -80,7 +80,30 @@ void hh_destroy(struct handoff *h)
     mem_free(h);
 }
 
+static bool add(struct handoff *h, int owner, const void *key, size_t klen,
+                const struct sibset *set);
+
 bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set)
+{
+    /* versions stamped before the flush epoch this node knows are gone
+     * (replica.h): never kept as hints, accepted as if dominated */
+    uint32_t epoch = replica_epoch(h->node->replica);
+    bool flushed = false;
+    for (uint32_t i = 0; i < set->n; i++)
+        flushed |= set->v[i].epoch < epoch;
+    if (!flushed)
+        return add(h, owner, key, klen, set);
+    struct sibset cur;
+    sib_init(&cur);
+    sib_merge(&cur, set);
+    sib_drop_before(&cur, epoch);
+    bool ok = cur.n == 0 || add(h, owner, key, klen, &cur);
+    sib_fini(&cur);
+    return ok;
+}
+
+static bool add(struct handoff *h, int owner, const void *key, size_t klen,
+                const struct sibset *set)
 {
     if (owner < 0 || owner >= CFG_MAX_NODES)
         return false;
@@ -120,6 +143,20 @@ void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const s
         h->pending--;
     else if (!exists && now)
         h->pending++;
+}
+
+size_t hh_drop_before(struct handoff *h, uint32_t epoch)
+{
+    size_t dropped = 0;
+    uint64_t pending = 0;
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        if (!h->q[i].hints)
+            continue;
+        dropped += store_drop_before(h->q[i].hints, epoch);
+        pending += store_count(h->q[i].hints);
+    }
+    h->pending = pending;
+    return dropped;
 }
 
 void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg)

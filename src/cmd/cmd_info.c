@@ -23,6 +23,7 @@
 #include "node.h"
 #include "net/peer.h"
 #include "storage/aof.h"
+#include "storage/replica.h"
 #include "cluster/ae.h"
 #include "cluster/handoff.h"
 #include "cluster/reaper.h"
@@ -119,6 +120,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
     if (want_section(argc, argv, "persistence", true)) {
         buf_printf(&b, "# Persistence\r\nloading:0\r\n");
         aof_info(n->aof, &b);
+        replica_info(n->replica, &b);
         buf_printf(&b, "\r\n");
     }
     if (want_section(argc, argv, "stats", true)) {

@@ -45,7 +45,8 @@
 enum aof_type {
     AOF_KEY = 1,   /* varint klen, key, sib_encode'd versions (none = removed) */
     AOF_HINT = 2,  /* u8 owner-name length, name, varint klen, key, versions */
-    AOF_FLUSH = 3, /* the store was emptied */
+    AOF_FLUSH = 3, /* [varint flush epoch >= 1]: every version stamped before
+                      it was dropped; empty = everything so far (older logs) */
     AOF_TYPE_COUNT
 };
 

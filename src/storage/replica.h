@@ -38,8 +38,9 @@ struct replica_observer {
     /* Versions that came from elsewhere (a replica write, a repair, a pull)
      * changed key, which this node may no longer own. */
     void (*on_arrived)(void *arg, const void *key, size_t klen);
-    /* The store was emptied (FLUSHALL). */
-    void (*on_flush)(void *arg);
+    /* A flush: every version stamped before epoch was dropped from the
+     * store (FLUSHALL; the hint stores are the observer's). */
+    void (*on_flush)(void *arg, uint32_t epoch);
     void *arg;
 };
 
@@ -75,7 +76,22 @@ bool replica_drop_if_covered(struct replica *r, const void *key, size_t klen,
 /* Removes key when its versions' anti-entropy digest is still digest
  * (tombstone reaping); true if so. */
 bool replica_drop_if_digest(struct replica *r, const void *key, size_t klen, uint64_t digest);
-/* Empties the store (FLUSHALL). */
-void replica_flush(struct replica *r);
+/* ---- flush epochs (FLUSHALL in a cluster; see replica.c) ---- */
+
+/* The flush epoch this node knows: every version stamped before it is gone
+ * from the store and refused by every function above (as if dominated).
+ * New writes are stamped with it (coord.c).  0 for NULL. */
+uint32_t replica_epoch(const struct replica *r);
+/* Learns flush epoch `epoch`: when it is above the known one, drops every
+ * version stamped before it in one pass (store_drop_before), logs a flush
+ * record, tells the observer (which drops the hints), logs a line naming
+ * why (a short text: "FLUSHALL", "peer n2", "gossip") and returns the
+ * number of keys dropped; -1 (nothing done) when epoch is not newer. */
+int64_t replica_flush_to(struct replica *r, uint32_t epoch, const char *why);
+/* Appends the INFO persistence fields of flushes (flush_epoch, flushes,
+ * last_flush_time, last_flush_keys, last_flush_usec,
+ * flush_refused_versions). */
+struct buf;
+void replica_info(const struct replica *r, struct buf *out);
 
 #endif

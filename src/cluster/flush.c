@@ -1,0 +1,84 @@
+/* flush.c — FLUSHALL / FLUSHDB across the cluster (see flush.h).
+ *
+ * Owns: one struct flush_call per flush in progress (the PFLUSH replies it
+ * waits for), freed when the last reply or timeout came back.  Callers:
+ * cmd_keyspace.c (FLUSHALL, FLUSHDB).  Calls replica_flush_to (the local
+ * pass, logged), members_node_up, peers_send.  Nothing blocks: the local
+ * pass is one walk of the store (O(keys), store_flush when every version
+ * is older), the rest is one peer request per member.
+ */
+#include "cluster/flush.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cluster/members.h"
+#include "core/config.h"
+#include "net/peer.h"
+#include "storage/replica.h"
+#include "util/errors.h"
+#include "util/mem.h"
+
+struct flush_call {
+    flush_done_fn done;
+    void *arg;
+    int w;        /* acks needed */
+    int acks;     /* nodes that applied it, this one included */
+    int waiting;  /* PFLUSH requests not answered yet */
+    bool told;    /* done was called */
+};
+
+static void settle(struct flush_call *f)
+{
+    if (!f->told && (f->acks >= f->w || f->waiting == 0)) {
+        f->told = true;
+        f->done(f->arg, f->acks >= f->w ? 0 : KV_ENOQUORUM);
+    }
+    if (f->waiting == 0)
+        mem_free(f);
+}
+
+static void on_pflush(void *arg, int err, const struct peer_reply *rep)
+{
+    struct flush_call *f = arg;
+    f->waiting--;
+    if (!err && rep && rep->type == PEER_R_STATUS)
+        f->acks++;
+    settle(f);
+}
+
+int flush_cluster(const struct flush_deps *d, flush_done_fn done, void *arg)
+{
+    const struct cfg *cfg = d->cfg;
+    int nnodes = d->peers ? cfg->nnodes : 0;
+    int up = 1;
+    for (int i = 0; i < nnodes; i++)
+        up += i != d->self_idx && members_node_up(d->members, i);
+    int w = cfg->w > 0 ? cfg->w : 1;
+    uint32_t epoch = replica_epoch(d->replica);
+    if (up < w || epoch == UINT32_MAX)
+        return KV_ENOQUORUM; /* refused before anything changed, like a write */
+    epoch++;
+    replica_flush_to(d->replica, epoch, "FLUSHALL from a client");
+    struct flush_call *f = mem_calloc(1, sizeof(*f));
+    f->done = done;
+    f->arg = arg;
+    f->w = w;
+    f->acks = 1;
+    f->waiting = 1; /* the guard: replies that come at once cannot free f */
+    char num[16];
+    int nl = snprintf(num, sizeof(num), "%u", epoch);
+    const char *argv[2] = {"PFLUSH", num};
+    size_t lens[2] = {6, (size_t)nl};
+    for (int i = 0; i < nnodes; i++) {
+        if (i == d->self_idx)
+            continue;
+        f->waiting++;
+        peers_send(d->peers, i, PEER_CHAN_DATA, cfg->put_timeout_ms, on_pflush, f, 2, argv,
+                   lens);
+    }
+    f->waiting--;
+    settle(f);
+    return 0;
+}
