@@ -82,6 +82,12 @@ struct aof_rec {
  * malformed (or another type). */
 bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out);
 
+/* Splits the payload of an AOF_FLUSH record: *epoch = its flush epoch (0
+ * for the empty payload of older logs: everything so far).  false when it
+ * is malformed (a non-canonical or zero varint, bytes after it, an epoch
+ * past 32 bits). */
+bool aof_flush_parse(const uint8_t *p, size_t len, uint32_t *epoch);
+
 /* Whether a key of klen bytes whose encoded versions take set_bytes fits in
  * one record.  The write path refuses a change that would not, before it is
  * applied; nothing the node stores is ever too large to log. */

@@ -310,18 +310,16 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     struct aof *a = arg;
     if (type == AOF_FLUSH) {
         /* empty: a local flush of an older release (everything so far);
-         * else the cluster's flush epoch (varint, >= 1) */
-        uint64_t e = 0;
-        size_t pos = 0;
-        if (len != 0 && (!varint_get(p, len, &pos, &e) || pos != len || e == 0 ||
-                         e > UINT32_MAX))
+         * else the cluster's flush epoch */
+        uint32_t e;
+        if (!aof_flush_parse(p, len, &e))
             return false;
         if (e == 0) {
             store_flush(a->store);
             return true;
         }
         if (e > a->epoch)
-            a->epoch = (uint32_t)e;
+            a->epoch = e;
         store_drop_before(a->store, a->epoch);
         if (a->hints.drop_before)
             a->hints.drop_before(a->hints.arg, a->epoch);
