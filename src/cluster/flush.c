@@ -9,6 +9,7 @@
  */
 #include "cluster/flush.h"
 
+#include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +24,12 @@
 struct flush_call {
     flush_done_fn done;
     void *arg;
+    struct replica *replica;
+    uint32_t epoch;
     int w;        /* acks needed */
     int acks;     /* nodes that applied it, this one included */
-    int waiting;  /* PFLUSH requests not answered yet */
+    int waiting;  /* PFLUSH requests not answered yet, + 1 until this
+                     node's own pass ran */
     bool told;    /* done was called */
 };
 
@@ -48,6 +52,19 @@ static void on_pflush(void *arg, int err, const struct peer_reply *rep)
     settle(f);
 }
 
+/* This node's own pass: applied and logged (the reply waits for the log),
+ * unless gossip brought the epoch first (then it was applied already). */
+static void local_pass(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct flush_call *f = arg;
+    replica_flush_to(f->replica, f->epoch, "FLUSHALL from a client");
+    f->acks++;
+    f->waiting--;
+    settle(f);
+}
+
 int flush_cluster(const struct flush_deps *d, flush_done_fn done, void *arg)
 {
     const struct cfg *cfg = d->cfg;
@@ -60,17 +77,21 @@ int flush_cluster(const struct flush_deps *d, flush_done_fn done, void *arg)
     if (up < w || epoch == UINT32_MAX)
         return KV_ENOQUORUM; /* refused before anything changed, like a write */
     epoch++;
-    replica_flush_to(d->replica, epoch, "FLUSHALL from a client");
     struct flush_call *f = mem_calloc(1, sizeof(*f));
     f->done = done;
     f->arg = arg;
     f->w = w;
-    f->acks = 1;
-    f->waiting = 1; /* the guard: replies that come at once cannot free f */
+    f->replica = d->replica;
+    f->epoch = epoch;
+    f->waiting = 1; /* this node's own pass, which comes last */
     char num[16];
     int nl = snprintf(num, sizeof(num), "%u", epoch);
     const char *argv[2] = {"PFLUSH", num};
     size_t lens[2] = {6, (size_t)nl};
+    /* The others first: the requests leave when control is back in the
+     * loop, and this node's pass is deferred to the loop's next turn, so
+     * the passes run at the same time (the reply comes at W, not after the
+     * sum of two passes). */
     for (int i = 0; i < nnodes; i++) {
         if (i == d->self_idx)
             continue;
@@ -78,7 +99,8 @@ int flush_cluster(const struct flush_deps *d, flush_done_fn done, void *arg)
         peers_send(d->peers, i, PEER_CHAN_DATA, cfg->put_timeout_ms, on_pflush, f, 2, argv,
                    lens);
     }
-    f->waiting--;
-    settle(f);
+    struct timeval now = {0, 0};
+    if (event_base_once(d->base, -1, EV_TIMEOUT, local_pass, f, &now) != 0)
+        local_pass(-1, EV_TIMEOUT, f);
     return 0;
 }

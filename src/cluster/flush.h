@@ -20,11 +20,13 @@
 #define KV_FLUSH_H
 
 struct cfg;
+struct event_base;
 struct members;
 struct peers;
 struct replica;
 
 struct flush_deps {
+    struct event_base *base;  /* this node's pass runs on the loop's next turn */
     struct replica *replica;  /* this node's write path: applies E here */
     struct peers *peers;      /* NULL: a single node (no PFLUSH to send) */
     struct members *members;  /* liveness */
@@ -37,10 +39,12 @@ struct flush_deps {
  * others through gossip, as a write answered NOQUORUM may be applied). */
 typedef void (*flush_done_fn)(void *arg, int err);
 
-/* Flushes the cluster (all borrowed, used only during the call and the
- * sends it starts).  Returns KV_ENOQUORUM at once, having done nothing,
+/* Flushes the cluster (d's members borrowed; base, replica and peers must
+ * outlive the flush).  Returns KV_ENOQUORUM at once, having done nothing,
  * when fewer than W nodes (itself included) are up as this node sees them;
- * else 0, and done runs later or before this returns. */
+ * else 0: the PFLUSH requests are sent, this node's own pass runs on the
+ * loop's next turn, and done runs once, later (never before this
+ * returns). */
 int flush_cluster(const struct flush_deps *d, flush_done_fn done, void *arg);
 
 #endif

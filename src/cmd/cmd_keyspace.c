@@ -655,7 +655,7 @@ void cmd_flushall(struct client *c, int argc, const struct arg *argv)
         return;
     }
     struct kv_node *n = c->node;
-    struct flush_deps deps = {n->replica, n->peers, n->members, &n->cfg, n->self_idx};
+    struct flush_deps deps = {n->base, n->replica, n->peers, n->members, &n->cfg, n->self_idx};
     struct flush_req *f = defer_create(sizeof(*f), c, NULL, NULL);
     defer_hold_open(&f->k);
     int rc = flush_cluster(&deps, flush_done, f);
