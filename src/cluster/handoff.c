@@ -3,11 +3,12 @@
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
  * cluster.c (hh_create/destroy, hh_stats), main.c's log callbacks (hh_load
- * at replay, hh_foreach_store at rewrite), reaper.c (hh_holds), cmd_info.c (INFO),
+ * at replay, hh_foreach_store at rewrite; hh_drop_before at a flush and at
+ * a flush record's replay), reaper.c (hh_holds), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
- * local data).  Never blocks; the drain sends at most
+ * local data; the flush epoch: hints stamped before it are never kept).  Never blocks; the drain sends at most
  * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
  * a batch before sending the next one, so a long outage cannot flood the
  * returning node.

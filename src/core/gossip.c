@@ -36,7 +36,8 @@
  * Callers: cluster.c (its gossip timer: tick, pick, encode; the PGOSSIP
  * exchange: merge; JOIN/LEAVE/REMOVE, restore at start), coord.c
  * (gossip_state: liveness), reaper.c (gossip_status), cmd_dynamo.c
- * (DYNAMO NODES), the fuzz target.  Everything is bounded CPU work — at most
+ * (DYNAMO NODES), main.c (the flush epoch: gossip_set_flush_epoch,
+ * gossip_on_flush), the fuzz target.  Everything is bounded CPU work — at most
  * GOSSIP_MAX_ROWS x CFG_MAX_NODES name comparisons per merge — and nothing
  * blocks or allocates outside create.  The change callback runs with the
  * member's new state already stored; it may read the table but must not

@@ -9,7 +9,9 @@
  * replica answers, read repair, stamping) and coord.c (contexts), the wire format (sib_encode/
  * decode) wherever versions cross a node or the log: cmd_peer.c, aof.c,
  * ae.c, handoff.c, xfer.c; the key digest (sib_digest): replica, ae,
- * reaper, main's observer; replica.c, reaper.c and the command handlers
+ * reaper, main's observer; flush epochs (sib_drop_before): replica.c,
+ * coord.c (replica answers), handoff.c, aof.c (replay); replica.c,
+ * reaper.c and the command handlers
  * (cmd_kv.c, cmd_keyspace.c, cmd_string.c, cmd_dynamo.c) read sets.
  * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
  * added version, and sets are tiny in practice (Dynamo saw > 1 version for

@@ -7,8 +7,9 @@
  * main.c (which updates the anti-entropy hash trees and lets the transfer
  * pick up stray keys).  The storage layer calls nothing above it: what the
  * cluster does with a change it learns through the observer.  Callers:
- * coord (its own stamped writes and read repair), cmd_peer (PPUT),
- * anti-entropy repairs, FLUSHALL, the reaper, hint absorption, and the
+ * coord (its own stamped writes and read repair), cmd_peer (PPUT, PFLUSH),
+ * anti-entropy repairs, FLUSHALL (flush.c), gossip's flush epoch (main.c),
+ * the reaper, hint absorption, and the
  * transfer of keys this node no longer owns (xfer).  main.c creates the
  * one struct replica (node->replica) once the log is open.
  */
@@ -85,7 +86,8 @@ uint32_t replica_epoch(const struct replica *r);
 /* Learns flush epoch `epoch`: when it is above the known one, drops every
  * version stamped before it in one pass (store_drop_before), logs a flush
  * record, tells the observer (which drops the hints), logs a line naming
- * why (a short text: "FLUSHALL", "peer n2", "gossip") and returns the
+ * why (a short text: "FLUSHALL from a client", "PFLUSH from a peer",
+ * "learnt through gossip") and returns the
  * number of keys dropped; -1 (nothing done) when epoch is not newer. */
 int64_t replica_flush_to(struct replica *r, uint32_t epoch, const char *why);
 /* Appends the INFO persistence fields of flushes (flush_epoch, flushes,

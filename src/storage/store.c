@@ -38,14 +38,15 @@
  *
  * Callers, all on the event loop thread: writes come through replica.c
  * (the local write engine: store_put_checked, store_put_set_checked,
- * store_remove), aof.c (replay and rewrite) and handoff.c (its own hint
+ * store_remove, store_drop_before at a flush), aof.c (replay and rewrite)
+ * and handoff.c (its own hint
  * store, a second struct store); reads from coord.c, cluster.c, the
  * command handlers (cmd_kv.c, cmd_peer.c, cmd_keyspace.c, cmd_info.c) and
  * the cluster tasks
  * that walk the key space with store_scan (xfer.c, ae.c, reaper.c,
  * handoff.c); main.c creates and destroys the node's store.
- * Pure: nothing blocks; the only unbounded work is store_flush/destroy,
- * which are O(keys) by nature.  Scan callbacks must not modify the store.
+ * Pure: nothing blocks; the only unbounded work is store_flush/destroy and
+ * store_drop_before, which are O(keys) by nature.  Scan callbacks must not modify the store.
  */
 #include "storage/store.h"
 #include "util/varint.h"
