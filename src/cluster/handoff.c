@@ -8,7 +8,8 @@
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
- * local data; the flush epoch: hints stamped before it are never kept).  Never blocks; the drain sends at most
+ * local data; the flush epoch: hints stamped before it are never kept).
+ * Never blocks; the drain sends at most
  * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
  * a batch before sending the next one, so a long outage cannot flood the
  * returning node.

@@ -1,5 +1,6 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
- * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands (RENAME, RENAMENX, COPY),
+ * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands
+ * (RENAME, RENAMENX, COPY),
  * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
@@ -650,7 +651,8 @@ static void flush_done(void *arg, int err)
 
 void cmd_flushall(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc > 2 || (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
+    if (argc > 2 ||
+        (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
         cmd_reply_syntax(c);
         return;
     }

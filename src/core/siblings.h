@@ -172,7 +172,8 @@ int sib_decode(struct sibset *s, const void *p, size_t len, size_t max_val);
  * actor name, and the flush epoch when not 0 (so versions of epoch 0 hash
  * as they always did).  The anti-entropy trees XOR these (ae.h), the reaper
  * compares them (replica_drop_if_digest); nodes exchange them, so the
- * function must never change for what it already hashes.  O(versions + clock entries); MurmurHash3. */
+ * function must never change for what it already hashes.
+ * O(versions + clock entries); MurmurHash3. */
 uint64_t sib_digest(const void *key, size_t klen, const struct sibset *s);
 
 #endif

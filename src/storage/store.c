@@ -38,15 +38,15 @@
  *
  * Callers, all on the event loop thread: writes come through replica.c
  * (the local write engine: store_put_checked, store_put_set_checked,
- * store_remove, store_drop_before at a flush), aof.c (replay and rewrite)
- * and handoff.c (its own hint
+ * store_remove), store_epoch.c (a flush), aof.c (replay and rewrite) and
+ * handoff.c (its own hint
  * store, a second struct store); reads from coord.c, cluster.c, the
  * command handlers (cmd_kv.c, cmd_peer.c, cmd_keyspace.c, cmd_info.c) and
  * the cluster tasks
  * that walk the key space with store_scan (xfer.c, ae.c, reaper.c,
  * handoff.c); main.c creates and destroys the node's store.
- * Pure: nothing blocks; the only unbounded work is store_flush/destroy and
- * store_drop_before, which are O(keys) by nature.  Scan callbacks must not modify the store.
+ * Pure: nothing blocks; the only unbounded work is store_flush/destroy,
+ * which are O(keys) by nature.  Scan callbacks must not modify the store.
  */
 #include "storage/store.h"
 #include "util/varint.h"
@@ -470,84 +470,9 @@ void store_flush(struct store *s)
     table_alloc(&s->t[0], STORE_MIN_BUCKETS);
 }
 
-/* How many of e's versions were stamped before flush epoch `epoch`; *nver
- * receives how many it has. */
-static unsigned count_before(struct store *s, const struct store_entry *e, uint32_t epoch,
-                             unsigned *nver)
+uint32_t store_max_epoch(const struct store *s)
 {
-    uint64_t n;
-    const uint8_t *p = varint_read(section(e), &n);
-    unsigned before = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        struct store_vref r;
-        p = version_read(p, &r);
-        int rc = version_unpack_clock(&s->tmp, r.clock, r.clock_len, NULL);
-        assert(rc == 0); /* the bytes were packed by this file */
-        (void)rc;
-        before += s->tmp.epoch < epoch;
-    }
-    *nver = (unsigned)n;
-    return before;
-}
-
-size_t store_drop_before(struct store *s, uint32_t epoch)
-{
-    size_t keys = s->t[0].used + s->t[1].used;
-    if (s->max_epoch < epoch) { /* every version is older: the fast way */
-        store_flush(s);
-        return keys;
-    }
-    /* Some versions are newer (writes of the new epoch that arrived before
-     * the flush itself): one pass unlinks the entries all of whose versions
-     * are older; a key holding both (only a set stored as given by
-     * store_replace could) is rewritten after the pass. */
-    size_t removed = 0;
-    struct sibset mixed_set;
-    struct buf mixed;
-    sib_init(&mixed_set);
-    buf_init(&mixed);
-    size_t nmixed = 0;
-    for (int ti = 0; ti < 2; ti++) {
-        struct table *t = &s->t[ti];
-        for (size_t i = 0; t->b && i < t->size; i++) {
-            struct store_entry **link = &t->b[i];
-            while (*link) {
-                struct store_entry *e = *link;
-                unsigned nver, before = count_before(s, e, epoch, &nver);
-                if (before == 0) {
-                    link = &e->next;
-                    continue;
-                }
-                if (before < nver) {
-                    buf_varint(&mixed, e->klen);
-                    buf_append(&mixed, e->data, e->klen);
-                    nmixed++;
-                    link = &e->next;
-                    continue;
-                }
-                *link = e->next;
-                t->used--;
-                count_section(s, section(e), -1);
-                s->entry_bytes -= entry_free(e);
-                removed++;
-            }
-        }
-    }
-    const uint8_t *p = (const uint8_t *)mixed.data;
-    for (size_t i = 0; i < nmixed; i++) {
-        uint64_t klen;
-        p = varint_read(p, &klen);
-        const struct store_entry *e = store_find(s, p, (size_t)klen);
-        sib_clear(&mixed_set);
-        store_entry_load(e, &mixed_set);
-        sib_drop_before(&mixed_set, epoch);
-        store_replace(s, p, (size_t)klen, &mixed_set);
-        p += klen;
-    }
-    sib_fini(&mixed_set);
-    buf_fini(&mixed);
-    maybe_shrink(s);
-    return removed;
+    return s->max_epoch;
 }
 
 /* HOT: GET. One hash, a chain walk comparing hashes first, no allocation. */
