@@ -20,6 +20,12 @@ Both without persistence on either side (dynamo-node --appendonly no, redis
 Bits: redis-benchmark SETBIT/GETBIT/BITCOUNT over keys bm:__rand_int__ of
 1 000 bits (-r 100000 -c 50), -P 1 and -P 16.
 
+Flush: FLUSHALL of 1M keys (64-byte values, loaded through redis-cli --pipe)
+on a 3-node cluster (N=3 W=2 R=2, sent to one node; timed until its OK, with
+every node holding every key first) against FLUSHALL (SYNC) on one
+redis-server holding the same keys; each node's own pass (INFO
+last_flush_usec) is printed too.  Both without persistence.
+
 AOF: redis-benchmark -t set -n 200000 -r 100000 -d 64 -c 50, -P 1 and -P 16,
 dynamo-node --appendonly yes --appendfsync everysec against redis-server
 --appendonly yes --appendfsync everysec (each in its own directory; the log
@@ -402,11 +408,65 @@ def recording_cost(tmp, n):
             name, spent / (2.0 * n), 100.0 * spent / total, total))
 
 
+def timed_command(port, *args):
+    """Seconds from sending one command on an open connection to its reply
+    (which must be +OK)."""
+    req = b"*%d\r\n" % len(args) + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
+        s.sendall(b"PING\r\n")
+        assert s.recv(64).startswith(b"+PONG")
+        t0 = time.perf_counter()
+        s.sendall(req)
+        rep = s.recv(256)
+        dt = time.perf_counter() - t0
+    if not rep.startswith(b"+OK"):
+        raise RuntimeError("%s answered %r" % (" ".join(args), rep))
+    return dt
+
+
+def stored_keys(port):
+    """Keys this node holds (INFO keyspace stored_keys; 0 when none)."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "keyspace"], check=True,
+                         capture_output=True, text=True).stdout
+    for part in out.replace("\r", "").replace("\n", ",").split(","):
+        if part.startswith("stored_keys="):
+            return int(part.split("=", 1)[1])
+    return 0
+
+
+def flush_bench(tmp, nkeys):
+    print("== flush: FLUSHALL of %d keys (64-byte values): 3 nodes N=3 W=2 R=2 (sent to one "
+          "node) vs one redis-server" % nkeys)
+    procs, ports = start_cluster(tmp)
+    rp, rport = start_redis(tmp)
+    try:
+        load_keys(ports[0], nkeys)
+        deadline = time.monotonic() + 300
+        while any(stored_keys(p) < nkeys for p in ports):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the nodes hold %s keys, not %d each"
+                                   % ([stored_keys(p) for p in ports], nkeys))
+            time.sleep(0.2)
+        d = timed_command(ports[1], "FLUSHALL")
+        passes = [info_field(p, "last_flush_usec", "persistence") for p in ports]
+        left = [stored_keys(p) for p in ports]
+        rk = load_keys(rport, nkeys)
+        r = timed_command(rport, "FLUSHALL", "SYNC")
+        print("%-24s %12s %12s %8s" % ("figure", "dynamo-node", "redis", "ratio"))
+        print("%-24s %12.1f %12.1f %8.2f" % ("FLUSHALL ms (client)", d * 1000, r * 1000, d / r))
+        print("each node's pass, ms:    %s" % " ".join("%.1f" % (u / 1000) for u in passes))
+        print("keys held after: dynamo-node %s, redis %d before" % (left, rk))
+    finally:
+        for p in procs + [rp]:
+            stop(p)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
     ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof", "bits",
-                                       "latency", "recording"),
+                                       "latency", "recording", "flush"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -426,6 +486,8 @@ def main():
             latency_bench(tmp, 50000 if args.quick else 200000, 1 if args.quick else 3)
         if want("recording") and shutil.which("valgrind"):
             recording_cost(tmp, 5000 if args.quick else 20000)
+        if want("flush"):
+            flush_bench(tmp, nkeys)
         if not want("memory"):
             return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)

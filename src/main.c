@@ -45,6 +45,7 @@
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "cluster/members.h"
+#include "core/gossip.h"
 #include "util/errors.h"
 #include "cmd/node.h"
 #include "net/peer.h"
@@ -98,11 +99,33 @@ static bool on_transfer_busy(void *arg)
     return xfer_busy(((struct kv_node *)arg)->xfer);
 }
 
-static void on_local_flush(void *arg)
+/* A flush (replica_flush_to) dropped the store's older versions: the
+ * trees are rebuilt, the hints stamped before it go too, and gossip
+ * spreads the epoch. */
+static void on_local_flush(void *arg, uint32_t epoch)
 {
     struct kv_node *n = arg;
     if (n->ae)
         ae_reset(n->ae);
+    if (n->hh)
+        hh_drop_before(n->hh, epoch);
+    if (n->gossip)
+        gossip_set_flush_epoch(n->gossip, epoch);
+}
+
+/* Gossip brought a higher flush epoch (a flush this node missed). */
+static void on_gossip_flush(void *arg, uint32_t epoch)
+{
+    struct kv_node *n = arg;
+    replica_flush_to(n->replica, epoch, "learnt through gossip");
+}
+
+/* Replay of a flush record: the hints go as the store's versions did. */
+static void hint_drop_before(void *arg, uint32_t epoch)
+{
+    struct kv_node *n = arg;
+    if (n->hh)
+        hh_drop_before(n->hh, epoch);
 }
 
 /* The log's view of the hint stores (replay and rewrite). */
@@ -412,7 +435,7 @@ int main(int argc, char **argv)
     if (node.cfg.appendonly) {
         struct buf aerr;
         buf_init(&aerr);
-        struct aof_hints hints = {hint_load, hint_foreach_store, &node};
+        struct aof_hints hints = {hint_load, hint_foreach_store, hint_drop_before, &node};
         node.aof = aof_open(node.base, node.store, &node.cfg, &hints, &aerr);
         if (!node.aof) {
             buf_putc(&aerr, '\0');
@@ -449,10 +472,14 @@ int main(int argc, char **argv)
     struct replica_observer observer = {
         .on_change = node.ae ? on_local_change : NULL,
         .on_arrived = on_local_arrived,
-        .on_flush = node.ae ? on_local_flush : NULL,
+        .on_flush = on_local_flush,
         .arg = &node,
     };
     replica_set_observer(node.replica, &observer);
+    if (node.gossip) { /* the epoch the log holds; later ones come both ways */
+        gossip_set_flush_epoch(node.gossip, replica_epoch(node.replica));
+        gossip_on_flush(node.gossip, on_gossip_flush, &node);
+    }
     struct reaper_deps rd = {.base = node.base, .cfg = &node.cfg, .store = node.store,
                              .replica = node.replica, .peers = node.peers,
                              .members = node.members, .hh = node.hh, .gossip = node.gossip,

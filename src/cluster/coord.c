@@ -213,6 +213,9 @@ static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
     sib_init(&set);
     if (!err && rep && rep->type == PEER_R_BULK &&
         sib_decode(&set, rep->str, rep->len, (size_t)q->co->d.cfg->proto_max_bulk_len) == 0) {
+        /* a replica that has not learnt of a flush yet may still hold
+         * what it removed: never read back, never repaired onto others */
+        sib_drop_before(&set, replica_epoch(q->co->d.replica));
         quorum_read_answer(&q->rd, rp->a.target, &set);
         record_latency(q->co, q->start_us);
     } else {
@@ -430,9 +433,12 @@ static void on_replica_put(void *arg, int err, const struct peer_reply *rep)
     bool has_more = false;
     if (ok) {
         record_latency(q->co, q->start_us);
-        if (rep->type == PEER_R_BULK && rp->a.kind == QUORUM_ACT_PUT)
-            has_more = sib_decode(&more, rep->str, rep->len,
-                                  (size_t)q->co->d.cfg->proto_max_bulk_len) == 0;
+        if (rep->type == PEER_R_BULK && rp->a.kind == QUORUM_ACT_PUT &&
+            sib_decode(&more, rep->str, rep->len,
+                       (size_t)q->co->d.cfg->proto_max_bulk_len) == 0) {
+            sib_drop_before(&more, replica_epoch(q->co->d.replica)); /* flushed */
+            has_more = more.n > 0;
+        }
     }
     struct quorum_act next =
         quorum_write_reply(&q->wr, &rp->a, ok, has_more ? &more : NULL, node_up, q->co);
@@ -530,6 +536,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
         .vclock_max_entries = (unsigned)n->cfg->vclock_max_entries,
         .max_siblings = (unsigned)n->cfg->max_siblings,
         .now_ms = (uint64_t)clock_now_ms(),
+        .epoch = replica_epoch(n->replica),
         .sloppy_floor = &co->sloppy_floor,
     };
     int err = quorum_stamp(&st, &local, ctx, &v, &reply);

@@ -3,12 +3,14 @@
  * Owns: the per-owner hint stores and the drain timer.  Callers: coord.c
  * (hh_add for its own substitute role), cmd_peer.c (hh_add for PHINT),
  * main.c (hh_create/hh_set_storage/destroy, and its log callbacks: hh_load
- * at replay, hh_foreach_store at rewrite), cluster.c (hh_stats), reaper.c (hh_holds),
+ * at replay, hh_foreach_store at rewrite; hh_drop_before at a flush and at
+ * a flush record's replay), cluster.c (hh_stats), reaper.c (hh_holds),
  * coord.c and cmd_peer.c (hh_merge_hints: a substitute's answer to a read), cmd_info.c (INFO),
  * cmd_dynamo.c (DYNAMO HINTS).  Calls: store (a struct store per owner),
  * siblings, members (is the owner still a ring member), peer (PPUT to the owner),
  * aof (hints are logged), replica (a hint for a node that left becomes
- * local data).  Never blocks; the drain sends at most
+ * local data; the flush epoch: hints stamped before it are never kept).
+ * Never blocks; the drain sends at most
  * handoff-rate/10 hints per owner per 100 ms tick and waits for the acks of
  * a batch before sending the next one, so a long outage cannot flood the
  * returning node.
@@ -85,7 +87,30 @@ void hh_destroy(struct handoff *h)
     mem_free(h);
 }
 
+static bool add(struct handoff *h, int owner, const void *key, size_t klen,
+                const struct sibset *set);
+
 bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set)
+{
+    /* versions stamped before the flush epoch this node knows are gone
+     * (replica.h): never kept as hints, accepted as if dominated */
+    uint32_t epoch = replica_epoch(h->replica);
+    bool flushed = false;
+    for (uint32_t i = 0; i < set->n; i++)
+        flushed |= set->v[i].epoch < epoch;
+    if (!flushed)
+        return add(h, owner, key, klen, set);
+    struct sibset cur;
+    sib_init(&cur);
+    sib_merge(&cur, set);
+    sib_drop_before(&cur, epoch);
+    bool ok = cur.n == 0 || add(h, owner, key, klen, &cur);
+    sib_fini(&cur);
+    return ok;
+}
+
+static bool add(struct handoff *h, int owner, const void *key, size_t klen,
+                const struct sibset *set)
 {
     if (owner < 0 || owner >= CFG_MAX_NODES)
         return false;
@@ -125,6 +150,20 @@ void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const s
         h->pending--;
     else if (!exists && now)
         h->pending++;
+}
+
+size_t hh_drop_before(struct handoff *h, uint32_t epoch)
+{
+    size_t dropped = 0;
+    uint64_t pending = 0;
+    for (int i = 0; i < CFG_MAX_NODES; i++) {
+        if (!h->q[i].hints)
+            continue;
+        dropped += store_drop_before(h->q[i].hints, epoch);
+        pending += store_count(h->q[i].hints);
+    }
+    h->pending = pending;
+    return dropped;
 }
 
 void hh_foreach_store(struct handoff *h, hh_store_fn fn, void *arg)

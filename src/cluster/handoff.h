@@ -56,6 +56,11 @@ bool hh_add(struct handoff *h, int owner, const void *key, size_t klen, const st
  * (an empty set removes it). */
 void hh_load(struct handoff *h, int owner, const void *key, size_t klen, const struct sibset *set);
 
+/* A flush (replica_flush_to): removes every hint stamped before flush
+ * epoch `epoch`, for every owner (the log's flush record covers them).
+ * Returns the number of hinted keys removed. */
+size_t hh_drop_before(struct handoff *h, uint32_t epoch);
+
 /* Calls fn for every owner that has a hint store (log compaction). */
 struct store;
 typedef void (*hh_store_fn)(void *arg, int owner, struct store *hints);

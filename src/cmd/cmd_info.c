@@ -128,6 +128,7 @@ void cmd_info(struct client *c, int argc, const struct arg *argv)
         buf_printf(&b, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:%llu\r\n",
                    (unsigned long long)replica_changes(n->replica));
         aof_info(n->aof, &b);
+        replica_info(n->replica, &b);
         buf_printf(&b, "\r\n");
     }
     if (want_section(argc, argv, "stats", true)) {

@@ -1,5 +1,6 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
- * SCAN, DBSIZE, RANDOMKEY), key-moving commands (RENAME, RENAMENX, COPY),
+ * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands
+ * (RENAME, RENAMENX, COPY),
  * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
@@ -79,7 +80,9 @@
 #include "cmd/pscan.h"
 #include "core/config.h"
 #include "cluster/coord.h"
+#include "cluster/flush.h"
 #include "cluster/members.h"
+#include "storage/replica.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "cmd/node.h"
@@ -628,6 +631,44 @@ static void cmd_copy(struct client *c, int argc, const struct arg *argv)
 }
 
 /* ---- the table ---- */
+
+/* ---- FLUSHALL / FLUSHDB [ASYNC|SYNC]: the whole cluster (flush.h) ----
+ * One key space, so FLUSHDB is FLUSHALL.  ASYNC and SYNC are accepted as
+ * Redis accepts them and mean the same here: the OK comes once W nodes
+ * dropped the keys (each node's pass is one walk of its table). */
+
+struct flush_req {
+    struct defer k;
+};
+
+static void flush_done(void *arg, int err)
+{
+    struct flush_req *f = arg;
+    if (err)
+        f->k.err = err;
+    else
+        buf_append(&f->k.out, "+OK\r\n", 5);
+    defer_release(&f->k);
+}
+
+void cmd_flushall(struct client *c, int argc, const struct arg *argv)
+{
+    if (argc > 2 ||
+        (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
+        cmd_reply_syntax(c);
+        return;
+    }
+    struct kv_node *n = c->node;
+    struct flush_deps deps = {n->base, n->replica, n->peers, n->members, &n->cfg, n->self_idx};
+    struct flush_req *f = defer_create(sizeof(*f), c, NULL, NULL);
+    defer_hold_open(&f->k);
+    int rc = flush_cluster(&deps, flush_done, f);
+    if (rc < 0) { /* refused before anything changed */
+        f->k.err = rc;
+        defer_release(&f->k);
+    }
+    defer_dispatched(&f->k, c);
+}
 
 const struct cmd_def cmd_keyspace_table[] = {
     {"keys", 2, CMD_F_READONLY, 0, 0, 0, cmd_keys, "generic",

@@ -1,5 +1,5 @@
 /* cmd_kv.c — key commands (GET/SET/DEL/MGET/MSET/EXISTS/TYPE, UNLINK and
- * TOUCH through them, FLUSHALL, INFO's live-key count), the read-then-write
+ * TOUCH through them, INFO's live-key count), the read-then-write
  * at the coordinator behind SET/DEL/MSET and cmd_rmw, and struct op
  * (kv_op.h), the per-request state of the key commands.
  *
@@ -18,7 +18,7 @@
  * cmd_keyspace.c (UNLINK/TOUCH; RENAME/COPY run SET through defer_call),
  * cmd_conn.c (cmd_count_live for INFO), cmd_fwd.c and cmd_vkv.c (op_*).
  * Calls: coord (reads, writes, local loads), cmd_fwd.c (routing and
- * forwarding), defer.c, replica (FLUSHALL), the store (GET's fast path).
+ * forwarding), defer.c, replica, the store (GET's fast path).
  * Nothing here blocks.
  */
 #include <assert.h>
@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "storage/replica.h"
 #include "cmd/cmd.h"
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
@@ -723,13 +722,4 @@ void cmd_del(struct client *c, int argc, const struct arg *argv)
     op_dispatched(op, c);
 }
 
-void cmd_flushall(struct client *c, int argc, const struct arg *argv)
-{
-    if (argc > 2 || (argc == 2 && !cmd_arg_eq(&argv[1], "SYNC") && !cmd_arg_eq(&argv[1], "ASYNC"))) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    replica_flush(c->node->replica);
-    cmd_reply_ok(c);
-}
 

@@ -10,6 +10,8 @@
  *                            versions the write does not cover) their set
  *   PHINT owner key versions keep versions for an unreachable owner (handoff)
  *   PGOSSIP table            merge a membership table; reply: ours
+ *   PFLUSH epoch             apply a cluster flush (flush.h): drop every
+ *                            version stamped before epoch, logged; +OK
  *   PCHECK key...            per key: this node's digest and whether it holds
  *                            a hint for it (tombstone reaping, reaper.h)
  *   PREAP key digest         remove key if its digest is still that
@@ -455,6 +457,18 @@ static void peer_gossip(struct client *c, int argc, const struct arg *argv)
     buf_fini(&out);
 }
 
+static void peer_flush(struct client *c, int argc, const struct arg *argv)
+{
+    (void)argc;
+    long long e;
+    if (!cmd_arg_ll(&argv[1], &e) || e < 1 || e > (long long)UINT32_MAX) {
+        resp_add_error(&c->out, "ERR", "PFLUSH: bad epoch");
+        return;
+    }
+    replica_flush_to(c->node->replica, (uint32_t)e, "PFLUSH from a peer");
+    cmd_reply_ok(c); /* after the flush record: replies wait for the log */
+}
+
 static void peer_check(struct client *c, int argc, const struct arg *argv)
 {
     reaper_serve_check(c->node->reaper, argc - 1, argv + 1, &c->out);
@@ -516,6 +530,7 @@ const struct cmd_def cmd_peer_table[] = {
     PEER_ROW("pae", -3, 0, peer_ae),
     PEER_ROW("phint", 4, CMD_F_WRITE, peer_hint_cmd),
     PEER_ROW("pgossip", 2, 0, peer_gossip),
+    PEER_ROW("pflush", 2, CMD_F_WRITE, peer_flush),
     PEER_ROW("pcheck", -2, 0, peer_check),
     PEER_ROW("preap", 3, CMD_F_WRITE, peer_reap),
     PEER_ROW("pscan", 4, 0, peer_scan_cmd),

@@ -119,6 +119,16 @@ void aof_scan(const uint8_t *img, size_t len, aof_record_fn fn, void *arg,
     rep->torn = len - rep->end;
 }
 
+bool aof_flush_parse(const uint8_t *p, size_t len, uint32_t *epoch)
+{
+    uint64_t e = 0;
+    size_t pos = 0;
+    if (len != 0 && (!varint_get(p, len, &pos, &e) || pos != len || e == 0 || e > UINT32_MAX))
+        return false;
+    *epoch = (uint32_t)e;
+    return true;
+}
+
 bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out)
 {
     size_t pos = 0;

@@ -45,7 +45,8 @@
 enum aof_type {
     AOF_KEY = 1,   /* varint klen, key, sib_encode'd versions (none = removed) */
     AOF_HINT = 2,  /* u8 owner-name length, name, varint klen, key, versions */
-    AOF_FLUSH = 3, /* the store was emptied */
+    AOF_FLUSH = 3, /* [varint flush epoch >= 1]: every version stamped before
+                      it was dropped; empty = everything so far (older logs) */
     AOF_TYPE_COUNT
 };
 
@@ -80,6 +81,12 @@ struct aof_rec {
 /* Splits a payload of type AOF_KEY or AOF_HINT.  false when it is
  * malformed (or another type). */
 bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out);
+
+/* Splits the payload of an AOF_FLUSH record: *epoch = its flush epoch (0
+ * for the empty payload of older logs: everything so far).  false when it
+ * is malformed (a non-canonical or zero varint, bytes after it, an epoch
+ * past 32 bits). */
+bool aof_flush_parse(const uint8_t *p, size_t len, uint32_t *epoch);
 
 /* Whether a key of klen bytes whose encoded versions take set_bytes fits in
  * one record.  The write path refuses a change that would not, before it is

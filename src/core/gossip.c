@@ -22,7 +22,13 @@
  * malformed table (the bytes come straight from the network) changes
  * nothing and fires no callback.  Bounds: at most GOSSIP_MAX_ROWS rows,
  * names of 1..GOSSIP_NAME_MAX bytes, canonical varints of at most 10 bytes,
- * and no bytes after the last row.
+ * and after the last row nothing but the optional flush epoch.
+ *
+ * The flush epoch (issue 16, replica.h) rides after the rows as one varint,
+ * only when it is not 0 (so a table is byte for byte what it was until the
+ * first flush, and nodes of the previous release read it).  The higher
+ * epoch wins; an epoch more than GOSSIP_MAX_EPOCH_STEP above ours is
+ * ignored (the rows still merge), as out-of-bounds rows are.
  *
  * A row for an unknown name that carries an address adds a member
  * (pass 2, after the whole table validated); the callback announces it.
@@ -30,7 +36,8 @@
  * Callers: cluster.c (its gossip timer: tick, pick, encode; the PGOSSIP
  * exchange: merge; JOIN/LEAVE/REMOVE, restore at start), coord.c
  * (gossip_state: liveness), reaper.c (gossip_status), cmd_dynamo.c
- * (DYNAMO NODES), the fuzz target.  Everything is bounded CPU work — at most
+ * (DYNAMO NODES), main.c (the flush epoch: gossip_set_flush_epoch,
+ * gossip_on_flush), the fuzz target.  Everything is bounded CPU work — at most
  * GOSSIP_MAX_ROWS x CFG_MAX_NODES name comparisons per merge — and nothing
  * blocks or allocates outside create.  The change callback runs with the
  * member's new state already stored; it may read the table but must not
@@ -75,6 +82,8 @@
 #define GOSSIP_MAX_AHEAD_MS ((uint64_t)3600 * 1000)
 #define GOSSIP_MIN_BEAT_MS 10
 #define GOSSIP_MAX_SVERSION_STEP ((uint64_t)1 << 20)
+/* A flush epoch grows by one per FLUSHALL: a jump beyond this is refused. */
+#define GOSSIP_MAX_EPOCH_STEP ((uint64_t)1 << 20)
 /* Smallest possible row: length byte, 1-byte name, two 1-byte varints,
  * status, 1-byte version, empty host, two 1-byte ports. */
 #define GOSSIP_MIN_ROW_BYTES 9
@@ -113,6 +122,9 @@ struct gossip {
     void *on_change_arg;
     gossip_member_fn on_member;  /* may be NULL */
     void *on_member_arg;
+    uint32_t flush_epoch;        /* the highest flush epoch known */
+    gossip_flush_fn on_flush;    /* may be NULL */
+    void *on_flush_arg;
 };
 
 /* One parsed row of a received table; member is -1 for unknown names. */
@@ -225,6 +237,23 @@ void gossip_on_member(struct gossip *g, gossip_member_fn fn, void *arg)
     g->on_member_arg = arg;
 }
 
+void gossip_on_flush(struct gossip *g, gossip_flush_fn fn, void *arg)
+{
+    g->on_flush = fn;
+    g->on_flush_arg = arg;
+}
+
+void gossip_set_flush_epoch(struct gossip *g, uint32_t epoch)
+{
+    if (epoch > g->flush_epoch)
+        g->flush_epoch = epoch;
+}
+
+uint32_t gossip_flush_epoch(const struct gossip *g)
+{
+    return g->flush_epoch;
+}
+
 static void set_status(struct gossip *g, int idx, enum gossip_status st, uint64_t version)
 {
     struct member *m = &g->m[idx];
@@ -328,7 +357,7 @@ int gossip_pick(const struct gossip *g, uint32_t rnd)
 
 void gossip_encode(const struct gossip *g, struct buf *out)
 {
-    buf_reserve(out, 10 + (size_t)g->nmembers * GOSSIP_MAX_ROW_BYTES);
+    buf_reserve(out, 20 + (size_t)g->nmembers * GOSSIP_MAX_ROW_BYTES);
     uint8_t *p = (uint8_t *)out->data + out->len;
     size_t k = varint_put(p, (uint64_t)g->nmembers);
     for (int i = 0; i < g->nmembers; i++) {
@@ -347,6 +376,8 @@ void gossip_encode(const struct gossip *g, struct buf *out)
         k += varint_put(p + k, (uint64_t)m->port);
         k += varint_put(p + k, (uint64_t)m->cport);
     }
+    if (g->flush_epoch)
+        k += varint_put(p + k, g->flush_epoch);
     out->len += k;
 }
 
@@ -361,8 +392,9 @@ static int find_member(const struct gossip *g, const uint8_t *name, size_t nlen)
 /* Pass 1 of gossip_merge: syntax and bounds only, into rows[].  Touches
  * nothing in g.  Returns the row count, or KV_EPROTO. */
 static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
-                       struct row rows[GOSSIP_MAX_ROWS])
+                       struct row rows[GOSSIP_MAX_ROWS], uint64_t *epoch)
 {
+    *epoch = 0;
     size_t pos = 0;
     uint64_t n;
     if (!varint_get(p, len, &pos, &n) || n > GOSSIP_MAX_ROWS ||
@@ -395,6 +427,8 @@ static int parse_table(const struct gossip *g, const uint8_t *p, size_t len,
             r->port > 65535 || r->cport > 65535)
             return KV_EPROTO;
     }
+    if (pos < len && (!varint_get(p, len, &pos, epoch) || *epoch == 0 || *epoch > UINT32_MAX))
+        return KV_EPROTO;
     if (pos != len)
         return KV_EPROTO;
     return (int)n;
@@ -477,7 +511,8 @@ static void merge_status(struct gossip *g, int idx, const struct row *r)
 int gossip_merge(struct gossip *g, const void *ptr, size_t len, int64_t now_ms)
 {
     struct row rows[GOSSIP_MAX_ROWS];
-    int n = parse_table(g, ptr, len, rows);
+    uint64_t epoch;
+    int n = parse_table(g, ptr, len, rows, &epoch);
     if (n < 0)
         return n;
     /* Pass 2: apply.  Counts members, not rows, so a table naming a member
@@ -515,6 +550,11 @@ int gossip_merge(struct gossip *g, const void *ptr, size_t len, int64_t now_ms)
             advanced++;
         seen |= (uint64_t)1 << idx;
         set_state(g, idx, GOSSIP_ALIVE);
+    }
+    if (epoch > g->flush_epoch && epoch - g->flush_epoch <= GOSSIP_MAX_EPOCH_STEP) {
+        g->flush_epoch = (uint32_t)epoch;
+        if (g->on_flush)
+            g->on_flush(g->on_flush_arg, g->flush_epoch);
     }
     return advanced;
 }

@@ -82,6 +82,16 @@ void gossip_set_evict(struct gossip *g, int64_t evict_ms);
 void gossip_on_change(struct gossip *g, gossip_change_fn fn, void *arg);
 void gossip_on_member(struct gossip *g, gossip_member_fn fn, void *arg);
 
+/* ---- the cluster's flush epoch (FLUSHALL; replica.h) ---- */
+/* Called by gossip_merge when a table carried a higher flush epoch (now
+ * gossip_flush_epoch). */
+typedef void (*gossip_flush_fn)(void *arg, uint32_t epoch);
+void gossip_on_flush(struct gossip *g, gossip_flush_fn fn, void *arg);
+/* Raises the epoch this table carries (a local or peer flush, the log's
+ * epoch at start); a lower one is ignored.  No callback. */
+void gossip_set_flush_epoch(struct gossip *g, uint32_t epoch);
+uint32_t gossip_flush_epoch(const struct gossip *g);
+
 /* Sets a member's ring status as saved before a restart (no callback). */
 void gossip_restore(struct gossip *g, int idx, enum gossip_status st, uint64_t version);
 /* This node leaves the ring (DYNAMO LEAVE).  Lasts for this process. */
@@ -105,8 +115,8 @@ int gossip_pick(const struct gossip *g, uint32_t rnd);
 /* Appends this node's view of the table (wire format: varint count, then per
  * row: u8 name length + name, varint generation, varint heartbeat, u8
  * status, varint status version, u8 host length + host, varint client port,
- * varint cluster port).  An empty host means "address unknown": such a row
- * never adds a member. */
+ * varint cluster port; then, only when not 0, varint flush epoch).  An empty
+ * host means "address unknown": such a row never adds a member. */
 void gossip_encode(const struct gossip *g, struct buf *out);
 
 /* Merges a received table.  Validates everything (lengths, counts <= 256,

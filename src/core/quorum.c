@@ -142,6 +142,7 @@ int quorum_stamp(struct quorum_stamp *st, const struct sibset *local, const stru
         return KV_EBADCTX; /* only a context at the codec's cap gets here */
     uint64_t now = st->now_ms;
     version_set_dot(v, ctx, self, counter, now);
+    v->epoch = st->epoch;
     /* Prune the context, never the dot: its entry is made the newest. */
     if (v->vc.n > st->vclock_max_entries) {
         for (uint32_t i = 0; i < v->vc.n; i++)

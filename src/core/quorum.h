@@ -111,6 +111,8 @@ struct quorum_stamp {
     unsigned max_siblings;       /* refuse a write leaving more versions than
                                     this (and more than the key has now) */
     uint64_t now_ms;             /* wall clock of the dot */
+    uint32_t epoch;              /* the flush epoch this node knows: the
+                                    version is stamped with it (siblings.h) */
     uint64_t *sloppy_floor;      /* in/out: the highest counter issued for a key
                                     this node does not own (node-wide) */
     /* out */

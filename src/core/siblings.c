@@ -9,7 +9,9 @@
  * replica answers, read repair, stamping) and coord.c (contexts), the wire format (sib_encode/
  * decode) wherever versions cross a node or the log: cmd_peer.c, aof.c,
  * ae.c, handoff.c, xfer.c; the key digest (sib_digest): replica, ae,
- * reaper, main's observer; replica.c, reaper.c and the command handlers
+ * reaper, main's observer; flush epochs (sib_drop_before): replica.c,
+ * coord.c (replica answers), handoff.c, aof.c (replay); replica.c,
+ * reaper.c and the command handlers
  * (cmd_kv.c, cmd_keyspace.c, cmd_string.c, cmd_dynamo.c) read sets.
  * Pure CPU work; nothing blocks.  Reconciling is O(n) clock comparisons per
  * added version, and sets are tiny in practice (Dynamo saw > 1 version for
@@ -23,10 +25,14 @@
  *                vc_encode'd clock
  *                [u8 name length, dot actor name, varint dot_base]
  *                                            when SIB_F_DOT
+ *                [varint epoch, >= 1]        when SIB_F_EPOCH
  * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
  * SIB_F_DOT is new with dotted versions: sets written before it (old logs)
  * have no dot and decode as old-format versions; a node of the previous
  * release refuses a set holding dots (its decoder rejects unknown flags).
+ * SIB_F_EPOCH is new with cluster-wide FLUSHALL (issue 16): a version of
+ * epoch 0 (every version until the first flush) is encoded exactly as
+ * before, so logs and peers of the previous release read it.
  */
 #include "core/siblings.h"
 #include "util/hash.h"
@@ -41,6 +47,7 @@
 #define SIB_F_TOMBSTONE (1u << 0) /* no value bytes follow */
 #define SIB_F_EXPIRE (1u << 1)    /* a non-zero expire_ms follows */
 #define SIB_F_DOT (1u << 2)       /* the dot follows the clock */
+#define SIB_F_EPOCH (1u << 3)     /* a non-zero flush epoch follows the dot */
 
 void version_init(struct version *v)
 {
@@ -48,7 +55,7 @@ void version_init(struct version *v)
     v->expire_ms = 0;
     vc_init(&v->vc);
     v->dot_actor = VERSION_NO_DOT;
-    v->pad_ = 0;
+    v->epoch = 0;
     v->dot_base = 0;
 }
 
@@ -61,6 +68,7 @@ void version_fini(struct version *v)
     v->expire_ms = 0;
     vc_fini(&v->vc);
     v->dot_actor = VERSION_NO_DOT;
+    v->epoch = 0;
     v->dot_base = 0;
 }
 
@@ -74,6 +82,7 @@ void version_copy(struct version *dst, const struct version *src)
     dst->expire_ms = src->expire_ms;
     vc_copy(&dst->vc, &src->vc);
     dst->dot_actor = src->dot_actor;
+    dst->epoch = src->epoch;
     dst->dot_base = src->dot_base;
 }
 
@@ -116,6 +125,13 @@ static inline bool prefix_seen(const struct version *y, uint32_t a, uint64_t c)
 
 bool version_seen_by(const struct version *x, const struct version *y)
 {
+    /* Flush epochs first: the flush of epoch E removed every version stamped
+     * before it, and a version of epoch E was stamped after its coordinator
+     * learnt of that flush, so it supersedes every older-epoch version
+     * (whose clocks may hold counters from before the flush that the new
+     * epoch reuses). */
+    if (x->epoch != y->epoch)
+        return x->epoch < y->epoch;
     if (x->dot_actor != VERSION_NO_DOT)
         return event_seen(y, x->dot_actor, vc_counter(&x->vc, x->dot_actor));
     for (uint32_t i = 0; i < x->vc.n; i++)
@@ -135,12 +151,12 @@ enum vc_order version_compare(const struct version *a, const struct version *b)
 
 void version_pack_clock(const struct version *v, struct buf *out)
 {
-    if (v->dot_actor == VERSION_NO_DOT) {
-        buf_varint(out, 0);
-    } else {
-        buf_varint(out, (uint64_t)v->dot_actor + 1);
+    uint64_t da = v->dot_actor == VERSION_NO_DOT ? 0 : (uint64_t)v->dot_actor + 1;
+    buf_varint(out, da * 2 + (v->epoch != 0));
+    if (v->epoch)
+        buf_varint(out, v->epoch);
+    if (da)
         buf_varint(out, v->dot_base);
-    }
     vc_pack(&v->vc, out);
 }
 
@@ -148,13 +164,18 @@ int version_unpack_clock(struct version *v, const void *ptr, size_t len, size_t 
 {
     const uint8_t *p = ptr;
     size_t pos = 0, vused;
-    uint64_t da, base = 0;
-    if (!varint_get(p, len, &pos, &da) || da > UINT32_MAX ||
+    uint64_t x, da, base = 0, epoch = 0;
+    if (!varint_get(p, len, &pos, &x))
+        return KV_EPROTO;
+    da = x / 2;
+    if (da > UINT32_MAX || ((x & 1) && (!varint_get(p, len, &pos, &epoch) || epoch == 0 ||
+                                        epoch > UINT32_MAX)) ||
         (da && !varint_get(p, len, &pos, &base)))
         return KV_EPROTO;
     if (vc_unpack(&v->vc, p + pos, len - pos, &vused) != 0)
         return KV_EPROTO;
     v->dot_actor = da ? (uint32_t)(da - 1) : VERSION_NO_DOT;
+    v->epoch = (uint32_t)epoch;
     v->dot_base = base;
     if (da && base >= vc_counter(&v->vc, v->dot_actor))
         return KV_EPROTO;
@@ -286,6 +307,32 @@ void sib_context(const struct sibset *s, struct vclock *out)
         vc_merge(out, &s->v[i].vc);
 }
 
+unsigned sib_drop_before(struct sibset *s, uint32_t epoch)
+{
+    uint32_t w = 0;
+    for (uint32_t r = 0; r < s->n; r++) {
+        if (s->v[r].epoch < epoch) {
+            version_fini(&s->v[r]);
+        } else {
+            if (w != r)
+                s->v[w] = s->v[r]; /* moves ownership */
+            w++;
+        }
+    }
+    unsigned dropped = s->n - w;
+    s->n = w;
+    return dropped;
+}
+
+uint32_t sib_max_epoch(const struct sibset *s)
+{
+    uint32_t e = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i].epoch > e)
+            e = s->v[i].epoch;
+    return e;
+}
+
 unsigned sib_live_count(const struct sibset *s, int64_t now_ms)
 {
     unsigned n = 0;
@@ -312,7 +359,8 @@ void sib_encode(const struct sibset *s, struct buf *out)
     for (uint32_t i = 0; i < s->n; i++) {
         const struct version *v = &s->v[i];
         unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0) |
-                         (v->dot_actor != VERSION_NO_DOT ? SIB_F_DOT : 0);
+                         (v->dot_actor != VERSION_NO_DOT ? SIB_F_DOT : 0) |
+                         (v->epoch ? SIB_F_EPOCH : 0);
         buf_putc(out, (char)flags);
         if (v->expire_ms)
             buf_varint(out, (uint64_t)v->expire_ms);
@@ -328,6 +376,8 @@ void sib_encode(const struct sibset *s, struct buf *out)
             buf_put(out, name, nl);
             buf_varint(out, v->dot_base);
         }
+        if (v->epoch)
+            buf_varint(out, v->epoch);
     }
 }
 
@@ -345,7 +395,7 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
         if (pos >= len)
             goto fail;
         unsigned flags = p[pos++];
-        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT))
+        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT | SIB_F_EPOCH))
             goto fail;
         struct version *v = append_slot(s);
         if (flags & SIB_F_EXPIRE) {
@@ -380,6 +430,12 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
             if (!varint_get(p, len, &pos, &base) || base >= vc_counter(&v->vc, v->dot_actor))
                 goto fail;
             v->dot_base = base;
+        }
+        if (flags & SIB_F_EPOCH) {
+            uint64_t e;
+            if (!varint_get(p, len, &pos, &e) || e == 0 || e > UINT32_MAX)
+                goto fail;
+            v->epoch = (uint32_t)e;
         }
     }
     if (pos != len)
@@ -441,6 +497,8 @@ uint64_t sib_digest(const void *key, size_t klen, const struct sibset *set)
             const char *an = vc_actor_name(v->dot_actor, &alen);
             clock ^= hash_mix(hash_bytes(an, alen, 6) ^ v->dot_base);
         }
+        if (v->epoch) /* epoch 0 leaves the digest as it always was */
+            clock ^= hash_mix(0x5eed0f1a5bULL + v->epoch);
         sum += hash_mix(h ^ clock);
     }
     uint64_t d = hash_mix(hash_bytes(key, klen, 3) ^ sum);

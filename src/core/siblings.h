@@ -13,6 +13,9 @@
  * actor the events 1..dot_base plus the dot itself.
  *
  * Order: x is dominated by y ("y has seen x") iff
+ *   - x's flush epoch is below y's (whatever the clocks say: the flush of
+ *     y's epoch removed x, and counters restart after a flush); else, at
+ *     equal epochs:
  *   - x has a dot: x's dot is in y's past;
  *   - x has no dot (an OLD-FORMAT version, written before dots existed, as
  *     read from an old log or peer): every event of x's clock is in y's
@@ -64,7 +67,10 @@ struct version {
     int64_t expire_ms;  /* absolute unix ms; 0 = never */
     struct vclock vc;   /* causal context with the dot merged in */
     uint32_t dot_actor; /* interned actor of the dot; VERSION_NO_DOT = none */
-    uint32_t pad_;
+    uint32_t epoch;     /* the cluster's flush epoch its coordinator knew when it
+                           stamped it (0 = before any flush, and old formats);
+                           a node that knows flush epoch E drops every version
+                           with epoch < E (replica.h) */
     uint64_t dot_base;  /* the context's counter for dot_actor (< the dot's) */
 };
 
@@ -94,8 +100,10 @@ bool version_seen_by(const struct version *x, const struct version *y);
 /* HOT: the order of two versions by the rules above (VC_EQUAL = the same
  * write, VC_BEFORE = a is dominated by b). */
 enum vc_order version_compare(const struct version *a, const struct version *b);
-/* Local compact form of clock + dot (actor ids; never leaves the process):
- * varint (dot actor + 1, 0 = none), [varint dot_base], vc_pack'ed clock. */
+/* Local compact form of clock + dot + epoch (actor ids; never leaves the
+ * process): varint ((dot actor + 1) * 2 + has_epoch, dot actor + 1 = 0 for
+ * none), [varint epoch when has_epoch], [varint dot_base when a dot],
+ * vc_pack'ed clock.  A version of epoch 0 packs as before plus nothing. */
 void version_pack_clock(const struct version *v, struct buf *out);
 /* Decodes what version_pack_clock wrote into v's clock and dot; *used =
  * bytes read.  0 or KV_EPROTO. */
@@ -125,6 +133,13 @@ void sib_context(const struct sibset *s, struct vclock *out);
  * empty or its versions hold different values: a real conflict. */
 const struct version *sib_agreed(const struct sibset *s);
 
+/* Removes every version of s stamped before flush epoch `epoch` (epoch
+ * field < epoch); returns how many were removed.  What is left still
+ * satisfies the set invariant (a subset of a reconciled set). */
+unsigned sib_drop_before(struct sibset *s, uint32_t epoch);
+/* The highest epoch of s's versions (0 for an empty set). */
+uint32_t sib_max_epoch(const struct sibset *s);
+
 /* Number of live versions at now_ms. */
 unsigned sib_live_count(const struct sibset *s, int64_t now_ms);
 /* True when every version of b is equal to or dominated by some version of a
@@ -134,8 +149,9 @@ unsigned sib_live_count(const struct sibset *s, int64_t now_ms);
 bool sib_covers(const struct sibset *a, const struct sibset *b);
 
 /* Wire codec for a whole set (between nodes and in the log): count, then
- * per version a flag byte (tombstone / has expiry / has dot), expiry, value
- * length + bytes, vc_encode'd clock, the dot (actor name, dot_base).
+ * per version a flag byte (tombstone / has expiry / has dot / has epoch),
+ * expiry, value length + bytes, vc_encode'd clock, the dot (actor name,
+ * dot_base), the flush epoch (varint, only when not 0).
  * Decoding validates every length against len and max_val, at most
  * SIB_MAX_VERSIONS versions, pairwise concurrent; returns 0 or KV_EPROTO /
  * KV_EBADCTX.  A version without the dot flag (the old format) decodes as
@@ -153,9 +169,11 @@ int sib_decode(struct sibset *s, const void *p, size_t len, size_t max_val);
 /* A digest of key's versions that is equal on every node holding the same
  * versions, whatever their order (0 for none or a NULL set, never 0
  * otherwise): values, tombstones, expiry, clock counters and the dot by
- * actor name.  The anti-entropy trees XOR these (ae.h), the reaper compares
- * them (replica_drop_if_digest); nodes exchange them, so the function must
- * never change.  O(versions + clock entries); MurmurHash3. */
+ * actor name, and the flush epoch when not 0 (so versions of epoch 0 hash
+ * as they always did).  The anti-entropy trees XOR these (ae.h), the reaper
+ * compares them (replica_drop_if_digest); nodes exchange them, so the
+ * function must never change for what it already hashes.
+ * O(versions + clock entries); MurmurHash3. */
 uint64_t sib_digest(const void *key, size_t klen, const struct sibset *s);
 
 #endif

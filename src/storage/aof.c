@@ -65,6 +65,7 @@ struct aof {
     const struct cfg *cfg;           /* borrowed: the live settings (CONFIG SET) */
     struct store *store;             /* borrowed: the node's own data */
     struct aof_hints hints;          /* the hint stores (main.c's callbacks) */
+    uint32_t epoch;                  /* the flush epoch last logged or replayed */
     char *path;
     char *tmp_path;
     int fd;
@@ -281,12 +282,21 @@ void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const v
     rec_append(a);
 }
 
-void aof_log_flush(struct aof *a)
+void aof_log_flush(struct aof *a, uint32_t epoch)
 {
     if (!a)
         return;
+    if (epoch > a->epoch)
+        a->epoch = epoch;
     aof_rec_begin(&a->rec, AOF_FLUSH);
+    if (epoch)
+        buf_varint(&a->rec, epoch);
     rec_append(a);
+}
+
+uint32_t aof_epoch(const struct aof *a)
+{
+    return a ? a->epoch : 0;
 }
 
 /* ---- replay ---- */
@@ -299,9 +309,20 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     (void)off;
     struct aof *a = arg;
     if (type == AOF_FLUSH) {
-        if (len != 0)
+        /* empty: a local flush of an older release (everything so far);
+         * else the cluster's flush epoch */
+        uint32_t e;
+        if (!aof_flush_parse(p, len, &e))
             return false;
-        store_flush(a->store);
+        if (e == 0) {
+            store_flush(a->store);
+            return true;
+        }
+        if (e > a->epoch)
+            a->epoch = e;
+        store_drop_before(a->store, a->epoch);
+        if (a->hints.drop_before)
+            a->hints.drop_before(a->hints.arg, a->epoch);
         return true;
     }
     struct aof_rec r;
@@ -311,6 +332,7 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     sib_init(&set);
     bool ok = sib_decode(&set, r.versions, r.vlen, SIZE_MAX) == 0;
     if (ok) {
+        sib_drop_before(&set, a->epoch); /* never logged so; cheap to be sure */
         if (!r.owner)
             store_replace(a->store, r.key, r.klen, &set);
         else if (a->hints.load && a->hints.load(a->hints.arg, (const char *)r.owner,
@@ -517,6 +539,13 @@ static void rewrite_child(struct aof *a)
     struct rw_ctx w = {.a = a, .fd = fd};
     buf_init(&w.rec);
     buf_init(&w.out);
+    if (a->epoch) { /* the flush epoch outlives the keys it dropped */
+        aof_rec_begin(&w.rec, AOF_FLUSH);
+        buf_varint(&w.rec, a->epoch);
+        if (!aof_rec_frame(&w.rec))
+            _exit(1);
+        buf_append(&w.out, w.rec.data, w.rec.len);
+    }
     rw_store(&w, a->store, NULL);
     if (a->hints.foreach_store)
         a->hints.foreach_store(a->hints.arg, rw_hint_store, &w);

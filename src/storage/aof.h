@@ -66,6 +66,9 @@ struct aof_hints {
     /* Rewrite (runs in the forked child, so it must only read memory):
      * calls fn(fn_arg, owner name, hints) for every non-empty hint store. */
     void (*foreach_store)(void *arg, aof_hint_store_fn fn, void *fn_arg);
+    /* Replay of a flush record: drop every hint stamped before epoch.  May
+     * be NULL. */
+    void (*drop_before)(void *arg, uint32_t epoch);
     void *arg;
 };
 
@@ -85,8 +88,13 @@ void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibse
  * 255 bytes: a member name) changed: log its current versions in hints. */
 void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const void *key,
                   size_t klen);
-/* The whole store was emptied (FLUSHALL). */
-void aof_log_flush(struct aof *a);
+/* A flush (FLUSHALL, replica.h): every version stamped before flush epoch
+ * `epoch` was dropped.  The record carries the epoch (replay drops the
+ * same versions, and every rewrite starts with the latest epoch, so it
+ * survives compaction); epoch 0 is a plain "everything so far". */
+void aof_log_flush(struct aof *a, uint32_t epoch);
+/* The highest flush epoch logged or replayed (0 with no log). */
+uint32_t aof_epoch(const struct aof *a);
 
 /* Writes the queued records (and fdatasyncs with appendfsync always).
  * The server calls it before writing any reply; accepts NULL.  true when

@@ -3,20 +3,39 @@
  * given by main.c).  Callers: see replica.h.  Calls store, aof, siblings
  * (digests), and the observer main.c registered — never the cluster layer
  * directly.  Never blocks beyond the log's write(2) (and fdatasync with
- * appendfsync always). */
+ * appendfsync always).
+ *
+ * Flush epochs (issue 16; README "FLUSHALL in a cluster"): the replica
+ * knows the cluster's flush epoch E (from its log at start, then from
+ * FLUSHALL, PFLUSH and gossip through replica_flush_to).  Invariant: no
+ * version stamped before E is in the store after replica_flush_to returns,
+ * and none enters it afterwards: every write path below drops such
+ * versions from what it is given (a replica write, read repair, a hint, a
+ * transfer, an anti-entropy repair all come through here). */
 #include "storage/replica.h"
 
 #include "storage/aof.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "util/errors.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "core/siblings.h"
 #include "storage/store.h"
+
+#include <time.h>
 
 struct replica {
     struct store *store;
     struct aof *log;                    /* NULL: no log */
     const struct replica_observer *obs; /* NULL: nobody listens */
     uint64_t changes;                   /* changes made (replica_changes) */
+    uint32_t epoch;                     /* the flush epoch this node knows */
+    uint64_t flushes;                   /* flushes applied since start */
+    int64_t last_flush_at;              /* unix seconds; 0 = none since start */
+    uint64_t last_flush_keys;           /* keys the last one dropped */
+    int64_t last_flush_us;              /* how long its local pass took */
+    uint64_t refused_versions;          /* older-epoch versions refused since start */
 };
 
 struct replica *replica_create(struct store *store, struct aof *log)
@@ -24,7 +43,30 @@ struct replica *replica_create(struct store *store, struct aof *log)
     struct replica *r = mem_calloc(1, sizeof(*r));
     r->store = store;
     r->log = log;
+    r->epoch = aof_epoch(log); /* the replay already dropped what it flushed */
     return r;
+}
+
+uint32_t replica_epoch(const struct replica *r)
+{
+    return r ? r->epoch : 0;
+}
+
+/* set without the versions stamped before the known epoch: set itself when
+ * it has none (the common case: no copy), else a filtered copy in *tmp. */
+static const struct sibset *current_only(struct replica *r, const struct sibset *set,
+                                         struct sibset *tmp)
+{
+    uint32_t i = 0;
+    while (i < set->n && set->v[i].epoch >= r->epoch)
+        i++;
+    if (i == set->n)
+        return set;
+    for (i = 0; i < set->n; i++)
+        if (set->v[i].epoch >= r->epoch)
+            sib_add(tmp, &set->v[i]);
+    r->refused_versions += set->n - tmp->n;
+    return tmp;
 }
 
 void replica_destroy(struct replica *r)
@@ -90,11 +132,13 @@ static void arrived(struct replica *r, const void *key, size_t klen)
         r->obs->on_arrived(r->obs->arg, key, klen);
 }
 
-int replica_put_set_stored(struct replica *r, const void *key, size_t klen,
-                           const struct sibset *set, struct sibset *stored)
+static int put_set_stored(struct replica *r, const void *key, size_t klen,
+                          const struct sibset *set, struct sibset *stored)
 {
-    if (!aof_writable(r->log))
-        return KV_ELOG; /* nothing enters the store that the log cannot hold */
+    if (set->n == 0) { /* nothing current was given */
+        load(r, key, klen, stored);
+        return 0;
+    }
     if (!aof_fits_merge(r->log, r->store, key, klen, set))
         return KV_ETOOBIG; /* could not be logged: refused, never acked */
     uint64_t before = wants_before(r) ? current_digest(r, key, klen) : 0;
@@ -107,6 +151,18 @@ int replica_put_set_stored(struct replica *r, const void *key, size_t klen,
      * the unchanged set again is harmless) */
     changed(r, key, klen, before, stored);
     arrived(r, key, klen);
+    return rc;
+}
+
+int replica_put_set_stored(struct replica *r, const void *key, size_t klen,
+                           const struct sibset *set, struct sibset *stored)
+{
+    if (!aof_writable(r->log))
+        return KV_ELOG; /* nothing enters the store that the log cannot hold */
+    struct sibset tmp;
+    sib_init(&tmp);
+    int rc = put_set_stored(r, key, klen, current_only(r, set, &tmp), stored);
+    sib_fini(&tmp);
     return rc;
 }
 
@@ -123,6 +179,10 @@ int replica_put(struct replica *r, const void *key, size_t klen, const struct ve
 {
     if (!aof_writable(r->log))
         return KV_ELOG; /* nothing enters the store that the log cannot hold */
+    if (v->epoch < r->epoch) {
+        r->refused_versions++;
+        return 0; /* flushed: as if dominated */
+    }
     struct sibset one = {1, 1, (struct version *)v}; /* a read-only view of v */
     if (!aof_fits_merge(r->log, r->store, key, klen, &one))
         return KV_ETOOBIG; /* could not be logged: refused, never acked */
@@ -181,11 +241,32 @@ uint64_t replica_changes(const struct replica *r)
     return r->changes;
 }
 
-void replica_flush(struct replica *r)
+int64_t replica_flush_to(struct replica *r, uint32_t epoch, const char *why)
 {
+    if (epoch <= r->epoch)
+        return -1;
+    int64_t t0 = clock_mono_us();
     r->changes++;
-    store_flush(r->store);
-    aof_log_flush(r->log);
+    r->epoch = epoch;
+    size_t keys = store_drop_before(r->store, epoch);
+    aof_log_flush(r->log, epoch);
     if (r->obs && r->obs->on_flush)
-        r->obs->on_flush(r->obs->arg);
+        r->obs->on_flush(r->obs->arg, epoch);
+    r->flushes++;
+    r->last_flush_at = (int64_t)time(NULL);
+    r->last_flush_keys = keys;
+    r->last_flush_us = clock_mono_us() - t0;
+    log_info("flush: epoch %u (%s): dropped %zu key(s) stamped before it in %lld us", epoch,
+             why, keys, (long long)r->last_flush_us);
+    return (int64_t)keys;
+}
+
+void replica_info(const struct replica *r, struct buf *out)
+{
+    buf_printf(out,
+               "flush_epoch:%u\r\nflushes:%llu\r\nlast_flush_time:%lld\r\n"
+               "last_flush_keys:%llu\r\nlast_flush_usec:%lld\r\nflush_refused_versions:%llu\r\n",
+               r->epoch, (unsigned long long)r->flushes, (long long)r->last_flush_at,
+               (unsigned long long)r->last_flush_keys, (long long)r->last_flush_us,
+               (unsigned long long)r->refused_versions);
 }

@@ -7,8 +7,9 @@
  * main.c (which updates the anti-entropy hash trees and lets the transfer
  * pick up stray keys).  The storage layer calls nothing above it: what the
  * cluster does with a change it learns through the observer.  Callers:
- * coord (its own stamped writes and read repair), cmd_peer (PPUT),
- * anti-entropy repairs, FLUSHALL, the reaper, hint absorption, and the
+ * coord (its own stamped writes and read repair), cmd_peer (PPUT, PFLUSH),
+ * anti-entropy repairs, FLUSHALL (flush.c), gossip's flush epoch (main.c),
+ * the reaper, hint absorption, and the
  * transfer of keys this node no longer owns (xfer).  main.c creates the
  * one struct replica (node->replica) once the log is open.
  */
@@ -38,8 +39,9 @@ struct replica_observer {
     /* Versions that came from elsewhere (a replica write, a repair, a pull)
      * changed key, which this node may no longer own. */
     void (*on_arrived)(void *arg, const void *key, size_t klen);
-    /* The store was emptied (FLUSHALL). */
-    void (*on_flush)(void *arg);
+    /* A flush: every version stamped before epoch was dropped from the
+     * store (FLUSHALL; the hint stores are the observer's). */
+    void (*on_flush)(void *arg, uint32_t epoch);
     void *arg;
 };
 
@@ -75,11 +77,27 @@ bool replica_drop_if_covered(struct replica *r, const void *key, size_t klen,
 /* Removes key when its versions' anti-entropy digest is still digest
  * (tombstone reaping); true if so. */
 bool replica_drop_if_digest(struct replica *r, const void *key, size_t klen, uint64_t digest);
-/* Empties the store (FLUSHALL). */
-void replica_flush(struct replica *r);
 /* Changes made through r since it was created (each changed key, each
- * FLUSHALL): INFO's rdb_changes_since_last_save, as this node never saves
- * a snapshot. */
+ * flush): INFO's rdb_changes_since_last_save, as this node never saves a
+ * snapshot. */
 uint64_t replica_changes(const struct replica *r);
+/* ---- flush epochs (FLUSHALL in a cluster; see replica.c) ---- */
+
+/* The flush epoch this node knows: every version stamped before it is gone
+ * from the store and refused by every function above (as if dominated).
+ * New writes are stamped with it (coord.c).  0 for NULL. */
+uint32_t replica_epoch(const struct replica *r);
+/* Learns flush epoch `epoch`: when it is above the known one, drops every
+ * version stamped before it in one pass (store_drop_before), logs a flush
+ * record, tells the observer (which drops the hints), logs a line naming
+ * why (a short text: "FLUSHALL from a client", "PFLUSH from a peer",
+ * "learnt through gossip") and returns the
+ * number of keys dropped; -1 (nothing done) when epoch is not newer. */
+int64_t replica_flush_to(struct replica *r, uint32_t epoch, const char *why);
+/* Appends the INFO persistence fields of flushes (flush_epoch, flushes,
+ * last_flush_time, last_flush_keys, last_flush_usec,
+ * flush_refused_versions). */
+struct buf;
+void replica_info(const struct replica *r, struct buf *out);
 
 #endif

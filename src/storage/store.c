@@ -39,7 +39,8 @@
  *
  * Callers, all on the event loop thread: writes come through replica.c
  * (the local write engine: store_put_checked, store_put_set_checked,
- * store_remove), aof.c (replay and rewrite) and handoff.c (its own hint
+ * store_remove), store_epoch.c (a flush), aof.c (replay and rewrite) and
+ * handoff.c (its own hint
  * store, a second struct store); reads from coord.c, cluster.c, the
  * command handlers (cmd_kv.c, cmd_peer.c, cmd_keyspace.c, cmd_info.c) and
  * the cluster tasks
@@ -108,6 +109,7 @@ struct store {
     struct buf clk;      /* one packed clock (version_pack_clock) */
     uint8_t *drop;       /* per stored version: dominated by the new one */
     size_t drop_cap;
+    uint32_t max_epoch;  /* >= the flush epoch of every version ever stored */
 };
 
 /* ------------------------------------------------------------------ */
@@ -488,6 +490,11 @@ void store_flush(struct store *s)
     table_alloc(&s->t[0], STORE_MIN_BUCKETS);
 }
 
+uint32_t store_max_epoch(const struct store *s)
+{
+    return s->max_epoch;
+}
+
 /* HOT: GET. One hash, a chain walk comparing hashes first, no allocation. */
 const struct store_entry *store_find(struct store *s, const void *key, size_t klen)
 {
@@ -581,6 +588,8 @@ int store_put_checked(struct store *s, const void *key, size_t klen, const struc
     s->clk.len = 0;
     version_pack_clock(v, &s->clk);
     s->sec.len = 0;
+    if (v->epoch > s->max_epoch)
+        s->max_epoch = v->epoch;
     if (!link) {
         buf_varint(&s->sec, 1);
         version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
@@ -669,6 +678,8 @@ void store_replace(struct store *s, const void *key, size_t klen, const struct s
     buf_varint(&s->sec, set->n);
     for (uint32_t i = 0; i < set->n; i++) {
         const struct version *v = &set->v[i];
+        if (v->epoch > s->max_epoch)
+            s->max_epoch = v->epoch;
         s->clk.len = 0;
         version_pack_clock(v, &s->clk);
         version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);

@@ -46,6 +46,13 @@ size_t store_count_slot(const struct store *s, unsigned slot, size_t *expiring);
  * O(1) (pops the expiry times that passed since the last call). */
 size_t store_count_live(struct store *s, int64_t now);
 void store_flush(struct store *s);                       /* removes everything */
+/* A bound of the flush epochs of every version ever stored (>= each). */
+uint32_t store_max_epoch(const struct store *s);
+/* A cluster flush (replica.h; store_epoch.c): removes every version stamped
+ * before flush epoch `epoch` (store_flush when store_max_epoch says every
+ * version is older, else one scan).  Returns the number of keys removed.
+ * O(keys); not for use inside a scan callback. */
+size_t store_drop_before(struct store *s, uint32_t epoch);
 
 /* HOT: returns the entry for key or NULL. Borrowed until the next mutation. */
 const struct store_entry *store_find(struct store *s, const void *key, size_t klen);

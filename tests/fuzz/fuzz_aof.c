@@ -1,5 +1,6 @@
 /* fuzz_aof.c — libFuzzer target for log replay: the record scanner
- * (aof_scan), the record payload parser (aof_rec_parse) and the sibling-set
+ * (aof_scan), the record payload parsers (aof_rec_parse, aof_flush_parse:
+ * flush epochs) and the sibling-set
  * decoder as replay calls it (no value-size limit), applied to a store.
  *
  * Two passes per input:
@@ -40,9 +41,13 @@ static bool on_record(void *arg, int type, const uint8_t *p, size_t len, size_t 
     s->last_end = off + AOF_HDR + len;
     s->calls++;
     if (type == AOF_FLUSH) {
-        if (len)
+        uint32_t e;
+        if (!aof_flush_parse(p, len, &e))
             return false;
-        store_flush(s->store);
+        if (e == 0)
+            store_flush(s->store);
+        else
+            store_drop_before(s->store, e);
         return true;
     }
     struct aof_rec r;

@@ -45,7 +45,7 @@ static bool sib_same(const struct sibset *a, const struct sibset *b)
     for (uint32_t i = 0; i < a->n; i++) {
         const struct version *x = &a->v[i], *y = &b->v[i];
         if (x->expire_ms != y->expire_ms || !vc_same(&x->vc, &y->vc) ||
-            x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
+            x->dot_actor != y->dot_actor || x->dot_base != y->dot_base || x->epoch != y->epoch)
             return false;
         if ((x->val == NULL) != (y->val == NULL))
             return false;

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool version_same(const struct version *x, const struct version *y)
 {
     if (x->expire_ms != y->expire_ms || !vc_identical(&x->vc, &y->vc) ||
-        x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
+        x->dot_actor != y->dot_actor || x->dot_base != y->dot_base || x->epoch != y->epoch)
         return false;
     if ((x->val == NULL) != (y->val == NULL))
         return false;

@@ -226,6 +226,71 @@ static void test_basics(void **state)
     gossip_destroy(g);
 }
 
+static int flush_calls;
+static uint32_t flush_seen;
+
+static void on_flush_epoch(void *arg, uint32_t epoch)
+{
+    (void)arg;
+    flush_calls++;
+    flush_seen = epoch;
+}
+
+/* The flush epoch (issue 16): absent from the table while 0 (bytes as
+ * before), a trailing varint after; the higher wins, with a callback; a
+ * jump past the bound is ignored; a malformed one refuses the table. */
+static void test_flush_epoch(void **state)
+{
+    (void)state;
+    struct gossip *a = gossip_create(nodes, 3, 0, 5000, 100);
+    struct gossip *b = gossip_create(nodes, 3, 1, 6000, 100);
+    gossip_on_flush(b, on_flush_epoch, NULL);
+    flush_calls = 0;
+    struct buf e0, e1;
+    buf_init(&e0);
+    buf_init(&e1);
+    gossip_encode(a, &e0);
+    gossip_set_flush_epoch(a, 3);
+    gossip_set_flush_epoch(a, 2); /* lower: ignored */
+    assert_int_equal(gossip_flush_epoch(a), 3);
+    gossip_encode(a, &e1);
+    assert_int_equal(e1.len, e0.len + 1);
+    assert_memory_equal(e1.data, e0.data, e0.len);
+    assert_int_equal((unsigned char)e1.data[e0.len], 3);
+    assert_true(gossip_merge(b, e0.data, e0.len, 200) >= 0);
+    assert_int_equal(flush_calls, 0);
+    assert_true(gossip_merge(b, e1.data, e1.len, 300) >= 0);
+    assert_int_equal(flush_calls, 1);
+    assert_int_equal(flush_seen, 3);
+    assert_int_equal(gossip_flush_epoch(b), 3);
+    assert_true(gossip_merge(b, e1.data, e1.len, 400) >= 0); /* not newer: no call */
+    assert_int_equal(flush_calls, 1);
+    /* malformed trailers refuse the whole table */
+    struct buf bad;
+    buf_init(&bad);
+    buf_put(&bad, e0.data, e0.len);
+    put_varint(&bad, 0);
+    assert_int_equal(gossip_merge(b, bad.data, bad.len, 500), KV_EPROTO);
+    bad.len = e0.len;
+    put_varint(&bad, (uint64_t)UINT32_MAX + 1);
+    assert_int_equal(gossip_merge(b, bad.data, bad.len, 500), KV_EPROTO);
+    bad.len = e0.len;
+    put_varint(&bad, 5);
+    put_varint(&bad, 5);
+    assert_int_equal(gossip_merge(b, bad.data, bad.len, 500), KV_EPROTO);
+    /* a jump beyond the bound is ignored, the rows still merge */
+    bad.len = e0.len;
+    put_varint(&bad, 3 + ((uint64_t)1 << 20) + 1);
+    assert_true(gossip_merge(b, bad.data, bad.len, 600) >= 0);
+    assert_int_equal(gossip_flush_epoch(b), 3);
+    assert_int_equal(flush_calls, 1);
+    buf_fini(&bad);
+    buf_fini(&e0);
+    buf_fini(&e1);
+    gossip_destroy(a);
+    gossip_destroy(b);
+}
+
 /* A hears about C only through B; then every node converges. */
 static void test_transitive(void **state)
 {
@@ -1704,6 +1769,7 @@ int main(void)
     print_message("test_gossip: seed %llu (set KV_TEST_SEED to change)\n", seed);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_basics, setup),
+        cmocka_unit_test_setup(test_flush_epoch, setup),
         cmocka_unit_test_setup(test_transitive, setup),
         cmocka_unit_test_setup(test_failure_and_restart, setup),
         cmocka_unit_test_setup(test_timeouts, setup),

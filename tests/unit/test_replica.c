@@ -36,6 +36,7 @@
 
 struct seen {
     int changes, arrivals, flushes;
+    uint32_t epoch;         /* of the last flush */
     uint64_t before, after; /* digests of the last change */
     uint32_t stored_n;      /* versions stored after the last change */
     char key[16];
@@ -63,9 +64,10 @@ static void on_arrived(void *arg, const void *key, size_t klen)
     ((struct seen *)arg)->arrivals++;
 }
 
-static void on_flush(void *arg)
+static void on_flush(void *arg, uint32_t epoch)
 {
     ((struct seen *)arg)->flushes++;
+    ((struct seen *)arg)->epoch = epoch;
 }
 
 static uint32_t A1, A2;
@@ -163,9 +165,24 @@ static void test_observer(void **state)
     assert_int_equal(s.after, 0);
 
     assert_int_equal(replica_put(r, "k", 1, &v1), 1);
-    replica_flush(r);
+    assert_int_equal(replica_epoch(r), 0);
+    assert_int_equal(replica_flush_to(r, 1, "test"), 1); /* "k" */
     assert_int_equal(s.flushes, 1);
+    assert_int_equal(s.epoch, 1);
+    assert_int_equal(replica_epoch(r), 1);
     assert_int_equal(store_count(st), 0);
+    assert_int_equal(replica_flush_to(r, 1, "again"), -1); /* not newer: nothing */
+    assert_int_equal(s.flushes, 1);
+    /* versions stamped before the flush are refused from then on (issue 16) */
+    int changes0 = s.changes;
+    assert_int_equal(replica_put(r, "k", 1, &v1), 0);
+    assert_false(replica_put_set(r, "k", 1, &in));
+    assert_null(store_find(st, "k", 1));
+    assert_int_equal(s.changes, changes0);
+    /* the same writes stamped in the new epoch are taken again */
+    v1.epoch = 1;
+    for (uint32_t i = 0; i < in.n; i++)
+        in.v[i].epoch = 1;
 
     /* without on_change the writes still land; arrivals are still told */
     struct replica_observer only_arrivals = {NULL, on_arrived, NULL, &s};
@@ -174,8 +191,9 @@ static void test_observer(void **state)
     assert_true(replica_put_set(r, "k", 1, &in));
     assert_int_equal(s.changes, changes);
     assert_int_equal(s.arrivals, 3);
-    replica_flush(r);
+    assert_int_equal(replica_flush_to(r, 2, "test"), 1);
     assert_int_equal(s.flushes, 1);
+    v1.epoch = 2;
     /* and without any observer */
     replica_set_observer(r, NULL);
     assert_int_equal(replica_put(r, "k", 1, &v1), 1);

@@ -14,6 +14,7 @@
 #include "core/siblings.h"
 #include "util/buf.h"
 #include "util/val.h"
+#include "util/varint.h"
 #include "core/vclock.h"
 
 static unsigned long long seed = 0xc0ffeeULL;
@@ -305,7 +306,8 @@ static bool set_equal(const struct sibset *a, const struct sibset *b)
         for (uint32_t j = 0; j < b->n && !found; j++) {
             const struct version *x = &a->v[i], *y = &b->v[j];
             if (vc_compare(&x->vc, &y->vc) != VC_EQUAL || x->expire_ms != y->expire_ms ||
-                x->dot_actor != y->dot_actor || x->dot_base != y->dot_base)
+                x->dot_actor != y->dot_actor || x->dot_base != y->dot_base ||
+                x->epoch != y->epoch)
                 continue;
             if ((x->val == NULL) != (y->val == NULL))
                 continue;
@@ -854,6 +856,117 @@ static void test_digest(void **state)
     version_fini(&t);
 }
 
+/* Flush epochs (issue 16): codec, order, dropping, packing, digest. */
+static void test_epochs(void **state)
+{
+    (void)state;
+    struct version old, neu;
+    mkver(&old, "old", 5, 0, 0); /* N1:5, stamped before the flush */
+    mkver(&neu, "new", 1, 0, 0); /* N1:1, after it: counters restarted */
+    neu.epoch = 1;
+    /* a higher epoch dominates whatever the clocks say */
+    assert_int_equal(version_compare(&old, &neu), VC_BEFORE);
+    assert_int_equal(version_compare(&neu, &old), VC_AFTER);
+    struct sibset s;
+    sib_init(&s);
+    assert_true(sib_add(&s, &old));
+    assert_true(sib_add(&s, &neu));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].epoch, 1);
+    assert_false(sib_add(&s, &old)); /* an older epoch never comes back in */
+    assert_int_equal(s.n, 1);
+
+    /* codec: epoch 0 encodes as before (no flag), a non-zero one round-trips */
+    struct buf a, b;
+    buf_init(&a);
+    buf_init(&b);
+    struct sibset one = {1, 1, &old}, d;
+    sib_init(&d);
+    sib_encode(&one, &a);
+    assert_int_equal((unsigned char)a.data[1] & 0x08, 0);
+    old.epoch = 300;
+    sib_encode(&one, &b);
+    assert_int_equal(b.len, a.len + 2); /* varint 300 */
+    assert_int_equal((unsigned char)b.data[1], (unsigned char)a.data[1] | 0x08);
+    assert_int_equal(sib_decode(&d, b.data, b.len, 100), 0);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].epoch, 300);
+    assert_true(set_equal(&one, &d));
+    assert_int_equal(sib_decode(&d, a.data, a.len, 100), 0);
+    assert_int_equal(d.v[0].epoch, 0);
+    /* malformed: the flag with epoch 0, a truncated epoch, one past 32 bits */
+    b.data[b.len - 2] = 0;
+    b.len--;
+    assert_int_equal(sib_decode(&d, b.data, b.len, 100), KV_EPROTO);
+    b.len--;
+    assert_int_equal(sib_decode(&d, b.data, b.len, 100), KV_EPROTO);
+    buf_varint(&b, (uint64_t)UINT32_MAX + 1);
+    assert_int_equal(sib_decode(&d, b.data, b.len, 100), KV_EPROTO);
+    b.len = 0;
+    buf_append(&b, a.data, a.len);
+    b.data[1] |= 0x10; /* an unknown flag */
+    assert_int_equal(sib_decode(&d, b.data, b.len, 100), KV_EPROTO);
+
+    /* packed clock: round trip, and epoch 0 packs as before (dot-less: 0) */
+    struct version u;
+    version_init(&u);
+    a.len = 0;
+    old.epoch = 0;
+    version_pack_clock(&old, &a);
+    assert_int_equal((unsigned char)a.data[0], 0);
+    size_t used;
+    old.epoch = 7;
+    b.len = 0;
+    version_pack_clock(&old, &b);
+    assert_int_equal(version_unpack_clock(&u, b.data, b.len, &used), 0);
+    assert_int_equal(used, b.len);
+    assert_int_equal(u.epoch, 7);
+    assert_int_equal(version_compare(&u, &old), VC_EQUAL);
+    struct vclock ctx;
+    vc_init(&ctx);
+    vc_copy(&ctx, &neu.vc);
+    version_set_dot(&neu, &ctx, N2, 4, 99);
+    vc_fini(&ctx);
+    neu.epoch = 9;
+    b.len = 0;
+    version_pack_clock(&neu, &b);
+    assert_int_equal(version_unpack_clock(&u, b.data, b.len, &used), 0);
+    assert_int_equal(u.epoch, 9);
+    assert_int_equal(u.dot_actor, N2);
+    assert_int_equal(version_compare(&u, &neu), VC_EQUAL);
+
+    /* sib_drop_before / sib_max_epoch */
+    struct version x, y;
+    mkver(&x, "x", 1, 0, 0);
+    mkver(&y, "y", 0, 1, 0);
+    x.epoch = y.epoch = 2;
+    sib_clear(&s);
+    sib_add(&s, &x);
+    sib_add(&s, &y);
+    assert_int_equal(sib_max_epoch(&s), 2);
+    assert_int_equal(sib_drop_before(&s, 2), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(sib_drop_before(&s, 3), 2);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sib_max_epoch(&s), 0);
+
+    /* digest: the epoch counts (epoch 0 keeps the pinned value, test_digest) */
+    struct sibset sx = {1, 1, &x};
+    uint64_t d2 = sib_digest("k", 1, &sx);
+    x.epoch = 3;
+    assert_int_not_equal(sib_digest("k", 1, &sx), d2);
+
+    version_fini(&x);
+    version_fini(&y);
+    version_fini(&u);
+    version_fini(&old);
+    version_fini(&neu);
+    sib_fini(&s);
+    sib_fini(&d);
+    buf_fini(&a);
+    buf_fini(&b);
+}
+
 int main(void)
 {
     const char *env = getenv("KV_TEST_SEED");
@@ -876,6 +989,7 @@ int main(void)
         cmocka_unit_test_setup(test_dvv_old_format, setup),
         cmocka_unit_test_setup(test_version_limit, setup),
         cmocka_unit_test_setup(test_digest, setup),
+        cmocka_unit_test_setup(test_epochs, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

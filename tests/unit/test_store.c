@@ -714,6 +714,69 @@ static void test_version_limit(void **state)
     store_destroy(s);
 }
 
+/* store_drop_before (issue 16): the fast way when every version is older,
+ * one pass keeping the newer keys otherwise; counts follow. */
+static void test_drop_before(void **state)
+{
+    (void)state;
+    struct store *s = store_create();
+    struct version v, w;
+    mkver(&v, "old", 1, 0, 0);
+    for (unsigned i = 0; i < 1000; i++)
+        put_key(s, i, &v);
+    assert_int_equal(store_drop_before(s, 1), 1000); /* all older: store_flush */
+    assert_int_equal(store_count(s), 0);
+    assert_int_equal(store_count_valued(s), 0);
+    /* newer versions present: only the older keys go */
+    for (unsigned i = 0; i < 1000; i++)
+        put_key(s, i, &v);
+    mkver(&w, "new", 0, 1, 0);
+    w.epoch = 1;
+    for (unsigned i = 0; i < 1000; i += 3)
+        put_key(s, i, &w); /* supersedes the older version (higher epoch) */
+    assert_int_equal(store_drop_before(s, 1), 1000 - 334);
+    assert_int_equal(store_count(s), 334);
+    assert_int_equal(store_count_valued(s), 334);
+    for (unsigned i = 0; i < 1000; i++) {
+        char key[32];
+        size_t kl = mkkey(key, i);
+        const struct store_entry *e = store_find(s, key, kl);
+        if (i % 3) {
+            assert_null(e);
+            continue;
+        }
+        assert_non_null(e);
+        assert_int_equal(store_entry_nversions(e), 1);
+        struct sibset got;
+        sib_init(&got);
+        store_entry_load(e, &got);
+        assert_int_equal(got.v[0].epoch, 1);
+        sib_fini(&got);
+    }
+    /* a set stored as given (replay) that mixes epochs keeps the newer part */
+    struct version x;
+    mkver(&x, "x", 0, 0, 1);
+    struct version mix[2];
+    version_init(&mix[0]);
+    version_init(&mix[1]);
+    version_copy(&mix[0], &x);
+    version_copy(&mix[1], &w);
+    struct sibset ms = {2, 2, mix};
+    store_replace(s, "m", 1, &ms);
+    assert_int_equal(store_drop_before(s, 1), 0);
+    const struct store_entry *e = store_find(s, "m", 1);
+    assert_non_null(e);
+    assert_int_equal(store_entry_nversions(e), 1);
+    assert_int_equal(store_drop_before(s, 2), 335);
+    assert_int_equal(store_count(s), 0);
+    version_fini(&mix[0]);
+    version_fini(&mix[1]);
+    version_fini(&x);
+    version_fini(&v);
+    version_fini(&w);
+    store_destroy(s);
+}
+
 int main(void)
 {
     const char *env = getenv("KV_TEST_SEED");
@@ -733,6 +796,7 @@ int main(void)
         cmocka_unit_test_setup(test_counts, setup),
         cmocka_unit_test_setup(test_memory_figure, setup),
         cmocka_unit_test_setup(test_version_limit, setup),
+        cmocka_unit_test_setup(test_drop_before, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

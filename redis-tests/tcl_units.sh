@@ -1,0 +1,67 @@
+#!/bin/sh
+# tcl_units.sh REDIS_TESTS_DIR single|cluster UNIT... — runs units of Redis's
+# own Tcl suite (not part of ./scripts/test.sh; no third-party code is kept
+# here) against one dynamo-node, or against n1 of a 3-node cluster (N=3 W=2
+# R=2), and prints per unit the tests passed / failed and whether the unit
+# stopped on an exception (a command dynamo-node does not have).
+#   REDIS_TESTS_DIR: a directory holding Redis 7.0's tests/ (e.g.
+#   git archive 7.0.15 tests of github:redis/redis).  Its support/server.tcl
+#   calls FUNCTION FLUSH on an external server; this script runs a copy in
+#   which that call may fail (catch), and skips the tests that need
+#   DEBUG, replication, or types dynamo-node does not have.
+#   DYNAMO_NODE_BIN selects the binary (default build/src/dynamo-node);
+#   TCL_PORT the first client port (default 7651; the cluster uses 3 ports
+#   and cluster ports +10000).
+# Starts its nodes itself and stops only those, by PID.
+set -u
+[ $# -ge 3 ] || { echo "usage: $0 REDIS_TESTS_DIR single|cluster UNIT..." >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${DYNAMO_NODE_BIN:-$root/build/src/dynamo-node}
+src=$1 mode=$2
+shift 2
+port=${TCL_PORT:-7651}
+work=$(mktemp -d /tmp/dn-tcl-XXXXXX)
+cp -R "$src/tests" "$work/tests"
+sed -i 's/^    r function flush$/    catch {r function flush}/' "$work/tests/support/server.tcl"
+pids=""
+if [ "$mode" = single ]; then
+    "$bin" --port "$port" --dir "$work" >"$work/n.log" 2>&1 &
+    pids=$!
+else
+    {
+        for i in 0 1 2; do
+            echo "node n$((i + 1)) 127.0.0.1:$((port + i)) $((port + i + 10000))"
+        done
+        printf 'n 3\nw 2\nr 2\ncluster-secret tcl-units\n'
+    } >"$work/c.conf"
+    for i in 1 2 3; do
+        "$bin" --config "$work/c.conf" --node "n$i" --dir "$work" >"$work/n$i.log" 2>&1 &
+        pids="$pids $!"
+    done
+fi
+for _ in $(seq 100); do
+    redis-cli -p "$port" PING >/dev/null 2>&1 && break
+    sleep 0.1
+done
+if [ "$mode" = cluster ]; then
+    for _ in $(seq 100); do
+        [ "$(redis-cli -p "$port" DYNAMO NODES | grep -c 'link=up')" = 2 ] && break
+        sleep 0.1
+    done
+fi
+cd "$work"
+for u in "$@"; do
+    out=$(timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --singledb \
+        --single "unit/$u" --tags -needs:debug --tags -needs:repl \
+        --skiptest /non-string.key --skiptest /wrong.type --skiptest /incorrect.type \
+        --skiptest '/COPY.basic.usage.for.(list|intset|hashtable|listpack|skiplist)' \
+        --skiptest '/[Ss]tream' --skiptest /holding.a.list 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
+    ok=$(printf '%s\n' "$out" | grep -c '^\[ok\]')
+    err=$(printf '%s\n' "$out" | grep -c '^\[err\]')
+    exc=$(printf '%s\n' "$out" | grep -c '^\[exception\]')
+    echo "$mode $u: passed=$ok failed=$err stopped_on_exception=$exc"
+    printf '%s\n' "$out" | grep -E '^\[err\]|^\[exception\]' | sed 's/^/    /'
+done
+for p in $pids; do kill "$p"; done
+wait
+rm -rf "$work"
