@@ -209,13 +209,26 @@ static void on_replica_get(void *arg, int err, const struct peer_reply *rep)
 {
     struct rput *rp = arg;
     struct creq *q = rp->q;
+    struct replica *local = q->co->d.replica;
+    /* [versions, epoch]: the replica knows a flush this node missed (PGET in
+     * cmd_peer.c).  Learn it first: this node drops what it holds from
+     * before it, and so does the read, before anything is answered. */
+    if (!err && rep && rep->type == PEER_R_ARRAY && rep->nelem == 2 &&
+        rep->elem[1].type == PEER_R_INT && rep->elem[1].integer > 0 &&
+        rep->elem[1].integer <= UINT32_MAX) {
+        uint32_t e = (uint32_t)rep->elem[1].integer;
+        if (e > replica_epoch(local))
+            replica_flush_to(local, e, "learnt from a replica's answer");
+        quorum_read_drop_before(&q->rd, replica_epoch(local));
+        rep = &rep->elem[0];
+    }
     struct sibset set;
     sib_init(&set);
     if (!err && rep && rep->type == PEER_R_BULK &&
         sib_decode(&set, rep->str, rep->len, (size_t)q->co->d.cfg->proto_max_bulk_len) == 0) {
         /* a replica that has not learnt of a flush yet may still hold
          * what it removed: never read back, never repaired onto others */
-        sib_drop_before(&set, replica_epoch(q->co->d.replica));
+        sib_drop_before(&set, replica_epoch(local));
         quorum_read_answer(&q->rd, rp->a.target, &set);
         record_latency(q->co, q->start_us);
     } else {
@@ -325,15 +338,18 @@ static int read_quorum(struct coord *co, const void *key, size_t klen, int r, in
             sib_fini(&mine);
         }
     }
-    const char *argv[2] = {"PGET", key};
-    size_t lens[2] = {4, klen};
+    /* with this node's flush epoch: a replica that knows a later one says so */
+    char ep[16];
+    int eplen = snprintf(ep, sizeof(ep), "%u", replica_epoch(n->replica));
+    const char *argv[3] = {"PGET", key, ep};
+    size_t lens[3] = {4, klen, (size_t)eplen};
     for (unsigned i = 0; i < nt; i++)
         if ((int)targets[i] != n->self_idx) {
             struct rput *rp = mem_calloc(1, sizeof(*rp));
             rp->q = q;
             rp->a.target = (int)targets[i];
             peers_send(n->peers, (int)targets[i], PEER_CHAN_DATA, timeout_ms, on_replica_get,
-                       rp, 2, argv, lens);
+                       rp, 3, argv, lens);
         }
     quorum_seal(&q->rd.acct);
     bool sync = quorum_settled(&q->rd.acct);

@@ -3,8 +3,9 @@
  *   PHELLO nonce node-name   handshake, step 1 (see below)
  *   PPROVE proof             handshake, step 2
  *   PPING                    liveness probe
- *   PGET key                 this replica's versions and the hints it keeps
- *                            for the key: bulk of sib_encode
+ *   PGET key [epoch]         this replica's versions and the hints it keeps
+ *                            for the key: bulk of sib_encode; [bulk, its
+ *                            flush epoch] when that is above the asker's
  *   PPUT key versions        reconcile sib_encode'd versions into the store;
  *                            reply :changed, or (when this replica holds
  *                            versions the write does not cover) their set
@@ -193,7 +194,11 @@ void cmd_peer_gone(struct client *c)
     }
 }
 
-static void peer_get(struct client *c, const struct arg *key)
+/* PGET key [epoch]: with the asker's flush epoch, an answer from a node
+ * that knows a higher one is [versions, epoch], so the asker learns of a
+ * flush it missed before it answers a read (it may hold what the flush
+ * removed).  Otherwise the versions alone. */
+static void peer_get(struct client *c, const struct arg *key, const struct arg *asker_epoch)
 {
     struct sibset set;
     sib_init(&set);
@@ -205,7 +210,15 @@ static void peer_get(struct client *c, const struct arg *key)
     struct buf enc;
     buf_init(&enc);
     sib_encode(&set, &enc);
+    long long theirs;
+    uint32_t mine = replica_epoch(c->node->replica);
+    bool tell = asker_epoch && cmd_arg_ll(asker_epoch, &theirs) && theirs >= 0 &&
+                (unsigned long long)theirs < mine;
+    if (tell)
+        resp_add_array(&c->out, 2);
     resp_add_bulk(&c->out, enc.data ? enc.data : "", enc.len);
+    if (tell)
+        resp_add_int(&c->out, (long long)mine);
     buf_fini(&enc);
     sib_fini(&set);
 }
@@ -424,8 +437,11 @@ static void peer_ping(struct client *c, int argc, const struct arg *argv)
 
 static void peer_get_cmd(struct client *c, int argc, const struct arg *argv)
 {
-    (void)argc;
-    peer_get(c, &argv[1]);
+    if (argc > 3) {
+        resp_add_error(&c->out, "ERR", "PGET takes a key and an optional epoch");
+        return;
+    }
+    peer_get(c, &argv[1], argc == 3 ? &argv[2] : NULL);
 }
 
 static void peer_put_cmd(struct client *c, int argc, const struct arg *argv)
@@ -525,7 +541,7 @@ const struct cmd_def cmd_peer_table[] = {
     PEER_ROW("phello", -1, CMD_F_NOAUTH, peer_hello),
     PEER_ROW("pprove", -1, CMD_F_NOAUTH, peer_prove),
     PEER_ROW("pping", -1, 0, peer_ping),
-    PEER_ROW("pget", 2, 0, peer_get_cmd),
+    PEER_ROW("pget", -2, 0, peer_get_cmd),
     PEER_ROW("pput", 3, CMD_F_WRITE, peer_put_cmd),
     PEER_ROW("pae", -3, 0, peer_ae),
     PEER_ROW("phint", 4, CMD_F_WRITE, peer_hint_cmd),

@@ -425,6 +425,13 @@ void quorum_read_answer(struct quorum_read *qr, int node, struct sibset *set)
     quorum_ack(&qr->acct);
 }
 
+void quorum_read_drop_before(struct quorum_read *qr, uint32_t epoch)
+{
+    sib_drop_before(&qr->merged, epoch);
+    for (unsigned i = 0; i < qr->nans; i++)
+        sib_drop_before(&qr->ans_set[i], epoch);
+}
+
 unsigned quorum_read_repairs(const struct quorum_read *qr, int *nodes)
 {
     /* A union of replicas' sets past the codecs' limit would be refused by

@@ -253,6 +253,10 @@ void quorum_read_fini(struct quorum_read *qr); /* accepts zeroed memory */
 /* Replica node answered with set (taken: left empty), or failed (set NULL:
  * an error, a timeout, or an answer that did not decode). */
 void quorum_read_answer(struct quorum_read *qr, int node, struct sibset *set);
+/* A flush epoch learnt while the read runs (an answer said so): drops the
+ * versions stamped before it from the reconciled set and from every answer
+ * kept so far (siblings.h, sib_drop_before). */
+void quorum_read_drop_before(struct quorum_read *qr, uint32_t epoch);
 /* Read repair: writes to nodes[QUORUM_MAX_NODES] the owners whose answer
  * does not cover the reconciled set (stale or missing the key), in answer
  * order; returns how many.  None when nothing was found, or when the

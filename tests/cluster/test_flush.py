@@ -213,3 +213,29 @@ def test_flush_without_quorum_answers_noquorum(cluster, nft):
     cluster.heal()
     cluster.wait_linked()
     assert cluster.client(2).mget(old) == ["v-" + k for k in old]
+
+
+def test_restarted_node_never_serves_old_keys_before_gossip_tells_it(cluster):
+    """The window between a node's return and its first gossip exchange:
+    with gossip rounds 30 s apart, n3 (killed -9 during the flush, its log
+    full of old keys) is restarted and read through at once, as soon as its
+    links are up.  Its quorum reads (R=2) must not return the old keys: the
+    replicas' answers tell it the flush epoch, and it drops what it holds
+    from before it before answering."""
+    slow = {"gossip-interval": 30000, "gossip-suspect-after": 120000,
+            "gossip-dead-after": 240000}
+    cluster.start(3, dict(SETTINGS, appendfsync="always", **slow))
+    old = keys()
+    set_all(cluster, 1, old)
+    wait_for(lambda: len(held_locally(cluster, 3, old)) == NKEYS, timeout=10.0,
+             msg="n3 holds the keys")
+    cluster.kill(3)
+    cluster.wait_routed([1, 2], 3, up=False)
+    assert cluster.client(1).execute_command("FLUSHALL") in (True, "OK", b"OK")
+    e = epoch(cluster, 1)
+    cluster.restart(3)  # links up (wait_linked); no gossip round yet
+    c3 = cluster.client(3)
+    got = [c3.get(k) for k in old[:50]]
+    assert got == [None] * 50, "n3 served %d old keys" % sum(g is not None for g in got)
+    assert epoch(cluster, 3) == e
+    assert held_locally(cluster, 3, old) == []

@@ -922,6 +922,48 @@ static void test_read_repair_owners_only(void **state)
     version_fini(&v1);
 }
 
+/* A flush epoch learnt mid-read: the older versions leave the reconciled
+ * set and every answer kept, so neither the reply nor read repair has them.
+ * (A newer-epoch version in an answer already dominates them in the merge;
+ * this is for the replica that answers "nothing" because it flushed.) */
+static void test_read_drop_before_epoch(void **state)
+{
+    (void)state;
+    struct version old, fresh;
+    mkdot(&old, "old", NULL, A1, 1);            /* epoch 0: from before the flush */
+    mkdot(&fresh, "fresh", NULL, A2, 1);
+    fresh.epoch = 2;                            /* stamped after flush epoch 2 */
+    struct quorum_read qr;
+    read_owners(&qr, 2, 3, 0);
+    struct sibset s;
+    sib_init(&s);
+    sib_add(&s, &old);
+    quorum_read_answer(&qr, 0, &s);             /* self, still holding the old one */
+    quorum_read_answer(&qr, 1, &s);             /* a replica that flushed: nothing */
+    assert_true(has_value(&qr.merged, "old"));
+    quorum_read_drop_before(&qr, 2);
+    assert_int_equal(qr.merged.n, 0);
+    assert_int_equal(qr.ans_set[0].n, 0);
+    int nodes[QUORUM_MAX_NODES];
+    quorum_read_answer(&qr, 2, NULL);
+    quorum_seal(&qr.acct);
+    assert_int_equal(quorum_read_repairs(&qr, nodes), 0); /* nothing to spread */
+    quorum_read_fini(&qr);
+    /* a later version survives the drop, and only it */
+    read_owners(&qr, 1, 2, 0);
+    sib_add(&s, &old);
+    quorum_read_answer(&qr, 0, &s);
+    quorum_read_drop_before(&qr, 2);
+    sib_add(&s, &fresh);
+    quorum_read_answer(&qr, 1, &s);
+    assert_int_equal(qr.merged.n, 1);
+    assert_true(has_value(&qr.merged, "fresh"));
+    quorum_read_fini(&qr);
+    sib_fini(&s);
+    version_fini(&old);
+    version_fini(&fresh);
+}
+
 /* PW: substitutes' hints count toward W but not toward PW. */
 static void test_write_primary_quorum(void **state)
 {
@@ -982,6 +1024,7 @@ int main(void)
         cmocka_unit_test_setup(test_read_primary_quorum, setup),
         cmocka_unit_test_setup(test_read_repair_owners_only, setup),
         cmocka_unit_test_setup(test_write_primary_quorum, setup),
+        cmocka_unit_test_setup(test_read_drop_before_epoch, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
