@@ -269,12 +269,13 @@ def start_cluster(tmp):
         wait_port(port, p)
     # every node sees every peer before the run starts
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        out = subprocess.run(["redis-cli", "-p", str(ports[0]), "DYNAMO", "NODES"],
-                             capture_output=True, text=True).stdout
-        if out.count("link=up") == 2:
-            break
-        time.sleep(0.1)
+    for port in ports:
+        while time.monotonic() < deadline:
+            out = subprocess.run(["redis-cli", "-p", str(port), "DYNAMO", "NODES"],
+                                 capture_output=True, text=True).stdout
+            if out.count("link=up") == 2:
+                break
+            time.sleep(0.1)
     return procs, ports
 
 
