@@ -5,7 +5,9 @@
  * tool does: C clients spread round-robin over the given servers, each with
  * one request in flight (SET, or SET+WAIT as one pipelined pair that counts
  * as one operation), until N operations completed.  Prints ops/s and latency
- * percentiles (p50, p99, p99.9) in one line of key=value pairs.
+ * percentiles (p50, p99, p99.9) in one line of key=value pairs.  Its
+ * connections use the node's event adapter (src/net/hiredis_ev.c), which
+ * costs fewer system calls per request than hiredis's stock one.
  *
  * Cluster mode (-C) is what a cluster-aware client does: CLUSTER SLOTS from
  * the first server at start, then every client holds one connection to each
@@ -18,7 +20,6 @@
  *                                     -C: cluster-aware routing)
  */
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "net/hiredis_ev.h"
 
 #define MAX_SERVERS 16
 #define SLOT_COUNT 16384
@@ -272,7 +275,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "loadgen: cannot connect to %s:%d\n", servers[s], ports[s]);
                 return 1;
             }
-            redisLibeventAttach(ac, b.base);
+            if (hiredis_ev_attach(ac, b.base) != 0) {
+                fprintf(stderr, "loadgen: cannot attach a connection to the loop\n");
+                return 1;
+            }
             c->ac[j] = ac;
         }
     }
