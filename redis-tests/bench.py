@@ -11,6 +11,16 @@ replica where every SET is followed by WAIT 1 0, 50 connections each, with
 build/redis-tests/loadgen (closed loop, one request in flight per
 connection; dynamo-node connections spread over the three nodes).
 
+Cluster: the same 3 nodes driven by a cluster-aware client -- loadgen -C
+(CLUSTER SLOTS at start, every request straight to its slot's master) and
+redis-benchmark --cluster -- next to today's any-node routing (loadgen
+spreading connections over the nodes), against a Redis primary + 1 replica
+and a primary + 2 replicas, both with SET + WAIT 1 0; 50 clients each (one
+request in flight per client), SET then GET over the keys just written.
+Ratios are against the primary + 1 replica.  redis-benchmark cannot send
+WAIT, so its Redis rows are plain SET/GET on the primary + 1 replica
+(asynchronous replication: an easier target than SET + WAIT).
+
 Throughput: redis-benchmark -t set,get -n 300000 -r 100000 -d 64 -c 50, with
 -P 1 and -P 16.  Memory: used_memory per key after loading 1M keys with
 64-byte values through redis-cli --pipe (INFO used_memory delta / DBSIZE).
@@ -163,6 +173,101 @@ def loadgen(servers, extra, n):
     return dict(kv.split("=") for kv in out.stdout.split())
 
 
+def start_redis_replicated(tmp, nreplicas):
+    """A redis primary and nreplicas replicas of it, all online; returns
+    (processes, primary port)."""
+    rp, rport = start_redis(tmp)
+    procs = [rp]
+    try:
+        for _ in range(nreplicas):
+            procs.append(start_redis(tmp, ("--replicaof", "127.0.0.1", str(rport)))[0])
+        deadline = time.monotonic() + 15
+        while True:
+            info = subprocess.run(["redis-cli", "-p", str(rport), "INFO", "replication"],
+                                  capture_output=True, text=True).stdout
+            if ("connected_slaves:%d" % nreplicas in info
+                    and info.count("state=online") == nreplicas):
+                return procs, rport
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis replicas never came online: %s" % info)
+            time.sleep(0.1)
+    except BaseException:
+        for p in procs:
+            stop(p)
+        raise
+
+
+def forwarded_total(ports):
+    return sum(info_field(p, "forwarded_requests", "cluster") for p in ports)
+
+
+def rbench_latency(args, n, tests):
+    """redis-benchmark (extra args such as --cluster) SET/GET; returns
+    {test: (rps, p50 ms, p99 ms)} from its CSV."""
+    out = subprocess.run(["redis-benchmark", *args, "-t", tests, "-n", str(n), "-r", "100000",
+                          "-d", "64", "-c", "50", "--csv"],
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    if out.returncode != 0 or "ERR" in out.stdout:
+        print("redis-benchmark complained:", out.stdout, out.stderr.strip(), file=sys.stderr)
+    res = {}
+    # --cluster prints the masters it found before the CSV: start at the header
+    text = out.stdout[out.stdout.find('"test"'):] if '"test"' in out.stdout else ""
+    rows = list(csv.reader(io.StringIO(text)))
+    head = rows[0] if rows else []
+    for row in rows[1:]:
+        if len(row) == len(head):
+            f = dict(zip(head, row))
+            res[f["test"]] = (float(f["rps"]), float(f["p50_latency_ms"]),
+                              float(f["p99_latency_ms"]))
+    return res
+
+
+def cluster_bench(tmp, n):
+    print("== cluster: 3 nodes N=3 W=2 R=2, cluster-aware clients and any-node routing, vs "
+          "redis primary + 1 / + 2 replicas (SET + WAIT 1 0), 50 clients, %d ops" % n)
+    procs, ports = start_cluster(tmp)
+    try:
+        for sub in ("r1", "r2"):
+            os.makedirs(os.path.join(tmp, sub), exist_ok=True)
+        redis1, r1port = start_redis_replicated(os.path.join(tmp, "r1"), 1)
+        procs += redis1
+        redis2, r2port = start_redis_replicated(os.path.join(tmp, "r2"), 2)
+        procs += redis2
+        print("%-34s %10s %8s %8s %8s %8s %7s" % ("loadgen (closed loop)", "ops/s", "p50 us",
+                                                  "p99 us", "p99.9 us", "fwd", "ratio"))
+        for name, t in (("SET", ["-t", "set"]), ("GET", ["-t", "get"])):
+            w = ["-w"] if name == "SET" else []
+            runs = []
+            before = forwarded_total(ports)
+            runs.append(("dynamo 3 nodes, cluster-aware", loadgen(ports, t + ["-C"], n),
+                         forwarded_total(ports) - before))
+            before = forwarded_total(ports)
+            runs.append(("dynamo 3 nodes, any-node", loadgen(ports, t, n),
+                         forwarded_total(ports) - before))
+            runs.append(("redis primary+1 replica" + (" WAIT 1" if w else ""),
+                         loadgen([r1port], t + w, n), None))
+            runs.append(("redis primary+2 replicas" + (" WAIT 1" if w else ""),
+                         loadgen([r2port], t + w, n), None))
+            base = float(runs[2][1]["ops_per_sec"])
+            for label, r, fwd in runs:
+                print("%-34s %10.0f %8s %8s %8s %8s %7.2f" % (
+                    "%s %s" % (name, label), float(r["ops_per_sec"]), r["p50_us"], r["p99_us"],
+                    r["p999_us"], "-" if fwd is None else fwd,
+                    float(r["ops_per_sec"]) / base))
+        print("%-34s %10s %8s %8s %7s" % ("redis-benchmark", "ops/s", "p50 us", "p99 us",
+                                          "ratio"))
+        d = rbench_latency(["--cluster", "-h", "127.0.0.1", "-p", str(ports[0])], n, "set,get")
+        r = rbench_latency(["-h", "127.0.0.1", "-p", str(r1port)], n, "set,get")
+        for t in ("SET", "GET"):
+            for label, f in (("dynamo 3 nodes --cluster", d), ("redis primary+1 replica", r)):
+                print("%-34s %10.0f %8.0f %8.0f %7.2f" % ("%s %s" % (t, label), f[t][0],
+                                                          f[t][1] * 1000, f[t][2] * 1000,
+                                                          f[t][0] / r[t][0]))
+    finally:
+        for p in procs:
+            stop(p)
+
+
 def start_cluster(tmp):
     ports = [free_port() for _ in range(3)]
     cports = [free_port() for _ in range(3)]
@@ -181,12 +286,13 @@ def start_cluster(tmp):
         wait_port(port, p)
     # every node sees every peer before the run starts
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        out = subprocess.run(["redis-cli", "-p", str(ports[0]), "DYNAMO", "NODES"],
-                             capture_output=True, text=True).stdout
-        if out.count("link=up") == 2:
-            break
-        time.sleep(0.1)
+    for port in ports:
+        while time.monotonic() < deadline:
+            out = subprocess.run(["redis-cli", "-p", str(port), "DYNAMO", "NODES"],
+                                 capture_output=True, text=True).stdout
+            if out.count("link=up") == 2:
+                break
+            time.sleep(0.1)
     return procs, ports
 
 
@@ -465,8 +571,8 @@ def flush_bench(tmp, nkeys):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
-    ap.add_argument("--only", choices=("throughput", "replication", "memory", "aof", "bits",
-                                       "latency", "recording", "flush"),
+    ap.add_argument("--only", choices=("throughput", "replication", "cluster", "memory", "aof",
+                                       "bits", "latency", "recording", "flush"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -478,6 +584,8 @@ def main():
             throughput_bench(tmp, n)
         if want("replication"):
             replication_bench(tmp, 30000 if args.quick else 200000)
+        if want("cluster"):
+            cluster_bench(tmp, 30000 if args.quick else 200000)
         if want("aof"):
             aof_bench(tmp, 50000 if args.quick else 200000)
         if want("bits"):

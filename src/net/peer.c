@@ -17,15 +17,15 @@
  * cmd_keyspace.c (PSCAN/PDBSIZE/PRANDOMKEY), main (create/destroy);
  * cmd_dynamo.c and cmd_info.c read link states and counters, and the
  * round-trip histogram of each member's data channel (peers_rtt: replica
- * requests and probes, answered ones; core/latency.h).  Calls:
- * hiredis, peer_auth (the handshake), cfg_cluster_bind.
+ * requests and probes, answered ones; core/latency.h).  Calls: hiredis
+ * (through hiredis_ev.c's event adapter: one write per peer per loop
+ * iteration), peer_auth (the handshake), cfg_cluster_bind.
  * Never blocks: connects are non-blocking; reconnects are timer-driven.
  */
 #include "net/peer.h"
 
 #include <errno.h>
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -39,6 +39,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "net/hiredis_ev.h"
 
 #define PEER_BACKOFF_MIN_MS 100
 #define PEER_BACKOFF_MAX_MS 1000
@@ -392,10 +393,16 @@ static void link_connect(struct link *l)
         schedule_retry(l);
         return;
     }
+    if (hiredis_ev_attach(ac, l->peers->base) != 0) {
+        log_debug("peer %s: cannot attach the connection to the loop", l->label);
+        redisAsyncFree(ac);
+        l->fails++;
+        schedule_retry(l);
+        return;
+    }
     ac->data = l;
     l->ac = ac;
     l->state = LINK_CONNECTING;
-    redisLibeventAttach(ac, l->peers->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     struct timeval tv = {PEER_CONNECT_TIMEOUT_MS / 1000, (PEER_CONNECT_TIMEOUT_MS % 1000) * 1000};
