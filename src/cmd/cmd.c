@@ -117,6 +117,20 @@ void cmd_reply_siblings(struct client *c, unsigned n)
                     n);
 }
 
+void cmd_reply_help(struct client *c, const char *const *lines, size_t n)
+{
+    resp_add_array(&c->out, (long long)n);
+    for (size_t i = 0; i < n; i++)
+        resp_add_simple(&c->out, lines[i]);
+}
+
+void cmd_reply_unknown_sub(struct client *c, const char *cmd, const struct arg *sub)
+{
+    resp_add_errorf(&c->out, "ERR",
+                    "unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                    (int)(sub->len > 64 ? 64 : sub->len), sub->p, cmd);
+}
+
 bool cmd_arg_eq(const struct arg *a, const char *lit)
 {
     size_t n = strlen(lit);
@@ -608,10 +622,7 @@ static void cmd_command(struct client *c, int argc, const struct arg *argv)
                 add_doc(c, d);
         }
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "COMMAND HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "COMMAND", sub);
     }
 }
 

@@ -68,6 +68,10 @@ void cmd_reply_not_int(struct client *c);
 void cmd_reply_arity(struct client *c, const char *name);
 void cmd_reply_kverr(struct client *c, int err);           /* a KV_E* code */
 void cmd_reply_siblings(struct client *c, unsigned n);
+/* A container command's HELP: one status line per entry of lines[0..n). */
+void cmd_reply_help(struct client *c, const char *const *lines, size_t n);
+/* -ERR unknown subcommand or wrong number of arguments for 'sub'. Try CMD HELP. */
+void cmd_reply_unknown_sub(struct client *c, const char *cmd, const struct arg *sub);
 
 /* Argument helpers. */
 bool cmd_arg_eq(const struct arg *a, const char *lit);      /* case-insensitive */

@@ -380,15 +380,9 @@ static void cmd_cluster(struct client *c, int argc, const struct arg *argv)
     } else if (cmd_arg_eq(sub, "GETKEYSINSLOT") && argc == 4) {
         cluster_getkeysinslot(c, v, argv);
     } else if (cmd_arg_eq(sub, "HELP") && argc == 2) {
-        size_t n = sizeof(cluster_help) / sizeof(cluster_help[0]);
-        resp_add_array(&c->out, (long long)n);
-        for (size_t i = 0; i < n; i++)
-            resp_add_simple(&c->out, cluster_help[i]);
+        cmd_reply_help(c, cluster_help, sizeof(cluster_help) / sizeof(cluster_help[0]));
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try CLUSTER HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "CLUSTER", sub);
     }
 }
 

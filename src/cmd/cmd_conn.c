@@ -262,14 +262,9 @@ void cmd_client(struct client *c, int argc, const struct arg *argv)
             "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
         };
-        resp_add_array(&c->out, (long long)(sizeof(help) / sizeof(help[0])));
-        for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
-            resp_add_simple(&c->out, help[i]);
+        cmd_reply_help(c, help, sizeof(help) / sizeof(help[0]));
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "CLIENT HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "CLIENT", sub);
     }
 }
 
@@ -371,10 +366,7 @@ void cmd_config(struct client *c, int argc, const struct arg *argv)
     } else if (cmd_arg_eq(sub, "REWRITE") && argc == 2) {
         cmd_reply_err(c, "CONFIG REWRITE is not supported: edit the config file");
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "CONFIG HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "CONFIG", sub);
     }
 }
 

@@ -307,10 +307,7 @@ void cmd_debug(struct client *c, int argc, const struct arg *argv)
             "HELP",
             "    Print this help.",
         };
-        size_t n = sizeof(lines) / sizeof(lines[0]);
-        resp_add_array(&c->out, (long long)n);
-        for (size_t i = 0; i < n; i++)
-            resp_add_simple(&c->out, lines[i]);
+        cmd_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
         return;
     }
     long long ms;
@@ -326,7 +323,5 @@ void cmd_debug(struct client *c, int argc, const struct arg *argv)
         resp_add_int(&c->out, total);
         return;
     }
-    resp_add_errorf(&c->out, "ERR",
-                    "unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
-                    (int)(argv[1].len > 64 ? 64 : argv[1].len), argv[1].p);
+    cmd_reply_unknown_sub(c, "DEBUG", &argv[1]);
 }

@@ -562,14 +562,9 @@ void cmd_lat_latency(struct cmdstats *n, struct client *c, int argc, const struc
             "    Latency monitor events: nothing to reset (0); CONFIG RESETSTAT clears the",
             "    histograms.",
         };
-        resp_add_array(&c->out, (long long)(sizeof(lines) / sizeof(lines[0])));
-        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-            resp_add_simple(&c->out, lines[i]);
+        cmd_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "LATENCY HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "LATENCY", sub);
     }
 }
 
@@ -627,13 +622,8 @@ void cmd_lat_slowlog(struct cmdstats *s, struct client *c, int argc, const struc
             "RESET",
             "    Reset the slowlog.",
         };
-        resp_add_array(&c->out, (long long)(sizeof(lines) / sizeof(lines[0])));
-        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-            resp_add_simple(&c->out, lines[i]);
+        cmd_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
     } else {
-        resp_add_errorf(&c->out, "ERR",
-                        "unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "SLOWLOG HELP.",
-                        (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "SLOWLOG", sub);
     }
 }

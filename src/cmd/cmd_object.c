@@ -85,8 +85,7 @@ void cmd_object(struct client *c, int argc, const struct arg *argv)
         if (cmd_arg_eq(sub, keyed[i]))
             which = i;
     if (which < 0 || (cmd_arg_eq(sub, "HELP") && argc != 2)) {
-        resp_add_errorf(&c->out, "ERR", "unknown subcommand or wrong number of arguments for "
-                        "'%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len), sub->p);
+        cmd_reply_unknown_sub(c, "OBJECT", sub);
         return;
     }
     if (argc != 3) {
