@@ -239,6 +239,25 @@ static inline bool fast_len(const char *buf, size_t at, size_t len,
     return true;
 }
 
+/* HOT: the length on the header line at r->pos ("*N" or "$N"): fast_len,
+ * else header_end + parse_ll.  HDR_OK with *crp and *out set, HDR_AGAIN, or
+ * an error with *msg naming it (bulk: the "$" header's words, else the
+ * "*" header's). */
+static enum hdr_result header_len(struct resp_req *r, const char *buf, size_t len, bool bulk,
+                                  size_t *crp, long long *out, const char **msg)
+{
+    if (fast_len(buf, r->pos + 1, len, crp, out))
+        return HDR_OK;
+    enum hdr_result h = header_end(r, buf, len, crp);
+    if (h == HDR_OK && !parse_ll(buf + r->pos + 1, *crp - r->pos - 1, out))
+        h = HDR_BADEOL;
+    if (h == HDR_TOOBIG)
+        *msg = bulk ? "too big bulk count string" : "too big mbulk count string";
+    else if (h == HDR_BADEOL)
+        *msg = bulk ? "invalid bulk length" : "invalid multibulk length";
+    return h;
+}
+
 /* isspace() in the C locale, as sdssplitargs uses it. */
 static inline bool is_space(char c)
 {
@@ -381,23 +400,13 @@ enum resp_status resp_parse(struct resp_req *r, char *buf, size_t len,
             break;
 
         case PS_MBULK_HDR:
-            if (!fast_len(buf, r->pos + 1, len, &cr, &ll)) {
-                switch (header_end(r, buf, len, &cr)) {
-                case HDR_AGAIN:
-                    return RESP_AGAIN;
-                case HDR_TOOBIG:
-                    msg = "too big mbulk count string";
-                    goto proto;
-                case HDR_BADEOL:
-                    msg = "invalid multibulk length";
-                    goto proto;
-                case HDR_OK:
-                    break;
-                }
-                if (!parse_ll(buf + r->pos + 1, cr - r->pos - 1, &ll)) {
-                    msg = "invalid multibulk length";
-                    goto proto;
-                }
+            switch (header_len(r, buf, len, false, &cr, &ll, &msg)) {
+            case HDR_OK:
+                break;
+            case HDR_AGAIN:
+                return RESP_AGAIN;
+            default:
+                goto proto;
             }
             if (ll > lim->max_mbulk || ll > INT_MAX) {
                 msg = "invalid multibulk length";
@@ -422,23 +431,13 @@ enum resp_status resp_parse(struct resp_req *r, char *buf, size_t len,
                 msg = expect_msg[(unsigned char)buf[r->pos]];
                 goto proto;
             }
-            if (!fast_len(buf, r->pos + 1, len, &cr, &ll)) {
-                switch (header_end(r, buf, len, &cr)) {
-                case HDR_AGAIN:
-                    return RESP_AGAIN;
-                case HDR_TOOBIG:
-                    msg = "too big bulk count string";
-                    goto proto;
-                case HDR_BADEOL:
-                    msg = "invalid bulk length";
-                    goto proto;
-                case HDR_OK:
-                    break;
-                }
-                if (!parse_ll(buf + r->pos + 1, cr - r->pos - 1, &ll)) {
-                    msg = "invalid bulk length";
-                    goto proto;
-                }
+            switch (header_len(r, buf, len, true, &cr, &ll, &msg)) {
+            case HDR_OK:
+                break;
+            case HDR_AGAIN:
+                return RESP_AGAIN;
+            default:
+                goto proto;
             }
             if (ll < 0 || ll > lim->max_bulk) {
                 msg = "invalid bulk length";
