@@ -24,24 +24,10 @@
 
 #define NREP 3
 
-static unsigned long long seed = 0xc4d7e5eedULL;
-static uint64_t rng_state;
+#define PROPTEST_SEED 0xc4d7e5eedULL
+#include "proptest.h"
+
 static uint32_t actor[NREP];
-
-#define PROP(cond)                                                                    \
-    do {                                                                              \
-        if (!(cond))                                                                  \
-            fail_msg("property failed: %s (line %d, seed %llu; rerun with "          \
-                     "KV_TEST_SEED=%llu)", #cond, __LINE__, seed, seed);             \
-    } while (0)
-
-static inline uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static inline unsigned rnd_below(unsigned n)
 {
@@ -142,9 +128,7 @@ static inline void elem_name(char *buf, size_t cap, unsigned i)
 /* Reads KV_TEST_SEED and interns the actors; call first in main. */
 static inline void crdt_test_init(const char *name)
 {
-    const char *env = getenv("KV_TEST_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    proptest_seed_from_env();
     actor[2] = vc_actor_intern("n3.1764064488300", 16);
     actor[1] = vc_actor_intern("n2.1764064488200", 16);
     actor[0] = vc_actor_intern("n1.1764064488100", 16);

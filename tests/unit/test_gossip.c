@@ -28,17 +28,9 @@
 
 #define MAXN 8
 
-static unsigned long long seed = 0x90551bULL;
-static uint64_t rng_state;
+#define PROPTEST_SEED 0x90551bULL
+#include "proptest.h"
 
-static uint64_t rnd(void)
-{
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static struct cfg_node nodes[MAXN];
 
@@ -1763,9 +1755,7 @@ static void test_pick(void **state)
 
 int main(void)
 {
-    const char *env = getenv("KV_TEST_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    proptest_seed_from_env();
     print_message("test_gossip: seed %llu (set KV_TEST_SEED to change)\n", seed);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_basics, setup),

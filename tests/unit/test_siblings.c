@@ -17,24 +17,10 @@
 #include "util/varint.h"
 #include "core/vclock.h"
 
-static unsigned long long seed = 0xc0ffeeULL;
-static uint64_t rng_state;
+#define PROPTEST_SEED 0xc0ffeeULL
+#include "proptest.h"
+
 static uint32_t N1, N2, N3;
-
-#define PROP(cond)                                                                    \
-    do {                                                                              \
-        if (!(cond))                                                                  \
-            fail_msg("property failed: %s (line %d, seed %llu; rerun with "          \
-                     "KV_TEST_SEED=%llu)", #cond, __LINE__, seed, seed);             \
-    } while (0)
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static int setup(void **state)
 {
@@ -969,9 +955,7 @@ static void test_epochs(void **state)
 
 int main(void)
 {
-    const char *env = getenv("KV_TEST_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    proptest_seed_from_env();
     N1 = vc_actor_intern("n1.1", 4);
     N2 = vc_actor_intern("n2.1", 4);
     N3 = vc_actor_intern("n3.1", 4);

@@ -23,25 +23,10 @@
 #define NACTORS 6
 #define ITERS 4000
 
-static unsigned long long seed = 0x5eed1234ULL;
-static uint64_t rng_state;
+#define PROPTEST_SEED 0x5eed1234ULL
+#include "proptest.h"
+
 static uint32_t actor_ids[NACTORS];
-
-#define PROP(cond)                                                                    \
-    do {                                                                              \
-        if (!(cond))                                                                  \
-            fail_msg("property failed: %s (line %d, seed %llu; rerun with "          \
-                     "KV_TEST_SEED=%llu)", #cond, __LINE__, seed, seed);             \
-    } while (0)
-
-static uint64_t rnd(void)
-{
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static unsigned rnd_below(unsigned n)
 {
@@ -723,9 +708,7 @@ static void test_increment_saturates(void **state)
 
 int main(void)
 {
-    const char *env = getenv("KV_TEST_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    proptest_seed_from_env();
     char name[16];
     for (int i = 0; i < NACTORS; i++) {
         int n = snprintf(name, sizeof(name), "a%d.1", i);
