@@ -123,12 +123,18 @@ def test_flush_through_one_node_empties_every_node(cluster):
     assert int(info["flushes"]) == 2 and int(info["last_flush_time"]) > 0
 
 
-def test_partitioned_node_rejoins_without_old_data(cluster, nft):
-    cluster.start(3, SETTINGS)
+def written_everywhere(cluster):
+    """The old keys, written through n1 and held by n3 too."""
     old = keys()
     set_all(cluster, 1, old)
     wait_for(lambda: len(held_locally(cluster, 3, old)) == NKEYS, timeout=10.0,
              msg="n3 holds the keys")
+    return old
+
+
+def test_partitioned_node_rejoins_without_old_data(cluster, nft):
+    cluster.start(3, SETTINGS)
+    old = written_everywhere(cluster)
     cluster.isolate(3)
     cluster.wait_routed([1, 2], 3, up=False)
     assert cluster.client(1).execute_command("FLUSHALL", "SYNC") in (True, "OK", b"OK")
@@ -146,10 +152,7 @@ def test_partitioned_node_rejoins_without_old_data(cluster, nft):
 
 def test_killed_node_restarted_from_its_log(cluster):
     cluster.start(3, dict(SETTINGS, appendfsync="always"))
-    old = keys()
-    set_all(cluster, 1, old)
-    wait_for(lambda: len(held_locally(cluster, 3, old)) == NKEYS, timeout=10.0,
-             msg="n3 holds the keys")
+    old = written_everywhere(cluster)
     cluster.kill(3)
     cluster.wait_routed([1, 2], 3, up=False)
     assert cluster.client(1).execute_command("FLUSHALL") in (True, "OK", b"OK")
@@ -225,10 +228,7 @@ def test_restarted_node_never_serves_old_keys_before_gossip_tells_it(cluster):
     slow = {"gossip-interval": 30000, "gossip-suspect-after": 120000,
             "gossip-dead-after": 240000}
     cluster.start(3, dict(SETTINGS, appendfsync="always", **slow))
-    old = keys()
-    set_all(cluster, 1, old)
-    wait_for(lambda: len(held_locally(cluster, 3, old)) == NKEYS, timeout=10.0,
-             msg="n3 holds the keys")
+    old = written_everywhere(cluster)
     cluster.kill(3)
     cluster.wait_routed([1, 2], 3, up=False)
     assert cluster.client(1).execute_command("FLUSHALL") in (True, "OK", b"OK")
