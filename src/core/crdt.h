@@ -27,12 +27,14 @@
  * hold it, or when one side holds it and the other side's context has not
  * seen its dot (so the other side cannot have removed it); the contexts
  * unite.  Commutative, associative, idempotent.  Operations run at a
- * coordinator with its actor: the new entry gets the next dot of that actor
- * (above every counter of the actor the state knows), and the entries the
+ * coordinator with its actor: each mints the next dot of that actor
+ * (above every counter of the actor the state knows), which its new entry
+ * carries if it makes one, and the entries the
  * operation supersedes are exactly the ones the coordinator's state holds
  * ("observed remove"): a concurrent add that it did not see survives
  * (add-wins).  Each operation returns a delta: a small state of the same
- * type (the new entry, and a context of the new dot plus the removed dots)
+ * type (the new entry if any, and a context of the new dot plus the
+ * removed dots)
  * that joins like a full state, so replicas can receive deltas in any
  * order, twice, or not at all (then a full-state join repairs).
  *
@@ -169,9 +171,7 @@ void crdt_copy(struct crdt *dst, const struct crdt *src); /* dst: inited or fini
  * changes; concurrent creation of a key as two types is the caller's
  * conflict).  A scoped dst stays scoped only if src is. */
 int crdt_join(struct crdt *dst, const struct crdt *src);
-/* True when a has seen every dot b has (b's context included in a's).
- * Not an order of states: a removal mints no dot, so two states can have
- * seen the same dots and differ by a removal one of them has not had. */
+/* True when a has seen every dot b has (b's context included in a's). */
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
 /* True when the dot is in c's context. */
 bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter);
@@ -194,16 +194,35 @@ void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
  * delta: NULL, or caller memory that the call initialises (even on error)
  * with the operation's delta — free it with crdt_fini.  An operation that
  * fails changes nothing and its delta is an empty scoped state.  All return
- * KV_EINVAL when c's type does not have the operation. */
+ * KV_EINVAL when c's type does not have the operation, and KV_EOVERFLOW
+ * (nothing changes) when the actor has used every counter the codecs
+ * accept (VC_MAX_COUNTER).
+ *
+ * Every operation that changes c mints exactly one new dot, the actor's
+ * next (crdt_next_counter): it enters c's context and the delta's, on the
+ * new entry when the operation makes one, on no entry for a removal
+ * (crdt_remove, crdt_clear, PERSIST).  So every change of a state is the
+ * effect of a dot.  An operation that changes nothing (removing an absent
+ * element) mints nothing.  Caveat: the context alone determines the state
+ * only when deltas are applied causally (each after the deltas whose
+ * entries it superseded): a delta's context holds the dots it superseded,
+ * not what those superseded in turn, so out of order delivery can build
+ * two states with equal contexts that differ (x added at dot 1, replaced
+ * at dot 2, removed at dot 3: {delta1, delta3} and {delta2, delta3} both
+ * have context {1,2,3}, the first still holds x until delta2 arrives). */
 
-/* Removes every observed entry of every element (DEL, or an
- * overwrite by another type).  c keeps its context and becomes (or stays)
- * a full state; the delta is unscoped too: context = c's. */
-int crdt_clear(struct crdt *c, struct crdt *delta);
-/* Drops the observed entries of element key (SREM, HDEL, ZREM).  *existed
- * (may be NULL) = the element had entries. */
-int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta,
-                bool *existed);
+/* Removes every observed entry of every element (DEL, or
+ * an overwrite by another type), and mints a dot.  c keeps its context
+ * (plus the dot) and becomes (or stays) a full state; the delta is
+ * unscoped too: context = c's new one, no entries. */
+int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta);
+/* Drops the observed entries of element key (SREM, HDEL, ZREM) and mints a
+ * dot that no entry carries.  *existed (may be NULL) = the element had
+ * entries.  Removing an element without entries is a no-op: c does not
+ * change, no dot is minted, and the delta is an empty scoped state (no
+ * element, empty context). */
+int crdt_remove(struct crdt *c, uint32_t actor, const void *key, size_t klen,
+                struct crdt *delta, bool *existed);
 
 /* SADD: a new MEMBER dot replaces the member's observed ones; *added = the
  * member was absent. */

@@ -44,6 +44,14 @@ static void begin_delta(struct crdt *delta, uint8_t type)
     delta->scoped = true;
 }
 
+/* The next dot of actor on c, or KV_EOVERFLOW when the actor has used
+ * every counter the codecs accept. */
+static int next_dot(const struct crdt *c, uint32_t actor, uint64_t *k)
+{
+    *k = crdt_next_counter(c, actor);
+    return *k > VC_MAX_COUNTER ? KV_EOVERFLOW : 0;
+}
+
 enum supersede {
     SUP_ALL,      /* every entry of the element (assignments, removals) */
     SUP_OWN_CNT,  /* the actor's own counter entries (increments) */
@@ -63,8 +71,8 @@ static bool superseded(const struct crdt_entry *e, enum supersede what, uint32_t
 static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t actor,
                      enum supersede what, struct crdt_entry *e, struct crdt *delta)
 {
-    uint64_t k = crdt_next_counter(c, actor);
-    if (k > VC_MAX_COUNTER) {
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0) {
         if (crdt_entry_has_val(c->type, e))
             val_unref(e->u.val);
         return KV_EOVERFLOW;
@@ -100,15 +108,12 @@ static bool has_entries(const struct crdt *c, const void *key, size_t klen)
     return el && el->n > 0;
 }
 
-int crdt_clear(struct crdt *c, struct crdt *delta)
+int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta)
 {
-    if (delta) {
-        crdt_init(delta, c->type);
-        vc_copy(&delta->vc, &c->vc);
-        if (c->ncloud) {
-            delta->cloud = mem_memdup(c->cloud, (size_t)c->ncloud * sizeof(*c->cloud));
-            delta->ncloud = delta->capcloud = c->ncloud;
-        }
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0) {
+        begin_delta(delta, c->type);
+        return KV_EOVERFLOW;
     }
     /* keep the context: it is what makes the removal stick */
     struct crdt keep;
@@ -121,25 +126,38 @@ int crdt_clear(struct crdt *c, struct crdt *delta)
     c->ncloud = c->capcloud = 0;
     crdt_fini(c);
     *c = keep; /* unscoped: the context may cover dots of any element */
+    crdt_ctx_add(c, actor, k);
+    if (delta) {
+        crdt_init(delta, c->type);
+        vc_copy(&delta->vc, &c->vc);
+        if (c->ncloud) {
+            delta->cloud = mem_memdup(c->cloud, (size_t)c->ncloud * sizeof(*c->cloud));
+            delta->ncloud = delta->capcloud = c->ncloud;
+        }
+    }
     return 0;
 }
 
-int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta,
-                bool *existed)
+int crdt_remove(struct crdt *c, uint32_t actor, const void *key, size_t klen,
+                struct crdt *delta, bool *existed)
 {
     begin_delta(delta, c->type);
     if (existed)
         *existed = false;
     uint32_t si = crdt_slot_find(c, key, klen, crdt_key_hash(key, klen));
-    if (si == UINT32_MAX)
-        return 0;
+    if (si == UINT32_MAX || c->slot[si]->n == 0)
+        return 0; /* nothing observed: no change, no dot, an empty delta */
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0)
+        return KV_EOVERFLOW;
     struct crdt_elem *el = c->slot[si];
     if (existed)
-        *existed = el->n > 0;
+        *existed = true;
     if (delta) {
         crdt_slot_get(delta, key, klen); /* the scope, even with no entries */
         for (uint32_t i = 0; i < el->n; i++)
             crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
+        crdt_ctx_add(delta, actor, k);
     }
     if (c->scoped) {
         while (el->n)
@@ -147,6 +165,7 @@ int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta
     } else {
         crdt_slot_remove(c, si);
     }
+    crdt_ctx_add(c, actor, k);
     return 0;
 }
 

@@ -25,14 +25,14 @@ static void test_set_add_wins(void **state)
     assert_true(contains(&b, "x"));
     /* partition: b removes x, a re-adds x concurrently */
     bool existed;
-    assert_int_equal(crdt_remove(&b, "x", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&b, actor[1], "x", 1, NULL, &existed), 0);
     assert_true(existed);
     assert_false(contains(&b, "x"));
     assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, NULL, &added), 0);
     assert_false(added);
     /* and b removes y that a added without b seeing it */
     assert_int_equal(crdt_set_add(&a, actor[0], "y", 1, NULL, NULL), 0);
-    assert_int_equal(crdt_remove(&b, "y", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&b, actor[1], "y", 1, NULL, &existed), 0);
     assert_false(existed);
     struct crdt ab, ba;
     joined(&ab, &a, &b);
@@ -41,7 +41,7 @@ static void test_set_add_wins(void **state)
     assert_true(contains(&ab, "x")); /* the add b did not see wins */
     assert_true(contains(&ab, "y"));
     /* a remove that saw the add removes it for good */
-    assert_int_equal(crdt_remove(&ab, "x", 1, &d, NULL), 0);
+    assert_int_equal(crdt_remove(&ab, actor[0], "x", 1, &d, NULL), 0);
     join_into(&ba, &d);
     crdt_fini(&d);
     assert_false(contains(&ba, "x"));
@@ -157,7 +157,7 @@ static void test_hash_fields(void **state)
     crdt_init(&b, CRDT_NONE);
     crdt_copy(&b, &a);
     bool existed;
-    assert_int_equal(crdt_remove(&a, "n", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&a, actor[0], "n", 1, NULL, &existed), 0);
     assert_true(existed);
     assert_null(crdt_find(&a, "n", 1));
     assert_int_equal(crdt_incr_int(&b, actor[2], "n", 1, 1, NULL, &v), KV_ENOTNUM); /* float */
@@ -230,7 +230,7 @@ static void test_clear(void **state)
     }
     join_into(&b, &a);
     assert_int_equal(crdt_set_add(&b, actor[1], "late", 4, NULL, NULL), 0);
-    assert_int_equal(crdt_clear(&a, &d), 0); /* DEL, concurrent with "late" */
+    assert_int_equal(crdt_clear(&a, actor[0], &d), 0); /* DEL, concurrent with "late" */
     assert_int_equal(crdt_count(&a), 0);
     join_into(&b, &d);
     assert_int_equal(crdt_count(&b), 1);
@@ -244,13 +244,56 @@ static void test_clear(void **state)
     crdt_copy(&c, &b);
     assert_int_equal(crdt_set_add(&b, actor[1], "later", 5, &d, NULL), 0);
     join_into(&d, &b); /* a scoped delta that has seen everything b holds */
-    assert_int_equal(crdt_clear(&d, &e), 0);
+    assert_int_equal(crdt_clear(&d, actor[1], &e), 0);
     assert_false(d.scoped);
     join_into(&c, &d);
     assert_int_equal(crdt_count(&c), 0);
     crdt_fini(&e);
     crdt_fini(&d);
     crdt_fini(&c);
+    crdt_fini(&a);
+    crdt_fini(&b);
+}
+
+/* Removals mint a dot like every other change (crdt.h "operations"):
+ * SREM and DEL move the context by exactly the actor's next dot, which no
+ * entry carries; a removal of an absent member changes nothing. */
+static void test_removal_mints_dot(void **state)
+{
+    (void)state;
+    struct crdt a, b, d1, d2, d3;
+    crdt_init(&a, CRDT_SET);
+    crdt_init(&b, CRDT_SET);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d1, NULL), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 2);
+    bool existed;
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d2, &existed), 0);
+    assert_true(existed);
+    assert_true(crdt_ctx_has(&a, actor[0], 2) && crdt_ctx_has(&d2, actor[0], 2));
+    assert_true(crdt_ctx_has(&d2, actor[0], 1)); /* the superseded dot */
+    assert_int_equal(crdt_count(&d2), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 3);
+    /* the state that saw both dots is the remover's, in either order */
+    join_into(&b, &d2);
+    join_into(&b, &d1);
+    assert_true(same(&a, &b));
+    assert_true(crdt_ctx_covers(&a, &d1) && crdt_ctx_covers(&b, &a));
+    /* a no-op removal: no dot, an empty delta */
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d3, &existed), 0);
+    assert_false(existed);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 3);
+    assert_true(d3.scoped && d3.nelem == 0 && d3.vc.n == 0 && d3.ncloud == 0);
+    assert_true(same(&a, &b));
+    crdt_fini(&d3);
+    /* DEL mints one dot too, even of an empty state */
+    crdt_fini(&d1);
+    assert_int_equal(crdt_clear(&a, actor[1], &d1), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[1]), 2);
+    assert_true(crdt_ctx_has(&d1, actor[1], 1) && !d1.scoped);
+    join_into(&b, &d1);
+    assert_true(same(&a, &b));
+    crdt_fini(&d1);
+    crdt_fini(&d2);
     crdt_fini(&a);
     crdt_fini(&b);
 }
@@ -296,7 +339,7 @@ static void test_codec_roundtrip(void **state)
         sample(&c, t);
         roundtrip(&c);
         struct crdt d;
-        assert_int_equal(crdt_remove(&c, "e1", 2, &d, NULL), 0);
+        assert_int_equal(crdt_remove(&c, actor[0], "e1", 2, &d, NULL), 0);
         roundtrip(&d); /* a scoped delta, maybe with an empty element */
         crdt_fini(&d);
         crdt_fini(&c);
@@ -402,7 +445,7 @@ static void test_digest(void **state)
     assert_int_equal(crdt_decode(&b, enc.data, enc.len, 64, 64), 0);
     assert_int_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("j", 1, &a));
-    crdt_remove(&b, "c", 1, NULL, NULL);
+    crdt_remove(&b, actor[0], "c", 1, NULL, NULL);
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
     crdt_set_add(&b, actor[0], "c", 1, NULL, NULL); /* same members, new dot */
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
@@ -432,7 +475,7 @@ static void test_delta_size(void **state)
     crdt_init(&copy, CRDT_NONE);
     crdt_copy(&copy, &c);
     crdt_fini(&d);
-    assert_int_equal(crdt_remove(&c, "member:7", 8, &d, NULL), 0);
+    assert_int_equal(crdt_remove(&c, actor[1], "member:7", 8, &d, NULL), 0);
     b.len = 0;
     crdt_encode(&d, &b);
     assert_true(b.len < 40);
@@ -460,7 +503,7 @@ static void test_no_residue(void **state)
     for (int i = 0; i < 10000; i++) {
         int w = i % 2, n = snprintf(m, sizeof(m), "member:%d", i);
         assert_int_equal(crdt_set_add(&r[w], actor[w], m, (size_t)n, &held[0], NULL), 0);
-        assert_int_equal(crdt_remove(&r[w], m, (size_t)n, &held[1], NULL), 0);
+        assert_int_equal(crdt_remove(&r[w], actor[w], m, (size_t)n, &held[1], NULL), 0);
         join_into(&r[2], &held[1]); /* the removal first, then the add */
         join_into(&r[2], &held[0]);
         crdt_fini(&held[0]);
@@ -482,7 +525,7 @@ static void test_no_residue(void **state)
         int n = snprintf(m, sizeof(m), "x:%d", i);
         crdt_set_add(&r[1], actor[1], m, (size_t)n, NULL, NULL);
     }
-    assert_int_equal(crdt_clear(&r[1], &d), 0);
+    assert_int_equal(crdt_clear(&r[1], actor[1], &d), 0);
     join_into(&r[2], &d);
     b.len = 0;
     crdt_encode(&r[2], &b);
@@ -523,7 +566,7 @@ static void test_table(void **state)
             int n = snprintf(m, sizeof(m), "%u", i);
             bool was;
             if (rnd_below(3) == 0 || batch > 30) {
-                assert_int_equal(crdt_remove(&c, m, (size_t)n, NULL, &was), 0);
+                assert_int_equal(crdt_remove(&c, actor[0], m, (size_t)n, NULL, &was), 0);
                 PROP(was == ref[i]);
                 live -= ref[i];
                 ref[i] = false;
@@ -557,6 +600,7 @@ int main(void)
         cmocka_unit_test_setup(test_hash_fields, setup),
         cmocka_unit_test_setup(test_zset_scores, setup),
         cmocka_unit_test_setup(test_clear, setup),
+        cmocka_unit_test_setup(test_removal_mints_dot, setup),
         cmocka_unit_test_setup(test_codec_roundtrip, setup),
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),
