@@ -69,6 +69,24 @@
  * fail to remove entries, which the next full-state join (anti-entropy)
  * repairs.
  *
+ * Holes.  A delta's context holds the dots its operation superseded, not
+ * what those operations superseded in turn, so a replica that applies a
+ * delta before the ones it superseded has seen dots whose effect it has
+ * not had (x added at dot 1, replaced at dot 2, removed at dot 3: applying
+ * delta3 then delta1 holds x with context {1,2,3}; delta2 would remove it).
+ * Each state therefore keeps, beside its context, the holes: the dots it
+ * has seen only through another delta's context.  An operation's delta
+ * has its superseded dots as holes (a clear's: the coordinator's holes);
+ * a join keeps a hole only where the other side has not seen the dot or
+ * has it as a hole too, so applying the missing delta, or joining a state
+ * that applied it, fills it.  Holes are a subset of the context, no entry
+ * carries one, and a state whose deltas all arrived has none.  With every
+ * change minting a dot (see "operations"), a state of a key is a function
+ * of (context, holes): two states built from one key's operations by any
+ * joins of deltas and states, in any order, with equal contexts and equal
+ * holes are crdt_equal (test_crdt_laws.c checks it on random histories),
+ * which is what lets crdt_ctx_digest stand for the state.
+ *
  * Dots must be unique per key: an actor's coordinator must hold all the
  * dots it issued for the key when it applies an operation (the same rule as
  * the key-level dots, coord.h); the decoder refuses states that reuse one.
@@ -160,7 +178,10 @@ struct crdt {
     uint32_t ncloud, capcloud;
     struct crdt_elem **slot; /* open addressing, NULL = empty */
     uint32_t mask;           /* slots - 1 (0 with no table) */
-    uint32_t pad2_;
+    uint32_t nhole;
+    struct crdt_dot *hole;   /* context dots whose own delta this state has
+                                not applied (see "Holes"), sorted, sized
+                                exactly: usually none */
 };
 
 /* ---- life cycle ---- */
@@ -175,6 +196,8 @@ int crdt_join(struct crdt *dst, const struct crdt *src);
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
 /* True when the dot is in c's context. */
 bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter);
+/* True when the dot is one of c's holes (seen, its delta not applied). */
+bool crdt_hole_has(const struct crdt *c, uint32_t actor, uint64_t counter);
 /* The next dot counter actor would use for an operation on c. */
 uint64_t crdt_next_counter(const struct crdt *c, uint32_t actor);
 /* Same contents (type, context, elements, entries, payload bytes). */
@@ -202,14 +225,9 @@ void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
  * next (crdt_next_counter): it enters c's context and the delta's, on the
  * new entry when the operation makes one, on no entry for a removal
  * (crdt_remove, crdt_clear, PERSIST).  So every change of a state is the
- * effect of a dot.  An operation that changes nothing (removing an absent
- * element) mints nothing.  Caveat: the context alone determines the state
- * only when deltas are applied causally (each after the deltas whose
- * entries it superseded): a delta's context holds the dots it superseded,
- * not what those superseded in turn, so out of order delivery can build
- * two states with equal contexts that differ (x added at dot 1, replaced
- * at dot 2, removed at dot 3: {delta1, delta3} and {delta2, delta3} both
- * have context {1,2,3}, the first still holds x until delta2 arrives). */
+ * effect of a dot, and (with the holes, above) the context identifies the
+ * state.  An operation that changes nothing (removing an absent element)
+ * mints nothing.  An operation leaves c's holes as they are. */
 
 /* Removes every observed entry of every element (DEL, or
  * an overwrite by another type), and mints a dot.  c keeps its context
@@ -285,11 +303,13 @@ int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *sc
 /* ---- codec (crdt_codec.c) ----
  * Canonical: equal states encode to the same bytes on every node (actors by
  * name, elements by key bytes, entries by (actor name, counter)).
- *   u8 version (1), u8 type, u8 flags (bit 0: scoped)
+ *   u8 version (1), u8 type, u8 flags (bit 0: scoped, bit 1: holes follow)
  *   varint actors, per actor u8 name length + name (strictly increasing)
  *   varint vc entries, per entry varint actor index (increasing), varint counter
  *   varint cloud dots, per dot varint actor index, varint counter (sorted,
  *          each above the actor's prefix + 1)
+ *   with flag bit 1: varint holes (>= 1), per dot varint actor index,
+ *          varint counter (sorted, each in the context)
  *   varint elements, per element varint key length, key bytes (strictly
  *          increasing), varint entries, per entry u8 kind, varint actor
  *          index, varint counter, payload (REG bytes: varint length + bytes;
@@ -301,7 +321,7 @@ void crdt_encode(const struct crdt *c, struct buf *out);
  * key length <= max_key and register length <= max_val, canonical order,
  * every dot in the context and used once, kinds allowed by the type, at
  * most one counter entry per actor per element, no NaN, every actor of the
- * table used.  0, KV_EPROTO (malformed) or KV_EBADCTX (an actor name the
+ * table used, holes in the context and on no entry.  0, KV_EPROTO (malformed) or KV_EBADCTX (an actor name the
  * clock codec refuses); on error c is an empty state of type CRDT_NONE.
  * c: caller memory, initialised by the call (free with crdt_fini). */
 int crdt_decode(struct crdt *c, const void *p, size_t len, size_t max_key, size_t max_val);

@@ -7,8 +7,9 @@
  * Every operation follows one pattern (put_entry / crdt_remove): the
  * entries it supersedes are the ones the coordinator's state holds for the
  * element (all of them, or for an increment only the actor's own running
- * total); their dots go into the delta's context; the new entry gets the
- * actor's next dot.  So what an operation removes is exactly what it
+ * total); their dots go into the delta's context and holes; the operation
+ * mints the actor's next dot, which the new entry (if any) carries.  So
+ * what an operation removes is exactly what it
  * observed, and the delta carries O(entries of one element), never the
  * collection.
  *
@@ -81,8 +82,10 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
     struct crdt_elem *el = c->slot[si];
     for (uint32_t i = 0; i < el->n;) {
         if (superseded(&el->e[i], what, actor)) {
-            if (delta)
+            if (delta) {
                 crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
+                crdt_hole_add(delta, el->e[i].actor, el->e[i].counter);
+            }
             crdt_entry_remove(c, el, i);
         } else {
             i++;
@@ -115,15 +118,19 @@ int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta)
         begin_delta(delta, c->type);
         return KV_EOVERFLOW;
     }
-    /* keep the context: it is what makes the removal stick */
+    /* keep the context (it is what makes the removal stick) and the holes */
     struct crdt keep;
     crdt_init(&keep, c->type);
     vc_move(&keep.vc, &c->vc);
     keep.cloud = c->cloud;
     keep.ncloud = c->ncloud;
     keep.capcloud = c->capcloud;
+    keep.hole = c->hole;
+    keep.nhole = c->nhole;
     c->cloud = NULL;
     c->ncloud = c->capcloud = 0;
+    c->hole = NULL;
+    c->nhole = 0;
     crdt_fini(c);
     *c = keep; /* unscoped: the context may cover dots of any element */
     crdt_ctx_add(c, actor, k);
@@ -133,6 +140,11 @@ int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta)
         if (c->ncloud) {
             delta->cloud = mem_memdup(c->cloud, (size_t)c->ncloud * sizeof(*c->cloud));
             delta->ncloud = delta->capcloud = c->ncloud;
+        }
+        /* the clear applied every dot c applied: its holes are c's */
+        if (c->nhole) {
+            delta->hole = mem_memdup(c->hole, (size_t)c->nhole * sizeof(*c->hole));
+            delta->nhole = c->nhole;
         }
     }
     return 0;
@@ -155,8 +167,10 @@ int crdt_remove(struct crdt *c, uint32_t actor, const void *key, size_t klen,
         *existed = true;
     if (delta) {
         crdt_slot_get(delta, key, klen); /* the scope, even with no entries */
-        for (uint32_t i = 0; i < el->n; i++)
+        for (uint32_t i = 0; i < el->n; i++) {
             crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
+            crdt_hole_add(delta, el->e[i].actor, el->e[i].counter);
+        }
         crdt_ctx_add(delta, actor, k);
     }
     if (c->scoped) {

@@ -298,6 +298,47 @@ static void test_removal_mints_dot(void **state)
     crdt_fini(&b);
 }
 
+/* Deltas applied out of order: x added (dot 1), re-added (dot 2, which
+ * supersedes 1), removed (dot 3).  {delta3, delta1} and {delta2, delta3}
+ * reach the same context {1,2,3} with different states; the holes tell
+ * them apart, and the missing delta fills them. */
+static void test_holes_out_of_order(void **state)
+{
+    (void)state;
+    struct crdt a, s1, s2, d[3];
+    crdt_init(&a, CRDT_SET);
+    crdt_init(&s1, CRDT_SET);
+    crdt_init(&s2, CRDT_SET);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d[0], NULL), 0);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d[1], NULL), 0);
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d[2], NULL), 0);
+    assert_int_equal(a.nhole, 0);
+    assert_true(crdt_hole_has(&d[1], actor[0], 1) && crdt_hole_has(&d[2], actor[0], 2));
+    join_into(&s1, &d[2]);
+    join_into(&s1, &d[0]);
+    join_into(&s2, &d[1]);
+    join_into(&s2, &d[2]);
+    assert_true(crdt_ctx_covers(&s1, &s2) && crdt_ctx_covers(&s2, &s1));
+    assert_true(contains(&s1, "x")); /* delta2's removal of dot 1 has not come */
+    assert_false(contains(&s2, "x"));
+    assert_true(s1.nhole == 1 && crdt_hole_has(&s1, actor[0], 2));
+    assert_true(s2.nhole == 1 && crdt_hole_has(&s2, actor[0], 1));
+    assert_false(same(&s1, &s2));
+    struct crdt x;
+    joined(&x, &s1, &s2); /* each side's applied dot fills the other's hole */
+    assert_true(same(&x, &a));
+    crdt_fini(&x);
+    join_into(&s1, &d[1]);
+    join_into(&s2, &d[0]);
+    assert_true(same(&s1, &a) && same(&s2, &a));
+    roundtrip(&d[1]);
+    for (int i = 0; i < 3; i++)
+        crdt_fini(&d[i]);
+    crdt_fini(&a);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+}
+
 /* ---------------------------------------------------------------- */
 /* codec                                                              */
 
@@ -401,7 +442,7 @@ static void test_codec_malformed(void **state)
     const uint8_t huge_actors[] = { 1, CRDT_SET, 0, 0xff, 0xff, 0xff, 0xff, 0x0f };
     const uint8_t huge_elems[] = { 1, CRDT_SET, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f };
     const uint8_t bad_type[] = { 1, 9, 0, 0, 0, 0, 0 };
-    const uint8_t bad_flag[] = { 1, CRDT_SET, 2, 0, 0, 0, 0 };
+    const uint8_t bad_flag[] = { 1, CRDT_SET, 0x80, 0, 0, 0, 0 };
     const uint8_t empty_ok[] = { 1, CRDT_SET, 0, 0, 0, 0, 0 };
     const uint8_t empty_elem[] = { 1, CRDT_SET, 0, 0, 0, 0, 1, 1, 'x', 0 };
     const uint8_t unused_actor[] = { 1, CRDT_SET, 0, 1, 2, 'n', '9', 0, 0, 0 };
@@ -412,7 +453,26 @@ static void test_codec_malformed(void **state)
                                   1, 'y', 1, CRDT_K_MEMBER, 0, 1 };
     const uint8_t dot_ok[] = { 1, CRDT_SET, 0, 1, 2, 'n', '9', 1, 0, 1, 0,
                                1, 1, 'x', 1, CRDT_K_MEMBER, 0, 1 };
+    /* holes: in the context, on no entry, a section only when non-empty */
+    const uint8_t hole_ok[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 1,
+                                1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_outside[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 3,
+                                     1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_on_entry[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 2,
+                                      1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_none[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 0,
+                                  1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_zero[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 0,
+                                  1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
     struct crdt d;
+    PROP(crdt_decode(&d, hole_outside, sizeof(hole_outside), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_on_entry, sizeof(hole_on_entry), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_none, sizeof(hole_none), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_zero, sizeof(hole_zero), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_ok, sizeof(hole_ok), 64, 64) == 0);
+    PROP(d.nhole == 1 && contains(&d, "x"));
+    roundtrip(&d);
+    crdt_fini(&d);
     PROP(crdt_decode(&d, huge_actors, sizeof(huge_actors), 64, 64) == KV_EPROTO);
     PROP(crdt_decode(&d, huge_elems, sizeof(huge_elems), 64, 64) == KV_EPROTO);
     PROP(crdt_decode(&d, bad_type, sizeof(bad_type), 64, 64) == KV_EPROTO);
@@ -478,7 +538,9 @@ static void test_delta_size(void **state)
     assert_int_equal(crdt_remove(&c, actor[1], "member:7", 8, &d, NULL), 0);
     b.len = 0;
     crdt_encode(&d, &b);
-    assert_true(b.len < 40);
+    /* the member's key, its removed dot (context and hole) and the
+     * removal's own dot: one actor name (17 bytes) and a few varints */
+    assert_true(b.len < 48);
     join_into(&copy, &d);
     assert_true(same(&copy, &c));
     assert_int_equal(crdt_count(&copy), 20000);
@@ -601,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup(test_zset_scores, setup),
         cmocka_unit_test_setup(test_clear, setup),
         cmocka_unit_test_setup(test_removal_mints_dot, setup),
+        cmocka_unit_test_setup(test_holes_out_of_order, setup),
         cmocka_unit_test_setup(test_codec_roundtrip, setup),
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),

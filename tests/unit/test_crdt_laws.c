@@ -9,6 +9,11 @@
  *     every operation that changes the state mints exactly one dot (the
  *     actor's next, in the state's and the delta's context), a no-op
  *     removal none (empty delta);
+ *   - the state is a function of its context and holes: every replica,
+ *     and every state joined from a random subset of the deltas (in
+ *     random order, so often not causally), equals the empty state joined,
+ *     in another random order, with exactly the deltas whose minted dot it
+ *     has seen and not as a hole — same context, same holes, same state;
  *   - join is commutative, associative and idempotent on the replicas'
  *     states;
  *   - delivering every delta to every replica (random order, some twice),
@@ -123,6 +128,11 @@ static uint64_t ctx_size(const struct crdt *c)
     return n;
 }
 
+static bool ctx_equal(const struct crdt *a, const struct crdt *b)
+{
+    return crdt_ctx_covers(a, b) && crdt_ctx_covers(b, a);
+}
+
 /* One random operation of type t at replica r; its delta is recorded and
  * checked against state-before ⊔ delta, and the dots it minted counted. */
 static void random_op(struct history *h, uint8_t t, int r)
@@ -234,6 +244,37 @@ static void check_laws(const struct crdt *s)
     crdt_fini(&y);
 }
 
+static void shuffle(size_t *v, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rnd_below((unsigned)i);
+        size_t x = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = x;
+    }
+}
+
+/* s (a full state of h's key) equals the empty state joined, in random
+ * order, with exactly the deltas whose minted dot s has applied (in its
+ * context, not a hole): s is a function of its context and holes. */
+static void check_ctx_determines(const struct history *h, const struct crdt *s, uint8_t t)
+{
+    size_t *order = mem_alloc(h->nd * sizeof(*order) + 1), n = 0;
+    for (size_t i = 0; i < h->nd; i++)
+        if (crdt_ctx_has(s, h->mint[i].actor, h->mint[i].counter) &&
+            !crdt_hole_has(s, h->mint[i].actor, h->mint[i].counter))
+            order[n++] = i;
+    shuffle(order, n);
+    struct crdt f;
+    crdt_init(&f, t);
+    for (size_t i = 0; i < n; i++)
+        join_into(&f, &h->delta[order[i]]);
+    PROP(ctx_equal(&f, s));
+    PROP(same(&f, s)); /* holes included */
+    crdt_fini(&f);
+    mem_free(order);
+}
+
 static void run_history(uint8_t t)
 {
     struct history h;
@@ -255,6 +296,27 @@ static void run_history(uint8_t t)
     check_laws(h.rep);
     for (int i = 0; i < NREP; i++)
         roundtrip(&h.rep[i]);
+
+    /* the context and holes determine the state: each replica, and states
+     * joined from random subsets of the deltas (once with a replica) */
+    for (int i = 0; i < NREP; i++)
+        check_ctx_determines(&h, &h.rep[i], t);
+    for (int k = 0; k < 4; k++) {
+        struct crdt sub;
+        crdt_init(&sub, t);
+        if (k == 3)
+            join_into(&sub, &h.rep[rnd_below(NREP)]);
+        size_t *order = mem_alloc(h.nd * sizeof(*order) + 1), n = 0;
+        for (size_t i = 0; i < h.nd; i++)
+            if (rnd_below(2))
+                order[n++] = i;
+        shuffle(order, n);
+        for (size_t i = 0; i < n; i++)
+            join_into(&sub, &h.delta[order[i]]);
+        mem_free(order);
+        check_ctx_determines(&h, &sub, t);
+        crdt_fini(&sub);
+    }
 
 
     struct crdt full, tmp;
@@ -307,8 +369,8 @@ static void run_history(uint8_t t)
         PROP(crdt_num(crdt_find(&full, "", 0), t, &num) == 0);
         PROP(!num.is_float && num.i == h.incr_sum);
     }
-    /* the context has caught up: no dot left out of order */
-    PROP(full.ncloud == 0);
+    /* the context has caught up: no dot left out of order, no hole */
+    PROP(full.ncloud == 0 && full.nhole == 0);
     roundtrip(&full);
 
     mem_free(want.d);
