@@ -328,5 +328,14 @@ int crdt_decode(struct crdt *c, const void *p, size_t len, size_t max_key, size_
 /* Digest for anti-entropy: equal on every node holding the same state,
  * whatever the order of operations or actor ids; never 0. O(state). */
 uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c);
+/* Digest of the type, the scoped flag, the context and the holes only:
+ * O(actors + cloud + holes), actors by name, so equal on every node holding
+ * the same context and holes whatever the order of operations or actor
+ * ids; never 0.  Since a key's state is a function of its context and
+ * holes ("Holes" above), it identifies the state among the states of one
+ * key's history: the anti-entropy digest of a typed key.  Not a digest of
+ * arbitrary decoded bytes: a forged state can pair a context with any
+ * entries (crdt_digest covers those, at O(state)). */
+uint64_t crdt_ctx_digest(const struct crdt *c);
 
 #endif

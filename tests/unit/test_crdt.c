@@ -7,6 +7,8 @@
 #include "crdt_testlib.h"
 
 #include <math.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- */
 /* semantics per type                                                 */
@@ -514,6 +516,123 @@ static void test_digest(void **state)
     crdt_fini(&b);
 }
 
+/* A fixed history over two actors interned by the caller: adds, a
+ * replacement, a removal, with two deltas held back so the result has a
+ * hole and a cloud. */
+static void ctx_history(struct crdt *out, uint32_t a, uint32_t b)
+{
+    struct crdt ra, rb, d;
+    crdt_init(&ra, CRDT_SET);
+    crdt_init(&rb, CRDT_SET);
+    crdt_init(out, CRDT_SET);
+    crdt_set_add(&ra, a, "x", 1, &d, NULL);
+    join_into(out, &d);
+    crdt_fini(&d);
+    crdt_set_add(&ra, a, "x", 1, &d, NULL); /* held back: supersedes dot 1 */
+    crdt_fini(&d);
+    crdt_remove(&ra, a, "x", 1, &d, NULL);   /* a hole at a:2 in out */
+    join_into(out, &d);
+    crdt_fini(&d);
+    const char *y[] = { "y0", "y1", "y2" };
+    for (int i = 0; i < 3; i++) {
+        crdt_set_add(&rb, b, y[i], 2, &d, NULL);
+        if (i != 1) /* b:3 without b:2: a cloud */
+            join_into(out, &d);
+        crdt_fini(&d);
+    }
+    crdt_fini(&ra);
+    crdt_fini(&rb);
+}
+
+/* The context digest: equal for equal contexts and holes whatever the
+ * order of deltas or of actor interning (a child process interns the same
+ * names the other way round), different when one dot or one hole differs. */
+static void test_ctx_digest(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* "zz" gets the smaller id here, "aa" in the parent */
+        uint32_t z = vc_actor_intern("zz.1764064488999", 16);
+        uint32_t a = vc_actor_intern("aa.1764064488000", 16);
+        struct crdt c;
+        ctx_history(&c, a, z);
+        uint64_t dig[2] = { crdt_ctx_digest(&c), crdt_digest("k", 1, &c) };
+        _exit(write(fd[1], dig, sizeof(dig)) == (ssize_t)sizeof(dig) ? 0 : 1);
+    }
+    close(fd[1]);
+    uint32_t a = vc_actor_intern("aa.1764064488000", 16);
+    uint32_t z = vc_actor_intern("zz.1764064488999", 16);
+    assert_true(a < z);
+    struct crdt c;
+    ctx_history(&c, a, z);
+    assert_true(c.ncloud > 0 && c.nhole == 1);
+    uint64_t child[2];
+    assert_int_equal(read(fd[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    close(fd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(child[0] == crdt_ctx_digest(&c));
+    assert_true(child[1] == crdt_digest("k", 1, &c));
+    assert_true(crdt_ctx_digest(&c) != 0 && crdt_ctx_digest(&c) != crdt_digest("k", 1, &c));
+
+    /* decoded copy, and the same deltas joined in another order */
+    struct buf b;
+    buf_init(&b);
+    crdt_encode(&c, &b);
+    struct crdt e;
+    assert_int_equal(crdt_decode(&e, b.data, b.len, 64, 64), 0);
+    assert_true(crdt_ctx_digest(&e) == crdt_ctx_digest(&c));
+    buf_fini(&b);
+    crdt_fini(&e);
+    struct crdt r, s1, s2, d[3];
+    crdt_init(&r, CRDT_HASH);
+    crdt_init(&s1, CRDT_HASH);
+    crdt_init(&s2, CRDT_HASH);
+    hset(&r, 0, "f", "1", &d[0]);
+    hset(&r, 0, "f", "2", &d[1]);
+    assert_int_equal(crdt_remove(&r, actor[0], "f", 1, &d[2], NULL), 0);
+    for (int i = 0; i < 3; i++)
+        join_into(&s1, &d[i]);
+    for (int i = 2; i >= 0; i--)
+        join_into(&s2, &d[i]);
+    assert_true(same(&s1, &s2) && same(&s1, &r));
+    assert_true(crdt_ctx_digest(&s1) == crdt_ctx_digest(&s2));
+    assert_true(crdt_ctx_digest(&s1) == crdt_ctx_digest(&r));
+    /* one dot more, or one hole different, changes it */
+    uint64_t before = crdt_ctx_digest(&s1);
+    hset(&s1, 1, "g", "v", NULL);
+    assert_true(crdt_ctx_digest(&s1) != before);
+    struct crdt h1, h2; /* equal contexts {1,2,3}, holes {2} and {1} */
+    crdt_init(&h1, CRDT_HASH);
+    crdt_init(&h2, CRDT_HASH);
+    join_into(&h1, &d[2]);
+    join_into(&h1, &d[0]);
+    join_into(&h2, &d[1]);
+    join_into(&h2, &d[2]);
+    assert_true(crdt_ctx_covers(&h1, &h2) && crdt_ctx_covers(&h2, &h1));
+    assert_true(crdt_ctx_digest(&h1) != crdt_ctx_digest(&h2));
+    assert_true(crdt_ctx_digest(&h1) != crdt_ctx_digest(&r));
+    join_into(&h1, &d[1]);
+    assert_true(crdt_ctx_digest(&h1) == crdt_ctx_digest(&r));
+    /* the type counts */
+    struct crdt empty_set, empty_hash;
+    crdt_init(&empty_set, CRDT_SET);
+    crdt_init(&empty_hash, CRDT_HASH);
+    assert_true(crdt_ctx_digest(&empty_set) != crdt_ctx_digest(&empty_hash));
+    for (int i = 0; i < 3; i++)
+        crdt_fini(&d[i]);
+    crdt_fini(&h1);
+    crdt_fini(&h2);
+    crdt_fini(&r);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+    crdt_fini(&c);
+}
+
 /* Deltas stay O(element): a SADD to a big set ships one member. */
 static void test_delta_size(void **state)
 {
@@ -667,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup(test_codec_roundtrip, setup),
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),
+        cmocka_unit_test_setup(test_ctx_digest, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
         cmocka_unit_test_setup(test_table, setup),
