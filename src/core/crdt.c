@@ -574,6 +574,19 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
     return 0;
 }
 
+void crdt_ctx_seed(struct crdt *c, const struct vclock *vc)
+{
+    /* the empty full state that has seen vc: what a deletion that saw
+     * those dots leaves */
+    struct crdt seen;
+    crdt_init(&seen, (enum crdt_type)c->type);
+    for (uint32_t i = 0; i < vc->n; i++)
+        if (vc->e[i].counter > 0)
+            vc_raise(&seen.vc, vc->e[i].actor, vc->e[i].counter);
+    crdt_join(c, &seen); /* same type: cannot fail */
+    crdt_fini(&seen);
+}
+
 /* ------------------------------------------------------------------ */
 /* reading the table                                                    */
 

@@ -192,6 +192,16 @@ void crdt_copy(struct crdt *dst, const struct crdt *src); /* dst: inited or fini
  * changes; concurrent creation of a key as two types is the caller's
  * conflict).  A scoped dst stays scoped only if src is. */
 int crdt_join(struct crdt *dst, const struct crdt *src);
+/* Merges vc's counters (each the prefix 1..n of its actor; timestamps
+ * ignored) into c's context: c joins the empty full state whose context is
+ * vc, as if it had applied a deletion that saw those dots.  For a state
+ * created over an older deleted version (a tombstone with clock vc): each
+ * actor's next dot goes above vc, and a late delta of the deleted version
+ * cannot revive anything.  Being a join, it also drops c's entries whose
+ * dot vc covers, fills c's holes that vc covers, and makes a scoped c a
+ * full state; it commutes with every other join.  vc borrowed.
+ * O(state) (O(vc) for a new, empty state). */
+void crdt_ctx_seed(struct crdt *c, const struct vclock *vc);
 /* True when a has seen every dot b has (b's context included in a's). */
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
 /* True when the dot is in c's context. */

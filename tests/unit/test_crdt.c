@@ -633,6 +633,81 @@ static void test_ctx_digest(void **state)
     crdt_fini(&c);
 }
 
+/* crdt_ctx_seed: a state created over a tombstone whose clock is vc
+ * continues above it, and the seed is a join (it commutes with deltas,
+ * drops the entries and fills the holes vc covers). */
+static void test_ctx_seed(void **state)
+{
+    (void)state;
+    struct vclock vc;
+    vc_init(&vc);
+    for (int i = 0; i < 5; i++)
+        vc_increment(&vc, actor[0], 1000 + (uint64_t)i);
+    for (int i = 0; i < 3; i++)
+        vc_increment(&vc, actor[1], 2000);
+    struct crdt c, d;
+    crdt_init(&c, CRDT_SET);
+    crdt_ctx_seed(&c, &vc);
+    assert_int_equal(crdt_next_counter(&c, actor[0]), 6);
+    assert_int_equal(crdt_next_counter(&c, actor[1]), 4);
+    assert_int_equal(crdt_next_counter(&c, actor[2]), 1);
+    assert_true(crdt_ctx_has(&c, actor[0], 5) && !crdt_ctx_has(&c, actor[0], 6));
+    assert_int_equal(c.vc.n, 2);
+    for (uint32_t i = 0; i < c.vc.n; i++)
+        assert_true(c.vc.e[i].ts_ms == 0); /* the context keeps no time */
+    assert_int_equal(crdt_set_add(&c, actor[0], "x", 1, &d, NULL), 0);
+    assert_true(crdt_ctx_has(&d, actor[0], 6));
+    crdt_fini(&d);
+    roundtrip(&c);
+    crdt_fini(&c);
+
+    /* entries the seed covers go, others stay; in either order */
+    struct crdt r, s1, s2, dl[4];
+    crdt_init(&r, CRDT_SET);
+    crdt_init(&s1, CRDT_SET);
+    crdt_init(&s2, CRDT_SET);
+    const char *m[] = { "a", "b", "c", "d" };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(crdt_set_add(&r, actor[1], m[i], 1, &dl[i], NULL), 0);
+    for (int i = 0; i < 4; i++)
+        join_into(&s1, &dl[i]);
+    crdt_ctx_seed(&s1, &vc); /* actor[1] up to 3 */
+    crdt_ctx_seed(&s2, &vc);
+    for (int i = 3; i >= 0; i--)
+        join_into(&s2, &dl[i]);
+    assert_true(same(&s1, &s2));
+    assert_int_equal(crdt_count(&s1), 1);
+    assert_true(contains(&s1, "d"));
+    /* a cloud dot becomes contiguous; a covered hole is filled */
+    struct crdt h, rem;
+    crdt_init(&h, CRDT_SET);
+    crdt_init(&rem, CRDT_SET);
+    assert_int_equal(crdt_set_add(&r, actor[1], "a", 1, NULL, NULL), 0);     /* 5 */
+    assert_int_equal(crdt_remove(&r, actor[1], "a", 1, &rem, NULL), 0);      /* 6 */
+    join_into(&h, &rem); /* context {5, 6}, hole 5 */
+    assert_true(h.ncloud == 2 && crdt_hole_has(&h, actor[1], 5));
+    struct vclock v4;
+    vc_init(&v4);
+    for (int i = 0; i < 4; i++)
+        vc_increment(&v4, actor[1], 1);
+    crdt_ctx_seed(&h, &v4);
+    assert_true(h.ncloud == 0 && crdt_next_counter(&h, actor[1]) == 7);
+    assert_true(crdt_hole_has(&h, actor[1], 5)); /* 4 does not cover 5 */
+    vc_increment(&v4, actor[1], 1);
+    crdt_ctx_seed(&h, &v4);
+    assert_int_equal(h.nhole, 0);
+    roundtrip(&h);
+    vc_fini(&v4);
+    crdt_fini(&rem);
+    crdt_fini(&h);
+    for (int i = 0; i < 4; i++)
+        crdt_fini(&dl[i]);
+    crdt_fini(&r);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+    vc_fini(&vc);
+}
+
 /* Deltas stay O(element): a SADD to a big set ships one member. */
 static void test_delta_size(void **state)
 {
@@ -787,6 +862,7 @@ int main(void)
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),
         cmocka_unit_test_setup(test_ctx_digest, setup),
+        cmocka_unit_test_setup(test_ctx_seed, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
         cmocka_unit_test_setup(test_table, setup),
