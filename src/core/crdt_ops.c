@@ -228,6 +228,51 @@ int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
     return rc;
 }
 
+int crdt_expire_set(struct crdt *c, uint32_t actor, int64_t expire_ms, struct crdt *delta)
+{
+    begin_delta(delta, c->type);
+    if (c->type == CRDT_NONE || c->type >= CRDT_TYPE_COUNT || expire_ms < 0)
+        return KV_EINVAL;
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0)
+        return KV_EOVERFLOW;
+    if (delta) {
+        delta->exp_scoped = true;
+        for (uint32_t i = 0; i < c->nexp; i++) {
+            crdt_ctx_add(delta, c->exp[i].actor, c->exp[i].counter);
+            crdt_hole_add(delta, c->exp[i].actor, c->exp[i].counter);
+        }
+        crdt_ctx_add(delta, actor, k);
+    }
+    struct crdt_expiry e = { .actor = actor, .counter = k, .ms = expire_ms };
+    c->nexp = 0;
+    if (expire_ms > 0) {
+        c->exp = mem_realloc(c->exp, sizeof(*c->exp));
+        c->exp[0] = e;
+        c->nexp = 1;
+        if (delta) {
+            delta->exp = mem_memdup(&e, sizeof(e));
+            delta->nexp = 1;
+        }
+    } else {
+        mem_free(c->exp);
+        c->exp = NULL;
+    }
+    crdt_ctx_add(c, actor, k);
+    if (c->scoped)
+        c->exp_scoped = true; /* its context now covers expiry dots */
+    return 0;
+}
+
+int64_t crdt_expire(const struct crdt *c)
+{
+    int64_t ms = 0;
+    for (uint32_t i = 0; i < c->nexp; i++)
+        if (c->exp[i].ms > ms)
+            ms = c->exp[i].ms;
+    return ms;
+}
+
 /* ------------------------------------------------------------------ */
 /* numbers                                                              */
 
