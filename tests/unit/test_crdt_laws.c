@@ -1,6 +1,6 @@
 /* test_crdt_laws.c — the convergent types' join laws and delta delivery
  * as randomized property tests (core/crdt.h; semantics and codec cases are
- * in test_crdt.c).
+ * in test_crdt.c, the context, holes and expiry in test_crdt_ctx.c).
  *
  * Property tests run thousands of random operation histories per type over
  * three replicas (actors n1, n2, n3) with deltas delivered in random order,
