@@ -643,6 +643,25 @@ void crdt_ctx_seed(struct crdt *c, const struct vclock *vc)
     crdt_fini(&seen);
 }
 
+size_t crdt_mem_bytes(const struct crdt *c)
+{
+    size_t n = (size_t)c->vc.cap * sizeof(*c->vc.e) + (size_t)c->capcloud * sizeof(*c->cloud) +
+               (size_t)c->nhole * sizeof(*c->hole) + (size_t)c->nexp * sizeof(*c->exp);
+    if (!c->slot)
+        return n;
+    n += ((size_t)c->mask + 1) * sizeof(*c->slot);
+    for (uint32_t i = 0; i <= c->mask; i++) {
+        const struct crdt_elem *el = c->slot[i];
+        if (!el)
+            continue;
+        n += sizeof(*el) + (size_t)el->n * sizeof(el->e[0]) + el->klen;
+        for (uint32_t k = 0; k < el->n; k++)
+            if (crdt_entry_has_val(c->type, &el->e[k]))
+                n += sizeof(struct val) + el->e[k].u.val->len;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* reading the table                                                    */
 

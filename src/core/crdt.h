@@ -240,6 +240,13 @@ uint64_t crdt_next_counter(const struct crdt *c, uint32_t actor);
 /* Same contents (type, context, elements, entries, payload bytes). */
 bool crdt_equal(const struct crdt *a, const struct crdt *b);
 
+/* Heap bytes c holds, as requested from the allocator (its rounding not
+ * counted): the context (prefix array, cloud), holes, expiry entries, the
+ * slot table, each element (header, entries, key) and each register value
+ * (a value shared with other holders counts in full here), not struct
+ * crdt itself.  For MEMORY USAGE; O(state). */
+size_t crdt_mem_bytes(const struct crdt *c);
+
 /* ---- elements ---- */
 const struct crdt_elem *crdt_find(const struct crdt *c, const void *key, size_t klen);
 /* Elements that hold at least one entry (the type's cardinality). */

@@ -569,6 +569,47 @@ static void test_table(void **state)
     mem_free(ref);
 }
 
+/* crdt_mem_bytes: 0 for an empty state, grows with every member, within
+ * the rough bounds of the layout (a slot, a header, one entry and the key
+ * per member; value bytes for hash fields). */
+static void test_mem_bytes(void **state)
+{
+    (void)state;
+    struct crdt c, h;
+    crdt_init(&c, CRDT_SET);
+    crdt_init(&h, CRDT_HASH);
+    assert_int_equal(crdt_mem_bytes(&c), 0);
+    enum { N = 2000 };
+    size_t prev = 0, keys = 0;
+    char m[24];
+    char big[100];
+    memset(big, 'v', sizeof(big));
+    struct val *v = val_create(big, sizeof(big));
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(m, sizeof(m), "member:%d", i);
+        keys += (size_t)n;
+        assert_int_equal(crdt_set_add(&c, actor[i % NREP], m, (size_t)n, NULL, NULL), 0);
+        size_t now = crdt_mem_bytes(&c);
+        PROP(now > prev);
+        prev = now;
+        assert_int_equal(crdt_reg_set(&h, actor[0], m, (size_t)n, v, NULL, NULL), 0);
+    }
+    val_unref(v);
+    size_t per = sizeof(struct crdt_elem) + sizeof(struct crdt_entry);
+    size_t lo = N * per + keys, hi = lo + 4 * N * sizeof(void *) + 256;
+    PROP(prev >= lo && prev <= hi);
+    size_t hb = crdt_mem_bytes(&h), vals = N * (sizeof(struct val) + sizeof(big));
+    PROP(hb >= lo + vals && hb <= hi + vals);
+    /* removals give it back (the table keeps its slots) */
+    for (int i = 0; i < N; i += 2) {
+        int n = snprintf(m, sizeof(m), "member:%d", i);
+        assert_int_equal(crdt_remove(&c, actor[0], m, (size_t)n, NULL, NULL), 0);
+    }
+    PROP(crdt_mem_bytes(&c) < prev - (N / 2) * per);
+    crdt_fini(&c);
+    crdt_fini(&h);
+}
+
 int main(void)
 {
     crdt_test_init("test_crdt");
@@ -584,6 +625,7 @@ int main(void)
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
         cmocka_unit_test_setup(test_table, setup),
+        cmocka_unit_test_setup(test_mem_bytes, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
