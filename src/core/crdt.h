@@ -357,6 +357,22 @@ int crdt_value(const struct crdt_elem *el, uint8_t type, struct buf *out);
 /* ZSCORE: the member's score (crdt_num as a double). 0 or KV_ENOTFOUND. */
 int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *score);
 
+/* ---- ordered views of a sorted set (crdt_order.c) ---- */
+struct crdt_zmember {
+    const struct crdt_elem *el; /* borrowed (crdt_find rules): the member
+                                   is its key */
+    double score;               /* as crdt_zset_score reads it */
+};
+/* Fills out[0..n) with the members of zset c that have entries, sorted as
+ * Redis orders a sorted set (ZRANGE, ZRANK, ZPOPMIN): by score, then by
+ * member bytes (memcmp, a prefix first); -0 and 0 tie.  Returns n (=
+ * crdt_count(c)); out must have room for crdt_count(c) members.  0 when c
+ * is not a CRDT_ZSET.  O(n log n), no allocation. */
+uint32_t crdt_zset_sorted(const struct crdt *c, struct crdt_zmember *out);
+/* Same members, sorted by member bytes only (ZRANGEBYLEX, ZLEXCOUNT: the
+ * order Redis gives members of equal score). */
+uint32_t crdt_zset_sorted_lex(const struct crdt *c, struct crdt_zmember *out);
+
 /* ---- codec (crdt_codec.c) ----
  * Canonical: equal states encode to the same bytes on every node (actors by
  * name, elements by key bytes, entries by (actor name, counter)).
