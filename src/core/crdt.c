@@ -14,7 +14,8 @@
  *   - holes: sorted, unique, in the context, carried by no entry;
  *   - expiry entries: sorted by dot, ms > 0, their dots in the context and
  *     used once in the state like any entry's; exp_scoped only when
- *     scoped (a full state's expiry is always "in scope");
+ *     scoped (a full state's expiry is always "in scope"), and a scoped
+ *     state holds expiry entries only when exp_scoped;
  *   - entries of an element are sorted by (actor, counter);
  *   - an element has >= 1 entry unless the state is a scoped delta.
  *
