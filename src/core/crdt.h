@@ -29,14 +29,13 @@
  * unite.  Commutative, associative, idempotent.  Operations run at a
  * coordinator with its actor: each mints the next dot of that actor
  * (above every counter of the actor the state knows), which its new entry
- * carries if it makes one, and the entries the
- * operation supersedes are exactly the ones the coordinator's state holds
- * ("observed remove"): a concurrent add that it did not see survives
- * (add-wins).  Each operation returns a delta: a small state of the same
- * type (the new entry if any, and a context of the new dot plus the
- * removed dots)
- * that joins like a full state, so replicas can receive deltas in any
- * order, twice, or not at all (then a full-state join repairs).
+ * carries if it makes one, and the entries the operation supersedes are
+ * exactly the ones the coordinator's state holds ("observed remove"): a
+ * concurrent add that it did not see survives (add-wins).  Each operation
+ * returns a delta: a small state of the same type (the new entry if any,
+ * and a context of the new dot plus the removed dots) that joins like a
+ * full state, so replicas can receive deltas in any order, twice, or not
+ * at all (then a full-state join repairs).
  *
  * Per type (README "Data types (in progress)" has the user-facing rules):
  *   counter: per actor one CNT entry with its running total; an increment
@@ -96,7 +95,10 @@
  * of (context, holes): two states built from one key's operations by any
  * joins of deltas and states, in any order, with equal contexts and equal
  * holes are crdt_equal (test_crdt_laws.c checks it on random histories),
- * which is what lets crdt_ctx_digest stand for the state.
+ * which is what lets crdt_ctx_digest stand for the state.  crdt_ctx_seed
+ * keeps this when its clock holds a dot that no delta carries (the
+ * deletion's own): then every state that has seen that dot has had the
+ * seed's removals too.
  *
  * Dots must be unique per key: an actor's coordinator must hold all the
  * dots it issued for the key when it applies an operation (the same rule as
