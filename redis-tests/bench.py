@@ -48,6 +48,11 @@ process, alternating, best of each); then the 3-node cluster under loadgen
 (SET, then GET): the client-side p50/p99/p99.9 next to each node's INFO
 latencystats (the node that received a request times it until its reply).
 
+Types: the convergent types through one node (bench_types.py):
+redis-benchmark -t incr,hset,sadd,zadd,spop,zpopmin at -P 1 and -P 16
+(the tests whose command the node answers), and bytes per element of a
+hash, a set and a zset of 10 and 1 000 elements (1 000 000 with --big).
+
 Recording: the same cost without noise: the instructions callgrind counts
 in the recording functions for 20 000 SET + 20 000 GET, per command and as
 a share of the whole process.
@@ -62,6 +67,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import bench_types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODE_BIN = os.environ.get("DYNAMO_NODE_BIN", os.path.join(ROOT, "build", "src", "dynamo-node"))
@@ -571,8 +578,10 @@ def flush_bench(tmp, nkeys):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke)")
+    ap.add_argument("--big", action="store_true",
+                    help="types: also collections of 1 000 000 elements (minutes)")
     ap.add_argument("--only", choices=("throughput", "replication", "cluster", "memory", "aof",
-                                       "bits", "latency", "recording", "flush"),
+                                       "bits", "latency", "recording", "flush", "types"),
                     help="run one section")
     args = ap.parse_args()
     want = lambda name: args.only in (None, name)
@@ -596,6 +605,9 @@ def main():
             recording_cost(tmp, 5000 if args.quick else 20000)
         if want("flush"):
             flush_bench(tmp, nkeys)
+        if want("types"):
+            bench_types.types_bench(start_dynamo, start_redis, stop, tmp,
+                                    20000 if args.quick else 100000, 2, args.big)
         if not want("memory"):
             return
         print("== memory: %d keys, 64-byte values (used_memory delta / DBSIZE)" % nkeys)
