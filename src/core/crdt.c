@@ -286,9 +286,11 @@ uint32_t crdt_key_hash(const void *key, size_t klen)
     return h;
 }
 
-static struct crdt_elem *elem_new(const void *key, size_t klen)
+/* An element without entries but with room for nent of them (the key
+ * bytes sit at e[0] while n is 0; crdt_entry_insert moves them up). */
+static struct crdt_elem *elem_new(const void *key, size_t klen, uint32_t nent)
 {
-    struct crdt_elem *el = mem_alloc(sizeof(*el) + klen);
+    struct crdt_elem *el = mem_alloc(sizeof(*el) + (size_t)nent * sizeof(el->e[0]) + klen);
     el->klen = (uint32_t)klen;
     el->n = 0;
     if (klen)
@@ -335,7 +337,9 @@ static uint32_t slot_free_for(const struct crdt *c, uint32_t h)
 static void table_grow(struct crdt *c)
 {
     uint32_t old = c->slot ? c->mask + 1 : 0;
-    uint32_t nslots = old ? old * 2 : 8;
+    /* a delta (scoped) usually names one element: 2 slots hold it at load
+     * 1/2; a full state starts at 8 */
+    uint32_t nslots = old ? old * 2 : c->scoped ? 2 : 8;
     struct crdt_elem **prev = c->slot;
     c->slot = mem_calloc(nslots, sizeof(*c->slot));
     c->mask = nslots - 1;
@@ -345,18 +349,29 @@ static void table_grow(struct crdt *c)
     mem_free(prev);
 }
 
-uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen)
+/* A free slot for a new element of hash h, the table grown first when the
+ * element would take its load above 3/4; counts the element. */
+static uint32_t slot_claim(struct crdt *c, uint32_t h)
 {
-    uint32_t h = crdt_key_hash(key, klen);
+    if (!c->slot || ((uint64_t)c->nelem + 1) * 4 > ((uint64_t)c->mask + 1) * 3)
+        table_grow(c);
+    c->nelem++;
+    return slot_free_for(c, h);
+}
+
+uint32_t crdt_slot_get_h(struct crdt *c, const void *key, size_t klen, uint32_t h, uint32_t room)
+{
     uint32_t si = crdt_slot_find(c, key, klen, h);
     if (si != UINT32_MAX)
         return si;
-    if (!c->slot || ((uint64_t)c->nelem + 1) * 4 > ((uint64_t)c->mask + 1) * 3)
-        table_grow(c);
-    si = slot_free_for(c, h);
-    c->slot[si] = elem_new(key, klen);
-    c->nelem++;
+    si = slot_claim(c, h);
+    c->slot[si] = elem_new(key, klen, room);
     return si;
+}
+
+uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen)
+{
+    return crdt_slot_get_h(c, key, klen, crdt_key_hash(key, klen), 0);
 }
 
 void crdt_slot_remove(struct crdt *c, uint32_t si)
@@ -383,6 +398,11 @@ void crdt_entry_insert(struct crdt *c, uint32_t si, const struct crdt_entry *e)
     struct crdt_elem *el = c->slot[si];
     el = mem_realloc(el, sizeof(*el) + ((size_t)el->n + 1) * sizeof(el->e[0]) + el->klen);
     c->slot[si] = el;
+    crdt_entry_insert_room(el, e);
+}
+
+void crdt_entry_insert_room(struct crdt_elem *el, const struct crdt_entry *e)
+{
     memmove(&el->e[el->n + 1], &el->e[el->n], el->klen); /* the key moves up */
     uint32_t i = el->n;
     while (i > 0 && dot_cmp(el->e[i - 1].actor, el->e[i - 1].counter, e->actor, e->counter) > 0) {

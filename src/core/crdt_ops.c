@@ -65,12 +65,16 @@ static bool superseded(const struct crdt_entry *e, enum supersede what, uint32_t
     return e->actor == actor && (e->kind == CRDT_K_CNT_INT || e->kind == CRDT_K_CNT_FLOAT);
 }
 
-/* Replaces the superseded entries of element key by *e (kind and payload
- * set by the caller, its value reference taken) with actor's next dot.
+/* Replaces the superseded entries of element key (hash h, crdt_key_hash)
+ * by *e (kind and payload set by the caller, its value reference taken)
+ * with actor's next dot.  *was (may be NULL) = the element had entries.
  * KV_EOVERFLOW (nothing changes, e's reference dropped) when the actor has
- * used every counter the codecs accept. */
-static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t actor,
-                     enum supersede what, struct crdt_entry *e, struct crdt *delta)
+ * used every counter the codecs accept.
+ * HOT: one hash of the key for c and the delta; the new entry takes the
+ * room of a superseded one (or is allocated with a new element), and the
+ * delta's element is made with its entry in one allocation. */
+static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t h, uint32_t actor,
+                     enum supersede what, struct crdt_entry *e, struct crdt *delta, bool *was)
 {
     uint64_t k;
     if (next_dot(c, actor, &k) != 0) {
@@ -78,8 +82,13 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
             val_unref(e->u.val);
         return KV_EOVERFLOW;
     }
-    uint32_t si = crdt_slot_get(c, key, klen);
+    uint32_t nelem = c->nelem;
+    uint32_t si = crdt_slot_get_h(c, key, klen, h, 1);
     struct crdt_elem *el = c->slot[si];
+    bool fresh = c->nelem != nelem; /* a new element, made with room for one */
+    uint32_t removed = 0;
+    if (was)
+        *was = el->n > 0;
     for (uint32_t i = 0; i < el->n;) {
         if (superseded(&el->e[i], what, actor)) {
             if (delta) {
@@ -87,28 +96,33 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
                 crdt_hole_add(delta, el->e[i].actor, el->e[i].counter);
             }
             crdt_entry_remove(c, el, i);
+            removed++;
         } else {
             i++;
         }
     }
     e->actor = actor;
     e->counter = k;
-    crdt_entry_insert(c, si, e);
+    /* one entry removed: the allocation (kept by crdt_entry_remove) fits
+     * the new one exactly; more: crdt_entry_insert shrinks it */
+    if (fresh || removed == 1)
+        crdt_entry_insert_room(el, e);
+    else
+        crdt_entry_insert(c, si, e);
     crdt_ctx_add(c, actor, k);
     if (delta) {
         crdt_ctx_add(delta, actor, k);
         struct crdt_entry copy = *e;
         if (crdt_entry_has_val(c->type, &copy))
             val_ref(copy.u.val);
-        crdt_entry_insert(delta, crdt_slot_get(delta, key, klen), &copy);
+        nelem = delta->nelem;
+        uint32_t di = crdt_slot_get_h(delta, key, klen, h, 1);
+        if (delta->nelem != nelem)
+            crdt_entry_insert_room(delta->slot[di], &copy);
+        else
+            crdt_entry_insert(delta, di, &copy);
     }
     return 0;
-}
-
-static bool has_entries(const struct crdt *c, const void *key, size_t klen)
-{
-    const struct crdt_elem *el = crdt_find(c, key, klen);
-    return el && el->n > 0;
 }
 
 int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta)
@@ -189,9 +203,9 @@ int crdt_set_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
     begin_delta(delta, c->type);
     if (c->type != CRDT_SET)
         return KV_EINVAL;
-    bool was = has_entries(c, m, mlen);
+    bool was = false;
     struct crdt_entry e = { .kind = CRDT_K_MEMBER };
-    int rc = put_entry(c, m, mlen, actor, SUP_ALL, &e, delta);
+    int rc = put_entry(c, m, mlen, crdt_key_hash(m, mlen), actor, SUP_ALL, &e, delta, &was);
     if (added)
         *added = rc == 0 && !was;
     return rc;
@@ -204,9 +218,9 @@ int crdt_reg_set(struct crdt *c, uint32_t actor, const void *f, size_t flen,
     if ((c->type != CRDT_HASH && c->type != CRDT_COUNTER) ||
         (c->type == CRDT_COUNTER && flen != 0))
         return KV_EINVAL;
-    bool was = has_entries(c, f, flen);
+    bool was = false;
     struct crdt_entry e = { .kind = CRDT_K_REG, .u.val = val_ref(v) };
-    int rc = put_entry(c, f, flen, actor, SUP_ALL, &e, delta);
+    int rc = put_entry(c, f, flen, crdt_key_hash(f, flen), actor, SUP_ALL, &e, delta, &was);
     if (added)
         *added = rc == 0 && !was;
     return rc;
@@ -220,9 +234,9 @@ int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
         return KV_EINVAL;
     if (isnan(score))
         return KV_ENOTNUM;
-    bool was = has_entries(c, m, mlen);
+    bool was = false;
     struct crdt_entry e = { .kind = CRDT_K_REG, .u.score = score };
-    int rc = put_entry(c, m, mlen, actor, SUP_ALL, &e, delta);
+    int rc = put_entry(c, m, mlen, crdt_key_hash(m, mlen), actor, SUP_ALL, &e, delta, &was);
     if (added)
         *added = rc == 0 && !was;
     return rc;
@@ -407,7 +421,8 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     if (nf)
         out->is_float = true;
     long double f = base_f + (long double)pos - (long double)neg; /* base_i is in pos or neg */
-    qsort(fl, nf, sizeof(fl[0]), double_cmp);
+    if (nf > 1)
+        qsort(fl, nf, sizeof(fl[0]), double_cmp);
     for (uint32_t i = 0; i < nf; i++)
         f += fl[i];
     if (fl != stackfl)
@@ -534,7 +549,9 @@ int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
     begin_delta(delta, c->type);
     if (!counter_type(c, flen, false))
         return KV_EINVAL;
-    const struct crdt_elem *el = crdt_find(c, f, flen);
+    uint32_t h = crdt_key_hash(f, flen);
+    uint32_t si = crdt_slot_find(c, f, flen, h);
+    const struct crdt_elem *el = si == UINT32_MAX ? NULL : c->slot[si];
     int64_t cur = 0, own = 0, sum, total;
     if (el && el->n) {
         struct crdt_num num;
@@ -552,7 +569,7 @@ int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
     if (__builtin_add_overflow(cur, by, &sum) || __builtin_add_overflow(own, by, &total))
         return KV_EOVERFLOW;
     struct crdt_entry e = { .kind = CRDT_K_CNT_INT, .u.i = total };
-    int rc = put_entry(c, f, flen, actor, SUP_OWN_CNT, &e, delta);
+    int rc = put_entry(c, f, flen, h, actor, SUP_OWN_CNT, &e, delta, NULL);
     if (rc == 0 && result)
         *result = sum;
     return rc;
@@ -566,7 +583,9 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         return KV_EINVAL;
     if (!isfinite(by))
         return KV_ENOTNUM;
-    const struct crdt_elem *el = crdt_find(c, f, flen);
+    uint32_t h = crdt_key_hash(f, flen);
+    uint32_t si = crdt_slot_find(c, f, flen, h);
+    const struct crdt_elem *el = si == UINT32_MAX ? NULL : c->slot[si];
     long double cur = 0, own = 0;
     if (el && el->n) {
         struct crdt_num num;
@@ -588,12 +607,12 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
     if (!isfinite(total) || isnan(val) || (c->type != CRDT_ZSET && !isfinite(val)))
         return KV_ENOTNUM;
     struct crdt_entry e = { .kind = CRDT_K_CNT_FLOAT, .u.f = total };
-    int rc = put_entry(c, f, flen, actor, SUP_OWN_CNT, &e, delta);
+    int rc = put_entry(c, f, flen, h, actor, SUP_OWN_CNT, &e, delta, NULL);
     if (rc)
         return rc;
     if (result) {
         struct crdt_num num;
-        rc = crdt_num(crdt_find(c, f, flen), c->type, &num);
+        rc = crdt_num(c->slot[crdt_slot_find(c, f, flen, h)], c->type, &num);
         if (rc)
             return rc;
         *result = num.f;

@@ -30,12 +30,20 @@ uint32_t crdt_key_hash(const void *key, size_t klen);
 uint32_t crdt_slot_find(const struct crdt *c, const void *key, size_t klen, uint32_t h);
 /* Slot of element key, creating an empty element when absent. */
 uint32_t crdt_slot_get(struct crdt *c, const void *key, size_t klen);
+/* The same with the key's hash h (crdt_key_hash) already computed; an
+ * element it creates has room for `room` entries (crdt_entry_insert_room
+ * fills them without reallocating). */
+uint32_t crdt_slot_get_h(struct crdt *c, const void *key, size_t klen, uint32_t h, uint32_t room);
 /* Frees the element in slot si and empties the slot (backward shift, so
  * other slots may move: never call while iterating the table). */
 void crdt_slot_remove(struct crdt *c, uint32_t si);
 /* Inserts e into the element of slot si, keeping entries sorted; takes e's
  * value reference.  The element may move (c->slot[si] is updated). */
 void crdt_entry_insert(struct crdt *c, uint32_t si, const struct crdt_entry *e);
+/* The same into an element whose allocation already has room for one more
+ * entry (created with room, or an entry removed since its last resize:
+ * crdt_entry_remove keeps the allocation); el does not move. */
+void crdt_entry_insert_room(struct crdt_elem *el, const struct crdt_entry *e);
 /* Removes entry i of el, dropping its value reference. */
 void crdt_entry_remove(const struct crdt *c, struct crdt_elem *el, uint32_t i);
 
