@@ -23,6 +23,7 @@
  */
 #include "cmd/typed.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "cluster/coord.h"
@@ -65,6 +66,9 @@ struct treq {
     struct buf reply;
     int err;                /* a KV_E* error instead of the reply */
 };
+/* cmd_typed lays the reads, then the argument array, out after the treq */
+static_assert(sizeof(struct treq) % _Alignof(struct sibset) == 0, "treq tail alignment");
+static_assert(sizeof(struct sibset) % _Alignof(struct arg) == 0, "reads tail alignment");
 
 static const char WRONGTYPE[] = "Operation against a key holding the wrong kind of value";
 
@@ -263,11 +267,6 @@ static void treq_free(struct treq *q)
 {
     for (int i = 0; i <= q->nsrc; i++)
         sib_fini(&q->read[i]);
-    mem_free(q->read);
-    mem_free(q->src_arg);
-    mem_free(q->argv);
-    mem_free(q->blob);
-    mem_free(q->key);
     buf_fini(&q->reply);
     mem_free(q);
 }
@@ -539,7 +538,7 @@ static void all_read(struct treq *q)
         if (i == 0 && (q->flags & TYPED_WRITE)) {
             /* the write changes this node's copy in place: hold no other
              * reference to it (replica_update loads it) */
-            if (store_find(q->op->d.node->store, k, kl))
+            if (q->read[0].n && store_find(q->op->d.node->store, k, kl))
                 sib_clear(&q->read[0]);
             continue;
         }
@@ -582,20 +581,30 @@ void cmd_typed(struct client *c, int argc, const struct arg *argv, const struct 
     }
     if (op_forward_whole(c, argc, argv, key))
         return;
-    struct treq *q = mem_calloc(1, sizeof(*q));
-    q->type = type;
-    q->flags = flags;
-    q->fn = fn;
-    q->key = mem_memdup(key->p, key->len);
-    q->klen = key->len;
-    q->start_us = clock_mono_us();
-    buf_init(&q->reply);
-    /* the arguments, copied: fn runs after the query buffer moved on */
+    /* HOT: one allocation holds the request, its reads, the sources'
+     * indexes, the arguments copied (fn runs after the query buffer moved
+     * on) and the key; treq_free frees it whole */
     size_t total = 0;
     for (int i = 0; i < argc; i++)
         total += argv[i].len + 1;
-    q->blob = mem_alloc(total ? total : 1);
-    q->argv = mem_alloc((size_t)argc * sizeof(*q->argv));
+    size_t o_read = sizeof(struct treq);
+    size_t o_argv = o_read + ((size_t)nsrc + 1) * sizeof(struct sibset);
+    size_t o_src = o_argv + (size_t)argc * sizeof(struct arg);
+    size_t o_blob = o_src + (size_t)nsrc * sizeof(int);
+    char *m = mem_calloc(1, o_blob + total + key->len + 1);
+    struct treq *q = (struct treq *)m;
+    q->read = (struct sibset *)(m + o_read);
+    q->argv = (struct arg *)(m + o_argv);
+    q->src_arg = (int *)(m + o_src);
+    q->blob = m + o_blob;
+    q->key = q->blob + total;
+    memcpy(q->key, key->p, key->len);
+    q->type = type;
+    q->flags = flags;
+    q->fn = fn;
+    q->klen = key->len;
+    q->start_us = clock_mono_us();
+    buf_init(&q->reply);
     q->argc = argc;
     size_t off = 0;
     for (int i = 0; i < argc; i++) {
@@ -606,10 +615,8 @@ void cmd_typed(struct client *c, int argc, const struct arg *argv, const struct 
         off += argv[i].len + 1;
     }
     q->nsrc = nsrc;
-    q->src_arg = mem_calloc((size_t)(nsrc ? nsrc : 1), sizeof(int));
     for (int i = 0; i < nsrc; i++)
         q->src_arg[i] = (int)(srcs + i - argv);
-    q->read = mem_calloc((size_t)nsrc + 1, sizeof(*q->read));
     struct op *op = op_create(c, 1, typed_finish);
     op->extra = q;
     op->extra_free = extra_free;
