@@ -5,11 +5,15 @@ Not a test: prints figures and ratios (dynamo-node / redis).  Both servers
 without persistence (dynamo-node --appendonly no, redis --appendonly no
 --save ""), as the throughput section.
 
-Throughput: redis-benchmark -t incr,hset,sadd,zadd,spop,zpopmin -n N
--r 100000 -c 50, -P 1 and -P 16, only the tests whose command the node
-answers (the others are listed as skipped); each run starts from FLUSHALL
-on both servers, and the rounds alternate which server goes first; the best
-of the rounds is printed for each server, with the ratio.
+Throughput: redis-benchmark -t <test> -n N -r 100000 -c 50 for each of
+incr, hset, sadd, zadd, spop, zpopmin in that order (spop and zpopmin pop
+what sadd and zadd added), -P 1 and -P 16, only the tests whose command the
+node answers (the others are listed as skipped); each round starts from
+FLUSHALL on both servers, and the rounds alternate which server goes first
+for each test; the best of the rounds is printed for each server, with the
+ratio and each round's ratio, and the CPU time (user + sys, /proc) each
+server process spent per request, which a shared machine disturbs much
+less than requests per second.
 
 Memory: a hash, a set and a sorted set of 10 and 1 000 elements (and
 1 000 000 with --big: the load alone takes about a minute per type and
@@ -23,6 +27,7 @@ divided by the elements, on both.
 """
 import csv
 import io
+import os
 import subprocess
 import time
 
@@ -61,43 +66,63 @@ def rbench_types(port, pipeline, n, tests):
     return res
 
 
-def throughput(dport, rport, n, rounds):
+def cpu_seconds(pid):
+    """user + system CPU time of a process so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def throughput(dsrv, rsrv, n, rounds):
+    """dsrv, rsrv: (process, port).  Each test runs on its own (-t one),
+    so the server's CPU time per request is known too: on a shared
+    machine that figure moves much less than requests per second."""
+    dport, rport = dsrv[1], rsrv[1]
     run = [t for t, cmd in TESTS if answers(dport, cmd)]
     skipped = [t for t, _ in TESTS if t not in run]
-    for port in (dport, rport):
-        cli(port, "FLUSHALL")
-    print("== types throughput: redis-benchmark -t %s -n %d -r 100000 -c 50, one node, no "
-          "persistence on either side, %d rounds alternating servers, best of each"
-          % (",".join(run), n, rounds))
+    print("== types throughput: redis-benchmark -t <one of %s> -n %d -r 100000 -c 50, one node, "
+          "no persistence on either side, %d rounds (FLUSHALL first, the tests in this order, "
+          "servers alternating which goes first), best of each; cpu = the server process's "
+          "user+sys CPU per request (least of the rounds)" % (",".join(run), n, rounds))
     if skipped:
         print("   skipped (the node answers 'unknown command'; not on main yet): %s"
               % ",".join(skipped))
     if not run:
         return
-    print("%-16s %14s %14s %8s   %s" % ("figure", "dynamo-node", "redis", "ratio",
-                                       "per round (dynamo/redis)"))
+    print("%-16s %12s %12s %7s %6s   %10s %10s %7s" % (
+        "figure", "dynamo rps", "redis rps", "ratio", "rounds", "dyn cpu us", "redis cpu",
+        "ratio"))
     for pipe in (1, 16):
-        best = {"d": {}, "r": {}}
-        per_round = []
+        rps = {"d": {}, "r": {}}
+        cpu = {"d": {}, "r": {}}
+        per_round = {t: [] for t in run}
         for rnd in range(rounds):
-            order = (("d", dport), ("r", rport)) if rnd % 2 == 0 else (("r", rport),
-                                                                        ("d", dport))
-            got = {}
-            for name, port in order:
+            for _, port in (dsrv, rsrv):
                 cli(port, "FLUSHALL")
-                got[name] = rbench_types(port, pipe, n, ",".join(run))
-                for t, v in got[name].items():
-                    best[name][t] = max(best[name].get(t, 0.0), v)
-            per_round.append(got)
+            order = (("d", dsrv), ("r", rsrv)) if rnd % 2 == 0 else (("r", rsrv), ("d", dsrv))
+            for t in run:
+                got = {}
+                for name, (proc, port) in order:
+                    c0 = cpu_seconds(proc.pid)
+                    v = rbench_types(port, pipe, n, t).get(t.upper(), 0.0)
+                    used = (cpu_seconds(proc.pid) - c0) * 1e6 / n
+                    got[name] = v
+                    rps[name][t] = max(rps[name].get(t, 0.0), v)
+                    cpu[name][t] = min(cpu[name].get(t, used), used)
+                if got["r"]:
+                    per_round[t].append(got["d"] / got["r"])
         for t in run:
-            key = t.upper()
-            d, r = best["d"].get(key), best["r"].get(key)
+            d, r = rps["d"].get(t), rps["r"].get(t)
+            dc, rc = cpu["d"].get(t), cpu["r"].get(t)
             if not d or not r:
-                print("%-16s no figure (dynamo %s, redis %s)" % ("%s -P %d" % (key, pipe), d, r))
+                print("%-16s no figure (dynamo %s, redis %s)" % ("%s -P %d" % (t.upper(), pipe),
+                                                                 d, r))
                 continue
-            rr = " ".join("%.2f" % (g["d"].get(key, 0) / g["r"][key]) for g in per_round
-                          if g["r"].get(key))
-            print("%-16s %14.0f %14.0f %8.2f   %s" % ("%s -P %d" % (key, pipe), d, r, d / r, rr))
+            print("%-16s %12.0f %12.0f %7.2f %6s   %10.2f %10.2f %7.2f" % (
+                "%s -P %d" % (t.upper(), pipe), d, r, d / r,
+                "/".join("%.2f" % x for x in per_round[t]), dc, rc, rc / dc if dc else 0.0))
+    print("   (cpu ratio = redis cpu / dynamo cpu: the throughput ratio a CPU-bound server "
+          "would see)")
 
 
 def used_memory(port):
@@ -188,7 +213,7 @@ def types_bench(start_dynamo, start_redis, stop, tmp, n, rounds, big):
     rp, rport = start_redis(tmp)
     try:
         t0 = time.monotonic()
-        throughput(dport, rport, n, rounds)
+        throughput((dp, dport), (rp, rport), n, rounds)
         memory(dport, rport, big)
         print("   (types section: %.0f s)" % (time.monotonic() - t0))
     finally:
