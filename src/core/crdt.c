@@ -638,19 +638,28 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
         const struct crdt_elem *sel = src->slot[i];
         if (!sel)
             continue;
-        uint32_t si = UINT32_MAX;
-        if (dst->scoped) /* keep the scope: the element may have no entries */
-            si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen);
+        /* a scoped dst keeps the scope: the element may have no entries */
+        uint32_t nnew = 0;
+        for (uint32_t k = 0; k < sel->n; k++)
+            nnew += !crdt_ctx_has(dst, sel->e[k].actor, sel->e[k].counter);
+        if (!nnew && !dst->scoped)
+            continue;
+        /* an element dst lacks is made with room for exactly its new
+         * entries: one allocation, not one per entry */
+        uint32_t nelem = dst->nelem;
+        uint32_t si = crdt_slot_get_h(dst, crdt_elem_key(sel), sel->klen, elem_hash(sel), nnew);
+        bool room = dst->nelem != nelem;
         for (uint32_t k = 0; k < sel->n; k++) {
             const struct crdt_entry *e = &sel->e[k];
             if (crdt_ctx_has(dst, e->actor, e->counter))
                 continue;
-            if (si == UINT32_MAX)
-                si = crdt_slot_get(dst, crdt_elem_key(sel), sel->klen);
             struct crdt_entry copy = *e;
             if (crdt_entry_has_val(src->type, &copy))
                 val_ref(copy.u.val);
-            crdt_entry_insert(dst, si, &copy);
+            if (room)
+                crdt_entry_insert_room(dst->slot[si], &copy);
+            else
+                crdt_entry_insert(dst, si, &copy);
         }
     }
     exp_join(dst, src);

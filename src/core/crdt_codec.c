@@ -400,7 +400,11 @@ static int decode_elems(struct crdt *c, struct dec *d, size_t max_key, size_t ma
         if (!get(d, &n) || n > CRDT_MAX_ENTRIES || n > (d->len - d->pos) / 3 ||
             (n == 0 && !c->scoped))
             return KV_EPROTO;
-        uint32_t si = crdt_slot_get(c, key, klen);
+        /* keys are strictly increasing, so the element is new: made with
+         * room for its n entries (n bounded above by the bytes left) */
+        uint32_t nelem = c->nelem;
+        uint32_t si = crdt_slot_get_h(c, key, klen, crdt_key_hash(key, klen), (uint32_t)n);
+        bool room = c->nelem != nelem;
         uint64_t pix = 0, pctr = 0;
         for (uint64_t k = 0; k < n; k++) {
             uint64_t ix, ctr;
@@ -436,7 +440,10 @@ static int decode_elems(struct crdt *c, struct dec *d, size_t max_key, size_t ma
                 if (!get_double(d, &e.u.f) || !isfinite(e.u.f))
                     return KV_EPROTO;
             }
-            crdt_entry_insert(c, si, &e); /* appends: input order is sorted */
+            if (room) /* appends: input order is sorted */
+                crdt_entry_insert_room(c->slot[si], &e);
+            else
+                crdt_entry_insert(c, si, &e);
             used[ix] = 1;
             if (*ndots == cap_dots) {
                 cap_dots = cap_dots ? cap_dots * 2 : 64;
