@@ -370,6 +370,27 @@ static int double_cmp(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+static bool is_total(const struct crdt_entry *e)
+{
+    return e->kind == CRDT_K_CNT_INT || e->kind == CRDT_K_CNT_FLOAT;
+}
+
+/* One running total per actor counts: the latest.  An actor's later total
+ * was made over its earlier one (an increment supersedes the actor's own
+ * total; one that did not see it saw a removal of it), so both standing
+ * (the delta that superseded the earlier has not arrived — or never will,
+ * when the node that made it lost its hints with its data) must not add
+ * the earlier part twice.  Entries are sorted by (actor, counter). */
+static bool superseded_total(const struct crdt_elem *el, uint32_t i)
+{
+    if (!is_total(&el->e[i]))
+        return false;
+    for (uint32_t j = i + 1; j < el->n && el->e[j].actor == el->e[i].actor; j++)
+        if (is_total(&el->e[j]))
+            return true;
+    return false;
+}
+
 int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
 {
     *out = (struct crdt_num){ .is_float = type == CRDT_ZSET };
@@ -392,6 +413,8 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     uint32_t nf = 0;
     for (uint32_t i = 0; i < el->n; i++) {
         const struct crdt_entry *e = &el->e[i];
+        if (superseded_total(el, i))
+            continue;
         if (e->kind == CRDT_K_CNT_FLOAT) {
             fl[nf++] = e->u.f;
         } else if (e->kind == CRDT_K_CNT_INT) {
@@ -544,10 +567,9 @@ int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         if (num.is_float)
             return KV_ENOTNUM;
         cur = num.i;
-        for (uint32_t i = 0; i < el->n; i++)
-            if (superseded(&el->e[i], SUP_OWN_CNT, actor) &&
-                __builtin_add_overflow(own, el->e[i].u.i, &own))
-                return KV_EOVERFLOW;
+        for (uint32_t i = 0; i < el->n; i++) /* the actor's latest total */
+            if (superseded(&el->e[i], SUP_OWN_CNT, actor) && !superseded_total(el, i))
+                own = el->e[i].u.i;
     }
     if (__builtin_add_overflow(cur, by, &sum) || __builtin_add_overflow(own, by, &total))
         return KV_EOVERFLOW;
@@ -574,10 +596,10 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         if (rc)
             return rc;
         cur = num.is_float ? num.f : (long double)num.i;
-        for (uint32_t i = 0; i < el->n; i++)
-            if (superseded(&el->e[i], SUP_OWN_CNT, actor))
-                own += el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
-                                                       : (long double)el->e[i].u.f;
+        for (uint32_t i = 0; i < el->n; i++) /* the actor's latest total */
+            if (superseded(&el->e[i], SUP_OWN_CNT, actor) && !superseded_total(el, i))
+                own = el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
+                                                      : (long double)el->e[i].u.f;
     }
     /* The actor's total must stay finite (the codec refuses others); the
      * value may be infinite in a zset (ZINCRBY on an "inf" score gives
