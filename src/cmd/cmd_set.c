@@ -487,7 +487,14 @@ static void cmd_smove(struct client *c, int argc, const struct arg *argv)
 
 static void sscan_fn(struct typed_call *t)
 {
-    /* options are checked after the key's type, as Redis checks them */
+    /* options are checked after the key's type and only when it exists, as
+     * Redis checks them */
+    if (!t->state) {
+        resp_add_array(&t->reply, 2);
+        resp_add_bulk(&t->reply, "0", 1);
+        resp_add_array(&t->reply, 0);
+        return;
+    }
     long long count = 10;
     const struct arg *pat = NULL;
     for (int i = 3; i < t->argc; i += 2) {
