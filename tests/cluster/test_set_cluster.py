@@ -188,3 +188,39 @@ def test_pipelined_through_a_forwarding_node(cluster):
         for j in range(100):
             assert conn.read_reply() == 1
             assert conn.read_reply() == j + 1
+
+
+def test_split_spop_and_sadd_on_both_sides_add_wins(cluster, nft):
+    """W=1 so both sides of a split write.  Before: {a, b, c}.  Through the
+    isolated coordinator n1: SPOP of everything, SADD x.  Through n2 on the
+    other side: SADD a, SREM b.  After the heal every node converges to
+    {a, x}: the SADD of a that n1's SPOP did not see survives (add-wins),
+    c and b were observed and removed, x is kept; nothing acknowledged as
+    added is lost."""
+    cluster.start(3, dict(SETTINGS, w=1, r=1))
+    k = cluster.keys_coordinated_by("n1", 1, prefix="split")[0]
+    assert cluster.client(2).sadd(k, "a", "b", "c") == 3
+    # every node's own replica holds the three members before the split
+    cluster.wait_for(lambda: all(cluster.client(i).execute_command("SMEMBERS", k)
+                                 == {"a", "b", "c"} for i in (1, 2, 3)),
+                     timeout=10, msg="the set on every node")
+    cluster.isolate(1)
+    cluster.wait_link_state([2, 3], 1, "suspect", timeout=5.0)
+    cluster.wait_link_state([1], 2, "suspect", timeout=5.0)
+    cluster.wait_link_state([1], 3, "suspect", timeout=5.0)
+    c1 = cluster.client(1)
+    assert set(c1.spop(k, 10)) == {"a", "b", "c"}
+    assert c1.sadd(k, "x") == 1
+    c2 = cluster.client(2)
+    cluster.wait_for(lambda: c2.sadd(k, "a") in (0, 1), timeout=5.0,
+                     msg="SADD through n2 while n1 is cut off")
+    assert c2.srem(k, "b") == 1
+    assert c2.smembers(k) == {"a", "b", "c"} - {"b"}
+    cluster.heal()
+    cluster.wait_linked(timeout=15.0)
+
+    def converged():
+        return all(cluster.client(i).smembers(k) == {"a", "x"} for i in (1, 2, 3))
+
+    cluster.wait_for(converged, timeout=30.0, msg="every node converging to {a, x}")
+    assert cluster.client(3).scard(k) == 2
