@@ -88,6 +88,26 @@ void set_add_member(struct buf *b, const struct crdt_elem *el)
     resp_add_bulk(b, crdt_elem_key(el), el->klen);
 }
 
+/* ---- OBJECT ENCODING ---- */
+
+static bool int_member(const struct crdt_elem *el, void *arg)
+{
+    long long ignored;
+    struct arg a = {crdt_elem_key(el), el->klen};
+    bool *all = arg;
+    *all = cmd_arg_ll(&a, &ignored);
+    return *all;
+}
+
+const char *cmd_set_encoding(const struct crdt *s, long long max_intset)
+{
+    bool all = true;
+    if (crdt_count(s) > (unsigned long long)max_intset)
+        return "hashtable";
+    crdt_each(s, int_member, &all);
+    return all ? "intset" : "hashtable";
+}
+
 /* ---- random members ---- */
 
 static uint64_t rnd(void)
