@@ -429,9 +429,29 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     return 0;
 }
 
+/* The decimal a float total stands for.  Totals travel and are kept as
+ * doubles (8 bytes in the codec), so 10.5 + 0.1 is kept as
+ * 10.5999999999999996447; Redis keeps a long double and shows 10.6.  The
+ * shortest decimal that reads back as the same double is what was meant,
+ * and is what is shown (as a long double, printed as Redis prints). */
+static long double shortest_decimal(long double v)
+{
+    double d = (double)v;
+    if (!isfinite(d))
+        return v;
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            return strtold(tmp, NULL);
+    }
+    return v;
+}
+
 /* Redis's ld2string in its human-friendly mode (INCRBYFLOAT's reply). */
 static void put_long_double(struct buf *out, long double v)
 {
+    v = shortest_decimal(v);
     char tmp[MAX_LONG_DOUBLE_CHARS];
     int n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
     if (n <= 0 || (size_t)n >= sizeof(tmp))
