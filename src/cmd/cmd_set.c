@@ -180,6 +180,28 @@ static void random_distinct(const struct crdt *s, uint32_t count, const struct c
     mem_free(seen);
 }
 
+/* ---- a step of a multi-step command ---- */
+
+void set_typed_to(struct client *c, defer_call_fn done, void *arg, int argc,
+                  const struct arg *argv, const struct arg *key, unsigned flags,
+                  const struct arg *srcs, int nsrc, typed_fn fn)
+{
+    /* the command's deferred reply takes the redirect (as BITOP's reads) */
+    struct defer_to to = {.done = done, .arg = arg, .taken = false};
+    struct defer_to *outer = c->defer_to;
+    size_t before = c->out.len;
+    c->defer_to = &to;
+    cmd_typed(c, argc, argv, key, CRDT_SET, flags, srcs, nsrc, fn);
+    c->defer_to = outer;
+    if (!to.taken) { /* answered at once, into c->out: take it back */
+        size_t n = c->out.len - before;
+        char *r = mem_memdup(c->out.data + before, n ? n : 1);
+        c->out.len = before;
+        done(arg, r, n);
+        mem_free(r);
+    }
+}
+
 /* ---- SADD key member [member ...] ---- */
 
 static void sadd_fn(struct typed_call *t)
@@ -485,21 +507,8 @@ static void cmd_smove(struct client *c, int argc, const struct arg *argv)
     m->member = mem_memdup(argv[3].p, argv[3].len);
     m->mlen = argv[3].len;
     defer_hold_open(&m->k); /* until the last step answered */
-    /* step 1's reply goes to smove_src_done (as BITOP redirects its reads) */
-    struct defer_to to = {.done = smove_src_done, .arg = m, .taken = false};
-    struct defer_to *outer = c->defer_to;
-    size_t before = c->out.len;
-    c->defer_to = &to;
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, &argv[2], 1,
-              smove_fn);
-    c->defer_to = outer;
-    if (!to.taken) { /* answered at once, into c->out: take it back */
-        size_t n = c->out.len - before;
-        char *r = mem_memdup(c->out.data + before, n ? n : 1);
-        c->out.len = before;
-        smove_src_done(m, r, n);
-        mem_free(r);
-    }
+    set_typed_to(c, smove_src_done, m, argc, argv, &argv[1], TYPED_WRITE | TYPED_NOCREATE,
+                 &argv[2], 1, smove_fn);
     defer_dispatched(&m->k, c);
 }
 

@@ -246,6 +246,15 @@ def test_store_overwrites_any_type(pair):
     p.same("SET", "dst", "string")
     p.same("SINTERSTORE", "dst", "nosuch", "s")
     p.same("EXISTS", "dst")
+    # a source of another type: WRONGTYPE, and the destination is left alone
+    p.same("SET", "dst", "string")
+    p.same("SET", "str2", "x")
+    for cmd in ("SUNIONSTORE", "SINTERSTORE", "SDIFFSTORE"):
+        assert p.same(cmd, "dst", "s", "str2") == WRONGTYPE
+        p.same("GET", "dst")
+    p.same("SADD", "dstset", "q")
+    assert p.same("SDIFFSTORE", "dstset", "str2", "s") == WRONGTYPE
+    p.same("SMEMBERS", "dstset")
 
 
 def test_wrongtype_against_another_type(node):
