@@ -77,7 +77,12 @@ await check('smove sinter sunion sdiff stores sintercard sscan (hash tag)', asyn
   assert.equal(await cluster.sDiffStore(d, [b, a]), 2);
   assert.equal(await cluster.sInterCard([a, b]), 2);
   const seen = [];
-  for await (const m of cluster.sScanIterator(b, { COUNT: 1 })) seen.push(m);
+  let cursor = 0;
+  do {
+    const r = await cluster.sScan(b, cursor, { COUNT: 1 });
+    cursor = r.cursor;
+    seen.push(...r.members);
+  } while (cursor !== 0);
   assert.deepEqual(sorted(seen), ['1', '3', '4', '5']);
 });
 clearTimeout(watchdog);
