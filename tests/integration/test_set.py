@@ -466,3 +466,30 @@ def test_pipelined_replies_keep_their_order(r):
     res = pipe.execute()
     for i in range(200):
         assert res[3 * i:3 * i + 3] == [1, 1, i + 1]
+
+
+def test_object_encoding(pair2):
+    """OBJECT ENCODING names what Redis would use: intset for at most
+    set-max-intset-entries integer members, else hashtable."""
+    p = pair2
+    p.same("SADD", "e", "1", "2", "-30")
+    p.same("OBJECT", "ENCODING", "e")
+    p.same("SADD", "e", "a")
+    p.same("OBJECT", "ENCODING", "e")
+    p.same("SADD", "e2", *range(512))
+    p.same("OBJECT", "ENCODING", "e2")
+    p.same("SADD", "e2", "512")
+    p.same("OBJECT", "ENCODING", "e2")
+    p.same("SADD", "e3", "007", "1")  # not canonical: not an intset integer
+    p.same("OBJECT", "ENCODING", "e3")
+    p.same("SADD", "e4", "9223372036854775807", "-9223372036854775808")
+    p.same("OBJECT", "ENCODING", "e4")
+    p.same("SADD", "e5", "9223372036854775808")
+    p.same("OBJECT", "ENCODING", "e5")
+    p.same("CONFIG", "SET", "set-max-intset-entries", "2")
+    try:
+        p.same("SADD", "e6", "1", "2", "3")
+        p.same("OBJECT", "ENCODING", "e6")
+    finally:
+        p.same("CONFIG", "SET", "set-max-intset-entries", "512")
+    p.same("OBJECT", "ENCODING", "nosuch")
