@@ -220,6 +220,12 @@ static void sadd_fn(struct typed_call *t)
 
 static void cmd_sadd(struct client *c, int argc, const struct arg *argv)
 {
+    for (int i = 2; i < argc; i++) {
+        if (argv[i].len > UINT32_MAX) { /* what an element's length holds */
+            cmd_reply_err(c, "string exceeds maximum allowed size (4 GB for a set member)");
+            return;
+        }
+    }
     cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE, NULL, 0, sadd_fn);
 }
 
