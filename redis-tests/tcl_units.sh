@@ -42,10 +42,25 @@ else
         pids="$pids $!"
     done
 fi
+# Wait for our own nodes' "ready" lines, not for a PING: a port already
+# taken (another run on this machine) makes our node exit while someone
+# else's server answers; never test (and FLUSHALL) that one.
+started=no
 for _ in $(seq 100); do
-    redis-cli -p "$port" PING >/dev/null 2>&1 && break
+    for p in $pids; do
+        if ! kill -0 "$p" 2>/dev/null; then
+            echo "$0: a dynamo-node of this run exited (port $port or a cluster port taken?):" >&2
+            cat "$work"/n*.log >&2
+            for q in $pids; do kill "$q" 2>/dev/null; done
+            rm -rf "$work"
+            exit 1
+        fi
+    done
+    n_ready=$(cat "$work"/n*.log 2>/dev/null | grep -c ' ready: ')
+    [ "$n_ready" = "$(echo $pids | wc -w)" ] && started=yes && break
     sleep 0.1
 done
+[ "$started" = yes ] || { echo "$0: nodes not ready after 10 s" >&2; exit 1; }
 if [ "$mode" = cluster ]; then
     for _ in $(seq 100); do
         [ "$(redis-cli -p "$port" DYNAMO NODES | grep -c 'link=up')" = 2 ] && break
