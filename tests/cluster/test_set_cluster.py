@@ -7,14 +7,11 @@ one node wrote is read back through the two others.  SMOVE and the STORE
 forms are run with their keys coordinated by different nodes.  Waits poll
 against deadlines; nothing sleeps a fixed time.
 
-Forwarding limits (not of the set commands: of PFWD, src/net/peer.c's reply
-conversion): a forwarded command's reply arrives through hiredis as RESP2
-with at most 64 elements and one level of arrays, so through a node that is
-not the key's coordinator an array reply of more than 64 elements answers
-"ERR peer reply too large", SSCAN's nested reply fails the same way, and
-RESP3 sets arrive as arrays.  The tests marked xfail(strict) show each;
-they start failing (and must be unmarked) when forwarding carries replies
-whole.
+Forwarding limit (not of the set commands: of PFWD): a forwarded command
+runs at the coordinator in RESP2 (the requester's protocol does not travel
+with it), so RESP3 sets arrive as arrays through a node that is not the
+key's coordinator.  The test marked xfail(strict) shows it; it starts
+failing (and must be unmarked) when forwarding carries the protocol.
 """
 import threading
 
@@ -98,24 +95,32 @@ def test_sscan_through_the_coordinator(cluster):
         assert set(c.sscan_iter(k, match="m1?")) == {"m%d" % j for j in range(10, 20)}
 
 
-@pytest.mark.xfail(strict=True, raises=(redis.ResponseError, TypeError),
-                   reason="PFWD replies: nested arrays (SSCAN's) are refused")
-def test_sscan_through_a_forwarding_node(cluster):
+def test_sscan_through_forwarding_nodes(cluster):
+    """SSCAN's reply nests an array in an array: it comes back whole from
+    the coordinator through the forwarding link (net/peer.c)."""
     start3(cluster)
     k = cluster.keys_coordinated_by("n2", 1, prefix="scanfw")[0]
-    cluster.client(1).sadd(k, "a", "b")
-    assert sscan_all(cluster.client(1), k)[0] in (["a", "b"], ["b", "a"])
+    members = {"m%d" % i for i in range(500)}
+    cluster.client(2).sadd(k, *members)
+    for i in (1, 3):
+        got, calls = sscan_all(cluster.client(i), k)
+        assert set(got) == members and len(got) == len(members), "via n%d" % i
+        assert calls > 2
 
 
-@pytest.mark.xfail(strict=True, raises=redis.ResponseError,
-                   reason="PFWD replies: at most 64 array elements")
-def test_smembers_of_100_through_a_forwarding_node(cluster):
+def test_big_replies_through_forwarding_nodes(cluster):
+    """Array replies of more than 64 elements (the forwarding link used to
+    refuse them: "ERR peer reply too large")."""
     start3(cluster)
     k = cluster.keys_coordinated_by("n2", 1, prefix="bigfw")[0]
-    members = {"m%d" % i for i in range(100)}
+    members = {"m%d" % i for i in range(3000)}
     cluster.client(2).sadd(k, *members)
-    assert cluster.client(2).smembers(k) == members  # the coordinator itself
-    assert cluster.client(1).smembers(k) == members
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        assert c.smembers(k) == members, "via n%d" % i
+        assert set(c.srandmember(k, 1000)) <= members
+        assert c.smismember(k, sorted(members)[:200]) == [True] * 200
+        assert c.sunion(k, k) == members
 
 
 def test_smove_between_keys_of_different_coordinators(cluster):
