@@ -453,6 +453,14 @@ def test_smove_in_multi_exec(r):
     pipe.sadd("mx2", "q")
     assert pipe.execute() == [True, False, {b"a"}, 1]
     assert r.smembers("mx1") == {b"b"}
+    # a STORE form over a string destination (its three internal steps)
+    r.set("mxs", "string")
+    pipe = r.pipeline(transaction=True)
+    pipe.sunionstore("mxs", ["mx1", "mx2"])
+    pipe.smembers("mxs")
+    pipe.sinterstore("mxs", ["mx1", "nosuch"])
+    pipe.exists("mxs")
+    assert pipe.execute() == [3, {b"a", b"b", b"q"}, 0, 0]
 
 
 def test_pipelined_replies_keep_their_order(r):
