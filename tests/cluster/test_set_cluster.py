@@ -166,6 +166,16 @@ def test_algebra_across_coordinators(cluster):
         assert c.sinterstore(k1, k1, "nosuch") == 0
         assert c.exists(k1) == 0
         c.sadd(k1, *"abcdef")
+        # a destination of another type is overwritten, as in Redis
+        dst = dsts[(via + 1) % 3]
+        c.set(dst, "string")
+        assert c.sunionstore(dst, [k1, k2]) == 8
+        assert members_everywhere(cluster, dst) == set("abcdefgh")
+        c.set(dst, "string")
+        c.set("astr0", "x")
+        with pytest.raises(redis.ResponseError, match="^" + WRONGTYPE):
+            c.sunionstore(dst, [k1, "astr0"])  # a source of another type
+        assert cluster.client(1).get(dst) == "string"  # left alone
         c.set("astr", "v")
         with pytest.raises(redis.ResponseError, match="^" + WRONGTYPE):
             c.sunion(k1, "astr")
