@@ -1,7 +1,9 @@
 /* cmd_set.c — the Redis set commands over the add-wins set (issue 14):
  * SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP, SRANDMEMBER,
- * SMOVE, SSCAN, and the command table (cmd_set_table).  The set algebra
- * (SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD) is in
+ * SMOVE, SSCAN, the command table (cmd_set_table), OBJECT ENCODING's name
+ * for a set (cmd_set_encoding), and set_typed_to (one cmd_typed step of a
+ * multi-step command, its reply redirected: SMOVE, the STORE forms).  The
+ * set algebra (SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD) is in
  * cmd_set_algebra.c.
  *
  * Every command runs through the typed-key framework (typed.h): the
@@ -42,8 +44,10 @@
  * walk from a random slot after 64 empty draws); with a count, O(count),
  * or O(size) when count is a third of the set or more.
  *
- * Callers: cmd.c (cmd_set_table).  fn callbacks run in event-loop
- * callbacks at the coordinator and never block.
+ * Owns: SMOVE's state between its steps (struct smove, a deferred reply).
+ * Callers: cmd.c (cmd_set_table), cmd_object.c (cmd_set_encoding),
+ * cmd_set_algebra.c (set_typed_to, set_has, set_add_member).  fn callbacks
+ * run in event-loop callbacks at the coordinator and never block.
  */
 #include <limits.h>
 #include <stdbool.h>
