@@ -40,9 +40,10 @@
  *
  * Performance: SADD, SREM, SISMEMBER, SMISMEMBER, SCARD and SMOVE touch
  * only the members named (O(1) each, crdt_find); SPOP and SRANDMEMBER
- * without count pick a random table slot (rejection sampling, a linear
- * walk from a random slot after 64 empty draws); with a count, O(count),
- * or O(size) when count is a third of the set or more.
+ * without count pick random table slots until one holds a member
+ * (uniform; slots / members draws expected); with a count, O(count) such
+ * picks, or O(size) when count is a third of the set or more (and for a
+ * negative count whose draws would visit more slots than the table has).
  *
  * Owns: SMOVE's state between its steps (struct smove, a deferred reply).
  * Callers: cmd.c (cmd_set_table), cmd_object.c (cmd_set_encoding),
@@ -120,22 +121,16 @@ static uint64_t rnd(void)
 }
 
 /* A uniformly random member of s (which has members): random slots until
- * one holds an element; a table left sparse by removals falls back to the
- * first member after a random slot (then not uniform). */
+ * one holds an element (rejection sampling: uniform, expected slots /
+ * members draws, more in a table left sparse by removals; the table never
+ * shrinks). */
 static const struct crdt_elem *random_elem(const struct crdt *s)
 {
-    for (int tries = 0; tries < 64; tries++) {
+    for (;;) {
         const struct crdt_elem *el = s->slot[rnd() & s->mask];
         if (el && el->n > 0)
             return el;
     }
-    uint32_t start = (uint32_t)(rnd() & s->mask);
-    for (uint32_t i = 0; i <= s->mask; i++) {
-        const struct crdt_elem *el = s->slot[(start + i) & s->mask];
-        if (el && el->n > 0)
-            return el;
-    }
-    return NULL; /* no members: callers check crdt_count first */
 }
 
 static bool collect_elem(const struct crdt_elem *el, void *arg)
@@ -400,8 +395,21 @@ static void srandmember_fn(struct typed_call *t)
     if (l < 0 || l == 1) { /* with repetition (or one member): independent draws */
         long long n = l < 0 ? -l : l;
         resp_add_array(&t->reply, n);
+        const struct crdt *s = t->state;
+        /* n draws visit about n x slots / size slots: up to n = size that is
+         * no more than indexing the members (a walk of the slots) */
+        if ((unsigned long long)n <= size) {
+            while (n--)
+                set_add_member(&t->reply, random_elem(s));
+            return;
+        }
+        /* more draws than members: index the members once */
+        const struct crdt_elem **all = mem_alloc((size_t)size * sizeof(*all));
+        const struct crdt_elem **p = all;
+        crdt_each(s, collect_elem, &p);
         while (n--)
-            set_add_member(&t->reply, random_elem(t->state));
+            set_add_member(&t->reply, all[rnd() % size]);
+        mem_free(all);
         return;
     }
     if ((unsigned long long)l >= size) {
