@@ -4,7 +4,7 @@
  * Owns: the core command table (name, arity, flags, key positions, docs),
  * the list of every client command (this table, cmd_string_table,
  * cmd_expire_table, cmd_keyspace_table, cmd_bits_table, cmd_script_table,
- * cmd_cluster_table)
+ * cmd_cluster_table, cmd_set_table)
  * and two name indexes (client port, cluster port: cmd_peer_table).  Each request's name is looked up once: server.c calls
  * cmd_resolve (which also tells it whether the command writes, for
  * read-your-writes) and passes the result to cmd_dispatch; the client
@@ -268,7 +268,8 @@ const struct cmd_def cmd_table[] = {
  * cmd_keyspace.c, cmd_bits.c, cmd_script.c. */
 static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
                                                    cmd_expire_table, cmd_keyspace_table,
-                                                   cmd_bits_table, cmd_script_table, cmd_cluster_table};
+                                                   cmd_bits_table, cmd_script_table, cmd_cluster_table,
+                                                   cmd_set_table};
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;

@@ -53,6 +53,7 @@ extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
 extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
 extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
+extern const struct cmd_def cmd_set_table[];      /* cmd_set.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
@@ -131,6 +132,15 @@ typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
               void (*free_params)(void *));
 
+
+/* OBJECT ENCODING of a set (cmd_set.c): "intset" when it has at most
+ * max_intset members (set-max-intset-entries), all integers as Redis keeps
+ * them in an intset, else "hashtable".  Derived from the members (the
+ * representation is the same for every set), so unlike Redis a set that
+ * held a non-integer reads as intset again once that member is removed.
+ * O(members) up to max_intset. */
+struct crdt;
+const char *cmd_set_encoding(const struct crdt *s, long long max_intset);
 
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);

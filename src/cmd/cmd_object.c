@@ -2,19 +2,25 @@
  *
  * Owns nothing: ENCODING and REFCOUNT answer from a quorum read of the key
  * (cmd_read, the same read as GET: siblings are an error, a missing or
- * expired key is nil); IDLETIME and FREQ are refused (no access times or
- * frequencies are tracked).
+ * expired key is nil); ENCODING of a set is cmd_set_encoding's (intset or
+ * hashtable, as Redis would store it); IDLETIME and FREQ are refused (no
+ * access times or frequencies are tracked).
  * Callers: the command table in cmd_keyspace.c (cmd_object).
- * Calls: cmd_read, cmd_rmw_current, cmd_arg_ll.  Nothing blocks: the read
+ * Calls: cmd_read, cmd_rmw_current, cmd_arg_ll, typed_classify,
+ * cmd_set_encoding.  Nothing blocks: the read
  * answers later into the connection's reserved reply slot.
  */
 #include <stdint.h>
 
 #include "cmd/cmd.h"
+#include "cmd/node.h"
+#include "cmd/typed.h"
 #include "core/resp.h"
+#include "core/tval.h"
 #include "net/server.h"
 #include "core/siblings.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/val.h"
 
 enum obj_sub {
@@ -35,10 +41,23 @@ static const char *string_encoding(const struct val *v)
     return v->len <= 44 ? "embstr" : "raw";
 }
 
+struct obj_params {
+    enum obj_sub sub;
+    long long set_max_intset; /* set-max-intset-entries when the command came */
+};
+
 static void object_fmt(void *params, const struct sibset *set, int64_t now, int proto,
                        struct buf *out)
 {
-    enum obj_sub sub = (enum obj_sub)(intptr_t)params;
+    const struct obj_params *p = params;
+    enum obj_sub sub = p->sub;
+    enum crdt_type type;
+    const struct version *st;
+    if (sub == OBJ_ENCODING && typed_classify(set, now, &type, &st) == TYPED_STATE &&
+        type == CRDT_SET) {
+        resp_add_cstr(out, cmd_set_encoding(tval_ccrdt(st->val), p->set_max_intset));
+        return;
+    }
     /* cmd_rmw_current writes GET's siblings error (one wording) into o.reply. */
     struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0, .reply = *out};
     const struct version *live;
@@ -104,6 +123,7 @@ void cmd_object(struct client *c, int argc, const struct arg *argv)
                          "keys are accessed (there is no LFU maxmemory policy)");
         return;
     }
-    cmd_read(c, &argv[2], object_fmt, (void *)(intptr_t)(which == 0 ? OBJ_ENCODING : OBJ_REFCOUNT),
-             NULL);
+    struct obj_params p = {which == 0 ? OBJ_ENCODING : OBJ_REFCOUNT,
+                           c->node->cfg.set_max_intset_entries};
+    cmd_read(c, &argv[2], object_fmt, mem_memdup(&p, sizeof(p)), mem_free);
 }

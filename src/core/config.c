@@ -132,6 +132,10 @@ static const struct opt opts[] = {
     {"timeout", OPT_INT, FLD(timeout), 0, INT_MAX, "0", OPT_F_RUNTIME, "SECONDS",
      "close clients idle this long; 0 = never", NULL},
     {"tcp-backlog", OPT_INT, FLD(tcp_backlog), 0, 65535, "511", 0, "COUNT", "listen() backlog", NULL},
+    {"set-max-intset-entries", OPT_LL, FLD(set_max_intset_entries), 0, LLONG_MAX, "512",
+     OPT_F_RUNTIME, "COUNT", "OBJECT ENCODING names a set of at most this many integer members "
+     "intset, as Redis would store it (Redis's option; the representation here is the same "
+     "for every set)", NULL},
     /* Read-only answers that Redis tools ask for (redis-benchmark warns
      * unless persistence looks off; clients check the database count). */
     {"save", OPT_CONST, NOFLD, 0, 0, "", OPT_F_READONLY, NULL, NULL, NULL},

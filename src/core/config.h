@@ -93,6 +93,7 @@ struct cfg {
     int maxclients;               /* 10000 */
     int timeout;                  /* idle client timeout, seconds, 0 = never */
     int tcp_backlog;              /* 511 */
+    long long set_max_intset_entries; /* 512: OBJECT ENCODING of a set (cmd_set.c) */
     /* bounded before trust, bounded per client (server.c) */
     int enable_debug_command;     /* 1 = DEBUG is served (tests); 0 (default) = refused */
     int protected_mode;           /* 1 = yes (default): refuse remote clients
