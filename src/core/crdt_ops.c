@@ -247,7 +247,8 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     errno = 0;
     char *end;
     long double v = strtold(buf, &end);
-    bool ok = !isspace((unsigned char)buf[0]) && *end == '\0' &&
+    /* end must reach n: a NUL inside the text ends strtold early */
+    bool ok = !isspace((unsigned char)buf[0]) && end == buf + n &&
               !(errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) &&
               !isnan(v);
     if (buf != stackbuf)
@@ -255,6 +256,11 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     if (ok)
         *out = v;
     return ok;
+}
+
+bool crdt_parse_float(const char *s, size_t n, long double *out)
+{
+    return parse_ld(s, n, out);
 }
 
 static int entry_reg_cmp(uint8_t type, const struct crdt_entry *a, const struct crdt_entry *b)
