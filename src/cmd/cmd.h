@@ -3,6 +3,7 @@
  * cmd_dynamo.c: DYNAMO; cmd_cluster.c: CLUSTER (topology for cluster clients);
  * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
+ * cmd_hash.c: hash commands;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
  * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
@@ -53,6 +54,7 @@ extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
 extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
 extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
+extern const struct cmd_def cmd_hash_table[];     /* cmd_hash.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
