@@ -14,8 +14,9 @@
  *
  * Numbers follow Redis: integers parse as string2ll does (optional '-', no
  * '+', no leading zeros or spaces), floats as string2ld (strtold, no
- * leading space, no NaN); floats print as INCRBYFLOAT prints them ("%.17Lf"
- * without trailing zeros), scores as ZSCORE ("%.17g", "inf", "-inf").
+ * leading space, no NaN); floats print as INCRBYFLOAT prints them (fixed
+ * notation without trailing zeros, the fewest decimals that read back as
+ * the same double: put_long_double), scores as ZSCORE ("%.17g", "inf", "-inf").
  * Float totals of several actors are added in ascending order of value so
  * every replica computes the same bits whatever its actor ids.
  *
@@ -292,6 +293,33 @@ uint32_t crdt_reg_count(const struct crdt_elem *el)
     return n;
 }
 
+/* The fewest significant digits (1..17) whose "%e" text reads back as d
+ * (finite); the text is left in tmp. */
+static int shortest_e(double d, char *tmp, size_t cap)
+{
+    for (int p = 1; p < 17; p++) {
+        snprintf(tmp, cap, "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            return p;
+    }
+    snprintf(tmp, cap, "%.16e", d);
+    return 17;
+}
+
+/* The decimal a float total stands for, as a long double: Redis keeps a
+ * float value as the text it printed and parses it again for the next
+ * increment, so 3001.90001 - 3000.00001 gives it 1.9; adding the double
+ * nearest to 3001.90001 instead would give 1.9000000000000909.  Not for
+ * zset scores, which are doubles in Redis too. */
+static long double as_decimal(double d)
+{
+    char tmp[40];
+    if (!isfinite(d))
+        return d;
+    shortest_e(d, tmp, sizeof(tmp));
+    return strtold(tmp, NULL);
+}
+
 static int double_cmp(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -337,7 +365,7 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     long double f = base_f + (long double)pos - (long double)neg; /* base_i is in pos or neg */
     qsort(fl, nf, sizeof(fl[0]), double_cmp);
     for (uint32_t i = 0; i < nf; i++)
-        f += fl[i];
+        f += type == CRDT_ZSET ? (long double)fl[i] : as_decimal(fl[i]);
     if (fl != stackfl)
         mem_free(fl);
     if (!out->is_float) {
@@ -357,11 +385,26 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     return 0;
 }
 
-/* Redis's ld2string in its human-friendly mode (INCRBYFLOAT's reply). */
+/* A float value as INCRBYFLOAT shows it: Redis's human-friendly ld2string
+ * form (fixed notation, no exponent, no trailing zeros, "-0" as "0"), with
+ * the fewest decimals that read back as the same double.  The float parts
+ * of a value are doubles (crdt.h), so Redis's 17 decimals would show their
+ * binary error: 1.23 would print "1.22999999999999998" where Redis, which
+ * keeps a long double, prints "1.23". */
 static void put_long_double(struct buf *out, long double v)
 {
     char tmp[MAX_LONG_DOUBLE_CHARS];
-    int n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
+    double d = (double)v;
+    int n;
+    if (!isfinite(d) || (d == 0 && v != 0)) {
+        /* a long double register beyond a double's range: Redis's 17 */
+        n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
+    } else {
+        int p = shortest_e(d, tmp, sizeof(tmp));
+        const char *e = strchr(tmp, 'e');
+        int exp10 = e ? atoi(e + 1) : 0;
+        n = snprintf(tmp, sizeof(tmp), "%.*f", p - 1 - exp10 > 0 ? p - 1 - exp10 : 0, d);
+    }
     if (n <= 0 || (size_t)n >= sizeof(tmp))
         return;
     if (memchr(tmp, '.', (size_t)n)) {
@@ -485,7 +528,8 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         for (uint32_t i = 0; i < el->n; i++)
             if (superseded(&el->e[i], SUP_OWN_CNT, actor))
                 own += el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
-                                                       : (long double)el->e[i].u.f;
+                       : c->type == CRDT_ZSET          ? (long double)el->e[i].u.f
+                                                       : as_decimal(el->e[i].u.f);
     }
     /* The actor's total must stay finite (the codec refuses others); the
      * value may be infinite in a zset (ZINCRBY on an "inf" score gives

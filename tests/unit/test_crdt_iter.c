@@ -3,7 +3,9 @@
  * element present throughout, also when the table grows and elements move
  * (deletions shift runs) between steps; picks are distinct when asked,
  * uniform (chi-square against a fixed bound, seeded so the verdict is
- * reproducible), and cheap on a table that lost most of its elements. */
+ * reproducible), and cheap on a table that lost most of its elements.
+ * Also the two number texts the hash commands rely on: crdt_parse_float
+ * (Redis's string2ld) and how a float value prints (crdt_value). */
 #include "crdt_testlib.h"
 
 #define N 2000
@@ -237,6 +239,53 @@ static void test_parse_float(void **state)
     crdt_fini(&c);
 }
 
+/* HINCRBYFLOAT f by each of incrs (actors in turn when several, else
+ * actor 0), then the value's text. */
+static void float_text_is(const char *const *incrs, size_t n, bool actors, const char *want)
+{
+    struct crdt c;
+    crdt_init(&c, CRDT_HASH);
+    for (size_t i = 0; i < n; i++) {
+        long double by;
+        assert_true(crdt_parse_float(incrs[i], strlen(incrs[i]), &by));
+        assert_int_equal(crdt_incr_float(&c, actor[actors ? i % NREP : 0], "f", 1, by, NULL, NULL), 0);
+    }
+    struct buf b;
+    buf_init(&b);
+    assert_int_equal(crdt_value(crdt_find(&c, "f", 1), CRDT_HASH, &b), 0);
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, want);
+    buf_fini(&b);
+    crdt_fini(&c);
+}
+
+/* Float values print as Redis prints its long double results for these
+ * (redis-server 7.0 replies, checked side by side in test_hash.py): the
+ * fewest decimals that give back the stored double, never an exponent. */
+static void test_float_text(void **state)
+{
+    (void)state;
+    const char *a[] = {"1.23"}, *b[] = {"1.23", "0.77"}, *c[] = {"1.23", "0.77", "-0.1"};
+    float_text_is(a, 1, false, "1.23");
+    float_text_is(b, 2, false, "2");
+    float_text_is(c, 3, false, "1.9");
+    const char *d[] = {"3.0e3", "1e-5", "-3000.00001"}, *e[] = {"-0.0"};
+    float_text_is(d, 3, false, "0"); /* as Redis: the totals are their decimals */
+    float_text_is(d, 3, true, "0");
+    const char *k[] = {"1.23", "0.77", "-0.1", "3.0e3", "1e-5", "-3000.00001"};
+    float_text_is(k, 6, false, "1.9");
+    const char *l[] = {"0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1"};
+    float_text_is(l, 10, false, "1");
+    float_text_is(e, 1, false, "0");
+    const char *f[] = {"1e20"}, *g[] = {"1e-7"}, *h[] = {"17179869184", "17179869184"};
+    float_text_is(f, 1, false, "100000000000000000000");
+    float_text_is(g, 1, false, "0.0000001");
+    float_text_is(h, 2, false, "34359738368");
+    const char *i[] = {"0.1", "0.2"}, *j[] = {"-2.5"};
+    float_text_is(i, 2, true, "0.3"); /* two actors' totals add up */
+    float_text_is(j, 1, false, "-2.5");
+}
+
 int main(void)
 {
     crdt_test_init("test_crdt_iter");
@@ -245,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup(test_scan_while_changing, setup),
         cmocka_unit_test_setup(test_pick, setup),
         cmocka_unit_test_setup(test_parse_float, setup),
+        cmocka_unit_test_setup(test_float_text, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
