@@ -333,7 +333,7 @@ static void hdel_fn(struct typed_call *t)
             continue; /* nothing observed: no operation, no delta */
         struct crdt d;
         bool existed;
-        crdt_remove(typed_mut(t), f->p, f->len, &d, &existed);
+        crdt_remove(typed_mut(t), t->actor, f->p, f->len, &d, &existed);
         typed_took(t, &d);
         deleted += existed;
     }

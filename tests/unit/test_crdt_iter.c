@@ -26,7 +26,7 @@ static void del(struct crdt *c, unsigned i)
 {
     char m[16];
     int n = mkey(m, sizeof(m), i);
-    assert_int_equal(crdt_remove(c, m, (size_t)n, NULL, NULL), 0);
+    assert_int_equal(crdt_remove(c, actor[0], m, (size_t)n, NULL, NULL), 0);
 }
 
 static unsigned index_of(const struct crdt_elem *el)
