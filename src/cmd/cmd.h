@@ -61,6 +61,14 @@ extern const struct cmd_def cmd_hash_table[];     /* cmd_hash.c */
  * be written"; arity as for client commands. */
 extern const struct cmd_def cmd_peer_table[];
 
+/* OBJECT ENCODING of a hash state (cmd_hash.c): "listpack" while Redis
+ * would keep the hash in one (at most hash-max-listpack-entries fields, no
+ * field or value longer than hash-max-listpack-value), else "hashtable".
+ * Redis never converts back; this answers from the current content. */
+struct crdt;
+struct cfg;
+const char *cmd_hash_encoding(const struct crdt *s, const struct cfg *cfg);
+
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
 void cmd_reply_null(struct client *c);

@@ -717,6 +717,40 @@ static void cmd_vhget(struct client *c, int argc, const struct arg *argv)
     cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, vhget_fn);
 }
 
+/* ---- OBJECT ENCODING ---- */
+
+struct enc_walk {
+    long long max_len;
+    bool small;
+    struct buf scratch;
+};
+
+static bool enc_one(const struct crdt_elem *el, void *arg)
+{
+    struct enc_walk *w = arg;
+    size_t vlen;
+    if (regs_only(el)) {
+        vlen = crdt_reg_pick(el, CRDT_HASH)->u.val->len;
+    } else {
+        w->scratch.len = 0;
+        crdt_value(el, CRDT_HASH, &w->scratch); /* an error leaves it short */
+        vlen = w->scratch.len;
+    }
+    w->small = (long long)el->klen <= w->max_len && (long long)vlen <= w->max_len;
+    return w->small;
+}
+
+const char *cmd_hash_encoding(const struct crdt *s, const struct cfg *cfg)
+{
+    if ((long long)crdt_count(s) > cfg->hash_max_listpack_entries)
+        return "hashtable";
+    struct enc_walk w = {.max_len = cfg->hash_max_listpack_value, .small = true};
+    buf_init(&w.scratch);
+    crdt_each(s, enc_one, &w);
+    buf_fini(&w.scratch);
+    return w.small ? "listpack" : "hashtable";
+}
+
 /* ---- the table (arity, flags, key positions and since as Redis 7.0) ---- */
 
 #define HASH_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
