@@ -229,6 +229,51 @@ int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
     return rc;
 }
 
+int crdt_expire_set(struct crdt *c, uint32_t actor, int64_t expire_ms, struct crdt *delta)
+{
+    begin_delta(delta, c->type);
+    if (c->type == CRDT_NONE || c->type >= CRDT_TYPE_COUNT || expire_ms < 0)
+        return KV_EINVAL;
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0)
+        return KV_EOVERFLOW;
+    if (delta) {
+        delta->exp_scoped = true;
+        for (uint32_t i = 0; i < c->nexp; i++) {
+            crdt_ctx_add(delta, c->exp[i].actor, c->exp[i].counter);
+            crdt_hole_add(delta, c->exp[i].actor, c->exp[i].counter);
+        }
+        crdt_ctx_add(delta, actor, k);
+    }
+    struct crdt_expiry e = { .actor = actor, .counter = k, .ms = expire_ms };
+    c->nexp = 0;
+    if (expire_ms > 0) {
+        c->exp = mem_realloc(c->exp, sizeof(*c->exp));
+        c->exp[0] = e;
+        c->nexp = 1;
+        if (delta) {
+            delta->exp = mem_memdup(&e, sizeof(e));
+            delta->nexp = 1;
+        }
+    } else {
+        mem_free(c->exp);
+        c->exp = NULL;
+    }
+    crdt_ctx_add(c, actor, k);
+    if (c->scoped)
+        c->exp_scoped = true; /* its context now covers expiry dots */
+    return 0;
+}
+
+int64_t crdt_expire(const struct crdt *c)
+{
+    int64_t ms = 0;
+    for (uint32_t i = 0; i < c->nexp; i++)
+        if (c->exp[i].ms > ms)
+            ms = c->exp[i].ms;
+    return ms;
+}
+
 /* ------------------------------------------------------------------ */
 /* numbers                                                              */
 
@@ -326,31 +371,27 @@ uint32_t crdt_reg_count(const struct crdt_elem *el)
     return n;
 }
 
-/* The fewest significant digits (1..17) whose "%e" text reads back as d
- * (finite); the text is left in tmp. */
-static int shortest_e(double d, char *tmp, size_t cap)
-{
-    for (int p = 1; p < 17; p++) {
-        snprintf(tmp, cap, "%.*e", p - 1, d);
-        if (strtod(tmp, NULL) == d)
-            return p;
-    }
-    snprintf(tmp, cap, "%.16e", d);
-    return 17;
-}
-
-/* The decimal a float total stands for, as a long double: Redis keeps a
- * float value as the text it printed and parses it again for the next
- * increment, so 3001.90001 - 3000.00001 gives it 1.9; adding the double
- * nearest to 3001.90001 instead would give 1.9000000000000909.  Not for
+/* The decimal a float total stands for.  Totals travel and are kept as
+ * doubles (8 bytes in the codec), so 10.5 + 0.1 is kept as
+ * 10.5999999999999996447; Redis keeps a long double and shows 10.6.  The
+ * shortest decimal that reads back as the same double is what was meant,
+ * and is what is shown (as a long double, printed as Redis prints).  It is
+ * also what a total adds to a value (crdt_num) and to the next increment:
+ * Redis parses the text it printed again, so 3001.90001 - 3000.00001 gives
+ * it 1.9, where adding the doubles would give 1.9000000000000909.  Not for
  * zset scores, which are doubles in Redis too. */
-static long double as_decimal(double d)
+static long double shortest_decimal(long double v)
 {
-    char tmp[40];
+    double d = (double)v;
     if (!isfinite(d))
-        return d;
-    shortest_e(d, tmp, sizeof(tmp));
-    return strtold(tmp, NULL);
+        return v;
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            return strtold(tmp, NULL);
+    }
+    return v;
 }
 
 static int double_cmp(const void *pa, const void *pb)
@@ -398,7 +439,7 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     long double f = base_f + (long double)pos - (long double)neg; /* base_i is in pos or neg */
     qsort(fl, nf, sizeof(fl[0]), double_cmp);
     for (uint32_t i = 0; i < nf; i++)
-        f += type == CRDT_ZSET ? (long double)fl[i] : as_decimal(fl[i]);
+        f += type == CRDT_ZSET ? (long double)fl[i] : shortest_decimal(fl[i]);
     if (fl != stackfl)
         mem_free(fl);
     if (!out->is_float) {
@@ -418,26 +459,12 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     return 0;
 }
 
-/* A float value as INCRBYFLOAT shows it: Redis's human-friendly ld2string
- * form (fixed notation, no exponent, no trailing zeros, "-0" as "0"), with
- * the fewest decimals that read back as the same double.  The float parts
- * of a value are doubles (crdt.h), so Redis's 17 decimals would show their
- * binary error: 1.23 would print "1.22999999999999998" where Redis, which
- * keeps a long double, prints "1.23". */
+/* Redis's ld2string in its human-friendly mode (INCRBYFLOAT's reply). */
 static void put_long_double(struct buf *out, long double v)
 {
+    v = shortest_decimal(v);
     char tmp[MAX_LONG_DOUBLE_CHARS];
-    double d = (double)v;
-    int n;
-    if (!isfinite(d) || (d == 0 && v != 0)) {
-        /* a long double register beyond a double's range: Redis's 17 */
-        n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
-    } else {
-        int p = shortest_e(d, tmp, sizeof(tmp));
-        const char *e = strchr(tmp, 'e');
-        int exp10 = e ? atoi(e + 1) : 0;
-        n = snprintf(tmp, sizeof(tmp), "%.*f", p - 1 - exp10 > 0 ? p - 1 - exp10 : 0, d);
-    }
+    int n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
     if (n <= 0 || (size_t)n >= sizeof(tmp))
         return;
     if (memchr(tmp, '.', (size_t)n)) {
@@ -562,7 +589,7 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
             if (superseded(&el->e[i], SUP_OWN_CNT, actor))
                 own += el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
                        : c->type == CRDT_ZSET          ? (long double)el->e[i].u.f
-                                                       : as_decimal(el->e[i].u.f);
+                                                       : shortest_decimal(el->e[i].u.f);
     }
     /* The actor's total must stay finite (the codec refuses others); the
      * value may be infinite in a zset (ZINCRBY on an "inf" score gives
