@@ -49,7 +49,7 @@
  * (minutes) before the link could come back after the heal. */
 #define PEER_CONNECT_TIMEOUT_MS 1000
 #define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
-#define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
+#define PEER_MAX_DEPTH 8 /* array replies nested deeper are turned into errors */
 #define PEER_MAX_SEEDS (CFG_MAX_SEEDS + 16) /* config seeds plus DYNAMO JOIN targets */
 
 enum link_state {
@@ -152,9 +152,11 @@ static void preq_answer(struct preq *r, int err, const struct peer_reply *rep)
     r->cb(r->arg, err, rep);
 }
 
-/* Converts a hiredis reply; nested arrays deeper than one level are not used
- * by the peer protocol and are reported as errors. */
-static void convert(const redisReply *in, struct peer_reply *out, struct peer_reply *elems)
+/* Converts a hiredis reply into peer_reply nodes.  Arrays of any size and
+ * nested up to PEER_MAX_DEPTH (a forwarded HSCAN or HGETALL answers with
+ * them) get element arrays allocated here, freed by free_converted once the
+ * callback returned; the strings stay hiredis's. */
+static void convert(const redisReply *in, struct peer_reply *out, int depth)
 {
     memset(out, 0, sizeof(*out));
     switch (in->type) {
@@ -174,19 +176,23 @@ static void convert(const redisReply *in, struct peer_reply *out, struct peer_re
     case REDIS_REPLY_NIL:
         out->type = PEER_R_NIL;
         return;
-    case REDIS_REPLY_ARRAY:
-        out->type = PEER_R_ARRAY;
-        if (!elems || in->elements > PEER_MAX_ELEMS) {
+    case REDIS_REPLY_ARRAY: {
+        if (depth >= PEER_MAX_DEPTH) {
             out->type = PEER_R_ERROR;
-            out->str = "ERR peer reply too large";
+            out->str = "ERR peer reply nested too deep";
             out->len = strlen(out->str);
             return;
         }
+        out->type = PEER_R_ARRAY;
         out->nelem = in->elements;
-        out->elem = elems;
+        if (in->elements == 0)
+            return;
+        struct peer_reply *elems = mem_alloc(in->elements * sizeof(*elems));
         for (size_t i = 0; i < in->elements; i++)
-            convert(in->element[i], &elems[i], NULL);
+            convert(in->element[i], &elems[i], depth + 1);
+        out->elem = elems;
         return;
+    }
     default:
         out->type = PEER_R_ERROR;
         out->str = "ERR unexpected peer reply";
@@ -195,6 +201,15 @@ static void convert(const redisReply *in, struct peer_reply *out, struct peer_re
     }
     out->str = in->str;
     out->len = in->len;
+}
+
+static void free_converted(const struct peer_reply *r)
+{
+    if (r->type != PEER_R_ARRAY || !r->elem)
+        return;
+    for (size_t i = 0; i < r->nelem; i++)
+        free_converted(&r->elem[i]);
+    mem_free((void *)r->elem);
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -207,9 +222,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             preq_answer(r, KV_EDISCONN, NULL);
         } else {
             struct peer_reply rep;
-            struct peer_reply elems[PEER_MAX_ELEMS];
-            convert(reply, &rep, elems);
+            convert(reply, &rep, 0);
             preq_answer(r, 0, &rep);
+            free_converted(&rep);
         }
     }
     preq_maybe_free(r);
