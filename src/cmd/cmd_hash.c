@@ -740,11 +740,11 @@ static bool enc_one(const struct crdt_elem *el, void *arg)
     return w->small;
 }
 
-const char *cmd_hash_encoding(const struct crdt *s, const struct cfg *cfg)
+const char *cmd_hash_encoding(const struct crdt *s, long long max_entries, long long max_value)
 {
-    if ((long long)crdt_count(s) > cfg->hash_max_listpack_entries)
+    if ((long long)crdt_count(s) > max_entries)
         return "hashtable";
-    struct enc_walk w = {.max_len = cfg->hash_max_listpack_value, .small = true};
+    struct enc_walk w = {.max_len = max_value, .small = true};
     buf_init(&w.scratch);
     crdt_each(s, enc_one, &w);
     buf_fini(&w.scratch);

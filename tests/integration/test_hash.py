@@ -523,3 +523,54 @@ def test_large_hash_point_operations(r, key):
     assert r.hdel(key, "f2") == 1
     assert r.hlen(key) == 9999
     assert len(r.hgetall(key)) == 9999
+
+
+# ---------------------------------------------------------------------------
+# OBJECT ENCODING and MEMORY USAGE of a hash
+
+
+def test_object_encoding_follows_the_listpack_thresholds(r, key, redis_port):
+    """listpack while Redis would keep one, hashtable past
+    hash-max-listpack-entries/-value (also set by their ziplist names), on
+    both servers for the same commands."""
+    theirs = redis.Redis(port=redis_port)
+    try:
+        for c in (r, theirs):
+            assert c.config_get("hash-max-ziplist-value") == {"hash-max-ziplist-value": "64"}
+            c.config_set("hash-max-ziplist-value", 10)
+            c.hset(key, mapping={"a": "1", "b": "2"})
+            c.hset(key + ":long", mapping={"a": "x" * 11})
+            c.hset(key + ":field", mapping={"f" * 11: "1"})
+            c.hincrbyfloat(key + ":float", "tmp", "0.0000005")  # 9 characters
+            c.hincrbyfloat(key + ":float2", "tmp", "0.00000005")  # 10
+        try:
+            for k in ("", ":long", ":field", ":float", ":float2"):
+                assert r.object("encoding", key + k) == theirs.object("encoding", key + k), k
+            assert r.object("encoding", key) == b"listpack"
+            assert r.object("encoding", key + ":long") == b"hashtable"
+            r.config_set("hash-max-listpack-entries", 1)
+            assert r.object("encoding", key) == b"hashtable"
+        finally:
+            for c in (r, theirs):
+                c.config_set("hash-max-listpack-value", 64)
+                c.config_set("hash-max-listpack-entries", 128)
+        r.hset(key + ":big", mapping={"f%d" % i: i for i in range(200)})
+        assert r.object("encoding", key + ":big") == b"hashtable"
+        assert r.object("refcount", key) == 1
+        assert r.object("encoding", key + ":none") is None
+    finally:
+        theirs.close()
+
+
+def test_memory_usage_of_a_hash(r, key):
+    assert r.memory_usage(key) is None
+    r.hset(key, "f", "v")
+    small = r.memory_usage(key)
+    r.hset(key, mapping={"f%d" % i: "v" * 100 for i in range(100)})
+    big = r.memory_usage(key, samples=0)
+    assert 0 < small < big and big > 100 * 100
+    r.set(key + ":s", "x" * 1000)
+    assert r.memory_usage(key + ":s") > 1000
+    assert err(r, "MEMORY", "USAGE", key, "SAMPLES", "-1") == "syntax error"
+    assert err(r, "MEMORY", "USAGE", key, "NOPE", "1") == "syntax error"
+    assert "unknown subcommand" in err(r, "MEMORY", "NOPE")
