@@ -172,32 +172,6 @@ void cmd_object(struct client *c, int argc, const struct arg *argv)
 
 #define MEM_KEY_OVERHEAD 64 /* the key's store entry and version headers */
 
-struct mem_walk {
-    uint64_t sum;
-    uint8_t type;
-};
-
-static bool mem_elem(const struct crdt_elem *el, void *arg)
-{
-    struct mem_walk *w = arg;
-    w->sum += sizeof(*el) + (uint64_t)el->n * sizeof(el->e[0]) + el->klen;
-    for (uint32_t i = 0; i < el->n; i++)
-        if (el->e[i].kind == CRDT_K_REG && w->type != CRDT_ZSET)
-            w->sum += sizeof(struct val) + el->e[i].u.val->len;
-    return true;
-}
-
-/* A typed state's bytes: its element table, elements, entries and the
- * register values they hold. */
-static uint64_t crdt_bytes(const struct crdt *st)
-{
-    struct mem_walk w = {sizeof(*st), st->type};
-    if (st->slot)
-        w.sum += ((uint64_t)st->mask + 1) * sizeof(void *);
-    crdt_each(st, mem_elem, &w);
-    return w.sum;
-}
-
 static void memory_fmt(void *params, const struct sibset *set, int64_t now, int proto,
                        struct buf *out)
 {
@@ -209,7 +183,7 @@ static void memory_fmt(void *params, const struct sibset *set, int64_t now, int 
         if (!version_live(v, now))
             continue;
         any = true;
-        sum += sizeof(struct val) + (val_is_typed(v->val) ? crdt_bytes(tval_ccrdt(v->val))
+        sum += sizeof(struct val) + (val_is_typed(v->val) ? crdt_mem_bytes(tval_ccrdt(v->val))
                                                            : v->val->len);
     }
     if (!any)
