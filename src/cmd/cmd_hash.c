@@ -396,12 +396,35 @@ static void cmd_hstrlen(struct client *c, int argc, const struct arg *argv)
 
 /* ---- HINCRBY key field increment / HINCRBYFLOAT key field increment ---- */
 
+/* Largest magnitude a double (a float total) holds exactly as an integer. */
+#define HASH_EXACT_INT (1LL << 53)
+
+/* Whether el, whose value has a float part, reads as an integer text that
+ * HINCRBY by may add to exactly: Redis adds to the text, so the "3" that
+ * HINCRBYFLOAT 1.5 twice left takes an HINCRBY, while "3.5" or a register
+ * written "3.0" does not.  *cur = the value when true. */
+static bool float_reads_as_int(const struct crdt_elem *el, long long by, long long *cur)
+{
+    struct buf text;
+    buf_init(&text);
+    bool ok = crdt_value(el, CRDT_HASH, &text) == 0 && text.len > 0;
+    if (ok) {
+        struct arg a = {text.data, text.len};
+        ok = cmd_arg_ll(&a, cur) && *cur > -HASH_EXACT_INT && *cur < HASH_EXACT_INT &&
+             by > -HASH_EXACT_INT && by < HASH_EXACT_INT && *cur + by > -HASH_EXACT_INT &&
+             *cur + by < HASH_EXACT_INT;
+    }
+    buf_fini(&text);
+    return ok;
+}
+
 static void hincrby_fn(struct typed_call *t)
 {
     const struct arg *f = &t->argv[2];
-    long long by;
+    long long by, cur = 0;
     cmd_arg_ll(&t->argv[3], &by); /* the handler checked it */
     const struct crdt_elem *el = field(t->state, f);
+    bool as_float = false;
     if (el) { /* Redis's checks on the current value, before any change */
         struct crdt_num num;
         int rc = crdt_num(el, CRDT_HASH, &num);
@@ -409,21 +432,33 @@ static void hincrby_fn(struct typed_call *t)
             add_err(&t->reply, HASH_ERR_SUM);
             return;
         }
-        if (rc || num.is_float) {
+        if (rc || (num.is_float && !float_reads_as_int(el, by, &cur))) {
             add_err(&t->reply, HASH_ERR_NOT_INT);
             return;
         }
+        as_float = num.is_float;
     }
     struct crdt d;
-    int64_t result;
-    int rc = crdt_incr_int(typed_mut(t), t->actor, f->p, f->len, by, &d, &result);
-    typed_took(t, &d);
-    if (rc == 0)
-        resp_add_int(&t->reply, result);
-    else
-        add_err(&t->reply, rc == KV_EOVERFLOW ? HASH_ERR_OVERFLOW
-                           : rc == KV_ENOTNUM ? HASH_ERR_NOT_INT
-                                              : kv_strerror(rc));
+    int rc;
+    if (as_float) { /* exact: every figure is an integer below 2^53 */
+        rc = crdt_incr_float(typed_mut(t), t->actor, f->p, f->len, (long double)by, &d, NULL);
+        typed_took(t, &d);
+        if (rc == 0) {
+            resp_add_int(&t->reply, cur + by);
+            return;
+        }
+    } else {
+        int64_t result;
+        rc = crdt_incr_int(typed_mut(t), t->actor, f->p, f->len, by, &d, &result);
+        typed_took(t, &d);
+        if (rc == 0) {
+            resp_add_int(&t->reply, result);
+            return;
+        }
+    }
+    add_err(&t->reply, rc == KV_EOVERFLOW ? HASH_ERR_OVERFLOW
+                       : rc == KV_ENOTNUM ? HASH_ERR_NOT_INT
+                                          : kv_strerror(rc));
 }
 
 static void cmd_hincrby(struct client *c, int argc, const struct arg *argv)

@@ -143,7 +143,9 @@ SCRIPTS = {
     ],
     "incrbyfloat": [
         ("HINCRBYFLOAT", "{k}", "f", "1.5"), ("HINCRBYFLOAT", "{k}", "f", "1.5"),
-        ("HGET", "{k}", "f"), ("HSET", "{k}", "i", "10"),
+        ("HGET", "{k}", "f"), ("HINCRBY", "{k}", "f", "1"), ("HGET", "{k}", "f"),
+        ("HINCRBYFLOAT", "{k}", "f", "0.5"), ("HINCRBY", "{k}", "f", "1"),
+        ("HSET", "{k}", "t", "3.0"), ("HINCRBY", "{k}", "t", "1"), ("HSET", "{k}", "i", "10"),
         ("HINCRBYFLOAT", "{k}", "i", "2.5"), ("HINCRBYFLOAT", "{k}", "i", "-12.5"),
         ("HGET", "{k}", "i"), ("HSET", "{k}", "s", "abc"), ("HINCRBYFLOAT", "{k}", "s", "1"),
         ("HSET", "{k}", "nul", "1\x002"), ("HINCRBYFLOAT", "{k}", "nul", "1"),
@@ -327,12 +329,22 @@ def test_hincrbyfloat_prints_like_redis(node, redis_port, key, run_no):
             assert ours.cmd("HGET", key, "f") == got
 
 
-def test_hincrby_after_a_float_is_refused(r, key):
-    """A field with a float part refuses HINCRBY even when it prints as an
-    integer (README "Data types": Redis would add to the text "3")."""
+def test_hincrby_after_a_float(r, key):
+    """As Redis, which adds to the text: an integral float takes HINCRBY,
+    a fractional one or a register written "3.0" does not."""
     r.hincrbyfloat(key, "f", 1.5)
     assert r.hincrbyfloat(key, "f", 1.5) == 3
+    assert r.hincrby(key, "f", 2) == 5
+    assert r.hget(key, "f") == b"5"
+    assert r.hincrbyfloat(key, "f", -0.25) == 4.75
     assert err(r, "HINCRBY", key, "f", 1) == "hash value is not an integer"
+    r.hset(key, "g", "2.5")
+    assert r.hincrbyfloat(key, "g", 0.5) == 3
+    assert r.hincrby(key, "g", -10) == -7
+    assert r.hget(key, "g") == b"-7"
+    # beyond 2^53 a float total is no exact integer: refused
+    r.hincrbyfloat(key, "h", str(2 ** 53))
+    assert err(r, "HINCRBY", key, "h", 1) == "hash value is not an integer"
 
 
 def test_hincrby_overflow_changes_nothing(r, key):
