@@ -703,11 +703,9 @@ static int reg_desc(const void *pa, const void *pb)
     return -c;
 }
 
-/* [register, ..., [increments]]: the concurrent HSET values, the one reads
- * show first, then the others in descending byte order; then, only when
- * the field has HINCRBY/HINCRBYFLOAT totals, a one-element array with
- * their sum as text (what reads add to the first value when it is a
- * number).  A field without increments is a flat array of values. */
+/* [[register, ...], counters]: the concurrent HSET values, the one reads
+ * show first, then the sum of the HINCRBY/HINCRBYFLOAT totals as text ("0"
+ * when none), which reads add to the first register when it is a number. */
 static void vhget_fn(struct typed_call *t)
 {
     const struct crdt_elem *el = field(t->state, &t->argv[2]);
@@ -735,13 +733,14 @@ static void vhget_fn(struct typed_call *t)
     if (rc) {
         add_err(&t->reply, rc == KV_EOVERFLOW ? HASH_ERR_SUM : kv_strerror(rc));
     } else {
-        resp_add_array(&t->reply, nr + (nc ? 1 : 0));
+        resp_add_array(&t->reply, 2);
+        resp_add_array(&t->reply, nr);
         for (uint32_t i = 0; i < nr; i++)
             resp_add_bulk(&t->reply, regs[i]->u.val->data, regs[i]->u.val->len);
-        if (nc) {
-            resp_add_array(&t->reply, 1);
+        if (nc)
             resp_add_bulk(&t->reply, sum.data, sum.len);
-        }
+        else
+            resp_add_bulk(&t->reply, "0", 1);
     }
     buf_fini(&sum);
     mem_free(cnt);

@@ -492,13 +492,13 @@ def test_hscan_returns_stable_fields_while_the_hash_changes(r, key):
 def test_vhget_single_node(r, key):
     assert r.execute_command("VHGET", key, "f") is None
     r.hset(key, "f", "10")
-    assert r.execute_command("VHGET", key, "f") == [b"10"]
+    assert r.execute_command("VHGET", key, "f") == [[b"10"], b"0"]
     r.hincrby(key, "f", 5)
-    assert r.execute_command("VHGET", key, "f") == [b"10", [b"5"]]
+    assert r.execute_command("VHGET", key, "f") == [[b"10"], b"5"]
     assert r.hget(key, "f") == b"15"
     r.hincrby(key, "g", -3)
     r.hincrbyfloat(key, "g", 0.5)
-    assert r.execute_command("VHGET", key, "g") == [[b"-2.5"]]
+    assert r.execute_command("VHGET", key, "g") == [[], b"-2.5"]
     assert r.execute_command("VHGET", key, "none") is None
     r.set(key + ":s", "x")
     assert err(r, "VHGET", key + ":s", "f") == WRONGTYPE
