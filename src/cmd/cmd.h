@@ -3,9 +3,10 @@
  * cmd_dynamo.c: DYNAMO; cmd_cluster.c: CLUSTER (topology for cluster clients);
  * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
+ * cmd_hash.c: hash commands;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
- * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
+ * RENAME/COPY; cmd_object.c: OBJECT, MEMORY; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
 #ifndef KV_CMD_H
@@ -54,11 +55,20 @@ extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
 extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
 extern const struct cmd_def cmd_set_table[];      /* cmd_set.c */
+extern const struct cmd_def cmd_hash_table[];     /* cmd_hash.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
  * be written"; arity as for client commands. */
 extern const struct cmd_def cmd_peer_table[];
+
+/* OBJECT ENCODING of a hash state (cmd_hash.c): "listpack" while Redis
+ * would keep the hash in one (at most max_entries fields, no field or value
+ * longer than max_value: hash-max-listpack-entries/-value), else
+ * "hashtable".  Redis never converts back; this answers from the current
+ * content, O(fields). */
+struct crdt;
+const char *cmd_hash_encoding(const struct crdt *s, long long max_entries, long long max_value);
 
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
@@ -243,6 +253,7 @@ void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
+void cmd_memory(struct client *c, int argc, const struct arg *argv);   /* cmd_object.c */
 void cmd_latency(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 void cmd_slowlog(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 

@@ -110,6 +110,12 @@ struct cfg {
     int slowlog_max_len;          /* slow log entries kept, 128 */
     int admin_port;               /* admin HTTP endpoint (net/http.c); 0 = off (default) */
     char admin_bind[64];          /* its address; "" = bind */
+    /* Redis's hash encoding thresholds (also under their older ziplist
+     * names): OBJECT ENCODING reports "listpack" for a hash of at most
+     * this many fields whose fields and values are at most this long, else
+     * "hashtable"; the stored form does not depend on them */
+    long long hash_max_listpack_entries; /* 128 */
+    long long hash_max_listpack_value;   /* 64 bytes */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];
