@@ -115,7 +115,8 @@ long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n)
     struct crdt *s = typed_mut(t);
     for (size_t i = 0; i < n; i++) {
         struct crdt d;
-        crdt_zset_add(s, t->actor, a[i].m, a[i].mlen, a[i].score, &d, NULL);
+        crdt_zset_add(s, t->actor, a[i].m, a[i].mlen, a[i].score == 0 ? 0 : a[i].score, &d,
+                      NULL);
         typed_took(t, &d);
     }
     return crdt_count(s);
@@ -204,6 +205,8 @@ static void zadd_run(struct typed_call *t, unsigned base)
     for (int j = first; j < t->argc; j += 2) {
         double score;
         zs_parse_double(&t->argv[j], &score);
+        if (score == 0)
+            score = 0; /* -0 reads back as 0, as Redis's listpack stores it */
         const struct arg *m = &t->argv[j + 1];
         double cur;
         bool exists = st && crdt_zset_score(st, m->p, m->len, &cur) == 0;

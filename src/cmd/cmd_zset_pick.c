@@ -16,6 +16,7 @@
  *
  * Callers: the table in cmd_zset.c.  Fns run in event-loop callbacks.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -233,12 +234,32 @@ void cmd_zrandmember(struct client *c, int argc, const struct arg *argv)
 
 /* ---- ZSCAN key cursor [MATCH pattern] [COUNT count] ---- */
 
+/* Redis's parseScanCursorOrReply: strtoul over the whole text, so "-1"
+ * is 2^64 - 1 and "+5" is 5; no leading space, no overflow. */
+static bool parse_cursor(const struct arg *a, uint64_t *out)
+{
+    char tmp[32];
+    if (a->len == 0 || a->len >= sizeof(tmp))
+        return false;
+    memcpy(tmp, a->p, a->len);
+    tmp[a->len] = '\0';
+    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r'))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(tmp, &end, 10);
+    if (*end != '\0' || errno == ERANGE || end == tmp)
+        return false;
+    *out = v;
+    return true;
+}
+
 /* Redis parses the options after the key's lookup: an absent key answers
  * an empty scan whatever follows the cursor. */
 static void zscan_fn(struct typed_call *t)
 {
-    uint64_t cursor;
-    pscan_parse_u64(t->argv[2].p, t->argv[2].len, &cursor);
+    uint64_t cursor = 0;
+    parse_cursor(&t->argv[2], &cursor);
     if (!t->state) {
         resp_add_array(&t->reply, 2);
         resp_add_bulk(&t->reply, "0", 1);
@@ -301,7 +322,7 @@ static void zscan_fn(struct typed_call *t)
 void cmd_zscan(struct client *c, int argc, const struct arg *argv)
 {
     uint64_t cursor;
-    if (!pscan_parse_u64(argv[2].p, argv[2].len, &cursor)) {
+    if (!parse_cursor(&argv[2], &cursor)) {
         cmd_reply_err(c, "invalid cursor");
         return;
     }

@@ -123,10 +123,55 @@ static void reverse(struct zorder_item *a, size_t n)
     }
 }
 
-static bool in_range(const struct zr_opts *o, const struct zorder_item *it)
+static bool gte_min(const struct zorder_lrange *r, const struct zorder_item *it)
 {
-    return o->type == ZR_SCORE ? zorder_in_srange(&o->sr, it->score)
-                               : zorder_in_lrange(&o->lr, it->m, it->mlen);
+    return zorder_lex_gte_min(r, it->m, it->mlen);
+}
+
+static bool lte_max(const struct zorder_lrange *r, const struct zorder_item *it)
+{
+    return zorder_lex_lte_max(r, it->m, it->mlen);
+}
+
+/* A lex range over a[0..n) in (score, member) order, chosen as Redis 7.0
+ * walks a small (listpack) sorted set: from the end the direction starts
+ * at, the first member past the near bound must be within the far one;
+ * then OFFSET members are skipped unchecked and members are taken while
+ * the far bound holds.  With equal scores (what lex ranges are for) this
+ * is exactly the members in range; with mixed scores it is Redis's answer
+ * for sets of up to 128 members.  The chosen items are moved to a[0..k). */
+static size_t lex_select(const struct zr_opts *o, struct zorder_item *a, size_t n)
+{
+    const struct zorder_lrange *r = &o->lr;
+    if (n == 0 || !gte_min(r, &a[n - 1]) || !lte_max(r, &a[0]))
+        return 0;
+    size_t k = 0;
+    long long left = o->limit;
+    if (!o->rev) {
+        size_t i = 0;
+        while (i < n && !gte_min(r, &a[i]))
+            i++;
+        if (i == n || !lte_max(r, &a[i]))
+            return 0;
+        i += (size_t)o->offset;
+        for (; i < n && left != 0 && lte_max(r, &a[i]); i++, left--)
+            a[k++] = a[i];
+        return k;
+    }
+    size_t i = n; /* one past the candidate */
+    while (i > 0 && !lte_max(r, &a[i - 1]))
+        i--;
+    if (i == 0 || !gte_min(r, &a[i - 1]))
+        return 0;
+    if ((size_t)o->offset >= i)
+        return 0;
+    i -= (size_t)o->offset;
+    struct zorder_item *tmp = mem_alloc(i * sizeof(*tmp));
+    for (; i > 0 && left != 0 && gte_min(r, &a[i - 1]); i--, left--)
+        tmp[k++] = a[i - 1];
+    memcpy(a, tmp, k * sizeof(*a));
+    mem_free(tmp);
+    return k;
 }
 
 /* The chosen items of z in reply order: *out new (mem_free), its length
@@ -166,19 +211,23 @@ static size_t zr_select(const struct crdt *z, const struct zr_opts *o, struct zo
         return 0;
     struct zorder_item *a;
     size_t got = zorder_sort(z, &a), k = 0;
-    if (o->rev)
-        reverse(a, got);
-    long long skip = o->offset, left = o->limit;
-    for (size_t i = 0; i < got && left != 0; i++) {
-        if (!in_range(o, &a[i]))
-            continue;
-        if (skip > 0) {
-            skip--;
-            continue;
+    if (o->type == ZR_LEX) {
+        k = lex_select(o, a, got);
+    } else {
+        if (o->rev)
+            reverse(a, got);
+        long long skip = o->offset, left = o->limit;
+        for (size_t i = 0; i < got && left != 0; i++) {
+            if (!zorder_in_srange(&o->sr, a[i].score))
+                continue;
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            a[k++] = a[i]; /* k <= i: compacting in place */
+            if (left > 0)
+                left--;
         }
-        a[k++] = a[i]; /* k <= i: compacting in place */
-        if (left > 0)
-            left--;
     }
     *out = a;
     return k;
@@ -289,11 +338,19 @@ void cmd_zcount(struct client *c, int argc, const struct arg *argv)
     cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zcount_fn);
 }
 
+/* Through the lex walk (O(n log n)), not zorder_count_lrange: with mixed
+ * scores Redis counts the run its walk finds, not every member in range. */
 static void zlexcount_fn(struct typed_call *t)
 {
-    struct zorder_lrange r;
-    zorder_parse_lrange(t->argv[2].p, t->argv[2].len, t->argv[3].p, t->argv[3].len, &r);
-    resp_add_int(&t->reply, (long long)zorder_count_lrange(t->state, &r));
+    struct zr_opts o;
+    memset(&o, 0, sizeof(o));
+    o.type = ZR_LEX;
+    o.limit = -1;
+    zorder_parse_lrange(t->argv[2].p, t->argv[2].len, t->argv[3].p, t->argv[3].len, &o.lr);
+    struct zorder_item *a;
+    size_t n = zr_select(t->state, &o, &a);
+    mem_free(a);
+    resp_add_int(&t->reply, (long long)n);
 }
 
 void cmd_zlexcount(struct client *c, int argc, const struct arg *argv)

@@ -270,11 +270,21 @@ static int bound_cmp(const char *m, size_t mlen, int8_t inf, const char *b, size
     return bytes_cmp(m, mlen, b, blen);
 }
 
-bool zorder_in_lrange(const struct zorder_lrange *r, const char *m, size_t mlen)
+bool zorder_lex_gte_min(const struct zorder_lrange *r, const char *m, size_t mlen)
 {
     int lo = bound_cmp(m, mlen, 0, r->min, r->minlen, r->mininf);
+    return r->minex ? lo > 0 : lo >= 0;
+}
+
+bool zorder_lex_lte_max(const struct zorder_lrange *r, const char *m, size_t mlen)
+{
     int hi = bound_cmp(m, mlen, 0, r->max, r->maxlen, r->maxinf);
-    return (r->minex ? lo > 0 : lo >= 0) && (r->maxex ? hi < 0 : hi <= 0);
+    return r->maxex ? hi < 0 : hi <= 0;
+}
+
+bool zorder_in_lrange(const struct zorder_lrange *r, const char *m, size_t mlen)
+{
+    return zorder_lex_gte_min(r, m, mlen) && zorder_lex_lte_max(r, m, mlen);
 }
 
 bool zorder_lrange_empty(const struct zorder_lrange *r)

@@ -71,6 +71,9 @@ struct zorder_lrange {
 bool zorder_parse_lrange(const char *min, size_t minlen, const char *max, size_t maxlen,
                          struct zorder_lrange *r);
 bool zorder_in_lrange(const struct zorder_lrange *r, const char *m, size_t mlen);
+/* Each end alone (Redis's zslLexValueGteMin / zslLexValueLteMax). */
+bool zorder_lex_gte_min(const struct zorder_lrange *r, const char *m, size_t mlen);
+bool zorder_lex_lte_max(const struct zorder_lrange *r, const char *m, size_t mlen);
 bool zorder_lrange_empty(const struct zorder_lrange *r);
 
 /* Members of z in the range: O(n), no sorting. */
