@@ -11,6 +11,7 @@
  *     by (actor, counter), unique, and every cloud dot (a, k) has
  *     k > vc[a] + 1 (so equal knowledge has one representation);
  *   - every entry's dot is in the context and appears once in the state;
+ *   - holes: sorted, unique, in the context, carried by no entry;
  *   - entries of an element are sorted by (actor, counter);
  *   - an element has >= 1 entry unless the state is a scoped delta.
  *
@@ -84,18 +85,23 @@ static int dot_cmp(uint32_t a1, uint64_t k1, uint32_t a2, uint64_t k2)
     return (k1 > k2) - (k1 < k2);
 }
 
-/* Index of the first cloud dot >= (actor, counter). */
-static uint32_t cloud_lower(const struct crdt *c, uint32_t actor, uint64_t counter)
+uint32_t crdt_dots_lower(const struct crdt_dot *v, uint32_t n, uint32_t actor, uint64_t counter)
 {
-    uint32_t lo = 0, hi = c->ncloud;
+    uint32_t lo = 0, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (dot_cmp(c->cloud[mid].actor, c->cloud[mid].counter, actor, counter) < 0)
+        if (dot_cmp(v[mid].actor, v[mid].counter, actor, counter) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* Index of the first cloud dot >= (actor, counter). */
+static uint32_t cloud_lower(const struct crdt *c, uint32_t actor, uint64_t counter)
+{
+    return crdt_dots_lower(c->cloud, c->ncloud, actor, counter);
 }
 
 bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter)
@@ -193,6 +199,58 @@ static void ctx_join(struct crdt *dst, const struct crdt *src)
         dst->ncloud = n + m;
     }
     crdt_ctx_normalize(dst);
+}
+
+bool crdt_hole_has(const struct crdt *c, uint32_t actor, uint64_t counter)
+{
+    uint32_t i = crdt_dots_lower(c->hole, c->nhole, actor, counter);
+    return i < c->nhole && c->hole[i].actor == actor && c->hole[i].counter == counter;
+}
+
+void crdt_hole_add(struct crdt *c, uint32_t actor, uint64_t counter)
+{
+    uint32_t i = crdt_dots_lower(c->hole, c->nhole, actor, counter);
+    if (i < c->nhole && c->hole[i].actor == actor && c->hole[i].counter == counter)
+        return;
+    c->hole = mem_realloc(c->hole, ((size_t)c->nhole + 1) * sizeof(*c->hole));
+    memmove(&c->hole[i + 1], &c->hole[i], (size_t)(c->nhole - i) * sizeof(*c->hole));
+    c->hole[i] = (struct crdt_dot){ .actor = actor, .counter = counter };
+    c->nhole++;
+}
+
+/* dst's holes for dst ⊔ src, from both sides' holes and contexts (call
+ * before the contexts unite): a hole stays where the other side has not
+ * seen the dot or has it as a hole too; one side's applied dot fills it. */
+static void holes_join(struct crdt *dst, const struct crdt *src)
+{
+    if (!dst->nhole && !src->nhole)
+        return;
+    struct crdt_dot *out = mem_alloc(((size_t)dst->nhole + src->nhole) * sizeof(*out));
+    uint32_t n = 0, i = 0, j = 0;
+    while (i < dst->nhole || j < src->nhole) {
+        int cmp = i == dst->nhole ? 1
+                  : j == src->nhole
+                      ? -1
+                      : dot_cmp(dst->hole[i].actor, dst->hole[i].counter, src->hole[j].actor,
+                                src->hole[j].counter);
+        if (cmp == 0) {
+            out[n++] = dst->hole[i++];
+            j++;
+        } else if (cmp < 0) {
+            if (!crdt_ctx_has(src, dst->hole[i].actor, dst->hole[i].counter))
+                out[n++] = dst->hole[i];
+            i++;
+        } else {
+            if (!crdt_ctx_has(dst, src->hole[j].actor, src->hole[j].counter))
+                out[n++] = src->hole[j];
+            j++;
+        }
+    }
+    mem_free(dst->hole);
+    dst->hole = n ? out : NULL;
+    dst->nhole = n;
+    if (!n)
+        mem_free(out);
 }
 
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b)
@@ -373,6 +431,7 @@ void crdt_fini(struct crdt *c)
     }
     vc_fini(&c->vc);
     mem_free(c->cloud);
+    mem_free(c->hole);
     crdt_init(c, CRDT_NONE);
 }
 
@@ -388,6 +447,10 @@ void crdt_copy(struct crdt *dst, const struct crdt *src)
         cloud_reserve(dst, src->ncloud);
         memcpy(dst->cloud, src->cloud, (size_t)src->ncloud * sizeof(*src->cloud));
         dst->ncloud = src->ncloud;
+    }
+    if (src->nhole) {
+        dst->hole = mem_memdup(src->hole, (size_t)src->nhole * sizeof(*src->hole));
+        dst->nhole = src->nhole;
     }
     if (!src->slot)
         return;
@@ -502,12 +565,26 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
             crdt_entry_insert(dst, si, &copy);
         }
     }
+    holes_join(dst, src);
     ctx_join(dst, src);
     bool was_scoped = dst->scoped;
     dst->scoped = dst->scoped && src->scoped;
     if (!dst->scoped && (was_scoped || !src->scoped))
         drop_empty(dst);
     return 0;
+}
+
+void crdt_ctx_seed(struct crdt *c, const struct vclock *vc)
+{
+    /* the empty full state that has seen vc: what a deletion that saw
+     * those dots leaves */
+    struct crdt seen;
+    crdt_init(&seen, (enum crdt_type)c->type);
+    for (uint32_t i = 0; i < vc->n; i++)
+        if (vc->e[i].counter > 0)
+            vc_raise(&seen.vc, vc->e[i].actor, vc->e[i].counter);
+    crdt_join(c, &seen); /* same type: cannot fail */
+    crdt_fini(&seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -561,10 +638,13 @@ bool crdt_equal(const struct crdt *a, const struct crdt *b)
 {
     if (a->type != b->type || a->scoped != b->scoped || a->nelem != b->nelem ||
         a->vc.n != b->vc.n || vc_compare(&a->vc, &b->vc) != VC_EQUAL ||
-        a->ncloud != b->ncloud)
+        a->ncloud != b->ncloud || a->nhole != b->nhole)
         return false;
     for (uint32_t i = 0; i < a->ncloud; i++)
         if (a->cloud[i].actor != b->cloud[i].actor || a->cloud[i].counter != b->cloud[i].counter)
+            return false;
+    for (uint32_t i = 0; i < a->nhole; i++)
+        if (a->hole[i].actor != b->hole[i].actor || a->hole[i].counter != b->hole[i].counter)
             return false;
     for (uint32_t i = 0; a->slot && i <= a->mask; i++) {
         const struct crdt_elem *x = a->slot[i];

@@ -27,12 +27,14 @@
  * hold it, or when one side holds it and the other side's context has not
  * seen its dot (so the other side cannot have removed it); the contexts
  * unite.  Commutative, associative, idempotent.  Operations run at a
- * coordinator with its actor: the new entry gets the next dot of that actor
- * (above every counter of the actor the state knows), and the entries the
+ * coordinator with its actor: each mints the next dot of that actor
+ * (above every counter of the actor the state knows), which its new entry
+ * carries if it makes one, and the entries the
  * operation supersedes are exactly the ones the coordinator's state holds
  * ("observed remove"): a concurrent add that it did not see survives
  * (add-wins).  Each operation returns a delta: a small state of the same
- * type (the new entry, and a context of the new dot plus the removed dots)
+ * type (the new entry if any, and a context of the new dot plus the
+ * removed dots)
  * that joins like a full state, so replicas can receive deltas in any
  * order, twice, or not at all (then a full-state join repairs).
  *
@@ -66,6 +68,24 @@
  * dot does not say its element); a peer that sends a false one can only
  * fail to remove entries, which the next full-state join (anti-entropy)
  * repairs.
+ *
+ * Holes.  A delta's context holds the dots its operation superseded, not
+ * what those operations superseded in turn, so a replica that applies a
+ * delta before the ones it superseded has seen dots whose effect it has
+ * not had (x added at dot 1, replaced at dot 2, removed at dot 3: applying
+ * delta3 then delta1 holds x with context {1,2,3}; delta2 would remove it).
+ * Each state therefore keeps, beside its context, the holes: the dots it
+ * has seen only through another delta's context.  An operation's delta
+ * has its superseded dots as holes (a clear's: the coordinator's holes);
+ * a join keeps a hole only where the other side has not seen the dot or
+ * has it as a hole too, so applying the missing delta, or joining a state
+ * that applied it, fills it.  Holes are a subset of the context, no entry
+ * carries one, and a state whose deltas all arrived has none.  With every
+ * change minting a dot (see "operations"), a state of a key is a function
+ * of (context, holes): two states built from one key's operations by any
+ * joins of deltas and states, in any order, with equal contexts and equal
+ * holes are crdt_equal (test_crdt_laws.c checks it on random histories),
+ * which is what lets crdt_ctx_digest stand for the state.
  *
  * Dots must be unique per key: an actor's coordinator must hold all the
  * dots it issued for the key when it applies an operation (the same rule as
@@ -158,7 +178,10 @@ struct crdt {
     uint32_t ncloud, capcloud;
     struct crdt_elem **slot; /* open addressing, NULL = empty */
     uint32_t mask;           /* slots - 1 (0 with no table) */
-    uint32_t pad2_;
+    uint32_t nhole;
+    struct crdt_dot *hole;   /* context dots whose own delta this state has
+                                not applied (see "Holes"), sorted, sized
+                                exactly: usually none */
 };
 
 /* ---- life cycle ---- */
@@ -169,12 +192,22 @@ void crdt_copy(struct crdt *dst, const struct crdt *src); /* dst: inited or fini
  * changes; concurrent creation of a key as two types is the caller's
  * conflict).  A scoped dst stays scoped only if src is. */
 int crdt_join(struct crdt *dst, const struct crdt *src);
-/* True when a has seen every dot b has (b's context included in a's).
- * Not an order of states: a removal mints no dot, so two states can have
- * seen the same dots and differ by a removal one of them has not had. */
+/* Merges vc's counters (each the prefix 1..n of its actor; timestamps
+ * ignored) into c's context: c joins the empty full state whose context is
+ * vc, as if it had applied a deletion that saw those dots.  For a state
+ * created over an older deleted version (a tombstone with clock vc): each
+ * actor's next dot goes above vc, and a late delta of the deleted version
+ * cannot revive anything.  Being a join, it also drops c's entries whose
+ * dot vc covers, fills c's holes that vc covers, and makes a scoped c a
+ * full state; it commutes with every other join.  vc borrowed.
+ * O(state) (O(vc) for a new, empty state). */
+void crdt_ctx_seed(struct crdt *c, const struct vclock *vc);
+/* True when a has seen every dot b has (b's context included in a's). */
 bool crdt_ctx_covers(const struct crdt *a, const struct crdt *b);
 /* True when the dot is in c's context. */
 bool crdt_ctx_has(const struct crdt *c, uint32_t actor, uint64_t counter);
+/* True when the dot is one of c's holes (seen, its delta not applied). */
+bool crdt_hole_has(const struct crdt *c, uint32_t actor, uint64_t counter);
 /* The next dot counter actor would use for an operation on c. */
 uint64_t crdt_next_counter(const struct crdt *c, uint32_t actor);
 /* Same contents (type, context, elements, entries, payload bytes). */
@@ -194,16 +227,30 @@ void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
  * delta: NULL, or caller memory that the call initialises (even on error)
  * with the operation's delta — free it with crdt_fini.  An operation that
  * fails changes nothing and its delta is an empty scoped state.  All return
- * KV_EINVAL when c's type does not have the operation. */
+ * KV_EINVAL when c's type does not have the operation, and KV_EOVERFLOW
+ * (nothing changes) when the actor has used every counter the codecs
+ * accept (VC_MAX_COUNTER).
+ *
+ * Every operation that changes c mints exactly one new dot, the actor's
+ * next (crdt_next_counter): it enters c's context and the delta's, on the
+ * new entry when the operation makes one, on no entry for a removal
+ * (crdt_remove, crdt_clear, PERSIST).  So every change of a state is the
+ * effect of a dot, and (with the holes, above) the context identifies the
+ * state.  An operation that changes nothing (removing an absent element)
+ * mints nothing.  An operation leaves c's holes as they are. */
 
-/* Removes every observed entry of every element (DEL, or an
- * overwrite by another type).  c keeps its context and becomes (or stays)
- * a full state; the delta is unscoped too: context = c's. */
-int crdt_clear(struct crdt *c, struct crdt *delta);
-/* Drops the observed entries of element key (SREM, HDEL, ZREM).  *existed
- * (may be NULL) = the element had entries. */
-int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta,
-                bool *existed);
+/* Removes every observed entry of every element (DEL, or
+ * an overwrite by another type), and mints a dot.  c keeps its context
+ * (plus the dot) and becomes (or stays) a full state; the delta is
+ * unscoped too: context = c's new one, no entries. */
+int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta);
+/* Drops the observed entries of element key (SREM, HDEL, ZREM) and mints a
+ * dot that no entry carries.  *existed (may be NULL) = the element had
+ * entries.  Removing an element without entries is a no-op: c does not
+ * change, no dot is minted, and the delta is an empty scoped state (no
+ * element, empty context). */
+int crdt_remove(struct crdt *c, uint32_t actor, const void *key, size_t klen,
+                struct crdt *delta, bool *existed);
 
 /* SADD: a new MEMBER dot replaces the member's observed ones; *added = the
  * member was absent. */
@@ -266,11 +313,13 @@ int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *sc
 /* ---- codec (crdt_codec.c) ----
  * Canonical: equal states encode to the same bytes on every node (actors by
  * name, elements by key bytes, entries by (actor name, counter)).
- *   u8 version (1), u8 type, u8 flags (bit 0: scoped)
+ *   u8 version (1), u8 type, u8 flags (bit 0: scoped, bit 1: holes follow)
  *   varint actors, per actor u8 name length + name (strictly increasing)
  *   varint vc entries, per entry varint actor index (increasing), varint counter
  *   varint cloud dots, per dot varint actor index, varint counter (sorted,
  *          each above the actor's prefix + 1)
+ *   with flag bit 1: varint holes (>= 1), per dot varint actor index,
+ *          varint counter (sorted, each in the context)
  *   varint elements, per element varint key length, key bytes (strictly
  *          increasing), varint entries, per entry u8 kind, varint actor
  *          index, varint counter, payload (REG bytes: varint length + bytes;
@@ -282,12 +331,21 @@ void crdt_encode(const struct crdt *c, struct buf *out);
  * key length <= max_key and register length <= max_val, canonical order,
  * every dot in the context and used once, kinds allowed by the type, at
  * most one counter entry per actor per element, no NaN, every actor of the
- * table used.  0, KV_EPROTO (malformed) or KV_EBADCTX (an actor name the
+ * table used, holes in the context and on no entry.  0, KV_EPROTO (malformed) or KV_EBADCTX (an actor name the
  * clock codec refuses); on error c is an empty state of type CRDT_NONE.
  * c: caller memory, initialised by the call (free with crdt_fini). */
 int crdt_decode(struct crdt *c, const void *p, size_t len, size_t max_key, size_t max_val);
 /* Digest for anti-entropy: equal on every node holding the same state,
  * whatever the order of operations or actor ids; never 0. O(state). */
 uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c);
+/* Digest of the type, the scoped flag, the context and the holes only:
+ * O(actors + cloud + holes), actors by name, so equal on every node holding
+ * the same context and holes whatever the order of operations or actor
+ * ids; never 0.  Since a key's state is a function of its context and
+ * holes ("Holes" above), it identifies the state among the states of one
+ * key's history: the anti-entropy digest of a typed key.  Not a digest of
+ * arbitrary decoded bytes: a forged state can pair a context with any
+ * entries (crdt_digest covers those, at O(state)). */
+uint64_t crdt_ctx_digest(const struct crdt *c);
 
 #endif

@@ -17,7 +17,8 @@
  *
  * Callers: tests and the fuzz target now; the store, peers and the log
  * next.  Encode is O(n log n) (sorting elements by key), decode O(n log n)
- * (the dot uniqueness check), digest O(n).
+ * (the dot uniqueness check), digest O(n), context digest O(actors +
+ * cloud + holes).
  */
 #include "core/crdt_priv.h"
 #include "util/hash.h"
@@ -32,6 +33,8 @@
 
 #define CRDT_CODEC_VERSION 1
 #define CRDT_F_SCOPED (1u << 0) /* a delta (crdt.h) */
+#define CRDT_F_HOLES (1u << 1)  /* a holes section follows the cloud */
+#define CRDT_F_ALL (CRDT_F_SCOPED | CRDT_F_HOLES)
 
 /* ------------------------------------------------------------------ */
 /* encode                                                               */
@@ -155,7 +158,7 @@ void crdt_encode(const struct crdt *c, struct buf *out)
 
     buf_putc(out, CRDT_CODEC_VERSION);
     buf_putc(out, (char)c->type);
-    buf_putc(out, (char)(c->scoped ? CRDT_F_SCOPED : 0));
+    buf_putc(out, (char)((c->scoped ? CRDT_F_SCOPED : 0) | (c->nhole ? CRDT_F_HOLES : 0)));
     buf_varint(out, t.n);
     for (uint32_t i = 0; i < t.n; i++) {
         size_t len;
@@ -165,6 +168,8 @@ void crdt_encode(const struct crdt *c, struct buf *out)
     }
 
     uint32_t ndots = c->vc.n > c->ncloud ? c->vc.n : c->ncloud;
+    if (c->nhole > ndots)
+        ndots = c->nhole;
     struct ixdot *d = mem_alloc((ndots ? ndots : 1) * sizeof(*d));
     for (uint32_t i = 0; i < c->vc.n; i++)
         d[i] = (struct ixdot){ ix_of(&t, c->vc.e[i].actor), c->vc.e[i].counter, NULL };
@@ -181,6 +186,16 @@ void crdt_encode(const struct crdt *c, struct buf *out)
     for (uint32_t i = 0; i < c->ncloud; i++) {
         buf_varint(out, d[i].ix);
         buf_varint(out, d[i].counter);
+    }
+    if (c->nhole) {
+        for (uint32_t i = 0; i < c->nhole; i++)
+            d[i] = (struct ixdot){ ix_of(&t, c->hole[i].actor), c->hole[i].counter, NULL };
+        qsort(d, c->nhole, sizeof(*d), ixdot_cmp);
+        buf_varint(out, c->nhole);
+        for (uint32_t i = 0; i < c->nhole; i++) {
+            buf_varint(out, d[i].ix);
+            buf_varint(out, d[i].counter);
+        }
     }
     mem_free(d);
 
@@ -247,6 +262,7 @@ struct dec {
     uint64_t *prefix;     /* per table index: the context's prefix */
     struct crdt_dot *cloud; /* (index, counter), sorted: c's own cloud */
     uint32_t ncloud;
+    const struct crdt *c;   /* its holes, (index, counter) until mapped */
 };
 
 static bool get(struct dec *d, uint64_t *v)
@@ -366,7 +382,7 @@ static int decode_elems(struct crdt *c, struct dec *d, size_t max_key, size_t ma
                 return KV_EPROTO;
             pix = ix;
             pctr = ctr;
-            if (!dec_ctx_has(d, (uint32_t)ix, ctr))
+            if (!dec_ctx_has(d, (uint32_t)ix, ctr) || crdt_hole_has(d->c, (uint32_t)ix, ctr))
                 return KV_EPROTO;
             struct crdt_entry e = { .actor = (uint32_t)ix, .kind = kind, .counter = ctr };
             if (kind == CRDT_K_REG && c->type == CRDT_ZSET) {
@@ -411,7 +427,7 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
     uint32_t *ids = NULL;
 
     if (len < 3 || d.p[0] != CRDT_CODEC_VERSION || d.p[1] == CRDT_NONE ||
-        d.p[1] >= CRDT_TYPE_COUNT || (d.p[2] & ~CRDT_F_SCOPED))
+        d.p[1] >= CRDT_TYPE_COUNT || (d.p[2] & ~CRDT_F_ALL))
         goto fail;
     c->type = d.p[1];
     c->scoped = d.p[2] & CRDT_F_SCOPED;
@@ -479,6 +495,27 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
     }
     d.cloud = c->cloud;
     d.ncloud = c->ncloud;
+    d.c = c;
+
+    if (d.p[2] & CRDT_F_HOLES) {
+        uint64_t nh;
+        if (!get(&d, &nh) || nh == 0 || nh > CRDT_MAX_CLOUD || nh > (d.len - d.pos) / 2)
+            goto fail;
+        c->hole = mem_alloc(nh * sizeof(*c->hole));
+        for (uint64_t i = 0; i < nh; i++) {
+            uint64_t ix, ctr;
+            if (!get(&d, &ix) || ix >= na || !get(&d, &ctr) || ctr == 0 ||
+                ctr > VC_MAX_COUNTER || !dec_ctx_has(&d, (uint32_t)ix, ctr))
+                goto fail;
+            if (i > 0) {
+                const struct crdt_dot *q = &c->hole[i - 1];
+                if (ix < q->actor || (ix == q->actor && ctr <= q->counter))
+                    goto fail;
+            }
+            c->hole[i] = (struct crdt_dot){ .actor = (uint32_t)ix, .counter = ctr };
+            c->nhole = (uint32_t)i + 1;
+        }
+    }
 
     rc = decode_elems(c, &d, max_key, max_val, used, &dots, &ndots);
     if (rc)
@@ -511,6 +548,10 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
     for (uint32_t i = 0; i < c->ncloud; i++)
         c->cloud[i].actor = ids[c->cloud[i].actor];
     qsort(c->cloud, c->ncloud, sizeof(*c->cloud), dot_cmp_q);
+    for (uint32_t i = 0; i < c->nhole; i++)
+        c->hole[i].actor = ids[c->hole[i].actor];
+    if (c->nhole > 1)
+        qsort(c->hole, c->nhole, sizeof(*c->hole), dot_cmp_q);
     for (uint32_t i = 0; c->slot && i <= c->mask; i++) {
         struct crdt_elem *el = c->slot[i];
         if (!el)
@@ -550,6 +591,8 @@ uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c)
         ctx += hash_mix(actor_hash(c->vc.e[i].actor, 11) ^ c->vc.e[i].counter);
     for (uint32_t i = 0; i < c->ncloud; i++)
         ctx += hash_mix(actor_hash(c->cloud[i].actor, 12) ^ c->cloud[i].counter);
+    for (uint32_t i = 0; i < c->nhole; i++)
+        ctx += hash_mix(actor_hash(c->hole[i].actor, 17) ^ c->hole[i].counter);
     for (uint32_t i = 0; c->slot && i <= c->mask; i++) {
         const struct crdt_elem *el = c->slot[i];
         if (!el)
@@ -571,5 +614,19 @@ uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c)
     }
     uint64_t d = hash_mix(hash_bytes(key, klen, 16) ^ hash_mix(ctx + c->type) ^
                           hash_mix(els ^ (c->scoped ? 0x5c0bedULL : 0)));
+    return d ? d : 1;
+}
+
+uint64_t crdt_ctx_digest(const struct crdt *c)
+{
+    /* HOT: anti-entropy asks it per typed key; O(actors + cloud + holes) */
+    uint64_t ctx = 0;
+    for (uint32_t i = 0; i < c->vc.n; i++)
+        ctx += hash_mix(actor_hash(c->vc.e[i].actor, 21) ^ c->vc.e[i].counter);
+    for (uint32_t i = 0; i < c->ncloud; i++)
+        ctx += hash_mix(actor_hash(c->cloud[i].actor, 22) ^ c->cloud[i].counter);
+    for (uint32_t i = 0; i < c->nhole; i++)
+        ctx += hash_mix(actor_hash(c->hole[i].actor, 23) ^ c->hole[i].counter);
+    uint64_t d = hash_mix(ctx ^ hash_mix(((uint64_t)c->type << 8) | (c->scoped ? 1u : 0u)));
     return d ? d : 1;
 }

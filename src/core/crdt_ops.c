@@ -7,8 +7,9 @@
  * Every operation follows one pattern (put_entry / crdt_remove): the
  * entries it supersedes are the ones the coordinator's state holds for the
  * element (all of them, or for an increment only the actor's own running
- * total); their dots go into the delta's context; the new entry gets the
- * actor's next dot.  So what an operation removes is exactly what it
+ * total); their dots go into the delta's context and holes; the operation
+ * mints the actor's next dot, which the new entry (if any) carries.  So
+ * what an operation removes is exactly what it
  * observed, and the delta carries O(entries of one element), never the
  * collection.
  *
@@ -44,6 +45,14 @@ static void begin_delta(struct crdt *delta, uint8_t type)
     delta->scoped = true;
 }
 
+/* The next dot of actor on c, or KV_EOVERFLOW when the actor has used
+ * every counter the codecs accept. */
+static int next_dot(const struct crdt *c, uint32_t actor, uint64_t *k)
+{
+    *k = crdt_next_counter(c, actor);
+    return *k > VC_MAX_COUNTER ? KV_EOVERFLOW : 0;
+}
+
 enum supersede {
     SUP_ALL,      /* every entry of the element (assignments, removals) */
     SUP_OWN_CNT,  /* the actor's own counter entries (increments) */
@@ -63,8 +72,8 @@ static bool superseded(const struct crdt_entry *e, enum supersede what, uint32_t
 static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t actor,
                      enum supersede what, struct crdt_entry *e, struct crdt *delta)
 {
-    uint64_t k = crdt_next_counter(c, actor);
-    if (k > VC_MAX_COUNTER) {
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0) {
         if (crdt_entry_has_val(c->type, e))
             val_unref(e->u.val);
         return KV_EOVERFLOW;
@@ -73,8 +82,10 @@ static int put_entry(struct crdt *c, const void *key, size_t klen, uint32_t acto
     struct crdt_elem *el = c->slot[si];
     for (uint32_t i = 0; i < el->n;) {
         if (superseded(&el->e[i], what, actor)) {
-            if (delta)
+            if (delta) {
                 crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
+                crdt_hole_add(delta, el->e[i].actor, el->e[i].counter);
+            }
             crdt_entry_remove(c, el, i);
         } else {
             i++;
@@ -100,8 +111,29 @@ static bool has_entries(const struct crdt *c, const void *key, size_t klen)
     return el && el->n > 0;
 }
 
-int crdt_clear(struct crdt *c, struct crdt *delta)
+int crdt_clear(struct crdt *c, uint32_t actor, struct crdt *delta)
 {
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0) {
+        begin_delta(delta, c->type);
+        return KV_EOVERFLOW;
+    }
+    /* keep the context (it is what makes the removal stick) and the holes */
+    struct crdt keep;
+    crdt_init(&keep, c->type);
+    vc_move(&keep.vc, &c->vc);
+    keep.cloud = c->cloud;
+    keep.ncloud = c->ncloud;
+    keep.capcloud = c->capcloud;
+    keep.hole = c->hole;
+    keep.nhole = c->nhole;
+    c->cloud = NULL;
+    c->ncloud = c->capcloud = 0;
+    c->hole = NULL;
+    c->nhole = 0;
+    crdt_fini(c);
+    *c = keep; /* unscoped: the context may cover dots of any element */
+    crdt_ctx_add(c, actor, k);
     if (delta) {
         crdt_init(delta, c->type);
         vc_copy(&delta->vc, &c->vc);
@@ -109,37 +141,37 @@ int crdt_clear(struct crdt *c, struct crdt *delta)
             delta->cloud = mem_memdup(c->cloud, (size_t)c->ncloud * sizeof(*c->cloud));
             delta->ncloud = delta->capcloud = c->ncloud;
         }
+        /* the clear applied every dot c applied: its holes are c's */
+        if (c->nhole) {
+            delta->hole = mem_memdup(c->hole, (size_t)c->nhole * sizeof(*c->hole));
+            delta->nhole = c->nhole;
+        }
     }
-    /* keep the context: it is what makes the removal stick */
-    struct crdt keep;
-    crdt_init(&keep, c->type);
-    vc_move(&keep.vc, &c->vc);
-    keep.cloud = c->cloud;
-    keep.ncloud = c->ncloud;
-    keep.capcloud = c->capcloud;
-    c->cloud = NULL;
-    c->ncloud = c->capcloud = 0;
-    crdt_fini(c);
-    *c = keep; /* unscoped: the context may cover dots of any element */
     return 0;
 }
 
-int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta,
-                bool *existed)
+int crdt_remove(struct crdt *c, uint32_t actor, const void *key, size_t klen,
+                struct crdt *delta, bool *existed)
 {
     begin_delta(delta, c->type);
     if (existed)
         *existed = false;
     uint32_t si = crdt_slot_find(c, key, klen, crdt_key_hash(key, klen));
-    if (si == UINT32_MAX)
-        return 0;
+    if (si == UINT32_MAX || c->slot[si]->n == 0)
+        return 0; /* nothing observed: no change, no dot, an empty delta */
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0)
+        return KV_EOVERFLOW;
     struct crdt_elem *el = c->slot[si];
     if (existed)
-        *existed = el->n > 0;
+        *existed = true;
     if (delta) {
         crdt_slot_get(delta, key, klen); /* the scope, even with no entries */
-        for (uint32_t i = 0; i < el->n; i++)
+        for (uint32_t i = 0; i < el->n; i++) {
             crdt_ctx_add(delta, el->e[i].actor, el->e[i].counter);
+            crdt_hole_add(delta, el->e[i].actor, el->e[i].counter);
+        }
+        crdt_ctx_add(delta, actor, k);
     }
     if (c->scoped) {
         while (el->n)
@@ -147,6 +179,7 @@ int crdt_remove(struct crdt *c, const void *key, size_t klen, struct crdt *delta
     } else {
         crdt_slot_remove(c, si);
     }
+    crdt_ctx_add(c, actor, k);
     return 0;
 }
 

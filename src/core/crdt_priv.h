@@ -20,6 +20,11 @@ void crdt_ctx_add(struct crdt *c, uint32_t actor, uint64_t counter);
  * prefix. */
 void crdt_ctx_normalize(struct crdt *c);
 
+/* Adds the dot (in c's context) to c's holes. */
+void crdt_hole_add(struct crdt *c, uint32_t actor, uint64_t counter);
+/* Index of the first dot >= (actor, counter) in the sorted v[0..n). */
+uint32_t crdt_dots_lower(const struct crdt_dot *v, uint32_t n, uint32_t actor, uint64_t counter);
+
 uint32_t crdt_key_hash(const void *key, size_t klen);
 /* Slot of element key, or UINT32_MAX when absent. */
 uint32_t crdt_slot_find(const struct crdt *c, const void *key, size_t klen, uint32_t h);

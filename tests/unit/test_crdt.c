@@ -7,6 +7,8 @@
 #include "crdt_testlib.h"
 
 #include <math.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- */
 /* semantics per type                                                 */
@@ -25,14 +27,14 @@ static void test_set_add_wins(void **state)
     assert_true(contains(&b, "x"));
     /* partition: b removes x, a re-adds x concurrently */
     bool existed;
-    assert_int_equal(crdt_remove(&b, "x", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&b, actor[1], "x", 1, NULL, &existed), 0);
     assert_true(existed);
     assert_false(contains(&b, "x"));
     assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, NULL, &added), 0);
     assert_false(added);
     /* and b removes y that a added without b seeing it */
     assert_int_equal(crdt_set_add(&a, actor[0], "y", 1, NULL, NULL), 0);
-    assert_int_equal(crdt_remove(&b, "y", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&b, actor[1], "y", 1, NULL, &existed), 0);
     assert_false(existed);
     struct crdt ab, ba;
     joined(&ab, &a, &b);
@@ -41,7 +43,7 @@ static void test_set_add_wins(void **state)
     assert_true(contains(&ab, "x")); /* the add b did not see wins */
     assert_true(contains(&ab, "y"));
     /* a remove that saw the add removes it for good */
-    assert_int_equal(crdt_remove(&ab, "x", 1, &d, NULL), 0);
+    assert_int_equal(crdt_remove(&ab, actor[0], "x", 1, &d, NULL), 0);
     join_into(&ba, &d);
     crdt_fini(&d);
     assert_false(contains(&ba, "x"));
@@ -157,7 +159,7 @@ static void test_hash_fields(void **state)
     crdt_init(&b, CRDT_NONE);
     crdt_copy(&b, &a);
     bool existed;
-    assert_int_equal(crdt_remove(&a, "n", 1, NULL, &existed), 0);
+    assert_int_equal(crdt_remove(&a, actor[0], "n", 1, NULL, &existed), 0);
     assert_true(existed);
     assert_null(crdt_find(&a, "n", 1));
     assert_int_equal(crdt_incr_int(&b, actor[2], "n", 1, 1, NULL, &v), KV_ENOTNUM); /* float */
@@ -230,7 +232,7 @@ static void test_clear(void **state)
     }
     join_into(&b, &a);
     assert_int_equal(crdt_set_add(&b, actor[1], "late", 4, NULL, NULL), 0);
-    assert_int_equal(crdt_clear(&a, &d), 0); /* DEL, concurrent with "late" */
+    assert_int_equal(crdt_clear(&a, actor[0], &d), 0); /* DEL, concurrent with "late" */
     assert_int_equal(crdt_count(&a), 0);
     join_into(&b, &d);
     assert_int_equal(crdt_count(&b), 1);
@@ -244,7 +246,7 @@ static void test_clear(void **state)
     crdt_copy(&c, &b);
     assert_int_equal(crdt_set_add(&b, actor[1], "later", 5, &d, NULL), 0);
     join_into(&d, &b); /* a scoped delta that has seen everything b holds */
-    assert_int_equal(crdt_clear(&d, &e), 0);
+    assert_int_equal(crdt_clear(&d, actor[1], &e), 0);
     assert_false(d.scoped);
     join_into(&c, &d);
     assert_int_equal(crdt_count(&c), 0);
@@ -253,6 +255,90 @@ static void test_clear(void **state)
     crdt_fini(&c);
     crdt_fini(&a);
     crdt_fini(&b);
+}
+
+/* Removals mint a dot like every other change (crdt.h "operations"):
+ * SREM and DEL move the context by exactly the actor's next dot, which no
+ * entry carries; a removal of an absent member changes nothing. */
+static void test_removal_mints_dot(void **state)
+{
+    (void)state;
+    struct crdt a, b, d1, d2, d3;
+    crdt_init(&a, CRDT_SET);
+    crdt_init(&b, CRDT_SET);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d1, NULL), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 2);
+    bool existed;
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d2, &existed), 0);
+    assert_true(existed);
+    assert_true(crdt_ctx_has(&a, actor[0], 2) && crdt_ctx_has(&d2, actor[0], 2));
+    assert_true(crdt_ctx_has(&d2, actor[0], 1)); /* the superseded dot */
+    assert_int_equal(crdt_count(&d2), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 3);
+    /* the state that saw both dots is the remover's, in either order */
+    join_into(&b, &d2);
+    join_into(&b, &d1);
+    assert_true(same(&a, &b));
+    assert_true(crdt_ctx_covers(&a, &d1) && crdt_ctx_covers(&b, &a));
+    /* a no-op removal: no dot, an empty delta */
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d3, &existed), 0);
+    assert_false(existed);
+    assert_int_equal(crdt_next_counter(&a, actor[0]), 3);
+    assert_true(d3.scoped && d3.nelem == 0 && d3.vc.n == 0 && d3.ncloud == 0);
+    assert_true(same(&a, &b));
+    crdt_fini(&d3);
+    /* DEL mints one dot too, even of an empty state */
+    crdt_fini(&d1);
+    assert_int_equal(crdt_clear(&a, actor[1], &d1), 0);
+    assert_int_equal(crdt_next_counter(&a, actor[1]), 2);
+    assert_true(crdt_ctx_has(&d1, actor[1], 1) && !d1.scoped);
+    join_into(&b, &d1);
+    assert_true(same(&a, &b));
+    crdt_fini(&d1);
+    crdt_fini(&d2);
+    crdt_fini(&a);
+    crdt_fini(&b);
+}
+
+/* Deltas applied out of order: x added (dot 1), re-added (dot 2, which
+ * supersedes 1), removed (dot 3).  {delta3, delta1} and {delta2, delta3}
+ * reach the same context {1,2,3} with different states; the holes tell
+ * them apart, and the missing delta fills them. */
+static void test_holes_out_of_order(void **state)
+{
+    (void)state;
+    struct crdt a, s1, s2, d[3];
+    crdt_init(&a, CRDT_SET);
+    crdt_init(&s1, CRDT_SET);
+    crdt_init(&s2, CRDT_SET);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d[0], NULL), 0);
+    assert_int_equal(crdt_set_add(&a, actor[0], "x", 1, &d[1], NULL), 0);
+    assert_int_equal(crdt_remove(&a, actor[0], "x", 1, &d[2], NULL), 0);
+    assert_int_equal(a.nhole, 0);
+    assert_true(crdt_hole_has(&d[1], actor[0], 1) && crdt_hole_has(&d[2], actor[0], 2));
+    join_into(&s1, &d[2]);
+    join_into(&s1, &d[0]);
+    join_into(&s2, &d[1]);
+    join_into(&s2, &d[2]);
+    assert_true(crdt_ctx_covers(&s1, &s2) && crdt_ctx_covers(&s2, &s1));
+    assert_true(contains(&s1, "x")); /* delta2's removal of dot 1 has not come */
+    assert_false(contains(&s2, "x"));
+    assert_true(s1.nhole == 1 && crdt_hole_has(&s1, actor[0], 2));
+    assert_true(s2.nhole == 1 && crdt_hole_has(&s2, actor[0], 1));
+    assert_false(same(&s1, &s2));
+    struct crdt x;
+    joined(&x, &s1, &s2); /* each side's applied dot fills the other's hole */
+    assert_true(same(&x, &a));
+    crdt_fini(&x);
+    join_into(&s1, &d[1]);
+    join_into(&s2, &d[0]);
+    assert_true(same(&s1, &a) && same(&s2, &a));
+    roundtrip(&d[1]);
+    for (int i = 0; i < 3; i++)
+        crdt_fini(&d[i]);
+    crdt_fini(&a);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
 }
 
 /* ---------------------------------------------------------------- */
@@ -296,7 +382,7 @@ static void test_codec_roundtrip(void **state)
         sample(&c, t);
         roundtrip(&c);
         struct crdt d;
-        assert_int_equal(crdt_remove(&c, "e1", 2, &d, NULL), 0);
+        assert_int_equal(crdt_remove(&c, actor[0], "e1", 2, &d, NULL), 0);
         roundtrip(&d); /* a scoped delta, maybe with an empty element */
         crdt_fini(&d);
         crdt_fini(&c);
@@ -358,7 +444,7 @@ static void test_codec_malformed(void **state)
     const uint8_t huge_actors[] = { 1, CRDT_SET, 0, 0xff, 0xff, 0xff, 0xff, 0x0f };
     const uint8_t huge_elems[] = { 1, CRDT_SET, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f };
     const uint8_t bad_type[] = { 1, 9, 0, 0, 0, 0, 0 };
-    const uint8_t bad_flag[] = { 1, CRDT_SET, 2, 0, 0, 0, 0 };
+    const uint8_t bad_flag[] = { 1, CRDT_SET, 0x80, 0, 0, 0, 0 };
     const uint8_t empty_ok[] = { 1, CRDT_SET, 0, 0, 0, 0, 0 };
     const uint8_t empty_elem[] = { 1, CRDT_SET, 0, 0, 0, 0, 1, 1, 'x', 0 };
     const uint8_t unused_actor[] = { 1, CRDT_SET, 0, 1, 2, 'n', '9', 0, 0, 0 };
@@ -369,7 +455,26 @@ static void test_codec_malformed(void **state)
                                   1, 'y', 1, CRDT_K_MEMBER, 0, 1 };
     const uint8_t dot_ok[] = { 1, CRDT_SET, 0, 1, 2, 'n', '9', 1, 0, 1, 0,
                                1, 1, 'x', 1, CRDT_K_MEMBER, 0, 1 };
+    /* holes: in the context, on no entry, a section only when non-empty */
+    const uint8_t hole_ok[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 1,
+                                1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_outside[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 3,
+                                     1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_on_entry[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 2,
+                                      1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_none[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 0,
+                                  1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t hole_zero[] = { 1, CRDT_SET, 2, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 0,
+                                  1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
     struct crdt d;
+    PROP(crdt_decode(&d, hole_outside, sizeof(hole_outside), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_on_entry, sizeof(hole_on_entry), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_none, sizeof(hole_none), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_zero, sizeof(hole_zero), 64, 64) == KV_EPROTO);
+    PROP(crdt_decode(&d, hole_ok, sizeof(hole_ok), 64, 64) == 0);
+    PROP(d.nhole == 1 && contains(&d, "x"));
+    roundtrip(&d);
+    crdt_fini(&d);
     PROP(crdt_decode(&d, huge_actors, sizeof(huge_actors), 64, 64) == KV_EPROTO);
     PROP(crdt_decode(&d, huge_elems, sizeof(huge_elems), 64, 64) == KV_EPROTO);
     PROP(crdt_decode(&d, bad_type, sizeof(bad_type), 64, 64) == KV_EPROTO);
@@ -402,13 +507,205 @@ static void test_digest(void **state)
     assert_int_equal(crdt_decode(&b, enc.data, enc.len, 64, 64), 0);
     assert_int_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("j", 1, &a));
-    crdt_remove(&b, "c", 1, NULL, NULL);
+    crdt_remove(&b, actor[0], "c", 1, NULL, NULL);
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
     crdt_set_add(&b, actor[0], "c", 1, NULL, NULL); /* same members, new dot */
     assert_int_not_equal(crdt_digest("k", 1, &a), crdt_digest("k", 1, &b));
     buf_fini(&enc);
     crdt_fini(&a);
     crdt_fini(&b);
+}
+
+/* A fixed history over two actors interned by the caller: adds, a
+ * replacement, a removal, with two deltas held back so the result has a
+ * hole and a cloud. */
+static void ctx_history(struct crdt *out, uint32_t a, uint32_t b)
+{
+    struct crdt ra, rb, d;
+    crdt_init(&ra, CRDT_SET);
+    crdt_init(&rb, CRDT_SET);
+    crdt_init(out, CRDT_SET);
+    crdt_set_add(&ra, a, "x", 1, &d, NULL);
+    join_into(out, &d);
+    crdt_fini(&d);
+    crdt_set_add(&ra, a, "x", 1, &d, NULL); /* held back: supersedes dot 1 */
+    crdt_fini(&d);
+    crdt_remove(&ra, a, "x", 1, &d, NULL);   /* a hole at a:2 in out */
+    join_into(out, &d);
+    crdt_fini(&d);
+    const char *y[] = { "y0", "y1", "y2" };
+    for (int i = 0; i < 3; i++) {
+        crdt_set_add(&rb, b, y[i], 2, &d, NULL);
+        if (i != 1) /* b:3 without b:2: a cloud */
+            join_into(out, &d);
+        crdt_fini(&d);
+    }
+    crdt_fini(&ra);
+    crdt_fini(&rb);
+}
+
+/* The context digest: equal for equal contexts and holes whatever the
+ * order of deltas or of actor interning (a child process interns the same
+ * names the other way round), different when one dot or one hole differs. */
+static void test_ctx_digest(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* "zz" gets the smaller id here, "aa" in the parent */
+        uint32_t z = vc_actor_intern("zz.1764064488999", 16);
+        uint32_t a = vc_actor_intern("aa.1764064488000", 16);
+        struct crdt c;
+        ctx_history(&c, a, z);
+        uint64_t dig[2] = { crdt_ctx_digest(&c), crdt_digest("k", 1, &c) };
+        _exit(write(fd[1], dig, sizeof(dig)) == (ssize_t)sizeof(dig) ? 0 : 1);
+    }
+    close(fd[1]);
+    uint32_t a = vc_actor_intern("aa.1764064488000", 16);
+    uint32_t z = vc_actor_intern("zz.1764064488999", 16);
+    assert_true(a < z);
+    struct crdt c;
+    ctx_history(&c, a, z);
+    assert_true(c.ncloud > 0 && c.nhole == 1);
+    uint64_t child[2];
+    assert_int_equal(read(fd[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    close(fd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(child[0] == crdt_ctx_digest(&c));
+    assert_true(child[1] == crdt_digest("k", 1, &c));
+    assert_true(crdt_ctx_digest(&c) != 0 && crdt_ctx_digest(&c) != crdt_digest("k", 1, &c));
+
+    /* decoded copy, and the same deltas joined in another order */
+    struct buf b;
+    buf_init(&b);
+    crdt_encode(&c, &b);
+    struct crdt e;
+    assert_int_equal(crdt_decode(&e, b.data, b.len, 64, 64), 0);
+    assert_true(crdt_ctx_digest(&e) == crdt_ctx_digest(&c));
+    buf_fini(&b);
+    crdt_fini(&e);
+    struct crdt r, s1, s2, d[3];
+    crdt_init(&r, CRDT_HASH);
+    crdt_init(&s1, CRDT_HASH);
+    crdt_init(&s2, CRDT_HASH);
+    hset(&r, 0, "f", "1", &d[0]);
+    hset(&r, 0, "f", "2", &d[1]);
+    assert_int_equal(crdt_remove(&r, actor[0], "f", 1, &d[2], NULL), 0);
+    for (int i = 0; i < 3; i++)
+        join_into(&s1, &d[i]);
+    for (int i = 2; i >= 0; i--)
+        join_into(&s2, &d[i]);
+    assert_true(same(&s1, &s2) && same(&s1, &r));
+    assert_true(crdt_ctx_digest(&s1) == crdt_ctx_digest(&s2));
+    assert_true(crdt_ctx_digest(&s1) == crdt_ctx_digest(&r));
+    /* one dot more, or one hole different, changes it */
+    uint64_t before = crdt_ctx_digest(&s1);
+    hset(&s1, 1, "g", "v", NULL);
+    assert_true(crdt_ctx_digest(&s1) != before);
+    struct crdt h1, h2; /* equal contexts {1,2,3}, holes {2} and {1} */
+    crdt_init(&h1, CRDT_HASH);
+    crdt_init(&h2, CRDT_HASH);
+    join_into(&h1, &d[2]);
+    join_into(&h1, &d[0]);
+    join_into(&h2, &d[1]);
+    join_into(&h2, &d[2]);
+    assert_true(crdt_ctx_covers(&h1, &h2) && crdt_ctx_covers(&h2, &h1));
+    assert_true(crdt_ctx_digest(&h1) != crdt_ctx_digest(&h2));
+    assert_true(crdt_ctx_digest(&h1) != crdt_ctx_digest(&r));
+    join_into(&h1, &d[1]);
+    assert_true(crdt_ctx_digest(&h1) == crdt_ctx_digest(&r));
+    /* the type counts */
+    struct crdt empty_set, empty_hash;
+    crdt_init(&empty_set, CRDT_SET);
+    crdt_init(&empty_hash, CRDT_HASH);
+    assert_true(crdt_ctx_digest(&empty_set) != crdt_ctx_digest(&empty_hash));
+    for (int i = 0; i < 3; i++)
+        crdt_fini(&d[i]);
+    crdt_fini(&h1);
+    crdt_fini(&h2);
+    crdt_fini(&r);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+    crdt_fini(&c);
+}
+
+/* crdt_ctx_seed: a state created over a tombstone whose clock is vc
+ * continues above it, and the seed is a join (it commutes with deltas,
+ * drops the entries and fills the holes vc covers). */
+static void test_ctx_seed(void **state)
+{
+    (void)state;
+    struct vclock vc;
+    vc_init(&vc);
+    for (int i = 0; i < 5; i++)
+        vc_increment(&vc, actor[0], 1000 + (uint64_t)i);
+    for (int i = 0; i < 3; i++)
+        vc_increment(&vc, actor[1], 2000);
+    struct crdt c, d;
+    crdt_init(&c, CRDT_SET);
+    crdt_ctx_seed(&c, &vc);
+    assert_int_equal(crdt_next_counter(&c, actor[0]), 6);
+    assert_int_equal(crdt_next_counter(&c, actor[1]), 4);
+    assert_int_equal(crdt_next_counter(&c, actor[2]), 1);
+    assert_true(crdt_ctx_has(&c, actor[0], 5) && !crdt_ctx_has(&c, actor[0], 6));
+    assert_int_equal(c.vc.n, 2);
+    for (uint32_t i = 0; i < c.vc.n; i++)
+        assert_true(c.vc.e[i].ts_ms == 0); /* the context keeps no time */
+    assert_int_equal(crdt_set_add(&c, actor[0], "x", 1, &d, NULL), 0);
+    assert_true(crdt_ctx_has(&d, actor[0], 6));
+    crdt_fini(&d);
+    roundtrip(&c);
+    crdt_fini(&c);
+
+    /* entries the seed covers go, others stay; in either order */
+    struct crdt r, s1, s2, dl[4];
+    crdt_init(&r, CRDT_SET);
+    crdt_init(&s1, CRDT_SET);
+    crdt_init(&s2, CRDT_SET);
+    const char *m[] = { "a", "b", "c", "d" };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(crdt_set_add(&r, actor[1], m[i], 1, &dl[i], NULL), 0);
+    for (int i = 0; i < 4; i++)
+        join_into(&s1, &dl[i]);
+    crdt_ctx_seed(&s1, &vc); /* actor[1] up to 3 */
+    crdt_ctx_seed(&s2, &vc);
+    for (int i = 3; i >= 0; i--)
+        join_into(&s2, &dl[i]);
+    assert_true(same(&s1, &s2));
+    assert_int_equal(crdt_count(&s1), 1);
+    assert_true(contains(&s1, "d"));
+    /* a cloud dot becomes contiguous; a covered hole is filled */
+    struct crdt h, rem;
+    crdt_init(&h, CRDT_SET);
+    crdt_init(&rem, CRDT_SET);
+    assert_int_equal(crdt_set_add(&r, actor[1], "a", 1, NULL, NULL), 0);     /* 5 */
+    assert_int_equal(crdt_remove(&r, actor[1], "a", 1, &rem, NULL), 0);      /* 6 */
+    join_into(&h, &rem); /* context {5, 6}, hole 5 */
+    assert_true(h.ncloud == 2 && crdt_hole_has(&h, actor[1], 5));
+    struct vclock v4;
+    vc_init(&v4);
+    for (int i = 0; i < 4; i++)
+        vc_increment(&v4, actor[1], 1);
+    crdt_ctx_seed(&h, &v4);
+    assert_true(h.ncloud == 0 && crdt_next_counter(&h, actor[1]) == 7);
+    assert_true(crdt_hole_has(&h, actor[1], 5)); /* 4 does not cover 5 */
+    vc_increment(&v4, actor[1], 1);
+    crdt_ctx_seed(&h, &v4);
+    assert_int_equal(h.nhole, 0);
+    roundtrip(&h);
+    vc_fini(&v4);
+    crdt_fini(&rem);
+    crdt_fini(&h);
+    for (int i = 0; i < 4; i++)
+        crdt_fini(&dl[i]);
+    crdt_fini(&r);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+    vc_fini(&vc);
 }
 
 /* Deltas stay O(element): a SADD to a big set ships one member. */
@@ -432,10 +729,12 @@ static void test_delta_size(void **state)
     crdt_init(&copy, CRDT_NONE);
     crdt_copy(&copy, &c);
     crdt_fini(&d);
-    assert_int_equal(crdt_remove(&c, "member:7", 8, &d, NULL), 0);
+    assert_int_equal(crdt_remove(&c, actor[1], "member:7", 8, &d, NULL), 0);
     b.len = 0;
     crdt_encode(&d, &b);
-    assert_true(b.len < 40);
+    /* the member's key, its removed dot (context and hole) and the
+     * removal's own dot: one actor name (17 bytes) and a few varints */
+    assert_true(b.len < 48);
     join_into(&copy, &d);
     assert_true(same(&copy, &c));
     assert_int_equal(crdt_count(&copy), 20000);
@@ -460,7 +759,7 @@ static void test_no_residue(void **state)
     for (int i = 0; i < 10000; i++) {
         int w = i % 2, n = snprintf(m, sizeof(m), "member:%d", i);
         assert_int_equal(crdt_set_add(&r[w], actor[w], m, (size_t)n, &held[0], NULL), 0);
-        assert_int_equal(crdt_remove(&r[w], m, (size_t)n, &held[1], NULL), 0);
+        assert_int_equal(crdt_remove(&r[w], actor[w], m, (size_t)n, &held[1], NULL), 0);
         join_into(&r[2], &held[1]); /* the removal first, then the add */
         join_into(&r[2], &held[0]);
         crdt_fini(&held[0]);
@@ -482,7 +781,7 @@ static void test_no_residue(void **state)
         int n = snprintf(m, sizeof(m), "x:%d", i);
         crdt_set_add(&r[1], actor[1], m, (size_t)n, NULL, NULL);
     }
-    assert_int_equal(crdt_clear(&r[1], &d), 0);
+    assert_int_equal(crdt_clear(&r[1], actor[1], &d), 0);
     join_into(&r[2], &d);
     b.len = 0;
     crdt_encode(&r[2], &b);
@@ -523,7 +822,7 @@ static void test_table(void **state)
             int n = snprintf(m, sizeof(m), "%u", i);
             bool was;
             if (rnd_below(3) == 0 || batch > 30) {
-                assert_int_equal(crdt_remove(&c, m, (size_t)n, NULL, &was), 0);
+                assert_int_equal(crdt_remove(&c, actor[0], m, (size_t)n, NULL, &was), 0);
                 PROP(was == ref[i]);
                 live -= ref[i];
                 ref[i] = false;
@@ -557,9 +856,13 @@ int main(void)
         cmocka_unit_test_setup(test_hash_fields, setup),
         cmocka_unit_test_setup(test_zset_scores, setup),
         cmocka_unit_test_setup(test_clear, setup),
+        cmocka_unit_test_setup(test_removal_mints_dot, setup),
+        cmocka_unit_test_setup(test_holes_out_of_order, setup),
         cmocka_unit_test_setup(test_codec_roundtrip, setup),
         cmocka_unit_test_setup(test_codec_malformed, setup),
         cmocka_unit_test_setup(test_digest, setup),
+        cmocka_unit_test_setup(test_ctx_digest, setup),
+        cmocka_unit_test_setup(test_ctx_seed, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
         cmocka_unit_test_setup(test_table, setup),

@@ -5,7 +5,15 @@
  * Property tests run thousands of random operation histories per type over
  * three replicas (actors n1, n2, n3) with deltas delivered in random order,
  * duplicated, or not at all, plus occasional full-state syncs, and check:
- *   - every operation's result equals state-before ⊔ its delta;
+ *   - every operation's result equals state-before ⊔ its delta, and
+ *     every operation that changes the state mints exactly one dot (the
+ *     actor's next, in the state's and the delta's context), a no-op
+ *     removal none (empty delta);
+ *   - the state is a function of its context and holes: every replica,
+ *     and every state joined from a random subset of the deltas (in
+ *     random order, so often not causally), equals the empty state joined,
+ *     in another random order, with exactly the deltas whose minted dot it
+ *     has seen and not as a hole — same context, same holes, same state;
  *   - join is commutative, associative and idempotent on the replicas'
  *     states;
  *   - delivering every delta to every replica (random order, some twice),
@@ -77,13 +85,14 @@ static bool collect_entries(const struct crdt_elem *el, void *arg)
 struct history {
     struct crdt rep[NREP];
     struct crdt *delta; /* every delta produced */
+    struct crdt_dot *mint; /* per delta: the dot its operation minted */
     size_t nd, capd;
     struct dotv created, removed;
     int64_t incr_sum;   /* counters without resets */
     bool resets;        /* some operation could reset a counter */
 };
 
-static void record_delta(struct history *h, struct crdt *d)
+static void record_delta(struct history *h, struct crdt *d, uint32_t ma, uint64_t mk)
 {
     /* the op's new dot vs the dots it superseded */
     struct dotv mine = { 0 };
@@ -104,13 +113,28 @@ static void record_delta(struct history *h, struct crdt *d)
     if (h->nd == h->capd) {
         h->capd = h->capd ? h->capd * 2 : 64;
         h->delta = mem_realloc(h->delta, h->capd * sizeof(*h->delta));
+        h->mint = mem_realloc(h->mint, h->capd * sizeof(*h->mint));
     }
+    h->mint[h->nd] = (struct crdt_dot){ .actor = ma, .counter = mk };
     h->delta[h->nd++] = *d; /* moved */
 }
 
+/* Dots in c's context. */
+static uint64_t ctx_size(const struct crdt *c)
+{
+    uint64_t n = c->ncloud;
+    for (uint32_t i = 0; i < c->vc.n; i++)
+        n += c->vc.e[i].counter;
+    return n;
+}
+
+static bool ctx_equal(const struct crdt *a, const struct crdt *b)
+{
+    return crdt_ctx_covers(a, b) && crdt_ctx_covers(b, a);
+}
 
 /* One random operation of type t at replica r; its delta is recorded and
- * checked against state-before ⊔ delta. */
+ * checked against state-before ⊔ delta, and the dots it minted counted. */
 static void random_op(struct history *h, uint8_t t, int r)
 {
     struct crdt *c = &h->rep[r];
@@ -121,13 +145,15 @@ static void random_op(struct history *h, uint8_t t, int r)
     elem_name(key, sizeof(key), rnd_below(NELEM));
     size_t kl = strlen(key);
     unsigned p = rnd_below(100);
+    uint64_t next = crdt_next_counter(c, actor[r]);
+    bool existed = true; /* false: a removal of an absent element */
     int rc;
     if (p < 3) {
-        rc = crdt_clear(c, &d);
+        rc = crdt_clear(c, actor[r], &d);
         h->resets = true;
     } else if (t == CRDT_SET) {
         rc = p < 65 ? crdt_set_add(c, actor[r], key, kl, &d, NULL)
-                    : crdt_remove(c, key, kl, &d, NULL);
+                    : crdt_remove(c, actor[r], key, kl, &d, &existed);
     } else if (t == CRDT_COUNTER) {
         int64_t by = (int64_t)rnd_below(11) - 5, res;
         if (p < 8) {
@@ -148,7 +174,7 @@ static void random_op(struct history *h, uint8_t t, int r)
             rc = crdt_reg_set(c, actor[r], key, kl, x, &d, NULL);
             val_unref(x);
         } else if (p < 60) {
-            rc = crdt_remove(c, key, kl, &d, NULL);
+            rc = crdt_remove(c, actor[r], key, kl, &d, &existed);
         } else if (p < 95) {
             int64_t res;
             rc = crdt_incr_int(c, actor[r], key, kl, (int64_t)rnd_below(7) - 3, &d, &res);
@@ -163,7 +189,7 @@ static void random_op(struct history *h, uint8_t t, int r)
             long double res;
             rc = crdt_incr_float(c, actor[r], key, kl, (long double)rnd_below(5) - 2, &d, &res);
         } else {
-            rc = crdt_remove(c, key, kl, &d, NULL);
+            rc = crdt_remove(c, actor[r], key, kl, &d, &existed);
         }
     }
     if (rc == 0) {
@@ -171,7 +197,16 @@ static void random_op(struct history *h, uint8_t t, int r)
         joined(&expect, &before, &d);
         PROP(same(&expect, c));
         crdt_fini(&expect);
-        record_delta(h, &d);
+        if (!existed) { /* no change, no dot, nothing to ship */
+            PROP(same(&before, c));
+            PROP(crdt_count(&d) == 0 && d.nelem == 0 && d.vc.n == 0 && d.ncloud == 0);
+            crdt_fini(&d);
+        } else { /* exactly one new dot: the actor's next */
+            PROP(ctx_size(c) == ctx_size(&before) + 1);
+            PROP(!crdt_ctx_has(&before, actor[r], next) && crdt_ctx_has(c, actor[r], next));
+            PROP(crdt_ctx_has(&d, actor[r], next) && crdt_ctx_covers(c, &d));
+            record_delta(h, &d, actor[r], next);
+        }
     } else {
         PROP(rc == KV_ENOTNUM); /* a hash field holding a float refuses HINCRBY */
         PROP(same(&before, c));
@@ -209,6 +244,37 @@ static void check_laws(const struct crdt *s)
     crdt_fini(&y);
 }
 
+static void shuffle(size_t *v, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rnd_below((unsigned)i);
+        size_t x = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = x;
+    }
+}
+
+/* s (a full state of h's key) equals the empty state joined, in random
+ * order, with exactly the deltas whose minted dot s has applied (in its
+ * context, not a hole): s is a function of its context and holes. */
+static void check_ctx_determines(const struct history *h, const struct crdt *s, uint8_t t)
+{
+    size_t *order = mem_alloc(h->nd * sizeof(*order) + 1), n = 0;
+    for (size_t i = 0; i < h->nd; i++)
+        if (crdt_ctx_has(s, h->mint[i].actor, h->mint[i].counter) &&
+            !crdt_hole_has(s, h->mint[i].actor, h->mint[i].counter))
+            order[n++] = i;
+    shuffle(order, n);
+    struct crdt f;
+    crdt_init(&f, t);
+    for (size_t i = 0; i < n; i++)
+        join_into(&f, &h->delta[order[i]]);
+    PROP(ctx_equal(&f, s));
+    PROP(same(&f, s)); /* holes included */
+    crdt_fini(&f);
+    mem_free(order);
+}
+
 static void run_history(uint8_t t)
 {
     struct history h;
@@ -230,6 +296,28 @@ static void run_history(uint8_t t)
     check_laws(h.rep);
     for (int i = 0; i < NREP; i++)
         roundtrip(&h.rep[i]);
+
+    /* the context and holes determine the state: each replica, and states
+     * joined from random subsets of the deltas (once with a replica) */
+    for (int i = 0; i < NREP; i++)
+        check_ctx_determines(&h, &h.rep[i], t);
+    for (int k = 0; k < 4; k++) {
+        struct crdt sub;
+        crdt_init(&sub, t);
+        if (k == 3)
+            join_into(&sub, &h.rep[rnd_below(NREP)]);
+        size_t *order = mem_alloc(h.nd * sizeof(*order) + 1), n = 0;
+        for (size_t i = 0; i < h.nd; i++)
+            if (rnd_below(2))
+                order[n++] = i;
+        shuffle(order, n);
+        for (size_t i = 0; i < n; i++)
+            join_into(&sub, &h.delta[order[i]]);
+        mem_free(order);
+        check_ctx_determines(&h, &sub, t);
+        crdt_fini(&sub);
+    }
+
 
     struct crdt full, tmp;
     joined(&tmp, &h.rep[0], &h.rep[1]);
@@ -281,8 +369,8 @@ static void run_history(uint8_t t)
         PROP(crdt_num(crdt_find(&full, "", 0), t, &num) == 0);
         PROP(!num.is_float && num.i == h.incr_sum);
     }
-    /* the context has caught up: no dot left out of order */
-    PROP(full.ncloud == 0);
+    /* the context has caught up: no dot left out of order, no hole */
+    PROP(full.ncloud == 0 && full.nhole == 0);
     roundtrip(&full);
 
     mem_free(want.d);
@@ -292,6 +380,7 @@ static void run_history(uint8_t t)
     for (size_t i = 0; i < h.nd; i++)
         crdt_fini(&h.delta[i]);
     mem_free(h.delta);
+    mem_free(h.mint);
     for (int i = 0; i < NREP; i++)
         crdt_fini(&h.rep[i]);
     crdt_fini(&fresh);
