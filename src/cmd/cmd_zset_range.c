@@ -6,7 +6,8 @@
  * The state has no order index (crdt.h), so a range is chosen from the
  * order zorder.c builds for the command: the whole sorted array
  * (O(n log n)), or for a rank range that starts at one end the first k
- * (O(n log k)); ZCOUNT and ZLEXCOUNT count in O(n) without sorting.
+ * (O(n log k)); ZCOUNT counts in O(n) without sorting, ZLEXCOUNT walks the
+ * sorted members as the lex ranges do.
  *
  * Option parsing follows Redis 7.0's zrangeGenericCommand: the handler
  * answers every syntax error before the key is read; the fn parses the

@@ -295,31 +295,21 @@ bool zorder_lrange_empty(const struct zorder_lrange *r)
 
 struct count {
     const struct zorder_srange *s;
-    const struct zorder_lrange *l;
     size_t n;
 };
 
 static bool count_one(const struct crdt_elem *el, void *arg)
 {
     struct count *c = arg;
-    if (c->s ? zorder_in_srange(c->s, zorder_elem_score(el))
-             : zorder_in_lrange(c->l, crdt_elem_key(el), el->klen))
+    if (zorder_in_srange(c->s, zorder_elem_score(el)))
         c->n++;
     return true;
 }
 
 size_t zorder_count_srange(const struct crdt *z, const struct zorder_srange *r)
 {
-    struct count c = { .s = r, .l = NULL, .n = 0 };
+    struct count c = { .s = r, .n = 0 };
     if (z && !zorder_srange_empty(r))
-        crdt_each(z, count_one, &c);
-    return c.n;
-}
-
-size_t zorder_count_lrange(const struct crdt *z, const struct zorder_lrange *r)
-{
-    struct count c = { .s = NULL, .l = r, .n = 0 };
-    if (z && !zorder_lrange_empty(r))
         crdt_each(z, count_one, &c);
     return c.n;
 }

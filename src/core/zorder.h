@@ -5,7 +5,7 @@
  * so a command that needs the order (ZRANGE, ZRANK, ZPOPMIN, the range
  * removals, ZUNION's reply...) builds it here per command: zorder_sort is
  * O(n log n) in the members of the key, zorder_top O(n log k) for the k
- * first, zorder_rank and the range counts O(n) without sorting.
+ * first, zorder_rank and zorder_count_srange O(n) without sorting.
  *
  * Order (Redis's zslCompare): score ascending (-0 equals 0, -inf and inf
  * at the ends), then member bytes as memcmp compares them, a shorter member
@@ -76,8 +76,7 @@ bool zorder_lex_gte_min(const struct zorder_lrange *r, const char *m, size_t mle
 bool zorder_lex_lte_max(const struct zorder_lrange *r, const char *m, size_t mlen);
 bool zorder_lrange_empty(const struct zorder_lrange *r);
 
-/* Members of z in the range: O(n), no sorting. */
+/* Members of z in the score range: O(n), no sorting (ZCOUNT). */
 size_t zorder_count_srange(const struct crdt *z, const struct zorder_srange *r);
-size_t zorder_count_lrange(const struct crdt *z, const struct zorder_lrange *r);
 
 #endif
