@@ -339,8 +339,8 @@ void cmd_zcount(struct client *c, int argc, const struct arg *argv)
     cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zcount_fn);
 }
 
-/* Through the lex walk (O(n log n)), not zorder_count_lrange: with mixed
- * scores Redis counts the run its walk finds, not every member in range. */
+/* Through the lex walk (O(n log n)): with mixed scores Redis counts the run
+ * its walk finds, not every member in range. */
 static void zlexcount_fn(struct typed_call *t)
 {
     struct zr_opts o;
