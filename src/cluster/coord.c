@@ -528,6 +528,35 @@ static void perform(struct creq *q, struct quorum_act a)
     }
 }
 
+/* The second half of every write: this node's own copy is done (self_ok:
+ * it was taken, or this node is not an owner), q is set up; sends set
+ * (encoded once) to the owners or their substitutes by the quorum core's
+ * routes and answers through q's callback.  0 when answered already. */
+static int fan_out(struct creq *q, const void *key, size_t klen, const struct sibset *set,
+                   const unsigned *walk, unsigned nwalk, unsigned nowners, bool self_ok, int w,
+                   int pw)
+{
+    struct coord *co = q->co;
+    const struct coord_deps *n = &co->d;
+    bool self_owner = quorum_owns(walk, nowners, n->self_idx);
+    quorum_write_init(&q->wr, w > 0 ? w : n->cfg->w, walk, nwalk, nowners, n->self_idx,
+                      self_ok);
+    quorum_write_need_primaries(&q->wr, pw > 0 ? pw : n->cfg->pw);
+    if (nwalk > 1 || !self_owner) {
+        sib_encode(set, &q->enc);
+        q->key = mem_memdup(key, klen);
+        q->klen = klen;
+    }
+    /* One owner at a time: a send answered at once may use up substitutes
+     * before the next owner is routed. */
+    for (unsigned i = 0; i < nowners; i++)
+        perform(q, quorum_write_route(&q->wr, i, node_up, co));
+    quorum_write_seal(&q->wr);
+    bool sync = quorum_settled(&q->wr.acct);
+    creq_progress(q);
+    return sync ? 0 : 1;
+}
+
 int coord_write(struct coord *co, const void *key, size_t klen, const struct vclock *ctx,
                 struct val *val, int64_t expire_ms, int w, int pw, int timeout_ms,
                 unsigned flags, coord_write_cb cb, void *arg)
@@ -582,10 +611,7 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
     int self_rc = 0; /* this node's own copy: refused (< 0) is not an ack */
     if (self_owner || nwalk == 0)
         self_rc = replica_put(n->replica, key, klen, &v); /* logged before anyone hears of it */
-    quorum_write_init(&q->wr, w > 0 ? w : n->cfg->w, walk, nwalk, nowners, n->self_idx,
-                      self_rc >= 0);
-    quorum_write_need_primaries(&q->wr, pw > 0 ? pw : n->cfg->pw);
-    if (nwalk > 1 || !self_owner) {
+    if (nwalk > 1 || !self_owner)
         /* The replicas get the whole set as it is here after the write, not
          * the new version alone: a dot that skipped counters of this actor
          * must travel with the versions it skipped (or what covers them),
@@ -593,20 +619,23 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
          * held (siblings.h).  For a write that superseded everything this
          * is the one new version, as before. */
         sib_add_move(&local, &v);
-        sib_encode(&local, &q->enc);
-        q->key = mem_memdup(key, klen);
-        q->klen = klen;
-    }
-    sib_fini(&local);
     version_fini(&v);
-    /* One owner at a time: a send answered at once may use up substitutes
-     * before the next owner is routed. */
-    for (unsigned i = 0; i < nowners; i++)
-        perform(q, quorum_write_route(&q->wr, i, node_up, co));
-    quorum_write_seal(&q->wr);
-    bool sync = quorum_settled(&q->wr.acct);
-    creq_progress(q);
-    return sync ? 0 : 1;
+    int rc = fan_out(q, key, klen, &local, walk, nwalk, nowners, self_rc >= 0, w, pw);
+    sib_fini(&local);
+    return rc;
+}
+
+int coord_write_delta(struct coord *co, const void *key, size_t klen, const struct sibset *delta,
+                      bool self_ok, int w, int pw, int timeout_ms, coord_write_cb cb, void *arg)
+{
+    const struct coord_deps *n = &co->d;
+    unsigned walk[CFG_MAX_NODES], nowners;
+    unsigned nwalk = key_walk(co, key, klen, walk, &nowners);
+    struct creq *q = creq_create(co, CREQ_WRITE);
+    q->wcb = cb;
+    q->arg = arg;
+    q->timeout_ms = timeout_ms > 0 ? timeout_ms : n->cfg->put_timeout_ms;
+    return fan_out(q, key, klen, delta, walk, nwalk, nowners, self_ok, w, pw);
 }
 
 /* ---- forwarding a command to its coordinator ---- */

@@ -135,6 +135,15 @@ int coord_write(struct coord *co, const void *key, size_t klen, const struct vcl
                 struct val *val, int64_t expire_ms, int w, int pw, int timeout_ms,
                 unsigned flags, coord_write_cb cb, void *arg);
 
+/* A typed key's write (issue 14): the coordinator already applied it to
+ * its own copy (replica_update; self_ok = that was taken, or this node is
+ * not one of the key's owners); sends delta (borrowed: the operation's
+ * delta, a typed version replicas join into their state) to the key's
+ * owners or their substitutes (hints) and answers cb when W (pw of them
+ * owners) acked, as coord_write.  stored in cb is an empty clock. */
+int coord_write_delta(struct coord *co, const void *key, size_t klen, const struct sibset *delta,
+                      bool self_ok, int w, int pw, int timeout_ms, coord_write_cb cb, void *arg);
+
 const struct coord_stats *coord_stats(const struct coord *co);
 
 /* ---- forwarding a command to the key's coordinator ----

@@ -109,12 +109,17 @@ void cmd_reply_kverr(struct client *c, int err)
     }
 }
 
-void cmd_reply_siblings(struct client *c, unsigned n)
+void cmd_reply_siblings_buf(struct buf *out, unsigned n)
 {
-    resp_add_errorf(&c->out, "ERR",
+    resp_add_errorf(out, "ERR",
                     "key has %u siblings (concurrent versions); use VGET to read them and "
                     "VPUT with the returned context to resolve",
                     n);
+}
+
+void cmd_reply_siblings(struct client *c, unsigned n)
+{
+    cmd_reply_siblings_buf(&c->out, n);
 }
 
 void cmd_reply_help(struct client *c, const char *const *lines, size_t n)

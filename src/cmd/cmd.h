@@ -69,6 +69,7 @@ void cmd_reply_not_int(struct client *c);
 void cmd_reply_arity(struct client *c, const char *name);
 void cmd_reply_kverr(struct client *c, int err);           /* a KV_E* code */
 void cmd_reply_siblings(struct client *c, unsigned n);
+void cmd_reply_siblings_buf(struct buf *out, unsigned n); /* the same into out */
 /* A container command's HELP: one status line per entry of lines[0..n). */
 void cmd_reply_help(struct client *c, const char *const *lines, size_t n);
 /* -ERR unknown subcommand or wrong number of arguments for 'sub'. Try CMD HELP. */
@@ -93,6 +94,8 @@ enum cmd_rmw_action {
     CMD_RMW_NONE = 0,   /* write nothing (conditions not met, errors) */
     CMD_RMW_WRITE,      /* write out->val (reference taken) with out->expire_ms */
     CMD_RMW_DELETE,     /* write a tombstone */
+    CMD_RMW_EXPIRE,     /* set the TTL of the key's typed state (a hash, set,
+                           sorted set or counter) to out->expire_ms (0 = none) */
     CMD_RMW_ACTION_COUNT
 };
 
@@ -116,6 +119,11 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
  * siblings; else *live = the live version or NULL (absent/deleted/expired). */
 bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
                      const struct version **live);
+/* The same for commands that act on a key of any type (the expiry family):
+ * a typed state is *live itself (only its expire_ms may be read; *typed =
+ * true); a string as cmd_rmw_current.  typed may be NULL. */
+bool cmd_rmw_current_any(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
+                         const struct version **live, bool *typed);
 
 /* A quorum read of key (like GET) whose reply fmt() appends to out
  * (cmd_vkv.c). */

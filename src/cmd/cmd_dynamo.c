@@ -37,6 +37,7 @@
 #include "core/resp.h"
 #include "net/server.h"
 #include "core/siblings.h"
+#include "core/tval.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "core/vclock.h"
@@ -149,12 +150,15 @@ static void dynamo_local(struct client *c, const struct arg *key)
         b.len = 0;
         if (!v->val)
             buf_printf(&b, "tombstone ");
+        else if (val_is_typed(v->val)) /* a state: its type, size and context */
+            buf_printf(&b, "%s elements=%u ctx=", crdt_type_name(tval_type(v->val)),
+                       crdt_count(tval_ccrdt(v->val)));
         else if (!version_live(v, now))
             buf_printf(&b, "expired ");
         else
             buf_printf(&b, "value=%.*s ", (int)(v->val->len > 64 ? 64 : v->val->len),
                        v->val->data);
-        vc_format(&v->vc, &b);
+        vc_format(val_is_typed(v->val) ? &tval_ccrdt(v->val)->vc : &v->vc, &b);
         resp_add_bulk(&c->out, b.data, b.len);
     }
     buf_fini(&b);

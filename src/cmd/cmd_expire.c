@@ -37,7 +37,8 @@ static void expire_decide(void *arg, const struct sibset *cur, int64_t now, int 
     (void)proto;
     const struct str_params *p = arg;
     const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
+    bool typed;
+    if (!cmd_rmw_current_any(cur, now, out, &live, &typed))
         return;
     if (!live) {
         resp_add_int(&out->reply, 0);
@@ -53,10 +54,14 @@ static void expire_decide(void *arg, const struct sibset *cur, int64_t now, int 
         return;
     }
     resp_add_int(&out->reply, 1);
-    if (when <= now)
+    if (when <= now) {
         out->action = CMD_RMW_DELETE;
-    else if (when != live->expire_ms)
+    } else if (when != live->expire_ms && typed) {
+        out->action = CMD_RMW_EXPIRE;
+        out->expire_ms = when;
+    } else if (when != live->expire_ms) {
         str_write_val(out, val_ref(live->val), when);
+    }
 }
 
 /* Options first, then the time, as Redis checks them. */
@@ -134,14 +139,20 @@ static void persist_decide(void *arg, const struct sibset *cur, int64_t now, int
     (void)arg;
     (void)proto;
     const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
+    bool typed;
+    if (!cmd_rmw_current_any(cur, now, out, &live, &typed))
         return;
     if (!live || live->expire_ms == 0) {
         resp_add_int(&out->reply, 0);
         return;
     }
     resp_add_int(&out->reply, 1);
-    str_write_val(out, val_ref(live->val), 0);
+    if (typed) {
+        out->action = CMD_RMW_EXPIRE;
+        out->expire_ms = 0;
+    } else {
+        str_write_val(out, val_ref(live->val), 0);
+    }
 }
 
 static void cmd_persist(struct client *c, int argc, const struct arg *argv)
@@ -154,7 +165,10 @@ static void cmd_persist(struct client *c, int argc, const struct arg *argv)
 static void ttl_reply(const struct sibset *set, int64_t now, struct buf *out, bool ms, bool abs)
 {
     const struct version *live;
-    if (!str_read_current(set, now, out, &live))
+    struct cmd_rmw_out o = {.action = CMD_RMW_NONE, .val = NULL, .expire_ms = 0, .reply = *out};
+    bool ok = cmd_rmw_current_any(set, now, &o, &live, NULL); /* any type has a TTL */
+    *out = o.reply;
+    if (!ok)
         return;
     if (!live) {
         resp_add_int(out, -2);

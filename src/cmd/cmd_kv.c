@@ -34,6 +34,8 @@
 #include "cmd/cmd.h"
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
+#include "cmd/typed.h"
+#include "core/tval.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "util/clock.h"
@@ -184,7 +186,18 @@ static void reply_plain_value(struct client *c, const struct op_slot *s)
         cmd_reply_siblings(c, set->n);
         return;
     }
-    if (v && version_live(v, now)) {
+    if (v && version_live(v, now) && val_is_typed(v->val)) {
+        struct val *cs = typed_counter_string(v->val);
+        if (cs) {
+            c->node->stats.keyspace_hits++;
+            resp_add_bulk(&c->out, cs->data, cs->len);
+            val_unref(cs);
+        } else {
+            typed_reply_wrongtype(&c->out); /* a hash, set, sorted set */
+        }
+        return;
+    }
+    if (v && version_live(v, now) && !val_is_typed(v->val)) {
         c->node->stats.keyspace_hits++;
         if (srv_reply_fits(c, v->val->len + 32))
             resp_add_bulk(&c->out, v->val->data, v->val->len);
@@ -208,6 +221,13 @@ static void get_done(struct op *op, struct client *c)
     reply_plain_value(c, &op->slots[0]);
 }
 
+static struct val *vr_val(const struct store_entry *e)
+{
+    struct store_vref vr;
+    store_entry_version(e, 0, &vr);
+    return vr.val;
+}
+
 /* HOT: GET.  With R = 1 and the key held here, answers from the local store
  * without decoding any clock. */
 void cmd_get(struct client *c, int argc, const struct arg *argv)
@@ -220,14 +240,15 @@ void cmd_get(struct client *c, int argc, const struct arg *argv)
         if (nv == 1) {
             struct store_vref vr;
             store_entry_version(e, 0, &vr);
-            if (vr.val && (vr.expire_ms == 0 || vr.expire_ms > clock_now_ms())) {
+            if (vr.val && !val_is_typed(vr.val) &&
+                (vr.expire_ms == 0 || vr.expire_ms > clock_now_ms())) {
                 n->stats.keyspace_hits++;
                 if (srv_reply_fits(c, vr.val->len + 32))
                     resp_add_bulk(&c->out, vr.val->data, vr.val->len);
                 return;
             }
         }
-        if (nv <= 1) {
+        if (nv == 0 || (nv == 1 && !val_is_typed(vr_val(e)))) {
             n->stats.keyspace_misses++;
             cmd_reply_null(c);
             return;
@@ -249,7 +270,7 @@ static void mget_done(struct op *op, struct client *c)
     for (int i = 0; i < op->nslots; i++) {
         const struct op_slot *s = &op->slots[i];
         const struct version *v = s->err ? NULL : sib_agreed(&s->set);
-        size += 16 + (v && version_live(v, now) ? v->val->len : 0);
+        size += 16 + (v && version_live(v, now) ? v->val->len : 0); /* typed: 0 */
     }
     if (!srv_reply_fits(c, size))
         return;
@@ -259,10 +280,14 @@ static void mget_done(struct op *op, struct client *c)
         /* MGET has no per-key error slot in Redis: a key that failed or
          * has siblings reads as nil, like a missing key. */
         const struct version *v = s->err ? NULL : sib_agreed(&s->set);
-        if (v && version_live(v, now))
+        struct val *cs = v && version_live(v, now) ? typed_counter_string(v->val) : NULL;
+        if (cs)
+            resp_add_bulk(&c->out, cs->data, cs->len);
+        else if (v && version_live(v, now) && !val_is_typed(v->val)) /* other types: nil */
             resp_add_bulk(&c->out, v->val->data, v->val->len);
         else
             cmd_reply_null(c);
+        val_unref(cs);
     }
 }
 
@@ -311,7 +336,12 @@ static void type_done(struct op *op, struct client *c)
         cmd_reply_kverr(c, s->err);
         return;
     }
-    resp_add_simple(&c->out, sib_live_count(&s->set, clock_now_ms()) > 0 ? "string" : "none");
+    enum crdt_type t;
+    const struct version *v;
+    int k = typed_classify(&s->set, clock_now_ms(), &t, &v);
+    resp_add_simple(&c->out, k == TYPED_ABSENT  ? "none"
+                             : k == TYPED_STATE ? typed_type_name(t)
+                                                : "string");
 }
 
 void cmd_type(struct client *c, int argc, const struct arg *argv)
@@ -396,6 +426,16 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
         s->forwarded = true; /* the reply is in raw */
         if (out.action == CMD_RMW_NONE) {
             val_unref(out.val);
+            goto out;
+        }
+        if (out.action == CMD_RMW_EXPIRE) { /* a typed key's TTL */
+            val_unref(out.val);
+            int64_t spent_ms = (clock_mono_us() - w->start_us) / 1000;
+            int left_ms = op->d.node->cfg.put_timeout_ms - (int)spent_ms;
+            typed_set_expiry(op->d.node, w->key, w->klen, out.expire_ms, op->pw,
+                             left_ms > 0 ? left_ms : 1, op_write_cb,
+                             op_ref_continued(op, w->slot));
+            wrote = true;
             goto out;
         }
         val_unref(val);
@@ -508,17 +548,45 @@ void cmd_rmw(struct client *c, int argc, const struct arg *argv, const struct ar
     op_dispatched(op, c);
 }
 
+bool cmd_rmw_current_any(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
+                         const struct version **live, bool *typed)
+{
+    enum crdt_type t;
+    const struct version *st;
+    if (typed)
+        *typed = false;
+    if (typed_classify(cur, now, &t, &st) == TYPED_STATE) {
+        *live = st;
+        if (typed)
+            *typed = true;
+        return true;
+    }
+    return cmd_rmw_current(cur, now, out, live);
+}
+
 bool cmd_rmw_current(const struct sibset *cur, int64_t now, struct cmd_rmw_out *out,
                      const struct version **live)
 {
     *live = NULL;
     const struct version *v = sib_agreed(cur);
     if (cur->n > 1 && !v) {
-        resp_add_errorf(&out->reply, "ERR",
-                        "key has %u siblings (concurrent versions); use VGET to read them and "
-                        "VPUT with the returned context to resolve",
-                        cur->n);
+        cmd_reply_siblings_buf(&out->reply, cur->n);
         return false;
+    }
+    if (v && version_live(v, now) && val_is_typed(v->val)) {
+        /* a counter reads as the string of its value (one view at a time:
+         * valid until the next call) */
+        static struct version view;
+        struct val *cs = typed_counter_string(v->val);
+        if (!cs) {
+            typed_reply_wrongtype(&out->reply);
+            return false;
+        }
+        version_copy(&view, v);
+        val_unref(view.val);
+        view.val = cs;
+        *live = &view;
+        return true;
     }
     if (v && version_live(v, now))
         *live = v;

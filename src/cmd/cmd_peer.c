@@ -223,6 +223,17 @@ static void peer_get(struct client *c, const struct arg *key, const struct arg *
     sib_fini(&set);
 }
 
+/* A typed state's delta (issue 14) is joined, never superseded: the
+ * coordinator needs no list of what this replica holds beside it (which
+ * would be the whole state). */
+static bool typed_delta(const struct sibset *set)
+{
+    for (uint32_t i = 0; i < set->n; i++)
+        if (val_is_typed(set->v[i].val))
+            return true;
+    return false;
+}
+
 static void peer_put(struct client *c, const struct arg *key, const struct arg *enc)
 {
     struct sibset set;
@@ -242,7 +253,7 @@ static void peer_put(struct client *c, const struct arg *key, const struct arg *
     if (changed < 0) {
         /* past the hard sibling limit (siblings.h): never acked */
         resp_add_error(&c->out, "ERR", kv_strerror(changed));
-    } else if (stored.n > 0 && !sib_covers(&set, &stored)) {
+    } else if (stored.n > 0 && !typed_delta(&set) && !sib_covers(&set, &stored)) {
         struct buf more;
         buf_init(&more);
         sib_encode(&stored, &more);

@@ -45,10 +45,12 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_string_priv.h"
+#include "cmd/typed.h"
 #include "cmd/node.h"
 #include "core/resp.h"
 #include "core/siblings.h"
 #include "util/clock.h"
+#include "util/errors.h"
 #include "util/mem.h"
 #include "util/val.h"
 
@@ -179,26 +181,6 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     return true;
 }
 
-/* Redis's human-friendly long double text (ld2string, LD_STR_HUMAN): 17
- * decimals, trailing zeros and a bare '.' removed, "-0" written "0".
- * Returns the length, or -1 when it does not fit. */
-static int format_ld(char *buf, size_t cap, long double v)
-{
-    int l = snprintf(buf, cap, "%.17Lf", v);
-    if (l <= 0 || (size_t)l >= cap)
-        return -1;
-    if (memchr(buf, '.', (size_t)l)) {
-        while (buf[l - 1] == '0')
-            l--;
-        if (buf[l - 1] == '.')
-            l--;
-    }
-    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
-        buf[0] = '0';
-        l = 1;
-    }
-    return l;
-}
 
 /* Redis's getExpireMillisecondsOrReply for SETEX, PSETEX and GETEX: a
  * positive time, in seconds when secs, relative to now when relative.
@@ -299,50 +281,70 @@ static void cmd_setrange(struct client *c, int argc, const struct arg *argv)
     cmd_rmw(c, argc, argv, &argv[1], setrange_decide, p, str_params_free);
 }
 
-/* ---- INCR / DECR / INCRBY / DECRBY key [n] ---- */
+/* ---- INCR / DECR / INCRBY / DECRBY key [n], INCRBYFLOAT key incr ----
+ *
+ * Counters (issue 14): increments that add up across partitions, not
+ * read-modify-writes.  The key becomes a counter state (core/crdt.h,
+ * CRDT_COUNTER) whose value is its base (the string it held, if any) plus
+ * every coordinator's running total; GET and the other string commands
+ * read that value as a string, SET replaces the counter by a string. */
 
-static void incr_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
-                        struct cmd_rmw_out *out)
+/* The increment of t's command (its syntax was checked by the handler). */
+static long long incr_amount(const struct typed_call *t)
 {
-    (void)proto;
-    const struct str_params *p = arg;
-    const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
-        return;
-    long long v = 0;
-    if (live && !val_ll(live->val, &v)) {
-        add_err(&out->reply, STR_ERR_NOT_INT);
-        return;
-    }
-    if ((p->n < 0 && v < 0 && p->n < LLONG_MIN - v) ||
-        (p->n > 0 && v > 0 && p->n > LLONG_MAX - v)) {
-        add_err(&out->reply, STR_ERR_OVERFLOW);
-        return;
-    }
-    v += p->n;
-    resp_add_int(&out->reply, v);
-    if (live && p->n == 0)
-        return; /* a canonical integer plus 0 is the same text */
-    char tmp[24];
-    int len = snprintf(tmp, sizeof(tmp), "%lld", v);
-    str_write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
+    long long n = 1;
+    if (t->argc > 2)
+        cmd_arg_ll(&t->argv[2], &n);
+    const struct arg *name = &t->argv[0];
+    return name->len >= 4 && (name->p[0] | 0x20) == 'd' ? -n : n;
 }
 
-static void incr_by(struct client *c, int argc, const struct arg *argv, long long n)
+static void incr_fn(struct typed_call *t)
 {
-    struct str_params *p = str_params_new(c, NULL);
-    p->n = n;
-    cmd_rmw(c, argc, argv, &argv[1], incr_decide, p, str_params_free);
+    long long by = incr_amount(t);
+    const struct val *from = typed_string(t);
+    long long cur;
+    if (from && !val_ll(from, &cur)) { /* converted only when it is a number */
+        add_err(&t->reply, STR_ERR_NOT_INT);
+        return;
+    }
+    if (by == 0 && (from || t->state)) { /* + 0: the value, nothing written */
+        struct crdt_num num;
+        const struct crdt_elem *el = t->state ? crdt_find(t->state, "", 0) : NULL;
+        if (from)
+            resp_add_int(&t->reply, cur);
+        else if (el && crdt_num(el, CRDT_COUNTER, &num) == 0 && !num.is_float)
+            resp_add_int(&t->reply, num.i);
+        else
+            add_err(&t->reply, STR_ERR_NOT_INT);
+        return;
+    }
+    struct crdt d;
+    int64_t res = 0;
+    int rc = crdt_incr_int(typed_mut(t), t->actor, "", 0, by, &d, &res);
+    typed_took(t, &d);
+    if (rc == KV_EOVERFLOW)
+        add_err(&t->reply, STR_ERR_OVERFLOW);
+    else if (rc)
+        add_err(&t->reply, STR_ERR_NOT_INT);
+    else
+        resp_add_int(&t->reply, res);
+}
+
+static void incr_by(struct client *c, int argc, const struct arg *argv)
+{
+    cmd_typed(c, argc, argv, &argv[1], CRDT_COUNTER, TYPED_WRITE | TYPED_CONVERT, NULL, 0,
+              incr_fn);
 }
 
 static void cmd_incr(struct client *c, int argc, const struct arg *argv)
 {
-    incr_by(c, argc, argv, 1);
+    incr_by(c, argc, argv);
 }
 
 static void cmd_decr(struct client *c, int argc, const struct arg *argv)
 {
-    incr_by(c, argc, argv, -1);
+    incr_by(c, argc, argv);
 }
 
 static void cmd_incrby(struct client *c, int argc, const struct arg *argv)
@@ -352,7 +354,7 @@ static void cmd_incrby(struct client *c, int argc, const struct arg *argv)
         cmd_reply_not_int(c);
         return;
     }
-    incr_by(c, argc, argv, n);
+    incr_by(c, argc, argv);
 }
 
 static void cmd_decrby(struct client *c, int argc, const struct arg *argv)
@@ -366,37 +368,37 @@ static void cmd_decrby(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, "decrement would overflow");
         return;
     }
-    incr_by(c, argc, argv, -n);
+    incr_by(c, argc, argv);
 }
 
-/* ---- INCRBYFLOAT key increment ---- */
-
-static void incrbyfloat_decide(void *arg, const struct sibset *cur, int64_t now, int proto,
-                               struct cmd_rmw_out *out)
+static void incrbyfloat_fn(struct typed_call *t)
 {
-    (void)proto;
-    const struct str_params *p = arg;
-    const struct version *live;
-    if (!cmd_rmw_current(cur, now, out, &live))
-        return;
-    long double v = 0;
-    if (live && !parse_ld(live->val->data, live->val->len, &v)) {
-        add_err(&out->reply, STR_ERR_NOT_FLOAT);
+    long double by, cur;
+    parse_ld(t->argv[2].p, t->argv[2].len, &by);
+    const struct val *from = typed_string(t);
+    if (from && !parse_ld(from->data, from->len, &cur)) {
+        add_err(&t->reply, STR_ERR_NOT_FLOAT);
         return;
     }
-    v += p->incr;
-    if (isnan(v) || isinf(v)) {
-        add_err(&out->reply, STR_ERR_NAN);
-        return;
+    struct crdt d;
+    long double res = 0;
+    struct crdt *st = typed_mut(t);
+    int rc = crdt_incr_float(st, t->actor, "", 0, by, &d, &res);
+    typed_took(t, &d);
+    if (rc) {
+        /* the value is not a number, or the result is one Redis refuses
+         * (NaN, infinite) */
+        const struct crdt_elem *el = t->state ? crdt_find(t->state, "", 0) : NULL;
+        struct crdt_num num;
+        bool numeric = !el || crdt_num(el, CRDT_COUNTER, &num) == 0;
+        add_err(&t->reply, numeric ? STR_ERR_NAN : STR_ERR_NOT_FLOAT);
+    } else { /* the value as GET shows it */
+        struct buf b;
+        buf_init(&b);
+        crdt_value(crdt_find(st, "", 0), CRDT_COUNTER, &b);
+        resp_add_bulk(&t->reply, b.data ? b.data : "", b.len);
+        buf_fini(&b);
     }
-    char tmp[STR_LD_CHARS];
-    int len = format_ld(tmp, sizeof(tmp), v);
-    if (len < 0) { /* unreachable for a finite long double; refused, not cut */
-        add_err(&out->reply, STR_ERR_NOT_FLOAT);
-        return;
-    }
-    resp_add_bulk(&out->reply, tmp, (size_t)len);
-    str_write_val(out, val_create(tmp, (size_t)len), live ? live->expire_ms : 0);
 }
 
 static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
@@ -406,9 +408,8 @@ static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, STR_ERR_NOT_FLOAT);
         return;
     }
-    struct str_params *p = str_params_new(c, NULL);
-    p->incr = incr;
-    cmd_rmw(c, argc, argv, &argv[1], incrbyfloat_decide, p, str_params_free);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_COUNTER, TYPED_WRITE | TYPED_CONVERT, NULL, 0,
+              incrbyfloat_fn);
 }
 
 /* ---- SETNX key value / SETEX key seconds value / PSETEX ---- */

@@ -16,6 +16,8 @@
 #include "cmd/cmd.h"
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
+#include "cmd/typed.h"
+#include "core/tval.h"
 #include "core/resp.h"
 #include "core/siblings.h"
 #include "core/vclock.h"
@@ -112,6 +114,13 @@ static void vget_done(struct op *op, struct client *c)
         cmd_reply_null(c);
         return;
     }
+    for (uint32_t i = 0; i < s->set.n; i++) {
+        const struct version *v = &s->set.v[i];
+        if (version_live(v, now) && val_is_typed(v->val) && tval_type(v->val) != CRDT_COUNTER) {
+            typed_reply_wrongtype(&c->out); /* hashes, sets, sorted sets: their commands */
+            return;
+        }
+    }
     struct vclock ctx;
     vc_init(&ctx);
     sib_context(&s->set, &ctx);
@@ -123,10 +132,14 @@ static void vget_done(struct op *op, struct client *c)
     resp_add_array(&c->out, s->set.n);
     for (uint32_t i = 0; i < s->set.n; i++) {
         const struct version *v = &s->set.v[i];
-        if (version_live(v, now))
+        struct val *cs = version_live(v, now) ? typed_counter_string(v->val) : NULL;
+        if (cs)
+            resp_add_bulk(&c->out, cs->data, cs->len); /* a counter: its value */
+        else if (version_live(v, now))
             resp_add_bulk(&c->out, v->val->data, v->val->len);
         else
             cmd_reply_null(c); /* a concurrent delete (tombstone sibling) */
+        val_unref(cs);
     }
     buf_fini(&tok);
     vc_fini(&ctx);
@@ -211,6 +224,22 @@ static void vclock_done(struct op *op, struct client *c)
     for (uint32_t i = 0; i < s->set.n; i++) {
         const struct version *v = &s->set.v[i];
         b.len = 0;
+        if (val_is_typed(v->val)) {
+            /* a state: its type, size and context (which identifies it;
+             * the version clock says what its coordinators had seen) */
+            const struct crdt *st = tval_ccrdt(v->val);
+            buf_printf(&b, "%s elements=%u ", crdt_type_name((enum crdt_type)st->type),
+                       crdt_count(st));
+            if (v->expire_ms)
+                buf_printf(&b, "expire_ms=%lld ", (long long)v->expire_ms);
+            if (v->epoch)
+                buf_printf(&b, "epoch=%u ", v->epoch);
+            if (st->ncloud)
+                buf_printf(&b, "cloud=%u ", st->ncloud);
+            vc_format(&st->vc, &b);
+            resp_add_bulk(&c->out, b.data, b.len);
+            continue;
+        }
         if (!v->val)
             buf_printf(&b, "tombstone ");
         else if (!version_live(v, now))

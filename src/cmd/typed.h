@@ -54,6 +54,10 @@
                                    HDEL, ZREM...): fn gets state NULL when
                                    absent and typed_mut is not called */
 
+#define TYPED_CONVERT (1u << 2) /* counters (INCR...): a key holding one string
+                                   becomes a counter whose base is that string;
+                                   fn sees state NULL and typed_string(t) */
+
 #define TYPED_MAX_SRCS 64       /* source keys of one command (more: the
                                    handler replies an error) */
 
@@ -100,6 +104,10 @@ struct crdt *typed_mut(struct typed_call *t);
  * when the operation failed (its delta is then empty). */
 void typed_took(struct typed_call *t, struct crdt *delta);
 
+/* TYPED_CONVERT: the string the key holds (borrowed, valid during fn)
+ * until typed_mut converts it; NULL when it holds none. */
+const struct val *typed_string(const struct typed_call *t);
+
 /* Replaces the key's whole content (the STORE forms: SINTERSTORE,
  * ZUNIONSTORE...): clears every observed element and the TTL (crdt_clear),
  * as Redis overwrites the destination.  Then add the new elements through
@@ -112,5 +120,29 @@ void typed_reset(struct typed_call *t);
 
 /* The reply of WRONGTYPE, for handlers that find it themselves. */
 void typed_reply_wrongtype(struct buf *out);
+
+/* What a key's versions hold at now (for the string commands and the key
+ * space commands): */
+#define TYPED_ABSENT 0   /* nothing live (a typed state without elements too) */
+#define TYPED_STRING 1   /* byte strings only (siblings possibly) */
+#define TYPED_STATE 2    /* one live typed state: *type, *state */
+#define TYPED_CONFLICT 3 /* a live typed state beside other live versions */
+struct sibset;
+struct version;
+/* A counter's value as the string GET shows (new reference), or NULL when
+ * v is not a counter. */
+struct val *typed_counter_string(const struct val *v);
+/* TYPE's word for a typed key: "hash", "set", "zset", "string" (a counter). */
+const char *typed_type_name(enum crdt_type t);
+int typed_classify(const struct sibset *set, int64_t now, enum crdt_type *type,
+                   const struct version **state);
+
+/* EXPIRE / PERSIST on a typed key held here (cmd_rmw's CMD_RMW_EXPIRE):
+ * sets its state's TTL (expire_ms, 0 = none; crdt_expire_set), logs it,
+ * sends the change to the replicas; cb as coord_write's, exactly once. */
+struct kv_node;
+typedef void (*typed_write_cb)(void *arg, int err, const struct vclock *stored);
+int typed_set_expiry(struct kv_node *n, const void *key, size_t klen, int64_t expire_ms, int pw,
+                     int timeout_ms, typed_write_cb cb, void *arg);
 
 #endif

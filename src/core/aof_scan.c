@@ -139,7 +139,7 @@ bool aof_rec_parse(int type, const uint8_t *p, size_t len, struct aof_rec *out)
         out->owner = p + 1;
         out->owner_len = p[0];
         pos = 1 + (size_t)p[0];
-    } else if (type != AOF_KEY) {
+    } else if (type != AOF_KEY && type != AOF_MERGE) {
         return false;
     }
     uint64_t klen;

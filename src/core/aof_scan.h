@@ -47,6 +47,8 @@ enum aof_type {
     AOF_HINT = 2,  /* u8 owner-name length, name, varint klen, key, versions */
     AOF_FLUSH = 3, /* [varint flush epoch >= 1]: every version stamped before
                       it was dropped; empty = everything so far (older logs) */
+    AOF_MERGE = 4, /* as AOF_KEY, but the versions are reconciled into the
+                      key's (a typed state's delta), not replacing them */
     AOF_TYPE_COUNT
 };
 

@@ -1,8 +1,8 @@
 /* crdt.c — the dot store under every convergent type: causal context,
  * element table, join, copy and equality (crdt.h explains the model).
  *
- * Owns: the context (vc prefix + cloud), the element table and each
- * element's entries of a struct crdt.  Operations on the types are in
+ * Owns: the context (vc prefix + cloud) and holes, the element table and
+ * each element's entries, and the expiry register of a struct crdt.  Operations on the types are in
  * crdt_ops.c, the codec and digest in crdt_codec.c; both reach the table
  * and the context only through crdt_priv.h.
  *
@@ -12,6 +12,9 @@
  *     k > vc[a] + 1 (so equal knowledge has one representation);
  *   - every entry's dot is in the context and appears once in the state;
  *   - holes: sorted, unique, in the context, carried by no entry;
+ *   - expiry entries: sorted by dot, ms > 0, their dots in the context and
+ *     used once in the state like any entry's; exp_scoped only when
+ *     scoped (a full state's expiry is always "in scope");
  *   - entries of an element are sorted by (actor, counter);
  *   - an element has >= 1 entry unless the state is a scoped delta.
  *
@@ -432,6 +435,7 @@ void crdt_fini(struct crdt *c)
     vc_fini(&c->vc);
     mem_free(c->cloud);
     mem_free(c->hole);
+    mem_free(c->exp);
     crdt_init(c, CRDT_NONE);
 }
 
@@ -442,6 +446,7 @@ void crdt_copy(struct crdt *dst, const struct crdt *src)
     crdt_fini(dst);
     dst->type = src->type;
     dst->scoped = src->scoped;
+    dst->exp_scoped = src->exp_scoped;
     vc_copy(&dst->vc, &src->vc);
     if (src->ncloud) {
         cloud_reserve(dst, src->ncloud);
@@ -451,6 +456,10 @@ void crdt_copy(struct crdt *dst, const struct crdt *src)
     if (src->nhole) {
         dst->hole = mem_memdup(src->hole, (size_t)src->nhole * sizeof(*src->hole));
         dst->nhole = src->nhole;
+    }
+    if (src->nexp) {
+        dst->exp = mem_memdup(src->exp, (size_t)src->nexp * sizeof(*src->exp));
+        dst->nexp = src->nexp;
     }
     if (!src->slot)
         return;
@@ -519,6 +528,51 @@ static void drop_empty(struct crdt *c)
     mem_free(prev);
 }
 
+static bool exp_held(const struct crdt *c, uint32_t actor, uint64_t counter)
+{
+    for (uint32_t i = 0; i < c->nexp; i++)
+        if (c->exp[i].actor == actor && c->exp[i].counter == counter)
+            return true;
+    return false;
+}
+
+/* The expiry register's part of dst ⊔ src (call before the contexts
+ * unite).  Entries join like an element's; a scoped src without the
+ * expiry in scope says nothing about it, so dst's entries stay. */
+static void exp_join(struct crdt *dst, const struct crdt *src)
+{
+    if (!src->scoped || src->exp_scoped) {
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < dst->nexp; i++) {
+            const struct crdt_expiry *e = &dst->exp[i];
+            if (exp_held(src, e->actor, e->counter) || !crdt_ctx_has(src, e->actor, e->counter))
+                dst->exp[w++] = *e;
+        }
+        dst->nexp = w;
+    }
+    uint32_t add = 0;
+    for (uint32_t i = 0; i < src->nexp; i++)
+        add += !crdt_ctx_has(dst, src->exp[i].actor, src->exp[i].counter);
+    if (add) {
+        dst->exp = mem_realloc(dst->exp, ((size_t)dst->nexp + add) * sizeof(*dst->exp));
+        for (uint32_t i = 0; i < src->nexp; i++) {
+            const struct crdt_expiry *e = &src->exp[i];
+            if (crdt_ctx_has(dst, e->actor, e->counter))
+                continue;
+            uint32_t k = dst->nexp++;
+            while (k > 0 && dot_cmp(dst->exp[k - 1].actor, dst->exp[k - 1].counter, e->actor,
+                                    e->counter) > 0) {
+                dst->exp[k] = dst->exp[k - 1];
+                k--;
+            }
+            dst->exp[k] = *e;
+        }
+    } else if (dst->nexp == 0) {
+        mem_free(dst->exp);
+        dst->exp = NULL;
+    }
+}
+
 int crdt_join(struct crdt *dst, const struct crdt *src)
 {
     if (dst->type != src->type)
@@ -565,10 +619,12 @@ int crdt_join(struct crdt *dst, const struct crdt *src)
             crdt_entry_insert(dst, si, &copy);
         }
     }
+    exp_join(dst, src);
     holes_join(dst, src);
     ctx_join(dst, src);
     bool was_scoped = dst->scoped;
     dst->scoped = dst->scoped && src->scoped;
+    dst->exp_scoped = dst->scoped && (dst->exp_scoped || src->exp_scoped);
     if (!dst->scoped && (was_scoped || !src->scoped))
         drop_empty(dst);
     return 0;
@@ -638,8 +694,13 @@ bool crdt_equal(const struct crdt *a, const struct crdt *b)
 {
     if (a->type != b->type || a->scoped != b->scoped || a->nelem != b->nelem ||
         a->vc.n != b->vc.n || vc_compare(&a->vc, &b->vc) != VC_EQUAL ||
-        a->ncloud != b->ncloud || a->nhole != b->nhole)
+        a->ncloud != b->ncloud || a->nhole != b->nhole || a->exp_scoped != b->exp_scoped ||
+        a->nexp != b->nexp)
         return false;
+    for (uint32_t i = 0; i < a->nexp; i++)
+        if (a->exp[i].actor != b->exp[i].actor || a->exp[i].counter != b->exp[i].counter ||
+            a->exp[i].ms != b->exp[i].ms)
+            return false;
     for (uint32_t i = 0; i < a->ncloud; i++)
         if (a->cloud[i].actor != b->cloud[i].actor || a->cloud[i].counter != b->cloud[i].counter)
             return false;

@@ -60,10 +60,21 @@
  *   carries a dot the removal did not see): increments are never lost, at
  *   the price that a concurrent reset does not subtract A's earlier part.
  *
+ * Expiry (Redis EXPIRE / PERSIST on a whole key of any of these types): a
+ * register beside the elements (not an element, so no member or field can
+ * collide with it) of entries (dot, absolute ms), joined like the entries
+ * of an element; concurrent EXPIREs stay side by side and the effective
+ * expiry is the largest (the longest life wins: deterministic, no wall
+ * clock order).  EXPIRE and PERSIST supersede the observed entries; DEL
+ * (crdt_clear) too.
+ *
  * Deltas are "scoped": they list (possibly with no entries) every element
- * whose dots their context covers, so joining one into a state visits only
- * those elements — O(delta), not O(state) — which is what lets a SADD to a
- * 1 M-member set ship and apply one member.  A full state is unscoped and
+ * whose dots their context covers, and say whether the expiry register is
+ * in scope (exp_scoped), so joining one into a state visits only those
+ * elements (and the expiry only when in scope: a SADD's delta leaves the
+ * state's expiry alone, an EXPIRE's replaces the entries it observed) —
+ * O(delta), not O(state) — which is what lets a SADD to a 1 M-member set
+ * ship and apply one member.  A full state is unscoped and
  * a join with it visits everything.  A delta's scope cannot be checked (a
  * dot does not say its element); a peer that sends a false one can only
  * fail to remove entries, which the next full-state join (anti-entropy)
@@ -167,10 +178,22 @@ static inline const char *crdt_elem_key(const struct crdt_elem *el)
     return (const char *)&el->e[el->n];
 }
 
+/* One entry of the expiry register (EXPIRE on a whole key, see
+ * crdt_expire_set): an absolute unix time in ms, tagged with the dot of
+ * the EXPIRE that set it. */
+struct crdt_expiry {
+    uint32_t actor;
+    uint32_t pad_;
+    uint64_t counter;
+    int64_t ms;       /* > 0 */
+};
+
 struct crdt {
     uint8_t type;     /* enum crdt_type */
     bool scoped;      /* a delta: see above */
-    uint16_t pad_;
+    bool exp_scoped;  /* a scoped delta whose scope includes the expiry
+                         register (always false in a full state) */
+    uint8_t pad_;
     uint32_t nelem;   /* elements in the table */
     struct vclock vc; /* context: contiguous prefix per actor */
     struct crdt_dot *cloud; /* context: dots above the prefix, sorted, none
@@ -182,6 +205,10 @@ struct crdt {
     struct crdt_dot *hole;   /* context dots whose own delta this state has
                                 not applied (see "Holes"), sorted, sized
                                 exactly: usually none */
+    struct crdt_expiry *exp; /* the expiry register's entries, sorted by
+                                dot: usually 0 or 1 */
+    uint32_t nexp;
+    uint32_t pad2_;
 };
 
 /* ---- life cycle ---- */
@@ -239,7 +266,7 @@ void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
  * state.  An operation that changes nothing (removing an absent element)
  * mints nothing.  An operation leaves c's holes as they are. */
 
-/* Removes every observed entry of every element (DEL, or
+/* Removes every observed entry of every element and of the expiry (DEL, or
  * an overwrite by another type), and mints a dot.  c keeps its context
  * (plus the dot) and becomes (or stays) a full state; the delta is
  * unscoped too: context = c's new one, no entries. */
@@ -282,7 +309,20 @@ int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
 int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
                     long double by, struct crdt *delta, long double *result);
 
+/* EXPIRE (expire_ms > 0, an absolute unix time in ms) or PERSIST
+ * (expire_ms == 0) of the whole key, any type: mints the actor's next dot
+ * and supersedes the observed expiry entries (their dots into the delta's
+ * context and holes) with, for expire_ms > 0, one entry (that dot,
+ * expire_ms).  PERSIST leaves no entry but still mints a dot (the caller
+ * skips it when crdt_expire(c) is 0, as Redis's PERSIST then answers 0).
+ * The delta is scoped with the expiry in scope and no element.  KV_EINVAL
+ * for expire_ms < 0 or a state of type CRDT_NONE. */
+int crdt_expire_set(struct crdt *c, uint32_t actor, int64_t expire_ms, struct crdt *delta);
+
 /* ---- reads ---- */
+/* The effective expiry: 0 (never) without expiry entries, else the largest
+ * of the concurrent ones. */
+int64_t crdt_expire(const struct crdt *c);
 struct crdt_num {
     bool is_float; /* some part is a float (or the base reads as one) */
     int64_t i;     /* the value when !is_float */
@@ -313,13 +353,18 @@ int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *sc
 /* ---- codec (crdt_codec.c) ----
  * Canonical: equal states encode to the same bytes on every node (actors by
  * name, elements by key bytes, entries by (actor name, counter)).
- *   u8 version (1), u8 type, u8 flags (bit 0: scoped, bit 1: holes follow)
+ *   u8 version (1), u8 type, u8 flags (bit 0: scoped, bit 1: holes follow,
+ *          bit 2: expiry follows)
  *   varint actors, per actor u8 name length + name (strictly increasing)
  *   varint vc entries, per entry varint actor index (increasing), varint counter
  *   varint cloud dots, per dot varint actor index, varint counter (sorted,
  *          each above the actor's prefix + 1)
  *   with flag bit 1: varint holes (>= 1), per dot varint actor index,
  *          varint counter (sorted, each in the context)
+ *   with flag bit 2 (set when a scoped state's expiry is in scope, or a
+ *          full state has expiry entries): varint entries (>= 1 in a full
+ *          state), per entry varint actor index, varint counter (sorted,
+ *          in the context, not a hole), varint ms (>= 1, <= INT64_MAX)
  *   varint elements, per element varint key length, key bytes (strictly
  *          increasing), varint entries, per entry u8 kind, varint actor
  *          index, varint counter, payload (REG bytes: varint length + bytes;

@@ -34,7 +34,15 @@
 #define CRDT_CODEC_VERSION 1
 #define CRDT_F_SCOPED (1u << 0) /* a delta (crdt.h) */
 #define CRDT_F_HOLES (1u << 1)  /* a holes section follows the cloud */
-#define CRDT_F_ALL (CRDT_F_SCOPED | CRDT_F_HOLES)
+#define CRDT_F_EXPIRY (1u << 2) /* an expiry section follows the holes */
+#define CRDT_F_ALL (CRDT_F_SCOPED | CRDT_F_HOLES | CRDT_F_EXPIRY)
+
+/* The expiry section is present: a delta's expiry is in scope, or a full
+ * state has entries. */
+static bool exp_section(const struct crdt *c)
+{
+    return c->scoped ? c->exp_scoped : c->nexp > 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* encode                                                               */
@@ -158,7 +166,8 @@ void crdt_encode(const struct crdt *c, struct buf *out)
 
     buf_putc(out, CRDT_CODEC_VERSION);
     buf_putc(out, (char)c->type);
-    buf_putc(out, (char)((c->scoped ? CRDT_F_SCOPED : 0) | (c->nhole ? CRDT_F_HOLES : 0)));
+    buf_putc(out, (char)((c->scoped ? CRDT_F_SCOPED : 0) | (c->nhole ? CRDT_F_HOLES : 0) |
+                         (exp_section(c) ? CRDT_F_EXPIRY : 0)));
     buf_varint(out, t.n);
     for (uint32_t i = 0; i < t.n; i++) {
         size_t len;
@@ -170,6 +179,8 @@ void crdt_encode(const struct crdt *c, struct buf *out)
     uint32_t ndots = c->vc.n > c->ncloud ? c->vc.n : c->ncloud;
     if (c->nhole > ndots)
         ndots = c->nhole;
+    if (c->nexp > ndots)
+        ndots = c->nexp;
     struct ixdot *d = mem_alloc((ndots ? ndots : 1) * sizeof(*d));
     for (uint32_t i = 0; i < c->vc.n; i++)
         d[i] = (struct ixdot){ ix_of(&t, c->vc.e[i].actor), c->vc.e[i].counter, NULL };
@@ -195,6 +206,19 @@ void crdt_encode(const struct crdt *c, struct buf *out)
         for (uint32_t i = 0; i < c->nhole; i++) {
             buf_varint(out, d[i].ix);
             buf_varint(out, d[i].counter);
+        }
+    }
+    if (exp_section(c)) {
+        for (uint32_t i = 0; i < c->nexp; i++)
+            d[i] = (struct ixdot){ ix_of(&t, c->exp[i].actor), c->exp[i].counter, NULL };
+        qsort(d, c->nexp, sizeof(*d), ixdot_cmp);
+        buf_varint(out, c->nexp);
+        for (uint32_t i = 0; i < c->nexp; i++) {
+            buf_varint(out, d[i].ix);
+            buf_varint(out, d[i].counter);
+            for (uint32_t k = 0; k < c->nexp; k++) /* 0 or 1 entries, rarely more */
+                if (c->exp[k].counter == d[i].counter && ix_of(&t, c->exp[k].actor) == d[i].ix)
+                    buf_varint(out, (uint64_t)c->exp[k].ms);
         }
     }
     mem_free(d);
@@ -325,6 +349,14 @@ static int entry_dot_cmp(const void *pa, const void *pb)
 static int dot_cmp_q(const void *pa, const void *pb)
 {
     const struct crdt_dot *a = pa, *b = pb;
+    if (a->actor != b->actor)
+        return a->actor < b->actor ? -1 : 1;
+    return (a->counter > b->counter) - (a->counter < b->counter);
+}
+
+static int exp_dot_cmp(const void *pa, const void *pb)
+{
+    const struct crdt_expiry *a = pa, *b = pb;
     if (a->actor != b->actor)
         return a->actor < b->actor ? -1 : 1;
     return (a->counter > b->counter) - (a->counter < b->counter);
@@ -517,6 +549,31 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
         }
     }
 
+    if (d.p[2] & CRDT_F_EXPIRY) {
+        uint64_t ne;
+        if (!get(&d, &ne) || (ne == 0 && !c->scoped) || ne > CRDT_MAX_ENTRIES ||
+            ne > (d.len - d.pos) / 3)
+            goto fail;
+        c->exp_scoped = c->scoped;
+        c->exp = mem_alloc((ne ? ne : 1) * sizeof(*c->exp));
+        for (uint64_t i = 0; i < ne; i++) {
+            uint64_t ix, ctr, ms;
+            if (!get(&d, &ix) || ix >= na || !get(&d, &ctr) || ctr == 0 ||
+                ctr > VC_MAX_COUNTER || !dec_ctx_has(&d, (uint32_t)ix, ctr) ||
+                crdt_hole_has(c, (uint32_t)ix, ctr) || !get(&d, &ms) || ms == 0 ||
+                ms > (uint64_t)INT64_MAX)
+                goto fail;
+            if (i > 0) {
+                const struct crdt_expiry *q = &c->exp[i - 1];
+                if (ix < q->actor || (ix == q->actor && ctr <= q->counter))
+                    goto fail;
+            }
+            c->exp[i] = (struct crdt_expiry){ .actor = (uint32_t)ix, .counter = ctr,
+                                              .ms = (int64_t)ms };
+            c->nexp = (uint32_t)i + 1;
+        }
+    }
+
     rc = decode_elems(c, &d, max_key, max_val, used, &dots, &ndots);
     if (rc)
         goto fail;
@@ -531,6 +588,11 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
         for (uint64_t i = 1; i < ndots; i++)
             if (dots[i] == dots[i - 1])
                 goto fail;
+    }
+    for (uint32_t i = 0; i < c->nexp && ndots; i++) { /* nor on an element */
+        uint64_t key = (uint64_t)c->exp[i].actor << 49 | c->exp[i].counter;
+        if (bsearch(&key, dots, ndots, sizeof(*dots), u64_cmp))
+            goto fail;
     }
 
     /* valid: now names become ids (the only step that touches the table) */
@@ -552,6 +614,14 @@ int crdt_decode(struct crdt *c, const void *ptr, size_t len, size_t max_key, siz
         c->hole[i].actor = ids[c->hole[i].actor];
     if (c->nhole > 1)
         qsort(c->hole, c->nhole, sizeof(*c->hole), dot_cmp_q);
+    for (uint32_t i = 0; i < c->nexp; i++)
+        c->exp[i].actor = ids[c->exp[i].actor];
+    if (c->nexp > 1)
+        qsort(c->exp, c->nexp, sizeof(*c->exp), exp_dot_cmp);
+    if (c->nexp == 0) {
+        mem_free(c->exp);
+        c->exp = NULL;
+    }
     for (uint32_t i = 0; c->slot && i <= c->mask; i++) {
         struct crdt_elem *el = c->slot[i];
         if (!el)
@@ -584,6 +654,17 @@ static uint64_t actor_hash(uint32_t id, uint32_t seed)
     return hash_bytes(name, len, seed);
 }
 
+/* The expiry register's part of a digest: 0 when a full state has none
+ * (so digests of states without expiry are those of before it existed). */
+static uint64_t exp_hash(const struct crdt *c, uint32_t seed)
+{
+    uint64_t h = c->exp_scoped ? hash_mix(seed) : 0;
+    for (uint32_t i = 0; i < c->nexp; i++)
+        h += hash_mix(actor_hash(c->exp[i].actor, seed) ^ hash_mix(c->exp[i].counter) ^
+                      hash_mix((uint64_t)c->exp[i].ms + seed));
+    return h;
+}
+
 uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c)
 {
     uint64_t ctx = 0, els = 0;
@@ -593,6 +674,7 @@ uint64_t crdt_digest(const void *key, size_t klen, const struct crdt *c)
         ctx += hash_mix(actor_hash(c->cloud[i].actor, 12) ^ c->cloud[i].counter);
     for (uint32_t i = 0; i < c->nhole; i++)
         ctx += hash_mix(actor_hash(c->hole[i].actor, 17) ^ c->hole[i].counter);
+    ctx += exp_hash(c, 18);
     for (uint32_t i = 0; c->slot && i <= c->mask; i++) {
         const struct crdt_elem *el = c->slot[i];
         if (!el)
@@ -627,6 +709,7 @@ uint64_t crdt_ctx_digest(const struct crdt *c)
         ctx += hash_mix(actor_hash(c->cloud[i].actor, 22) ^ c->cloud[i].counter);
     for (uint32_t i = 0; i < c->nhole; i++)
         ctx += hash_mix(actor_hash(c->hole[i].actor, 23) ^ c->hole[i].counter);
+    ctx += exp_hash(c, 24);
     uint64_t d = hash_mix(ctx ^ hash_mix(((uint64_t)c->type << 8) | (c->scoped ? 1u : 0u)));
     return d ? d : 1;
 }

@@ -228,6 +228,51 @@ int crdt_zset_add(struct crdt *c, uint32_t actor, const void *m, size_t mlen,
     return rc;
 }
 
+int crdt_expire_set(struct crdt *c, uint32_t actor, int64_t expire_ms, struct crdt *delta)
+{
+    begin_delta(delta, c->type);
+    if (c->type == CRDT_NONE || c->type >= CRDT_TYPE_COUNT || expire_ms < 0)
+        return KV_EINVAL;
+    uint64_t k;
+    if (next_dot(c, actor, &k) != 0)
+        return KV_EOVERFLOW;
+    if (delta) {
+        delta->exp_scoped = true;
+        for (uint32_t i = 0; i < c->nexp; i++) {
+            crdt_ctx_add(delta, c->exp[i].actor, c->exp[i].counter);
+            crdt_hole_add(delta, c->exp[i].actor, c->exp[i].counter);
+        }
+        crdt_ctx_add(delta, actor, k);
+    }
+    struct crdt_expiry e = { .actor = actor, .counter = k, .ms = expire_ms };
+    c->nexp = 0;
+    if (expire_ms > 0) {
+        c->exp = mem_realloc(c->exp, sizeof(*c->exp));
+        c->exp[0] = e;
+        c->nexp = 1;
+        if (delta) {
+            delta->exp = mem_memdup(&e, sizeof(e));
+            delta->nexp = 1;
+        }
+    } else {
+        mem_free(c->exp);
+        c->exp = NULL;
+    }
+    crdt_ctx_add(c, actor, k);
+    if (c->scoped)
+        c->exp_scoped = true; /* its context now covers expiry dots */
+    return 0;
+}
+
+int64_t crdt_expire(const struct crdt *c)
+{
+    int64_t ms = 0;
+    for (uint32_t i = 0; i < c->nexp; i++)
+        if (c->exp[i].ms > ms)
+            ms = c->exp[i].ms;
+    return ms;
+}
+
 /* ------------------------------------------------------------------ */
 /* numbers                                                              */
 
@@ -384,9 +429,29 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     return 0;
 }
 
+/* The decimal a float total stands for.  Totals travel and are kept as
+ * doubles (8 bytes in the codec), so 10.5 + 0.1 is kept as
+ * 10.5999999999999996447; Redis keeps a long double and shows 10.6.  The
+ * shortest decimal that reads back as the same double is what was meant,
+ * and is what is shown (as a long double, printed as Redis prints). */
+static long double shortest_decimal(long double v)
+{
+    double d = (double)v;
+    if (!isfinite(d))
+        return v;
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            return strtold(tmp, NULL);
+    }
+    return v;
+}
+
 /* Redis's ld2string in its human-friendly mode (INCRBYFLOAT's reply). */
 static void put_long_double(struct buf *out, long double v)
 {
+    v = shortest_decimal(v);
     char tmp[MAX_LONG_DOUBLE_CHARS];
     int n = snprintf(tmp, sizeof(tmp), "%.17Lf", v);
     if (n <= 0 || (size_t)n >= sizeof(tmp))

@@ -35,6 +35,7 @@
  * before, so logs and peers of the previous release read it.
  */
 #include "core/siblings.h"
+#include "core/tval.h"
 #include "util/hash.h"
 #include "util/varint.h"
 
@@ -48,6 +49,7 @@
 #define SIB_F_EXPIRE (1u << 1)    /* a non-zero expire_ms follows */
 #define SIB_F_DOT (1u << 2)       /* the dot follows the clock */
 #define SIB_F_EPOCH (1u << 3)     /* a non-zero flush epoch follows the dot */
+#define SIB_F_TYPED (1u << 4)     /* the value is a crdt_encode'd state */
 
 void version_init(struct version *v)
 {
@@ -123,6 +125,12 @@ static inline bool prefix_seen(const struct version *y, uint32_t a, uint64_t c)
     return a != y->dot_actor || c <= y->dot_base || y->dot_base + 1 == yc;
 }
 
+bool version_same_type(const struct version *a, const struct version *b)
+{
+    return val_is_typed(a->val) && val_is_typed(b->val) &&
+           tval_ccrdt(a->val)->type == tval_ccrdt(b->val)->type;
+}
+
 bool version_seen_by(const struct version *x, const struct version *y)
 {
     /* Flush epochs first: the flush of epoch E removed every version stamped
@@ -132,6 +140,8 @@ bool version_seen_by(const struct version *x, const struct version *y)
      * epoch reuses). */
     if (x->epoch != y->epoch)
         return x->epoch < y->epoch;
+    if (version_same_type(x, y)) /* two states of one type: by their contexts */
+        return crdt_ctx_covers(tval_ccrdt(y->val), tval_ccrdt(x->val));
     if (x->dot_actor != VERSION_NO_DOT)
         return event_seen(y, x->dot_actor, vc_counter(&x->vc, x->dot_actor));
     for (uint32_t i = 0; i < x->vc.n; i++)
@@ -270,12 +280,81 @@ static bool make_room(struct sibset *s, const struct version *nv)
     return true;
 }
 
-bool sib_add(struct sibset *s, const struct version *v)
+/* The stored state of v's type and epoch, when v is a typed version and s
+ * holds one (at most one: two would have been joined). */
+static struct version *typed_peer(struct sibset *s, const struct version *v)
+{
+    if (!val_is_typed(v->val))
+        return NULL;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i].epoch == v->epoch && version_same_type(&s->v[i], v))
+            return &s->v[i];
+    return NULL;
+}
+
+/* Joins typed version v into its concurrent peer y of s (the join of two
+ * states replaces both: nothing is kept side by side); then drops the
+ * versions the joined clock now dominates.  y's state is changed in place
+ * when the caller's own references are all there are (own_refs), else
+ * copied first. */
+static void join_into(struct sibset *s, struct version *y, const struct version *v,
+                      uint32_t own_refs)
+{
+    if (val_refs(y->val) > own_refs) {
+        struct val *c = tval_copy(y->val);
+        val_unref(y->val);
+        y->val = c;
+    }
+    struct crdt *st = tval_crdt(y->val);
+    crdt_join(st, tval_ccrdt(v->val));
+    vc_merge(&y->vc, &v->vc);
+    y->expire_ms = crdt_expire(st);
+    struct version *keep = y;
+    uint32_t w = 0;
+    for (uint32_t r = 0; r < s->n; r++) {
+        if (&s->v[r] != keep && version_seen_by(&s->v[r], keep)) {
+            version_fini(&s->v[r]);
+            continue;
+        }
+        if (w != r)
+            s->v[w] = s->v[r]; /* moves ownership */
+        w++;
+    }
+    s->n = w;
+}
+
+/* A typed version about to be kept on its own: a delta (scoped state)
+ * becomes a full state, so stored states never hold a delta's empty
+ * elements. */
+static void own_full(struct version *slot)
+{
+    if (val_is_typed(slot->val) && tval_ccrdt(slot->val)->scoped) {
+        struct val *full = tval_new(tval_type(slot->val));
+        crdt_join(tval_crdt(full), tval_ccrdt(slot->val));
+        val_unref(slot->val);
+        slot->val = full;
+        slot->expire_ms = crdt_expire(tval_ccrdt(full));
+    }
+}
+
+bool sib_add_shared(struct sibset *s, const struct version *v, uint32_t own_refs)
 {
     if (!make_room(s, v))
         return false;
-    version_copy(append_slot(s), v);
+    struct version *y = typed_peer(s, v);
+    if (y) {
+        join_into(s, y, v, own_refs);
+        return true;
+    }
+    struct version *slot = append_slot(s);
+    version_copy(slot, v);
+    own_full(slot);
     return true;
+}
+
+bool sib_add(struct sibset *s, const struct version *v)
+{
+    return sib_add_shared(s, v, 1);
 }
 
 bool sib_add_move(struct sibset *s, struct version *v)
@@ -284,9 +363,16 @@ bool sib_add_move(struct sibset *s, struct version *v)
         version_fini(v);
         return false;
     }
+    struct version *y = typed_peer(s, v);
+    if (y) {
+        join_into(s, y, v, 1);
+        version_fini(v);
+        return true;
+    }
     struct version *slot = append_slot(s);
     *slot = *v; /* slot was freshly initialised and owns nothing */
     version_init(v);
+    own_full(slot);
     return true;
 }
 
@@ -360,11 +446,26 @@ void sib_encode(const struct sibset *s, struct buf *out)
         const struct version *v = &s->v[i];
         unsigned flags = (v->val ? 0 : SIB_F_TOMBSTONE) | (v->expire_ms ? SIB_F_EXPIRE : 0) |
                          (v->dot_actor != VERSION_NO_DOT ? SIB_F_DOT : 0) |
-                         (v->epoch ? SIB_F_EPOCH : 0);
+                         (v->epoch ? SIB_F_EPOCH : 0) | (val_is_typed(v->val) ? SIB_F_TYPED : 0);
         buf_putc(out, (char)flags);
         if (v->expire_ms)
             buf_varint(out, (uint64_t)v->expire_ms);
-        if (v->val) {
+        if (val_is_typed(v->val)) {
+            size_t at = out->len;
+            buf_varint(out, 0); /* length placeholder: rewritten below */
+            size_t start = out->len;
+            crdt_encode(tval_ccrdt(v->val), out);
+            size_t n = out->len - start;
+            struct buf lenb;
+            buf_init(&lenb);
+            buf_varint(&lenb, n);
+            /* move the state right by the varint's real size */
+            buf_reserve(out, lenb.len - 1);
+            memmove(out->data + at + lenb.len, out->data + start, n);
+            memcpy(out->data + at, lenb.data, lenb.len);
+            out->len = at + lenb.len + n;
+            buf_fini(&lenb);
+        } else if (v->val) {
             buf_varint(out, v->val->len);
             buf_put(out, v->val->data, v->val->len);
         }
@@ -395,7 +496,8 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
         if (pos >= len)
             goto fail;
         unsigned flags = p[pos++];
-        if (flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT | SIB_F_EPOCH))
+        if ((flags & ~(SIB_F_TOMBSTONE | SIB_F_EXPIRE | SIB_F_DOT | SIB_F_EPOCH | SIB_F_TYPED)) ||
+            ((flags & SIB_F_TYPED) && (flags & (SIB_F_TOMBSTONE | SIB_F_DOT))))
             goto fail;
         struct version *v = append_slot(s);
         if (flags & SIB_F_EXPIRE) {
@@ -404,7 +506,22 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
                 goto fail;
             v->expire_ms = (int64_t)x;
         }
-        if (!(flags & SIB_F_TOMBSTONE)) {
+        if (flags & SIB_F_TYPED) {
+            /* a state: its elements and registers are bounded by max_val
+             * each (a member is a value), the whole by the record */
+            uint64_t vl;
+            if (!varint_get(p, len, &pos, &vl) || vl > len - pos)
+                goto fail;
+            struct crdt st;
+            int err = crdt_decode(&st, p + pos, (size_t)vl, max_val, max_val);
+            if (err || st.type == CRDT_NONE) {
+                crdt_fini(&st);
+                rc = err ? err : KV_EPROTO;
+                goto fail;
+            }
+            v->val = tval_wrap(&st); /* a delta stays one (joins visit its scope) */
+            pos += (size_t)vl;
+        } else if (!(flags & SIB_F_TOMBSTONE)) {
             uint64_t vl;
             if (!varint_get(p, len, &pos, &vl) || vl > max_val || vl > UINT32_MAX ||
                 vl > len - pos)
@@ -440,10 +557,12 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
     }
     if (pos != len)
         goto fail;
-    /* An honest peer only ever sends reconciled sets. */
+    /* An honest peer only ever sends reconciled sets (where two states of
+     * one type and epoch are joined into one). */
     for (uint32_t i = 0; i < s->n; i++)
         for (uint32_t j = i + 1; j < s->n; j++)
-            if (version_compare(&s->v[i], &s->v[j]) != VC_CONCURRENT)
+            if (version_compare(&s->v[i], &s->v[j]) != VC_CONCURRENT ||
+                (s->v[i].epoch == s->v[j].epoch && version_same_type(&s->v[i], &s->v[j])))
                 goto fail;
     return 0;
 fail:
@@ -458,6 +577,8 @@ const struct version *sib_agreed(const struct sibset *s)
     const struct version *a = &s->v[0];
     for (uint32_t i = 1; i < s->n; i++) {
         const struct version *b = &s->v[i];
+        if (val_is_typed(a->val) || val_is_typed(b->val))
+            return NULL; /* a state beside anything else is a conflict */
         if (!a->val != !b->val || a->expire_ms != b->expire_ms)
             return NULL;
         if (a->val && (a->val->len != b->val->len ||
@@ -484,6 +605,14 @@ uint64_t sib_digest(const void *key, size_t klen, const struct sibset *set)
     uint64_t sum = 0;
     for (uint32_t i = 0; i < set->n; i++) {
         const struct version *v = &set->v[i];
+        if (val_is_typed(v->val)) {
+            /* a state: by its context (which identifies it, crdt.h) and
+             * epoch, not by the version clock, which only says what its
+             * coordinators had seen */
+            uint64_t th = crdt_ctx_digest(tval_ccrdt(v->val));
+            sum += hash_mix(th ^ hash_mix(0x7e57a7e0ULL + v->epoch));
+            continue;
+        }
         uint64_t h = v->val ? hash_bytes(v->val->data, v->val->len, 1) : 0x7f0b5700eULL;
         h ^= hash_mix((uint64_t)v->expire_ms + 0x9e3779b97f4a7c15ULL);
         uint64_t clock = 0;

@@ -33,7 +33,15 @@
  * Reconciling an incoming version:
  *   - equal to or dominated by a stored version  -> ignored (idempotent replays)
  *   - dominates stored versions                  -> those are dropped
- *   - concurrent with every remaining version    -> kept beside them
+ *   - concurrent with every remaining version    -> kept beside them, except
+ *     that a typed version (the state of a hash, set, sorted set or counter,
+ *     core/tval.h; issue 14) is JOINED into the stored state of its type and
+ *     epoch (crdt_join): states merge, they are never siblings of each
+ *     other.  Typed versions carry no dot; their clock is what their
+ *     coordinators had seen when they made them (the state's context for a
+ *     full state), which orders them against strings and tombstones (a SET
+ *     or DEL that saw the state supersedes it); between two states of one
+ *     type the contexts decide (version_seen_by).
  *
  * Limits (issue 11): SIB_MAX_VERSIONS bounds a set for the wire decoder
  * and for the store, with the same number on both sides, so the node never
@@ -56,6 +64,7 @@
 #include <stdint.h>
 
 #include "util/val.h"
+#include "core/tval.h"
 #include "core/vclock.h"
 
 #define SIB_MAX_VERSIONS 1024       /* hard limit of a set: encode, decode and store */
@@ -80,10 +89,13 @@ struct sibset {
     struct version *v;
 };
 
-/* A version is live when it holds a value that has not expired at now_ms. */
+/* A version is live when it holds a value that has not expired at now_ms
+ * (a typed state without elements is not: a set whose last member went is
+ * gone, as in Redis). */
 static inline bool version_live(const struct version *v, int64_t now_ms)
 {
-    return v->val && (v->expire_ms == 0 || v->expire_ms > now_ms);
+    return v->val && (v->expire_ms == 0 || v->expire_ms > now_ms) &&
+           (!val_is_typed(v->val) || !tval_empty(v->val));
 }
 
 void version_init(struct version *v);
@@ -95,7 +107,11 @@ void version_set_dot(struct version *v, const struct vclock *ctx, uint32_t actor
                      uint64_t counter, uint64_t now_ms);
 /* The dot's counter (0 when v has no dot). */
 uint64_t version_dot_counter(const struct version *v);
-/* True when y has seen x (x is equal to or dominated by y). */
+/* True when a and b hold states of one convergent type (typed values,
+ * tval.h). */
+bool version_same_type(const struct version *a, const struct version *b);
+/* True when y has seen x (x is equal to or dominated by y).  Two states
+ * of one type and epoch: y's context covers x's (crdt_ctx_covers). */
 bool version_seen_by(const struct version *x, const struct version *y);
 /* HOT: the order of two versions by the rules above (VC_EQUAL = the same
  * write, VC_BEFORE = a is dominated by b). */
@@ -120,6 +136,10 @@ void sib_fini(struct sibset *s);
 void sib_clear(struct sibset *s);
 /* Reconciles a copy of v into s (v is borrowed). Returns true when s changed. */
 bool sib_add(struct sibset *s, const struct version *v);
+/* sib_add for a caller that holds own_refs references of its own to the
+ * values of s (the store's load: 2); a typed state joined into is changed
+ * in place only when nobody else holds it, else copied (sib_add: 1). */
+bool sib_add_shared(struct sibset *s, const struct version *v, uint32_t own_refs);
 /* Like sib_add but takes ownership of *v (leaves it zeroed). */
 bool sib_add_move(struct sibset *s, struct version *v);
 /* Reconciles every version of src into dst. Returns true when dst changed. */

@@ -268,6 +268,17 @@ void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibse
     rec_append(a);
 }
 
+void aof_log_merge(struct aof *a, const void *key, size_t klen, const struct sibset *set)
+{
+    if (!a)
+        return;
+    aof_rec_begin(&a->rec, AOF_MERGE);
+    buf_varint(&a->rec, klen);
+    buf_append(&a->rec, key, klen);
+    sib_encode(set, &a->rec);
+    rec_append(a);
+}
+
 void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const void *key,
                   size_t klen)
 {
@@ -333,7 +344,9 @@ static bool apply(void *arg, int type, const uint8_t *p, size_t len, size_t off)
     bool ok = sib_decode(&set, r.versions, r.vlen, SIZE_MAX) == 0;
     if (ok) {
         sib_drop_before(&set, a->epoch); /* never logged so; cheap to be sure */
-        if (!r.owner)
+        if (type == AOF_MERGE)
+            store_put_set(a->store, r.key, r.klen, &set); /* reconciled as it was live */
+        else if (!r.owner)
             store_replace(a->store, r.key, r.klen, &set);
         else if (a->hints.load && a->hints.load(a->hints.arg, (const char *)r.owner,
                                                 r.owner_len, r.key, r.klen, &set))

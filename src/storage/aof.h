@@ -84,6 +84,10 @@ void aof_close(struct aof *a);   /* final fsync; accepts NULL */
 
 /* key's versions changed: log set, what is stored now (empty = removed). */
 void aof_log_key(struct aof *a, const void *key, size_t klen, const struct sibset *set);
+/* Queues a merge record: set, reconciled into the key's versions by
+ * replay as it was live (a typed state's delta, issue 14: the record holds
+ * the change, not the whole state). */
+void aof_log_merge(struct aof *a, const void *key, size_t klen, const struct sibset *set);
 /* The hint for key owed to the node named owner (NUL-terminated, at most
  * 255 bytes: a member name) changed: log its current versions in hints. */
 void aof_log_hint(struct aof *a, const char *owner, struct store *hints, const void *key,

@@ -112,14 +112,31 @@ static void notify(struct replica *r, const void *key, size_t klen, uint64_t bef
         r->obs->on_change(r->obs->arg, key, klen, before, stored);
 }
 
-/* After a change: the stored versions are loaded once, then logged and
- * handed to the observer.  stored (empty) receives them. */
+/* Whether set holds a typed state (then what is logged is the change
+ * itself, a merge record, never the whole state: a SADD to a 1 M-member
+ * set logs one member). */
+static bool has_typed(const struct sibset *set)
+{
+    for (uint32_t i = 0; i < set->n; i++)
+        if (val_is_typed(set->v[i].val))
+            return true;
+    return false;
+}
+
+/* After a change made by reconciling `in` into the store: the stored
+ * versions are loaded once, then logged and handed to the observer.
+ * stored (empty) receives them.  Logged is the key's whole set, or `in`
+ * as a merge record when it holds a typed state: replay reconciles it
+ * into what the earlier records rebuilt, which is what happened here. */
 static void changed(struct replica *r, const void *key, size_t klen, uint64_t before,
-                    struct sibset *stored)
+                    const struct sibset *in, struct sibset *stored)
 {
     r->changes++;
     load(r, key, klen, stored);
-    aof_log_key(r->log, key, klen, stored);
+    if (in && has_typed(in))
+        aof_log_merge(r->log, key, klen, in);
+    else
+        aof_log_key(r->log, key, klen, stored);
     notify(r, key, klen, before, stored);
 }
 
@@ -149,7 +166,7 @@ static int put_set_stored(struct replica *r, const void *key, size_t klen,
     }
     /* changed, or perhaps in part when a version was refused (then logging
      * the unchanged set again is harmless) */
-    changed(r, key, klen, before, stored);
+    changed(r, key, klen, before, set, stored);
     arrived(r, key, klen);
     return rc;
 }
@@ -191,8 +208,37 @@ int replica_put(struct replica *r, const void *key, size_t klen, const struct ve
     uint64_t before = wants_before(r) ? current_digest(r, key, klen) : 0;
     int rc = store_put_checked(r->store, key, klen, v);
     if (rc > 0)
-        changed(r, key, klen, before, &stored);
+        changed(r, key, klen, before, &one, &stored);
     sib_fini(&stored);
+    return rc;
+}
+
+struct update {
+    replica_update_fn fn;
+    void *arg;
+    struct sibset *delta;
+};
+
+static int update_fn(void *arg, struct sibset *set)
+{
+    struct update *u = arg;
+    return u->fn(u->arg, set, u->delta);
+}
+
+int replica_update(struct replica *r, const void *key, size_t klen, replica_update_fn fn,
+                   void *arg, struct sibset *delta)
+{
+    if (!aof_writable(r->log))
+        return KV_ELOG; /* nothing changes that the log cannot hold */
+    uint64_t before = wants_before(r) ? current_digest(r, key, klen) : 0;
+    struct update u = {fn, arg, delta};
+    int rc = store_update(r->store, key, klen, update_fn, &u);
+    if (rc > 0) {
+        struct sibset stored;
+        sib_init(&stored);
+        changed(r, key, klen, before, delta, &stored);
+        sib_fini(&stored);
+    }
     return rc;
 }
 

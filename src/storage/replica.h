@@ -70,6 +70,19 @@ int replica_put_set_stored(struct replica *r, const void *key, size_t klen,
                            const struct sibset *set, struct sibset *stored);
 /* Same for one version: 1, 0, KV_EMAXSIB, KV_ETOOBIG or KV_ELOG. */
 int replica_put(struct replica *r, const void *key, size_t klen, const struct version *v);
+/* The coordinator's write of a typed key (issue 14; cmd/typed.c): calls
+ * fn with key's versions as stored (empty when absent; store_update: fn
+ * may change the typed state among them in place); fn applies the
+ * command's operations and fills delta (empty on entry) with what the
+ * replicas need to get the same change — one typed version holding the
+ * operations' delta, clocked with what the coordinator had seen.  fn
+ * returns > 0 when it changed the set, 0 when not, or an error (nothing
+ * changed).  A change is logged as delta (a merge record: O(change), not
+ * O(state)) and told to the observer.  Returns fn's result, or KV_ELOG
+ * (fn not called) while the log cannot be written. */
+typedef int (*replica_update_fn)(void *arg, struct sibset *set, struct sibset *delta);
+int replica_update(struct replica *r, const void *key, size_t klen, replica_update_fn fn,
+                   void *arg, struct sibset *delta);
 /* Removes key's versions from this node (they were handed to the key's
  * owners) if every version stored now is covered by sent; true if so. */
 bool replica_drop_if_covered(struct replica *r, const void *key, size_t klen,

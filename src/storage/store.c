@@ -59,6 +59,7 @@
 #include <time.h>
 
 #include "core/slot.h"
+#include "core/tval.h"
 #include "storage/timeheap.h"
 #include "util/errors.h"
 #include "util/mem.h"
@@ -174,10 +175,11 @@ static void section_unref(const uint8_t *sec)
     }
 }
 
-/* Frees an entry and its value references; returns its size. */
-/* Whether the packed section holds a value version (not only tombstones),
- * and *eff: when the last of its values expires (0 = one never does).
- * Reads the stored pointers only, never what they point to. */
+/* Whether the packed section holds a value version (not only tombstones,
+ * nor a typed state without elements), and *eff: when the last of its
+ * values expires (0 = one never does).  Reads the stored pointers, and of
+ * a typed state its element count (so a state changed in place is
+ * uncounted before and counted after: store_update). */
 static bool section_valued(const uint8_t *sec, int64_t *eff)
 {
     uint64_t n;
@@ -188,7 +190,7 @@ static bool section_valued(const uint8_t *sec, int64_t *eff)
     for (uint64_t i = 0; i < n; i++) {
         struct store_vref r;
         p = version_read(p, &r);
-        if (!r.val)
+        if (!r.val || (val_is_typed(r.val) && tval_empty(r.val)))
             continue;
         valued = true;
         if (r.expire_ms <= 0)
@@ -353,11 +355,12 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
 }
 
 /* Replaces the versions section of *link's entry (old_len bytes) with
- * s->sec, in place when the size is unchanged (the common overwrite). */
+ * s->sec, in place when the size is unchanged (the common overwrite).  The
+ * old section was uncounted by the caller (count_section -1) while its
+ * values were still alive: counting reads a typed value's size. */
 static void entry_rewrite(struct store *s, struct store_entry **link, size_t old_len)
 {
     struct store_entry *e = *link;
-    count_section(s, e->data, e->klen, section(e), -1);
     count_section(s, e->data, e->klen, s->sec.data, +1);
     if (s->sec.len != old_len) {
         size_t base = sizeof(*e) + e->klen;
@@ -575,12 +578,88 @@ void store_entry_load(const struct store_entry *e, struct sibset *out)
     }
 }
 
+/* Writes set as the versions section in s->sec (new value references). */
+static void section_build(struct store *s, const struct sibset *set)
+{
+    s->sec.len = 0;
+    buf_varint(&s->sec, set->n);
+    for (uint32_t i = 0; i < set->n; i++) {
+        const struct version *v = &set->v[i];
+        if (v->epoch > s->max_epoch)
+            s->max_epoch = v->epoch;
+        s->clk.len = 0;
+        version_pack_clock(v, &s->clk);
+        version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
+    }
+}
+
+int store_update(struct store *s, const void *key, size_t klen, store_update_fn fn, void *arg)
+{
+    uint32_t h = key_hash(s, key, klen);
+    rehash_step(s, REHASH_STEP);
+    int ti;
+    struct store_entry **link = find_link(s, key, klen, h, &ti);
+    struct sibset set;
+    sib_init(&set);
+    if (link) {
+        /* uncounted as it is now: fn may change a typed state in place */
+        count_section(s, key, klen, section(*link), -1);
+        store_entry_load(*link, &set);
+    }
+    int rc = fn(arg, &set);
+    if (!link) {
+        if (rc > 0 && set.n > 0) {
+            section_build(s, &set);
+            entry_insert(s, h, key, klen);
+        }
+        sib_fini(&set);
+        return rc;
+    }
+    struct store_entry *e = *link;
+    if (rc <= 0) {
+        count_section(s, key, klen, section(e), +1);
+    } else if (set.n == 0) {
+        *link = e->next;
+        s->t[ti].used--;
+        s->entry_bytes -= entry_free(e);
+        maybe_shrink(s);
+    } else {
+        section_build(s, &set);
+        const uint8_t *sec = section(e);
+        size_t old_len = section_len(sec);
+        section_unref(sec); /* after the refs above: shared values survive */
+        entry_rewrite(s, link, old_len); /* uncounted above, before fn */
+    }
+    sib_fini(&set);
+    return rc;
+}
+
+/* store_update's fn for a typed version: reconcile (joining into the
+ * stored state of its type in place: the store and set hold its only two
+ * references). */
+static int put_typed(void *arg, struct sibset *set)
+{
+    const struct version *v = arg;
+    if (set->n + 1 > SIB_MAX_VERSIONS) {
+        struct sibset probe;
+        sib_init(&probe);
+        sib_merge(&probe, set);
+        bool grows = sib_add(&probe, v) && probe.n > SIB_MAX_VERSIONS;
+        sib_fini(&probe);
+        if (grows)
+            return KV_EMAXSIB;
+    }
+    return sib_add_shared(set, v, 2) ? 1 : 0;
+}
+
 /* HOT: SET.  Reconciles v against the packed versions directly (the same
  * rules as sib_add, checked against it by test_store), without building a
  * sibset: one clock unpack into reused scratch per stored version, then the
  * new section is written in place when its size is unchanged. */
 int store_put_checked(struct store *s, const void *key, size_t klen, const struct version *v)
 {
+    if (val_is_typed(v->val))
+        return store_update(s, key, klen, put_typed, (void *)v);
     uint32_t h = key_hash(s, key, klen);
     rehash_step(s, REHASH_STEP);
     int ti;
@@ -620,6 +699,7 @@ int store_put_checked(struct store *s, const void *key, size_t klen, const struc
     size_t old_len = (size_t)(p - sec);
     if (n - dropped + 1 > SIB_MAX_VERSIONS)
         return KV_EMAXSIB; /* the set could not be logged or sent: unchanged */
+    count_section(s, key, klen, sec, -1); /* before any value goes */
 
     buf_varint(&s->sec, n - dropped + 1);
     p = varint_read(sec, &n);
@@ -674,22 +754,14 @@ void store_replace(struct store *s, const void *key, size_t klen, const struct s
     rehash_step(s, REHASH_STEP);
     int ti;
     struct store_entry **link = find_link(s, key, klen, h, &ti);
-    s->sec.len = 0;
-    buf_varint(&s->sec, set->n);
-    for (uint32_t i = 0; i < set->n; i++) {
-        const struct version *v = &set->v[i];
-        if (v->epoch > s->max_epoch)
-            s->max_epoch = v->epoch;
-        s->clk.len = 0;
-        version_pack_clock(v, &s->clk);
-        version_write(&s->sec, val_ref(v->val), v->expire_ms, s->clk.data, s->clk.len);
-    }
+    section_build(s, set);
     if (!link) {
         entry_insert(s, h, key, klen);
         return;
     }
     const uint8_t *sec = section(*link);
     size_t old_len = section_len(sec);
+    count_section(s, key, klen, sec, -1);
     section_unref(sec); /* after the refs above: values shared with set survive */
     entry_rewrite(s, link, old_len);
 }

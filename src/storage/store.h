@@ -70,6 +70,16 @@ void store_entry_load(const struct store_entry *e, struct sibset *out);
  * KV_EMAXSIB when keeping v would leave more than SIB_MAX_VERSIONS versions
  * (nothing changes: a set the codecs would refuse is never stored). */
 int store_put_checked(struct store *s, const void *key, size_t klen, const struct version *v);
+/* The read-modify-write of a key's versions in place (typed states,
+ * issue 14): loads key's versions into a set (empty when absent) and calls
+ * fn, which may change a typed state of the set in place when the set and
+ * the store hold its only references (val_refs() == 2; sib_add_shared with
+ * own_refs 2 does so).  fn returns > 0 when it changed the set (which is
+ * then stored; an empty set removes the key), 0 for no change, or an error
+ * (< 0, and it must not have changed anything).  Returns fn's result.
+ * store_put_checked of a typed version goes through here. */
+typedef int (*store_update_fn)(void *arg, struct sibset *set);
+int store_update(struct store *s, const void *key, size_t klen, store_update_fn fn, void *arg);
 /* store_put_checked() > 0. */
 bool store_put(struct store *s, const void *key, size_t klen, const struct version *v);
 /* Reconciles a whole set (each version as store_put_checked): 1 changed, 0

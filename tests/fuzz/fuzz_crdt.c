@@ -8,8 +8,9 @@
  *   - join as a lattice: with itself (no change), and with a fixed sample
  *     state of the same type in both orders (equal results);
  *   - be readable: every element's value, number and register pick;
- *   - accept an operation by a new actor whose result equals the state
- *     joined with the operation's delta.
+ *   - accept an operation by a new actor, then an EXPIRE, a removal and a
+ *     DEL by it, each of whose result equals the state before joined with
+ *     the operation's delta (holes and expiry included).
  * Anything refused must leave an empty state of type CRDT_NONE.
  *
  * Build: CC=clang meson setup build-fuzz -Dfuzz=true (tests/fuzz/run.sh).
@@ -47,6 +48,8 @@ static void init_once(void)
     crdt_incr_float(&sample[CRDT_ZSET], sample_actor, "e1", 2, 2.0L, NULL, NULL);
     crdt_reg_set(&sample[CRDT_COUNTER], sample_actor, "", 0, v, NULL, NULL);
     crdt_incr_int(&sample[CRDT_COUNTER], sample_actor, "", 0, 2, NULL, NULL);
+    crdt_expire_set(&sample[CRDT_SET], sample_actor, 1000, NULL);
+    crdt_expire_set(&sample[CRDT_HASH], sample_actor, 2000, NULL);
     val_unref(v);
 }
 
@@ -79,6 +82,21 @@ static bool read_elem(const struct crdt_elem *el, void *arg)
     }
     buf_fini(&b);
     return true;
+}
+
+/* An operation's result equals the state before joined with its delta
+ * (or, when it failed, the state before); before catches up with c. */
+static void op_result(const struct crdt *c, struct crdt *before, struct crdt *delta, int rc,
+                      struct buf *x, struct buf *y)
+{
+    if (rc == 0) {
+        if (crdt_join(before, delta) != 0 || !same(before, c, x, y))
+            abort();
+    } else if (!same(before, c, x, y)) {
+        abort();
+    }
+    crdt_fini(delta);
+    crdt_copy(before, c);
 }
 
 static void check(struct crdt *c, const uint8_t *in, size_t len, size_t max_key, size_t max_val)
@@ -124,13 +142,16 @@ static void check(struct crdt *c, const uint8_t *in, size_t len, size_t max_key,
         int64_t r;
         rc = crdt_incr_int(c, fz_actor, "", 0, 1, &delta, &r);
     }
-    if (rc == 0) {
-        if (crdt_join(&before, &delta) != 0 || !same(&before, c, &x, &y))
-            abort();
-    } else if (!same(&before, c, &x, &y)) {
-        abort();
-    }
-    crdt_fini(&delta);
+    op_result(c, &before, &delta, rc, &x, &y);
+    (void)crdt_expire(c);
+    rc = crdt_expire_set(c, fz_actor, (int64_t)(len & 0xff) * 1000, &delta);
+    op_result(c, &before, &delta, rc, &x, &y);
+    bool existed;
+    bool member = c->type == CRDT_SET || c->type == CRDT_ZSET; /* the key used above */
+    rc = crdt_remove(c, fz_actor, "e0", member ? 2 : 0, &delta, &existed);
+    op_result(c, &before, &delta, rc, &x, &y);
+    rc = crdt_clear(c, fz_actor, &delta);
+    op_result(c, &before, &delta, rc, &x, &y);
     crdt_fini(&before);
     crdt_fini(&k);
     crdt_fini(&j);

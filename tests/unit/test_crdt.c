@@ -708,6 +708,140 @@ static void test_ctx_seed(void **state)
     vc_fini(&vc);
 }
 
+/* The expiry register: EXPIRE/PERSIST supersede what they saw, concurrent
+ * EXPIREs keep the longest, DEL clears it, deltas of other operations
+ * leave it alone, and it travels through the codec. */
+static void test_expiry(void **state)
+{
+    (void)state;
+    struct crdt a, b, d;
+    crdt_init(&a, CRDT_HASH);
+    crdt_init(&b, CRDT_HASH);
+    assert_int_equal(crdt_expire(&a), 0);
+    hset(&a, 0, "f", "v", &d);
+    join_into(&b, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire_set(&a, actor[0], 5000, &d), 0);
+    assert_int_equal(crdt_expire(&a), 5000);
+    assert_true(d.scoped && d.exp_scoped && d.nelem == 0 && d.nexp == 1);
+    roundtrip(&d);
+    join_into(&b, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire(&b), 5000);
+    /* an HSET's delta does not touch the expiry */
+    hset(&a, 0, "g", "w", &d);
+    assert_false(d.exp_scoped);
+    join_into(&b, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire(&b), 5000);
+    assert_true(same(&a, &b));
+    /* concurrent EXPIREs: both kept, the longest life wins, both ways */
+    assert_int_equal(crdt_expire_set(&a, actor[0], 3000, NULL), 0);
+    assert_int_equal(crdt_expire_set(&b, actor[1], 9000, NULL), 0);
+    struct crdt ab, ba;
+    joined(&ab, &a, &b);
+    joined(&ba, &b, &a);
+    assert_true(same(&ab, &ba));
+    assert_int_equal(ab.nexp, 2);
+    assert_int_equal(crdt_expire(&ab), 9000);
+    roundtrip(&ab);
+    /* an EXPIRE that saw both replaces them, even by a shorter one */
+    assert_int_equal(crdt_expire_set(&ab, actor[2], 2000, &d), 0);
+    assert_int_equal(ab.nexp, 1);
+    join_into(&ba, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire(&ba), 2000);
+    /* PERSIST: no entry, but a dot; a concurrent EXPIRE it did not see wins */
+    uint64_t next = crdt_next_counter(&ab, actor[2]);
+    assert_int_equal(crdt_expire_set(&ab, actor[2], 0, &d), 0);
+    assert_true(crdt_ctx_has(&ab, actor[2], next) && crdt_expire(&ab) == 0);
+    assert_true(d.exp_scoped && d.nexp == 0);
+    roundtrip(&d); /* a PERSIST delta: expiry in scope, no entry */
+    assert_int_equal(crdt_expire_set(&ba, actor[1], 7000, NULL), 0);
+    join_into(&ba, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire(&ba), 7000);
+    join_into(&ab, &ba);
+    assert_int_equal(crdt_expire(&ab), 7000);
+    /* DEL clears the expiry it saw, keeps one it did not */
+    crdt_fini(&a);
+    crdt_init(&a, CRDT_NONE);
+    crdt_copy(&a, &ab);
+    assert_int_equal(crdt_expire_set(&a, actor[0], 8000, NULL), 0);
+    assert_int_equal(crdt_clear(&ab, actor[1], &d), 0);
+    assert_int_equal(crdt_expire(&ab), 0);
+    join_into(&a, &d);
+    crdt_fini(&d);
+    assert_int_equal(crdt_expire(&a), 8000);
+    assert_int_equal(a.nexp, 1);
+    assert_int_equal(crdt_expire_set(&a, actor[0], -1, &d), KV_EINVAL);
+    assert_true(d.scoped && !d.exp_scoped);
+    crdt_fini(&d);
+    /* digests see it */
+    crdt_fini(&b);
+    crdt_init(&b, CRDT_NONE);
+    crdt_copy(&b, &a);
+    uint64_t dg = crdt_digest("k", 1, &b), cd = crdt_ctx_digest(&b);
+    assert_int_equal(crdt_expire_set(&b, actor[0], 8000, NULL), 0); /* same time, new dot */
+    assert_true(crdt_digest("k", 1, &b) != dg && crdt_ctx_digest(&b) != cd);
+    crdt_fini(&ab);
+    crdt_fini(&ba);
+    crdt_fini(&a);
+    crdt_fini(&b);
+}
+
+/* Hand-made encodings: a scoped delta covers the expiry only with the
+ * flag; expiry entries are validated like element entries. */
+static void test_expiry_codec(void **state)
+{
+    (void)state;
+    /* full state: context n9:1, expiry (n9:1, 300) */
+    const uint8_t full[] = { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 1, 0, 1, 0, 1, 0xac, 0x02, 0 };
+    /* scoped, context n9:1..2, no element: without / with the expiry in scope */
+    const uint8_t no_scope[] = { 1, CRDT_SET, 1, 1, 2, 'n', '9', 1, 0, 2, 0, 0 };
+    const uint8_t in_scope[] = { 1, CRDT_SET, 5, 1, 2, 'n', '9', 1, 0, 2, 0, 0, 0 };
+    /* context n9:1..2, expiry (n9:1, 5), element x at n9:2 */
+    const uint8_t with_elem[] = { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 1, 5,
+                                  1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 };
+    const uint8_t bad[][22] = {
+        { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 1, 0, 0, 0 },                  /* full, 0 entries */
+        { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 1, 0, 1, 0, 2, 0xac, 0x02, 0 }, /* dot outside */
+        { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 1, 0, 1, 0, 1, 0, 0 },          /* ms 0 */
+        { 1, CRDT_SET, 4, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 1, 5,
+          1, 1, 'x', 1, CRDT_K_MEMBER, 0, 1 },                                 /* dot on x too */
+        { 1, CRDT_SET, 0, 1, 2, 'n', '9', 1, 0, 2, 0, 1, 0, 1, 5,
+          1, 1, 'x', 1, CRDT_K_MEMBER, 0, 2 },                                 /* no flag */
+    };
+    const size_t badlen[] = { 13, 17, 16, 22, 22 };
+    struct crdt c, s1, s2;
+    assert_int_equal(crdt_decode(&c, with_elem, sizeof(with_elem), 64, 64), 0);
+    assert_true(crdt_expire(&c) == 5 && contains(&c, "x"));
+    roundtrip(&c);
+    crdt_fini(&c);
+    assert_int_equal(crdt_decode(&c, full, sizeof(full), 64, 64), 0);
+    assert_int_equal(crdt_expire(&c), 300);
+    roundtrip(&c);
+    assert_int_equal(crdt_decode(&s1, no_scope, sizeof(no_scope), 64, 64), 0);
+    assert_int_equal(crdt_decode(&s2, in_scope, sizeof(in_scope), 64, 64), 0);
+    assert_true(!s1.exp_scoped && s2.exp_scoped);
+    roundtrip(&s1);
+    roundtrip(&s2);
+    struct crdt x;
+    joined(&x, &c, &s1); /* not in scope: the entry stays */
+    assert_int_equal(crdt_expire(&x), 300);
+    crdt_fini(&x);
+    joined(&x, &c, &s2); /* in scope, seen, not held: superseded */
+    assert_int_equal(crdt_expire(&x), 0);
+    crdt_fini(&x);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        PROP(crdt_decode(&x, bad[i], badlen[i], 64, 64) == KV_EPROTO);
+        PROP(x.type == CRDT_NONE && x.nexp == 0);
+    }
+    crdt_fini(&c);
+    crdt_fini(&s1);
+    crdt_fini(&s2);
+}
+
 /* Deltas stay O(element): a SADD to a big set ships one member. */
 static void test_delta_size(void **state)
 {
@@ -863,6 +997,8 @@ int main(void)
         cmocka_unit_test_setup(test_digest, setup),
         cmocka_unit_test_setup(test_ctx_digest, setup),
         cmocka_unit_test_setup(test_ctx_seed, setup),
+        cmocka_unit_test_setup(test_expiry, setup),
+        cmocka_unit_test_setup(test_expiry_codec, setup),
         cmocka_unit_test_setup(test_delta_size, setup),
         cmocka_unit_test_setup(test_no_residue, setup),
         cmocka_unit_test_setup(test_table, setup),

@@ -18,7 +18,8 @@
  *     states;
  *   - delivering every delta to every replica (random order, some twice),
  *     or to an empty state, gives the full-state join of all replicas;
- *   - the surviving entries are exactly the ones created by operations
+ *   - the surviving entries (of elements and of the expiry register, which
+ *     EXPIRE/PERSIST set) are exactly the ones created by operations
  *     minus the ones some operation observed and superseded (nothing
  *     acknowledged is lost, nothing removed comes back): an add concurrent
  *     with a remove is kept;
@@ -82,6 +83,15 @@ static bool collect_entries(const struct crdt_elem *el, void *arg)
     return true;
 }
 
+/* The expiry register's entries count as entries (their dots likewise). */
+static void collect_expiry(const struct crdt *c, struct dotv *v)
+{
+    for (uint32_t i = 0; i < c->nexp; i++)
+        dv_add(v, c->exp[i].actor, c->exp[i].counter);
+}
+
+static unsigned concurrent_expiry; /* histories ending with concurrent EXPIREs */
+
 struct history {
     struct crdt rep[NREP];
     struct crdt *delta; /* every delta produced */
@@ -97,6 +107,7 @@ static void record_delta(struct history *h, struct crdt *d, uint32_t ma, uint64_
     /* the op's new dot vs the dots it superseded */
     struct dotv mine = { 0 };
     crdt_each(d, collect_entries, &mine);
+    collect_expiry(d, &mine);
     for (size_t i = 0; i < mine.n; i++)
         dv_add(&h->created, mine.d[i].actor, mine.d[i].counter);
     dv_sort_unique(&mine);
@@ -151,6 +162,10 @@ static void random_op(struct history *h, uint8_t t, int r)
     if (p < 3) {
         rc = crdt_clear(c, actor[r], &d);
         h->resets = true;
+    } else if (p < 7) { /* EXPIRE (a few distinct times) or PERSIST */
+        int64_t ms = rnd_below(3) ? 1000 + (int64_t)rnd_below(4) : 0;
+        rc = crdt_expire_set(c, actor[r], ms, &d);
+        PROP(rc != 0 || crdt_expire(c) == ms);
     } else if (t == CRDT_SET) {
         rc = p < 65 ? crdt_set_add(c, actor[r], key, kl, &d, NULL)
                     : crdt_remove(c, actor[r], key, kl, &d, &existed);
@@ -359,11 +374,13 @@ static void run_history(uint8_t t)
         if (!dv_has(&h.removed, &h.created.d[i]))
             dv_add(&want, h.created.d[i].actor, h.created.d[i].counter);
     crdt_each(&full, collect_entries, &have);
+    collect_expiry(&full, &have);
     dv_sort_unique(&want);
     dv_sort_unique(&have);
     PROP(want.n == have.n);
     for (size_t i = 0; i < want.n; i++)
         PROP(dot_qcmp(&want.d[i], &have.d[i]) == 0);
+    concurrent_expiry += full.nexp > 1;
     if (t == CRDT_COUNTER && !h.resets && h.nd) {
         struct crdt_num num;
         PROP(crdt_num(crdt_find(&full, "", 0), t, &num) == 0);
@@ -390,29 +407,37 @@ static void run_history(uint8_t t)
 static void test_prop_set(void **state)
 {
     (void)state;
+    concurrent_expiry = 0;
     for (int i = 0; i < HISTORIES; i++)
         run_history(CRDT_SET);
+    PROP(concurrent_expiry > 0); /* the histories exercised them */
 }
 
 static void test_prop_counter(void **state)
 {
     (void)state;
+    concurrent_expiry = 0;
     for (int i = 0; i < HISTORIES; i++)
         run_history(CRDT_COUNTER);
+    PROP(concurrent_expiry > 0); /* the histories exercised them */
 }
 
 static void test_prop_hash(void **state)
 {
     (void)state;
+    concurrent_expiry = 0;
     for (int i = 0; i < HISTORIES; i++)
         run_history(CRDT_HASH);
+    PROP(concurrent_expiry > 0); /* the histories exercised them */
 }
 
 static void test_prop_zset(void **state)
 {
     (void)state;
+    concurrent_expiry = 0;
     for (int i = 0; i < HISTORIES; i++)
         run_history(CRDT_ZSET);
+    PROP(concurrent_expiry > 0); /* the histories exercised them */
 }
 
 int main(void)
