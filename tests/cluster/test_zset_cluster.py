@@ -21,6 +21,8 @@ from cluster_harness import wait_for
 from harness import free_port, port_open
 
 SETTINGS = {"put-timeout": 1000, "get-timeout": 1000}
+GOSSIP = {"gossip-interval": 200, "gossip-suspect-after": 1000, "gossip-dead-after": 2000}
+DETECT_WITHIN = 6.0  # as test_failures.py: gossip-dead-after + margin
 
 
 @pytest.fixture(scope="module")
@@ -119,13 +121,17 @@ def test_wrongtype_and_errors_through_a_forwarding_node(cluster):
 
 def test_partition_both_sides_merge(cluster, nft):
     """n1 cut from n2+n3, W=1: each side takes writes on its own."""
-    cluster.start(3, dict(SETTINGS, w=1, r=1))
+    cluster.start(3, dict(SETTINGS, w=1, r=1, **GOSSIP))
     k = cluster.keys_coordinated_by("n1", 1, prefix="zp")[0]
     c1, c2 = cluster.client(1, decode_responses=False), cluster.client(2, decode_responses=False)
     assert c1.zadd(k, {"inc": 10, "gone": 1, "kept": 1, "both": 1}) == 4
     for c in (cluster.client(i, decode_responses=False) for i in (1, 2, 3)):
         wait_for(lambda c=c: c.zcard(k) == 4, timeout=10, msg="the set everywhere")
     cluster.split([1], [2, 3])
+    # each side routes around the other once gossip declares it dead
+    cluster.wait_routed([2, 3], 1, up=False, timeout=DETECT_WITHIN)
+    for j in (2, 3):
+        cluster.wait_routed([1], j, up=False, timeout=DETECT_WITHIN)
     # side 1
     assert c1.zincrby(k, 5, "inc") == 15
     assert c1.zrem(k, "kept") == 1
@@ -136,6 +142,7 @@ def test_partition_both_sides_merge(cluster, nft):
     assert c2.zrem(k, "gone") == 1
     c2.zadd(k, {"both": 20})
     cluster.heal()
+    cluster.wait_linked(timeout=30)
     want = [(b"kept", 3.0), (b"inc", 22.0), (b"both", 50.0)]
     for i in (1, 2, 3):
         c = cluster.client(i, decode_responses=False)
