@@ -599,3 +599,37 @@ def test_redis_py(ours_port, key):
     assert r.zmscore(key, ["a", "x"]) == [3.0, None]
     assert r.type(key) == b"zset"
     r.close()
+
+
+def test_key_commands_on_a_zset(pair, key):
+    """The key space's commands see a sorted set as Redis does."""
+    c = pair.call
+    c("ZADD", key, 1, "a", 2, "b")
+    c("TYPE", key)
+    c("EXISTS", key)
+    c("DBSIZE")
+    c("EXPIRE", key, 100)
+    assert c("TTL", key) == b":100\r\n"
+    c("PERSIST", key)
+    c("TTL", key)
+    for cmd in (("GET", key), ("INCR", key), ("APPEND", key, "x"), ("STRLEN", key),
+                ("SETRANGE", key, 0, "x"), ("GETRANGE", key, 0, 1)):
+        assert c(*cmd) == WRONGTYPE, cmd
+    c("ZCARD", key)
+    c("DEL", key)
+    c("EXISTS", key)
+    c("TYPE", key)
+    c("ZCARD", key)
+    # a counter (Redis: a string) is the wrong type for the sorted-set commands
+    c("INCR", key + ":ctr")
+    assert c("ZADD", key + ":ctr", 1, "a") == WRONGTYPE
+    assert c("ZRANGE", key + ":ctr", 0, -1) == WRONGTYPE
+    c("GET", key + ":ctr")
+    # SET over a sorted set replaces it, as in Redis
+    c("ZADD", key, 1, "a")
+    c("SET", key, "v")
+    c("GET", key)
+    c("TYPE", key)
+    c("ZADD", key + ":e", 1, "a")
+    c("EXPIRE", key + ":e", 0)  # a past expiry deletes
+    c("EXISTS", key + ":e")
