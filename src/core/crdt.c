@@ -14,7 +14,8 @@
  *   - holes: sorted, unique, in the context, carried by no entry;
  *   - expiry entries: sorted by dot, ms > 0, their dots in the context and
  *     used once in the state like any entry's; exp_scoped only when
- *     scoped (a full state's expiry is always "in scope");
+ *     scoped (a full state's expiry is always "in scope"), and a scoped
+ *     state holds expiry entries only when exp_scoped;
  *   - entries of an element are sorted by (actor, counter);
  *   - an element has >= 1 entry unless the state is a scoped delta.
  *
@@ -641,6 +642,25 @@ void crdt_ctx_seed(struct crdt *c, const struct vclock *vc)
             vc_raise(&seen.vc, vc->e[i].actor, vc->e[i].counter);
     crdt_join(c, &seen); /* same type: cannot fail */
     crdt_fini(&seen);
+}
+
+size_t crdt_mem_bytes(const struct crdt *c)
+{
+    size_t n = (size_t)c->vc.cap * sizeof(*c->vc.e) + (size_t)c->capcloud * sizeof(*c->cloud) +
+               (size_t)c->nhole * sizeof(*c->hole) + (size_t)c->nexp * sizeof(*c->exp);
+    if (!c->slot)
+        return n;
+    n += ((size_t)c->mask + 1) * sizeof(*c->slot);
+    for (uint32_t i = 0; i <= c->mask; i++) {
+        const struct crdt_elem *el = c->slot[i];
+        if (!el)
+            continue;
+        n += sizeof(*el) + (size_t)el->n * sizeof(el->e[0]) + el->klen;
+        for (uint32_t k = 0; k < el->n; k++)
+            if (crdt_entry_has_val(c->type, &el->e[k]))
+                n += sizeof(struct val) + el->e[k].u.val->len;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------ */

@@ -29,14 +29,13 @@
  * unite.  Commutative, associative, idempotent.  Operations run at a
  * coordinator with its actor: each mints the next dot of that actor
  * (above every counter of the actor the state knows), which its new entry
- * carries if it makes one, and the entries the
- * operation supersedes are exactly the ones the coordinator's state holds
- * ("observed remove"): a concurrent add that it did not see survives
- * (add-wins).  Each operation returns a delta: a small state of the same
- * type (the new entry if any, and a context of the new dot plus the
- * removed dots)
- * that joins like a full state, so replicas can receive deltas in any
- * order, twice, or not at all (then a full-state join repairs).
+ * carries if it makes one, and the entries the operation supersedes are
+ * exactly the ones the coordinator's state holds ("observed remove"): a
+ * concurrent add that it did not see survives (add-wins).  Each operation
+ * returns a delta: a small state of the same type (the new entry if any,
+ * and a context of the new dot plus the removed dots) that joins like a
+ * full state, so replicas can receive deltas in any order, twice, or not
+ * at all (then a full-state join repairs).
  *
  * Per type (README "Data types (in progress)" has the user-facing rules):
  *   counter: per actor one CNT entry with its running total; an increment
@@ -96,7 +95,10 @@
  * of (context, holes): two states built from one key's operations by any
  * joins of deltas and states, in any order, with equal contexts and equal
  * holes are crdt_equal (test_crdt_laws.c checks it on random histories),
- * which is what lets crdt_ctx_digest stand for the state.
+ * which is what lets crdt_ctx_digest stand for the state.  crdt_ctx_seed
+ * keeps this when its clock holds a dot that no delta carries (the
+ * deletion's own): then every state that has seen that dot has had the
+ * seed's removals too.
  *
  * Dots must be unique per key: an actor's coordinator must hold all the
  * dots it issued for the key when it applies an operation (the same rule as
@@ -240,6 +242,13 @@ uint64_t crdt_next_counter(const struct crdt *c, uint32_t actor);
 /* Same contents (type, context, elements, entries, payload bytes). */
 bool crdt_equal(const struct crdt *a, const struct crdt *b);
 
+/* Heap bytes c holds, as requested from the allocator (its rounding not
+ * counted): the context (prefix array, cloud), holes, expiry entries, the
+ * slot table, each element (header, entries, key) and each register value
+ * (a value shared with other holders counts in full here), not struct
+ * crdt itself.  For MEMORY USAGE; O(state). */
+size_t crdt_mem_bytes(const struct crdt *c);
+
 /* ---- elements ---- */
 const struct crdt_elem *crdt_find(const struct crdt *c, const void *key, size_t klen);
 /* Elements that hold at least one entry (the type's cardinality). */
@@ -349,6 +358,22 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out);
 int crdt_value(const struct crdt_elem *el, uint8_t type, struct buf *out);
 /* ZSCORE: the member's score (crdt_num as a double). 0 or KV_ENOTFOUND. */
 int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *score);
+
+/* ---- ordered views of a sorted set (crdt_order.c) ---- */
+struct crdt_zmember {
+    const struct crdt_elem *el; /* borrowed (crdt_find rules): the member
+                                   is its key */
+    double score;               /* as crdt_zset_score reads it */
+};
+/* Fills out[0..n) with the members of zset c that have entries, sorted as
+ * Redis orders a sorted set (ZRANGE, ZRANK, ZPOPMIN): by score, then by
+ * member bytes (memcmp, a prefix first); -0 and 0 tie.  Returns n (=
+ * crdt_count(c)); out must have room for crdt_count(c) members.  0 when c
+ * is not a CRDT_ZSET.  O(n log n), no allocation. */
+uint32_t crdt_zset_sorted(const struct crdt *c, struct crdt_zmember *out);
+/* Same members, sorted by member bytes only (ZRANGEBYLEX, ZLEXCOUNT: the
+ * order Redis gives members of equal score). */
+uint32_t crdt_zset_sorted_lex(const struct crdt *c, struct crdt_zmember *out);
 
 /* ---- codec (crdt_codec.c) ----
  * Canonical: equal states encode to the same bytes on every node (actors by

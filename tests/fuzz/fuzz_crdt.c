@@ -7,7 +7,9 @@
  *     decode again to an equal state with the same digest;
  *   - join as a lattice: with itself (no change), and with a fixed sample
  *     state of the same type in both orders (equal results);
- *   - be readable: every element's value, number and register pick;
+ *   - be readable: every element's value, number and register pick, its
+ *     heap size, and for a zset both sorted views (each member once, in
+ *     order, no NaN score);
  *   - accept an operation by a new actor, then an EXPIRE, a removal and a
  *     DEL by it, each of whose result equals the state before joined with
  *     the operation's delta (holes and expiry included).
@@ -84,6 +86,35 @@ static bool read_elem(const struct crdt_elem *el, void *arg)
     return true;
 }
 
+static int key_cmp(const struct crdt_elem *x, const struct crdt_elem *y)
+{
+    size_t m = x->klen < y->klen ? x->klen : y->klen;
+    int r = m ? memcmp(crdt_elem_key(x), crdt_elem_key(y), m) : 0;
+    return r ? r : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* A zset's sorted views hold every member once, in order, no NaN. */
+static void check_order(const struct crdt *c)
+{
+    if (c->type != CRDT_ZSET)
+        return;
+    uint32_t n = crdt_count(c);
+    struct crdt_zmember *z = mem_alloc((n ? n : 1) * sizeof(*z));
+    if (crdt_zset_sorted(c, z) != n)
+        abort();
+    for (uint32_t i = 0; i < n; i++)
+        if (z[i].score != z[i].score ||
+            (i > 0 && (z[i - 1].score > z[i].score ||
+                       (z[i - 1].score == z[i].score && key_cmp(z[i - 1].el, z[i].el) >= 0))))
+            abort();
+    if (crdt_zset_sorted_lex(c, z) != n)
+        abort();
+    for (uint32_t i = 1; i < n; i++)
+        if (key_cmp(z[i - 1].el, z[i].el) >= 0)
+            abort();
+    mem_free(z);
+}
+
 /* An operation's result equals the state before joined with its delta
  * (or, when it failed, the state before); before catches up with c. */
 static void op_result(const struct crdt *c, struct crdt *before, struct crdt *delta, int rc,
@@ -127,6 +158,8 @@ static void check(struct crdt *c, const uint8_t *in, size_t len, size_t max_key,
         abort();
 
     crdt_each(c, read_elem, c);
+    (void)crdt_mem_bytes(c);
+    check_order(c);
 
     /* an operation by an actor that never wrote here */
     struct crdt before, delta;

@@ -1,8 +1,8 @@
-/* crdt_testlib.h — what test_crdt.c and test_crdt_laws.c share: the
- * seeded generator, PROP (failures name the seed), three actors interned in
- * reverse name order (so ids and names disagree, as on different nodes),
- * and state helpers that check crdt_equal against the canonical bytes.
- * Everything is static inline: each test uses a subset. */
+/* crdt_testlib.h — what test_crdt.c, test_crdt_ctx.c and test_crdt_laws.c
+ * share: the seeded generator, PROP (failures name the seed), three actors
+ * interned in reverse name order (so ids and names disagree, as on
+ * different nodes), and state helpers that check crdt_equal against the
+ * canonical bytes.  Everything is static inline: each test uses a subset. */
 #ifndef KV_CRDT_TESTLIB_H
 #define KV_CRDT_TESTLIB_H
 

@@ -1,6 +1,6 @@
 /* test_crdt_laws.c — the convergent types' join laws and delta delivery
  * as randomized property tests (core/crdt.h; semantics and codec cases are
- * in test_crdt.c).
+ * in test_crdt.c, the context, holes and expiry in test_crdt_ctx.c).
  *
  * Property tests run thousands of random operation histories per type over
  * three replicas (actors n1, n2, n3) with deltas delivered in random order,
@@ -17,7 +17,8 @@
  *   - join is commutative, associative and idempotent on the replicas'
  *     states;
  *   - delivering every delta to every replica (random order, some twice),
- *     or to an empty state, gives the full-state join of all replicas;
+ *     or to an empty state, or some of them joined into one delta group
+ *     first, gives the full-state join of all replicas;
  *   - the surviving entries (of elements and of the expiry register, which
  *     EXPIRE/PERSIST set) are exactly the ones created by operations
  *     minus the ones some operation observed and superseded (nothing
@@ -364,6 +365,34 @@ static void run_history(uint8_t t)
             join_into(dst, &h.delta[order[i]]);
         PROP(same(dst, &full));
         PROP(crdt_digest("k", 1, dst) == crdt_digest("k", 1, &full));
+        PROP(crdt_ctx_digest(dst) == crdt_ctx_digest(&full));
+    }
+    /* delta groups: a random subset joined into one scoped delta (its
+     * scope, expiry scope and holes the union of theirs), applied among
+     * the other deltas, gives the same state */
+    if (h.nd) {
+        struct crdt group, g2;
+        crdt_init(&group, CRDT_NONE);
+        crdt_init(&g2, t);
+        size_t n = 0;
+        for (size_t i = 0; i < h.nd; i++)
+            order[n++] = i;
+        shuffle(order, n);
+        size_t cut = rnd_below((unsigned)n) + 1;
+        crdt_copy(&group, &h.delta[order[0]]);
+        for (size_t i = 1; i < cut; i++)
+            join_into(&group, &h.delta[order[i]]);
+        roundtrip(&group);
+        size_t when = cut + rnd_below((unsigned)(n - cut + 1));
+        for (size_t i = cut; i <= n; i++) {
+            if (i == when)
+                join_into(&g2, &group);
+            if (i < n)
+                join_into(&g2, &h.delta[order[i]]);
+        }
+        PROP(same(&g2, &full));
+        crdt_fini(&group);
+        crdt_fini(&g2);
     }
     mem_free(order);
 
