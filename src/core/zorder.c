@@ -3,8 +3,9 @@
  *
  * Owns nothing beyond the arrays it returns.  There is no order index in
  * the state (crdt.h keeps members in a hash table), so ordered reads cost
- * O(n log n) (zorder_sort) or O(n log k) (zorder_top, a bounded heap) per
- * command, and counts and ranks O(n); README "Data types" says so.
+ * O(n log n) (zorder_sort, over crdt_order.c's crdt_zset_sorted) or
+ * O(n log k) (zorder_top, a bounded heap) per command, and counts and ranks
+ * O(n); README "Data types" says so.
  *
  * Callers: cmd_zset.c, cmd_zset_range.c, cmd_zset_algebra.c and the unit
  * test.  Pure CPU work.
@@ -47,34 +48,23 @@ static struct zorder_item item_of(const struct crdt_elem *el)
                                  .mlen = el->klen };
 }
 
-struct fill {
-    struct zorder_item *a;
-    size_t n;
-};
-
-static bool fill_one(const struct crdt_elem *el, void *arg)
-{
-    struct fill *f = arg;
-    f->a[f->n++] = item_of(el);
-    return true;
-}
-
-static int item_qcmp(const void *a, const void *b)
-{
-    return zorder_cmp(a, b);
-}
-
 size_t zorder_sort(const struct crdt *z, struct zorder_item **out)
 {
     *out = NULL;
     uint32_t n = z ? crdt_count(z) : 0;
     if (n == 0)
         return 0;
-    struct fill f = { .a = mem_alloc((size_t)n * sizeof(struct zorder_item)), .n = 0 };
-    crdt_each(z, fill_one, &f);
-    qsort(f.a, f.n, sizeof(*f.a), item_qcmp);
-    *out = f.a;
-    return f.n;
+    /* the order itself is crdt_order.c's; here only the item form the
+     * commands use (member bytes, which a write can re-point at a copy) */
+    struct crdt_zmember *zm = mem_alloc((size_t)n * sizeof(*zm));
+    n = crdt_zset_sorted(z, zm);
+    struct zorder_item *a = mem_alloc((size_t)(n ? n : 1) * sizeof(*a));
+    for (uint32_t i = 0; i < n; i++)
+        a[i] = (struct zorder_item){ .score = zm[i].score, .m = crdt_elem_key(zm[i].el),
+                                     .mlen = zm[i].el->klen };
+    mem_free(zm);
+    *out = a;
+    return n;
 }
 
 /* A binary heap of the k best so far whose root is the worst of them:

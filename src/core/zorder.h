@@ -37,8 +37,9 @@ int zorder_cmp(const struct zorder_item *a, const struct zorder_item *b);
 /* The score a member of el reads as (crdt_zset_score without the lookup). */
 double zorder_elem_score(const struct crdt_elem *el);
 
-/* Every member of z (a CRDT_ZSET state, or NULL = empty) in order: *out is
- * a new array (mem_free it; NULL when empty); returns its length. */
+/* Every member of z (a CRDT_ZSET state, or NULL = empty) in order
+ * (crdt_zset_sorted's): *out is a new array (mem_free it; NULL when
+ * empty); returns its length. */
 size_t zorder_sort(const struct crdt *z, struct zorder_item **out);
 /* The k first members in order (the k last, highest first, when rev) into
  * out[0..k) (caller memory); returns how many (min(k, members)). */
