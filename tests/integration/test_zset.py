@@ -646,3 +646,30 @@ def test_store_forms_overwrite_any_type(pair, key):
         c("SET", key + ":d", "x")
         c(*cmd)
         c("ZRANGE", key + ":d", 0, -1, "WITHSCORES")
+
+
+def test_multi_exec_and_pipelining(pair, key):
+    c = pair.call
+    c("MULTI")
+    c("ZADD", key, 1, "a", 2, "b")
+    c("ZINCRBY", key, 5, "a")
+    c("ZRANGE", key, 0, -1, "WITHSCORES")
+    c("ZPOPMIN", key)
+    c("ZADD", key, "x", "a")   # a syntax error inside MULTI: EXECABORT
+    c("EXEC")
+    c("MULTI")
+    c("ZADD", key, 1, "a", 2, "b")
+    c("ZINCRBY", key, 5, "a")
+    c("ZRANGE", key, 0, -1, "WITHSCORES")
+    c("ZPOPMIN", key)
+    c("EXEC")
+    # 200 commands in one write, replies in order
+    batch = []
+    for i in range(100):
+        batch.append(("ZADD", key + ":p", i, "m%d" % (i % 7)))
+        batch.append(("ZRANGE", key + ":p", 0, -1, "WITHSCORES"))
+    data = b"".join(encode(*cmd) for cmd in batch)
+    pair.a.send(data)
+    pair.b.send(data)
+    for cmd in batch:
+        assert pair.a.reply() == pair.b.reply(), cmd
