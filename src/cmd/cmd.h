@@ -56,6 +56,7 @@ extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
 extern const struct cmd_def cmd_set_table[];      /* cmd_set.c */
 extern const struct cmd_def cmd_hash_table[];     /* cmd_hash.c */
+extern const struct cmd_def cmd_zset_table[];     /* cmd_zset.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
