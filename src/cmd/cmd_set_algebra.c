@@ -5,12 +5,9 @@
  * command's srcs (read by the framework, each NULL when absent, a source
  * of another type failing the command with WRONGTYPE): the reads at the
  * first key's coordinator (TYPED_READ), the STORE forms at the
- * destination's coordinator (TYPED_WRITE), which replace the destination's
- * content (typed_reset, as Redis overwrites it) and add the result's
- * members with new dots.  The framework refuses a destination of another
- * type (WRONGTYPE) where Redis overwrites it: struct store then checks the
- * sources, deletes the destination and runs the command again (three
- * internal commands through defer_call; see there).  The sources are read, not locked: a source
+ * destination's coordinator (TYPED_WRITE | TYPED_OVERWRITE), which replace
+ * the destination whatever it holds (as Redis overwrites it) with the
+ * result's members, new dots.  The sources are read, not locked: a source
  * written meanwhile through its own coordinator may or may not be seen (in
  * Redis the command is atomic; here only the destination's write is).
  * At most TYPED_MAX_SRCS source keys per command (cmd_typed's error
@@ -23,8 +20,7 @@
  *
  * Owns: the result list of one command (struct mlist), borrowed pointers
  * into the sources, copied before a STORE form resets its destination
- * (which may be one of the sources); a STORE form's steps (struct store,
- * a deferred reply with the command's arguments copied).
+ * (which may be one of the sources).
  * Callers: cmd_set.c's table (cmd_set_priv.h).  fn callbacks run in
  * event-loop callbacks at the coordinator and never block.
  */
@@ -215,102 +211,13 @@ static void algebra_store_fn(struct typed_call *t)
     resp_add_int(&t->reply, (long long)n);
 }
 
-/* The write at the destination's coordinator type-checks the destination
- * (WRONGTYPE when it holds a string or another type), while Redis
- * overwrites a destination of any type.  So a WRONGTYPE answer starts a
- * slower path: SINTERCARD over the sources tells whether one of them is of
- * the wrong type (then that is the answer, and the destination is left
- * alone, as in Redis); else the destination is deleted (DEL) and the
- * command runs again.  Each step is an internal command (defer_call) on a
- * node that may forward it; a destination written again with another type
- * between the steps sends the command round once more. */
-struct store {
-    struct defer k;
-    int argc;
-    struct arg *argv;  /* the command, copied (blob) */
-    char *blob;
-};
-
-static void store_fini(struct defer *k)
-{
-    struct store *st = (struct store *)k;
-    mem_free(st->argv);
-    mem_free(st->blob);
-}
-
-static bool is_error(const char *reply, size_t len, const char *code)
-{
-    size_t n = strlen(code);
-    return len > n && reply[0] == '-' && memcmp(reply + 1, code, n) == 0;
-}
-
-static void store_pass(void *arg, const char *reply, size_t len)
-{
-    struct store *st = arg;
-    buf_put(&st->k.out, reply, len);
-    defer_release(&st->k);
-}
-
-static void store_deleted(void *arg, const char *reply, size_t len)
-{
-    struct store *st = arg;
-    if (is_error(reply, len, "")) {
-        store_pass(st, reply, len);
-        return;
-    }
-    defer_call(st->k.node, st->argc, st->argv, store_pass, st);
-}
-
-static void store_checked(void *arg, const char *reply, size_t len)
-{
-    struct store *st = arg;
-    if (is_error(reply, len, "")) { /* a source of another type (or no quorum) */
-        store_pass(st, reply, len);
-        return;
-    }
-    struct arg del[2] = {{"DEL", 3}, st->argv[1]};
-    defer_call(st->k.node, 2, del, store_deleted, st);
-}
-
-static void store_first(void *arg, const char *reply, size_t len)
-{
-    struct store *st = arg;
-    if (!is_error(reply, len, "WRONGTYPE ")) {
-        store_pass(st, reply, len);
-        return;
-    }
-    int nsrc = st->argc - 2;
-    struct arg *argv = mem_alloc(((size_t)nsrc + 4) * sizeof(*argv));
-    char num[16];
-    int nl = snprintf(num, sizeof(num), "%d", nsrc);
-    argv[0] = (struct arg){"SINTERCARD", 10};
-    argv[1] = (struct arg){num, (size_t)nl};
-    memcpy(&argv[2], &st->argv[2], (size_t)nsrc * sizeof(*argv));
-    argv[nsrc + 2] = (struct arg){"LIMIT", 5};
-    argv[nsrc + 3] = (struct arg){"1", 1};
-    defer_call(st->k.node, nsrc + 4, argv, store_checked, st);
-    mem_free(argv);
-}
-
+/* The destination is replaced whatever it holds (TYPED_OVERWRITE), as
+ * Redis overwrites a destination of any type; a source of another type
+ * still answers WRONGTYPE and leaves the destination alone. */
 static void algebra_store(struct client *c, int argc, const struct arg *argv)
 {
-    struct store *st = defer_create(sizeof(*st), c, NULL, store_fini);
-    size_t total = 0;
-    for (int i = 0; i < argc; i++)
-        total += argv[i].len;
-    st->blob = mem_alloc(total ? total : 1);
-    st->argv = mem_alloc((size_t)argc * sizeof(*st->argv));
-    st->argc = argc;
-    size_t off = 0;
-    for (int i = 0; i < argc; i++) {
-        memcpy(st->blob + off, argv[i].p, argv[i].len);
-        st->argv[i] = (struct arg){st->blob + off, argv[i].len};
-        off += argv[i].len;
-    }
-    defer_hold_open(&st->k); /* until the last step answered */
-    set_typed_to(c, store_first, st, argc, argv, &argv[1], TYPED_WRITE, &argv[2], argc - 2,
-                 algebra_store_fn);
-    defer_dispatched(&st->k, c);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_OVERWRITE, &argv[2],
+              argc - 2, algebra_store_fn);
 }
 
 void cmd_sinterstore(struct client *c, int argc, const struct arg *argv)

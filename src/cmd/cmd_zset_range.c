@@ -317,7 +317,7 @@ void cmd_zrangestore(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, err);
         return;
     }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE, &argv[2], 1, zrangestore_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_OVERWRITE, &argv[2], 1, zrangestore_fn);
 }
 
 /* ---- ZCOUNT / ZLEXCOUNT key min max: O(n) ---- */

@@ -118,9 +118,6 @@ def test_large_and_nested_replies_through_a_forwarding_node(cluster):
     assert c.execute_command("VHGET", key, "f7") == [["v7"], "0"]
 
 
-@pytest.mark.xfail(strict=True, reason="a forwarded command runs at the coordinator over the "
-                   "RESP2 peer link (PFWD, hiredis 0.14 has no RESP3): its reply reaches a RESP3 "
-                   "client in RESP2 shapes (framework: typed.c op_forward_whole / cmd_fwd.c)")
 def test_resp3_shapes_through_a_forwarding_node(cluster):
     """A RESP3 client gets RESP3 shapes (HGETALL a map, HRANDFIELD
     WITHVALUES pairs) from a node that forwards the command."""

@@ -7,11 +7,8 @@ one node wrote is read back through the two others.  SMOVE and the STORE
 forms are run with their keys coordinated by different nodes.  Waits poll
 against deadlines; nothing sleeps a fixed time.
 
-Forwarding limit (not of the set commands: of PFWD): a forwarded command
-runs at the coordinator in RESP2 (the requester's protocol does not travel
-with it), so RESP3 sets arrive as arrays through a node that is not the
-key's coordinator.  The test marked xfail(strict) shows it; it starts
-failing (and must be unmarked) when forwarding carries the protocol.
+Forwarding carries the client's protocol (PFWDR): a RESP3 client gets
+RESP3 sets through a node that is not the key's coordinator.
 """
 import threading
 
@@ -202,8 +199,6 @@ def test_resp3_replies_through_the_coordinator(cluster):
             resp3_checks(conn, k, none)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="PFWD replies arrive as RESP2: a RESP3 set becomes an array")
 def test_resp3_set_through_a_forwarding_node(cluster):
     start3(cluster)
     k, none = cluster.keys_coordinated_by("n2", 2, prefix="r3fw")

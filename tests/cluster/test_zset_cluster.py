@@ -184,11 +184,6 @@ def encode(args):
     return b"".join(out)
 
 
-@pytest.mark.xfail(strict=True, reason="forwarded replies are re-encoded from hiredis's RESP2 "
-                   "parse with at most 64 elements and one level of nesting (net/peer.c "
-                   "PEER_MAX_ELEMS, cmd_fwd.c encode_peer_reply), and the coordinator formats "
-                   "them in the peer link's RESP2: RESP3 doubles and pairs, ZSCAN's nested "
-                   "reply and ranges of more than 64 elements do not survive forwarding")
 def test_forwarded_replies_keep_their_shape(cluster, redis_port):
     cluster.start(3, SETTINGS)
     ref = redis.Redis(port=redis_port)

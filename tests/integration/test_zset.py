@@ -635,9 +635,6 @@ def test_key_commands_on_a_zset(pair, key):
     c("EXISTS", key + ":e")
 
 
-@pytest.mark.xfail(strict=True, reason="typed.c type-checks a STORE destination before fn runs: "
-                   "a destination holding another type answers WRONGTYPE where Redis "
-                   "overwrites it (typed.h has no flag for 'replace whatever is there')")
 def test_store_forms_overwrite_any_type(pair, key):
     c = pair.call
     c("ZADD", key, 1, "a", 2, "b")
