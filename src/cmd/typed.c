@@ -350,7 +350,12 @@ static int update(void *arg, struct sibset *set, struct sibset *delta)
         p->conv = val_ref(sv->val);
         p->conv_expire = sv->expire_ms;
     } else if (!state_of(set, q->type, t->now_ms, &st, &t->reply)) {
-        return 0;
+        if (!(q->flags & TYPED_OVERWRITE))
+            return 0;
+        /* a STORE form replaces whatever the key holds: the new state
+         * (typed_mut) has seen every version and supersedes them */
+        t->reply.len = 0;
+        st = NULL;
     }
     t->state = st;
     /* the state fn changes: the live one, or an empty one of this type
