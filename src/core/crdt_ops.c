@@ -437,6 +437,14 @@ static bool superseded_total(const struct crdt_elem *el, uint32_t i)
 
 int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
 {
+    /* HOT: a zset member with one score and no increments, what ZPOPMIN
+     * and the sorted views read for every member: the general path's
+     * result (the same sum, so -0 reads as 0 as there) without its walk */
+    if (type == CRDT_ZSET && el->n == 1 && el->e[0].kind == CRDT_K_REG) {
+        *out = (struct crdt_num){ .is_float = true };
+        out->f = (long double)el->e[0].u.score + (long double)0 - (long double)0;
+        return 0;
+    }
     *out = (struct crdt_num){ .is_float = type == CRDT_ZSET };
     long double base_f = 0;
     int64_t base_i = 0;
