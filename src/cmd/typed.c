@@ -135,9 +135,19 @@ static void reply_conflict(struct buf *out)
                    "both); read them with VGET, resolve with DEL or SET");
 }
 
-/* The state of key for a read, or an error reply in out: false. */
+/* The state of key for a read (of type want, or also `also` unless that is
+ * CRDT_NONE), or an error reply in out: false. */
+static bool state_of2(const struct sibset *set, enum crdt_type want, enum crdt_type also,
+                      int64_t now, const struct crdt **st, struct buf *out);
+
 static bool state_of(const struct sibset *set, enum crdt_type want, int64_t now,
                      const struct crdt **st, struct buf *out)
+{
+    return state_of2(set, want, CRDT_NONE, now, st, out);
+}
+
+static bool state_of2(const struct sibset *set, enum crdt_type want, enum crdt_type also,
+                      int64_t now, const struct crdt **st, struct buf *out)
 {
     enum crdt_type t;
     const struct version *v;
@@ -146,7 +156,7 @@ static bool state_of(const struct sibset *set, enum crdt_type want, int64_t now,
     case TYPED_ABSENT:
         return true;
     case TYPED_STATE:
-        if (t != want) {
+        if (t != want && (also == CRDT_NONE || t != also)) {
             typed_reply_wrongtype(out);
             return false;
         }
@@ -304,8 +314,9 @@ static void call_init(struct typed_call *t, struct treq *q, struct typed_priv *p
 /* The sources' states into t; false with the error in t->reply. */
 static bool load_srcs(struct typed_call *t, struct treq *q)
 {
+    enum crdt_type also = (q->flags & TYPED_SRCS_SETS) ? CRDT_SET : CRDT_NONE;
     for (int i = 0; i < q->nsrc; i++)
-        if (!state_of(&q->read[1 + i], q->type, t->now_ms, &t->src[i], &t->reply))
+        if (!state_of2(&q->read[1 + i], q->type, also, t->now_ms, &t->src[i], &t->reply))
             return false;
     return true;
 }
@@ -315,7 +326,8 @@ static void run_read(struct treq *q)
     struct typed_call t;
     struct typed_priv p;
     call_init(&t, q, &p);
-    if (load_srcs(&t, q) && state_of(&q->read[0], q->type, t.now_ms, &t.state, &t.reply))
+    enum crdt_type also = (q->flags & TYPED_SRCS_SETS) ? CRDT_SET : CRDT_NONE;
+    if (load_srcs(&t, q) && state_of2(&q->read[0], q->type, also, t.now_ms, &t.state, &t.reply))
         q->fn(&t);
     buf_fini(&q->reply);
     q->reply = t.reply;

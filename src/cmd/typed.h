@@ -63,6 +63,10 @@
                                    NULL, typed_reset/typed_mut build the new
                                    state, which supersedes the old versions) */
 
+#define TYPED_SRCS_SETS (1u << 4) /* the srcs may also be sets (ZUNION and co. score
+                                   a set's members 1, as Redis does): fn
+                                   checks t->src[i]->type */
+
 #define TYPED_MAX_SRCS 64       /* source keys of one command (more: the
                                    handler replies an error) */
 
