@@ -144,6 +144,62 @@ def test_sorted_sets_add_increments_across_a_partition(cluster, nft):
             ("m3", 5.0), ("m1", 6.0)], "via n%d" % i
 
 
+def test_del_removes_what_it_saw_and_keeps_a_concurrent_add(cluster, nft):
+    """DEL of a set on one side, SADD on the other: after heal the set
+    holds only the concurrent add (the DEL clears the members it saw; a
+    key-level tombstone would have brought them all back, or hidden the
+    add); a DEL that saw everything leaves nothing, and the emptied state
+    is reaped like a tombstone on every node."""
+    start3(cluster, **{"tombstone-reap-after": 500})
+    a, b = cluster.client(1), cluster.client(3)
+    a.sadd("d1", "a", "b")
+    a.hset("d2", mapping={"f": "1", "g": "2"})
+    converged(cluster, ["d1", "d2"])
+    split_sides(cluster)
+    assert retry(lambda: a.delete("d1")) == 1
+    retry(lambda: b.sadd("d1", "c"))
+    retry(lambda: b.hincrby("d2", "f", 5))
+    assert retry(lambda: a.delete("d2")) == 1
+    cluster.heal()
+    converged(cluster, ["d1", "d2"])
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        assert c.smembers("d1") == {"c"}, "via n%d" % i
+        # HDEL/DEL concurrent with an increment keeps the increment
+        assert c.hgetall("d2") == {"f": "5"}, "via n%d" % i
+    a.delete("d1", "d2")
+    wait_for(lambda: all(cluster.local(i, k) == [] for i in (1, 2, 3) for k in ("d1", "d2")),
+             CONVERGE_WITHIN, "the emptied states reaped on every node")
+    for i in (1, 2, 3):
+        assert cluster.client(i).exists("d1", "d2") == 0
+
+
+def test_concurrent_ttls_keep_the_longest_life(cluster, nft):
+    """EXPIRE on both sides of a split: the longest TTL wins everywhere; an
+    EXPIRE concurrent with a PERSIST stays (the expiry register keeps what
+    a removal did not see); a TTL set on one side reaches the other."""
+    start3(cluster)
+    a, b = cluster.client(1), cluster.client(3)
+    a.sadd("t1", "m")
+    a.hset("t2", "f", "v")
+    a.zadd("t3", {"m": 1})
+    a.expire("t2", 1000)
+    converged(cluster, ["t1", "t2", "t3"])
+    split_sides(cluster)
+    retry(lambda: a.expire("t1", 100))
+    retry(lambda: b.expire("t1", 500))
+    retry(lambda: a.persist("t2"))
+    retry(lambda: b.expire("t2", 300))
+    retry(lambda: b.expire("t3", 700))
+    cluster.heal()
+    converged(cluster, ["t1", "t2", "t3"])
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        assert 490 <= c.ttl("t1") <= 500, "t1 via n%d: %d" % (i, c.ttl("t1"))
+        assert 290 <= c.ttl("t2") <= 300, "t2 via n%d: %d" % (i, c.ttl("t2"))
+        assert 690 <= c.ttl("t3") <= 700, "t3 via n%d: %d" % (i, c.ttl("t3"))
+
+
 # ---------------------------------------------------------------------------
 # chaos
 
