@@ -17,8 +17,9 @@ less than requests per second.  -r 10000, not the 100000 of the other
 sections: see RAND below.
 
 Memory: a hash, a set and a sorted set of 10 and 1 000 elements (and
-1 000 000 with --big: the load alone takes about a minute per type and
-server on a 2-core machine), each loaded by pipelined commands through
+1 000 000 with --big: optional to keep the default run short; on a shared
+2-core machine the whole section took ~90 s without it and ~95 s with it),
+each loaded by pipelined commands through
 redis-cli --pipe (one HSET/SADD/ZADD per element; members "member:<i>",
 fields "field:<i>" = "value:<i>", scores i), into max(1, 10 000 / n) keys
 of n elements so that the small sizes are not lost in the noise.  Per
