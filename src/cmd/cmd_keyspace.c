@@ -66,6 +66,14 @@
  * REPLACE check the destination at its coordinator (SET NX), exact while
  * that coordinator is alive.  COPY's DB option accepts only 0 (there is one
  * key space); other indexes are an error.
+ * A typed source (hash, set, sorted set, counter; issue 14) is not copied
+ * as bytes: after the read (and one of dst, which decides: NX and dst
+ * exists -> 0; dst of a string or another type -> DEL dst first), the
+ * write of dst is typed_copy (typed_copy.h), which builds a new state at
+ * dst's coordinator with that coordinator's dots (dots are unique per key)
+ * and the source's TTL; RENAME then deletes the source as above.  The same
+ * two-coordinator caveats hold, and a copy shows the source's concurrent
+ * values of a field the way a read does (one of them).
  *
  */
 #include <assert.h>
@@ -78,6 +86,8 @@
 #include "cmd/cmd_multi.h"
 #include "cmd/defer.h"
 #include "cmd/pscan.h"
+#include "cmd/typed.h"
+#include "cmd/typed_copy.h"
 #include "core/config.h"
 #include "cluster/coord.h"
 #include "cluster/flush.h"
@@ -457,6 +467,7 @@ struct move {
     struct val *val;          /* the source's value */
     int64_t expire_ms;        /* and its expiry (0 = none) */
     struct buf ctx;           /* the source's context, for VDEL */
+    enum crdt_type type;      /* a typed source's type (CRDT_NONE: bytes) */
 };
 
 static const char *move_name(const struct move *m)
@@ -507,12 +518,13 @@ static void move_del_done(void *arg, const char *reply, size_t len)
     defer_release(&m->k);
 }
 
+/* The write of dst ended: SET's reply, or typed_copy's (:1 / :0). */
 static void move_set_done(void *arg, const char *reply, size_t len)
 {
     struct move *m = arg;
     if (reply_is_error(reply, len)) {
         buf_put(&m->k.out, reply, len);
-    } else if (reply_is_nil(reply, len)) {
+    } else if (reply_is_nil(reply, len) || (len >= 2 && memcmp(reply, ":0", 2) == 0)) {
         resp_add_int(&m->k.out, 0); /* NX: the destination exists */
     } else if (m->kind == MOVE_COPY) {
         resp_add_int(&m->k.out, 1);
@@ -526,16 +538,80 @@ static void move_set_done(void *arg, const char *reply, size_t len)
     defer_release(&m->k);
 }
 
+static bool move_nx(const struct move *m)
+{
+    return m->kind == MOVE_RENAMENX || (m->kind == MOVE_COPY && !m->replace);
+}
+
+static void move_typed_copy(struct move *m)
+{
+    struct arg src = {m->src, m->slen}, dst = {m->dst, m->dlen};
+    typed_copy(m->k.node, &src, &dst, m->type, !move_nx(m), move_set_done, m);
+}
+
+static void move_dst_deleted(void *arg, const char *reply, size_t len)
+{
+    struct move *m = arg;
+    if (reply_is_error(reply, len)) {
+        buf_put(&m->k.out, reply, len);
+        defer_release(&m->k);
+        return;
+    }
+    move_typed_copy(m);
+}
+
+/* A typed source: what dst holds decides.  NX: any live dst -> 0.
+ * Otherwise dst is replaced: a state of the source's type is reset by the
+ * copy itself; anything else (a string, another type, concurrent versions
+ * of different types) is deleted first (DEL at dst's coordinator). */
+static void move_dst_read(void *arg, int err, const struct sibset *set)
+{
+    struct move *m = arg;
+    enum crdt_type t;
+    const struct version *v;
+    int k = err ? TYPED_ABSENT : typed_classify(set, clock_now_ms(), &t, &v);
+    if (err) {
+        m->k.err = err;
+    } else if (k != TYPED_ABSENT && move_nx(m)) {
+        resp_add_int(&m->k.out, 0);
+    } else if (k == TYPED_ABSENT || (k == TYPED_STATE && t == m->type)) {
+        move_typed_copy(m);
+        return;
+    } else {
+        struct arg argv[2] = {{"DEL", 3}, {m->dst, m->dlen}};
+        defer_call(m->k.node, 2, argv, move_dst_deleted, m);
+        return;
+    }
+    defer_release(&m->k);
+}
+
 static void move_read_done(void *arg, int err, const struct sibset *set)
 {
     struct move *m = arg;
     int64_t now = clock_now_ms();
+    enum crdt_type type = CRDT_NONE;
+    const struct version *tv;
+    int kind = err ? TYPED_ABSENT : typed_classify(set, now, &type, &tv);
     if (err) {
         m->k.err = err;
-    } else if (set->n > 1 && !sib_agreed(set)) {
+    } else if (kind == TYPED_CONFLICT) {
+        resp_add_error(&m->k.out, "ERR",
+                       "source key holds concurrent versions of different types (a partition "
+                       "wrote both); read them with VGET, resolve with DEL or SET");
+    } else if (kind == TYPED_STATE && !(m->kind != MOVE_COPY && m->slen == m->dlen &&
+                                        memcmp(m->src, m->dst, m->slen) == 0)) {
+        m->type = type;
+        struct vclock vc;
+        vc_init(&vc);
+        sib_context(set, &vc);
+        vc_to_context(&vc, &m->ctx);
+        vc_fini(&vc);
+        coord_read(m->k.node->coord, m->dst, m->dlen, 0, 0, move_dst_read, m);
+        return;
+    } else if (kind != TYPED_STATE && set->n > 1 && !sib_agreed(set)) {
         m->k.err = KV_ESIBLINGS;
         m->k.nsib = set->n;
-    } else if (set->n == 0 || !version_live(sib_agreed(set), now)) {
+    } else if (kind == TYPED_ABSENT) {
         if (m->kind == MOVE_COPY)
             resp_add_int(&m->k.out, 0);
         else
