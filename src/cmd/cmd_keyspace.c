@@ -1,7 +1,7 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands
  * (RENAME, RENAMENX, COPY),
- * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
+ * UNLINK, TOUCH; the command table rows of OBJECT and MEMORY (cmd_object.c) and
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: the state of its commands that wait on other nodes (struct
@@ -49,8 +49,11 @@
  * local << 6 | node (CFG_MAX_NODES = 64) and walks the nodes in cluster.conf
  * order; one SCAN call asks one node.  COUNT is passed to that node (it
  * counts entries visited there, so a call returns about COUNT / N keys with
- * N replicas).  Any node can continue a cursor another node issued.  TYPE
- * string matches every key; any other type matches none.  Without a
+ * N replicas).  Any node can continue a cursor another node issued.  TYPE t
+ * keeps the keys TYPE would call t (string — counters and keys holding
+ * concurrent versions of different types included —, hash, set, zset;
+ * case-insensitive; any other word matches none, as in Redis 7.0), each
+ * node filtering its own keys (PSCAN's type argument).  Without a
  * cluster, the cursor is the store's own.
  *
  * ---- RENAME, RENAMENX, COPY ----
@@ -124,7 +127,6 @@ struct gather {
     long long total;          /* DBSIZE */
     int scan_node;            /* SCAN: the node asked */
     uint64_t cursor;          /* SCAN: the cursor to return */
-    bool type_ok;             /* SCAN TYPE: false = report no keys */
     int order[CFG_MAX_NODES]; /* RANDOMKEY: nodes to ask, in order */
     int norder, next;
     bool found;               /* RANDOMKEY: keys holds the key's bytes */
@@ -160,10 +162,6 @@ static void gather_reply(struct defer *k, struct client *c)
     case GATHER_SCAN:
         resp_add_array(&c->out, 2);
         pscan_add_u64_bulk(&c->out, g->cursor);
-        if (!g->type_ok) {
-            resp_add_array(&c->out, 0);
-            break;
-        }
         resp_add_array(&c->out, g->nkeys);
         buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
@@ -301,9 +299,8 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, "invalid cursor");
         return;
     }
-    const struct arg *pat = NULL;
+    const struct arg *pat = NULL, *type = NULL;
     long long count = 10;
-    bool type_ok = true;
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) {
             cmd_reply_syntax(c);
@@ -321,7 +318,7 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         } else if (cmd_arg_eq(&argv[i], "MATCH")) {
             pat = &argv[i + 1];
         } else if (cmd_arg_eq(&argv[i], "TYPE")) {
-            type_ok = cmd_arg_eq(&argv[i + 1], "string");
+            type = &argv[i + 1];
         } else {
             cmd_reply_syntax(c);
             return;
@@ -339,10 +336,10 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     }
     struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_SCAN;
-    g->type_ok = type_ok;
     buf_init(&g->keys);
     if (!n->peers) {
-        g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        g->cursor = cmd_primary_scan_type(n, cursor, (size_t)count, pp, plen, type, &g->keys,
+                                          &g->nkeys);
         defer_dispatched(&g->k, c);
         return;
     }
@@ -357,17 +354,18 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     if (idx == n->cfg.nnodes) {
         g->cursor = 0;
     } else if (idx == n->self_idx) {
-        uint64_t next = cmd_primary_scan(n, local, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        uint64_t next = cmd_primary_scan_type(n, local, (size_t)count, pp, plen, type, &g->keys,
+                                              &g->nkeys);
         g->cursor = scan_cursor_after(n, idx, next);
     } else {
         char lc[24], cc[24];
         int ll = snprintf(lc, sizeof(lc), "%llu", (unsigned long long)local);
         int cl = snprintf(cc, sizeof(cc), "%lld", count);
-        const char *pargv[4] = {"PSCAN", lc, cc, pp};
-        size_t lens[4] = {5, (size_t)ll, (size_t)cl, plen};
+        const char *pargv[5] = {"PSCAN", lc, cc, pp, type ? type->p : ""};
+        size_t lens[5] = {5, (size_t)ll, (size_t)cl, plen, type ? type->len : 0};
         defer_hold_open(&g->k);
-        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g, 4,
-                   pargv, lens);
+        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g,
+                   type ? 5 : 4, pargv, lens);
     }
     defer_dispatched(&g->k, c);
 }
@@ -770,6 +768,9 @@ const struct cmd_def cmd_keyspace_table[] = {
     {"object", -2, CMD_F_READONLY, 2, 2, 1, cmd_object, "generic",
      "A container for object introspection commands (ENCODING, REFCOUNT).",
      "subcommand(ENCODING|REFCOUNT|IDLETIME|FREQ|HELP) key?", "2.2.3"},
+    {"memory", -2, CMD_F_READONLY, 2, 2, 1, cmd_memory, "server",
+     "A container for memory diagnostics commands (USAGE).",
+     "subcommand(USAGE|HELP) key? count?(SAMPLES count)", "4.0.0"},
     {"multi", 1, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_multi,
      "transactions", "Starts a transaction (commands are queued, then run in order by EXEC).",
      "", "1.2.0"},
