@@ -32,6 +32,7 @@
 #include "core/siblings.h"
 #include "core/tval.h"
 #include "storage/replica.h"
+#include "storage/store.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "util/mem.h"
@@ -238,10 +239,11 @@ void typed_took(struct typed_call *t, struct crdt *delta)
         crdt_fini(delta);
         return;
     }
-    if (!p->has_delta) {
-        crdt_init(&p->delta, (enum crdt_type)delta->type);
-        p->delta.scoped = true;
+    if (!p->has_delta) { /* the first (often only) operation: its delta as is */
+        memcpy(&p->delta, delta, sizeof(*delta));
+        crdt_init(delta, CRDT_NONE);
         p->has_delta = true;
+        return;
     }
     crdt_join(&p->delta, delta);
     crdt_fini(delta);
@@ -521,11 +523,45 @@ struct tread {
     int i;
 };
 
+static const char *key_of(const struct treq *q, int i, size_t *len)
+{
+    *len = i == 0 ? q->klen : q->argv[q->src_arg[i - 1]].len;
+    return i == 0 ? q->key : q->argv[q->src_arg[i - 1]].p;
+}
+
+/* Every read is in: what this node holds now is merged in (a read that
+ * went elsewhere took time), then the command runs. */
+static void all_read(struct treq *q)
+{
+    for (int i = 0; i <= q->nsrc; i++) {
+        size_t kl;
+        const char *k = key_of(q, i, &kl);
+        if (i == 0 && (q->flags & TYPED_WRITE)) {
+            /* the write changes this node's copy in place: hold no other
+             * reference to it (replica_update loads it) */
+            if (store_find(q->op->d.node->store, k, kl))
+                sib_clear(&q->read[0]);
+            continue;
+        }
+        struct sibset local;
+        sib_init(&local);
+        coord_local_load(q->op->d.node->coord, k, kl, &local);
+        sib_merge(&q->read[i], &local);
+        sib_fini(&local);
+    }
+    if (q->flags & TYPED_WRITE) {
+        run_write(q); /* the sub-request goes on as the write */
+    } else {
+        run_read(q);
+        defer_sub_end(&q->op->d);
+    }
+}
+
 static void read_done(void *arg, int err, const struct sibset *set)
 {
     struct tread *r = arg;
     struct treq *q = r->q;
-    /* a missed read quorum leaves this node's copy (merged below) */
+    /* a missed read quorum leaves this node's copy (merged in all_read) */
     if (!err && set)
         sib_merge(&q->read[r->i], set);
     mem_free(r);
@@ -533,27 +569,7 @@ static void read_done(void *arg, int err, const struct sibset *set)
         defer_sub_end(&q->op->d);
         return;
     }
-    /* what this node holds now, too (a read that went elsewhere took time) */
-    for (int i = 0; i <= q->nsrc; i++) {
-        const char *k = i == 0 ? q->key : q->argv[q->src_arg[i - 1]].p;
-        size_t kl = i == 0 ? q->klen : q->argv[q->src_arg[i - 1]].len;
-        struct sibset local;
-        sib_init(&local);
-        coord_local_load(q->op->d.node->coord, k, kl, &local);
-        if (i == 0 && (q->flags & TYPED_WRITE) && local.n > 0)
-            /* the write changes this node's copy in place: hold no other
-             * reference to it (replica_update loads it) */
-            sib_clear(&q->read[0]);
-        else
-            sib_merge(&q->read[i], &local);
-        sib_fini(&local);
-    }
-    if (q->flags & TYPED_WRITE) {
-        run_write(q); /* the last read's sub-request goes on as the write */
-    } else {
-        run_read(q);
-        defer_sub_end(&q->op->d);
-    }
+    all_read(q);
 }
 
 void cmd_typed(struct client *c, int argc, const struct arg *argv, const struct arg *key,
@@ -598,15 +614,36 @@ void cmd_typed(struct client *c, int argc, const struct arg *argv, const struct 
     op->extra = q;
     op->extra_free = extra_free;
     q->op = op;
-    q->pending = nsrc + 1;
+    /* Keys this node holds are read here (all_read); the others by a
+     * quorum read (coord_read_for_write), each a counted sub-request. */
+    bool remote[TYPED_MAX_SRCS + 1];
+    q->pending = 0;
     for (int i = 0; i <= nsrc; i++) {
-        struct tread *r = mem_alloc(sizeof(*r));
-        r->q = q;
-        r->i = i;
-        defer_sub_begin(&op->d);
-        const char *k = i == 0 ? q->key : q->argv[q->src_arg[i - 1]].p;
-        size_t kl = i == 0 ? q->klen : q->argv[q->src_arg[i - 1]].len;
-        coord_read_for_write(op->d.node->coord, k, kl, false, read_done, r);
+        size_t kl;
+        const char *k = key_of(q, i, &kl);
+        remote[i] = !store_find(c->node->store, k, kl);
+        q->pending += remote[i];
+    }
+    defer_sub_begin(&op->d); /* the command itself */
+    if (q->pending == 0) {
+        all_read(q);
+    } else {
+        q->pending++; /* released below, once every read is launched */
+        for (int i = 0; i <= nsrc; i++) {
+            if (!remote[i])
+                continue;
+            struct tread *r = mem_alloc(sizeof(*r));
+            r->q = q;
+            r->i = i;
+            defer_sub_begin(&op->d);
+            size_t kl;
+            const char *k = key_of(q, i, &kl);
+            coord_read_for_write(op->d.node->coord, k, kl, false, read_done, r);
+        }
+        if (--q->pending == 0)
+            all_read(q);
+        else
+            defer_sub_end(&op->d);
     }
     op_dispatched(op, c);
 }

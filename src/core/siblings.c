@@ -26,6 +26,10 @@
  *                [u8 name length, dot actor name, varint dot_base]
  *                                            when SIB_F_DOT
  *                [varint epoch, >= 1]        when SIB_F_EPOCH
+ * SIB_F_TYPED (issue 14): the value is a hash/set/zset/counter state,
+ * varint length + crdt_encode bytes (a full state, or a coordinator's
+ * delta); never with SIB_F_TOMBSTONE or SIB_F_DOT, and its expire_ms must
+ * be the state's expiry register (crdt_expire).
  * Varints are canonical unsigned LEB128 (the same rules as vclock.c).
  * SIB_F_DOT is new with dotted versions: sets written before it (old logs)
  * have no dot and decode as old-format versions; a node of the previous
@@ -521,6 +525,9 @@ int sib_decode(struct sibset *s, const void *ptr, size_t len, size_t max_val)
             }
             v->val = tval_wrap(&st); /* a delta stays one (joins visit its scope) */
             pos += (size_t)vl;
+            /* a state's TTL is its expiry register's, never a second truth */
+            if (v->expire_ms != crdt_expire(tval_ccrdt(v->val)))
+                goto fail;
         } else if (!(flags & SIB_F_TOMBSTONE)) {
             uint64_t vl;
             if (!varint_get(p, len, &pos, &vl) || vl > max_val || vl > UINT32_MAX ||

@@ -54,8 +54,36 @@ uint16_t slot_crc16(const void *p, size_t len)
     return crc;
 }
 
+/* The last key asked and its slot: one request asks for its key's slot
+ * several times (routing, its preference list, the store's per-slot counts,
+ * the anti-entropy leaf), and comparing a short key costs less than its
+ * CRC16.  Plain static state: the event loop is the only thread that
+ * places keys. */
+#define SLOT_MEMO_MAX 64
+static struct {
+    size_t len;
+    unsigned slot;
+    char key[SLOT_MEMO_MAX];
+} memo = {SIZE_MAX, 0, {0}};
+
+static unsigned slot_compute(const void *key, size_t klen);
+
 /* HOT: every request hashes its key here once per placement decision. */
 unsigned slot_of_key(const void *key, size_t klen)
+{
+    if (klen == memo.len && (klen == 0 || memcmp(key, memo.key, klen) == 0))
+        return memo.slot;
+    unsigned s = slot_compute(key, klen);
+    if (klen <= SLOT_MEMO_MAX) {
+        if (klen)
+            memcpy(memo.key, key, klen);
+        memo.len = klen;
+        memo.slot = s;
+    }
+    return s;
+}
+
+static unsigned slot_compute(const void *key, size_t klen)
 {
     const char *k = key;
     const char *open = klen ? memchr(k, '{', klen) : NULL;

@@ -214,15 +214,28 @@ int replica_put(struct replica *r, const void *key, size_t klen, const struct ve
 }
 
 struct update {
+    struct replica *r;
+    const void *key;
+    size_t klen;
     replica_update_fn fn;
     void *arg;
     struct sibset *delta;
 };
 
+/* store_update's fn: the change, then (the set being what will be stored)
+ * the log record and the observer, without loading the key again. */
 static int update_fn(void *arg, struct sibset *set)
 {
     struct update *u = arg;
-    return u->fn(u->arg, set, u->delta);
+    struct replica *r = u->r;
+    uint64_t before = wants_before(r) ? sib_digest(u->key, u->klen, set) : 0;
+    int rc = u->fn(u->arg, set, u->delta);
+    if (rc > 0) {
+        r->changes++;
+        aof_log_merge(r->log, u->key, u->klen, u->delta);
+        notify(r, u->key, u->klen, before, set);
+    }
+    return rc;
 }
 
 int replica_update(struct replica *r, const void *key, size_t klen, replica_update_fn fn,
@@ -230,16 +243,8 @@ int replica_update(struct replica *r, const void *key, size_t klen, replica_upda
 {
     if (!aof_writable(r->log))
         return KV_ELOG; /* nothing changes that the log cannot hold */
-    uint64_t before = wants_before(r) ? current_digest(r, key, klen) : 0;
-    struct update u = {fn, arg, delta};
-    int rc = store_update(r->store, key, klen, update_fn, &u);
-    if (rc > 0) {
-        struct sibset stored;
-        sib_init(&stored);
-        changed(r, key, klen, before, delta, &stored);
-        sib_fini(&stored);
-    }
-    return rc;
+    struct update u = {r, key, klen, fn, arg, delta};
+    return store_update(r->store, key, klen, update_fn, &u);
 }
 
 /* Removes key (whose stored versions are cur, digest d) and logs it. */

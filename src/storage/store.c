@@ -350,7 +350,7 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
     t->b[i] = e;
     t->used++;
     s->entry_bytes += sz;
-    count_section(s, key, klen, s->sec.data, +1);
+    count_section(s, key, klen, (const uint8_t *)s->sec.data, +1);
     count_maybe_rebuild(s);
 }
 
@@ -361,7 +361,7 @@ static void entry_insert(struct store *s, uint32_t h, const void *key, size_t kl
 static void entry_rewrite(struct store *s, struct store_entry **link, size_t old_len)
 {
     struct store_entry *e = *link;
-    count_section(s, e->data, e->klen, s->sec.data, +1);
+    count_section(s, e->data, e->klen, (const uint8_t *)s->sec.data, +1);
     if (s->sec.len != old_len) {
         size_t base = sizeof(*e) + e->klen;
         e = mem_realloc(e, base + s->sec.len);
