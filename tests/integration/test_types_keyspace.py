@@ -277,6 +277,11 @@ def test_dynamo_local_of_a_counter(r, k):
     lines = local(r, k)
     assert len(lines) == 1
     assert lines[0].startswith("counter elements=1 ctx=["), lines
+    # an expired state says so, as an expired string version does
+    r.pexpire(k, 1)
+    wait_until(lambda: r.exists(k) == 0, msg="the counter expired")
+    lines = local(r, k)
+    assert lines and lines[0].startswith("expired counter elements=1 ctx=["), lines
 
 
 # ---- hashes, sets, sorted sets (once their commands exist) ----------------
