@@ -5,7 +5,7 @@
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space,
- * RENAME/COPY; cmd_object.c: OBJECT, MEMORY; cmd_multi.c: the MULTI queue, EXEC;
+ * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
 #ifndef KV_CMD_H
@@ -237,7 +237,6 @@ void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
-void cmd_memory(struct client *c, int argc, const struct arg *argv);
 void cmd_latency(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 void cmd_slowlog(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 

@@ -1,7 +1,7 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands
  * (RENAME, RENAMENX, COPY),
- * UNLINK, TOUCH; the command table rows of OBJECT and MEMORY (cmd_object.c) and
+ * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: the state of its commands that wait on other nodes (struct
@@ -768,9 +768,6 @@ const struct cmd_def cmd_keyspace_table[] = {
     {"object", -2, CMD_F_READONLY, 2, 2, 1, cmd_object, "generic",
      "A container for object introspection commands (ENCODING, REFCOUNT).",
      "subcommand(ENCODING|REFCOUNT|IDLETIME|FREQ|HELP) key?", "2.2.3"},
-    {"memory", -2, CMD_F_READONLY, 2, 2, 1, cmd_memory, "server",
-     "A container for memory diagnostics commands (USAGE).",
-     "subcommand(USAGE|HELP) key? count?(SAMPLES count)", "4.0.0"},
     {"multi", 1, CMD_F_FAST | CMD_F_NOSCRIPT | CMD_F_LOADING | CMD_F_STALE, 0, 0, 0, cmd_multi,
      "transactions", "Starts a transaction (commands are queued, then run in order by EXEC).",
      "", "1.2.0"},
