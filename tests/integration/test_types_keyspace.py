@@ -217,6 +217,19 @@ def test_counter_keyspace_side_by_side(r, rs, k):
     ])
 
 
+def test_copy_rename_of_a_counter_inside_exec(r, k):
+    a, b, c = k + ":a", k + ":b", k + ":c"
+    p = r.pipeline(transaction=True)
+    p.incrby(a, 7)
+    p.copy(a, b)
+    p.get(b)
+    p.rename(a, c)
+    p.get(c)
+    p.exists(a)
+    assert p.execute() == [7, True, b"7", True, b"7", 0]
+    assert r.incr(b) == 8 and r.incr(c) == 8
+
+
 def test_scan_type_with_counters(r, k):
     r.flushall()
     r.incr("c1")
