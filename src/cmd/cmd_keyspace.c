@@ -604,7 +604,12 @@ static void move_read_done(void *arg, int err, const struct sibset *set)
         sib_context(set, &vc);
         vc_to_context(&vc, &m->ctx);
         vc_fini(&vc);
-        coord_read(m->k.node->coord, m->dst, m->dlen, 0, 0, move_dst_read, m);
+        if (coord_route(m->k.node->coord, m->dst, m->dlen, false) != COORD_ROUTE_HERE)
+            /* typed_copy forwards "COPY src dst [REPLACE]" to dst's
+             * coordinator, which reads dst itself: no read here */
+            move_typed_copy(m);
+        else
+            coord_read(m->k.node->coord, m->dst, m->dlen, 0, 0, move_dst_read, m);
         return;
     } else if (kind != TYPED_STATE && set->n > 1 && !sib_agreed(set)) {
         m->k.err = KV_ESIBLINGS;
