@@ -13,6 +13,8 @@ import pytest
 import redis
 
 from cluster_harness import wait_for
+from harness import Err
+import peer_handshake
 
 SETTINGS = {"put-timeout": 1000, "get-timeout": 1000}
 
@@ -141,6 +143,20 @@ def test_scan_type_across_nodes(cluster):
             assert set(scan_all(cl, t)) == typed.get(t, set()), (i, t)
         assert scan_all(cl, "list") == []
         assert set(scan_all(cl, "STRING", count=1000)) == strings | counters
+    # each node filters its own share (PSCAN's type argument, cluster port)
+    total = 0
+    for i in (1, 2, 3):
+        with cluster.raw(i, cluster_port=True) as raw:
+            peer_handshake.handshake(raw, "s3cret", "test")
+            everything = raw.cmd("PSCAN", "0", "0", "*")[1]
+            typed_n = sum(raw.cmd("PSCAN", "0", "0", "*", t)[1] for t in ("hash", "set", "zset"))
+            strings_n = raw.cmd("PSCAN", "0", "0", "*", "string")[1]
+            assert strings_n + typed_n == everything, i
+            assert raw.cmd("PSCAN", "0", "0", "*", "list")[1] == 0
+            total += strings_n
+            err = raw.cmd("PSCAN", "0", "0", "*", "string", "extra")
+            assert isinstance(err, Err) and "too many arguments" in err, err
+    assert total == len(strings | counters)
 
 
 def _has(c, name):
