@@ -670,9 +670,10 @@ int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer)
 }
 
 /* Failover rule: the next candidate is tried only when this one certainly
- * did not coordinate the write: its connection was down (KV_EDISCONN), or it
- * declined (-NOTCOORD, it cannot reach a write quorum).  A timeout is not
- * such a proof: the coordinator may be slow, not gone, and a write sent on
+ * did not coordinate the write: its connection was down when the command
+ * was to be sent (KV_EDISCONN), or it declined (-NOTCOORD, it cannot reach
+ * a write quorum).  A connection lost after the send (KV_ELOST) or a
+ * timeout is not such a proof (an INCRBY sent on would count twice): the coordinator may be slow, not gone, and a write sent on
  * to the next node would then be applied twice.  The caller gets
  * KV_ENOQUORUM with the outcome unknown, and the deadline carried by PFWD
  * stops a coordinator that wakes up later from applying it. */

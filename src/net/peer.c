@@ -203,8 +203,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     struct preq *r = privdata;
     r->hiredis_done = true;
     if (!r->answered) {
-        if (!reply) {
-            preq_answer(r, KV_EDISCONN, NULL);
+        if (!reply) { /* sent, then the link went: applied or not, nobody knows */
+            preq_answer(r, KV_ELOST, NULL);
         } else {
             struct peer_reply rep;
             struct peer_reply elems[PEER_MAX_ELEMS];

@@ -20,7 +20,8 @@
  *
  * Every request has a deadline (a libevent timer: Debian's hiredis 0.14 has
  * no async timeouts).  Its callback runs exactly once: with the reply, or
- * with KV_ETIMEDOUT / KV_EDISCONN.  A reply that arrives after the deadline
+ * with KV_ETIMEDOUT / KV_EDISCONN (not sent: the link was down) /
+ * KV_ELOST (sent, then the link went).  A reply that arrives after the deadline
  * is dropped.  Only this module reads hiredis's err/errstr.
  */
 #ifndef KV_PEER_H

@@ -22,6 +22,7 @@ const char *kv_strerror(int err)
     case KV_ELOG: return "the append-only log cannot be written";
     case KV_ENOTNUM: return "value is not a number";
     case KV_EOVERFLOW: return "increment or decrement would overflow";
+    case KV_ELOST: return "peer connection lost with the request in flight";
     default:
         if (err < 0 && err > -4096)
             return strerror(-err);

@@ -22,6 +22,8 @@ enum kv_error {
     KV_ELOG = -1013,       /* the append-only log cannot be written: local writes refused */
     KV_ENOTNUM = -1014,    /* a value is not the number an operation needs (or NaN) */
     KV_EOVERFLOW = -1015,  /* an integer result would leave its range */
+    KV_ELOST = -1016,      /* a peer connection went away with the request sent:
+                              it may or may not have been applied */
 };
 
 /* Returns a static string for a KV_E* code or a -errno value. */
