@@ -166,8 +166,10 @@ def test_copy_replace_over_a_counter(r, k):
     src, dst = k + ":src", k + ":dst"
     r.incrby(src, 5)
     r.incrby(dst, 100)
+    r.expire(dst, 1000)
     assert r.copy(src, dst, replace=True) == 1
     assert r.get(dst) == b"5"
+    assert r.ttl(dst) == -1             # dst's TTL went with its old content
     assert r.incr(dst) == 6             # not 106: dst was reset
 
 
