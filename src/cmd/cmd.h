@@ -4,7 +4,7 @@
  * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
- * families; cmd_keyspace.c: cluster-wide key space,
+ * families; cmd_keyspace.c: cluster-wide key space; cmd_move.c:
  * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
@@ -237,6 +237,9 @@ void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
+void cmd_rename(struct client *c, int argc, const struct arg *argv);   /* cmd_move.c */
+void cmd_renamenx(struct client *c, int argc, const struct arg *argv); /* cmd_move.c */
+void cmd_copy(struct client *c, int argc, const struct arg *argv);     /* cmd_move.c */
 void cmd_latency(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 void cmd_slowlog(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 
