@@ -230,6 +230,7 @@ void cmd_vget(struct client *c, int argc, const struct arg *argv);
 void cmd_vput(struct client *c, int argc, const struct arg *argv);
 void cmd_vdel(struct client *c, int argc, const struct arg *argv);
 void cmd_vclock(struct client *c, int argc, const struct arg *argv);
+void cmd_vstate(struct client *c, int argc, const struct arg *argv);
 void cmd_config(struct client *c, int argc, const struct arg *argv);
 void cmd_info(struct client *c, int argc, const struct arg *argv);
 void cmd_bgrewriteaof(struct client *c, int argc, const struct arg *argv);

@@ -121,7 +121,9 @@ def test_hashes_keep_concurrent_values_and_add_increments(cluster, nft):
         # concurrent assignments both kept; HGET shows the documented pick
         # (the greatest value in byte order), VHGET lists both
         assert c.hgetall("h") == {"f1": "vb", "n": "22", "f3": "z"}, "via n%d" % i
-        assert sorted(c.execute_command("VHGET", "h", "f1")) == ["va", "vb"], "via n%d" % i
+        vals, incr = c.execute_command("VHGET", "h", "f1")
+        assert (sorted(vals), incr) == (["va", "vb"], "0"), "via n%d" % i
+        assert c.execute_command("VHGET", "h", "n") == [["10"], "12"], "via n%d" % i
 
 
 def test_sorted_sets_add_increments_across_a_partition(cluster, nft):
@@ -277,8 +279,9 @@ def test_chaos_no_acknowledged_add_or_increment_is_lost(cluster, nft):
         for k in ctr_tried:
             got = int(c.get(k) or 0)
             if not ctr_acked.get(k, 0) <= got <= ctr_tried[k]:
-                lost.append("n%d: %s = %d, acked %d, tried %d" % (
-                    i, k, got, ctr_acked.get(k, 0), ctr_tried[k]))
+                lost.append("n%d: %s = %d, acked %d, tried %d; entries %r" % (
+                    i, k, got, ctr_acked.get(k, 0), ctr_tried[k],
+                    c.execute_command("VSTATE", k, "R", 1)))
     print("\ntypes chaos: %s" % "; ".join(log))
     print("types chaos: attempted %d, acked %d, refused %d, unknown %d; %d members, %d fields, "
           "%d counters checked on 3 nodes" % (counts["attempted"], counts["acked"],
