@@ -227,6 +227,27 @@ const checks = {
     assert.equal(await main.sendCommand(['GET', k('missing')]), null);
     assert.equal(typeof await main.sendCommand(['EXISTS', k('missing')]), 'number');
   },
+
+  async zset() {
+    const z = k('zset');
+    assert.equal(await main.zAdd(z, [{ score: 1, value: 'a' }, { score: 2.5, value: 'b' },
+                                     { score: -1, value: 'c' }]), 3);
+    assert.equal(await main.zScore(z, 'b'), 2.5);
+    assert.equal(await main.zIncrBy(z, 2, 'a'), 3);
+    assert.deepEqual(await main.zRangeWithScores(z, 0, -1),
+                     [{ value: 'c', score: -1 }, { value: 'b', score: 2.5 },
+                      { value: 'a', score: 3 }]);
+    assert.equal(await main.zRank(z, 'a'), 2);
+    assert.deepEqual(await main.zPopMin(z), { value: 'c', score: -1 });
+    for (const { addr, client } of others) {
+      assert.deepEqual(await client.zRange(z, 0, -1), ['b', 'a'], `ZRANGE through ${addr}`);
+      assert.equal(await client.zCard(z), 2, `ZCARD through ${addr}`);
+    }
+    assert.equal(await main.set(k('zstr'), 'x'), 'OK');
+    await rejectsWithReply(main.zAdd(k('zstr'), { score: 1, value: 'a' }), /^WRONGTYPE/,
+                           'ZADD on a string');
+    assert.equal(await main.del(z), 1);
+  },
 };
 
 let failed = 0;

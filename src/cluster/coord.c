@@ -651,7 +651,7 @@ struct cfwd {
     int cands[CFG_MAX_NODES];
     int ncand, next;
     int argc;
-    const char **argv;      /* "PFWD" deadline-ms command...; point into blob */
+    const char **argv;      /* "PFWDR" deadline-ms proto command...; point into blob */
     size_t *lens;
     char *blob;
     char deadline[24];
@@ -727,8 +727,8 @@ static void cfwd_send(struct cfwd *f)
                t + (t / 10 < 200 ? t / 10 : 200), cfwd_done, f, f->argc, f->argv, f->lens);
 }
 
-void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int argc,
-                       const char *const *argv, const size_t *lens, coord_forward_cb cb,
+void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int proto,
+                       int argc, const char *const *argv, const size_t *lens, coord_forward_cb cb,
                        void *arg)
 {
     struct cfwd *f = mem_calloc(1, sizeof(*f));
@@ -748,17 +748,19 @@ void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int targe
     size_t total = 0;
     for (int i = 0; i < argc; i++)
         total += lens[i];
-    f->argc = argc + 2;
+    f->argc = argc + 3;
     f->argv = mem_alloc((size_t)f->argc * sizeof(*f->argv));
     f->lens = mem_alloc((size_t)f->argc * sizeof(*f->lens));
     f->blob = mem_alloc(total ? total : 1);
-    f->argv[0] = "PFWD";
-    f->lens[0] = 4;
+    f->argv[0] = "PFWDR";
+    f->lens[0] = 5;
+    f->argv[2] = proto == 3 ? "3" : "2";
+    f->lens[2] = 1;
     char *p = f->blob;
     for (int i = 0; i < argc; i++) {
         memcpy(p, argv[i], lens[i]);
-        f->argv[i + 2] = p;
-        f->lens[i + 2] = lens[i];
+        f->argv[i + 3] = p;
+        f->lens[i + 3] = lens[i];
         p += lens[i];
     }
     cfwd_send(f);

@@ -149,9 +149,13 @@ const struct coord_stats *coord_stats(const struct coord *co);
 /* ---- forwarding a command to the key's coordinator ----
  * A write is coordinated by the first live node of its key's preference
  * list (members_write_target).  A node that is not it forwards the whole
- * client command there as PFWD deadline-ms command..., and a node that got
- * a PFWD coordinates it or declines it (-NOTCOORD) when it cannot reach a
- * write quorum, never forwarding it again. */
+ * client command there as PFWDR deadline-ms proto command..., and a node
+ * that got one coordinates it or declines it (-NOTCOORD) when it cannot
+ * reach a write quorum, never forwarding it again.  The coordinator answers
+ * with the command's reply encoded in the client's protocol (2 or 3), as
+ * one bulk string the forwarding node passes on byte for byte: RESP3 maps,
+ * sets and doubles, nested and large replies all arrive as the client would
+ * have had them from the coordinator. */
 #define COORD_ROUTE_HERE (-1)    /* coordinate the command on this node */
 #define COORD_ROUTE_DECLINE (-2) /* asked to coordinate (PFWD) but cannot reach W */
 
@@ -179,8 +183,8 @@ typedef void (*coord_forward_cb)(void *arg, const struct coord_fwd_result *res);
  * tried only when one certainly did not apply it (disconnected, or
  * -NOTCOORD); a timeout ends with err KV_ENOQUORUM, unknown set.  cb runs
  * exactly once, possibly before this returns. */
-void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int argc,
-                       const char *const *argv, const size_t *lens, coord_forward_cb cb,
+void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int proto,
+                       int argc, const char *const *argv, const size_t *lens, coord_forward_cb cb,
                        void *arg);
 
 /* Local versions of key (coordinator-side read for read-modify-write

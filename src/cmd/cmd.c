@@ -4,7 +4,7 @@
  * Owns: the core command table (name, arity, flags, key positions, docs),
  * the list of every client command (this table, cmd_string_table,
  * cmd_expire_table, cmd_keyspace_table, cmd_bits_table, cmd_script_table,
- * cmd_cluster_table)
+ * cmd_cluster_table, cmd_set_table, cmd_hash_table)
  * and two name indexes (client port, cluster port: cmd_peer_table).  Each request's name is looked up once: server.c calls
  * cmd_resolve (which also tells it whether the command writes, for
  * read-your-writes) and passes the result to cmd_dispatch; the client
@@ -265,10 +265,12 @@ const struct cmd_def cmd_table[] = {
 
 /* Every command, gathered once from the per-family tables (each ends with a
  * {NULL} row): the core table above, cmd_string.c, cmd_expire.c,
- * cmd_keyspace.c, cmd_bits.c, cmd_script.c. */
+ * cmd_keyspace.c, cmd_bits.c, cmd_script.c, cmd_cluster.c, cmd_set.c, cmd_hash.c,
+ * cmd_zset.c. */
 static const struct cmd_def *const cmd_tables[] = {cmd_table, cmd_string_table,
                                                    cmd_expire_table, cmd_keyspace_table,
-                                                   cmd_bits_table, cmd_script_table, cmd_cluster_table};
+                                                   cmd_bits_table, cmd_script_table, cmd_cluster_table,
+                                                   cmd_set_table, cmd_hash_table, cmd_zset_table};
 #define CMD_MAX 256
 static const struct cmd_def *cmd_all[CMD_MAX];
 static size_t cmd_count;

@@ -3,9 +3,10 @@
  * cmd_dynamo.c: DYNAMO; cmd_cluster.c: CLUSTER (topology for cluster clients);
  * cmd_kv.c, cmd_fwd.c, cmd_vkv.c: key commands;
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
+ * cmd_hash.c: hash commands;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
  * families; cmd_keyspace.c: cluster-wide key space; cmd_move.c:
- * RENAME/COPY; cmd_object.c: OBJECT; cmd_multi.c: the MULTI queue, EXEC;
+ * RENAME/COPY; cmd_object.c: OBJECT, MEMORY; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
 #ifndef KV_CMD_H
@@ -53,11 +54,22 @@ extern const struct cmd_def cmd_keyspace_table[]; /* cmd_keyspace.c */
 extern const struct cmd_def cmd_bits_table[];     /* cmd_bits.c */
 extern const struct cmd_def cmd_script_table[];   /* cmd_script.c */
 extern const struct cmd_def cmd_cluster_table[];  /* cmd_cluster.c */
+extern const struct cmd_def cmd_set_table[];      /* cmd_set.c */
+extern const struct cmd_def cmd_hash_table[];     /* cmd_hash.c */
+extern const struct cmd_def cmd_zset_table[];     /* cmd_zset.c */
 /* The cluster port's commands (cmd_peer.c), indexed apart from the client
  * commands.  There CMD_F_NOAUTH means "allowed before the handshake" and
  * CMD_F_WRITE "a replica write: refused (-MISCONF) while the log cannot
  * be written"; arity as for client commands. */
 extern const struct cmd_def cmd_peer_table[];
+
+/* OBJECT ENCODING of a hash state (cmd_hash.c): "listpack" while Redis
+ * would keep the hash in one (at most max_entries fields, no field or value
+ * longer than max_value: hash-max-listpack-entries/-value), else
+ * "hashtable".  Redis never converts back; this answers from the current
+ * content, O(fields). */
+struct crdt;
+const char *cmd_hash_encoding(const struct crdt *s, long long max_entries, long long max_value);
 
 /* Reply helpers: each appends one reply to c->out in c's protocol. */
 void cmd_reply_ok(struct client *c);
@@ -131,6 +143,15 @@ typedef void (*cmd_read_fn)(void *params, const struct sibset *set, int64_t now_
 void cmd_read(struct client *c, const struct arg *key, cmd_read_fn fmt, void *params,
               void (*free_params)(void *));
 
+
+/* OBJECT ENCODING of a set (cmd_set.c): "intset" when it has at most
+ * max_intset members (set-max-intset-entries), all integers as Redis keeps
+ * them in an intset, else "hashtable".  Derived from the members (the
+ * representation is the same for every set), so unlike Redis a set that
+ * held a non-integer reads as intset again once that member is removed.
+ * O(members) up to max_intset. */
+struct crdt;
+const char *cmd_set_encoding(const struct crdt *s, long long max_intset);
 
 /* Keys with at least one value version held by this node. */
 size_t cmd_count_live(struct store *s);
@@ -238,6 +259,7 @@ void cmd_shutdown(struct client *c, int argc, const struct arg *argv);
 void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
+void cmd_memory(struct client *c, int argc, const struct arg *argv);   /* cmd_object.c */
 void cmd_rename(struct client *c, int argc, const struct arg *argv);   /* cmd_move.c */
 void cmd_renamenx(struct client *c, int argc, const struct arg *argv); /* cmd_move.c */
 void cmd_copy(struct client *c, int argc, const struct arg *argv);     /* cmd_move.c */

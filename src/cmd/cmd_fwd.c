@@ -80,7 +80,20 @@ static void fwd_done(void *arg, const struct coord_fwd_result *res)
         s->remote_err = true;
         resp_add_error(&s->raw, "NOQUORUM",
                        "no node can reach a write quorum for this key; nothing was written");
-    } else {
+    } else if (res->rep->type == PEER_R_BULK) {
+        /* PFWDR: the reply as the coordinator encoded it for the client */
+        buf_put(&s->raw, res->rep->str, res->rep->len);
+        s->remote_err = res->rep->len > 0 && res->rep->str[0] == '-';
+        s->ival = 0;
+        if (res->rep->len > 1 && res->rep->str[0] == ':') {
+            struct arg a = {res->rep->str + 1, 0};
+            while (a.len + 1 < res->rep->len && a.p[a.len] != '\r')
+                a.len++;
+            long long v;
+            if (cmd_arg_ll(&a, &v))
+                s->ival = v;
+        }
+    } else { /* an error the coordinator's peer port gave itself */
         encode_peer_reply(&s->raw, op->d.proto, res->rep);
         s->ival = res->rep->type == PEER_R_INT ? res->rep->integer : 0;
         s->remote_err = res->rep->type == PEER_R_ERROR;
@@ -101,7 +114,8 @@ void op_forward(struct op *op, int slot, const struct arg *key, int target, int 
         lens[i] = argv[i].len;
     }
     defer_sub_begin(&op->d);
-    coord_forward_cmd(op->d.node->coord, key->p, key->len, target, argc, av, lens, fwd_done, f);
+    coord_forward_cmd(op->d.node->coord, key->p, key->len, target, op->d.proto, argc, av, lens,
+                      fwd_done, f);
     mem_free(av);
     mem_free(lens);
 }

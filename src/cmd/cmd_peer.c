@@ -16,6 +16,8 @@
  *   PCHECK key...            per key: this node's digest and whether it holds
  *                            a hint for it (tombstone reaping, reaper.h)
  *   PREAP key digest         remove key if its digest is still that
+ *   PFWDR deadline-ms proto cmd...  as PFWD, the reply encoded for the
+ *                            client's protocol inside one bulk string
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
  *                            unless the sender's deadline has passed
  *   PSCAN cursor count pattern [type]
@@ -82,6 +84,7 @@
 #include "storage/replica.h"
 #include "cluster/cluster.h"
 #include "cmd/cmd.h"
+#include "cmd/defer.h"
 #include "cmd/typed.h"
 #include "core/config.h"
 #include "cluster/members.h"
@@ -586,6 +589,92 @@ static void peer_fwd(struct client *c, int argc, const struct arg *argv)
     }
 }
 
+/* PFWDR deadline-ms proto cmd...: PFWD whose reply is the command's reply
+ * encoded in protocol `proto` (the forwarding node's client's), sent back
+ * as one bulk string that node passes on as it is.  A decline (-NOTCOORD)
+ * and the deadline's errors stay plain errors: the forwarding node reads
+ * them.  A reply that comes later is caught by redirecting it (defer_to)
+ * and goes into this connection's reserved reply slot. */
+struct rawfwd {
+    struct srv *srv;
+    uint64_t cid;
+    struct reply_slot *slot; /* NULL until the command returned */
+    bool answered;           /* the reply came before the command returned */
+    struct buf early;
+};
+
+struct raw_bytes {
+    const char *p;
+    size_t len;
+};
+
+static void rawfwd_fill(void *arg, struct client *c)
+{
+    const struct raw_bytes *b = arg;
+    resp_add_bulk(&c->out, b->p, b->len);
+}
+
+static void rawfwd_done(void *arg, const char *reply, size_t len)
+{
+    struct rawfwd *f = arg;
+    if (!f->slot) { /* still inside the dispatch: peer_fwd_raw writes it */
+        f->answered = true;
+        buf_put(&f->early, reply, len);
+        return;
+    }
+    struct client *c = srv_client_find(f->srv, f->cid);
+    if (c) {
+        struct raw_bytes b = {reply, len};
+        srv_slot_fill(c, f->slot, rawfwd_fill, &b);
+    }
+    mem_free(f);
+}
+
+static void peer_fwd_raw(struct client *c, int argc, const struct arg *argv)
+{
+    long long deadline, proto;
+    if (!cmd_arg_ll(&argv[1], &deadline) || !cmd_arg_ll(&argv[2], &proto) ||
+        (proto != 2 && proto != 3)) {
+        resp_add_error(&c->out, "ERR", "PFWDR: bad deadline or protocol");
+        return;
+    }
+    if (clock_now_ms() > deadline) {
+        resp_add_error(&c->out, "EXPIRED", "forwarded command arrived after its deadline");
+        return;
+    }
+    struct rawfwd *f = mem_calloc(1, sizeof(*f));
+    f->srv = c->srv;
+    f->cid = c->id;
+    buf_init(&f->early);
+    int saved_proto = c->proto;
+    struct defer_to to = {.done = rawfwd_done, .arg = f, .taken = false};
+    struct defer_to *outer = c->defer_to;
+    size_t mark = c->out.len;
+    c->proto = (int)proto;
+    c->defer_to = &to;
+    cmd_dispatch_client(c, argc - 3, argv + 3);
+    c->defer_to = outer;
+    c->proto = saved_proto;
+    if (to.taken && !f->answered) {
+        f->slot = srv_slot_open(c); /* rawfwd_done fills it */
+        return;
+    }
+    struct buf body;
+    buf_init(&body);
+    if (to.taken)
+        buf_put(&body, f->early.data ? f->early.data : "", f->early.len);
+    else
+        buf_put(&body, c->out.data + mark, c->out.len - mark);
+    c->out.len = mark;
+    if (body.len >= 9 && memcmp(body.data, "-NOTCOORD", 9) == 0)
+        buf_put(&c->out, body.data, body.len); /* the sender tries the next node */
+    else
+        resp_add_bulk(&c->out, body.data ? body.data : "", body.len);
+    buf_fini(&body);
+    buf_fini(&f->early);
+    mem_free(f);
+}
+
 /* ---- the table (cmd.h: CMD_F_NOAUTH = before the handshake, CMD_F_WRITE =
  * refused while the log cannot be written) ---- */
 
@@ -609,6 +698,7 @@ const struct cmd_def cmd_peer_table[] = {
     PEER_ROW("pdbsize", 1, 0, peer_dbsize),
     PEER_ROW("prandomkey", 1, 0, peer_randomkey_cmd),
     PEER_ROW("pfwd", -3, 0, peer_fwd),
+    PEER_ROW("pfwdr", -4, 0, peer_fwd_raw),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

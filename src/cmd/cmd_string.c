@@ -174,7 +174,7 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     char *end;
     errno = 0;
     long double v = strtold(tmp, &end);
-    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || *end != '\0' ||
+    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || end != tmp + n ||
         (errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO)) || isnan(v))
         return false;
     *out = v;

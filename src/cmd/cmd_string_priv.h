@@ -2,7 +2,7 @@
  * cmd_bits.c: the parameters a read-modify-write command hands to its
  * decide() callback (struct str_params, STR_O_* options), the helpers that
  * build them and a decide()'s or fmt()'s answer, and the value size limit.  Defined in cmd_string.c; private to
- * these three files. */
+ * these three files, and cmd_hash.c (the value size limit, str_max_len). */
 #ifndef KV_CMD_STRING_PRIV_H
 #define KV_CMD_STRING_PRIV_H
 

@@ -326,6 +326,36 @@ struct upd {
     struct typed_call *t;
 };
 
+/* y's state (in a set store_update loaded), this node's own to change in
+ * place: copied first when a request in flight holds it too (the store
+ * and the loaded set hold the other two references). */
+static struct crdt *own_state(struct version *y)
+{
+    if (val_refs(y->val) > 2) {
+        struct val *c = tval_copy(y->val);
+        val_unref(y->val);
+        y->val = c;
+    }
+    return tval_crdt(y->val);
+}
+
+/* Fills delta (empty) with what the replicas get: the operations' delta d
+ * (taken), clocked with what this coordinator has seen (y, the state after
+ * the change).  Appended as is: sib_add would make a full state of it. */
+static void ship(struct sibset *delta, struct crdt *d, const struct version *y)
+{
+    struct version dv;
+    version_init(&dv);
+    dv.val = tval_wrap(d); /* stays a (scoped) delta */
+    vc_copy(&dv.vc, &y->vc);
+    dv.epoch = y->epoch;
+    dv.expire_ms = crdt_expire(tval_ccrdt(dv.val));
+    delta->v = mem_realloc(delta->v, sizeof(*delta->v));
+    delta->cap = 1;
+    delta->v[0] = dv;
+    delta->n = 1;
+}
+
 /* replica_update's fn: the command on this node's own copy. */
 static int update(void *arg, struct sibset *set, struct sibset *delta)
 {
@@ -351,7 +381,12 @@ static int update(void *arg, struct sibset *set, struct sibset *delta)
         p->conv = val_ref(sv->val);
         p->conv_expire = sv->expire_ms;
     } else if (!state_of(set, q->type, t->now_ms, &st, &t->reply)) {
-        return 0;
+        if (!(q->flags & TYPED_OVERWRITE))
+            return 0;
+        /* a STORE form replaces whatever the key holds: the new state
+         * (typed_mut) has seen every version and supersedes them */
+        t->reply.len = 0;
+        st = NULL;
     }
     t->state = st;
     /* the state fn changes: the live one, or an empty one of this type
@@ -363,12 +398,10 @@ static int update(void *arg, struct sibset *set, struct sibset *delta)
             (st == tval_ccrdt(v->val) || tval_empty(v->val)))
             p->y = v;
     }
-    if (p->y && val_refs(p->y->val) > 2) { /* shared with a request in flight */
-        struct val *c = tval_copy(p->y->val);
-        val_unref(p->y->val);
-        p->y->val = c;
+    if (p->y) {
+        struct crdt *own = own_state(p->y);
         if (st)
-            t->state = tval_ccrdt(c);
+            t->state = own;
     }
     q->fn(t);
     val_unref(p->conv);
@@ -394,20 +427,8 @@ static int update(void *arg, struct sibset *set, struct sibset *delta)
         w++;
     }
     set->n = w;
-    /* the delta to ship: the operations' delta, clocked with what this
-     * coordinator has seen */
-    struct version dv;
-    version_init(&dv);
-    dv.val = tval_wrap(&p->delta); /* stays a (scoped) delta */
+    ship(delta, &p->delta, p->y);
     p->has_delta = false;
-    vc_copy(&dv.vc, &p->y->vc);
-    dv.epoch = p->y->epoch;
-    dv.expire_ms = crdt_expire(tval_ccrdt(dv.val));
-    /* appended as is (sib_add would make a stored-style full state of it) */
-    delta->v = mem_realloc(delta->v, sizeof(*delta->v));
-    delta->cap = 1;
-    delta->v[0] = dv;
-    delta->n = 1;
     return 1;
 }
 
@@ -473,12 +494,7 @@ static int expiry_update(void *arg, struct sibset *set, struct sibset *delta)
             y = &set->v[i];
     if (!y)
         return 0; /* gone meanwhile */
-    if (val_refs(y->val) > 2) {
-        struct val *c = tval_copy(y->val);
-        val_unref(y->val);
-        y->val = c;
-    }
-    struct crdt *c = tval_crdt(y->val);
+    struct crdt *c = own_state(y);
     struct crdt d;
     if (crdt_expire_set(c, e->actor, e->when, &d) != 0) {
         crdt_fini(&d);
@@ -486,16 +502,7 @@ static int expiry_update(void *arg, struct sibset *set, struct sibset *delta)
     }
     vc_merge(&y->vc, &c->vc);
     y->expire_ms = crdt_expire(c);
-    struct version dv;
-    version_init(&dv);
-    dv.val = tval_wrap(&d);
-    vc_copy(&dv.vc, &y->vc);
-    dv.epoch = y->epoch;
-    dv.expire_ms = crdt_expire(tval_ccrdt(dv.val));
-    delta->v = mem_realloc(delta->v, sizeof(*delta->v));
-    delta->cap = 1;
-    delta->v[0] = dv;
-    delta->n = 1;
+    ship(delta, &d, y);
     return 1;
 }
 

@@ -58,6 +58,11 @@
                                    becomes a counter whose base is that string;
                                    fn sees state NULL and typed_string(t) */
 
+#define TYPED_OVERWRITE (1u << 3) /* STORE forms: a key holding a string or
+                                   another type is replaced (fn sees state
+                                   NULL, typed_reset/typed_mut build the new
+                                   state, which supersedes the old versions) */
+
 #define TYPED_MAX_SRCS 64       /* source keys of one command (more: the
                                    handler replies an error) */
 

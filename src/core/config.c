@@ -132,6 +132,10 @@ static const struct opt opts[] = {
     {"timeout", OPT_INT, FLD(timeout), 0, INT_MAX, "0", OPT_F_RUNTIME, "SECONDS",
      "close clients idle this long; 0 = never", NULL},
     {"tcp-backlog", OPT_INT, FLD(tcp_backlog), 0, 65535, "511", 0, "COUNT", "listen() backlog", NULL},
+    {"set-max-intset-entries", OPT_LL, FLD(set_max_intset_entries), 0, LLONG_MAX, "512",
+     OPT_F_RUNTIME, "COUNT", "OBJECT ENCODING names a set of at most this many integer members "
+     "intset, as Redis would store it (Redis's option; the representation here is the same "
+     "for every set)", NULL},
     /* Read-only answers that Redis tools ask for (redis-benchmark warns
      * unless persistence looks off; clients check the database count). */
     {"save", OPT_CONST, NOFLD, 0, 0, "", OPT_F_READONLY, NULL, NULL, NULL},
@@ -184,7 +188,24 @@ static const struct opt opts[] = {
      "any user name)", NULL},
     {"admin-bind", OPT_FIXSTR, FLD(admin_bind), 0, 0, "", 0, "ADDR",
      "address the admin endpoint listens on; empty = bind", NULL},
+    /* Redis's encoding thresholds, for OBJECT ENCODING (cmd/cmd_hash.c) */
+    {"hash-max-listpack-entries", OPT_LL, FLD(hash_max_listpack_entries), 0, LLONG_MAX, "128",
+     OPT_F_RUNTIME, "COUNT", "OBJECT ENCODING reports a hash with more fields as hashtable "
+     "(as Redis would encode it; the stored form does not change)", NULL},
+    {"hash-max-listpack-value", OPT_MEM, FLD(hash_max_listpack_value), 0, LLONG_MAX, "64",
+     OPT_F_RUNTIME, "BYTES", "OBJECT ENCODING reports a hash with a longer field or value as "
+     "hashtable", NULL},
 };
+
+/* Older names of options, as Redis 7.0 still answers to them: CONFIG
+ * GET/SET, the file and flags accept both; CONFIG GET lists both. */
+static const struct {
+    const char *alias, *name;
+} opt_aliases[] = {
+    {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+    {"hash-max-ziplist-value", "hash-max-listpack-value"},
+};
+#define NALIASES (sizeof(opt_aliases) / sizeof(opt_aliases[0]))
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 static_assert(NOPTS <= 64, "cfg.flag_set has one bit per option");
@@ -228,6 +249,10 @@ const struct opt *cfg_opt_find_n(const char *name, size_t len)
     for (size_t i = 0; i < NOPTS; i++)
         if (strlen(opts[i].name) == len && strncasecmp(opts[i].name, name, len) == 0)
             return &opts[i];
+    for (size_t i = 0; i < NALIASES; i++)
+        if (strlen(opt_aliases[i].alias) == len &&
+            strncasecmp(opt_aliases[i].alias, name, len) == 0)
+            return cfg_opt_find(opt_aliases[i].name);
     return NULL;
 }
 
@@ -518,6 +543,13 @@ static void get_opts(const struct cfg *c, const char *pattern, cfg_get_fn fn, vo
             continue;
         char tmp[32];
         fn(arg, o->name, redact && (o->flags & OPT_F_SECRET) ? "" : opt_format(c, o, tmp));
+    }
+    for (size_t i = 0; i < NALIASES; i++) {
+        const char *alias = opt_aliases[i].alias;
+        if (!cfg_glob_match(pattern, plen, alias, strlen(alias), true))
+            continue;
+        char tmp[32];
+        fn(arg, alias, opt_format(c, cfg_opt_find(opt_aliases[i].name), tmp));
     }
 }
 

@@ -93,6 +93,7 @@ struct cfg {
     int maxclients;               /* 10000 */
     int timeout;                  /* idle client timeout, seconds, 0 = never */
     int tcp_backlog;              /* 511 */
+    long long set_max_intset_entries; /* 512: OBJECT ENCODING of a set (cmd_set.c) */
     /* bounded before trust, bounded per client (server.c) */
     int enable_debug_command;     /* 1 = DEBUG is served (tests); 0 (default) = refused */
     int protected_mode;           /* 1 = yes (default): refuse remote clients
@@ -109,6 +110,12 @@ struct cfg {
     int slowlog_max_len;          /* slow log entries kept, 128 */
     int admin_port;               /* admin HTTP endpoint (net/http.c); 0 = off (default) */
     char admin_bind[64];          /* its address; "" = bind */
+    /* Redis's hash encoding thresholds (also under their older ziplist
+     * names): OBJECT ENCODING reports "listpack" for a hash of at most
+     * this many fields whose fields and values are at most this long, else
+     * "hashtable"; the stored form does not depend on them */
+    long long hash_max_listpack_entries; /* 128 */
+    long long hash_max_listpack_value;   /* 64 bytes */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];

@@ -258,6 +258,26 @@ uint32_t crdt_count(const struct crdt *c);
 typedef bool (*crdt_elem_fn)(const struct crdt_elem *el, void *arg);
 void crdt_each(const struct crdt *c, crdt_elem_fn fn, void *arg);
 
+/* ---- walking a few elements at a time (crdt_iter.c) ---- */
+/* One step of a cursor scan (HSCAN, SSCAN, ZSCAN): calls fn for the
+ * elements with entries of the buckets visited from cursor (0 = start)
+ * until at least count were passed or 10 * count buckets were visited;
+ * returns the next cursor (0 = done).  Redis's SCAN guarantee: an element
+ * present from the first call to the last is passed at least once, also
+ * when the table grew or shrank in between; some may be passed twice.
+ * fn's return value is ignored (a bucket is always finished); fn must not
+ * change c. */
+uint64_t crdt_scan(const struct crdt *c, uint64_t cursor, size_t count, crdt_elem_fn fn,
+                   void *arg);
+/* Random elements with entries (HRANDFIELD, SRANDMEMBER, SPOP,
+ * ZRANDMEMBER): distinct — min(count, crdt_count) different elements, a
+ * uniform sample (all of them, in table order, when count reaches the
+ * count); else count independent uniform picks.  fn is called per element
+ * and stops the picks by returning false; it must not change c.  *rng is
+ * the caller's generator state (any seed), advanced by the call. */
+void crdt_pick(const struct crdt *c, uint64_t count, bool distinct, uint64_t *rng,
+               crdt_elem_fn fn, void *arg);
+
 /* ---- operations at a coordinator ----
  * Each takes the coordinator's state c (changed in place), its actor, and
  * delta: NULL, or caller memory that the call initialises (even on error)
@@ -356,6 +376,10 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out);
  * decimal, float as Redis's INCRBYFLOAT prints it).  A zset score prints
  * as ZSCORE does.  0 or the errors of crdt_num except KV_ENOTNUM. */
 int crdt_value(const struct crdt_elem *el, uint8_t type, struct buf *out);
+/* Parses a float as Redis's string2ld does (HINCRBYFLOAT's increment, a
+ * register read as a number): strtold over exactly s[0..n), no leading
+ * space, no NaN, no overflow; false when the text is not such a float. */
+bool crdt_parse_float(const char *s, size_t n, long double *out);
 /* ZSCORE: the member's score (crdt_num as a double). 0 or KV_ENOTFOUND. */
 int crdt_zset_score(const struct crdt *c, const void *m, size_t mlen, double *score);
 

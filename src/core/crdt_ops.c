@@ -15,8 +15,9 @@
  *
  * Numbers follow Redis: integers parse as string2ll does (optional '-', no
  * '+', no leading zeros or spaces), floats as string2ld (strtold, no
- * leading space, no NaN); floats print as INCRBYFLOAT prints them ("%.17Lf"
- * without trailing zeros), scores as ZSCORE ("%.17g", "inf", "-inf").
+ * leading space, no NaN); floats print as INCRBYFLOAT prints them (fixed
+ * notation without trailing zeros, the fewest decimals that read back as
+ * the same double: put_long_double), scores as ZSCORE ("%.17g", "inf", "-inf").
  * Float totals of several actors are added in ascending order of value so
  * every replica computes the same bits whatever its actor ids.
  *
@@ -325,7 +326,8 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     errno = 0;
     char *end;
     long double v = strtold(buf, &end);
-    bool ok = !isspace((unsigned char)buf[0]) && *end == '\0' &&
+    /* end must reach n: a NUL inside the text ends strtold early */
+    bool ok = !isspace((unsigned char)buf[0]) && end == buf + n &&
               !(errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) &&
               !isnan(v);
     if (buf != stackbuf)
@@ -333,6 +335,11 @@ static bool parse_ld(const char *s, size_t n, long double *out)
     if (ok)
         *out = v;
     return ok;
+}
+
+bool crdt_parse_float(const char *s, size_t n, long double *out)
+{
+    return parse_ld(s, n, out);
 }
 
 static int entry_reg_cmp(uint8_t type, const struct crdt_entry *a, const struct crdt_entry *b)
@@ -364,10 +371,54 @@ uint32_t crdt_reg_count(const struct crdt_elem *el)
     return n;
 }
 
+/* The decimal a float total stands for.  Totals travel and are kept as
+ * doubles (8 bytes in the codec), so 10.5 + 0.1 is kept as
+ * 10.5999999999999996447; Redis keeps a long double and shows 10.6.  The
+ * shortest decimal that reads back as the same double is what was meant,
+ * and is what is shown (as a long double, printed as Redis prints).  It is
+ * also what a total adds to a value (crdt_num) and to the next increment:
+ * Redis parses the text it printed again, so 3001.90001 - 3000.00001 gives
+ * it 1.9, where adding the doubles would give 1.9000000000000909.  Not for
+ * zset scores, which are doubles in Redis too. */
+static long double shortest_decimal(long double v)
+{
+    double d = (double)v;
+    if (!isfinite(d))
+        return v;
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            return strtold(tmp, NULL);
+    }
+    return v;
+}
+
 static int double_cmp(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
     return (a > b) - (a < b);
+}
+
+static bool is_total(const struct crdt_entry *e)
+{
+    return e->kind == CRDT_K_CNT_INT || e->kind == CRDT_K_CNT_FLOAT;
+}
+
+/* One running total per actor counts: the latest.  An actor's later total
+ * was made over its earlier one (an increment supersedes the actor's own
+ * total; one that did not see it saw a removal of it), so both standing
+ * (the delta that superseded the earlier has not arrived — or never will,
+ * when the node that made it lost its hints with its data) must not add
+ * the earlier part twice.  Entries are sorted by (actor, counter). */
+static bool superseded_total(const struct crdt_elem *el, uint32_t i)
+{
+    if (!is_total(&el->e[i]))
+        return false;
+    for (uint32_t j = i + 1; j < el->n && el->e[j].actor == el->e[i].actor; j++)
+        if (is_total(&el->e[j]))
+            return true;
+    return false;
 }
 
 int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
@@ -392,6 +443,8 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     uint32_t nf = 0;
     for (uint32_t i = 0; i < el->n; i++) {
         const struct crdt_entry *e = &el->e[i];
+        if (superseded_total(el, i))
+            continue;
         if (e->kind == CRDT_K_CNT_FLOAT) {
             fl[nf++] = e->u.f;
         } else if (e->kind == CRDT_K_CNT_INT) {
@@ -409,7 +462,7 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     long double f = base_f + (long double)pos - (long double)neg; /* base_i is in pos or neg */
     qsort(fl, nf, sizeof(fl[0]), double_cmp);
     for (uint32_t i = 0; i < nf; i++)
-        f += fl[i];
+        f += type == CRDT_ZSET ? (long double)fl[i] : shortest_decimal(fl[i]);
     if (fl != stackfl)
         mem_free(fl);
     if (!out->is_float) {
@@ -427,25 +480,6 @@ int crdt_num(const struct crdt_elem *el, uint8_t type, struct crdt_num *out)
     }
     out->f = f;
     return 0;
-}
-
-/* The decimal a float total stands for.  Totals travel and are kept as
- * doubles (8 bytes in the codec), so 10.5 + 0.1 is kept as
- * 10.5999999999999996447; Redis keeps a long double and shows 10.6.  The
- * shortest decimal that reads back as the same double is what was meant,
- * and is what is shown (as a long double, printed as Redis prints). */
-static long double shortest_decimal(long double v)
-{
-    double d = (double)v;
-    if (!isfinite(d))
-        return v;
-    char tmp[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
-        if (strtod(tmp, NULL) == d)
-            return strtold(tmp, NULL);
-    }
-    return v;
 }
 
 /* Redis's ld2string in its human-friendly mode (INCRBYFLOAT's reply). */
@@ -544,10 +578,9 @@ int crdt_incr_int(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         if (num.is_float)
             return KV_ENOTNUM;
         cur = num.i;
-        for (uint32_t i = 0; i < el->n; i++)
-            if (superseded(&el->e[i], SUP_OWN_CNT, actor) &&
-                __builtin_add_overflow(own, el->e[i].u.i, &own))
-                return KV_EOVERFLOW;
+        for (uint32_t i = 0; i < el->n; i++) /* the actor's latest total */
+            if (superseded(&el->e[i], SUP_OWN_CNT, actor) && !superseded_total(el, i))
+                own = el->e[i].u.i;
     }
     if (__builtin_add_overflow(cur, by, &sum) || __builtin_add_overflow(own, by, &total))
         return KV_EOVERFLOW;
@@ -574,10 +607,11 @@ int crdt_incr_float(struct crdt *c, uint32_t actor, const void *f, size_t flen,
         if (rc)
             return rc;
         cur = num.is_float ? num.f : (long double)num.i;
-        for (uint32_t i = 0; i < el->n; i++)
-            if (superseded(&el->e[i], SUP_OWN_CNT, actor))
-                own += el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
-                                                       : (long double)el->e[i].u.f;
+        for (uint32_t i = 0; i < el->n; i++) /* the actor's latest total */
+            if (superseded(&el->e[i], SUP_OWN_CNT, actor) && !superseded_total(el, i))
+                own = el->e[i].kind == CRDT_K_CNT_INT ? (long double)el->e[i].u.i
+                      : c->type == CRDT_ZSET          ? (long double)el->e[i].u.f
+                                                      : shortest_decimal(el->e[i].u.f);
     }
     /* The actor's total must stay finite (the codec refuses others); the
      * value may be infinite in a zset (ZINCRBY on an "inf" score gives

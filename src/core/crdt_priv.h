@@ -1,6 +1,7 @@
-/* crdt_priv.h — what the three files of the convergent types share: the
+/* crdt_priv.h — what the files of the convergent types share: the
  * context and element-table primitives of crdt.c, used by the operations
- * (crdt_ops.c) and the codec (crdt_codec.c).  Private to those files. */
+ * (crdt_ops.c), the codec (crdt_codec.c) and the scans and random picks
+ * (crdt_iter.c).  Private to those files. */
 #ifndef KV_CRDT_PRIV_H
 #define KV_CRDT_PRIV_H
 

@@ -49,7 +49,7 @@
  * (minutes) before the link could come back after the heal. */
 #define PEER_CONNECT_TIMEOUT_MS 1000
 #define PEER_PROBE_TIMEOUT_MS 1000 /* a probe unanswered this long marks the peer suspect */
-#define PEER_MAX_ELEMS 64 /* array replies deeper/larger are flattened as errors */
+#define PEER_MAX_ELEMS 64 /* reply elements converted on the stack (more: heap) */
 #define PEER_MAX_SEEDS (CFG_MAX_SEEDS + 16) /* config seeds plus DYNAMO JOIN targets */
 
 enum link_state {
@@ -152,9 +152,22 @@ static void preq_answer(struct preq *r, int err, const struct peer_reply *rep)
     r->cb(r->arg, err, rep);
 }
 
-/* Converts a hiredis reply; nested arrays deeper than one level are not used
- * by the peer protocol and are reported as errors. */
-static void convert(const redisReply *in, struct peer_reply *out, struct peer_reply *elems)
+/* Elements of a reply tree below its root (every nested array's elements).
+ * Recursion depth is bounded by hiredis's reader (at most 7 nested levels). */
+static size_t count_elems(const redisReply *in)
+{
+    size_t n = 0;
+    if (in->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < in->elements; i++)
+            n += 1 + count_elems(in->element[i]);
+    return n;
+}
+
+/* Converts a hiredis reply; each array's elements are taken from *pool
+ * (consecutive slots, count_elems of them in all).  Arrays of any size
+ * and nesting: a forwarded command's reply (SMEMBERS, SSCAN's
+ * [cursor, [members]]) comes back whole. */
+static void convert(const redisReply *in, struct peer_reply *out, struct peer_reply **pool)
 {
     memset(out, 0, sizeof(*out));
     switch (in->type) {
@@ -174,19 +187,16 @@ static void convert(const redisReply *in, struct peer_reply *out, struct peer_re
     case REDIS_REPLY_NIL:
         out->type = PEER_R_NIL;
         return;
-    case REDIS_REPLY_ARRAY:
+    case REDIS_REPLY_ARRAY: {
         out->type = PEER_R_ARRAY;
-        if (!elems || in->elements > PEER_MAX_ELEMS) {
-            out->type = PEER_R_ERROR;
-            out->str = "ERR peer reply too large";
-            out->len = strlen(out->str);
-            return;
-        }
+        struct peer_reply *elems = *pool;
+        *pool += in->elements;
         out->nelem = in->elements;
         out->elem = elems;
         for (size_t i = 0; i < in->elements; i++)
-            convert(in->element[i], &elems[i], NULL);
+            convert(in->element[i], &elems[i], pool);
         return;
+    }
     default:
         out->type = PEER_R_ERROR;
         out->str = "ERR unexpected peer reply";
@@ -207,9 +217,14 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             preq_answer(r, KV_ELOST, NULL);
         } else {
             struct peer_reply rep;
-            struct peer_reply elems[PEER_MAX_ELEMS];
-            convert(reply, &rep, elems);
+            struct peer_reply small[PEER_MAX_ELEMS];
+            size_t n = count_elems(reply);
+            struct peer_reply *elems = n <= PEER_MAX_ELEMS ? small : mem_alloc(n * sizeof(*elems));
+            struct peer_reply *pool = elems;
+            convert(reply, &rep, &pool);
             preq_answer(r, 0, &rep);
+            if (elems != small)
+                mem_free(elems);
         }
     }
     preq_maybe_free(r);

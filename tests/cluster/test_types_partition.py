@@ -144,6 +144,32 @@ def test_sorted_sets_add_increments_across_a_partition(cluster, nft):
             ("m3", 5.0), ("m1", 6.0)], "via n%d" % i
 
 
+def test_concurrent_ttls_keep_the_longest_life(cluster, nft):
+    """EXPIRE on both sides of a split: the longest TTL wins everywhere; an
+    EXPIRE concurrent with a PERSIST stays (the expiry register keeps what
+    a removal did not see); a TTL set on one side reaches the other."""
+    start3(cluster)
+    a, b = cluster.client(1), cluster.client(3)
+    a.sadd("t1", "m")
+    a.hset("t2", "f", "v")
+    a.zadd("t3", {"m": 1})
+    a.expire("t2", 1000)
+    converged(cluster, ["t1", "t2", "t3"])
+    split_sides(cluster)
+    retry(lambda: a.expire("t1", 100))
+    retry(lambda: b.expire("t1", 500))
+    retry(lambda: a.persist("t2"))
+    retry(lambda: b.expire("t2", 300))
+    retry(lambda: b.expire("t3", 700))
+    cluster.heal()
+    converged(cluster, ["t1", "t2", "t3"])
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        assert 490 <= c.ttl("t1") <= 500, "t1 via n%d: %d" % (i, c.ttl("t1"))
+        assert 290 <= c.ttl("t2") <= 300, "t2 via n%d: %d" % (i, c.ttl("t2"))
+        assert 690 <= c.ttl("t3") <= 700, "t3 via n%d: %d" % (i, c.ttl("t3"))
+
+
 # ---------------------------------------------------------------------------
 # chaos
 

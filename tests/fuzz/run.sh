@@ -25,7 +25,7 @@ esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 builddir=${2:-build-fuzz}
-targets="fuzz_resp fuzz_context fuzz_gossip fuzz_siblings fuzz_ae fuzz_aof fuzz_bits fuzz_crdt fuzz_http_auth"
+targets="fuzz_resp fuzz_context fuzz_gossip fuzz_siblings fuzz_ae fuzz_aof fuzz_bits fuzz_crdt fuzz_http_auth fuzz_zorder"
 
 if [ ! -f "$builddir/build.ninja" ]; then
     CC=clang meson setup "$builddir" -Dfuzz=true -Db_sanitize=none \

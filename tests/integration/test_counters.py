@@ -145,3 +145,13 @@ def test_counter_expires(r, key):
     assert r.pexpire(key, 50) is True
     wait_until(lambda: r.get(key) is None, timeout=5)
     assert r.incr(key) == 1
+
+
+def test_incrbyfloat_refuses_a_value_with_a_nul_inside(r, key):
+    """Redis's incr.tcl "string to double with null terminator": "1\\x002"
+    is not a float (the parser once stopped at the NUL and read 1)."""
+    r.set(key, "1")
+    r.setrange(key, 2, "2")
+    assert r.get(key) == b"1\x002"
+    assert err(r, "INCRBYFLOAT", key, "1") == NOT_FLOAT
+    assert r.get(key) == b"1\x002"

@@ -765,6 +765,31 @@ static void test_runtime_set_get(void **state)
     cfg_fini(&c);
 }
 
+/* Redis 7.0's older option names answer for the new ones, both ways. */
+static void test_aliases(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct buf err;
+    buf_init(&err);
+    cfg_init(&c);
+    assert_string_equal(get1(&c, "hash-max-listpack-value"), "64");
+    assert_string_equal(get1(&c, "hash-max-ziplist-value"), "64");
+    assert_string_equal(get1(&c, "hash-max-ziplist-entries"), "128");
+    assert_int_equal(cfg_set(&c, "HASH-MAX-ZIPLIST-VALUE", "10", true, &err), 0);
+    assert_int_equal(c.hash_max_listpack_value, 10);
+    assert_string_equal(get1(&c, "hash-max-listpack-value"), "10");
+    assert_int_equal(cfg_set(&c, "hash-max-listpack-entries", "5", true, &err), 0);
+    assert_string_equal(get1(&c, "hash-max-ziplist-entries"), "5");
+    assert_int_equal(cfg_set(&c, "hash-max-ziplist-entries", "-1", true, &err), KV_ECONFIG);
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    cfg_get(&c, "hash-max-*", collect, &g);
+    assert_int_equal(g.count, 4);
+    buf_fini(&err);
+    cfg_fini(&c);
+}
+
 static void test_usage(void **state)
 {
     (void)state;
@@ -912,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_finish_rules),
         cmocka_unit_test(test_runtime_set_get),
         cmocka_unit_test(test_requirepass_needs_secret),
+        cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_glob),
         cmocka_unit_test(test_node_index),
