@@ -19,8 +19,9 @@
  * unique per key) and the source's TTL.  On a node that is not dst's
  * coordinator that is the forwarded command "COPY src dst [REPLACE]"
  * (RENAME replaces, RENAMENX does not), which runs all of this again
- * there; on dst's coordinator a read of dst decides first: NX and dst
- * exists -> 0; dst of a string or another type -> DEL dst, then the copy.
+ * there; with REPLACE the copy replaces whatever dst holds (a string,
+ * another type: TYPED_OVERWRITE, one write); without it, on dst's
+ * coordinator, a read of dst comes first: any live dst -> 0.
  * RENAME then deletes the source as above.  The same two-coordinator
  * caveats hold; a copy shows the source's concurrent values of a field the
  * way a read does (one of them); and a write to a typed source concurrent
@@ -29,7 +30,7 @@
  *
  * Owns: struct move (a deferred reply, defer.h) per command.
  * Callers: cmd_keyspace.c's table (cmd_rename, cmd_renamenx, cmd_copy).
- * Calls: coord (quorum reads, routing), defer_call (SET, VDEL, DEL with
+ * Calls: coord (quorum reads, routing), defer_call (SET and VDEL with
  * their client semantics), typed_copy.c (the write of a typed source),
  * typed_classify.  Nothing here blocks.
  */
@@ -148,37 +149,19 @@ static void move_typed_copy(struct move *m)
     typed_copy(m->k.node, &src, &dst, m->type, !move_nx(m), move_set_done, m);
 }
 
-static void move_dst_deleted(void *arg, const char *reply, size_t len)
-{
-    struct move *m = arg;
-    if (reply_is_error(reply, len)) {
-        buf_put(&m->k.out, reply, len);
-        defer_release(&m->k);
-        return;
-    }
-    move_typed_copy(m);
-}
-
-/* A typed source: what dst holds decides.  NX: any live dst -> 0.
- * Otherwise dst is replaced: a state of the source's type is reset by the
- * copy itself; anything else (a string, another type, concurrent versions
- * of different types) is deleted first (DEL at dst's coordinator). */
+/* A typed source without REPLACE, on dst's coordinator: any live dst
+ * (whatever its type) -> 0, as in Redis. */
 static void move_dst_read(void *arg, int err, const struct sibset *set)
 {
     struct move *m = arg;
     enum crdt_type t;
     const struct version *v;
-    int k = err ? TYPED_ABSENT : typed_classify(set, clock_now_ms(), &t, &v);
     if (err) {
         m->k.err = err;
-    } else if (k != TYPED_ABSENT && move_nx(m)) {
+    } else if (typed_classify(set, clock_now_ms(), &t, &v) != TYPED_ABSENT) {
         resp_add_int(&m->k.out, 0);
-    } else if (k == TYPED_ABSENT || (k == TYPED_STATE && t == m->type)) {
-        move_typed_copy(m);
-        return;
     } else {
-        struct arg argv[2] = {{"DEL", 3}, {m->dst, m->dlen}};
-        defer_call(m->k.node, 2, argv, move_dst_deleted, m);
+        move_typed_copy(m);
         return;
     }
     defer_release(&m->k);
@@ -205,9 +188,11 @@ static void move_read_done(void *arg, int err, const struct sibset *set)
         sib_context(set, &vc);
         vc_to_context(&vc, &m->ctx);
         vc_fini(&vc);
-        if (coord_route(m->k.node->coord, m->dst, m->dlen, false) != COORD_ROUTE_HERE)
-            /* typed_copy forwards "COPY src dst [REPLACE]" to dst's
-             * coordinator, which reads dst itself: no read here */
+        if (!move_nx(m) ||
+            coord_route(m->k.node->coord, m->dst, m->dlen, false) != COORD_ROUTE_HERE)
+            /* REPLACE overwrites whatever dst holds; elsewhere typed_copy
+             * forwards "COPY src dst" to dst's coordinator, which reads
+             * dst itself: no read here */
             move_typed_copy(m);
         else
             coord_read(m->k.node->coord, m->dst, m->dlen, 0, 0, move_dst_read, m);

@@ -95,9 +95,12 @@ static void copy_fn(struct typed_call *t)
     resp_add_int(&t->reply, 1);
 }
 
+/* REPLACE (argc 4): dst may hold a string or another type, which the new
+ * state supersedes (TYPED_OVERWRITE). */
 static void copy_run(struct client *c, int argc, const struct arg *argv, enum crdt_type type)
 {
-    cmd_typed(c, argc, argv, &argv[2], type, TYPED_WRITE, &argv[1], 1, copy_fn);
+    unsigned flags = TYPED_WRITE | (argc > 3 ? TYPED_OVERWRITE : 0);
+    cmd_typed(c, argc, argv, &argv[2], type, flags, &argv[1], 1, copy_fn);
 }
 
 static void copy_counter(struct client *c, int argc, const struct arg *argv)

@@ -14,13 +14,14 @@ struct kv_node;
 
 /* Copies the typed key src (of type `type`, as a read found it) to dst,
  * at dst's coordinator (the command "COPY src dst [REPLACE]" is forwarded
- * there when that is another node): the source is read again there, dst's
- * state is reset (REPLACE) and every element of the source is re-created
- * with dots of dst's coordinator, the source's TTL too.  Without replace, a
- * dst of the same type that exists there is left alone.  The RESP2 reply
- * goes to done exactly once: :1 copied, :0 not (dst exists without
- * replace, or the source is gone), or an error (WRONGTYPE when dst holds
- * another type: the caller deletes it first for REPLACE).  */
+ * there when that is another node): the source is read again there; with
+ * replace whatever dst holds (its state, a string, another type) is
+ * replaced, and every element of the source is re-created with dots of
+ * dst's coordinator, the source's TTL too.  Without replace, a dst of the
+ * same type that exists there is left alone (and one of another type is
+ * WRONGTYPE: the caller checks dst first).  The RESP2 reply goes to done
+ * exactly once: :1 copied, :0 not (dst exists without replace, or the
+ * source is gone), or an error. */
 void typed_copy(struct kv_node *node, const struct arg *src, const struct arg *dst,
                 enum crdt_type type, bool replace, defer_call_fn done, void *arg);
 
