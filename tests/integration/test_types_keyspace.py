@@ -406,3 +406,20 @@ def test_typed_keyspace_side_by_side(r, rs):
         ("SREM", "s2", "a", "b"), ("EXISTS", "s2"), ("TYPE", "s2"), ("DEL", "s2"),
         ("COPY", "s2", "x"), ("DBSIZE",),
     ])
+
+
+def test_set_get_on_typed_keys_side_by_side(r, rs):
+    """SET ... GET reads the old value: a counter's is its number, a hash,
+    set or sorted set answers WRONGTYPE and is left as it was (Redis 7.0).
+    It used to overwrite the set and answer an empty string."""
+    need(r, "sadd", "hset", "zadd")
+    r.flushall()
+    side_by_side(r, rs, [
+        ("SADD", "s", "a", "b"), ("SET", "s", "x", "GET"), ("TYPE", "s"), ("SCARD", "s"),
+        ("HSET", "h", "f", "v"), ("SET", "h", "x", "GET"), ("HGET", "h", "f"),
+        ("ZADD", "z", "1", "m"), ("SET", "z", "x", "NX", "GET"), ("SET", "z", "x", "XX", "GET"),
+        ("ZSCORE", "z", "m"), ("INCRBY", "c", "5"), ("SET", "c", "9", "GET"), ("GET", "c"),
+        ("INCRBYFLOAT", "f", "1.5"), ("SET", "f", "x", "GET", "KEEPTTL"), ("GET", "f"),
+        ("SET", "s", "x"), ("TYPE", "s"), ("GET", "s"),
+    ])
+
