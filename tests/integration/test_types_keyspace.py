@@ -423,3 +423,18 @@ def test_set_get_on_typed_keys_side_by_side(r, rs):
         ("SET", "s", "x"), ("TYPE", "s"), ("GET", "s"),
     ])
 
+
+def test_lcs_bitop_on_typed_keys_side_by_side(r, rs):
+    """LCS and BITOP read their keys as strings: a counter as its number, a
+    hash, set or sorted set is an error as in Redis 7.0 (they used to read
+    as the empty string)."""
+    need(r, "sadd", "hset")
+    r.flushall()
+    side_by_side(r, rs, [
+        ("SADD", "s", "a"), ("SET", "t", "abc"), ("LCS", "s", "t"), ("LCS", "t", "s"),
+        ("LCS", "t", "s", "LEN"), ("HSET", "h", "f", "v"), ("LCS", "h", "h"),
+        ("INCRBY", "c", "123"), ("SET", "u", "0123"), ("LCS", "c", "u"),
+        ("BITOP", "OR", "d", "t", "s"), ("EXISTS", "d"), ("BITOP", "NOT", "d", "h"),
+        ("BITOP", "AND", "d", "c", "u"), ("GET", "d"),
+    ])
+
