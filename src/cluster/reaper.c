@@ -32,6 +32,7 @@
 #include "core/resp.h"
 #include "net/server.h"
 #include "core/siblings.h"
+#include "core/tval.h"
 #include "storage/store.h"
 #include "util/clock.h"
 #include "util/buf.h"
@@ -74,8 +75,9 @@ static void free_batch(struct reaper *r)
     r->nc = 0;
 }
 
-/* A candidate: first owner here, tombstones only, all older than the
- * reap delay, no hint for it held here. */
+/* A candidate: first owner here, tombstones only (or a hash/set/zset/
+ * counter state DEL emptied: a context without elements, stamped when it
+ * changed), all older than the reap delay, no hint for it held here. */
 static void consider(void *arg, const struct store_entry *e)
 {
     struct reaper *r = arg;
@@ -88,7 +90,8 @@ static void consider(void *arg, const struct store_entry *e)
     for (unsigned i = 0; i < nv; i++) {
         struct store_vref vr;
         store_entry_version(e, i, &vr);
-        if (vr.val)
+        /* a typed state emptied by DEL (its context only) ages like one */
+        if (vr.val && !(val_is_typed(vr.val) && tval_empty(vr.val) && vr.expire_ms == 0))
             return;
     }
     size_t klen;

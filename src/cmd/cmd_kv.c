@@ -445,6 +445,18 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
         if (live == 0)
             goto out;
         op->count++;
+        enum crdt_type tt;
+        const struct version *tv;
+        if (typed_classify(set, now, &tt, &tv) == TYPED_STATE && set->n == 1 &&
+            store_find(op->d.node->store, w->key, w->klen)) {
+            /* a typed key held here: an observed-remove clear (typed.h) */
+            int64_t spent_ms = (clock_mono_us() - w->start_us) / 1000;
+            int left_ms = op->d.node->cfg.put_timeout_ms - (int)spent_ms;
+            typed_delete(op->d.node, w->key, w->klen, op->pw, left_ms > 0 ? left_ms : 1,
+                         op_write_cb, op_ref_continued(op, w->slot));
+            wrote = true;
+            goto out;
+        }
     } else if (op->flags & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL)) {
         if ((op->flags & SET_GET) && set->n > 1) {
             s->err = KV_ESIBLINGS;

@@ -53,7 +53,29 @@ struct obj_params {
     enum obj_sub sub;
     long long hash_entries, hash_value; /* hash-max-listpack-entries/-value */
     long long set_max_intset;           /* set-max-intset-entries */
+    long long zset_entries, zset_value; /* zset-max-listpack-entries/-value */
 };
+
+struct zshort {
+    long long max;
+    bool small;
+};
+
+static bool member_short(const struct crdt_elem *el, void *arg)
+{
+    struct zshort *w = arg;
+    w->small = (long long)el->klen <= w->max;
+    return w->small;
+}
+
+/* Every member of a sorted set at most max bytes long (Redis's listpack
+ * condition besides the count). */
+static bool zset_small(const struct crdt *st, long long max)
+{
+    struct zshort w = {max, true};
+    crdt_each(st, member_short, &w);
+    return w.small;
+}
 
 /* ENCODING of a typed key: a hash's from its content (cmd_hash_encoding), a
  * counter's as the string it reads as; sets and sorted sets by the
@@ -75,7 +97,10 @@ static void typed_encoding(const struct obj_params *p, const struct version *v, 
         resp_add_cstr(out, cmd_set_encoding(st, p->set_max_intset));
         return;
     default:
-        resp_add_cstr(out, "skiplist");
+        resp_add_cstr(out, zset_small(st, p->zset_value) &&
+                                   (long long)crdt_count(st) <= p->zset_entries
+                               ? "listpack"
+                               : "skiplist");
         return;
     }
 }
@@ -170,6 +195,8 @@ void cmd_object(struct client *c, int argc, const struct arg *argv)
     p->hash_entries = c->node->cfg.hash_max_listpack_entries;
     p->hash_value = c->node->cfg.hash_max_listpack_value;
     p->set_max_intset = c->node->cfg.set_max_intset_entries;
+    p->zset_entries = c->node->cfg.zset_max_listpack_entries;
+    p->zset_value = c->node->cfg.zset_max_listpack_value;
     cmd_read(c, &argv[2], object_fmt, p, mem_free);
 }
 

@@ -353,7 +353,8 @@ static void zalg_handler(struct client *c, int argc, const struct arg *argv, enu
     }
     const struct arg *srcs = &argv[za.first];
     cmd_typed(c, argc, argv, store ? &argv[1] : srcs, CRDT_ZSET,
-              store ? TYPED_WRITE | TYPED_OVERWRITE : TYPED_READ, srcs, za.nkeys, fn);
+              (store ? TYPED_WRITE | TYPED_OVERWRITE : TYPED_READ) | TYPED_SRCS_SETS, srcs,
+              za.nkeys, fn);
 }
 
 void cmd_zunion(struct client *c, int argc, const struct arg *argv)

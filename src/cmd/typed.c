@@ -135,9 +135,19 @@ static void reply_conflict(struct buf *out)
                    "both); read them with VGET, resolve with DEL or SET");
 }
 
-/* The state of key for a read, or an error reply in out: false. */
+/* The state of key for a read (of type want, or also `also` unless that is
+ * CRDT_NONE), or an error reply in out: false. */
+static bool state_of2(const struct sibset *set, enum crdt_type want, enum crdt_type also,
+                      int64_t now, const struct crdt **st, struct buf *out);
+
 static bool state_of(const struct sibset *set, enum crdt_type want, int64_t now,
                      const struct crdt **st, struct buf *out)
+{
+    return state_of2(set, want, CRDT_NONE, now, st, out);
+}
+
+static bool state_of2(const struct sibset *set, enum crdt_type want, enum crdt_type also,
+                      int64_t now, const struct crdt **st, struct buf *out)
 {
     enum crdt_type t;
     const struct version *v;
@@ -146,7 +156,7 @@ static bool state_of(const struct sibset *set, enum crdt_type want, int64_t now,
     case TYPED_ABSENT:
         return true;
     case TYPED_STATE:
-        if (t != want) {
+        if (t != want && (also == CRDT_NONE || t != also)) {
             typed_reply_wrongtype(out);
             return false;
         }
@@ -304,8 +314,9 @@ static void call_init(struct typed_call *t, struct treq *q, struct typed_priv *p
 /* The sources' states into t; false with the error in t->reply. */
 static bool load_srcs(struct typed_call *t, struct treq *q)
 {
+    enum crdt_type also = (q->flags & TYPED_SRCS_SETS) ? CRDT_SET : CRDT_NONE;
     for (int i = 0; i < q->nsrc; i++)
-        if (!state_of(&q->read[1 + i], q->type, t->now_ms, &t->src[i], &t->reply))
+        if (!state_of2(&q->read[1 + i], q->type, also, t->now_ms, &t->src[i], &t->reply))
             return false;
     return true;
 }
@@ -315,7 +326,8 @@ static void run_read(struct treq *q)
     struct typed_call t;
     struct typed_priv p;
     call_init(&t, q, &p);
-    if (load_srcs(&t, q) && state_of(&q->read[0], q->type, t.now_ms, &t.state, &t.reply))
+    enum crdt_type also = (q->flags & TYPED_SRCS_SETS) ? CRDT_SET : CRDT_NONE;
+    if (load_srcs(&t, q) && state_of2(&q->read[0], q->type, also, t.now_ms, &t.state, &t.reply))
         q->fn(&t);
     buf_fini(&q->reply);
     q->reply = t.reply;
@@ -408,9 +420,11 @@ static int update(void *arg, struct sibset *set, struct sibset *delta)
     p->conv = NULL;
     if (!p->has_delta)
         return 0;
-    /* the state's clock and expiry follow what it now holds */
+    /* the state's clock and expiry follow what it now holds; its
+     * timestamp says when it changed (the reaper ages deleted states) */
     struct crdt *c = tval_crdt(p->y->val);
     vc_merge(&p->y->vc, &c->vc);
+    vc_stamp(&p->y->vc, t->actor, (uint64_t)t->now_ms);
     p->y->expire_ms = crdt_expire(c);
     p->y->epoch = replica_epoch(q->op->d.node->replica);
     /* what the state supersedes now (tombstones it has seen) */
@@ -478,15 +492,16 @@ static void run_write(struct treq *q)
 
 /* ---- the TTL of a typed key (EXPIRE, PERSIST; cmd_kv.c's rmw) ---- */
 
-struct expiry {
+struct keyop {
+    bool del;      /* DEL: clear the state; else EXPIRE/PERSIST to `when` */
     int64_t when;
     uint32_t actor;
     uint32_t epoch;
 };
 
-static int expiry_update(void *arg, struct sibset *set, struct sibset *delta)
+static int keyop_update(void *arg, struct sibset *set, struct sibset *delta)
 {
-    const struct expiry *e = arg;
+    const struct keyop *e = arg;
     struct version *y = NULL;
     for (uint32_t i = 0; i < set->n; i++)
         if (val_is_typed(set->v[i].val) && set->v[i].epoch == e->epoch &&
@@ -496,23 +511,24 @@ static int expiry_update(void *arg, struct sibset *set, struct sibset *delta)
         return 0; /* gone meanwhile */
     struct crdt *c = own_state(y);
     struct crdt d;
-    if (crdt_expire_set(c, e->actor, e->when, &d) != 0) {
+    int rc = e->del ? crdt_clear(c, e->actor, &d) : crdt_expire_set(c, e->actor, e->when, &d);
+    if (rc != 0) {
         crdt_fini(&d);
         return 0;
     }
     vc_merge(&y->vc, &c->vc);
+    vc_stamp(&y->vc, e->actor, (uint64_t)clock_now_ms());
     y->expire_ms = crdt_expire(c);
     ship(delta, &d, y);
     return 1;
 }
 
-int typed_set_expiry(struct kv_node *n, const void *key, size_t klen, int64_t expire_ms, int pw,
-                     int timeout_ms, typed_write_cb cb, void *arg)
+static int keyop(struct kv_node *n, const void *key, size_t klen, const struct keyop *e, int pw,
+                 int timeout_ms, typed_write_cb cb, void *arg)
 {
-    struct expiry e = {expire_ms, n->actor, replica_epoch(n->replica)};
     struct sibset delta;
     sib_init(&delta);
-    int rc = replica_update(n->replica, key, klen, expiry_update, &e, &delta);
+    int rc = replica_update(n->replica, key, klen, keyop_update, (void *)e, &delta);
     if (rc <= 0) {
         sib_fini(&delta);
         cb(arg, rc < 0 ? rc : 0, NULL);
@@ -521,6 +537,20 @@ int typed_set_expiry(struct kv_node *n, const void *key, size_t klen, int64_t ex
     rc = coord_write_delta(n->coord, key, klen, &delta, true, 0, pw, timeout_ms, cb, arg);
     sib_fini(&delta);
     return rc;
+}
+
+int typed_set_expiry(struct kv_node *n, const void *key, size_t klen, int64_t expire_ms, int pw,
+                     int timeout_ms, typed_write_cb cb, void *arg)
+{
+    struct keyop e = {false, expire_ms, n->actor, replica_epoch(n->replica)};
+    return keyop(n, key, klen, &e, pw, timeout_ms, cb, arg);
+}
+
+int typed_delete(struct kv_node *n, const void *key, size_t klen, int pw, int timeout_ms,
+                 typed_write_cb cb, void *arg)
+{
+    struct keyop e = {true, 0, n->actor, replica_epoch(n->replica)};
+    return keyop(n, key, klen, &e, pw, timeout_ms, cb, arg);
 }
 
 static void read_done(void *arg, int err, const struct sibset *set);

@@ -63,6 +63,10 @@
                                    NULL, typed_reset/typed_mut build the new
                                    state, which supersedes the old versions) */
 
+#define TYPED_SRCS_SETS (1u << 4) /* the srcs may also be sets (ZUNION and co. score
+                                   a set's members 1, as Redis does): fn
+                                   checks t->src[i]->type */
+
 #define TYPED_MAX_SRCS 64       /* source keys of one command (more: the
                                    handler replies an error) */
 
@@ -149,5 +153,12 @@ struct kv_node;
 typedef void (*typed_write_cb)(void *arg, int err, const struct vclock *stored);
 int typed_set_expiry(struct kv_node *n, const void *key, size_t klen, int64_t expire_ms, int pw,
                      int timeout_ms, typed_write_cb cb, void *arg);
+/* DEL of a typed key held here: clears its state (crdt_clear: every
+ * element and TTL the coordinator saw goes, an add it did not see stays —
+ * a key-level tombstone would hide or bring back the whole state), logs
+ * and replicates the clear; the emptied state is reaped like a tombstone
+ * (reaper.c).  cb as coord_write's, exactly once. */
+int typed_delete(struct kv_node *n, const void *key, size_t klen, int pw, int timeout_ms,
+                 typed_write_cb cb, void *arg);
 
 #endif

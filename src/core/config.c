@@ -195,6 +195,12 @@ static const struct opt opts[] = {
     {"hash-max-listpack-value", OPT_MEM, FLD(hash_max_listpack_value), 0, LLONG_MAX, "64",
      OPT_F_RUNTIME, "BYTES", "OBJECT ENCODING reports a hash with a longer field or value as "
      "hashtable", NULL},
+    {"zset-max-listpack-entries", OPT_LL, FLD(zset_max_listpack_entries), 0, LLONG_MAX, "128",
+     OPT_F_RUNTIME, "COUNT", "OBJECT ENCODING reports a sorted set with more members as skiplist "
+     "(as Redis would encode it; the stored form does not change)", NULL},
+    {"zset-max-listpack-value", OPT_MEM, FLD(zset_max_listpack_value), 0, LLONG_MAX, "64",
+     OPT_F_RUNTIME, "BYTES", "OBJECT ENCODING reports a sorted set with a longer member as "
+     "skiplist", NULL},
 };
 
 /* Older names of options, as Redis 7.0 still answers to them: CONFIG
@@ -204,6 +210,8 @@ static const struct {
 } opt_aliases[] = {
     {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
     {"hash-max-ziplist-value", "hash-max-listpack-value"},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+    {"zset-max-ziplist-value", "zset-max-listpack-value"},
 };
 #define NALIASES (sizeof(opt_aliases) / sizeof(opt_aliases[0]))
 

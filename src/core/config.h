@@ -116,6 +116,8 @@ struct cfg {
      * "hashtable"; the stored form does not depend on them */
     long long hash_max_listpack_entries; /* 128 */
     long long hash_max_listpack_value;   /* 64 bytes */
+    long long zset_max_listpack_entries; /* 128: the same for sorted sets */
+    long long zset_max_listpack_value;   /* 64 bytes (members) */
     /* cluster members from `node` lines (then nodes learnt at run time) */
     int nnodes;
     struct cfg_node nodes[CFG_MAX_NODES];

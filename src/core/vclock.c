@@ -343,6 +343,13 @@ void vc_increment(struct vclock *vc, uint32_t actor, uint64_t now_ms)
     vc->n++;
 }
 
+void vc_stamp(struct vclock *vc, uint32_t actor, uint64_t now_ms)
+{
+    for (uint32_t i = 0; i < vc->n; i++)
+        if (vc->e[i].actor == actor && vc->e[i].ts_ms < now_ms)
+            vc->e[i].ts_ms = now_ms;
+}
+
 void vc_merge(struct vclock *dst, const struct vclock *src)
 {
     if (dst == src || src->n == 0)

@@ -91,6 +91,9 @@ static inline uint64_t vc_counter(const struct vclock *vc, uint32_t actor)
 }
 /* Increments actor's counter (adds it at 1 when absent) and sets its ts. */
 void vc_increment(struct vclock *vc, uint32_t actor, uint64_t now_ms);
+/* Sets the timestamp of actor's entry to now_ms (when it has one and an
+ * older timestamp): a typed state's clock says when it last changed. */
+void vc_stamp(struct vclock *vc, uint32_t actor, uint64_t now_ms);
 /* a and b hold the same entries with the same counters AND timestamps
  * (vc_compare's VC_EQUAL ignores timestamps): codec round trips check this. */
 bool vc_identical(const struct vclock *a, const struct vclock *b);

@@ -36,6 +36,8 @@ double zorder_elem_score(const struct crdt_elem *el)
     /* HOT: one register, no increments (the common case) */
     if (el->n == 1 && el->e[0].kind == CRDT_K_REG)
         return el->e[0].u.score;
+    if (el->n > 0 && el->e[0].kind == CRDT_K_MEMBER)
+        return 1.0; /* a set's member as a source of ZUNION and co., as Redis scores it */
     struct crdt_num num;
     if (crdt_num(el, CRDT_ZSET, &num) != 0) /* only integer sums fail: none here */
         return 0;

@@ -422,3 +422,50 @@ def test_join_while_a_node_is_cut_off_converges_after_heal(cluster, nft):
                             timeout=15)
     for via in (1, 3):
         assert_readable(cluster, via, allkeys)
+
+
+def typed_values(cluster, via, n):
+    """Reads back the typed keys write_typed made."""
+    pipe = cluster.client(via).pipeline(transaction=False)
+    for j in range(n):
+        pipe.smembers("ts-%d" % j)
+        pipe.hgetall("th-%d" % j)
+        pipe.zrange("tz-%d" % j, 0, -1, withscores=True)
+        pipe.get("tc-%d" % j)
+    return pipe.execute()
+
+
+def expected_typed(n):
+    out = []
+    for j in range(n):
+        out += [{"a%d" % j, "b"}, {"f": "v%d" % j, "n": str(10 + j)},
+                [("m", 1.0), ("x%d" % j, float(j + 2))], str(100 + j)]
+    return out
+
+
+def test_join_and_leave_move_hashes_sets_sorted_sets_and_counters(cluster):
+    """Typed keys ride the transfers like strings: after n4 joins, each is
+    held by exactly its preference list and reads the same through n4;
+    after n4 leaves, n1..n3 hold them all again, values intact."""
+    cluster.start(3, GOSSIP)
+    n = 150
+    pipe = cluster.client(1).pipeline(transaction=False)
+    for j in range(n):
+        pipe.sadd("ts-%d" % j, "a%d" % j, "b")
+        pipe.hset("th-%d" % j, mapping={"f": "v%d" % j, "n": "10"})
+        pipe.hincrby("th-%d" % j, "n", j)
+        pipe.zadd("tz-%d" % j, {"m": 1, "x%d" % j: 2})
+        pipe.zincrby("tz-%d" % j, j, "x%d" % j)
+        pipe.incrby("tc-%d" % j, 100 + j)
+    pipe.execute()
+    keys = ["%s-%d" % (p, j) for p in ("ts", "th", "tz", "tc") for j in range(n)]
+    wait_placed(cluster, [1, 2, 3], keys)
+    cluster.add_node(4)
+    wait_placed(cluster, [1, 2, 3, 4], keys)
+    assert 0 < sum(1 for k, h in holders(cluster, [4], keys).items() if h) < len(keys)
+    assert typed_values(cluster, 4, n) == expected_typed(n)
+    assert cluster.client(4).execute_command("DYNAMO", "LEAVE") == "OK"
+    cluster.wait_ring([1, 2, 3, 4], lambda m: m == {"n1", "n2", "n3"}, "n4 out of every ring")
+    wait_for(lambda: stored_keys(cluster, 4) == 0, PLACE_WITHIN, "n4 handed off all keys")
+    wait_placed(cluster, [1, 2, 3], keys)
+    assert typed_values(cluster, 2, n) == expected_typed(n)

@@ -144,6 +144,36 @@ def test_sorted_sets_add_increments_across_a_partition(cluster, nft):
             ("m3", 5.0), ("m1", 6.0)], "via n%d" % i
 
 
+def test_del_removes_what_it_saw_and_keeps_a_concurrent_add(cluster, nft):
+    """DEL of a set on one side, SADD on the other: after heal the set
+    holds only the concurrent add (the DEL clears the members it saw; a
+    key-level tombstone would have brought them all back, or hidden the
+    add); a DEL that saw everything leaves nothing, and the emptied state
+    is reaped like a tombstone on every node."""
+    start3(cluster, **{"tombstone-reap-after": 500})
+    a, b = cluster.client(1), cluster.client(3)
+    a.sadd("d1", "a", "b")
+    a.hset("d2", mapping={"f": "1", "g": "2"})
+    converged(cluster, ["d1", "d2"])
+    split_sides(cluster)
+    assert retry(lambda: a.delete("d1")) == 1
+    retry(lambda: b.sadd("d1", "c"))
+    retry(lambda: b.hincrby("d2", "f", 5))
+    assert retry(lambda: a.delete("d2")) == 1
+    cluster.heal()
+    converged(cluster, ["d1", "d2"])
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        assert c.smembers("d1") == {"c"}, "via n%d" % i
+        # HDEL/DEL concurrent with an increment keeps the increment
+        assert c.hgetall("d2") == {"f": "5"}, "via n%d" % i
+    a.delete("d1", "d2")
+    wait_for(lambda: all(cluster.local(i, k) == [] for i in (1, 2, 3) for k in ("d1", "d2")),
+             CONVERGE_WITHIN, "the emptied states reaped on every node")
+    for i in (1, 2, 3):
+        assert cluster.client(i).exists("d1", "d2") == 0
+
+
 def test_concurrent_ttls_keep_the_longest_life(cluster, nft):
     """EXPIRE on both sides of a split: the longest TTL wins everywhere; an
     EXPIRE concurrent with a PERSIST stays (the expiry register keeps what

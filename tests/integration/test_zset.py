@@ -670,3 +670,19 @@ def test_multi_exec_and_pipelining(pair, key):
     pair.b.send(data)
     for cmd in batch:
         assert pair.a.reply() == pair.b.reply(), cmd
+
+
+def test_a_set_as_a_source_scores_its_members_1(pair, key):
+    """ZUNION/ZINTER/ZDIFF and their STORE forms take plain sets as sources,
+    each member scored 1, as Redis does (zset.tcl's "ZUNIONSTORE with
+    weights / ZINTERSTORE regular" on sets)."""
+    c = pair.call
+    c("SADD", key + ":s", "a", "b", "c")
+    c("ZADD", key + ":z", 2, "b", 3, "d")
+    c("ZUNION", 2, key + ":s", key + ":z", "WITHSCORES")
+    c("ZINTER", 2, key + ":s", key + ":z", "WEIGHTS", 5, 1, "WITHSCORES")
+    c("ZDIFF", 2, key + ":s", key + ":z", "WITHSCORES")
+    c("ZUNIONSTORE", key + ":d", 2, key + ":s", key + ":z", "AGGREGATE", "MAX")
+    c("ZRANGE", key + ":d", 0, -1, "WITHSCORES")
+    c("SET", key + ":str", "x")
+    c("ZUNION", 2, key + ":s", key + ":str")  # a string source: WRONGTYPE

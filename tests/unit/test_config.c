@@ -75,14 +75,14 @@ static int load_text(struct cfg *c, const char *text, struct buf *err)
 
 struct got {
     int count;
-    char names[64][40];
-    char values[64][96];
+    char names[128][40];
+    char values[128][96];
 };
 
 static void collect(void *arg, const char *name, const char *value)
 {
     struct got *g = arg;
-    assert_true(g->count < 64);
+    assert_true(g->count < 128);
     snprintf(g->names[g->count], sizeof(g->names[0]), "%s", name);
     snprintf(g->values[g->count], sizeof(g->values[0]), "%s", value);
     g->count++;
