@@ -26,7 +26,8 @@
  * caveats hold; a copy shows the source's concurrent values of a field the
  * way a read does (one of them); and a write to a typed source concurrent
  * with the rename keeps the source's whole state beside the tombstone (a
- * key-level delete, as DEL), not only what that write added.
+ * key-level delete of the versions the rename read, where DEL of a typed
+ * key is an observed-remove clear), not only what that write added.
  *
  * Owns: struct move (a deferred reply, defer.h) per command.
  * Callers: cmd_keyspace.c's table (cmd_rename, cmd_renamenx, cmd_copy).
