@@ -73,7 +73,7 @@ for u in "$@"; do
     out=$(timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --singledb \
         --single "unit/$u" --tags -needs:debug --tags -needs:repl \
         --skiptest /non-string.key --skiptest /wrong.type --skiptest /incorrect.type \
-        --skiptest '/COPY.basic.usage.for.(list|intset|hashtable|listpack|skiplist)' \
+        --skiptest '/COPY.basic.usage.for.list' \
         --skiptest '/[Ss]tream' --skiptest /holding.a.list --skiptest '/against.non.set$' \
         --skiptest '/SMOVE.only.notify.dstset' --skiptest '/MPOP|BZPOP' \
         --skiptest '/DUMP|dump|ziplist.of.various.encodings' 2>&1 | sed 's/\x1b\[[0-9;]*m//g')

@@ -5,7 +5,7 @@
  * cmd_string.c: string commands; cmd_bits.c: bit commands and LCS;
  * cmd_hash.c: hash commands;
  * cmd_script.c: FUNCTION and SCRIPT; cmd_expire.c: EXPIRE, PERSIST and TTL
- * families; cmd_keyspace.c: cluster-wide key space,
+ * families; cmd_keyspace.c: cluster-wide key space; cmd_move.c:
  * RENAME/COPY; cmd_object.c: OBJECT, MEMORY; cmd_multi.c: the MULTI queue, EXEC;
  * cmd_peer.c: the cluster port's commands; defer.c: replies that come
  * later).  Not used outside them. */
@@ -176,6 +176,11 @@ struct kv_node;
  * cursor (0 = done). */
 uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
                           size_t plen, struct buf *keys, long long *nkeys);
+/* The same, reporting only keys whose type (TYPE's word: string, hash,
+ * set, zset; case-insensitive) is *type (NULL = any). */
+uint64_t cmd_primary_scan_type(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                               size_t plen, const struct arg *type, struct buf *keys,
+                               long long *nkeys);
 /* Number of keys this node reports: O(SLOT_COUNT) from the store's per-slot
  * counts, a whole scan (O(keys held)) when a slot it coordinates holds keys
  * that may have expired. */
@@ -255,6 +260,9 @@ void cmd_dynamo(struct client *c, int argc, const struct arg *argv);
 void cmd_debug(struct client *c, int argc, const struct arg *argv);
 void cmd_object(struct client *c, int argc, const struct arg *argv);
 void cmd_memory(struct client *c, int argc, const struct arg *argv);   /* cmd_object.c */
+void cmd_rename(struct client *c, int argc, const struct arg *argv);   /* cmd_move.c */
+void cmd_renamenx(struct client *c, int argc, const struct arg *argv); /* cmd_move.c */
+void cmd_copy(struct client *c, int argc, const struct arg *argv);     /* cmd_move.c */
 void cmd_latency(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 void cmd_slowlog(struct client *c, int argc, const struct arg *argv);   /* cmd_conn.c */
 

@@ -16,8 +16,10 @@
  *     across keys: a source written meanwhile may or may not be seen.
  *   - LCS reads its two keys as MGET does (one op, two slots) and answers
  *     from them.
- * A missing key reads as the empty string.  A source or LCS key with
- * siblings answers the siblings error (no silent pick).
+ * A missing key reads as the empty string, a counter as its number.  A
+ * source or LCS key with siblings answers the siblings error (no silent
+ * pick); one holding a hash, set or sorted set answers WRONGTYPE (LCS:
+ * Redis's "The specified keys must contain string values").
  *
  * Owns: the per-command parameters (struct bit_params, struct bf_params,
  * struct bitop), heap copies since argv is gone once the handler returns.
@@ -50,6 +52,7 @@
 #include "cmd/cmd_string_priv.h"
 #include "cmd/defer.h"
 #include "cmd/kv_op.h"
+#include "cmd/typed.h"
 #include "core/bits.h"
 #include "core/resp.h"
 #include "core/siblings.h"
@@ -471,10 +474,12 @@ static void cmd_bitfield_ro(struct client *c, int argc, const struct arg *argv)
 
 /* ---- reading several keys (BITOP's sources, LCS's two keys) ---- */
 
-/* The live value of a read slot: false (the error replied into out) when
- * the read failed or the key has siblings; *v = NULL for a missing key. */
+/* The live value of a read slot, a new reference (*v = NULL for a missing
+ * key; a counter reads as its number): false (the error replied into out)
+ * when the read failed, the key has siblings, or it holds a hash, set or
+ * sorted set (typed_err, or WRONGTYPE when NULL). */
 static bool slot_value(const struct op_slot *s, int64_t now, struct client *c,
-                       const struct val **v)
+                       const char *typed_err, struct val **v)
 {
     *v = NULL;
     if (s->err) {
@@ -486,9 +491,20 @@ static bool slot_value(const struct op_slot *s, int64_t now, struct client *c,
         cmd_reply_siblings(c, s->set.n);
         return false;
     }
-    if (agreed && version_live(agreed, now))
-        *v = agreed->val;
-    return true;
+    if (!agreed || !version_live(agreed, now))
+        return true;
+    if (!val_is_typed(agreed->val)) {
+        *v = val_ref(agreed->val);
+        return true;
+    }
+    *v = typed_counter_string(agreed->val);
+    if (*v)
+        return true;
+    if (typed_err)
+        cmd_reply_err(c, typed_err);
+    else
+        typed_reply_wrongtype(&c->out);
+    return false;
 }
 
 /* ---- BITOP AND|OR|XOR|NOT destkey srckey [srckey ...] ---- */
@@ -521,11 +537,12 @@ static void bitop_compute(struct op *op, struct client *c)
     int n = op->nslots;
     const uint8_t **src = mem_calloc((size_t)n, sizeof(*src));
     size_t *len = mem_calloc((size_t)n, sizeof(*len));
+    struct val **vals = mem_calloc((size_t)n, sizeof(*vals));
     size_t maxlen = 0;
     for (int i = 0; i < n; i++) {
-        const struct val *v;
-        if (!slot_value(&op->slots[i], now, c, &v))
+        if (!slot_value(&op->slots[i], now, c, NULL, &vals[i]))
             goto out;
+        const struct val *v = vals[i];
         src[i] = v ? (const uint8_t *)v->data : NULL;
         len[i] = v ? v->len : 0;
         if (len[i] > maxlen)
@@ -538,6 +555,9 @@ static void bitop_compute(struct op *op, struct client *c)
     b->len = maxlen;
     cmd_reply_ok(c);
 out:
+    for (int i = 0; i < n; i++)
+        val_unref(vals[i]);
+    mem_free(vals);
     mem_free(src);
     mem_free(len);
 }
@@ -606,12 +626,24 @@ static void cmd_bitop(struct client *c, int argc, const struct arg *argv)
 
 /* op->flags: LCS_O_*; op->count: MINMATCHLEN (kept in the op: nothing to
  * free when the client goes away before the reply). */
+static void lcs_reply(struct op *op, struct client *c, const struct val *va,
+                      const struct val *vb);
+
 static void lcs_done(struct op *op, struct client *c)
 {
     int64_t now = clock_now_ms();
-    const struct val *va, *vb;
-    if (!slot_value(&op->slots[0], now, c, &va) || !slot_value(&op->slots[1], now, c, &vb))
-        return;
+    struct val *va = NULL, *vb = NULL;
+    static const char typed_err[] = "The specified keys must contain string values";
+    if (slot_value(&op->slots[0], now, c, typed_err, &va) &&
+        slot_value(&op->slots[1], now, c, typed_err, &vb))
+        lcs_reply(op, c, va, vb);
+    val_unref(va);
+    val_unref(vb);
+}
+
+static void lcs_reply(struct op *op, struct client *c, const struct val *va,
+                      const struct val *vb)
+{
     const uint8_t *a = va ? (const uint8_t *)va->data : (const uint8_t *)"";
     const uint8_t *b = vb ? (const uint8_t *)vb->data : (const uint8_t *)"";
     uint32_t alen = va ? va->len : 0, blen = vb ? vb->len : 0;

@@ -151,8 +151,9 @@ static void dynamo_local(struct client *c, const struct arg *key)
         if (!v->val)
             buf_printf(&b, "tombstone ");
         else if (val_is_typed(v->val)) /* a state: its type, size and context */
-            buf_printf(&b, "%s elements=%u ctx=", crdt_type_name(tval_type(v->val)),
-                       crdt_count(tval_ccrdt(v->val)));
+            buf_printf(&b, "%s%s elements=%u ctx=",
+                       v->expire_ms && v->expire_ms <= now ? "expired " : "",
+                       crdt_type_name(tval_type(v->val)), crdt_count(tval_ccrdt(v->val)));
         else if (!version_live(v, now))
             buf_printf(&b, "expired ");
         else

@@ -1,16 +1,15 @@
 /* cmd_keyspace.c — commands over the key space of the whole cluster (KEYS,
  * SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB: flush.h), key-moving commands
- * (RENAME, RENAMENX, COPY),
+ * (RENAME, RENAMENX, COPY: their rows; cmd_move.c runs them),
  * UNLINK, TOUCH; the command table rows of OBJECT (cmd_object.c) and
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH (cmd_multi.c).
  *
  * Owns: the state of its commands that wait on other nodes (struct
- * gather, struct move: each a deferred reply, defer.h).
+ * gather: a deferred reply, defer.h).
  * Callers: cmd.c (the table: cmd_keyspace_table).
  * Calls: peers (PSCAN/PDBSIZE/PRANDOMKEY on other nodes' cluster ports),
  * cmd_peer.c's cmd_primary_* for this node, pscan.c (cursor text, PSCAN
- * answer checks), coord (quorum reads), and
- * defer_call (writes with SET/VDEL semantics), the store's live-key count
+ * answer checks), the store's live-key count
  * (DBSIZE on a single node, O(1)).  Nothing here blocks; the only
  * unbounded work is what Redis also does at once: KEYS scans each node's
  * whole store (O(keys held)), each node in one step, and so does DBSIZE in
@@ -49,24 +48,14 @@
  * local << 6 | node (CFG_MAX_NODES = 64) and walks the nodes in cluster.conf
  * order; one SCAN call asks one node.  COUNT is passed to that node (it
  * counts entries visited there, so a call returns about COUNT / N keys with
- * N replicas).  Any node can continue a cursor another node issued.  TYPE
- * string matches every key; any other type matches none.  Without a
+ * N replicas).  Any node can continue a cursor another node issued.  TYPE t
+ * keeps the keys TYPE would call t (string — counters and keys holding
+ * concurrent versions of different types included —, hash, set, zset;
+ * case-insensitive; any other word matches none, as in Redis 7.0), each
+ * node filtering its own keys (PSCAN's type argument).  Without a
  * cluster, the cursor is the store's own.
  *
- * ---- RENAME, RENAMENX, COPY ----
- * A quorum read of the source, then a coordinated write of the destination
- * (SET dst value [NX] [PXAT ttl], at dst's coordinator: the TTL moves with
- * the value), then for RENAME(NX) a causal delete of the source (VDEL src
- * <context read>).  Two keys, two coordinators: not atomic.  A reader can
- * see both keys or (between the steps) the value under both names; a crash
- * or lost quorum between the write and the delete leaves both keys (the
- * error says so).  A write to the source concurrent with the rename is not
- * lost: the delete covers only the versions the rename read, so the newer
- * write survives as a sibling of the tombstone.  RENAMENX and COPY without
- * REPLACE check the destination at its coordinator (SET NX), exact while
- * that coordinator is alive.  COPY's DB option accepts only 0 (there is one
- * key space); other indexes are an error.
- *
+ * RENAME, RENAMENX and COPY: cmd_move.c.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -114,7 +103,6 @@ struct gather {
     long long total;          /* DBSIZE */
     int scan_node;            /* SCAN: the node asked */
     uint64_t cursor;          /* SCAN: the cursor to return */
-    bool type_ok;             /* SCAN TYPE: false = report no keys */
     int order[CFG_MAX_NODES]; /* RANDOMKEY: nodes to ask, in order */
     int norder, next;
     bool found;               /* RANDOMKEY: keys holds the key's bytes */
@@ -150,10 +138,6 @@ static void gather_reply(struct defer *k, struct client *c)
     case GATHER_SCAN:
         resp_add_array(&c->out, 2);
         pscan_add_u64_bulk(&c->out, g->cursor);
-        if (!g->type_ok) {
-            resp_add_array(&c->out, 0);
-            break;
-        }
         resp_add_array(&c->out, g->nkeys);
         buf_put(&c->out, g->keys.data ? g->keys.data : "", g->keys.len);
         break;
@@ -291,9 +275,8 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         cmd_reply_err(c, "invalid cursor");
         return;
     }
-    const struct arg *pat = NULL;
+    const struct arg *pat = NULL, *type = NULL;
     long long count = 10;
-    bool type_ok = true;
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) {
             cmd_reply_syntax(c);
@@ -311,7 +294,7 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
         } else if (cmd_arg_eq(&argv[i], "MATCH")) {
             pat = &argv[i + 1];
         } else if (cmd_arg_eq(&argv[i], "TYPE")) {
-            type_ok = cmd_arg_eq(&argv[i + 1], "string");
+            type = &argv[i + 1];
         } else {
             cmd_reply_syntax(c);
             return;
@@ -329,10 +312,10 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     }
     struct gather *g = defer_create(sizeof(*g), c, gather_reply, gather_fini);
     g->kind = GATHER_SCAN;
-    g->type_ok = type_ok;
     buf_init(&g->keys);
     if (!n->peers) {
-        g->cursor = cmd_primary_scan(n, cursor, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        g->cursor = cmd_primary_scan_type(n, cursor, (size_t)count, pp, plen, type, &g->keys,
+                                          &g->nkeys);
         defer_dispatched(&g->k, c);
         return;
     }
@@ -347,17 +330,18 @@ static void cmd_scan(struct client *c, int argc, const struct arg *argv)
     if (idx == n->cfg.nnodes) {
         g->cursor = 0;
     } else if (idx == n->self_idx) {
-        uint64_t next = cmd_primary_scan(n, local, (size_t)count, pp, plen, &g->keys, &g->nkeys);
+        uint64_t next = cmd_primary_scan_type(n, local, (size_t)count, pp, plen, type, &g->keys,
+                                              &g->nkeys);
         g->cursor = scan_cursor_after(n, idx, next);
     } else {
         char lc[24], cc[24];
         int ll = snprintf(lc, sizeof(lc), "%llu", (unsigned long long)local);
         int cl = snprintf(cc, sizeof(cc), "%lld", count);
-        const char *pargv[4] = {"PSCAN", lc, cc, pp};
-        size_t lens[4] = {5, (size_t)ll, (size_t)cl, plen};
+        const char *pargv[5] = {"PSCAN", lc, cc, pp, type ? type->p : ""};
+        size_t lens[5] = {5, (size_t)ll, (size_t)cl, plen, type ? type->len : 0};
         defer_hold_open(&g->k);
-        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g, 4,
-                   pargv, lens);
+        peers_send(n->peers, idx, PEER_CHAN_DATA, n->cfg.get_timeout_ms, scan_node_reply, g,
+                   type ? 5 : 4, pargv, lens);
     }
     defer_dispatched(&g->k, c);
 }
@@ -437,197 +421,6 @@ static void cmd_unlink(struct client *c, int argc, const struct arg *argv)
 static void cmd_touch(struct client *c, int argc, const struct arg *argv)
 {
     cmd_exists(c, argc, argv);
-}
-
-/* ---- RENAME, RENAMENX, COPY ---- */
-
-enum move_kind {
-    MOVE_RENAME = 0,
-    MOVE_RENAMENX,
-    MOVE_COPY,
-    MOVE_KIND_COUNT
-};
-
-struct move {
-    struct defer k;
-    enum move_kind kind;
-    bool replace;             /* COPY REPLACE */
-    char *src, *dst;
-    size_t slen, dlen;
-    struct val *val;          /* the source's value */
-    int64_t expire_ms;        /* and its expiry (0 = none) */
-    struct buf ctx;           /* the source's context, for VDEL */
-};
-
-static const char *move_name(const struct move *m)
-{
-    static const char *names[MOVE_KIND_COUNT] = {"RENAME", "RENAMENX", "COPY"};
-    return names[m->kind];
-}
-
-static void move_fini(struct defer *k)
-{
-    struct move *m = (struct move *)k;
-    mem_free(m->src);
-    mem_free(m->dst);
-    val_unref(m->val);
-    buf_fini(&m->ctx);
-}
-
-static bool reply_is_error(const char *reply, size_t len)
-{
-    return len > 0 && reply[0] == '-';
-}
-
-static bool reply_is_nil(const char *reply, size_t len)
-{
-    return (len >= 3 && memcmp(reply, "$-1", 3) == 0) || (len >= 1 && reply[0] == '_');
-}
-
-static void move_del_done(void *arg, const char *reply, size_t len)
-{
-    struct move *m = arg;
-    if (reply_is_error(reply, len)) {
-        /* "-CODE message\r\n": keep the code, say what was done. */
-        const char *body = reply + 1;
-        size_t blen = len > 3 ? len - 3 : 0;
-        const char *sp = memchr(body, ' ', blen);
-        size_t cl = sp ? (size_t)(sp - body) : blen;
-        char code[32];
-        snprintf(code, sizeof(code), "%.*s", (int)(cl < 31 ? cl : 31), body);
-        resp_add_errorf(&m->k.out, code,
-                        "%s wrote the destination but could not delete the source (both keys "
-                        "now exist): %.*s",
-                        move_name(m), sp ? (int)(blen - cl - 1) : 0, sp ? sp + 1 : "");
-    } else if (m->kind == MOVE_RENAMENX) {
-        resp_add_int(&m->k.out, 1);
-    } else {
-        buf_put(&m->k.out, RESP_OK, 5);
-    }
-    defer_release(&m->k);
-}
-
-static void move_set_done(void *arg, const char *reply, size_t len)
-{
-    struct move *m = arg;
-    if (reply_is_error(reply, len)) {
-        buf_put(&m->k.out, reply, len);
-    } else if (reply_is_nil(reply, len)) {
-        resp_add_int(&m->k.out, 0); /* NX: the destination exists */
-    } else if (m->kind == MOVE_COPY) {
-        resp_add_int(&m->k.out, 1);
-    } else {
-        /* Delete exactly the versions that were copied: a write to the
-         * source since the read stays, as a sibling of the tombstone. */
-        struct arg argv[3] = {{"VDEL", 4}, {m->src, m->slen}, {m->ctx.data ? m->ctx.data : "", m->ctx.len}};
-        defer_call(m->k.node, 3, argv, move_del_done, m);
-        return;
-    }
-    defer_release(&m->k);
-}
-
-static void move_read_done(void *arg, int err, const struct sibset *set)
-{
-    struct move *m = arg;
-    int64_t now = clock_now_ms();
-    if (err) {
-        m->k.err = err;
-    } else if (set->n > 1 && !sib_agreed(set)) {
-        m->k.err = KV_ESIBLINGS;
-        m->k.nsib = set->n;
-    } else if (set->n == 0 || !version_live(sib_agreed(set), now)) {
-        if (m->kind == MOVE_COPY)
-            resp_add_int(&m->k.out, 0);
-        else
-            resp_add_error(&m->k.out, "ERR", "no such key");
-    } else if (m->kind != MOVE_COPY && m->slen == m->dlen && memcmp(m->src, m->dst, m->slen) == 0) {
-        /* Redis: renaming a key to itself succeeds (RENAMENX: 0). */
-        if (m->kind == MOVE_RENAMENX)
-            resp_add_int(&m->k.out, 0);
-        else
-            buf_put(&m->k.out, RESP_OK, 5);
-    } else {
-        m->val = val_ref(set->v[0].val);
-        m->expire_ms = set->v[0].expire_ms;
-        struct vclock vc;
-        vc_init(&vc);
-        sib_context(set, &vc);
-        vc_to_context(&vc, &m->ctx);
-        vc_fini(&vc);
-        struct arg argv[6];
-        int argc = 0;
-        char px[24];
-        argv[argc++] = (struct arg){"SET", 3};
-        argv[argc++] = (struct arg){m->dst, m->dlen};
-        argv[argc++] = (struct arg){m->val->data, m->val->len};
-        if (m->kind == MOVE_RENAMENX || (m->kind == MOVE_COPY && !m->replace))
-            argv[argc++] = (struct arg){"NX", 2};
-        if (m->expire_ms > 0) {
-            int pl = snprintf(px, sizeof(px), "%lld", (long long)m->expire_ms);
-            argv[argc++] = (struct arg){"PXAT", 4};
-            argv[argc++] = (struct arg){px, (size_t)pl};
-        }
-        defer_call(m->k.node, argc, argv, move_set_done, m);
-        return;
-    }
-    defer_release(&m->k);
-}
-
-static void move_start(struct client *c, const struct arg *src, const struct arg *dst,
-                       enum move_kind kind, bool replace)
-{
-    struct move *m = defer_create(sizeof(*m), c, NULL, move_fini);
-    m->kind = kind;
-    m->replace = replace;
-    m->src = mem_memdup(src->p, src->len);
-    m->slen = src->len;
-    m->dst = mem_memdup(dst->p, dst->len);
-    m->dlen = dst->len;
-    buf_init(&m->ctx);
-    defer_hold_open(&m->k);
-    coord_read(c->node->coord, m->src, m->slen, 0, 0, move_read_done, m);
-    defer_dispatched(&m->k, c);
-}
-
-static void cmd_rename(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    move_start(c, &argv[1], &argv[2], MOVE_RENAME, false);
-}
-
-static void cmd_renamenx(struct client *c, int argc, const struct arg *argv)
-{
-    (void)argc;
-    move_start(c, &argv[1], &argv[2], MOVE_RENAMENX, false);
-}
-
-/* COPY source destination [DB destination-db] [REPLACE] */
-static void cmd_copy(struct client *c, int argc, const struct arg *argv)
-{
-    bool replace = false;
-    for (int i = 3; i < argc; i++) {
-        if (cmd_arg_eq(&argv[i], "REPLACE")) {
-            replace = true;
-        } else if (cmd_arg_eq(&argv[i], "DB") && i + 1 < argc) {
-            long long db;
-            if (!cmd_arg_ll(&argv[++i], &db)) {
-                cmd_reply_not_int(c);
-                return;
-            }
-            if (db != 0) {
-                cmd_reply_err(c, "DB index is out of range (dynamo-node has one keyspace: DB 0)");
-                return;
-            }
-        } else {
-            cmd_reply_syntax(c);
-            return;
-        }
-    }
-    if (argv[1].len == argv[2].len && memcmp(argv[1].p, argv[2].p, argv[1].len) == 0) {
-        cmd_reply_err(c, "source and destination objects are the same");
-        return;
-    }
-    move_start(c, &argv[1], &argv[2], MOVE_COPY, replace);
 }
 
 /* ---- the table ---- */

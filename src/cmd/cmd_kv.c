@@ -465,8 +465,17 @@ static void rmw_read_done(void *arg, int err, const struct sibset *set)
         }
         for (uint32_t i = 0; i < set->n && live == 1; i++)
             if (version_live(&set->v[i], now)) {
+                /* a typed key's old value: a counter's number; a hash,
+                 * set or sorted set has none GET could return (Redis:
+                 * WRONGTYPE, nothing written) */
+                struct val *cs = typed_counter_string(set->v[i].val);
+                if ((op->flags & SET_GET) && val_is_typed(set->v[i].val) && !cs) {
+                    typed_reply_wrongtype(&s->raw);
+                    s->forwarded = true; /* the reply is in raw */
+                    goto out;
+                }
                 val_unref(op->oldval);
-                op->oldval = val_ref(set->v[i].val);
+                op->oldval = cs ? cs : val_ref(set->v[i].val);
                 if (op->flags & SET_KEEPTTL)
                     expire_ms = set->v[i].expire_ms;
             }

@@ -20,9 +20,10 @@
  *                            client's protocol inside one bulk string
  *   PFWD deadline-ms cmd...  run a client command here, as its coordinator,
  *                            unless the sender's deadline has passed
- *   PSCAN cursor count pattern
+ *   PSCAN cursor count pattern [type]
  *                            one scan step over the keys this node reports
- *                            (see cmd_primary_scan in cmd.h; count 0 = all):
+ *                            (see cmd_primary_scan in cmd.h; count 0 = all;
+ *                            type: only keys TYPE would call that):
  *                            [next-cursor, nkeys, keys] where keys is one bulk
  *                            holding the nkeys keys as RESP bulk strings
  *                            (peer replies carry at most 64 array elements);
@@ -84,6 +85,7 @@
 #include "cluster/cluster.h"
 #include "cmd/cmd.h"
 #include "cmd/defer.h"
+#include "cmd/typed.h"
 #include "core/config.h"
 #include "cluster/members.h"
 #include "cluster/handoff.h"
@@ -289,6 +291,33 @@ static void peer_hint(struct client *c, const struct arg *argv)
 
 /* ---- keys this node reports (cmd.h: cmd_primary_*) ---- */
 
+/* A stored version that holds a live value at now (a typed state without
+ * elements does not: an emptied set is gone, as in Redis). */
+static bool vref_live(const struct store_vref *vr, int64_t now)
+{
+    return vr->val && (vr->expire_ms == 0 || vr->expire_ms > now) &&
+           !(val_is_typed(vr->val) && tval_empty(vr->val));
+}
+
+/* What TYPE answers for e's live versions: "string" when one is bytes
+ * (concurrent versions of different types included), else the typed
+ * state's type (typed_type_name); NULL when none is live. */
+static const char *entry_type(const struct store_entry *e, int64_t now)
+{
+    unsigned nv = store_entry_nversions(e);
+    const char *name = NULL;
+    for (unsigned i = 0; i < nv; i++) {
+        struct store_vref vr;
+        store_entry_version(e, i, &vr);
+        if (!vref_live(&vr, now))
+            continue;
+        if (!val_is_typed(vr.val) || name)
+            return "string";
+        name = typed_type_name(tval_type(vr.val));
+    }
+    return name;
+}
+
 /* True when e has a live value and this node is the first node of its
  * preference list that it sees alive (every live key without a cluster). */
 static bool reports(struct kv_node *n, const struct store_entry *e, int64_t now)
@@ -298,7 +327,7 @@ static bool reports(struct kv_node *n, const struct store_entry *e, int64_t now)
     for (unsigned i = 0; i < nv && !live; i++) {
         struct store_vref vr;
         store_entry_version(e, i, &vr);
-        live = vr.val && (vr.expire_ms == 0 || vr.expire_ms > now);
+        live = vref_live(&vr, now);
     }
     if (!live)
         return false;
@@ -314,6 +343,7 @@ struct pscan {
     int64_t now;
     const char *pat; /* NULL = every key */
     size_t plen;
+    const struct arg *type; /* NULL = every type */
     struct buf *keys;
     long long nkeys;
     const struct store_entry *pick; /* cmd_primary_random's fallback */
@@ -328,6 +358,9 @@ static void pscan_entry(void *arg, const struct store_entry *e)
         return;
     if (!reports(ps->n, e, ps->now))
         return;
+    const char *tn = ps->type ? entry_type(e, ps->now) : NULL;
+    if (ps->type && (!tn || !cmd_arg_eq(ps->type, tn)))
+        return;
     if (ps->keys)
         resp_add_bulk(ps->keys, key, klen);
     if (!ps->pick)
@@ -338,7 +371,15 @@ static void pscan_entry(void *arg, const struct store_entry *e)
 uint64_t cmd_primary_scan(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
                           size_t plen, struct buf *keys, long long *nkeys)
 {
-    struct pscan ps = {.n = n, .now = clock_now_ms(), .pat = pat, .plen = plen, .keys = keys};
+    return cmd_primary_scan_type(n, cursor, count, pat, plen, NULL, keys, nkeys);
+}
+
+uint64_t cmd_primary_scan_type(struct kv_node *n, uint64_t cursor, size_t count, const char *pat,
+                               size_t plen, const struct arg *type, struct buf *keys,
+                               long long *nkeys)
+{
+    struct pscan ps = {
+        .n = n, .now = clock_now_ms(), .pat = pat, .plen = plen, .type = type, .keys = keys};
     if (pat && plen == 1 && pat[0] == '*')
         ps.pat = NULL;
     /* count 0: the whole store in this one call.  Nothing can change the
@@ -398,8 +439,8 @@ bool cmd_primary_random(struct kv_node *n, struct buf *key)
     return true;
 }
 
-/* PSCAN cursor count pattern -> [next-cursor, nkeys, "$len\r\nkey\r\n..."] */
-static void peer_scan(struct client *c, const struct arg *argv)
+/* PSCAN cursor count pattern [type] -> [next-cursor, nkeys, "$len\r\nkey\r\n..."] */
+static void peer_scan(struct client *c, int argc, const struct arg *argv)
 {
     long long cursor, count;
     if (!cmd_arg_ll(&argv[1], &cursor) || cursor < 0 || !cmd_arg_ll(&argv[2], &count) ||
@@ -410,8 +451,13 @@ static void peer_scan(struct client *c, const struct arg *argv)
     struct buf keys;
     buf_init(&keys);
     long long nkeys = 0;
-    uint64_t next = cmd_primary_scan(c->node, (uint64_t)cursor, (size_t)count, argv[3].p,
-                                     argv[3].len, &keys, &nkeys);
+    if (argc > 5) {
+        resp_add_error(&c->out, "ERR", "PSCAN: too many arguments");
+        return;
+    }
+    uint64_t next = cmd_primary_scan_type(c->node, (uint64_t)cursor, (size_t)count, argv[3].p,
+                                          argv[3].len, argc == 5 ? &argv[4] : NULL, &keys,
+                                          &nkeys);
     long long limit = c->node->cfg.client_output_buffer_limit;
     if (limit > 0 && (long long)keys.len > limit / 2) {
         /* The reply would close this peer connection (and fail every
@@ -512,8 +558,7 @@ static void peer_reap(struct client *c, int argc, const struct arg *argv)
 
 static void peer_scan_cmd(struct client *c, int argc, const struct arg *argv)
 {
-    (void)argc;
-    peer_scan(c, argv);
+    peer_scan(c, argc, argv);
 }
 
 static void peer_dbsize(struct client *c, int argc, const struct arg *argv)
@@ -649,7 +694,7 @@ const struct cmd_def cmd_peer_table[] = {
     PEER_ROW("pflush", 2, CMD_F_WRITE, peer_flush),
     PEER_ROW("pcheck", -2, 0, peer_check),
     PEER_ROW("preap", 3, CMD_F_WRITE, peer_reap),
-    PEER_ROW("pscan", 4, 0, peer_scan_cmd),
+    PEER_ROW("pscan", -4, 0, peer_scan_cmd),
     PEER_ROW("pdbsize", 1, 0, peer_dbsize),
     PEER_ROW("prandomkey", 1, 0, peer_randomkey_cmd),
     PEER_ROW("pfwd", -3, 0, peer_fwd),

@@ -241,11 +241,17 @@ void defer_launch_all(struct defer *d, int n, int argc, const struct arg *argv,
 void defer_call(struct kv_node *node, int argc, const struct arg *argv, defer_call_fn done,
                 void *arg)
 {
+    defer_run(node, argc, argv, cmd_dispatch_client, done, arg);
+}
+
+void defer_run(struct kv_node *node, int argc, const struct arg *argv, defer_handler_fn handler,
+               defer_call_fn done, void *arg)
+{
     struct client tmp;
     defer_scratch_init(&tmp, node, 2);
     struct defer_to to = {.done = done, .arg = arg, .taken = false};
     tmp.defer_to = &to;
-    cmd_dispatch_client(&tmp, argc, argv);
+    handler(&tmp, argc, argv);
     if (!to.taken) /* the handler answered at once, into tmp.out */
         done(arg, tmp.out.data ? tmp.out.data : "", tmp.out.len);
     buf_fini(&tmp.out);

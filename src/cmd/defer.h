@@ -134,5 +134,11 @@ void defer_launch_all(struct defer *d, int n, int argc, const struct arg *argv,
  * handlers. */
 void defer_call(struct kv_node *node, int argc, const struct arg *argv, defer_call_fn done,
                 void *arg);
+/* defer_call with a given handler instead of the command table's (an
+ * internal step that is no client command: typed_copy.c's copy of a typed
+ * key, run through cmd_typed).  handler is e.g. a cmd_fn of cmd.h. */
+typedef void (*defer_handler_fn)(struct client *c, int argc, const struct arg *argv);
+void defer_run(struct kv_node *node, int argc, const struct arg *argv, defer_handler_fn handler,
+               defer_call_fn done, void *arg);
 
 #endif
