@@ -37,10 +37,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_string_priv.h"
-#include "cmd/pscan.h"
 #include "cmd/typed.h"
-#include "core/config.h"
 #include "core/crdt.h"
 #include "core/resp.h"
 #include "util/buf.h"
@@ -547,8 +546,7 @@ static bool rand_one(const struct crdt_elem *el, void *arg)
 
 static void hrandfield_fn(struct typed_call *t)
 {
-    /* random() is seeded by the node; the picks need 64 bits of it */
-    uint64_t rng = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random();
+    uint64_t rng = elems_rng();
     uint32_t size = t->state ? crdt_count(t->state) : 0;
     struct rand_walk w = {.t = t, .withvalues = t->argc == 4};
     if (t->argc == 2) { /* one field, as a bulk string */
@@ -609,83 +607,26 @@ static void cmd_hrandfield(struct client *c, int argc, const struct arg *argv)
 
 /* ---- HSCAN key cursor [MATCH pattern] [COUNT count] ---- */
 
-struct scan_walk {
-    const struct arg *pat; /* NULL: every field */
-    struct buf items;      /* field, value, field, value ... */
-    long long n;           /* bulk strings in items */
-    int err;               /* the first crdt_value error */
-    struct buf scratch;
-};
-
-static bool scan_one(const struct crdt_elem *el, void *arg)
+static int scan_put(struct buf *items, const struct crdt_elem *el, void *scratch)
 {
-    struct scan_walk *w = arg;
-    if (w->err || (w->pat && !cfg_glob_match(w->pat->p, w->pat->len, crdt_elem_key(el),
-                                             el->klen, false)))
-        return true;
-    put_field(&w->items, el);
-    w->err = put_value(&w->items, el, &w->scratch);
-    w->n += 2;
-    return true;
+    put_field(items, el);
+    int rc = put_value(items, el, scratch);
+    return rc ? rc : 2;
 }
 
-/* Options are parsed here, after the read, as Redis parses them after the
- * key lookup: an absent key answers an empty scan whatever follows. */
 static void hscan_fn(struct typed_call *t)
 {
-    uint64_t cursor;
-    pscan_parse_u64(t->argv[2].p, t->argv[2].len, &cursor); /* the handler checked it */
-    if (!t->state || crdt_count(t->state) == 0) {
-        resp_add_array(&t->reply, 2);
-        resp_add_bulk(&t->reply, "0", 1);
-        resp_add_array(&t->reply, 0);
-        return;
-    }
-    struct scan_walk w = {.pat = NULL, .n = 0, .err = 0};
-    long long count = 10;
-    for (int i = 3; i < t->argc; i += 2) {
-        bool pair = t->argc - i >= 2;
-        if (pair && cmd_arg_eq(&t->argv[i], "COUNT")) {
-            if (!cmd_arg_ll(&t->argv[i + 1], &count)) {
-                add_err(&t->reply, "value is not an integer or out of range");
-                return;
-            }
-            if (count < 1) {
-                add_err(&t->reply, "syntax error");
-                return;
-            }
-        } else if (pair && cmd_arg_eq(&t->argv[i], "MATCH")) {
-            const struct arg *p = &t->argv[i + 1];
-            w.pat = p->len == 1 && p->p[0] == '*' ? NULL : p;
-        } else {
-            add_err(&t->reply, "syntax error");
-            return;
-        }
-    }
-    buf_init(&w.items);
-    buf_init(&w.scratch);
-    uint64_t next = crdt_scan(t->state, cursor, (size_t)count, scan_one, &w);
-    if (w.err) {
-        fail_at(t, t->reply.len, w.err);
-    } else {
-        resp_add_array(&t->reply, 2);
-        pscan_add_u64_bulk(&t->reply, next);
-        resp_add_array(&t->reply, w.n);
-        if (w.items.len)
-            buf_put(&t->reply, w.items.data, w.items.len);
-    }
-    buf_fini(&w.scratch);
-    buf_fini(&w.items);
+    struct buf scratch;
+    buf_init(&scratch);
+    int rc = elems_scan(t, scan_put, &scratch);
+    if (rc)
+        fail_at(t, t->reply.len, rc);
+    buf_fini(&scratch);
 }
 
 static void cmd_hscan(struct client *c, int argc, const struct arg *argv)
 {
-    uint64_t cursor;
-    if (!pscan_parse_u64(argv[2].p, argv[2].len, &cursor)) {
-        cmd_reply_err(c, "invalid cursor");
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hscan_fn);
+    elems_scan_cmd(c, argc, argv, CRDT_HASH, hscan_fn);
 }
 
 /* ---- VHGET key field: every concurrent value of a field ---- */

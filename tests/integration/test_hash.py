@@ -179,6 +179,8 @@ SCRIPTS = {
         ("HSCAN", "{n}", "0", "COUNT", "0"), ("HSCAN", "{n}", "0", "NOPE"),
         ("HSCAN", "{n}", "x"), ("HSCAN", "{k}", "0"), ("HSCAN", "{k}", "0", "MATCH", "f*"),
         ("HSCAN", "{k}", "0", "MATCH", "z*", "COUNT", "100"),
+        ("HSCAN", "{n}", "-1"), ("HSCAN", "{n}", "+5"), ("HSCAN", "{n}", ""),
+        ("HSCAN", "{n}", " 1"), ("HSCAN", "{n}", "18446744073709551616"),
         ("HINCRBY", "{n}", "f", "x"), ("HINCRBYFLOAT", "{n}", "f", "x"),
     ],
     "wrongtype": [

@@ -229,7 +229,10 @@ def test_errors(pair):
                  ("SSCAN", "s", "0", "COUNT"),
                  ("SSCAN", "s", "0", "COUNT", "0"), ("SSCAN", "s", "0", "COUNT", "x"),
                  ("SSCAN", "s", "0", "FOO", "1"), ("SSCAN", "s", "0", "TYPE", "set"),
-                 ("SSCAN", "str", "0", "FOO"), ("SSCAN", "nosuch", "0", "FOO")):
+                 ("SSCAN", "str", "0", "FOO"), ("SSCAN", "nosuch", "0", "FOO"),
+                 # the cursor as Redis's strtoul reads it
+                 ("SSCAN", "nosuch", "-1"), ("SSCAN", "nosuch", "+5"), ("SSCAN", "nosuch", ""),
+                 ("SSCAN", "nosuch", " 1"), ("SSCAN", "nosuch", "18446744073709551616")):
         p.same(*args)
     # an argument error wins over the key's type, as in Redis
     p.same("SPOP", "str", "-1")
@@ -379,8 +382,8 @@ def test_random_members_reach_every_member_of_a_big_set(r):
 # SSCAN
 
 
-def scan_all(r, key, **kw):
-    cursor, out, calls = 0, [], 0
+def scan_all(r, key, cursor=0, **kw):
+    out, calls = [], 0
     while True:
         cursor, items = r.sscan(key, cursor, **kw)
         out += items
@@ -404,7 +407,10 @@ def test_sscan_full_iteration(r):
     got, _ = scan_all(r, "sc", match="m[0-2]?")
     assert set(got) == {m for m in members if len(m) == 3 and m[1:2] in b"012"}
     assert r.sscan("nosuch", 0) == (0, [])
-    assert r.sscan("sc", 2 ** 63) == (0, [])  # past the table: done
+    # a cursor no call returned (past any table) is masked to the table, as
+    # Redis reads it: the scan goes on from there, returns members only, ends
+    got, _ = scan_all(r, "sc", cursor=2 ** 63 + 1)
+    assert got and set(got) <= members
 
 
 def test_sscan_members_removed_during_the_scan(r):

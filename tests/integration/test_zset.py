@@ -556,6 +556,8 @@ def test_zscan(pair, key):
     c("ZSCAN", key, 0)
     c("ZSCAN", key, "x")
     c("ZSCAN", key, "-1")
+    c("ZSCAN", key, "")
+    c("ZSCAN", key, "+5")
     c("ZSCAN", key + ":none", 0, "COUNT", 0)   # absent key: options not parsed
     c("ZADD", key, *sum([[i, "m%d" % i] for i in range(300)], []))
     c("ZSCAN", key, 0, "COUNT", 0)
