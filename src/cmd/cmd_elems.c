@@ -2,15 +2,17 @@
  * sorted-set commands share: one SCAN step (HSCAN, SSCAN, ZSCAN: cursor
  * and options parsed as Redis parses them, crdt_scan's reverse-binary
  * cursor, MATCH, the [cursor, items] reply) and the generator state of
- * their random picks (crdt_pick).  The per-type part is only how an
- * element prints (elems_put_fn).
+ * their random picks (crdt_pick) and the checks of their arguments, and
+ * the observed remove of named
+ * members (HDEL, SREM, ZREM, SPOP, ZPOP*, ZREMRANGEBY*).  The per-type
+ * part of a scan is only how an element prints (elems_put_fn).
  *
  * Owns: nothing beyond one call.  Callers: cmd_hash.c, cmd_set.c,
- * cmd_zset_pick.c (their *SCAN handlers and fns, HRANDFIELD, SRANDMEMBER,
- * SPOP, ZRANDMEMBER).  A step visits at most 10 x COUNT buckets of the
+ * cmd_zset.c, cmd_zset_pick.c, cmd_zset_range.c.  A step visits at most 10 x COUNT buckets of the
  * table (core/crdt_iter.c); nothing blocks.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,75 @@
 #include "cmd/pscan.h"
 #include "core/config.h"
 #include "core/resp.h"
+
+bool elems_remove(struct typed_call *t, const char *m, size_t mlen)
+{
+    const struct crdt_elem *el = t->state ? crdt_find(t->state, m, mlen) : NULL;
+    if (!el || el->n == 0)
+        return false; /* nothing observed: no operation, no delta */
+    struct crdt d;
+    bool existed = false;
+    crdt_remove(typed_mut(t), t->actor, m, mlen, &d, &existed);
+    typed_took(t, &d);
+    return existed;
+}
+
+void elems_remove_args_fn(struct typed_call *t)
+{
+    long long removed = 0;
+    for (int i = 2; i < t->argc; i++)
+        removed += elems_remove(t, t->argv[i].p, t->argv[i].len);
+    resp_add_int(&t->reply, removed);
+}
+
+bool elems_rand_args(struct client *c, int argc, const struct arg *argv, const char *with,
+                     long long max_repeat)
+{
+    if (!with && argc > 3) {
+        cmd_reply_syntax(c);
+        return false;
+    }
+    if (argc < 3)
+        return true;
+    long long l;
+    if (!cmd_arg_ll(&argv[2], &l)) {
+        cmd_reply_not_int(c);
+        return false;
+    }
+    if (l == LLONG_MIN) {
+        cmd_reply_err(c, "value is out of range, value must between -9223372036854775807 and "
+                         "9223372036854775807");
+        return false;
+    }
+    if (with && (argc > 4 || (argc == 4 && !cmd_arg_eq(&argv[3], with)))) {
+        cmd_reply_syntax(c);
+        return false;
+    }
+    if (argc == 4 && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
+        cmd_reply_err(c, "value is out of range");
+        return false;
+    }
+    if (max_repeat && l < -max_repeat) {
+        resp_add_errorf(&c->out, "ERR", "count is out of range: at most %lld members with repetition",
+                        max_repeat);
+        return false;
+    }
+    return true;
+}
+
+bool elems_pop_args(struct client *c, int argc, const struct arg *argv)
+{
+    long long count;
+    if (argc > 3) {
+        cmd_reply_syntax(c);
+        return false;
+    }
+    if (argc == 3 && (!cmd_arg_ll(&argv[2], &count) || count < 0)) {
+        cmd_reply_err(c, "value is out of range, must be positive");
+        return false;
+    }
+    return true;
+}
 
 uint64_t elems_rng(void)
 {

@@ -31,7 +31,6 @@
  * HASH_REPLY_MAX bytes with an error.
  */
 #include <inttypes.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,26 +322,10 @@ static void cmd_hvals(struct client *c, int argc, const struct arg *argv)
 
 /* ---- HDEL key field [field ...] ---- */
 
-static void hdel_fn(struct typed_call *t)
-{
-    long long deleted = 0;
-    for (int i = 2; i < t->argc && t->state; i++) {
-        const struct arg *f = &t->argv[i];
-        if (!field(t->state, f))
-            continue; /* nothing observed: no operation, no delta */
-        struct crdt d;
-        bool existed;
-        crdt_remove(typed_mut(t), t->actor, f->p, f->len, &d, &existed);
-        typed_took(t, &d);
-        deleted += existed;
-    }
-    resp_add_int(&t->reply, deleted);
-}
-
 static void cmd_hdel(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              hdel_fn);
+              elems_remove_args_fn);
 }
 
 /* ---- HEXISTS key field / HLEN key / HSTRLEN key field ---- */
@@ -582,27 +565,9 @@ static void hrandfield_fn(struct typed_call *t)
 
 static void cmd_hrandfield(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc >= 3) {
-        long long l;
-        if (!cmd_arg_ll(&argv[2], &l)) {
-            cmd_reply_not_int(c);
-            return;
-        }
-        if (l < -LONG_MAX) {
-            resp_add_errorf(&c->out, "ERR", "value is out of range, value must between %ld and %ld",
-                            -LONG_MAX, LONG_MAX);
-            return;
-        }
-        if (argc > 4 || (argc == 4 && !cmd_arg_eq(&argv[3], "WITHVALUES"))) {
-            cmd_reply_syntax(c);
-            return;
-        }
-        if (argc == 4 && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) {
-            cmd_reply_err(c, "value is out of range");
-            return;
-        }
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hrandfield_fn);
+    /* a negative count's reply is bounded by its bytes (HASH_REPLY_MAX) */
+    if (elems_rand_args(c, argc, argv, "withvalues", 0))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hrandfield_fn);
 }
 
 /* ---- HSCAN key cursor [MATCH pattern] [COUNT count] ---- */

@@ -49,7 +49,6 @@
  * cmd_set_algebra.c (set_typed_to, set_has, set_add_member).  fn callbacks
  * run in event-loop callbacks at the coordinator and never block.
  */
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -64,16 +63,6 @@
 #include "core/resp.h"
 #include "util/buf.h"
 #include "util/mem.h"
-
-/* Error texts, worded as Redis 7 words them (without "ERR "). */
-static const char SET_ERR_POSITIVE[] = "value is out of range, must be positive";
-static const char SET_ERR_RANGE[] =
-    "value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-/* Longest reply SRANDMEMBER with a negative count builds (members may
- * repeat, so the set's size does not bound it): a larger count is refused
- * rather than exhausting memory. */
-#define SET_MAX_REPEAT (1LL << 24)
 
 /* ---- helpers shared with cmd_set_algebra.c ---- */
 
@@ -175,25 +164,10 @@ static void cmd_sadd(struct client *c, int argc, const struct arg *argv)
 
 /* ---- SREM key member [member ...] ---- */
 
-static void srem_fn(struct typed_call *t)
-{
-    long long removed = 0;
-    for (int i = 2; t->state && i < t->argc; i++) {
-        if (!set_has(t->state, t->argv[i].p, t->argv[i].len))
-            continue; /* nothing observed: no operation, no delta */
-        struct crdt d;
-        bool existed = false;
-        crdt_remove(typed_mut(t), t->actor, t->argv[i].p, t->argv[i].len, &d, &existed);
-        typed_took(t, &d);
-        removed += existed;
-    }
-    resp_add_int(&t->reply, removed);
-}
-
 static void cmd_srem(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              srem_fn);
+              elems_remove_args_fn);
 }
 
 /* ---- SMEMBERS, SISMEMBER, SMISMEMBER, SCARD ---- */
@@ -251,15 +225,13 @@ static void cmd_scard(struct client *c, int argc, const struct arg *argv)
 
 /* ---- SPOP key [count] ---- */
 
-/* Removes member el (observed remove) from the state; el's key is copied
- * first since the removal frees el. */
+/* Removes member el (observed remove); el's key is copied first since
+ * the removal frees el. */
 static void pop_one(struct typed_call *t, const struct crdt_elem *el, struct buf *scratch)
 {
     scratch->len = 0;
     buf_put(scratch, crdt_elem_key(el), el->klen);
-    struct crdt d;
-    crdt_remove(typed_mut(t), t->actor, scratch->data ? scratch->data : "", el->klen, &d, NULL);
-    typed_took(t, &d);
+    elems_remove(t, scratch->data ? scratch->data : "", el->klen);
 }
 
 static void spop_fn(struct typed_call *t)
@@ -301,17 +273,9 @@ static void spop_fn(struct typed_call *t)
 
 static void cmd_spop(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc > 3) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    long long count;
-    if (argc == 3 && (!cmd_arg_ll(&argv[2], &count) || count < 0)) {
-        cmd_reply_err(c, SET_ERR_POSITIVE);
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              spop_fn);
+    if (elems_pop_args(c, argc, argv))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+                  spop_fn);
 }
 
 /* ---- SRANDMEMBER key [count] ---- */
@@ -343,28 +307,8 @@ static void srandmember_fn(struct typed_call *t)
 
 static void cmd_srandmember(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc > 3) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    long long l;
-    if (argc == 3) {
-        if (!cmd_arg_ll(&argv[2], &l)) {
-            cmd_reply_not_int(c);
-            return;
-        }
-        if (l == LLONG_MIN) {
-            cmd_reply_err(c, SET_ERR_RANGE);
-            return;
-        }
-        if (l < -SET_MAX_REPEAT) {
-            resp_add_errorf(&c->out, "ERR",
-                            "count is out of range: at most %lld members with repetition",
-                            SET_MAX_REPEAT);
-            return;
-        }
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, NULL, 0, srandmember_fn);
+    if (elems_rand_args(c, argc, argv, NULL, ELEMS_REPEAT_MAX))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, NULL, 0, srandmember_fn);
 }
 
 /* ---- SMOVE source destination member ----
@@ -400,9 +344,7 @@ static void smove_fn(struct typed_call *t)
         resp_add_int(&t->reply, has); /* the same key: a no-op, as in Redis */
         return;
     }
-    struct crdt d;
-    crdt_remove(typed_mut(t), t->actor, mem->p, mem->len, &d, NULL);
-    typed_took(t, &d);
+    elems_remove(t, mem->p, mem->len);
     buf_put(&t->reply, SMOVE_ADD, sizeof(SMOVE_ADD) - 1);
 }
 

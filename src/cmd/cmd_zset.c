@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_zset_priv.h"
 #include "cmd/typed.h"
 #include "core/resp.h"
@@ -95,16 +96,6 @@ char *zs_items_own(struct zorder_item *a, size_t n)
         off += a[i].mlen;
     }
     return block;
-}
-
-bool zs_remove(struct typed_call *t, const char *m, size_t mlen)
-{
-    struct crdt *s = typed_mut(t);
-    struct crdt d;
-    bool existed = false;
-    crdt_remove(s, t->actor, m, mlen, &d, &existed);
-    typed_took(t, &d);
-    return existed;
 }
 
 long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n)
@@ -301,20 +292,10 @@ static void cmd_zincrby(struct client *c, int argc, const struct arg *argv)
 
 /* ---- ZREM key member [member ...] ---- */
 
-static void zrem_fn(struct typed_call *t)
-{
-    long long n = 0;
-    for (int i = 2; i < t->argc && t->state; i++) {
-        const struct arg *m = &t->argv[i];
-        if (crdt_find(t->state, m->p, m->len) && zs_remove(t, m->p, m->len))
-            n++;
-    }
-    resp_add_int(&t->reply, n);
-}
-
 static void cmd_zrem(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, zrem_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+              elems_remove_args_fn);
 }
 
 /* ---- ZSCORE key member, ZMSCORE key member [member ...] ---- */

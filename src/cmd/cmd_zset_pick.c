@@ -16,7 +16,6 @@
  *
  * Callers: the table in cmd_zset.c.  Fns run in event-loop callbacks.
  */
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -28,27 +27,13 @@
 #include "core/zorder.h"
 #include "util/mem.h"
 
-/* Most members one ZRANDMEMBER with a negative count answers (Redis's is
- * bounded only by the client's output limit; one reply here is built
- * whole in memory first). */
-#define ZS_RAND_MAX (1LL << 24)
-
 /* ---- ZPOPMIN / ZPOPMAX key [count] ---- */
-
-static const char ZS_ERR_POSITIVE[] = "value is out of range, must be positive";
-
-static bool pop_count(int argc, const struct arg *argv, long long *count)
-{
-    *count = -1; /* none given: one member, flat reply */
-    if (argc == 3 && (!cmd_arg_ll(&argv[2], count) || *count < 0))
-        return false;
-    return true;
-}
 
 static void pop_run(struct typed_call *t, bool max)
 {
-    long long count;
-    pop_count(t->argc, t->argv, &count);
+    long long count = -1; /* none given: one member, flat reply */
+    if (t->argc == 3)
+        cmd_arg_ll(&t->argv[2], &count); /* checked by the handler */
     bool nested = t->proto >= 3 && count != -1;
     if (!t->state || count == 0) {
         resp_add_array(&t->reply, 0);
@@ -65,7 +50,7 @@ static void pop_run(struct typed_call *t, bool max)
             resp_add_array(&t->reply, 2);
         resp_add_bulk(&t->reply, a[i].m, a[i].mlen);
         resp_add_double(&t->reply, t->proto, a[i].score);
-        zs_remove(t, a[i].m, a[i].mlen);
+        elems_remove(t, a[i].m, a[i].mlen);
     }
     mem_free(own);
     mem_free(a);
@@ -83,16 +68,8 @@ static void zpopmax_fn(struct typed_call *t)
 
 static void pop_handler(struct client *c, int argc, const struct arg *argv, typed_fn fn)
 {
-    long long count;
-    if (argc > 3) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    if (!pop_count(argc, argv, &count)) {
-        cmd_reply_err(c, ZS_ERR_POSITIVE);
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, fn);
+    if (elems_pop_args(c, argc, argv))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, fn);
 }
 
 void cmd_zpopmin(struct client *c, int argc, const struct arg *argv)
@@ -159,33 +136,8 @@ static void zrandmember_fn(struct typed_call *t)
 
 void cmd_zrandmember(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc >= 3) {
-        long long l;
-        if (!cmd_arg_ll(&argv[2], &l)) {
-            cmd_reply_err(c, ZS_ERR_INT);
-            return;
-        }
-        if (l == LLONG_MIN) {
-            cmd_reply_err(c, "value is out of range, value must between -9223372036854775807 "
-                             "and 9223372036854775807");
-            return;
-        }
-        if (argc > 4 || (argc == 4 && !cmd_arg_eq(&argv[3], "withscores"))) {
-            cmd_reply_syntax(c);
-            return;
-        }
-        if (argc == 4 && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
-            cmd_reply_err(c, "value is out of range");
-            return;
-        }
-        if (l < -ZS_RAND_MAX) {
-            resp_add_errorf(&c->out, "ERR",
-                            "count is out of range: at most %lld members with repetition",
-                            ZS_RAND_MAX);
-            return;
-        }
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrandmember_fn);
+    if (elems_rand_args(c, argc, argv, "withscores", ELEMS_REPEAT_MAX))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrandmember_fn);
 }
 
 /* ---- ZSCAN key cursor [MATCH pattern] [COUNT count] ---- */

@@ -35,9 +35,6 @@ void zs_reply_items(struct buf *b, int proto, const struct zorder_item *a, size_
  * write that removes or replaces members after choosing them. */
 char *zs_items_own(struct zorder_item *a, size_t n);
 
-/* Removes member m from the key's state (crdt_remove with t->actor, the
- * delta handed to typed_took); returns whether it existed. */
-bool zs_remove(struct typed_call *t, const char *m, size_t mlen);
 /* Replaces the key's content by the items (typed_reset then one ZADD per
  * item); the STORE forms.  Returns the key's new cardinality. */
 long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_zset_priv.h"
 #include "cmd/typed.h"
 #include "core/resp.h"
@@ -389,7 +390,7 @@ static void zremrange_run(struct typed_call *t, enum zr_type type)
     char *own = zs_items_own(a, n); /* removals free the state's copies */
     long long removed = 0;
     for (size_t i = 0; i < n; i++)
-        removed += zs_remove(t, a[i].m, a[i].mlen);
+        removed += elems_remove(t, a[i].m, a[i].mlen);
     resp_add_int(&t->reply, removed);
     mem_free(own);
     mem_free(a);
