@@ -40,28 +40,18 @@ char *zs_items_own(struct zorder_item *a, size_t n);
 long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n);
 
 /* Handlers of the other files, for the table in cmd_zset.c. */
+/* ZRANGE, ZREVRANGE, Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX (by argv[0]) */
 void cmd_zrange(struct client *c, int argc, const struct arg *argv);
 void cmd_zrangestore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrange(struct client *c, int argc, const struct arg *argv);
-void cmd_zrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrangebylex(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrangebylex(struct client *c, int argc, const struct arg *argv);
 void cmd_zcount(struct client *c, int argc, const struct arg *argv);
 void cmd_zlexcount(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebyrank(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebylex(struct client *c, int argc, const struct arg *argv);
+/* ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZREMRANGEBYLEX (by argv[0]) */
+void cmd_zremrange(struct client *c, int argc, const struct arg *argv);
 void cmd_zpopmin(struct client *c, int argc, const struct arg *argv);
 void cmd_zpopmax(struct client *c, int argc, const struct arg *argv);
 void cmd_zrandmember(struct client *c, int argc, const struct arg *argv);
 void cmd_zscan(struct client *c, int argc, const struct arg *argv);
-void cmd_zunion(struct client *c, int argc, const struct arg *argv);
-void cmd_zinter(struct client *c, int argc, const struct arg *argv);
-void cmd_zdiff(struct client *c, int argc, const struct arg *argv);
-void cmd_zunionstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zinterstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zdiffstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zintercard(struct client *c, int argc, const struct arg *argv);
+/* ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD (by argv[0]) */
+void cmd_zalgebra(struct client *c, int argc, const struct arg *argv);
 
 #endif
