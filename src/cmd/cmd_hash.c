@@ -290,34 +290,19 @@ static void all_reply(struct typed_call *t, unsigned what)
     buf_fini(&w.scratch);
 }
 
-static void hgetall_fn(struct typed_call *t)
+/* HGETALL, HKEYS or HVALS by name (argv[0]; the table routes only these
+ * here). */
+static void all_fn(struct typed_call *t)
 {
-    all_reply(t, ALL_KEYS | ALL_VALS);
+    const struct arg *name = &t->argv[0];
+    all_reply(t, cmd_arg_eq(name, "hkeys")   ? ALL_KEYS
+                 : cmd_arg_eq(name, "hvals") ? ALL_VALS
+                                             : ALL_KEYS | ALL_VALS);
 }
 
-static void hkeys_fn(struct typed_call *t)
+static void cmd_hall(struct client *c, int argc, const struct arg *argv)
 {
-    all_reply(t, ALL_KEYS);
-}
-
-static void hvals_fn(struct typed_call *t)
-{
-    all_reply(t, ALL_VALS);
-}
-
-static void cmd_hgetall(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hgetall_fn);
-}
-
-static void cmd_hkeys(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hkeys_fn);
-}
-
-static void cmd_hvals(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hvals_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, all_fn);
 }
 
 /* ---- HDEL key field [field ...] ---- */
@@ -711,11 +696,11 @@ const struct cmd_def cmd_hash_table[] = {
      "key field", "2.0.0"},
     {"hmget", -3, HASH_READ_FAST, 1, 1, 1, cmd_hmget, "hash",
      "Returns the values of hash fields (nil for each missing one).", "key field+", "2.0.0"},
-    {"hgetall", 2, CMD_F_READONLY, 1, 1, 1, cmd_hgetall, "hash",
+    {"hgetall", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash",
      "Returns every field of a hash with its value.", "key", "2.0.0"},
-    {"hkeys", 2, CMD_F_READONLY, 1, 1, 1, cmd_hkeys, "hash", "Returns every field of a hash.",
+    {"hkeys", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash", "Returns every field of a hash.",
      "key", "2.0.0"},
-    {"hvals", 2, CMD_F_READONLY, 1, 1, 1, cmd_hvals, "hash",
+    {"hvals", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash",
      "Returns every value of a hash.", "key", "2.0.0"},
     {"hdel", -3, HASH_WRITE_FAST, 1, 1, 1, cmd_hdel, "hash",
      "Removes fields from a hash; the key goes when its last field does.", "key field+",

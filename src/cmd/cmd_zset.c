@@ -345,7 +345,8 @@ static void cmd_zcard(struct client *c, int argc, const struct arg *argv)
 
 /* ---- ZRANK / ZREVRANK key member: O(n), no sorting ---- */
 
-static void rank_run(struct typed_call *t, bool rev)
+/* ZRANK or ZREVRANK by name (argv[0]) */
+static void rank_fn(struct typed_call *t)
 {
     const struct arg *m = &t->argv[2];
     double s;
@@ -354,27 +355,13 @@ static void rank_run(struct typed_call *t, bool rev)
         return;
     }
     size_t r = zorder_rank(t->state, s, m->p, m->len);
+    bool rev = cmd_arg_eq(&t->argv[0], "zrevrank");
     resp_add_int(&t->reply, (long long)(rev ? crdt_count(t->state) - 1 - r : r));
-}
-
-static void zrank_fn(struct typed_call *t)
-{
-    rank_run(t, false);
-}
-
-static void zrevrank_fn(struct typed_call *t)
-{
-    rank_run(t, true);
 }
 
 static void cmd_zrank(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrank_fn);
-}
-
-static void cmd_zrevrank(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrevrank_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, rank_fn);
 }
 
 /* ---- the table ---- */
@@ -412,7 +399,7 @@ const struct cmd_def cmd_zset_table[] = {
     {"zrank", 3, ZRF, 1, 1, 1, cmd_zrank, G,
      "Returns the index of a member in a sorted set ordered by ascending scores.",
      "key member", "2.0.0"},
-    {"zrevrank", 3, ZRF, 1, 1, 1, cmd_zrevrank, G,
+    {"zrevrank", 3, ZRF, 1, 1, 1, cmd_zrank, G,
      "Returns the index of a member in a sorted set ordered by descending scores.",
      "key member", "2.0.0"},
     {"zrange", -4, ZR, 1, 1, 1, cmd_zrange, G,
@@ -450,11 +437,11 @@ const struct cmd_def cmd_zset_table[] = {
      "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if "
      "all members were removed.",
      "key min max", "2.8.9"},
-    {"zpopmin", -2, ZWF, 1, 1, 1, cmd_zpopmin, G,
+    {"zpopmin", -2, ZWF, 1, 1, 1, cmd_zpop, G,
      "Returns the lowest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "key count?", "5.0.0"},
-    {"zpopmax", -2, ZWF, 1, 1, 1, cmd_zpopmax, G,
+    {"zpopmax", -2, ZWF, 1, 1, 1, cmd_zpop, G,
      "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "key count?", "5.0.0"},

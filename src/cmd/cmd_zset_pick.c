@@ -29,8 +29,10 @@
 
 /* ---- ZPOPMIN / ZPOPMAX key [count] ---- */
 
-static void pop_run(struct typed_call *t, bool max)
+/* ZPOPMIN or ZPOPMAX by name (argv[0]) */
+static void pop_fn(struct typed_call *t)
 {
+    bool max = cmd_arg_eq(&t->argv[0], "zpopmax");
     long long count = -1; /* none given: one member, flat reply */
     if (t->argc == 3)
         cmd_arg_ll(&t->argv[2], &count); /* checked by the handler */
@@ -56,30 +58,11 @@ static void pop_run(struct typed_call *t, bool max)
     mem_free(a);
 }
 
-static void zpopmin_fn(struct typed_call *t)
-{
-    pop_run(t, false);
-}
-
-static void zpopmax_fn(struct typed_call *t)
-{
-    pop_run(t, true);
-}
-
-static void pop_handler(struct client *c, int argc, const struct arg *argv, typed_fn fn)
+void cmd_zpop(struct client *c, int argc, const struct arg *argv)
 {
     if (elems_pop_args(c, argc, argv))
-        cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, fn);
-}
-
-void cmd_zpopmin(struct client *c, int argc, const struct arg *argv)
-{
-    pop_handler(c, argc, argv, zpopmin_fn);
-}
-
-void cmd_zpopmax(struct client *c, int argc, const struct arg *argv)
-{
-    pop_handler(c, argc, argv, zpopmax_fn);
+        cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+                  pop_fn);
 }
 
 /* ---- ZRANDMEMBER key [count [WITHSCORES]] ---- */

@@ -47,8 +47,7 @@ void cmd_zcount(struct client *c, int argc, const struct arg *argv);
 void cmd_zlexcount(struct client *c, int argc, const struct arg *argv);
 /* ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZREMRANGEBYLEX (by argv[0]) */
 void cmd_zremrange(struct client *c, int argc, const struct arg *argv);
-void cmd_zpopmin(struct client *c, int argc, const struct arg *argv);
-void cmd_zpopmax(struct client *c, int argc, const struct arg *argv);
+void cmd_zpop(struct client *c, int argc, const struct arg *argv); /* ZPOPMIN/MAX, argv[0] */
 void cmd_zrandmember(struct client *c, int argc, const struct arg *argv);
 void cmd_zscan(struct client *c, int argc, const struct arg *argv);
 /* ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD (by argv[0]) */
