@@ -14,14 +14,12 @@ Run: DYNAMO_NODE_BIN=$PWD/build/src/dynamo-node \
      /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_set.py
 """
 import os
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 import redis
 
-from harness import Err, RawConn, Set, free_port, port_open, wait_until
+import harness
+from harness import Err, RawConn, Set
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
@@ -29,20 +27,8 @@ WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 @pytest.fixture(scope="module")
 def redis_server():
     """A redis-server 7.0 on a free loopback port; stopped by its PID."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is not installed (deps/packages.txt installs it)")
-    port = free_port()
-    d = tempfile.mkdtemp(prefix="redis-side-")
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                          "--save", "", "--appendonly", "no", "--dir", d],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: port_open(port), timeout=10, msg="redis-server port")
+    with harness.redis_server() as port:
         yield port
-    finally:
-        p.terminate()
-        p.wait(timeout=10)
-        shutil.rmtree(d, ignore_errors=True)
 
 
 class Pair:
@@ -325,12 +311,18 @@ def test_spop_single(r):
     assert r.type("sp") == b"none"
 
 
+def fresh_set(r, key, size):
+    """key made the set m0 .. m<size-1>; returns its members."""
+    r.delete(key)
+    members = {b"m%d" % i for i in range(size)}
+    r.sadd(key, *members)
+    return members
+
+
 @pytest.mark.parametrize("size,count", [(10, 3), (100, 5), (100, 40), (100, 99), (10, 10),
                                         (10, 50)])
 def test_spop_count(r, size, count):
-    r.delete("spc")
-    members = {b"m%d" % i for i in range(size)}
-    r.sadd("spc", *members)
+    members = fresh_set(r, "spc", size)
     got = r.spop("spc", count)
     assert len(got) == min(count, size) and len(set(got)) == len(got)
     assert set(got) <= members
@@ -343,9 +335,7 @@ def test_spop_count(r, size, count):
 @pytest.mark.parametrize("size,count", [(10, 3), (100, 5), (100, 40), (100, 99), (10, 10),
                                         (10, 50), (5, 1)])
 def test_srandmember_count_distinct(r, size, count):
-    r.delete("sr")
-    members = {b"m%d" % i for i in range(size)}
-    r.sadd("sr", *members)
+    members = fresh_set(r, "sr", size)
     got = r.srandmember("sr", count)
     assert len(got) == min(count, size) and len(set(got)) == len(got)
     assert set(got) <= members
@@ -394,9 +384,7 @@ def scan_all(r, key, cursor=0, **kw):
 
 
 def test_sscan_full_iteration(r):
-    r.delete("sc")
-    members = {b"m%d" % i for i in range(1000)}
-    r.sadd("sc", *members)
+    members = fresh_set(r, "sc", 1000)
     for count in (1, 10, 100, 10000):
         got, calls = scan_all(r, "sc", count=count)
         assert set(got) == members and len(got) == len(members)
