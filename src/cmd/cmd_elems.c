@@ -69,7 +69,8 @@ bool elems_rand_args(struct client *c, int argc, const struct arg *argv, const c
         return false;
     }
     if (max_repeat && l < -max_repeat) {
-        resp_add_errorf(&c->out, "ERR", "count is out of range: at most %lld members with repetition",
+        resp_add_errorf(&c->out, "ERR",
+                        "count is out of range: at most %lld members with repetition",
                         max_repeat);
         return false;
     }

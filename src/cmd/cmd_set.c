@@ -409,32 +409,29 @@ static void cmd_sscan(struct client *c, int argc, const struct arg *argv)
 
 /* ---- the table (arity, flags, key positions and since as Redis 7) ---- */
 
-#define SET_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
-#define SET_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
-
 const struct cmd_def cmd_set_table[] = {
-    {"sadd", -3, SET_WRITE_FAST, 1, 1, 1, cmd_sadd, "set",
+    {"sadd", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_sadd, "set",
      "Adds one or more members to a set. Creates the key if it doesn't exist.",
      "key member+", "1.0.0"},
-    {"srem", -3, SET_WRITE_FAST, 1, 1, 1, cmd_srem, "set",
+    {"srem", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_srem, "set",
      "Removes one or more members from a set (those this coordinator has seen). Deletes the "
      "set if the last member was removed.",
      "key member+", "1.0.0"},
     {"smembers", 2, CMD_F_READONLY, 1, 1, 1, cmd_smembers, "set",
      "Returns all members of a set.", "key", "1.0.0"},
-    {"sismember", 3, SET_READ_FAST, 1, 1, 1, cmd_sismember, "set",
+    {"sismember", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_sismember, "set",
      "Determines whether a member belongs to a set.", "key member", "1.0.0"},
-    {"smismember", -3, SET_READ_FAST, 1, 1, 1, cmd_smismember, "set",
+    {"smismember", -3, CMD_F_READ_FAST, 1, 1, 1, cmd_smismember, "set",
      "Determines whether multiple members belong to a set.", "key member+", "6.2.0"},
-    {"scard", 2, SET_READ_FAST, 1, 1, 1, cmd_scard, "set",
+    {"scard", 2, CMD_F_READ_FAST, 1, 1, 1, cmd_scard, "set",
      "Returns the number of members in a set.", "key", "1.0.0"},
-    {"spop", -2, SET_WRITE_FAST, 1, 1, 1, cmd_spop, "set",
+    {"spop", -2, CMD_F_WRITE_FAST, 1, 1, 1, cmd_spop, "set",
      "Returns one or more random members from a set after removing them. Deletes the set if "
      "the last member was popped.",
      "key count?", "1.0.0"},
     {"srandmember", -2, CMD_F_READONLY, 1, 1, 1, cmd_srandmember, "set",
      "Get one or multiple random members from a set", "key count?", "1.0.0"},
-    {"smove", 4, SET_WRITE_FAST, 1, 2, 1, cmd_smove, "set",
+    {"smove", 4, CMD_F_WRITE_FAST, 1, 2, 1, cmd_smove, "set",
      "Moves a member from one set to another (two writes, not atomic across the keys).",
      "source destination member", "1.0.0"},
     {"sinter", -2, CMD_F_READONLY, 1, -1, 1, cmd_salgebra, "set",
