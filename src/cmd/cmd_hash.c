@@ -6,7 +6,9 @@
  * Owns: the argument checks of every hash command (in the order Redis 7.0
  * makes them, with its error texts) and the fns that run at the key's
  * coordinator with the key's state and write the reply.  Nothing else:
- * routing, reads, WRONGTYPE, replication and W acks are typed.c's.
+ * routing, reads, WRONGTYPE, replication and W acks are typed.c's; HDEL,
+ * HRANDFIELD's checks and picks and HSCAN's step are the ones the set and
+ * sorted-set commands use too (cmd_elems.c).
  *
  * Invariants:
  *   - A field's value is what crdt_value shows: the picked register
