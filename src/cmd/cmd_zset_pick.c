@@ -104,7 +104,7 @@ static void zrandmember_fn(struct typed_call *t)
     }
     long long l;
     cmd_arg_ll(&t->argv[2], &l);
-    if (!z || l == 0) {
+    if (!z || crdt_count(z) == 0 || l == 0) {
         resp_add_array(&t->reply, 0);
         return;
     }
