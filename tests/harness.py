@@ -18,6 +18,7 @@ The cluster tests extend this: Node takes any flags (--config, --node,
 --cluster-port ...), free_ports(k) hands out distinct ports, and RawConn
 speaks RESP2/RESP3 byte-exactly for protocol tests.
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -133,6 +134,29 @@ def port_open(port, host="127.0.0.1", timeout=0.2):
             return True
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def redis_server():
+    """A redis-server (7.0, deps/packages.txt installs it) on a free loopback
+    port, without persistence, in a temp dir of its own, for the tests that
+    compare replies side by side; yields its port, then stops it by its PID.
+    A missing redis-server is an error, not a skip."""
+    exe = shutil.which("redis-server")
+    if not exe:
+        raise FileNotFoundError("redis-server is not installed (deps/packages.txt installs it)")
+    port = free_port()
+    d = tempfile.mkdtemp(prefix="redis-side-")
+    p = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", d],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: port_open(port), timeout=10, msg="redis-server to listen")
+        yield port
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- processes -------------------------------------------------------------

@@ -28,6 +28,9 @@ struct store;
 #define CMD_F_NOSCRIPT (1u << 5) /* Redis flag, reported by COMMAND INFO */
 #define CMD_F_LOADING (1u << 6)  /* Redis flag, reported by COMMAND INFO */
 #define CMD_F_STALE (1u << 7)    /* Redis flag, reported by COMMAND INFO */
+/* the flags of most rows: an O(1) / O(log N) write or read */
+#define CMD_F_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
+#define CMD_F_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
 
 #define DYNAMO_VERSION "0.1.0"
 #define REDIS_COMPAT_VERSION "7.0.0"

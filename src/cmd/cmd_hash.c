@@ -6,7 +6,9 @@
  * Owns: the argument checks of every hash command (in the order Redis 7.0
  * makes them, with its error texts) and the fns that run at the key's
  * coordinator with the key's state and write the reply.  Nothing else:
- * routing, reads, WRONGTYPE, replication and W acks are typed.c's.
+ * routing, reads, WRONGTYPE, replication and W acks are typed.c's; HDEL,
+ * HRANDFIELD's checks and picks and HSCAN's step are the ones the set and
+ * sorted-set commands use too (cmd_elems.c).
  *
  * Invariants:
  *   - A field's value is what crdt_value shows: the picked register
@@ -31,16 +33,14 @@
  * HASH_REPLY_MAX bytes with an error.
  */
 #include <inttypes.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_string_priv.h"
-#include "cmd/pscan.h"
 #include "cmd/typed.h"
-#include "core/config.h"
 #include "core/crdt.h"
 #include "core/resp.h"
 #include "util/buf.h"
@@ -292,58 +292,27 @@ static void all_reply(struct typed_call *t, unsigned what)
     buf_fini(&w.scratch);
 }
 
-static void hgetall_fn(struct typed_call *t)
+/* HGETALL, HKEYS or HVALS by name (argv[0]; the table routes only these
+ * here). */
+static void all_fn(struct typed_call *t)
 {
-    all_reply(t, ALL_KEYS | ALL_VALS);
+    const struct arg *name = &t->argv[0];
+    all_reply(t, cmd_arg_eq(name, "hkeys")   ? ALL_KEYS
+                 : cmd_arg_eq(name, "hvals") ? ALL_VALS
+                                             : ALL_KEYS | ALL_VALS);
 }
 
-static void hkeys_fn(struct typed_call *t)
+static void cmd_hall(struct client *c, int argc, const struct arg *argv)
 {
-    all_reply(t, ALL_KEYS);
-}
-
-static void hvals_fn(struct typed_call *t)
-{
-    all_reply(t, ALL_VALS);
-}
-
-static void cmd_hgetall(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hgetall_fn);
-}
-
-static void cmd_hkeys(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hkeys_fn);
-}
-
-static void cmd_hvals(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hvals_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, all_fn);
 }
 
 /* ---- HDEL key field [field ...] ---- */
 
-static void hdel_fn(struct typed_call *t)
-{
-    long long deleted = 0;
-    for (int i = 2; i < t->argc && t->state; i++) {
-        const struct arg *f = &t->argv[i];
-        if (!field(t->state, f))
-            continue; /* nothing observed: no operation, no delta */
-        struct crdt d;
-        bool existed;
-        crdt_remove(typed_mut(t), t->actor, f->p, f->len, &d, &existed);
-        typed_took(t, &d);
-        deleted += existed;
-    }
-    resp_add_int(&t->reply, deleted);
-}
-
 static void cmd_hdel(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              hdel_fn);
+              elems_remove_args_fn);
 }
 
 /* ---- HEXISTS key field / HLEN key / HSTRLEN key field ---- */
@@ -547,8 +516,7 @@ static bool rand_one(const struct crdt_elem *el, void *arg)
 
 static void hrandfield_fn(struct typed_call *t)
 {
-    /* random() is seeded by the node; the picks need 64 bits of it */
-    uint64_t rng = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random();
+    uint64_t rng = elems_rng();
     uint32_t size = t->state ? crdt_count(t->state) : 0;
     struct rand_walk w = {.t = t, .withvalues = t->argc == 4};
     if (t->argc == 2) { /* one field, as a bulk string */
@@ -584,108 +552,33 @@ static void hrandfield_fn(struct typed_call *t)
 
 static void cmd_hrandfield(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc >= 3) {
-        long long l;
-        if (!cmd_arg_ll(&argv[2], &l)) {
-            cmd_reply_not_int(c);
-            return;
-        }
-        if (l < -LONG_MAX) {
-            resp_add_errorf(&c->out, "ERR", "value is out of range, value must between %ld and %ld",
-                            -LONG_MAX, LONG_MAX);
-            return;
-        }
-        if (argc > 4 || (argc == 4 && !cmd_arg_eq(&argv[3], "WITHVALUES"))) {
-            cmd_reply_syntax(c);
-            return;
-        }
-        if (argc == 4 && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) {
-            cmd_reply_err(c, "value is out of range");
-            return;
-        }
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hrandfield_fn);
+    /* a negative count's reply is bounded by its bytes (HASH_REPLY_MAX) */
+    if (elems_rand_args(c, argc, argv, "withvalues", 0))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hrandfield_fn);
 }
 
 /* ---- HSCAN key cursor [MATCH pattern] [COUNT count] ---- */
 
-struct scan_walk {
-    const struct arg *pat; /* NULL: every field */
-    struct buf items;      /* field, value, field, value ... */
-    long long n;           /* bulk strings in items */
-    int err;               /* the first crdt_value error */
-    struct buf scratch;
-};
-
-static bool scan_one(const struct crdt_elem *el, void *arg)
+static int scan_put(struct buf *items, const struct crdt_elem *el, void *scratch)
 {
-    struct scan_walk *w = arg;
-    if (w->err || (w->pat && !cfg_glob_match(w->pat->p, w->pat->len, crdt_elem_key(el),
-                                             el->klen, false)))
-        return true;
-    put_field(&w->items, el);
-    w->err = put_value(&w->items, el, &w->scratch);
-    w->n += 2;
-    return true;
+    put_field(items, el);
+    int rc = put_value(items, el, scratch);
+    return rc ? rc : 2;
 }
 
-/* Options are parsed here, after the read, as Redis parses them after the
- * key lookup: an absent key answers an empty scan whatever follows. */
 static void hscan_fn(struct typed_call *t)
 {
-    uint64_t cursor;
-    pscan_parse_u64(t->argv[2].p, t->argv[2].len, &cursor); /* the handler checked it */
-    if (!t->state || crdt_count(t->state) == 0) {
-        resp_add_array(&t->reply, 2);
-        resp_add_bulk(&t->reply, "0", 1);
-        resp_add_array(&t->reply, 0);
-        return;
-    }
-    struct scan_walk w = {.pat = NULL, .n = 0, .err = 0};
-    long long count = 10;
-    for (int i = 3; i < t->argc; i += 2) {
-        bool pair = t->argc - i >= 2;
-        if (pair && cmd_arg_eq(&t->argv[i], "COUNT")) {
-            if (!cmd_arg_ll(&t->argv[i + 1], &count)) {
-                add_err(&t->reply, "value is not an integer or out of range");
-                return;
-            }
-            if (count < 1) {
-                add_err(&t->reply, "syntax error");
-                return;
-            }
-        } else if (pair && cmd_arg_eq(&t->argv[i], "MATCH")) {
-            const struct arg *p = &t->argv[i + 1];
-            w.pat = p->len == 1 && p->p[0] == '*' ? NULL : p;
-        } else {
-            add_err(&t->reply, "syntax error");
-            return;
-        }
-    }
-    buf_init(&w.items);
-    buf_init(&w.scratch);
-    uint64_t next = crdt_scan(t->state, cursor, (size_t)count, scan_one, &w);
-    if (w.err) {
-        fail_at(t, t->reply.len, w.err);
-    } else {
-        resp_add_array(&t->reply, 2);
-        pscan_add_u64_bulk(&t->reply, next);
-        resp_add_array(&t->reply, w.n);
-        if (w.items.len)
-            buf_put(&t->reply, w.items.data, w.items.len);
-    }
-    buf_fini(&w.scratch);
-    buf_fini(&w.items);
+    struct buf scratch;
+    buf_init(&scratch);
+    int rc = elems_scan(t, scan_put, &scratch);
+    if (rc)
+        fail_at(t, t->reply.len, rc);
+    buf_fini(&scratch);
 }
 
 static void cmd_hscan(struct client *c, int argc, const struct arg *argv)
 {
-    uint64_t cursor;
-    if (!pscan_parse_u64(argv[2].p, argv[2].len, &cursor)) {
-        cmd_reply_err(c, "invalid cursor");
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_HASH, TYPED_READ, NULL, 0, hscan_fn);
+    elems_scan_cmd(c, argc, argv, CRDT_HASH, hscan_fn);
 }
 
 /* ---- VHGET key field: every concurrent value of a field ---- */
@@ -788,42 +681,39 @@ const char *cmd_hash_encoding(const struct crdt *s, long long max_entries, long 
 
 /* ---- the table (arity, flags, key positions and since as Redis 7.0) ---- */
 
-#define HASH_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
-#define HASH_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
-
 const struct cmd_def cmd_hash_table[] = {
-    {"hset", -4, HASH_WRITE_FAST, 1, 1, 1, cmd_hset, "hash",
+    {"hset", -4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hset, "hash",
      "Sets fields of a hash to values; replies how many fields are new.",
      "key data+(field value)", "2.0.0"},
-    {"hmset", -4, HASH_WRITE_FAST, 1, 1, 1, cmd_hmset, "hash",
+    {"hmset", -4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hmset, "hash",
      "Sets fields of a hash to values (older form of HSET, replies OK).",
      "key data+(field value)", "2.0.0"},
-    {"hsetnx", 4, HASH_WRITE_FAST, 1, 1, 1, cmd_hsetnx, "hash",
+    {"hsetnx", 4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hsetnx, "hash",
      "Sets a field of a hash only when the field does not exist yet.", "key field value",
      "2.0.0"},
-    {"hget", 3, HASH_READ_FAST, 1, 1, 1, cmd_hget, "hash", "Returns the value of a hash field.",
+    {"hget", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_hget, "hash", "Returns the value of a hash field.",
      "key field", "2.0.0"},
-    {"hmget", -3, HASH_READ_FAST, 1, 1, 1, cmd_hmget, "hash",
+    {"hmget", -3, CMD_F_READ_FAST, 1, 1, 1, cmd_hmget, "hash",
      "Returns the values of hash fields (nil for each missing one).", "key field+", "2.0.0"},
-    {"hgetall", 2, CMD_F_READONLY, 1, 1, 1, cmd_hgetall, "hash",
+    {"hgetall", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash",
      "Returns every field of a hash with its value.", "key", "2.0.0"},
-    {"hkeys", 2, CMD_F_READONLY, 1, 1, 1, cmd_hkeys, "hash", "Returns every field of a hash.",
+    {"hkeys", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash", "Returns every field of a hash.",
      "key", "2.0.0"},
-    {"hvals", 2, CMD_F_READONLY, 1, 1, 1, cmd_hvals, "hash",
+    {"hvals", 2, CMD_F_READONLY, 1, 1, 1, cmd_hall, "hash",
      "Returns every value of a hash.", "key", "2.0.0"},
-    {"hdel", -3, HASH_WRITE_FAST, 1, 1, 1, cmd_hdel, "hash",
+    {"hdel", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hdel, "hash",
      "Removes fields from a hash; the key goes when its last field does.", "key field+",
      "2.0.0"},
-    {"hexists", 3, HASH_READ_FAST, 1, 1, 1, cmd_hexists, "hash",
+    {"hexists", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_hexists, "hash",
      "Tells whether a hash has a field.", "key field", "2.0.0"},
-    {"hlen", 2, HASH_READ_FAST, 1, 1, 1, cmd_hlen, "hash",
+    {"hlen", 2, CMD_F_READ_FAST, 1, 1, 1, cmd_hlen, "hash",
      "Returns the number of fields of a hash.", "key", "2.0.0"},
-    {"hstrlen", 3, HASH_READ_FAST, 1, 1, 1, cmd_hstrlen, "hash",
+    {"hstrlen", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_hstrlen, "hash",
      "Returns the length of a hash field's value.", "key field", "3.2.0"},
-    {"hincrby", 4, HASH_WRITE_FAST, 1, 1, 1, cmd_hincrby, "hash",
+    {"hincrby", 4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hincrby, "hash",
      "Adds an integer to a hash field (increments on every replica add up).",
      "key field increment", "2.0.0"},
-    {"hincrbyfloat", 4, HASH_WRITE_FAST, 1, 1, 1, cmd_hincrbyfloat, "hash",
+    {"hincrbyfloat", 4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_hincrbyfloat, "hash",
      "Adds a float to a hash field (increments on every replica add up).",
      "key field increment", "2.6.0"},
     {"hrandfield", -2, CMD_F_READONLY, 1, 1, 1, cmd_hrandfield, "hash",

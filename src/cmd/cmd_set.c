@@ -32,51 +32,37 @@
  *     (the error says so).  A missing source whose destination has the
  *     wrong type answers WRONGTYPE (Redis answers 0: it looks the source
  *     up first).
- *   - SSCAN's cursor is a slot index of the state's element table: a full
- *     scan returns every member present for the whole scan at least once
- *     while the table does not grow; a table that grows (members added
- *     during the scan) can move members behind the cursor.  COUNT bounds
- *     the slots visited (10 x COUNT, as Redis bounds buckets).
+ *   - SSCAN's cursor is Redis's reverse-binary cursor over the state's
+ *     element table (crdt_scan, shared with HSCAN and ZSCAN through
+ *     cmd_elems.c): a full scan returns every member present for the
+ *     whole scan at least once, also when the table grew or shrank
+ *     between steps.  COUNT bounds the buckets visited (10 x COUNT).
  *
  * Performance: SADD, SREM, SISMEMBER, SMISMEMBER, SCARD and SMOVE touch
  * only the members named (O(1) each, crdt_find); SPOP and SRANDMEMBER
- * without count pick random table slots until one holds a member
- * (uniform; slots / members draws expected); with a count, O(count) such
- * picks, or O(size) when count is a third of the set or more (and for a
- * negative count whose draws would visit more slots than the table has).
+ * draw with crdt_pick (random table slots until one holds a member:
+ * uniform, slots / members draws expected; O(size) once when the draws
+ * would visit more slots than the table has).
  *
  * Owns: SMOVE's state between its steps (struct smove, a deferred reply).
  * Callers: cmd.c (cmd_set_table), cmd_object.c (cmd_set_encoding),
  * cmd_set_algebra.c (set_typed_to, set_has, set_add_member).  fn callbacks
  * run in event-loop callbacks at the coordinator and never block.
  */
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_set_priv.h"
 #include "cmd/defer.h"
 #include "cmd/node.h"
-#include "cmd/pscan.h"
 #include "cmd/typed.h"
-#include "core/config.h"
 #include "core/crdt.h"
 #include "core/resp.h"
 #include "util/buf.h"
 #include "util/mem.h"
-
-/* Error texts, worded as Redis 7 words them (without "ERR "). */
-static const char SET_ERR_POSITIVE[] = "value is out of range, must be positive";
-static const char SET_ERR_RANGE[] =
-    "value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-/* Longest reply SRANDMEMBER with a negative count builds (members may
- * repeat, so the set's size does not bound it): a larger count is refused
- * rather than exhausting memory. */
-#define SET_MAX_REPEAT (1LL << 24)
 
 /* ---- helpers shared with cmd_set_algebra.c ---- */
 
@@ -113,70 +99,18 @@ const char *cmd_set_encoding(const struct crdt *s, long long max_intset)
     return all ? "intset" : "hashtable";
 }
 
-/* ---- random members ---- */
+/* ---- random members (crdt_pick: uniform, also in a sparse table) ---- */
 
-static uint64_t rnd(void)
-{
-    return ((uint64_t)random() << 31) ^ (uint64_t)random();
-}
+struct picks {
+    const struct crdt_elem **el;
+    uint64_t n;
+};
 
-/* A uniformly random member of s (which has members): random slots until
- * one holds an element (rejection sampling: uniform, expected slots /
- * members draws, more in a table left sparse by removals; the table never
- * shrinks). */
-static const struct crdt_elem *random_elem(const struct crdt *s)
+static bool take_pick(const struct crdt_elem *el, void *arg)
 {
-    for (;;) {
-        const struct crdt_elem *el = s->slot[rnd() & s->mask];
-        if (el && el->n > 0)
-            return el;
-    }
-}
-
-static bool collect_elem(const struct crdt_elem *el, void *arg)
-{
-    const struct crdt_elem ***p = arg;
-    *(*p)++ = el;
+    struct picks *p = arg;
+    p->el[p->n++] = el;
     return true;
-}
-
-/* count distinct random members of s (0 < count < size), in out
- * (count slots): a partial shuffle of all members when count is a third of
- * the set or more, else random draws with a set of the ones taken. */
-static void random_distinct(const struct crdt *s, uint32_t count, const struct crdt_elem **out)
-{
-    uint32_t size = crdt_count(s);
-    if ((uint64_t)count * 3 > size) {
-        const struct crdt_elem **all = mem_alloc((size_t)size * sizeof(*all));
-        const struct crdt_elem **p = all;
-        crdt_each(s, collect_elem, &p);
-        for (uint32_t i = 0; i < count; i++) {
-            uint32_t j = i + (uint32_t)(rnd() % (size - i));
-            const struct crdt_elem *tmp = all[i];
-            all[i] = all[j];
-            all[j] = tmp;
-        }
-        memcpy(out, all, (size_t)count * sizeof(*out));
-        mem_free(all);
-        return;
-    }
-    /* open addressing over the chosen pointers, load <= 1/2 */
-    uint32_t cap = 4;
-    while (cap < count * 2u)
-        cap *= 2;
-    const struct crdt_elem **seen = mem_calloc(cap, sizeof(*seen));
-    uint32_t n = 0;
-    while (n < count) {
-        const struct crdt_elem *el = random_elem(s);
-        uint32_t i = (uint32_t)(((uintptr_t)el >> 4) * 0x9E3779B1u) & (cap - 1);
-        while (seen[i] && seen[i] != el)
-            i = (i + 1) & (cap - 1);
-        if (seen[i])
-            continue;
-        seen[i] = el;
-        out[n++] = el;
-    }
-    mem_free(seen);
 }
 
 /* ---- a step of a multi-step command ---- */
@@ -230,25 +164,10 @@ static void cmd_sadd(struct client *c, int argc, const struct arg *argv)
 
 /* ---- SREM key member [member ...] ---- */
 
-static void srem_fn(struct typed_call *t)
-{
-    long long removed = 0;
-    for (int i = 2; t->state && i < t->argc; i++) {
-        if (!set_has(t->state, t->argv[i].p, t->argv[i].len))
-            continue; /* nothing observed: no operation, no delta */
-        struct crdt d;
-        bool existed = false;
-        crdt_remove(typed_mut(t), t->actor, t->argv[i].p, t->argv[i].len, &d, &existed);
-        typed_took(t, &d);
-        removed += existed;
-    }
-    resp_add_int(&t->reply, removed);
-}
-
 static void cmd_srem(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              srem_fn);
+              elems_remove_args_fn);
 }
 
 /* ---- SMEMBERS, SISMEMBER, SMISMEMBER, SCARD ---- */
@@ -306,40 +225,30 @@ static void cmd_scard(struct client *c, int argc, const struct arg *argv)
 
 /* ---- SPOP key [count] ---- */
 
-/* Removes member el (observed remove) from the state; el's key is copied
- * first since the removal frees el. */
+/* Removes member el (observed remove); el's key is copied first since
+ * the removal frees el. */
 static void pop_one(struct typed_call *t, const struct crdt_elem *el, struct buf *scratch)
 {
     scratch->len = 0;
     buf_put(scratch, crdt_elem_key(el), el->klen);
-    struct crdt d;
-    crdt_remove(typed_mut(t), t->actor, scratch->data ? scratch->data : "", el->klen, &d, NULL);
-    typed_took(t, &d);
+    elems_remove(t, scratch->data ? scratch->data : "", el->klen);
 }
 
 static void spop_fn(struct typed_call *t)
 {
     uint32_t size = t->state ? crdt_count(t->state) : 0;
-    struct buf scratch;
-    buf_init(&scratch);
-    if (t->argc == 2) {
-        if (!size) {
-            resp_add_null(&t->reply, t->proto);
-            return;
-        }
-        const struct crdt_elem *el = random_elem(t->state);
-        set_add_member(&t->reply, el);
-        pop_one(t, el, &scratch);
-        buf_fini(&scratch);
-        return;
-    }
-    long long count;
-    cmd_arg_ll(&t->argv[2], &count); /* checked by the handler */
+    uint64_t rng = elems_rng();
+    long long count = 1; /* without a count: one member, flat reply */
+    if (t->argc == 3)
+        cmd_arg_ll(&t->argv[2], &count); /* checked by the handler */
     if (!size || count == 0) {
-        resp_add_set(&t->reply, t->proto, 0);
+        if (t->argc == 2)
+            resp_add_null(&t->reply, t->proto);
+        else
+            resp_add_set(&t->reply, t->proto, 0);
         return;
     }
-    if ((unsigned long long)count >= size) { /* every member: clear */
+    if (t->argc == 3 && (unsigned long long)count >= size) { /* every member: clear */
         resp_add_set(&t->reply, t->proto, size);
         crdt_each(t->state, add_elem, &t->reply);
         struct crdt d;
@@ -347,31 +256,26 @@ static void spop_fn(struct typed_call *t)
         typed_took(t, &d);
         return;
     }
-    const struct crdt_elem **pick = mem_alloc((size_t)count * sizeof(*pick));
-    random_distinct(t->state, (uint32_t)count, pick);
-    resp_add_set(&t->reply, t->proto, count);
-    for (long long i = 0; i < count; i++)
-        set_add_member(&t->reply, pick[i]);
+    struct picks p = {mem_alloc((size_t)count * sizeof(*p.el)), 0};
+    crdt_pick(t->state, (uint64_t)count, true, &rng, take_pick, &p);
+    if (t->argc == 3)
+        resp_add_set(&t->reply, t->proto, count);
+    for (uint64_t i = 0; i < p.n; i++)
+        set_add_member(&t->reply, p.el[i]);
     /* removing one member frees only that element: the others stay valid */
-    for (long long i = 0; i < count; i++)
-        pop_one(t, pick[i], &scratch);
-    mem_free(pick);
+    struct buf scratch;
+    buf_init(&scratch);
+    for (uint64_t i = 0; i < p.n; i++)
+        pop_one(t, p.el[i], &scratch);
     buf_fini(&scratch);
+    mem_free(p.el);
 }
 
 static void cmd_spop(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc > 3) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    long long count;
-    if (argc == 3 && (!cmd_arg_ll(&argv[2], &count) || count < 0)) {
-        cmd_reply_err(c, SET_ERR_POSITIVE);
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
-              spop_fn);
+    if (elems_pop_args(c, argc, argv))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+                  spop_fn);
 }
 
 /* ---- SRANDMEMBER key [count] ---- */
@@ -379,9 +283,10 @@ static void cmd_spop(struct client *c, int argc, const struct arg *argv)
 static void srandmember_fn(struct typed_call *t)
 {
     uint32_t size = t->state ? crdt_count(t->state) : 0;
+    uint64_t rng = elems_rng();
     if (t->argc == 2) {
         if (size)
-            set_add_member(&t->reply, random_elem(t->state));
+            crdt_pick(t->state, 1, false, &rng, add_elem, &t->reply);
         else
             resp_add_null(&t->reply, t->proto);
         return;
@@ -392,63 +297,18 @@ static void srandmember_fn(struct typed_call *t)
         resp_add_array(&t->reply, 0);
         return;
     }
-    if (l < 0 || l == 1) { /* with repetition (or one member): independent draws */
-        long long n = l < 0 ? -l : l;
-        resp_add_array(&t->reply, n);
-        const struct crdt *s = t->state;
-        /* n draws visit about n x slots / size slots: up to n = size that is
-         * no more than indexing the members (a walk of the slots) */
-        if ((unsigned long long)n <= size) {
-            while (n--)
-                set_add_member(&t->reply, random_elem(s));
-            return;
-        }
-        /* more draws than members: index the members once */
-        const struct crdt_elem **all = mem_alloc((size_t)size * sizeof(*all));
-        const struct crdt_elem **p = all;
-        crdt_each(s, collect_elem, &p);
-        while (n--)
-            set_add_member(&t->reply, all[rnd() % size]);
-        mem_free(all);
-        return;
-    }
-    if ((unsigned long long)l >= size) {
-        resp_add_array(&t->reply, size);
-        crdt_each(t->state, add_elem, &t->reply);
-        return;
-    }
-    const struct crdt_elem **pick = mem_alloc((size_t)l * sizeof(*pick));
-    random_distinct(t->state, (uint32_t)l, pick);
-    resp_add_array(&t->reply, l);
-    for (long long i = 0; i < l; i++)
-        set_add_member(&t->reply, pick[i]);
-    mem_free(pick);
+    /* negative: |l| independent draws; positive: distinct members */
+    uint64_t n = l < 0 ? (uint64_t)-l : (uint64_t)l;
+    if (l > 0 && n > size)
+        n = size;
+    resp_add_array(&t->reply, (long long)n);
+    crdt_pick(t->state, n, l > 0, &rng, add_elem, &t->reply);
 }
 
 static void cmd_srandmember(struct client *c, int argc, const struct arg *argv)
 {
-    if (argc > 3) {
-        cmd_reply_syntax(c);
-        return;
-    }
-    long long l;
-    if (argc == 3) {
-        if (!cmd_arg_ll(&argv[2], &l)) {
-            cmd_reply_not_int(c);
-            return;
-        }
-        if (l == LLONG_MIN) {
-            cmd_reply_err(c, SET_ERR_RANGE);
-            return;
-        }
-        if (l < -SET_MAX_REPEAT) {
-            resp_add_errorf(&c->out, "ERR",
-                            "count is out of range: at most %lld members with repetition",
-                            SET_MAX_REPEAT);
-            return;
-        }
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, NULL, 0, srandmember_fn);
+    if (elems_rand_args(c, argc, argv, NULL, ELEMS_REPEAT_MAX))
+        cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, NULL, 0, srandmember_fn);
 }
 
 /* ---- SMOVE source destination member ----
@@ -484,9 +344,7 @@ static void smove_fn(struct typed_call *t)
         resp_add_int(&t->reply, has); /* the same key: a no-op, as in Redis */
         return;
     }
-    struct crdt d;
-    crdt_remove(typed_mut(t), t->actor, mem->p, mem->len, &d, NULL);
-    typed_took(t, &d);
+    elems_remove(t, mem->p, mem->len);
     buf_put(&t->reply, SMOVE_ADD, sizeof(SMOVE_ADD) - 1);
 }
 
@@ -532,123 +390,64 @@ static void cmd_smove(struct client *c, int argc, const struct arg *argv)
 
 /* ---- SSCAN key cursor [MATCH pattern] [COUNT count] ---- */
 
+static int scan_put(struct buf *items, const struct crdt_elem *el, void *arg)
+{
+    (void)arg;
+    set_add_member(items, el);
+    return 1;
+}
+
 static void sscan_fn(struct typed_call *t)
 {
-    /* options are checked after the key's type and only when it exists, as
-     * Redis checks them */
-    if (!t->state) {
-        resp_add_array(&t->reply, 2);
-        resp_add_bulk(&t->reply, "0", 1);
-        resp_add_array(&t->reply, 0);
-        return;
-    }
-    long long count = 10;
-    const struct arg *pat = NULL;
-    for (int i = 3; i < t->argc; i += 2) {
-        if (i + 1 >= t->argc) {
-            resp_add_error(&t->reply, "ERR", "syntax error");
-            return;
-        }
-        if (cmd_arg_eq(&t->argv[i], "count")) {
-            if (!cmd_arg_ll(&t->argv[i + 1], &count)) {
-                resp_add_error(&t->reply, "ERR", "value is not an integer or out of range");
-                return;
-            }
-            if (count < 1) {
-                resp_add_error(&t->reply, "ERR", "syntax error");
-                return;
-            }
-        } else if (cmd_arg_eq(&t->argv[i], "match")) {
-            pat = &t->argv[i + 1];
-            if (pat->len == 1 && pat->p[0] == '*')
-                pat = NULL;
-        } else {
-            resp_add_error(&t->reply, "ERR", "syntax error");
-            return;
-        }
-    }
-    uint64_t cursor;
-    pscan_parse_u64(t->argv[2].p, t->argv[2].len, &cursor); /* checked by the handler */
-    const struct crdt *s = t->state;
-    struct buf items;
-    buf_init(&items);
-    long long n = 0;
-    uint64_t next = 0;
-    if (s && s->slot && cursor <= s->mask) {
-        uint64_t budget = (uint64_t)count * 10;
-        uint64_t i = cursor;
-        for (; i <= s->mask && n < count && budget > 0; i++, budget--) {
-            const struct crdt_elem *el = s->slot[i];
-            if (!el || el->n == 0)
-                continue;
-            if (pat && !cfg_glob_match(pat->p, pat->len, crdt_elem_key(el), el->klen, false))
-                continue;
-            set_add_member(&items, el);
-            n++;
-        }
-        next = i > s->mask ? 0 : i;
-    }
-    resp_add_array(&t->reply, 2);
-    pscan_add_u64_bulk(&t->reply, next);
-    resp_add_array(&t->reply, n);
-    buf_put(&t->reply, items.data, items.len);
-    buf_fini(&items);
+    elems_scan(t, scan_put, NULL);
 }
 
 static void cmd_sscan(struct client *c, int argc, const struct arg *argv)
 {
-    uint64_t cursor;
-    if (!pscan_parse_u64(argv[2].p, argv[2].len, &cursor)) {
-        cmd_reply_err(c, "invalid cursor");
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, NULL, 0, sscan_fn);
+    elems_scan_cmd(c, argc, argv, CRDT_SET, sscan_fn);
 }
 
 /* ---- the table (arity, flags, key positions and since as Redis 7) ---- */
 
-#define SET_WRITE_FAST (CMD_F_WRITE | CMD_F_FAST)
-#define SET_READ_FAST (CMD_F_READONLY | CMD_F_FAST)
-
 const struct cmd_def cmd_set_table[] = {
-    {"sadd", -3, SET_WRITE_FAST, 1, 1, 1, cmd_sadd, "set",
+    {"sadd", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_sadd, "set",
      "Adds one or more members to a set. Creates the key if it doesn't exist.",
      "key member+", "1.0.0"},
-    {"srem", -3, SET_WRITE_FAST, 1, 1, 1, cmd_srem, "set",
+    {"srem", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_srem, "set",
      "Removes one or more members from a set (those this coordinator has seen). Deletes the "
      "set if the last member was removed.",
      "key member+", "1.0.0"},
     {"smembers", 2, CMD_F_READONLY, 1, 1, 1, cmd_smembers, "set",
      "Returns all members of a set.", "key", "1.0.0"},
-    {"sismember", 3, SET_READ_FAST, 1, 1, 1, cmd_sismember, "set",
+    {"sismember", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_sismember, "set",
      "Determines whether a member belongs to a set.", "key member", "1.0.0"},
-    {"smismember", -3, SET_READ_FAST, 1, 1, 1, cmd_smismember, "set",
+    {"smismember", -3, CMD_F_READ_FAST, 1, 1, 1, cmd_smismember, "set",
      "Determines whether multiple members belong to a set.", "key member+", "6.2.0"},
-    {"scard", 2, SET_READ_FAST, 1, 1, 1, cmd_scard, "set",
+    {"scard", 2, CMD_F_READ_FAST, 1, 1, 1, cmd_scard, "set",
      "Returns the number of members in a set.", "key", "1.0.0"},
-    {"spop", -2, SET_WRITE_FAST, 1, 1, 1, cmd_spop, "set",
+    {"spop", -2, CMD_F_WRITE_FAST, 1, 1, 1, cmd_spop, "set",
      "Returns one or more random members from a set after removing them. Deletes the set if "
      "the last member was popped.",
      "key count?", "1.0.0"},
     {"srandmember", -2, CMD_F_READONLY, 1, 1, 1, cmd_srandmember, "set",
      "Get one or multiple random members from a set", "key count?", "1.0.0"},
-    {"smove", 4, SET_WRITE_FAST, 1, 2, 1, cmd_smove, "set",
+    {"smove", 4, CMD_F_WRITE_FAST, 1, 2, 1, cmd_smove, "set",
      "Moves a member from one set to another (two writes, not atomic across the keys).",
      "source destination member", "1.0.0"},
-    {"sinter", -2, CMD_F_READONLY, 1, -1, 1, cmd_sinter, "set",
+    {"sinter", -2, CMD_F_READONLY, 1, -1, 1, cmd_salgebra, "set",
      "Returns the intersect of multiple sets.", "key+", "1.0.0"},
     {"sintercard", -3, CMD_F_READONLY, 0, 0, 0, cmd_sintercard, "set",
      "Returns the number of members of the intersect of multiple sets.",
      "numkeys key+ limit?(LIMIT limit)", "7.0.0"},
-    {"sinterstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_sinterstore, "set",
+    {"sinterstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_salgebra_store, "set",
      "Stores the intersect of multiple sets in a key.", "destination key+", "1.0.0"},
-    {"sunion", -2, CMD_F_READONLY, 1, -1, 1, cmd_sunion, "set",
+    {"sunion", -2, CMD_F_READONLY, 1, -1, 1, cmd_salgebra, "set",
      "Returns the union of multiple sets.", "key+", "1.0.0"},
-    {"sunionstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_sunionstore, "set",
+    {"sunionstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_salgebra_store, "set",
      "Stores the union of multiple sets in a key.", "destination key+", "1.0.0"},
-    {"sdiff", -2, CMD_F_READONLY, 1, -1, 1, cmd_sdiff, "set",
+    {"sdiff", -2, CMD_F_READONLY, 1, -1, 1, cmd_salgebra, "set",
      "Returns the difference of multiple sets.", "key+", "1.0.0"},
-    {"sdiffstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_sdiffstore, "set",
+    {"sdiffstore", -3, CMD_F_WRITE, 1, -1, 1, cmd_salgebra_store, "set",
      "Stores the difference of multiple sets in a key.", "destination key+", "1.0.0"},
     {"sscan", -3, CMD_F_READONLY, 1, 1, 1, cmd_sscan, "set",
      "Iterates over members of a set.", "key cursor pattern?(MATCH pattern) count?(COUNT count)",

@@ -159,25 +159,10 @@ static void algebra_read_fn(struct typed_call *t)
     mem_free(l.v);
 }
 
-static void algebra_read(struct client *c, int argc, const struct arg *argv)
+void cmd_salgebra(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_READ, &argv[1], argc - 1,
               algebra_read_fn);
-}
-
-void cmd_sinter(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_read(c, argc, argv);
-}
-
-void cmd_sunion(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_read(c, argc, argv);
-}
-
-void cmd_sdiff(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_read(c, argc, argv);
 }
 
 /* ---- SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...] ---- */
@@ -214,25 +199,10 @@ static void algebra_store_fn(struct typed_call *t)
 /* The destination is replaced whatever it holds (TYPED_OVERWRITE), as
  * Redis overwrites a destination of any type; a source of another type
  * still answers WRONGTYPE and leaves the destination alone. */
-static void algebra_store(struct client *c, int argc, const struct arg *argv)
+void cmd_salgebra_store(struct client *c, int argc, const struct arg *argv)
 {
     cmd_typed(c, argc, argv, &argv[1], CRDT_SET, TYPED_WRITE | TYPED_OVERWRITE, &argv[2],
               argc - 2, algebra_store_fn);
-}
-
-void cmd_sinterstore(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_store(c, argc, argv);
-}
-
-void cmd_sunionstore(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_store(c, argc, argv);
-}
-
-void cmd_sdiffstore(struct client *c, int argc, const struct arg *argv)
-{
-    algebra_store(c, argc, argv);
 }
 
 /* ---- SINTERCARD numkeys key [key ...] [LIMIT limit] ---- */

@@ -27,13 +27,10 @@ void set_typed_to(struct client *c, defer_call_fn done, void *arg, int argc,
                   const struct arg *argv, const struct arg *key, unsigned flags,
                   const struct arg *srcs, int nsrc, typed_fn fn);
 
-/* Handlers of cmd_set_algebra.c (rows of cmd_set_table). */
-void cmd_sinter(struct client *c, int argc, const struct arg *argv);
+/* Handlers of cmd_set_algebra.c (rows of cmd_set_table); the operation
+ * is the command's name (argv[0]). */
+void cmd_salgebra(struct client *c, int argc, const struct arg *argv);       /* SINTER... */
+void cmd_salgebra_store(struct client *c, int argc, const struct arg *argv); /* S*STORE */
 void cmd_sintercard(struct client *c, int argc, const struct arg *argv);
-void cmd_sinterstore(struct client *c, int argc, const struct arg *argv);
-void cmd_sunion(struct client *c, int argc, const struct arg *argv);
-void cmd_sunionstore(struct client *c, int argc, const struct arg *argv);
-void cmd_sdiff(struct client *c, int argc, const struct arg *argv);
-void cmd_sdiffstore(struct client *c, int argc, const struct arg *argv);
 
 #endif

@@ -35,7 +35,6 @@
  * coordinators: it answers "unknown command"); the bit commands and LCS
  * (cmd_bits.c).
  */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -61,10 +60,6 @@ static const char STR_ERR_OVERFLOW[] = "increment or decrement would overflow";
 static const char STR_ERR_NAN[] = "increment would produce NaN or Infinity";
 static const char STR_ERR_TOO_BIG[] = "string exceeds maximum allowed size (proto-max-bulk-len)";
 static const char STR_ERR_OFFSET[] = "offset is out of range";
-
-/* Longest text INCRBYFLOAT parses (Redis's MAX_LONG_DOUBLE_CHARS); its
- * results (at most ~4950 characters for the largest long double) fit too. */
-#define STR_LD_CHARS (5 * 1024)
 
 /* Returns new params (free with str_params_free); value (borrowed) is copied
  * when not NULL.  NULL (with the error replied) when value is longer than
@@ -161,26 +156,6 @@ static bool val_ll(const struct val *v, long long *out)
     struct arg a = {v->data, v->len};
     return cmd_arg_ll(&a, out);
 }
-
-/* Redis's string2ld: strtold over the whole text, refusing leading space,
- * NaN, and overflow or underflow to zero (a denormal result is kept). */
-static bool parse_ld(const char *s, size_t n, long double *out)
-{
-    char tmp[STR_LD_CHARS];
-    if (n == 0 || n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    char *end;
-    errno = 0;
-    long double v = strtold(tmp, &end);
-    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || end != tmp + n ||
-        (errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO)) || isnan(v))
-        return false;
-    *out = v;
-    return true;
-}
-
 
 /* Redis's getExpireMillisecondsOrReply for SETEX, PSETEX and GETEX: a
  * positive time, in seconds when secs, relative to now when relative.
@@ -374,9 +349,9 @@ static void cmd_decrby(struct client *c, int argc, const struct arg *argv)
 static void incrbyfloat_fn(struct typed_call *t)
 {
     long double by, cur;
-    parse_ld(t->argv[2].p, t->argv[2].len, &by);
+    crdt_parse_float(t->argv[2].p, t->argv[2].len, &by);
     const struct val *from = typed_string(t);
-    if (from && !parse_ld(from->data, from->len, &cur)) {
+    if (from && !crdt_parse_float(from->data, from->len, &cur)) {
         add_err(&t->reply, STR_ERR_NOT_FLOAT);
         return;
     }
@@ -404,7 +379,7 @@ static void incrbyfloat_fn(struct typed_call *t)
 static void cmd_incrbyfloat(struct client *c, int argc, const struct arg *argv)
 {
     long double incr;
-    if (!parse_ld(argv[2].p, argv[2].len, &incr)) {
+    if (!crdt_parse_float(argv[2].p, argv[2].len, &incr)) {
         cmd_reply_err(c, STR_ERR_NOT_FLOAT);
         return;
     }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_zset_priv.h"
 #include "cmd/typed.h"
 #include "core/resp.h"
@@ -95,16 +96,6 @@ char *zs_items_own(struct zorder_item *a, size_t n)
         off += a[i].mlen;
     }
     return block;
-}
-
-bool zs_remove(struct typed_call *t, const char *m, size_t mlen)
-{
-    struct crdt *s = typed_mut(t);
-    struct crdt d;
-    bool existed = false;
-    crdt_remove(s, t->actor, m, mlen, &d, &existed);
-    typed_took(t, &d);
-    return existed;
 }
 
 long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n)
@@ -301,20 +292,10 @@ static void cmd_zincrby(struct client *c, int argc, const struct arg *argv)
 
 /* ---- ZREM key member [member ...] ---- */
 
-static void zrem_fn(struct typed_call *t)
-{
-    long long n = 0;
-    for (int i = 2; i < t->argc && t->state; i++) {
-        const struct arg *m = &t->argv[i];
-        if (crdt_find(t->state, m->p, m->len) && zs_remove(t, m->p, m->len))
-            n++;
-    }
-    resp_add_int(&t->reply, n);
-}
-
 static void cmd_zrem(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, zrem_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+              elems_remove_args_fn);
 }
 
 /* ---- ZSCORE key member, ZMSCORE key member [member ...] ---- */
@@ -364,7 +345,8 @@ static void cmd_zcard(struct client *c, int argc, const struct arg *argv)
 
 /* ---- ZRANK / ZREVRANK key member: O(n), no sorting ---- */
 
-static void rank_run(struct typed_call *t, bool rev)
+/* ZRANK or ZREVRANK by name (argv[0]) */
+static void rank_fn(struct typed_call *t)
 {
     const struct arg *m = &t->argv[2];
     double s;
@@ -373,140 +355,125 @@ static void rank_run(struct typed_call *t, bool rev)
         return;
     }
     size_t r = zorder_rank(t->state, s, m->p, m->len);
+    bool rev = cmd_arg_eq(&t->argv[0], "zrevrank");
     resp_add_int(&t->reply, (long long)(rev ? crdt_count(t->state) - 1 - r : r));
-}
-
-static void zrank_fn(struct typed_call *t)
-{
-    rank_run(t, false);
-}
-
-static void zrevrank_fn(struct typed_call *t)
-{
-    rank_run(t, true);
 }
 
 static void cmd_zrank(struct client *c, int argc, const struct arg *argv)
 {
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrank_fn);
-}
-
-static void cmd_zrevrank(struct client *c, int argc, const struct arg *argv)
-{
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrevrank_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, rank_fn);
 }
 
 /* ---- the table ---- */
 
-#define ZW (CMD_F_WRITE)
-#define ZWF (CMD_F_WRITE | CMD_F_FAST)
-#define ZR (CMD_F_READONLY)
-#define ZRF (CMD_F_READONLY | CMD_F_FAST)
 #define G "sorted-set"
 
 const struct cmd_def cmd_zset_table[] = {
-    {"zadd", -4, ZWF, 1, 1, 1, cmd_zadd, G,
+    {"zadd", -4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_zadd, G,
      "Adds one or more members to a sorted set, or updates their scores. Creates the key if it "
      "doesn't exist.",
      "key condition?(NX|XX) comparison?(GT|LT) change?(CH) increment?(INCR) data+(score member)",
      "1.2.0"},
-    {"zincrby", 4, ZWF, 1, 1, 1, cmd_zincrby, G,
+    {"zincrby", 4, CMD_F_WRITE_FAST, 1, 1, 1, cmd_zincrby, G,
      "Increments the score of a member in a sorted set.", "key increment member", "1.2.0"},
-    {"zrem", -3, ZWF, 1, 1, 1, cmd_zrem, G,
+    {"zrem", -3, CMD_F_WRITE_FAST, 1, 1, 1, cmd_zrem, G,
      "Removes one or more members from a sorted set. Deletes the sorted set if all members "
      "were removed.",
      "key member+", "1.2.0"},
-    {"zscore", 3, ZRF, 1, 1, 1, cmd_zscore, G, "Returns the score of a member in a sorted set.",
+    {"zscore", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_zscore, G,
+     "Returns the score of a member in a sorted set.",
      "key member", "1.2.0"},
-    {"zmscore", -3, ZRF, 1, 1, 1, cmd_zmscore, G,
+    {"zmscore", -3, CMD_F_READ_FAST, 1, 1, 1, cmd_zmscore, G,
      "Returns the score of one or more members in a sorted set.", "key member+", "6.2.0"},
-    {"zcard", 2, ZRF, 1, 1, 1, cmd_zcard, G, "Returns the number of members in a sorted set.",
+    {"zcard", 2, CMD_F_READ_FAST, 1, 1, 1, cmd_zcard, G,
+     "Returns the number of members in a sorted set.",
      "key", "1.2.0"},
-    {"zcount", 4, ZRF, 1, 1, 1, cmd_zcount, G,
+    {"zcount", 4, CMD_F_READ_FAST, 1, 1, 1, cmd_zcount, G,
      "Returns the count of members in a sorted set that have scores within a range.",
      "key min max", "2.0.0"},
-    {"zlexcount", 4, ZRF, 1, 1, 1, cmd_zlexcount, G,
+    {"zlexcount", 4, CMD_F_READ_FAST, 1, 1, 1, cmd_zlexcount, G,
      "Returns the number of members in a sorted set within a lexicographical range.",
      "key min max", "2.8.9"},
-    {"zrank", 3, ZRF, 1, 1, 1, cmd_zrank, G,
+    {"zrank", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_zrank, G,
      "Returns the index of a member in a sorted set ordered by ascending scores.",
      "key member", "2.0.0"},
-    {"zrevrank", 3, ZRF, 1, 1, 1, cmd_zrevrank, G,
+    {"zrevrank", 3, CMD_F_READ_FAST, 1, 1, 1, cmd_zrank, G,
      "Returns the index of a member in a sorted set ordered by descending scores.",
      "key member", "2.0.0"},
-    {"zrange", -4, ZR, 1, 1, 1, cmd_zrange, G,
+    {"zrange", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a range of indexes.",
      "key start stop sortby?(BYSCORE|BYLEX) rev?(REV) limit?(LIMIT offset count) "
      "withscores?(WITHSCORES)",
      "1.2.0"},
-    {"zrangestore", -5, ZW, 1, 2, 1, cmd_zrangestore, G,
+    {"zrangestore", -5, CMD_F_WRITE, 1, 2, 1, cmd_zrangestore, G,
      "Stores a range of members from sorted set in a key.",
      "dst src min max sortby?(BYSCORE|BYLEX) rev?(REV) limit?(LIMIT offset count)", "6.2.0"},
-    {"zrevrange", -4, ZR, 1, 1, 1, cmd_zrevrange, G,
+    {"zrevrange", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a range of indexes in reverse order.",
      "key start stop withscores?(WITHSCORES)", "1.2.0"},
-    {"zrangebyscore", -4, ZR, 1, 1, 1, cmd_zrangebyscore, G,
+    {"zrangebyscore", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a range of scores.",
      "key min max withscores?(WITHSCORES) limit?(LIMIT offset count)", "1.0.5"},
-    {"zrevrangebyscore", -4, ZR, 1, 1, 1, cmd_zrevrangebyscore, G,
+    {"zrevrangebyscore", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a range of scores in reverse order.",
      "key max min withscores?(WITHSCORES) limit?(LIMIT offset count)", "2.2.0"},
-    {"zrangebylex", -4, ZR, 1, 1, 1, cmd_zrangebylex, G,
+    {"zrangebylex", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a lexicographical range.",
      "key min max limit?(LIMIT offset count)", "2.8.9"},
-    {"zrevrangebylex", -4, ZR, 1, 1, 1, cmd_zrevrangebylex, G,
+    {"zrevrangebylex", -4, CMD_F_READONLY, 1, 1, 1, cmd_zrange, G,
      "Returns members in a sorted set within a lexicographical range in reverse order.",
      "key max min limit?(LIMIT offset count)", "2.8.9"},
-    {"zremrangebyscore", 4, ZW, 1, 1, 1, cmd_zremrangebyscore, G,
+    {"zremrangebyscore", 4, CMD_F_WRITE, 1, 1, 1, cmd_zremrange, G,
      "Removes members in a sorted set within a range of scores. Deletes the sorted set if all "
      "members were removed.",
      "key min max", "1.2.0"},
-    {"zremrangebyrank", 4, ZW, 1, 1, 1, cmd_zremrangebyrank, G,
+    {"zremrangebyrank", 4, CMD_F_WRITE, 1, 1, 1, cmd_zremrange, G,
      "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all "
      "members were removed.",
      "key start stop", "2.0.0"},
-    {"zremrangebylex", 4, ZW, 1, 1, 1, cmd_zremrangebylex, G,
+    {"zremrangebylex", 4, CMD_F_WRITE, 1, 1, 1, cmd_zremrange, G,
      "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if "
      "all members were removed.",
      "key min max", "2.8.9"},
-    {"zpopmin", -2, ZWF, 1, 1, 1, cmd_zpopmin, G,
+    {"zpopmin", -2, CMD_F_WRITE_FAST, 1, 1, 1, cmd_zpop, G,
      "Returns the lowest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "key count?", "5.0.0"},
-    {"zpopmax", -2, ZWF, 1, 1, 1, cmd_zpopmax, G,
+    {"zpopmax", -2, CMD_F_WRITE_FAST, 1, 1, 1, cmd_zpop, G,
      "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "key count?", "5.0.0"},
-    {"zrandmember", -2, ZR, 1, 1, 1, cmd_zrandmember, G,
+    {"zrandmember", -2, CMD_F_READONLY, 1, 1, 1, cmd_zrandmember, G,
      "Returns one or more random members from a sorted set.",
      "key options?(count withscores?(WITHSCORES))", "6.2.0"},
-    {"zscan", -3, ZR, 1, 1, 1, cmd_zscan, G,
+    {"zscan", -3, CMD_F_READONLY, 1, 1, 1, cmd_zscan, G,
      "Iterates over members and scores of a sorted set.",
      "key cursor pattern?(MATCH pattern) count?(COUNT count)", "2.8.0"},
-    {"zunion", -3, ZR, 0, 0, 0, cmd_zunion, G, "Returns the union of multiple sorted sets.",
+    {"zunion", -3, CMD_F_READONLY, 0, 0, 0, cmd_zalgebra, G,
+     "Returns the union of multiple sorted sets.",
      "numkeys key+ weight?(WEIGHTS weight) aggregate?(AGGREGATE SUM|MIN|MAX) "
      "withscores?(WITHSCORES)",
      "6.2.0"},
-    {"zinter", -3, ZR, 0, 0, 0, cmd_zinter, G,
+    {"zinter", -3, CMD_F_READONLY, 0, 0, 0, cmd_zalgebra, G,
      "Returns the intersect of multiple sorted sets.",
      "numkeys key+ weight?(WEIGHTS weight) aggregate?(AGGREGATE SUM|MIN|MAX) "
      "withscores?(WITHSCORES)",
      "6.2.0"},
-    {"zdiff", -3, ZR, 0, 0, 0, cmd_zdiff, G,
+    {"zdiff", -3, CMD_F_READONLY, 0, 0, 0, cmd_zalgebra, G,
      "Returns the difference between multiple sorted sets.",
      "numkeys key+ withscores?(WITHSCORES)", "6.2.0"},
-    {"zunionstore", -4, ZW, 1, 1, 1, cmd_zunionstore, G,
+    {"zunionstore", -4, CMD_F_WRITE, 1, 1, 1, cmd_zalgebra, G,
      "Stores the union of multiple sorted sets in a key.",
      "destination numkeys key+ weight?(WEIGHTS weight) aggregate?(AGGREGATE SUM|MIN|MAX)",
      "2.0.0"},
-    {"zinterstore", -4, ZW, 1, 1, 1, cmd_zinterstore, G,
+    {"zinterstore", -4, CMD_F_WRITE, 1, 1, 1, cmd_zalgebra, G,
      "Stores the intersect of multiple sorted sets in a key.",
      "destination numkeys key+ weight?(WEIGHTS weight) aggregate?(AGGREGATE SUM|MIN|MAX)",
      "2.0.0"},
-    {"zdiffstore", -4, ZW, 1, 1, 1, cmd_zdiffstore, G,
+    {"zdiffstore", -4, CMD_F_WRITE, 1, 1, 1, cmd_zalgebra, G,
      "Stores the difference of multiple sorted sets in a key.", "destination numkeys key+",
      "6.2.0"},
-    {"zintercard", -3, ZR, 0, 0, 0, cmd_zintercard, G,
+    {"zintercard", -3, CMD_F_READONLY, 0, 0, 0, cmd_zalgebra, G,
      "Returns the number of members of the intersect of multiple sorted sets.",
      "numkeys key+ limit?(LIMIT limit)", "7.0.0"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},

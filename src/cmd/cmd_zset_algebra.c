@@ -313,11 +313,35 @@ static size_t zalg_compute(struct typed_call *t, const struct zalg *za, struct z
     return w.n;
 }
 
-static void zalg_fn(struct typed_call *t, int at, enum zop op, bool store, bool card)
+/* The commands by name (argv[0]; the table in cmd_zset.c routes only
+ * these to cmd_zalgebra): the operation, whether the result is stored
+ * (the destination at argv[1], numkeys after it) or only counted. */
+static const struct zalg_kind {
+    const char *name;
+    enum zop op;
+    bool store, card;
+} ZALG_KINDS[] = {
+    {"zunion", ZOP_UNION, false, false},     {"zinter", ZOP_INTER, false, false},
+    {"zdiff", ZOP_DIFF, false, false},       {"zunionstore", ZOP_UNION, true, false},
+    {"zinterstore", ZOP_INTER, true, false}, {"zdiffstore", ZOP_DIFF, true, false},
+    {"zintercard", ZOP_INTER, false, true},
+};
+
+static const struct zalg_kind *zalg_kind(const struct arg *name)
 {
+    for (size_t i = 1; i < sizeof(ZALG_KINDS) / sizeof(ZALG_KINDS[0]); i++)
+        if (cmd_arg_eq(name, ZALG_KINDS[i].name))
+            return &ZALG_KINDS[i];
+    return &ZALG_KINDS[0];
+}
+
+static void zalg_fn(struct typed_call *t)
+{
+    const struct zalg_kind *k = zalg_kind(&t->argv[0]);
+    bool store = k->store, card = k->card;
     struct zalg za;
     char err[128];
-    zalg_parse(t->argc, t->argv, at, op, store, card, &za, err, sizeof(err));
+    zalg_parse(t->argc, t->argv, store ? 2 : 1, k->op, store, card, &za, err, sizeof(err));
     struct zorder_item *a;
     size_t n = zalg_compute(t, &za, &a);
     if (card) {
@@ -332,21 +356,14 @@ static void zalg_fn(struct typed_call *t, int at, enum zop op, bool store, bool 
     mem_free(a);
 }
 
-static void zunion_fn(struct typed_call *t) { zalg_fn(t, 1, ZOP_UNION, false, false); }
-static void zinter_fn(struct typed_call *t) { zalg_fn(t, 1, ZOP_INTER, false, false); }
-static void zdiff_fn(struct typed_call *t) { zalg_fn(t, 1, ZOP_DIFF, false, false); }
-static void zunionstore_fn(struct typed_call *t) { zalg_fn(t, 2, ZOP_UNION, true, false); }
-static void zinterstore_fn(struct typed_call *t) { zalg_fn(t, 2, ZOP_INTER, true, false); }
-static void zdiffstore_fn(struct typed_call *t) { zalg_fn(t, 2, ZOP_DIFF, true, false); }
-static void zintercard_fn(struct typed_call *t) { zalg_fn(t, 1, ZOP_INTER, false, true); }
-
-static void zalg_handler(struct client *c, int argc, const struct arg *argv, enum zop op,
-                         bool store, bool card, typed_fn fn)
+void cmd_zalgebra(struct client *c, int argc, const struct arg *argv)
 {
-    int at = store ? 2 : 1;
+    const struct zalg_kind *k = zalg_kind(&argv[0]);
+    bool store = k->store;
     struct zalg za;
     char err[128];
-    const char *e = zalg_parse(argc, argv, at, op, store, card, &za, err, sizeof(err));
+    const char *e = zalg_parse(argc, argv, store ? 2 : 1, k->op, store, k->card, &za, err,
+                               sizeof(err));
     if (e) {
         cmd_reply_err(c, e);
         return;
@@ -354,40 +371,5 @@ static void zalg_handler(struct client *c, int argc, const struct arg *argv, enu
     const struct arg *srcs = &argv[za.first];
     cmd_typed(c, argc, argv, store ? &argv[1] : srcs, CRDT_ZSET,
               (store ? TYPED_WRITE | TYPED_OVERWRITE : TYPED_READ) | TYPED_SRCS_SETS, srcs,
-              za.nkeys, fn);
-}
-
-void cmd_zunion(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_UNION, false, false, zunion_fn);
-}
-
-void cmd_zinter(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_INTER, false, false, zinter_fn);
-}
-
-void cmd_zdiff(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_DIFF, false, false, zdiff_fn);
-}
-
-void cmd_zunionstore(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_UNION, true, false, zunionstore_fn);
-}
-
-void cmd_zinterstore(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_INTER, true, false, zinterstore_fn);
-}
-
-void cmd_zdiffstore(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_DIFF, true, false, zdiffstore_fn);
-}
-
-void cmd_zintercard(struct client *c, int argc, const struct arg *argv)
-{
-    zalg_handler(c, argc, argv, ZOP_INTER, false, true, zintercard_fn);
+              za.nkeys, zalg_fn);
 }

@@ -35,36 +35,22 @@ void zs_reply_items(struct buf *b, int proto, const struct zorder_item *a, size_
  * write that removes or replaces members after choosing them. */
 char *zs_items_own(struct zorder_item *a, size_t n);
 
-/* Removes member m from the key's state (crdt_remove with t->actor, the
- * delta handed to typed_took); returns whether it existed. */
-bool zs_remove(struct typed_call *t, const char *m, size_t mlen);
 /* Replaces the key's content by the items (typed_reset then one ZADD per
  * item); the STORE forms.  Returns the key's new cardinality. */
 long long zs_store(struct typed_call *t, const struct zorder_item *a, size_t n);
 
 /* Handlers of the other files, for the table in cmd_zset.c. */
+/* ZRANGE, ZREVRANGE, Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX (by argv[0]) */
 void cmd_zrange(struct client *c, int argc, const struct arg *argv);
 void cmd_zrangestore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrange(struct client *c, int argc, const struct arg *argv);
-void cmd_zrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zrangebylex(struct client *c, int argc, const struct arg *argv);
-void cmd_zrevrangebylex(struct client *c, int argc, const struct arg *argv);
 void cmd_zcount(struct client *c, int argc, const struct arg *argv);
 void cmd_zlexcount(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebyscore(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebyrank(struct client *c, int argc, const struct arg *argv);
-void cmd_zremrangebylex(struct client *c, int argc, const struct arg *argv);
-void cmd_zpopmin(struct client *c, int argc, const struct arg *argv);
-void cmd_zpopmax(struct client *c, int argc, const struct arg *argv);
+/* ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZREMRANGEBYLEX (by argv[0]) */
+void cmd_zremrange(struct client *c, int argc, const struct arg *argv);
+void cmd_zpop(struct client *c, int argc, const struct arg *argv); /* ZPOPMIN/MAX, argv[0] */
 void cmd_zrandmember(struct client *c, int argc, const struct arg *argv);
 void cmd_zscan(struct client *c, int argc, const struct arg *argv);
-void cmd_zunion(struct client *c, int argc, const struct arg *argv);
-void cmd_zinter(struct client *c, int argc, const struct arg *argv);
-void cmd_zdiff(struct client *c, int argc, const struct arg *argv);
-void cmd_zunionstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zinterstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zdiffstore(struct client *c, int argc, const struct arg *argv);
-void cmd_zintercard(struct client *c, int argc, const struct arg *argv);
+/* ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD (by argv[0]) */
+void cmd_zalgebra(struct client *c, int argc, const struct arg *argv);
 
 #endif

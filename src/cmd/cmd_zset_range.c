@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_elems.h"
 #include "cmd/cmd_zset_priv.h"
 #include "cmd/typed.h"
 #include "core/resp.h"
@@ -246,53 +247,43 @@ static void zr_read(struct typed_call *t, int at, enum zr_type type, enum zr_dir
     mem_free(a);
 }
 
-static void zrange_fn(struct typed_call *t) { zr_read(t, 1, ZR_AUTO, ZR_DIR_AUTO); }
-static void zrevrange_fn(struct typed_call *t) { zr_read(t, 1, ZR_RANK, ZR_REV); }
-static void zrangebyscore_fn(struct typed_call *t) { zr_read(t, 1, ZR_SCORE, ZR_FWD); }
-static void zrevrangebyscore_fn(struct typed_call *t) { zr_read(t, 1, ZR_SCORE, ZR_REV); }
-static void zrangebylex_fn(struct typed_call *t) { zr_read(t, 1, ZR_LEX, ZR_FWD); }
-static void zrevrangebylex_fn(struct typed_call *t) { zr_read(t, 1, ZR_LEX, ZR_REV); }
+/* The read range commands by name (argv[0]; the table in cmd_zset.c
+ * routes only these to cmd_zrange): the range type and direction each
+ * fixes, ZRANGE leaving both to its options. */
+static const struct zr_kind {
+    const char *name;
+    enum zr_type type;
+    enum zr_dir dir;
+} ZR_KINDS[] = {
+    {"zrange", ZR_AUTO, ZR_DIR_AUTO},    {"zrevrange", ZR_RANK, ZR_REV},
+    {"zrangebyscore", ZR_SCORE, ZR_FWD}, {"zrevrangebyscore", ZR_SCORE, ZR_REV},
+    {"zrangebylex", ZR_LEX, ZR_FWD},     {"zrevrangebylex", ZR_LEX, ZR_REV},
+};
 
-static void zr_handler(struct client *c, int argc, const struct arg *argv, enum zr_type type,
-                       enum zr_dir dir, typed_fn fn)
+static const struct zr_kind *zr_kind(const struct arg *name)
 {
-    struct zr_opts o;
-    const char *err = zr_parse(argc, argv, 1, false, type, dir, &o);
-    if (err) {
-        cmd_reply_err(c, err);
-        return;
-    }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, fn);
+    for (size_t i = 1; i < sizeof(ZR_KINDS) / sizeof(ZR_KINDS[0]); i++)
+        if (cmd_arg_eq(name, ZR_KINDS[i].name))
+            return &ZR_KINDS[i];
+    return &ZR_KINDS[0];
+}
+
+static void zrange_fn(struct typed_call *t)
+{
+    const struct zr_kind *k = zr_kind(&t->argv[0]);
+    zr_read(t, 1, k->type, k->dir);
 }
 
 void cmd_zrange(struct client *c, int argc, const struct arg *argv)
 {
-    zr_handler(c, argc, argv, ZR_AUTO, ZR_DIR_AUTO, zrange_fn);
-}
-
-void cmd_zrevrange(struct client *c, int argc, const struct arg *argv)
-{
-    zr_handler(c, argc, argv, ZR_RANK, ZR_REV, zrevrange_fn);
-}
-
-void cmd_zrangebyscore(struct client *c, int argc, const struct arg *argv)
-{
-    zr_handler(c, argc, argv, ZR_SCORE, ZR_FWD, zrangebyscore_fn);
-}
-
-void cmd_zrevrangebyscore(struct client *c, int argc, const struct arg *argv)
-{
-    zr_handler(c, argc, argv, ZR_SCORE, ZR_REV, zrevrangebyscore_fn);
-}
-
-void cmd_zrangebylex(struct client *c, int argc, const struct arg *argv)
-{
-    zr_handler(c, argc, argv, ZR_LEX, ZR_FWD, zrangebylex_fn);
-}
-
-void cmd_zrevrangebylex(struct client *c, int argc, const struct arg *argv)
-{
-    zr_handler(c, argc, argv, ZR_LEX, ZR_REV, zrevrangebylex_fn);
+    const struct zr_kind *k = zr_kind(&argv[0]);
+    struct zr_opts o;
+    const char *err = zr_parse(argc, argv, 1, false, k->type, k->dir, &o);
+    if (err) {
+        cmd_reply_err(c, err);
+        return;
+    }
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_READ, NULL, 0, zrange_fn);
 }
 
 /* ---- ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT o c] ---- */
@@ -380,48 +371,38 @@ static const char *zrem_parse(const struct arg *argv, enum zr_type type, struct 
     return cmd_arg_ll(lo, &o->start) && cmd_arg_ll(hi, &o->end) ? NULL : ZS_ERR_INT;
 }
 
-static void zremrange_run(struct typed_call *t, enum zr_type type)
+/* ZREMRANGEBYSCORE, ZREMRANGEBYLEX or ZREMRANGEBYRANK, by name (argv[0];
+ * the table in cmd_zset.c routes only these to cmd_zremrange). */
+static enum zr_type zrem_type(const struct arg *name)
+{
+    if (cmd_arg_eq(name, "zremrangebyscore"))
+        return ZR_SCORE;
+    return cmd_arg_eq(name, "zremrangebylex") ? ZR_LEX : ZR_RANK;
+}
+
+static void zremrange_fn(struct typed_call *t)
 {
     struct zr_opts o;
-    zrem_parse(t->argv, type, &o);
+    zrem_parse(t->argv, zrem_type(&t->argv[0]), &o);
     struct zorder_item *a;
     size_t n = zr_select(t->state, &o, &a);
     char *own = zs_items_own(a, n); /* removals free the state's copies */
     long long removed = 0;
     for (size_t i = 0; i < n; i++)
-        removed += zs_remove(t, a[i].m, a[i].mlen);
+        removed += elems_remove(t, a[i].m, a[i].mlen);
     resp_add_int(&t->reply, removed);
     mem_free(own);
     mem_free(a);
 }
 
-static void zremrangebyscore_fn(struct typed_call *t) { zremrange_run(t, ZR_SCORE); }
-static void zremrangebyrank_fn(struct typed_call *t) { zremrange_run(t, ZR_RANK); }
-static void zremrangebylex_fn(struct typed_call *t) { zremrange_run(t, ZR_LEX); }
-
-static void zremrange_handler(struct client *c, int argc, const struct arg *argv,
-                              enum zr_type type, typed_fn fn)
+void cmd_zremrange(struct client *c, int argc, const struct arg *argv)
 {
     struct zr_opts o;
-    const char *err = zrem_parse(argv, type, &o);
+    const char *err = zrem_parse(argv, zrem_type(&argv[0]), &o);
     if (err) {
         cmd_reply_err(c, err);
         return;
     }
-    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0, fn);
-}
-
-void cmd_zremrangebyscore(struct client *c, int argc, const struct arg *argv)
-{
-    zremrange_handler(c, argc, argv, ZR_SCORE, zremrangebyscore_fn);
-}
-
-void cmd_zremrangebyrank(struct client *c, int argc, const struct arg *argv)
-{
-    zremrange_handler(c, argc, argv, ZR_RANK, zremrangebyrank_fn);
-}
-
-void cmd_zremrangebylex(struct client *c, int argc, const struct arg *argv)
-{
-    zremrange_handler(c, argc, argv, ZR_LEX, zremrangebylex_fn);
+    cmd_typed(c, argc, argv, &argv[1], CRDT_ZSET, TYPED_WRITE | TYPED_NOCREATE, NULL, 0,
+              zremrange_fn);
 }

@@ -16,16 +16,18 @@
  * table that doubled between two calls: an element present during the
  * whole scan is returned at least once (possibly more than once).
  *
- * Picks: rejection sampling of random slots while the table is dense (each
- * element holds exactly one slot, so a hit is uniform); a sparse table (a
- * hash that lost most of its fields: the table never shrinks) is listed
- * once and picked from the list instead, so no pick costs more than a few
- * probes or one pass over the table.
+ * Picks: rejection sampling of random slots (each element holds exactly
+ * one slot, so a hit is uniform, also in a table left sparse by removals:
+ * the table never shrinks).  A pick costs about slots / n draws, so
+ * rejection is used while all the picks together draw no more than the
+ * table has slots (or the table is dense: a few draws each); otherwise the
+ * elements are listed once and picked from the list.  No call costs more
+ * than about one pass over the table plus O(count).
  *
  * Callers: the command handlers of the types (cmd/cmd_hash.c ...).  Pure
  * CPU work: a scan step visits at most 10 * count buckets (plus their
  * runs); a pick of count elements costs O(count) probes on a dense table,
- * O(table) once otherwise.
+ * at most O(table) (expected) otherwise.
  */
 #include "core/crdt_priv.h"
 
@@ -101,14 +103,14 @@ static const struct crdt_elem **list_elems(const struct crdt *c, uint32_t n)
     return all;
 }
 
-/* Dense enough for rejection sampling: at least one slot in 8 holds an
- * element (a full table holds one in 1.33 to 2.7). */
+/* Dense enough for rejection sampling whatever the count: at least one
+ * slot in 8 holds an element (a full table holds one in 1.33 to 2.7). */
 static bool dense(const struct crdt *c, uint32_t n)
 {
     return (uint64_t)n * 8 >= (uint64_t)c->mask + 1;
 }
 
-/* A random slot holding an element (c dense, n > 0). */
+/* A random slot holding an element (n > 0; slots / n draws expected). */
 static uint32_t random_slot(const struct crdt *c, uint64_t *rng)
 {
     for (;;) {
@@ -118,7 +120,7 @@ static uint32_t random_slot(const struct crdt *c, uint64_t *rng)
     }
 }
 
-/* Slots already picked (distinct picks on a dense table): open addressing
+/* Slots already picked (distinct picks by rejection): open addressing
  * over slot numbers + 1 (0 = empty), at most half full. */
 struct picked {
     uint32_t *s;
@@ -147,14 +149,18 @@ void crdt_pick(const struct crdt *c, uint64_t count, bool distinct, uint64_t *rn
         crdt_each(c, fn, arg);
         return;
     }
-    if (dense(c, n) && (!distinct || count * 3 <= n)) {
+    /* rejection draws about count x slots / n slots in all (1.5 x that
+     * for distinct picks with count <= n / 3): no more than listing */
+    bool draw = distinct ? count * 3 <= n : (count <= n || dense(c, n));
+    if (draw) {
         if (!distinct) {
             for (uint64_t k = 0; k < count; k++)
                 if (!fn(c->slot[random_slot(c, rng)], arg))
                     return;
             return;
         }
-        /* count < n / 3: a fresh slot is found in a few probes */
+        /* count <= n / 3: a fresh element is found in at most 1.5 x the
+         * draws of a first one */
         uint32_t cap = 4;
         while (cap < count * 2)
             cap *= 2;
@@ -170,7 +176,8 @@ void crdt_pick(const struct crdt *c, uint64_t count, bool distinct, uint64_t *rn
         mem_free(p.s);
         return;
     }
-    /* sparse table, or most of the elements wanted: pick from a list */
+    /* more picks than elements on a sparse table, or most of the elements
+     * wanted: pick from a list */
     const struct crdt_elem **all = list_elems(c, n);
     if (!distinct) {
         for (uint64_t k = 0; k < count; k++)

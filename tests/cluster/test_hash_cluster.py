@@ -49,6 +49,16 @@ def err(c, *args):
     return str(e.value)
 
 
+def hscan_all(c, key, count):
+    """Every field and value of a whole HSCAN (cursor 0 to 0) through c."""
+    cursor, seen = 0, {}
+    while True:
+        cursor, items = c.hscan(key, cursor, count=count)
+        seen.update(items)
+        if cursor == 0:
+            return seen
+
+
 def test_every_command_through_a_forwarding_node(cluster):
     start3(cluster)
     for key in keys_for_each_coordinator(cluster, "hfwd"):
@@ -74,13 +84,7 @@ def test_every_command_through_a_forwarding_node(cluster):
         assert c.hrandfield(key) in want
         assert sorted(c.hrandfield(key, 10)) == sorted(want)
         assert len(c.hrandfield(key, -20)) == 20
-        cursor, items, seen = 0, None, {}
-        while True:
-            cursor, items = c.hscan(key, cursor, count=2)
-            seen.update(items)
-            if cursor == 0:
-                break
-        assert seen == want
+        assert hscan_all(c, key, 2) == want
         assert c.execute_command("VHGET", key, "n") == [[], "7.5"]
         assert c.execute_command("VHGET", key, "a") == [["one"], "0"]
         assert c.type(key) == "hash"
@@ -108,13 +112,7 @@ def test_large_and_nested_replies_through_a_forwarding_node(cluster):
     assert c.hgetall(key) == fields
     assert sorted(c.hkeys(key)) == sorted(fields)
     assert len(c.hrandfield(key, -500)) == 500
-    cursor, seen = 0, {}
-    while True:
-        cursor, items = c.hscan(key, cursor, count=100)
-        seen.update(items)
-        if cursor == 0:
-            break
-    assert seen == fields
+    assert hscan_all(c, key, 100) == fields
     assert c.execute_command("VHGET", key, "f7") == [["v7"], "0"]
 
 

@@ -10,15 +10,12 @@ concurrent with a ZREM of the same member survives, concurrent ZADDs keep
 the largest score.  Waits poll against deadlines; nothing sleeps a fixed
 time.
 """
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 import redis
 
 from cluster_harness import wait_for
-from harness import free_port, port_open
+import harness
 
 SETTINGS = {"put-timeout": 1000, "get-timeout": 1000}
 GOSSIP = {"gossip-interval": 200, "gossip-suspect-after": 1000, "gossip-dead-after": 2000}
@@ -27,18 +24,8 @@ DETECT_WITHIN = 6.0  # as test_failures.py: gossip-dead-after + margin
 
 @pytest.fixture(scope="module")
 def redis_port():
-    exe = shutil.which("redis-server")
-    if not exe:
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    d = tempfile.mkdtemp(prefix="zset-redis-")
-    p = subprocess.Popen([exe, "--port", str(port), "--save", "", "--appendonly", "no",
-                          "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: port_open(port), timeout=10, msg="redis-server to listen")
-    yield port
-    p.terminate()
-    p.wait(10)
-    shutil.rmtree(d, ignore_errors=True)
+    with harness.redis_server() as port:
+        yield port
 
 
 def reply(client, *args):

@@ -8,14 +8,12 @@ Run: DYNAMO_NODE_BIN=$PWD/build/src/dynamo-node \
      /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_hash.py
 """
 import decimal
-import shutil
-import subprocess
 
 import pytest
 import redis
 
 import harness
-from harness import RawConn, wait_until
+from harness import RawConn
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "value is not an integer or out of range"
@@ -91,19 +89,8 @@ def pairs_unordered(rep):
 
 @pytest.fixture(scope="module")
 def redis_port():
-    exe = shutil.which("redis-server")
-    if not exe:
-        pytest.skip("redis-server is not installed (deps/packages.txt installs it)")
-    port = harness.free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: harness.port_open(port), timeout=10, msg="redis-server to listen")
+    with harness.redis_server() as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 UNORDERED = {"HKEYS", "HVALS"}
@@ -179,6 +166,8 @@ SCRIPTS = {
         ("HSCAN", "{n}", "0", "COUNT", "0"), ("HSCAN", "{n}", "0", "NOPE"),
         ("HSCAN", "{n}", "x"), ("HSCAN", "{k}", "0"), ("HSCAN", "{k}", "0", "MATCH", "f*"),
         ("HSCAN", "{k}", "0", "MATCH", "z*", "COUNT", "100"),
+        ("HSCAN", "{n}", "-1"), ("HSCAN", "{n}", "+5"), ("HSCAN", "{n}", ""),
+        ("HSCAN", "{n}", " 1"), ("HSCAN", "{n}", "18446744073709551616"),
         ("HINCRBY", "{n}", "f", "x"), ("HINCRBYFLOAT", "{n}", "f", "x"),
     ],
     "wrongtype": [

@@ -13,14 +13,12 @@ node: a check of the test itself against Redis.)
 import math
 import os
 import random
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 import redis
 
-from harness import RawConn, free_port, wait_until, port_open
+import harness
+from harness import RawConn
 
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
@@ -61,18 +59,8 @@ def encode(*args):
 
 @pytest.fixture(scope="module")
 def redis_server():
-    exe = shutil.which("redis-server")
-    if not exe:
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    d = tempfile.mkdtemp(prefix="zset-redis-")
-    p = subprocess.Popen([exe, "--port", str(port), "--save", "", "--appendonly", "no",
-                          "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: port_open(port), timeout=10, msg="redis-server did not start")
-    yield port
-    p.terminate()
-    p.wait(10)
-    shutil.rmtree(d, ignore_errors=True)
+    with harness.redis_server() as port:
+        yield port
 
 
 @pytest.fixture(scope="module")
@@ -556,6 +544,8 @@ def test_zscan(pair, key):
     c("ZSCAN", key, 0)
     c("ZSCAN", key, "x")
     c("ZSCAN", key, "-1")
+    c("ZSCAN", key, "")
+    c("ZSCAN", key, "+5")
     c("ZSCAN", key + ":none", 0, "COUNT", 0)   # absent key: options not parsed
     c("ZADD", key, *sum([[i, "m%d" % i] for i in range(300)], []))
     c("ZSCAN", key, 0, "COUNT", 0)

@@ -208,6 +208,16 @@ static void test_pick(void **state)
     assert_int_equal(p->n, 3);
     for (unsigned i = 0; i < 5; i++)
         PROP(p->hits[i] <= 1);
+    /* one pick at a time (SRANDMEMBER, SPOP without count: rejection
+     * sampling on the sparse table), repeated or distinct: uniform too
+     * (df 4: 30 is p < 0.00001) */
+    for (int distinct = 0; distinct < 2; distinct++) {
+        memset(p, 0, sizeof(*p));
+        for (int rep = 0; rep < 5000; rep++)
+            crdt_pick(&c, 1, distinct, &rng, pick_note, p);
+        assert_int_equal(p->n, 5000);
+        PROP(chi_square(p, 0, 5) < 30);
+    }
     crdt_fini(&c);
     mem_free(p);
 }
