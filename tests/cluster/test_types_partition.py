@@ -174,6 +174,31 @@ def test_del_removes_what_it_saw_and_keeps_a_concurrent_add(cluster, nft):
         assert cluster.client(i).exists("d1", "d2") == 0
 
 
+def test_a_string_and_a_set_written_concurrently_are_a_conflict(cluster, nft):
+    """SET on one side, SADD on the other: neither is dropped.  After heal
+    both stand side by side; typed commands say so, GET names the
+    siblings, VCLOCK shows both; a DEL resolves it everywhere."""
+    start3(cluster)
+    a, b = cluster.client(1), cluster.client(3)
+    split_sides(cluster)
+    retry(lambda: a.set("cf", "text"))
+    retry(lambda: b.sadd("cf", "m"))
+    cluster.heal()
+    converged(cluster, ["cf"])
+    for i in (1, 2, 3):
+        c = cluster.client(i)
+        with pytest.raises(redis.ResponseError, match="concurrent versions of different types"):
+            c.smembers("cf")
+        with pytest.raises(redis.ResponseError, match="^key has 2 siblings"):
+            c.get("cf")
+        lines = c.execute_command("VCLOCK", "cf")
+        assert len(lines) == 2 and any(l.startswith("set elements=1 ") for l in lines), lines
+    assert a.delete("cf") == 1
+    converged(cluster, ["cf"])
+    for i in (1, 2, 3):
+        assert cluster.client(i).exists("cf") == 0
+
+
 def test_concurrent_ttls_keep_the_longest_life(cluster, nft):
     """EXPIRE on both sides of a split: the longest TTL wins everywhere; an
     EXPIRE concurrent with a PERSIST stays (the expiry register keeps what
