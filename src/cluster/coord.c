@@ -655,6 +655,7 @@ struct cfwd {
     size_t *lens;
     char *blob;
     char deadline[24];
+    bool counts;            /* applying it twice would count twice (INCRBY...) */
 };
 
 int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer)
@@ -672,8 +673,10 @@ int coord_route(struct coord *co, const void *key, size_t klen, bool via_peer)
 /* Failover rule: the next candidate is tried only when this one certainly
  * did not coordinate the write: its connection was down when the command
  * was to be sent (KV_EDISCONN), or it declined (-NOTCOORD, it cannot reach
- * a write quorum).  A connection lost after the send (KV_ELOST) or a
- * timeout is not such a proof (an INCRBY sent on would count twice): the coordinator may be slow, not gone, and a write sent on
+ * a write quorum).  A connection lost after the send (KV_ELOST) is passed
+ * on too (most often a link left half-open by a peer that restarted, which
+ * never got the command), except for a command that counts (an INCRBY
+ * applied by both would count twice).  A timeout is no proof at all: the coordinator may be slow, not gone, and a write sent on
  * to the next node would then be applied twice.  The caller gets
  * KV_ENOQUORUM with the outcome unknown, and the deadline carried by PFWD
  * stops a coordinator that wakes up later from applying it. */
@@ -688,7 +691,8 @@ static void cfwd_send(struct cfwd *f);
 static void cfwd_done(void *arg, int err, const struct peer_reply *rep)
 {
     struct cfwd *f = arg;
-    if ((err == KV_EDISCONN || (!err && declined(rep))) && f->next + 1 < f->ncand) {
+    if ((err == KV_EDISCONN || (err == KV_ELOST && !f->counts) || (!err && declined(rep))) &&
+        f->next + 1 < f->ncand) {
         f->next++;
         cfwd_send(f);
         return;
@@ -728,11 +732,12 @@ static void cfwd_send(struct cfwd *f)
 }
 
 void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int proto,
-                       int argc, const char *const *argv, const size_t *lens, coord_forward_cb cb,
-                       void *arg)
+                       bool counts, int argc, const char *const *argv, const size_t *lens,
+                       coord_forward_cb cb, void *arg)
 {
     struct cfwd *f = mem_calloc(1, sizeof(*f));
     f->co = co;
+    f->counts = counts;
     f->cb = cb;
     f->arg = arg;
     unsigned pl[CFG_MAX_NODES];

@@ -178,14 +178,16 @@ struct coord_fwd_result {
 typedef void (*coord_forward_cb)(void *arg, const struct coord_fwd_result *res);
 
 /* Forwards a client command (argv[0..argc), borrowed: copied) on key to
- * target, the node coord_route chose, with the put-timeout deadline.  The
+ * target, the node coord_route chose, with the put-timeout deadline.
+ * counts: applying the command twice would count twice (INCRBY, ZINCRBY,
+ * SPOP...): it is then never passed on after a link lost with it sent.  The
  * candidates are key's preference list from target on: the next one is
  * tried only when one certainly did not apply it (disconnected, or
  * -NOTCOORD); a timeout ends with err KV_ENOQUORUM, unknown set.  cb runs
  * exactly once, possibly before this returns. */
 void coord_forward_cmd(struct coord *co, const void *key, size_t klen, int target, int proto,
-                       int argc, const char *const *argv, const size_t *lens, coord_forward_cb cb,
-                       void *arg);
+                       bool counts, int argc, const char *const *argv, const size_t *lens,
+                       coord_forward_cb cb, void *arg);
 
 /* Local versions of key (coordinator-side read for read-modify-write
  * commands). out must be empty. */

@@ -101,6 +101,21 @@ static void fwd_done(void *arg, const struct coord_fwd_result *res)
     defer_sub_end(&op->d);
 }
 
+/* Commands that change a value by how many times they ran (a second run
+ * at another coordinator after a lost link would count twice). */
+static bool counts(const struct arg *name)
+{
+    static const char *const names[] = {
+        "incr",   "decr",  "incrby",  "decrby",  "incrbyfloat", "hincrby", "hincrbyfloat",
+        "zincrby", "zadd", "append", "spop", "zpopmin", "zpopmax", "smove", "bitfield",
+        "rename", "renamenx", "getdel", "copy",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (cmd_arg_eq(name, names[i]))
+            return true;
+    return false;
+}
+
 void op_forward(struct op *op, int slot, const struct arg *key, int target, int argc,
                 const struct arg *argv)
 {
@@ -114,8 +129,8 @@ void op_forward(struct op *op, int slot, const struct arg *key, int target, int 
         lens[i] = argv[i].len;
     }
     defer_sub_begin(&op->d);
-    coord_forward_cmd(op->d.node->coord, key->p, key->len, target, op->d.proto, argc, av, lens,
-                      fwd_done, f);
+    coord_forward_cmd(op->d.node->coord, key->p, key->len, target, op->d.proto,
+                      counts(&argv[0]), argc, av, lens, fwd_done, f);
     mem_free(av);
     mem_free(lens);
 }
