@@ -553,6 +553,40 @@ class TestCluster:
         """Waits until pred(ring members) holds on every node in viewers."""
         wait_for(lambda: all(pred(self.ring_members(i)) for i in viewers), timeout, msg)
 
+    def kill_restart(self, i, wipe, down_s):
+        """kill -9 node i, optionally delete its data (log and all), keep it
+        down down_s seconds, start it again (not waiting for its links)."""
+        self.kill(i)
+        if wipe:
+            self.wipe_data(i)
+        time.sleep(down_s)
+        self.restart(i, wait_linked=False)
+
+    def heal_all(self):
+        """Removes every partition and resumes every paused node."""
+        self.heal()
+        for i in sorted(self.nodes):
+            if self.nodes[i].paused:
+                self.resume(i)
+
+    def run_faults(self, schedule, rng, budget_s, between, t_start):
+        """Runs a chaos schedule [(name, fault(), seconds)]: each fault for
+        its seconds, then everything healed, with rng.uniform(*between)
+        seconds of health between faults; no new fault starts once budget_s
+        passed since t_start (time.monotonic()).  Returns the log lines
+        ("<seconds> <name>")."""
+        log = []
+        for n, (name, fault, secs) in enumerate(schedule):
+            if n and time.monotonic() - t_start > budget_s:
+                break
+            if n:
+                time.sleep(rng.uniform(*between))
+            log.append("%5.1fs %s" % (time.monotonic() - t_start, name))
+            fault()
+            time.sleep(secs)
+            self.heal_all()
+        return log
+
     def wipe_data(self, i):
         """Deletes what node i keeps on disk in the cluster dir (its
         append-only log and any rewrite leftovers: every '<name>.*' file but

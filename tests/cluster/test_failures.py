@@ -727,12 +727,8 @@ def test_chaos_no_acknowledged_write_is_lost(cluster, nft):
     killed = set()
 
     def kill_restart(i, wipe):
-        cluster.kill(i)
         killed.add(i)
-        if wipe:
-            cluster.wipe_data(i)
-        time.sleep(3)
-        cluster.restart(i, wait_linked=False)
+        cluster.kill_restart(i, wipe, 3)
 
     schedule = [
         ("isolate n1", lambda: cluster.isolate(1), 4),
@@ -754,25 +750,12 @@ def test_chaos_no_acknowledged_write_is_lost(cluster, nft):
     log = []
     try:
         time.sleep(1.5)
-        for n, (name, fault, secs) in enumerate(schedule):
-            if n and time.monotonic() - t_start > CHAOS_FAULT_S:
-                break
-            if n:
-                time.sleep(rng.uniform(1.5, 2.0))  # healthy between faults
-            log.append("%5.1fs %s" % (time.monotonic() - t_start, name))
-            fault()
-            time.sleep(secs)
-            cluster.heal()
-            for i in (1, 2, 3):
-                if cluster.nodes[i].paused:
-                    cluster.resume(i)
+        # healthy 1.5-2 s between faults
+        log = cluster.run_faults(schedule, rng, CHAOS_FAULT_S, (1.5, 2.0), t_start)
     finally:
         # The last fault is healed: writers stop, convergence is timed from here.
         t_heal = time.monotonic()
-        cluster.heal()
-        for i in (1, 2, 3):
-            if cluster.nodes[i].paused:
-                cluster.resume(i)
+        cluster.heal_all()
         stop.set()
         for th in threads:
             th.join(10)

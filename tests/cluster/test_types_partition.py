@@ -297,21 +297,14 @@ def test_chaos_no_acknowledged_add_or_increment_is_lost(cluster, nft):
                     ctr_acked[done[1]] = ctr_acked.get(done[1], 0) + done[2]
             stop.wait(0.01)
 
-    def kill_restart(i, wipe):
-        cluster.kill(i)
-        if wipe:
-            cluster.wipe_data(i)
-        time.sleep(2)
-        cluster.restart(i, wait_linked=False)
-
     schedule = [
         ("isolate n1", lambda: cluster.isolate(1), 3),
         ("split n2 | n1 n3", lambda: cluster.split([2], [1, 3]), 3),
         ("pause n2", lambda: cluster.pause(2), 2),
-        ("kill -9 n3, restart with its log", lambda: kill_restart(3, False), 1),
+        ("kill -9 n3, restart with its log", lambda: cluster.kill_restart(3, False, 2), 1),
         ("one-way: n1, n2 cannot open to n3",
          lambda: (cluster.partition(1, 3, oneway=True), cluster.partition(2, 3, oneway=True)), 3),
-        ("kill -9 n2, restart empty", lambda: kill_restart(2, True), 1),
+        ("kill -9 n2, restart empty", lambda: cluster.kill_restart(2, True, 2), 1),
     ]
     threads = [threading.Thread(target=writer, args=(t,), daemon=True) for t in range(4)]
     for th in threads:
@@ -320,24 +313,10 @@ def test_chaos_no_acknowledged_add_or_increment_is_lost(cluster, nft):
     log = []
     try:
         time.sleep(1.0)
-        for n, (name, fault, secs) in enumerate(schedule):
-            if n and time.monotonic() - t0 > CHAOS_FAULT_S:
-                break
-            if n:
-                time.sleep(rng.uniform(1.0, 1.5))
-            log.append("%5.1fs %s" % (time.monotonic() - t0, name))
-            fault()
-            time.sleep(secs)
-            cluster.heal()
-            for i in (1, 2, 3):
-                if cluster.nodes[i].paused:
-                    cluster.resume(i)
+        log = cluster.run_faults(schedule, rng, CHAOS_FAULT_S, (1.0, 1.5), t0)
         time.sleep(1.0)
     finally:
-        cluster.heal()
-        for i in (1, 2, 3):
-            if cluster.nodes[i].paused:
-                cluster.resume(i)
+        cluster.heal_all()
         stop.set()
         for th in threads:
             th.join(10)
