@@ -8,7 +8,7 @@
 // exits 0 only if every check passed.  Keys are prefixed "ncl:<pid>:".
 // redis-tests/test_cluster_clients.py runs it.
 import assert from 'node:assert/strict';
-import { createCluster } from 'redis';
+import { check, clusterClient, failed, startWatchdog } from './lib.mjs';
 
 const [addr, nkeysArg] = process.argv.slice(2);
 if (!addr) {
@@ -18,27 +18,9 @@ if (!addr) {
 const nkeys = Number(nkeysArg || 300);
 const P = `ncl:${process.pid}:`;
 
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the run did not finish within 60 s');
-  process.exit(3);
-}, 60000);
+const watchdog = startWatchdog(60);
 
-const cluster = createCluster({
-  rootNodes: [{ url: `redis://${addr}` }],
-  defaults: { socket: { connectTimeout: 10000, reconnectStrategy: false } },
-});
-cluster.on('error', (err) => console.log(`cluster error: ${err.message}`));
-
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
-  }
-}
+const cluster = clusterClient(addr);
 
 await cluster.connect();
 await check('discovers three masters', async () => {
@@ -59,4 +41,4 @@ await check('hash tag mset mget', async () => {
 });
 await cluster.quit();
 clearTimeout(watchdog);
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

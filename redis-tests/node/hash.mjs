@@ -9,6 +9,7 @@
 // "nhash:<pid>:".  redis-tests/test_hash_clients.py runs it.
 import assert from 'node:assert/strict';
 import { createClient, ErrorReply } from 'redis';
+import { runChecks, startWatchdog } from './lib.mjs';
 
 const addrs = process.argv.slice(2);
 if (addrs.length === 0) {
@@ -18,10 +19,7 @@ if (addrs.length === 0) {
 const P = `nhash:${process.pid}:`;
 const k = (name) => P + name;
 
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the run did not finish within 60 s');
-  process.exit(3);
-}, 60000);
+const watchdog = startWatchdog(60);
 
 async function connect(addr) {
   const i = addr.lastIndexOf(':');
@@ -108,17 +106,7 @@ const checks = {
   },
 };
 
-let failed = 0;
-for (const [name, fn] of Object.entries(checks)) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}: ${err?.message ?? err}`.replace(/\n+/g, ' | '));
-  }
-}
-console.log(`${failed} failed`);
+const failed = await runChecks(checks);
 clearTimeout(watchdog);
 await Promise.all(clients.map(({ client }) => client.quit().catch(() => {})));
 process.exit(failed ? 1 : 0);

@@ -9,7 +9,7 @@
 // exits 0 only if every check passed.  Keys are prefixed "nset:<pid>:".
 // redis-tests/test_set_cluster.py runs it.
 import assert from 'node:assert/strict';
-import { createCluster } from 'redis';
+import { check, clusterClient, failed, startWatchdog } from './lib.mjs';
 
 const [addr] = process.argv.slice(2);
 if (!addr) {
@@ -18,27 +18,9 @@ if (!addr) {
 }
 const P = `nset:${process.pid}:`;
 
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the run did not finish within 60 s');
-  process.exit(3);
-}, 60000);
+const watchdog = startWatchdog(60);
 
-const cluster = createCluster({
-  rootNodes: [{ url: `redis://${addr}` }],
-  defaults: { socket: { connectTimeout: 10000, reconnectStrategy: false } },
-});
-cluster.on('error', (err) => console.log(`cluster error: ${err.message}`));
-
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
-  }
-}
+const cluster = clusterClient(addr);
 
 const sorted = (a) => [...a].sort();
 
@@ -87,4 +69,4 @@ await check('smove sinter sunion sdiff stores sintercard sscan (hash tag)', asyn
 });
 clearTimeout(watchdog);
 await cluster.quit();
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

@@ -10,6 +10,7 @@
 // redis-tests/test_node.py runs this against each node of a 3-node cluster.
 import assert from 'node:assert/strict';
 import { commandOptions, createClient, ErrorReply } from 'redis';
+import { runChecks, startWatchdog } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 let only = null;
@@ -30,11 +31,7 @@ if (addrs.length === 0) {
 const P = `node:${process.pid}:`;
 const k = (name) => P + name;
 
-// A run never hangs: whatever is still pending after this long fails it.
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the run did not finish within 60 s');
-  process.exit(3);
-}, 60000);
+const watchdog = startWatchdog(60);
 
 function parseAddr(a) {
   const i = a.lastIndexOf(':');
@@ -250,18 +247,7 @@ const checks = {
   },
 };
 
-let failed = 0;
-for (const [name, fn] of Object.entries(checks)) {
-  if (only && !only.has(name)) continue;
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}: ${err?.message ?? err}`.replace(/\n+/g, ' | '));
-  }
-}
-console.log(`${failed} failed`);
+const failed = await runChecks(checks, only);
 clearTimeout(watchdog);
 await Promise.all([main, ...others.map((o) => o.client)].map((c) => c.quit().catch(() => {})));
 process.exit(failed ? 1 : 0);
